@@ -1,0 +1,1 @@
+"""The built-in demo network: a believable traffic model, simulated routers answering SNMP, and history backfill."""

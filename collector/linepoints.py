@@ -1,0 +1,49 @@
+"""Build the ``line_traffic`` point of one line from a reading and its rates (docs/schema.md). Pure."""
+
+from __future__ import annotations
+
+from linewatch.choices import health_from_status
+from linewatch.influx import Point
+from linewatch.inventory import Line
+
+from collector.snmp.counters import Rates, Reading, utilization_pct
+
+MEASUREMENT = "line_traffic"
+
+
+def line_traffic_point(
+    line: Line,
+    *,
+    time_ns: int,
+    reading: Reading | None,
+    rates: Rates | None,
+    oper_status: int | None,
+    admin_status: int | None,
+    port_speed_bps: int | None,
+) -> Point:
+    fields: dict[str, float | int] = {"capacity_bps": line.capacity_bps}
+    health = health_from_status(oper=oper_status, admin=admin_status)
+    fields["health"] = int(health)
+    if oper_status is not None:
+        fields["oper_status"] = int(oper_status)
+    if admin_status is not None:
+        fields["admin_status"] = int(admin_status)
+    if port_speed_bps:
+        fields["port_speed_bps"] = int(port_speed_bps)
+    if reading is not None:
+        fields["counter_bits"] = reading.counter_bits
+        if reading.in_octets is not None:
+            fields["in_octets"] = reading.in_octets
+        if reading.out_octets is not None:
+            fields["out_octets"] = reading.out_octets
+    if rates is not None and rates.discarded is None:
+        fields["interval_s"] = float(rates.interval_s)
+        for name in ("in_bps", "out_bps", "in_errors_ps", "out_errors_ps", "in_discards_ps", "out_discards_ps"):
+            value = getattr(rates, name)
+            if value is not None:
+                fields[name] = float(value)
+        for direction in ("in", "out"):
+            util = utilization_pct(getattr(rates, f"{direction}_bps"), line.capacity_bps)
+            if util is not None:
+                fields[f"{direction}_util_pct"] = util
+    return Point(MEASUREMENT, line.tags(), fields, time_ns)

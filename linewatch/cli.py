@@ -1,0 +1,87 @@
+"""The ``linewatch`` command line: parse, call the library, print. Errors are caught here, at the edge."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from linewatch import __version__
+from linewatch.errors import ConfigError, LinewatchError
+
+# Each area adds its subcommands through a module with ``register(subparsers)``.
+SUBCOMMAND_MODULES = [
+    "collector.cli",
+    "linewatch.demo",
+    "alerting.cli",
+    "billing_etl.cli",
+    "collector.flows.cli",
+    "linewatch.dashboards",
+]
+
+log = logging.getLogger("linewatch")
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from linewatch.configcheck import check_all
+    from linewatch.settings import load_settings
+
+    problems = check_all(args.config)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return 2
+    if args.show:
+        print(json.dumps(load_settings(args.config).redacted(), indent=2, default=str))
+    print("configuration OK")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="linewatch", description="Monitor, alert on and audit carrier lines.")
+    parser.add_argument("--version", action="version", version=f"linewatch {__version__}")
+    parser.add_argument("-c", "--config", help="settings file (default: $LINEWATCH_CONFIG or config/linewatch.yaml)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    check = sub.add_parser("check-config", help="validate every configuration file and exit")
+    check.add_argument("--show", action="store_true", help="print the effective settings (secrets masked)")
+    check.set_defaults(func=_check_config)
+    for name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def setup_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    except LinewatchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

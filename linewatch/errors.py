@@ -1,0 +1,80 @@
+"""Typed errors. Raised deep, caught at the edge (CLI, per-device task, per-receiver delivery, per-file import)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class LinewatchError(Exception):
+    """Base of every error linewatch raises on purpose."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong in a configuration or input file, located as precisely as we can."""
+
+    file: str
+    line: int | None
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        key = f" {self.key}:" if self.key else ""
+        return f"{where}:{key} {self.reason}"
+
+
+class ConfigError(LinewatchError):
+    """A configuration file is invalid; ``problems`` lists every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.key))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class InfluxError(LinewatchError):
+    """Talking to InfluxDB failed."""
+
+
+class InfluxUnavailable(InfluxError):
+    """InfluxDB could not be reached or answered 5xx / timed out: worth retrying later."""
+
+
+class InfluxRejected(InfluxError):
+    """InfluxDB answered 4xx: the request itself is wrong and a retry cannot help."""
+
+
+class InfluxQueryError(InfluxError):
+    """An InfluxQL query returned an error."""
+
+
+class SnmpError(LinewatchError):
+    """An SNMP request to a device failed."""
+
+    def __init__(self, device: str, message: str):
+        self.device = device
+        super().__init__(f"{device}: {message}")
+
+
+class SnmpTimeout(SnmpError):
+    """The device did not answer within timeout × (retries + 1)."""
+
+
+class SnmpAuthError(SnmpError):
+    """SNMPv3 authentication or privacy failed (wrong user, keys or protocols)."""
+
+
+class LineProtocolError(InfluxError, ValueError):
+    """A point cannot be written as InfluxDB line protocol (empty or invalid name, newline, int out of range)."""
+
+
+class ServerError(LinewatchError):
+    """A local server launched by linewatch (influxd, snmpd) is missing, failed to start or to stop."""
+
+
+class BerError(LinewatchError):
+    """An SNMP message is not valid BER (truncated, bad length, unexpected tag); the SNMP client wraps it per device."""
+
+
+class InfluxDatabaseNotFound(InfluxRejected):
+    """InfluxDB answered 404 "database not found" to a write: a setup problem, not a bad batch (never dropped)."""

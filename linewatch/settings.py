@@ -1,0 +1,97 @@
+"""linewatch settings: one YAML file (default ``config/linewatch.yaml``) plus ``LINEWATCH_*`` environment overrides.
+
+Nested keys use ``__`` in the environment: ``LINEWATCH_INFLUX__URL``, ``LINEWATCH_INFLUX__TOKEN``. Paths in the file
+are relative to the file's folder. Secrets are ``SecretStr`` and print as ``**********``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from linewatch.errors import ConfigError, Problem
+from linewatch.influx.settings import InfluxSettings
+from linewatch.yamlconf import Located, load_located, validation_problems
+
+DEFAULT_CONFIG = Path("config/linewatch.yaml")
+CONFIG_ENV = "LINEWATCH_CONFIG"
+
+
+class CollectorSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(default_factory=socket.gethostname, min_length=1)
+    interval_s: float = Field(default=60.0, ge=1, le=3600)
+    max_concurrent_devices: int = Field(default=50, ge=1, le=10_000)
+    max_repetitions: int = Field(default=50, ge=1, le=1000)
+    state_path: Path = Path("var/collector-state.json")
+
+
+class GrafanaSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    base_url: str = "http://localhost:3000"
+    line_dashboard_uid: str = "linewatch-line"
+
+
+class Settings(BaseSettings):
+    """Top-level settings. Other areas keep their own files (alerts, carriers, contracts) and are pointed at here."""
+
+    model_config = SettingsConfigDict(env_prefix="LINEWATCH_", env_nested_delimiter="__", extra="forbid")
+
+    influx: InfluxSettings = Field(default_factory=InfluxSettings)
+    collector: CollectorSettings = Field(default_factory=CollectorSettings)
+    grafana: GrafanaSettings = Field(default_factory=GrafanaSettings)
+    inventory_path: Path = Path("lines.yaml")
+    alerts_path: Path = Path("alerts.yaml")
+    carriers_path: Path = Path("carriers.yaml")
+    contracts_path: Path = Path("contracts.yaml")
+    state_dir: Path = Path("var")
+    config_file: Path | None = Field(default=None, exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment first: it overrides what the YAML file (passed as init kwargs) says.
+        return (env_settings, init_settings)
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the settings, relative to the config file's folder."""
+        if path.is_absolute() or self.config_file is None:
+            return path
+        return self.config_file.parent / path
+
+    def redacted(self) -> dict[str, Any]:
+        """The settings as plain data with every secret masked, for printing."""
+        return self.model_dump(mode="json")
+
+
+def _config_path(path: Path | str | None) -> Path:
+    if path is not None:
+        return Path(path)
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Load settings from ``path`` (or $LINEWATCH_CONFIG, or config/linewatch.yaml) and the environment."""
+    file = _config_path(path)
+    located = load_located(file) if file.exists() or path is not None else Located(str(file), {}, {})
+    if not isinstance(located.data, dict):
+        raise ConfigError([Problem(located.file, 1, "", "expected a mapping at the top level")])
+    data = {k: v for k, v in located.data.items() if k != "config_file"}
+    if "config_file" in located.data:
+        raise ConfigError([located.problem(("config_file",), "unknown key")])
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(validation_problems(located, exc)) from None
+    return settings.model_copy(update={"config_file": file.resolve()})

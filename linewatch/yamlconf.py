@@ -1,0 +1,114 @@
+"""Strict YAML loading: every value keeps its line number so errors can say ``file:line: key: reason``.
+
+All configuration files go through :func:`load_model`; it returns a validated pydantic model or raises
+:class:`~linewatch.errors.ConfigError` listing every problem (not only the first).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from linewatch.errors import ConfigError, Problem
+
+M = TypeVar("M", bound=BaseModel)
+PathKey = tuple[str | int, ...]
+
+
+class Located:
+    """YAML data plus the line number of every mapping key and sequence item."""
+
+    def __init__(self, file: str, data: Any, lines: dict[PathKey, int]):
+        self.file = file
+        self.data = data
+        self.lines = lines
+
+    def line_of(self, path: PathKey) -> int | None:
+        """The line of ``path``, or of its nearest located parent."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), None)
+
+    def problem(self, path: PathKey, reason: str) -> Problem:
+        return Problem(self.file, self.line_of(path), dotted(path), reason)
+
+
+def dotted(path: PathKey) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _construct(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], problems: list[Problem], file: str) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = yaml.safe_load(yaml.serialize(key_node)) if not isinstance(key_node, yaml.ScalarNode) else key_node.value
+            key = str(key)
+            child = (*path, key)
+            if key in out:
+                problems.append(Problem(file, key_node.start_mark.line + 1, dotted(child), "duplicate key"))
+            out[key] = _construct(value_node, child, lines, problems, file)
+            lines[child] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, (*path, i), lines, problems, file) for i, item in enumerate(node.value)]
+    # Scalars: let the safe constructor resolve ints, floats, bools, dates, nulls.
+    return yaml.SafeLoader(yaml.serialize(node)).get_single_data() if node.tag != "tag:yaml.org,2002:str" else node.value
+
+
+def load_located(path: Path | str) -> Located:
+    """Read a YAML file, keeping line numbers. Raises ConfigError for unreadable or malformed files."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([Problem(file, None, "", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([Problem(file, None, "", f"cannot read: {exc}")]) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([Problem(file, line, "", f"invalid YAML: {reason}")]) from None
+    lines: dict[PathKey, int] = {}
+    problems: list[Problem] = []
+    data = {} if node is None else _construct(node, (), lines, problems, file)
+    if problems:
+        raise ConfigError(problems)
+    return Located(file, data, lines)
+
+
+def validation_problems(located: Located, exc: ValidationError, prefix: PathKey = ()) -> list[Problem]:
+    """Turn pydantic's errors into located problems. Input values are never echoed (they may be secrets)."""
+    problems = []
+    for err in exc.errors(include_input=False, include_url=False):
+        loc = (*prefix, *(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))))
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        problems.append(located.problem(loc, msg))
+    return problems
+
+
+def load_model(path: Path | str, model: type[M], *, context: dict[str, Any] | None = None) -> tuple[M, Located]:
+    """Load ``path`` and validate it as ``model``; raise ConfigError with every problem located."""
+    located = load_located(path)
+    if not isinstance(located.data, dict):
+        raise ConfigError([Problem(located.file, 1, "", "expected a mapping at the top level")])
+    try:
+        return model.model_validate(located.data, context=context), located
+    except ValidationError as exc:
+        raise ConfigError(validation_problems(located, exc)) from None
