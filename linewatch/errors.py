@@ -78,3 +78,13 @@ class BerError(LinewatchError):
 
 class InfluxDatabaseNotFound(InfluxRejected):
     """InfluxDB answered 404 "database not found" to a write: a setup problem, not a bad batch (never dropped)."""
+
+
+class InvoiceFileError(LinewatchError):
+    """An invoice file cannot be imported at all (unreadable, wrong encoding, missing column, empty, not a
+    spreadsheet); nothing of it is stored."""
+
+    def __init__(self, file: str, reason: str):
+        self.file = file
+        self.reason = reason
+        super().__init__(f"{file}: {reason}")

@@ -32,6 +32,7 @@ class DiscardReason(StrEnum):
     INDEX_CHANGED = "index_changed"
     COUNTER_WIDTH_CHANGED = "counter_width_changed"
     BAD_INTERVAL = "bad_interval"
+    STALE = "stale"  # the previous reading is too old to give a meaningful rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,13 +101,20 @@ def _per_second(prev: int | None, cur: int | None, bits: int, interval_s: float)
     return delta / interval_s, False
 
 
-def compute_rates(prev: Reading | None, cur: Reading, *, port_speed_bps: int | None) -> Rates:
-    """Rates between ``prev`` and ``cur`` of the same interface, applying every discard rule."""
+def compute_rates(prev: Reading | None, cur: Reading, *, port_speed_bps: int | None,
+                  max_interval_s: float | None = None) -> Rates:
+    """Rates between ``prev`` and ``cur`` of the same interface, applying every discard rule.
+
+    ``max_interval_s``: a previous reading older than this (e.g. persisted before a long collector outage) gives
+    no rate, because an average over hours would hide what happened.
+    """
     if prev is None:
         return Rates(interval_s=0.0, discarded=DiscardReason.FIRST_SAMPLE)
     interval_s = cur.time_s - prev.time_s
     if interval_s <= 0:
         return Rates(interval_s=interval_s, discarded=DiscardReason.BAD_INTERVAL)
+    if max_interval_s is not None and interval_s > max_interval_s:
+        return Rates(interval_s=interval_s, discarded=DiscardReason.STALE)
     if cur.if_index != prev.if_index:
         return Rates(interval_s=interval_s, discarded=DiscardReason.INDEX_CHANGED)
     if cur.counter_bits != prev.counter_bits:
