@@ -150,3 +150,117 @@ class SnmpPrivProtocol(StrEnum):
 # Grafana colour thresholds for utilization of the contracted capacity, in percent.
 UTILIZATION_WARNING_PCT = 80.0
 UTILIZATION_CRITICAL_PCT = 95.0
+
+
+# -- billing ETL (billing_etl/) -----------------------------------------------------------------------------------
+
+
+class BillingModel(StrEnum):
+    """How a line's contract turns usage into money."""
+
+    FLAT = "flat"
+    BURSTABLE_95 = "burstable_95th"
+    VOLUME_QUOTA = "volume_quota"
+
+
+class UsageDirection(StrEnum):
+    """Which direction of a 5-minute sample counts for a burstable 95th percentile."""
+
+    MAX = "max"  # max(in, out) per sample: the carriers' usual default
+    IN = "in"
+    OUT = "out"
+    SUM = "in+out"
+
+
+class GbUnit(StrEnum):
+    """How a volume contract counts a GB."""
+
+    DECIMAL = "decimal"  # 10^9 bytes
+    BINARY = "binary"  # 2^30 bytes (GiB)
+
+    @property
+    def bytes(self) -> int:
+        return 10**9 if self is GbUnit.DECIMAL else 2**30
+
+
+class ProrationConvention(StrEnum):
+    """How a monthly charge is prorated for a partial month."""
+
+    ACTUAL_DAYS = "actual_days"  # MRC × active days / days in the month
+    THIRTIETHS = "thirtieths"  # MRC × active days / 30 (a full month is always 30/30)
+
+
+class AuditRule(StrEnum):
+    """Invoice audit rules of the billing ETL; each finding names one."""
+
+    RATE_MISMATCH = "rate_mismatch"
+    AFTER_TERMINATION = "after_termination"
+    BEFORE_INSTALL = "before_install"
+    DUPLICATE_CHARGE = "duplicate_charge"
+    GHOST_CIRCUIT = "ghost_circuit"
+    UNBILLED_LINE = "unbilled_line"
+    PRORATION_MISMATCH = "proration_mismatch"
+    LATE_FEE = "late_fee"
+    USAGE_MISMATCH = "usage_mismatch"
+    MONTH_OVER_MONTH = "month_over_month"
+    SLA_CREDIT_OWED = "sla_credit_owed"
+    CONTRACT_EVENT = "contract_event"
+    INVOICE_ARITHMETIC = "invoice_arithmetic"
+    INVOICE_CONFLICT = "invoice_conflict"
+
+
+class SavingsAction(StrEnum):
+    """What a savings proposal asks for."""
+
+    DOWNGRADE = "downgrade"  # underused: a smaller commit
+    TERMINATE = "terminate"  # idle
+    UPGRADE = "upgrade"  # saturated: spend before users feel it
+
+
+# --- alerting (alerting/) -----------------------------------------------------------------------------------------
+
+
+class AlertRuleKind(StrEnum):
+    """What an alert rule in ``alerts.yaml`` looks at (one InfluxQL query per rule)."""
+
+    UTILIZATION = "utilization"  # in/out % of the contracted capacity, sustained, with hysteresis
+    ERROR_RATE = "error_rate"  # errors/discards per second, sustained, with hysteresis
+    LINE_DOWN = "line_down"  # oper down while admin up for N consecutive polls
+    DEVICE_UNREACHABLE = "device_unreachable"  # collector_poll ok=0 for N consecutive polls
+    NO_DATA = "no_data"  # the collector stopped writing for a line (or a device)
+
+
+class AlertState(StrEnum):
+    """Life of one alert (rule × line or device). ``inactive``: a pending condition cleared before it fired."""
+
+    PENDING = "pending"
+    FIRING = "firing"
+    RESOLVED = "resolved"
+    INACTIVE = "inactive"
+
+
+class AlertScope(StrEnum):
+    """What an alert is about: a line (``line_traffic``) or a device (``collector_poll``)."""
+
+    LINE = "line"
+    DEVICE = "device"
+
+
+class SmtpTls(StrEnum):
+    """How an email receiver secures its SMTP connection."""
+
+    STARTTLS = "starttls"  # plain connect, then STARTTLS (port 587)
+    IMPLICIT = "implicit"  # TLS from the first byte (port 465)
+    NONE = "none"  # no TLS: only for a local relay
+
+    @property
+    def default_port(self) -> int:
+        return {SmtpTls.STARTTLS: 587, SmtpTls.IMPLICIT: 465, SmtpTls.NONE: 25}[self]
+
+
+class DeliveryStatus(StrEnum):
+    """A notification in the alerting outbox."""
+
+    PENDING = "pending"  # waiting for its first or next attempt
+    DELIVERED = "delivered"
+    EXPIRED = "expired"  # retried until ``expire_s`` without success (logged at ERROR)

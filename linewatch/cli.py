@@ -29,7 +29,10 @@ def _check_config(args: argparse.Namespace) -> int:
     from linewatch.configcheck import check_all
     from linewatch.settings import load_settings
 
-    problems = check_all(args.config)
+    notes: list[str] = []
+    problems = check_all(args.config, notes=notes)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     if problems:

@@ -10,12 +10,13 @@ from linewatch.errors import ConfigError, Problem
 from linewatch.inventory import load_inventory
 from linewatch.settings import Settings, load_settings
 
-# Each area registers one "module:function" taking Settings and returning its problems.
-CHECKERS: list[str] = [
-    "linewatch.configcheck:check_inventory",
-    "alerting.config:check_config",
-    "billing_etl.config:check_config",
-    "collector.flows.config:check_config",
+# Each area registers the settings field naming its file and one "module:function" taking Settings and returning
+# its problems. An area whose file is missing is skipped with a note, unless the settings name the file explicitly.
+CHECKERS: list[tuple[str, str]] = [
+    ("inventory_path", "linewatch.configcheck:check_inventory"),
+    ("alerts_path", "alerting.config:check_config"),
+    ("carriers_path", "billing_etl.config:check_config"),
+    ("flows_path", "collector.flows.config:check_config"),
 ]
 
 
@@ -38,14 +39,19 @@ def _load_checker(spec: str) -> Callable[[Settings], list[Problem]] | None:
     return getattr(mod, func)
 
 
-def check_all(config: Path | str | None = None) -> list[Problem]:
-    """Every problem in the settings file and every file it points to."""
+def check_all(config: Path | str | None = None, *, notes: list[str] | None = None) -> list[Problem]:
+    """Every problem in the settings file and every file it points to; ``notes`` collects what was skipped."""
     try:
         settings = load_settings(config)
     except ConfigError as exc:
         return exc.problems
     problems: list[Problem] = []
-    for spec in CHECKERS:
+    for field, spec in CHECKERS:
+        path = settings.resolve(getattr(settings, field))
+        if not path.exists() and field not in settings.model_fields_set and field != "inventory_path":
+            if notes is not None:
+                notes.append(f"{path} not found: {field.removesuffix('_path')} not configured, skipped")
+            continue
         checker = _load_checker(spec)
         if checker is not None:
             problems.extend(checker(settings))

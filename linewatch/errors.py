@@ -88,3 +88,26 @@ class InvoiceFileError(LinewatchError):
         self.file = file
         self.reason = reason
         super().__init__(f"{file}: {reason}")
+
+
+class DashboardError(LinewatchError):
+    """A Grafana dashboard source (``grafana/dashboards/*.dashboard.py``) cannot be built or its generated JSON
+    is invalid (legacy panel type, duplicate uid); the message names the file."""
+
+
+class AlertStoreError(LinewatchError):
+    """The alerting state file (SQLite) cannot be opened or written, or a stored object does not exist."""
+
+
+class DeliveryError(LinewatchError):
+    """A notification could not be delivered to a receiver; the outbox retries it with backoff until it expires.
+
+    ``retry_after_s``: the receiver asked us to wait this long (Slack 429 Retry-After). ``permanent``: a retry is
+    unlikely to help without a configuration change (still retried until expiry, but logged at ERROR).
+    """
+
+    def __init__(self, receiver: str, message: str, *, retry_after_s: float | None = None, permanent: bool = False):
+        self.receiver = receiver
+        self.retry_after_s = retry_after_s
+        self.permanent = permanent
+        super().__init__(f"receiver {receiver}: {message}")

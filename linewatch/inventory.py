@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from linewatch.choices import LineStatus, LineType, SnmpAuthProtocol, SnmpPrivProtocol
 from linewatch.errors import ConfigError, Problem
-from linewatch.yamlconf import Located, load_model
+from linewatch.yamlconf import Located, load_located, validation_problems
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s,=\"\\]+$")]
@@ -155,11 +155,17 @@ class Inventory(BaseModel):
         return None
 
 
-def cross_check(inv: Inventory, located: Located) -> list[Problem]:
-    """Rules across entries: unique names, known devices, one line per interface."""
+def cross_check(inv: Inventory, located: Located, *, device_pos: list[int] | None = None,
+                line_pos: list[int] | None = None) -> list[Problem]:
+    """Rules across entries: unique names, known devices, one line per interface, one line per circuit.
+
+    ``device_pos``/``line_pos`` give each entry's index in the file when invalid entries were left out.
+    """
+    device_pos = device_pos if device_pos is not None else list(range(len(inv.devices)))
+    line_pos = line_pos if line_pos is not None else list(range(len(inv.lines)))
     problems: list[Problem] = []
     seen_dev: dict[str, int] = {}
-    for i, dev in enumerate(inv.devices):
+    for i, dev in zip(device_pos, inv.devices):
         if dev.name in seen_dev:
             problems.append(located.problem(("devices", i, "name"),
                                             f"duplicate device name {dev.name!r} (first at devices[{seen_dev[dev.name]}])"))
@@ -167,7 +173,7 @@ def cross_check(inv: Inventory, located: Located) -> list[Problem]:
     seen_line: dict[str, int] = {}
     seen_port: dict[tuple[str, str], str] = {}
     seen_circuit: dict[tuple[str, str], str] = {}
-    for i, line in enumerate(inv.lines):
+    for i, line in zip(line_pos, inv.lines):
         if line.id in seen_line:
             problems.append(located.problem(("lines", i, "id"),
                                             f"duplicate line id {line.id!r} (first at lines[{seen_line[line.id]}])"))
@@ -190,9 +196,31 @@ def cross_check(inv: Inventory, located: Located) -> list[Problem]:
 
 
 def load_inventory(path: Path | str) -> Inventory:
-    """Load and validate the inventory; raise ConfigError listing every problem with its line number."""
-    inv, located = load_model(path, Inventory)
-    problems = cross_check(inv, located)
+    """Load and validate the inventory; raise ConfigError listing every problem with its line number.
+
+    Each device and line is validated on its own, so one bad entry does not hide the problems of the others,
+    and the cross-entry rules run over every entry that is valid by itself.
+    """
+    located = load_located(path)
+    data = located.data
+    if not isinstance(data, dict):
+        raise ConfigError([Problem(located.file, 1, "", "expected a mapping with 'devices' and 'lines'")])
+    problems = [located.problem((key,), "unknown key") for key in data if key not in ("devices", "lines")]
+    parsed: dict[str, list[Any]] = {"devices": [], "lines": []}
+    positions: dict[str, list[int]] = {"devices": [], "lines": []}
+    for key, model in (("devices", Device), ("lines", Line)):
+        items = data.get(key) or []
+        if not isinstance(items, list):
+            problems.append(located.problem((key,), "expected a list"))
+            continue
+        for i, item in enumerate(items):
+            try:
+                parsed[key].append(model.model_validate(item))
+                positions[key].append(i)
+            except ValidationError as exc:
+                problems.extend(validation_problems(located, exc, prefix=(key, i)))
+    inv = Inventory(devices=parsed["devices"], lines=parsed["lines"])
+    problems += cross_check(inv, located, device_pos=positions["devices"], line_pos=positions["lines"])
     if problems:
         raise ConfigError(problems)
     return inv

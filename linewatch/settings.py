@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     alerts_path: Path = Path("alerts.yaml")
     carriers_path: Path = Path("carriers.yaml")
     contracts_path: Path = Path("contracts.yaml")
+    flows_path: Path = Path("flows.yaml")
     state_dir: Path = Path("var")
     config_file: Path | None = Field(default=None, exclude=True)
 
@@ -69,6 +70,11 @@ class Settings(BaseSettings):
         if path.is_absolute() or self.config_file is None:
             return path
         return self.config_file.parent / path
+
+    def influx_settings(self) -> InfluxSettings:
+        """The InfluxDB settings with the spool path made relative to the config file's folder."""
+        spool = self.influx.spool.model_copy(update={"path": self.resolve(self.influx.spool.path)})
+        return self.influx.model_copy(update={"spool": spool})
 
     def redacted(self) -> dict[str, Any]:
         """The settings as plain data with every secret masked, for printing."""

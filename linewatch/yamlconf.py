@@ -93,7 +93,8 @@ def validation_problems(located: Located, exc: ValidationError, prefix: PathKey 
     """Turn pydantic's errors into located problems. Input values are never echoed (they may be secrets)."""
     problems = []
     for err in exc.errors(include_input=False, include_url=False):
-        loc = (*prefix, *(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))))
+        keep_last = err["type"] in ("extra_forbidden", "missing")
+        loc = (*prefix, *_data_path(_descend(located.data, prefix), err["loc"], keep_last=keep_last))
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
@@ -101,6 +102,35 @@ def validation_problems(located: Located, exc: ValidationError, prefix: PathKey 
             msg = msg[len("Value error, "):]
         problems.append(located.problem(loc, msg))
     return problems
+
+
+def _descend(data: Any, path: PathKey) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _data_path(data: Any, loc: tuple[str | int, ...], *, keep_last: bool) -> PathKey:
+    """pydantic's error location reduced to keys that exist in the file.
+
+    Union members and discriminator tags (``snmp.3.auth_protocol``) and validator names are not keys of the
+    data; they are dropped, except as the last element (a missing or unknown key names itself).
+    """
+    out: list[str | int] = []
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+            out.append(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+            out.append(part)
+        elif last and keep_last and isinstance(data, dict):
+            out.append(part)
+    return tuple(out)
 
 
 def load_model(path: Path | str, model: type[M], *, context: dict[str, Any] | None = None) -> tuple[M, Located]:

@@ -1,0 +1,27 @@
+"""The IF-MIB and SNMPv2-MIB objects the collector reads (RFC 2863, RFC 3418). OIDs dotted, no leading dot."""
+
+SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
+
+_IF_ENTRY = "1.3.6.1.2.1.2.2.1"
+_IFX_ENTRY = "1.3.6.1.2.1.31.1.1.1"
+
+IF_SPEED = f"{_IF_ENTRY}.5"
+IF_ADMIN_STATUS = f"{_IF_ENTRY}.7"
+IF_OPER_STATUS = f"{_IF_ENTRY}.8"
+IF_IN_OCTETS = f"{_IF_ENTRY}.10"
+IF_IN_DISCARDS = f"{_IF_ENTRY}.13"
+IF_IN_ERRORS = f"{_IF_ENTRY}.14"
+IF_OUT_OCTETS = f"{_IF_ENTRY}.16"
+IF_OUT_DISCARDS = f"{_IF_ENTRY}.19"
+IF_OUT_ERRORS = f"{_IF_ENTRY}.20"
+
+IF_NAME = f"{_IFX_ENTRY}.1"
+IF_HC_IN_OCTETS = f"{_IFX_ENTRY}.6"
+IF_HC_OUT_OCTETS = f"{_IFX_ENTRY}.10"
+IF_HIGH_SPEED = f"{_IFX_ENTRY}.15"
+
+# Read every poll for every polled interface (besides ifName, which verifies the ifIndex has not moved).
+STATUS_COLUMNS = (IF_ADMIN_STATUS, IF_OPER_STATUS, IF_IN_ERRORS, IF_OUT_ERRORS, IF_IN_DISCARDS, IF_OUT_DISCARDS,
+                  IF_HIGH_SPEED, IF_SPEED)
+HC_COLUMNS = (IF_HC_IN_OCTETS, IF_HC_OUT_OCTETS)
+C32_COLUMNS = (IF_IN_OCTETS, IF_OUT_OCTETS)

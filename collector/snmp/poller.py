@@ -1,0 +1,186 @@
+"""One device's poll: decide what to fetch, fetch it through an :class:`SnmpClient`, return raw readings.
+
+I/O is only the client calls; everything else (index resolution, fetch planning, value conversion) is plain code so
+the counter math downstream never knows whether it was UDP.
+
+Fetch plan: the ifXTable/ifTable columns for the configured interfaces only — GET by index when the device's lines
+are a small part of its interfaces, a GETBULK walk of the columns when they are most of them (fewer round trips).
+``ifName`` is read with every poll so an ifIndex that moved (line card swap, reboot renumbering) is noticed and
+re-resolved in the same poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from linewatch.inventory import Device, Line
+
+from collector.snmp import ifmib
+from collector.snmp.counters import Reading, port_speed_bps
+from collector.snmp.protocol import SnmpClient, Value
+
+log = logging.getLogger(__name__)
+
+# Walk instead of GET when the polled interfaces are at least this share of the device's interfaces.
+WALK_SHARE = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class LineSample:
+    """What one poll read for one line's interface."""
+
+    reading: Reading
+    oper_status: int | None
+    admin_status: int | None
+    port_speed_bps: int | None
+
+
+@dataclass
+class DevicePoll:
+    device: str
+    ok: bool
+    duration_s: float
+    varbinds: int = 0
+    error: str = ""
+    samples: dict[str, LineSample] = field(default_factory=dict)  # line id -> sample
+    line_errors: dict[str, str] = field(default_factory=dict)  # line id -> why it has no sample
+
+
+@dataclass
+class DeviceIndex:
+    """What we remember about a device between polls: ifName -> ifIndex, and interfaces without HC counters."""
+
+    by_name: dict[str, int] = field(default_factory=dict)
+    interface_count: int = 0
+    no_hc: set[int] = field(default_factory=set)
+
+
+def _as_int(v: Value) -> int | None:
+    return v if isinstance(v, int) else None
+
+
+def _name(v: Value) -> str | None:
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    return v if isinstance(v, str) else None
+
+
+class DevicePoller:
+    """Polls one device's lines. Keeps the device's ifName index between polls."""
+
+    def __init__(self, device: Device, lines: Sequence[Line], client: SnmpClient, *,
+                 max_repetitions: int = 50, clock: Callable[[], float] = time.time):
+        self.device = device
+        self.lines = list(lines)
+        self.client = client
+        self.max_repetitions = max_repetitions
+        self.clock = clock
+        self.index = DeviceIndex()
+
+    # -- index resolution -------------------------------------------------------------------------------------------
+    async def _resolve_names(self) -> int:
+        table = await self.client.walk_table([ifmib.IF_NAME], max_repetitions=self.max_repetitions)
+        names = table.get(ifmib.IF_NAME, {})
+        self.index.by_name = {n: ix for ix, v in names.items() if (n := _name(v)) is not None}
+        self.index.interface_count = len(names)
+        return len(names)
+
+    def _wanted(self) -> tuple[dict[str, int], dict[str, str]]:
+        """line id -> ifIndex for lines we can locate; line id -> error for the others."""
+        wanted: dict[str, int] = {}
+        errors: dict[str, str] = {}
+        for line in self.lines:
+            if line.if_index is not None:
+                wanted[line.id] = line.if_index
+            elif line.interface in self.index.by_name:
+                wanted[line.id] = self.index.by_name[line.interface]
+            else:
+                errors[line.id] = f"interface {line.interface!r} not found on {self.device.name}"
+        return wanted, errors
+
+    # -- fetching ------------------------------------------------------------------------------------------------------
+    def _columns(self, indexes: set[int]) -> list[str]:
+        cols = [ifmib.IF_NAME, *ifmib.HC_COLUMNS, *ifmib.STATUS_COLUMNS]
+        if self.index.no_hc & indexes:
+            cols += ifmib.C32_COLUMNS
+        return cols
+
+    async def _fetch(self, indexes: set[int]) -> tuple[dict[str, dict[int, Value]], int | None, int]:
+        cols = self._columns(indexes)
+        total = self.index.interface_count
+        if total and len(indexes) >= WALK_SHARE * total:
+            table = await self.client.walk_table(cols, max_repetitions=self.max_repetitions)
+        else:
+            table = await self.client.get_rows(cols, sorted(indexes))
+        uptime = _as_int((await self.client.get([ifmib.SYS_UPTIME])).get(ifmib.SYS_UPTIME))
+        varbinds = sum(len(v) for v in table.values()) + 1
+        return table, uptime, varbinds
+
+    async def poll(self) -> DevicePoll:
+        """Poll every line of the device. Raises the client's SnmpError when the device fails as a whole."""
+        started = time.monotonic()
+        varbinds = 0
+        needs_names = any(line.interface is not None for line in self.lines)
+        if needs_names and not self.index.by_name:
+            varbinds += await self._resolve_names()
+        wanted, line_errors = self._wanted()
+        table, uptime, n = await self._fetch(set(wanted.values()))
+        varbinds += n
+
+        # An ifName that no longer matches means the index moved: re-resolve once and refetch.
+        names = table.get(ifmib.IF_NAME, {})
+        moved = [lid for lid, ix in wanted.items()
+                 if (line := self._line(lid)).interface is not None and _name(names.get(ix)) != line.interface]
+        if moved:
+            log.info("%s: ifIndex moved for %s; re-resolving ifName", self.device.name, ", ".join(moved))
+            varbinds += await self._resolve_names()
+            wanted, line_errors = self._wanted()
+            table, uptime, n = await self._fetch(set(wanted.values()))
+            varbinds += n
+
+        # Interfaces without HC counters fall back to 32-bit ones (fetched now, and in every later poll).
+        no_hc = {ix for ix in wanted.values()
+                 if table.get(ifmib.IF_HC_IN_OCTETS, {}).get(ix) is None and ix not in self.index.no_hc}
+        if no_hc:
+            self.index.no_hc |= no_hc
+            extra = await self.client.get_rows(list(ifmib.C32_COLUMNS), sorted(no_hc))
+            varbinds += sum(len(v) for v in extra.values())
+            for col, values in extra.items():
+                table.setdefault(col, {}).update(values)
+
+        now = self.clock()
+        samples: dict[str, LineSample] = {}
+        for line_id, ix in wanted.items():
+            oper = _as_int(table.get(ifmib.IF_OPER_STATUS, {}).get(ix))
+            if oper is None and names.get(ix) is None and table.get(ifmib.IF_ADMIN_STATUS, {}).get(ix) is None:
+                line_errors[line_id] = f"ifIndex {ix} not present on {self.device.name}"
+                continue
+            samples[line_id] = self._sample(table, ix, uptime, now)
+        return DevicePoll(device=self.device.name, ok=True, duration_s=time.monotonic() - started,
+                          varbinds=varbinds, samples=samples, line_errors=line_errors)
+
+    def _line(self, line_id: str) -> Line:
+        return next(line for line in self.lines if line.id == line_id)
+
+    def _sample(self, table: dict[str, dict[int, Value]], ix: int, uptime: int | None, now: float) -> LineSample:
+        def col(oid: str) -> int | None:
+            return _as_int(table.get(oid, {}).get(ix))
+
+        if ix in self.index.no_hc:
+            bits, in_oct, out_oct = 32, col(ifmib.IF_IN_OCTETS), col(ifmib.IF_OUT_OCTETS)
+        else:
+            bits, in_oct, out_oct = 64, col(ifmib.IF_HC_IN_OCTETS), col(ifmib.IF_HC_OUT_OCTETS)
+        reading = Reading(
+            time_s=now, uptime_cs=uptime, if_index=ix, counter_bits=bits, in_octets=in_oct, out_octets=out_oct,
+            in_errors=col(ifmib.IF_IN_ERRORS), out_errors=col(ifmib.IF_OUT_ERRORS),
+            in_discards=col(ifmib.IF_IN_DISCARDS), out_discards=col(ifmib.IF_OUT_DISCARDS),
+        )
+        return LineSample(
+            reading=reading,
+            oper_status=col(ifmib.IF_OPER_STATUS),
+            admin_status=col(ifmib.IF_ADMIN_STATUS),
+            port_speed_bps=port_speed_bps(high_speed_mbps=col(ifmib.IF_HIGH_SPEED), speed_bps=col(ifmib.IF_SPEED)),
+        )

@@ -1,0 +1,239 @@
+"""The batching point writer: retry on outage, drop on rejection, spool to disk what cannot be sent now.
+
+Contract (one :meth:`PointWriter.write` call):
+
+1. The input is encoded into immutable batches (``bytes``) of at most ``batch_size`` lines.
+2. If the spool holds batches from an earlier outage, they are replayed first, oldest first; replay stops at the
+   first batch InfluxDB cannot take (``InfluxUnavailable``).
+3. New batches are sent only while the spool is empty, so points reach InfluxDB in the order they were written;
+   otherwise they are appended to the spool behind the older ones.
+4. Each send is retried on ``InfluxUnavailable`` (connection error, timeout, 5xx) with exponential backoff
+   (``backoff_initial_s`` doubling up to ``backoff_max_s``), at most ``max_attempts`` times, and all retries of one
+   call together sleep at most ``max_retry_s`` — a collector cycle is never blocked for long. A batch that still
+   fails is spooled, and so is every later batch of that call.
+5. ``InfluxRejected`` (4xx: bad line protocol, field type conflict) is logged at ERROR with the server's message
+   and the batch is dropped and counted: a retry cannot help. InfluxDB 1.x writes the valid points of a rejected
+   batch anyway (partial write), so a dropped batch may be partly stored.
+   ``InfluxDatabaseNotFound`` (404) is a setup problem: the writer tries ``CREATE DATABASE`` once (if the client's
+   settings allow), then keeps the batch in the spool instead of dropping it.
+6. A batch is never modified under retry; resending a batch that timed out but was in fact stored is harmless,
+   since InfluxDB keys a point by series and timestamp (the second write overwrites with identical values).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from linewatch.errors import InfluxDatabaseNotFound, InfluxRejected, InfluxUnavailable
+from linewatch.influx.client import InfluxClient
+from linewatch.influx.lineproto import Point, encode_lines
+from linewatch.influx.settings import InfluxSettings
+from linewatch.influx.spool import DiskSpool
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WriterStats:
+    """Counters since the writer was created; ``spooled_batches``/``spool_bytes`` are what waits on disk now."""
+
+    sent_points: int
+    sent_batches: int
+    dropped_batches: int
+    spooled_batches: int
+    spool_bytes: int
+    overflowed_batches: int
+
+
+class _Outcome:
+    SENT = "sent"
+    DROPPED = "dropped"
+    KEEP = "keep"
+
+
+def _batches_of(lines: list[bytes] | list[str], batch_size: int, encode: bool) -> list[bytes]:
+    batches = []
+    for start in range(0, len(lines), batch_size):
+        chunk = lines[start : start + batch_size]
+        body = "\n".join(chunk).encode() if encode else b"\n".join(chunk)  # type: ignore[arg-type]
+        batches.append(body + b"\n")
+    return batches
+
+
+def _line_count(batch: bytes) -> int:
+    return sum(1 for line in batch.split(b"\n") if line.strip())
+
+
+class PointWriter:
+    """Writes points to InfluxDB in batches, spooling them to disk while InfluxDB is unreachable."""
+
+    def __init__(
+        self,
+        client: InfluxClient,
+        spool: DiskSpool,
+        *,
+        batch_size: int = 5000,
+        max_attempts: int = 5,
+        backoff_initial_s: float = 0.5,
+        backoff_max_s: float = 30.0,
+        max_retry_s: float = 60.0,
+        sleep: Callable[[float], Any] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        if batch_size <= 0 or max_attempts <= 0:
+            raise ValueError("batch_size and max_attempts must be > 0")
+        self.client = client
+        self.spool = spool
+        self.batch_size = batch_size
+        self.max_attempts = max_attempts
+        self.backoff_initial_s = backoff_initial_s
+        self.backoff_max_s = backoff_max_s
+        self.max_retry_s = max_retry_s
+        self._sleep = sleep
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._sent_points = 0
+        self._sent_batches = 0
+        self._dropped_batches = 0
+
+    @classmethod
+    def from_settings(cls, settings: InfluxSettings, **overrides: Any) -> PointWriter:
+        """Build client, spool and writer from settings (no network I/O; call ``client.ensure_database()``)."""
+        kwargs: dict[str, Any] = {
+            "batch_size": settings.batch_size,
+            "max_attempts": settings.max_attempts,
+            "backoff_initial_s": settings.backoff_initial_s,
+            "backoff_max_s": settings.backoff_max_s,
+            "max_retry_s": settings.max_retry_s,
+        }
+        kwargs.update(overrides)
+        client = InfluxClient(settings)
+        spool = DiskSpool(settings.spool.path, settings.spool.max_bytes)
+        return cls(client, spool, **kwargs)
+
+    # -- public ------------------------------------------------------------------------------------------------
+
+    def write(self, points: Iterable[Point] | bytes) -> None:
+        """Send ``points`` (or a line-protocol body) following the contract in the module docstring.
+
+        Never raises for InfluxDB being down or rejecting data; what could not be sent is spooled or counted.
+        """
+        batches = self.make_batches(points, self.batch_size)
+        if not batches and not self.spool.count:
+            return
+        with self._lock:
+            deadline = self._clock() + self.max_retry_s
+            if self.spool.count:
+                self._replay(deadline)
+            for index, batch in enumerate(batches):
+                if self.spool.count:
+                    for rest in batches[index:]:
+                        self.spool.append(rest)
+                    break
+                if self._send(batch, deadline) is _Outcome.KEEP:
+                    for rest in batches[index:]:
+                        self.spool.append(rest)
+                    break
+
+    def replay_spool(self) -> int:
+        """Send spooled batches oldest first until the spool is empty or InfluxDB fails; return batches sent."""
+        with self._lock:
+            return self._replay(self._clock() + self.max_retry_s)
+
+    def stats(self) -> WriterStats:
+        """Current counters (see :class:`WriterStats`)."""
+        return WriterStats(
+            sent_points=self._sent_points,
+            sent_batches=self._sent_batches,
+            dropped_batches=self._dropped_batches,
+            spooled_batches=self.spool.count,
+            spool_bytes=self.spool.size_bytes,
+            overflowed_batches=self.spool.overflowed_batches,
+        )
+
+    def close(self) -> None:
+        """Close the client and release the spool (spooled batches stay on disk)."""
+        self.client.close()
+        self.spool.close()
+
+    def __enter__(self) -> PointWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @staticmethod
+    def make_batches(points: Iterable[Point] | bytes, batch_size: int) -> list[bytes]:
+        """Encode into newline-terminated batches of at most ``batch_size`` lines each.
+
+        A ``bytes`` body is split at newlines, so it must not hold newlines inside string field values.
+        """
+        if isinstance(points, (bytes, bytearray, memoryview)):
+            raw = [line for line in bytes(points).split(b"\n") if line.strip()]
+            return _batches_of(raw, batch_size, encode=False)
+        return _batches_of(encode_lines(points), batch_size, encode=True)
+
+    # -- internals ---------------------------------------------------------------------------------------------
+
+    def _replay(self, deadline: float) -> int:
+        sent = 0
+        while True:
+            oldest = self.spool.peek_oldest()
+            if oldest is None:
+                break
+            batch_id, batch = oldest
+            outcome = self._send(batch, deadline)
+            if outcome is _Outcome.KEEP:
+                log.warning("spool replay paused: %d batches still waiting", self.spool.count)
+                break
+            self.spool.remove(batch_id)
+            if outcome is _Outcome.SENT:
+                sent += 1
+        if sent:
+            log.info("replayed %d spooled batches, %d still waiting", sent, self.spool.count)
+        return sent
+
+    def _send(self, batch: bytes, deadline: float) -> str:
+        """Send one batch with bounded retries; return SENT, DROPPED (rejected) or KEEP (spool it)."""
+        tried_create = False
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self.client.write(batch)
+            except InfluxDatabaseNotFound as exc:
+                if not tried_create and self.client.settings.create_database:
+                    tried_create = True
+                    try:
+                        self.client.ensure_database()
+                    except InfluxUnavailable:
+                        pass
+                    attempt -= 1
+                    continue
+                log.error("%s; keeping the batch in the spool until the database exists", exc)
+                return _Outcome.KEEP
+            except InfluxRejected as exc:
+                self._dropped_batches += 1
+                log.error(
+                    "InfluxDB rejected a batch of %d lines, dropping it (%d dropped so far): %s",
+                    _line_count(batch),
+                    self._dropped_batches,
+                    exc,
+                )
+                return _Outcome.DROPPED
+            except InfluxUnavailable as exc:
+                delay = min(self.backoff_max_s, self.backoff_initial_s * 2 ** (attempt - 1))
+                if attempt >= self.max_attempts or self._clock() + delay > deadline:
+                    log.warning("InfluxDB unavailable after %d attempts, spooling: %s", attempt, exc)
+                    return _Outcome.KEEP
+                log.info("InfluxDB unavailable (attempt %d), retrying in %.1f s: %s", attempt, delay, exc)
+                self._sleep(delay)
+                continue
+            self._sent_batches += 1
+            self._sent_points += _line_count(batch)
+            return _Outcome.SENT
