@@ -76,8 +76,19 @@ class BerError(LinewatchError):
     """An SNMP message is not valid BER (truncated, bad length, unexpected tag); the SNMP client wraps it per device."""
 
 
-class InfluxDatabaseNotFound(InfluxRejected):
-    """InfluxDB answered 404 "database not found" to a write: a setup problem, not a bad batch (never dropped)."""
+class InfluxSetupError(InfluxRejected):
+    """InfluxDB refused a request because it is not set up for it (credentials, database): fix the setup.
+
+    Unlike other rejections the data itself is fine, so the writer keeps such batches in its spool.
+    """
+
+
+class InfluxDatabaseNotFound(InfluxSetupError):
+    """InfluxDB answered 404 "database not found" (on 2.x: no bucket / DBRP mapping)."""
+
+
+class InfluxAuthFailed(InfluxSetupError):
+    """InfluxDB answered 401/403: wrong or missing credentials / token, or no write permission."""
 
 
 class InvoiceFileError(LinewatchError):

@@ -4,8 +4,10 @@ Works with InfluxDB 1.x and with the v1-compatible API of 2.x (DBRP mapping + to
 Error contract of :meth:`InfluxClient.write` (what the writer's retry/drop policy relies on):
 
 * connection refused/reset, timeout, HTTP 5xx → :class:`~linewatch.errors.InfluxUnavailable` (retry later);
-* HTTP 404 (database not found) → :class:`~linewatch.errors.InfluxDatabaseNotFound` (a subclass of
-  ``InfluxRejected``; the writer keeps such batches instead of dropping them);
+* HTTP 408, 429 (rate limited) → ``InfluxUnavailable`` as well;
+* HTTP 401/403 → :class:`~linewatch.errors.InfluxAuthFailed`, HTTP 404 on write (database not found) →
+  :class:`~linewatch.errors.InfluxDatabaseNotFound`: both are ``InfluxSetupError``, a subclass of
+  ``InfluxRejected``; the data is fine, so the writer keeps such batches in the spool instead of dropping them;
 * other HTTP 4xx → :class:`~linewatch.errors.InfluxRejected` carrying the server's error text (a retry cannot help).
   InfluxDB 1.x answers a *partial* write (bad line, field type conflict) with 400 after writing the good points of
   the batch, so a rejected batch may be partly stored: the writer drops it and does not resend it.
@@ -16,17 +18,25 @@ from __future__ import annotations
 import gzip as gziplib
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Self
 
 import pandas as pd
 import requests
 
-from linewatch.errors import InfluxDatabaseNotFound, InfluxQueryError, InfluxRejected, InfluxUnavailable
+from linewatch.errors import (
+    InfluxAuthFailed,
+    InfluxDatabaseNotFound,
+    InfluxQueryError,
+    InfluxRejected,
+    InfluxUnavailable,
+)
 from linewatch.influx.settings import InfluxSettings
 
 log = logging.getLogger(__name__)
 
 _EPOCH_UNITS = {"ns": "ns", "n": "ns", "u": "us", "us": "us", "ms": "ms", "s": "s"}
+# Too Many Requests (2.x/Cloud rate limit) and Request Timeout: the batch is fine, try again later.
+_RETRYABLE_4XX = (408, 429)
 _PRECISIONS = ("ns", "n", "u", "us", "ms", "s", "m", "h")
 
 
@@ -62,7 +72,7 @@ class InfluxClient:
     def __repr__(self) -> str:
         return f"InfluxClient(url={self.settings.url!r}, database={self.settings.database!r})"
 
-    def __enter__(self) -> InfluxClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -80,8 +90,11 @@ class InfluxClient:
             raise InfluxUnavailable(f"{method} {url}: timed out after {self.settings.timeout_s} s") from exc
         except requests.RequestException as exc:
             raise InfluxUnavailable(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
-        if response.status_code >= 500:
-            raise InfluxUnavailable(f"{method} {url}: HTTP {response.status_code}: {_error_text(response)}")
+        status = response.status_code
+        if status >= 500 or status in _RETRYABLE_4XX:
+            raise InfluxUnavailable(f"{method} {url}: HTTP {status}: {_error_text(response)}")
+        if status in (401, 403):
+            raise InfluxAuthFailed(f"{method} {url}: HTTP {status}: {_error_text(response)}")
         return response
 
     # -- API -----------------------------------------------------------------------------------------------------
@@ -159,7 +172,9 @@ class InfluxClient:
         results = body.get("results", [])
         for result in results:
             if result.get("error"):
-                raise InfluxQueryError(f"query {q!r}: statement {result.get('statement_id')}: {result['error']}")
+                raise InfluxQueryError(
+                    f"query {q!r}: statement {result.get('statement_id')}: {result['error']}"
+                )
         return results
 
     def query(self, q: str, *, epoch: str | None = "s", database: str | None = None) -> list[dict[str, Any]]:

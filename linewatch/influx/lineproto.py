@@ -59,7 +59,9 @@ def _check_name(what: str, name: str) -> None:
 def _escape_measurement(name: str) -> str:
     _check_name("measurement", name)
     if name.startswith("#"):
-        raise LineProtocolError(f"measurement {name!r} starts with '#', which line protocol reads as a comment")
+        raise LineProtocolError(
+            f"measurement {name!r} starts with '#', which line protocol reads as a comment"
+        )
     return name.translate(_MEASUREMENT_ESCAPES)
 
 

@@ -19,6 +19,7 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import Self
 
 from linewatch.errors import InfluxError
 
@@ -67,7 +68,9 @@ class DiskSpool:
             self._sizes[seq] = size
             self._size_bytes += size
         if found:
-            log.info("spool %s: %d batches (%d bytes) waiting from before", self.path, len(found), self._size_bytes)
+            log.info(
+                "spool %s: %d batches (%d bytes) waiting from before", self.path, len(found), self._size_bytes
+            )
 
     def _file(self, seq: int) -> Path:
         return self.path / f"{seq:020d}{_SUFFIX}"
@@ -155,7 +158,7 @@ class DiskSpool:
             os.close(self._lock_fd)  # type: ignore[arg-type]
             self._lock_fd = None
 
-    def __enter__(self) -> DiskSpool:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -165,4 +168,6 @@ class DiskSpool:
         self.close()
 
     def __repr__(self) -> str:
-        return f"DiskSpool({str(self.path)!r}, batches={self.count}, bytes={self.size_bytes}/{self.max_bytes})"
+        return (
+            f"DiskSpool({str(self.path)!r}, batches={self.count}, bytes={self.size_bytes}/{self.max_bytes})"
+        )

@@ -4,7 +4,8 @@ Contract (one :meth:`PointWriter.write` call):
 
 1. The input is encoded into immutable batches (``bytes``) of at most ``batch_size`` lines.
 2. If the spool holds batches from an earlier outage, they are replayed first, oldest first; replay stops at the
-   first batch InfluxDB cannot take (``InfluxUnavailable``).
+   first batch InfluxDB cannot take (``InfluxUnavailable``), or once ``max_retry_s`` has passed in this call
+   (a large backlog drains over several calls).
 3. New batches are sent only while the spool is empty, so points reach InfluxDB in the order they were written;
    otherwise they are appended to the spool behind the older ones.
 4. Each send is retried on ``InfluxUnavailable`` (connection error, timeout, 5xx) with exponential backoff
@@ -14,8 +15,9 @@ Contract (one :meth:`PointWriter.write` call):
 5. ``InfluxRejected`` (4xx: bad line protocol, field type conflict) is logged at ERROR with the server's message
    and the batch is dropped and counted: a retry cannot help. InfluxDB 1.x writes the valid points of a rejected
    batch anyway (partial write), so a dropped batch may be partly stored.
-   ``InfluxDatabaseNotFound`` (404) is a setup problem: the writer tries ``CREATE DATABASE`` once (if the client's
-   settings allow), then keeps the batch in the spool instead of dropping it.
+   ``InfluxSetupError`` (401/403 credentials, 404 database not found) is a setup problem, not a bad batch: on 404
+   the writer tries ``CREATE DATABASE`` once (if the client's settings allow); then the batch is kept in the spool
+   (logged at ERROR) instead of being dropped. 408/429 count as unavailable (retried).
 6. A batch is never modified under retry; resending a batch that timed out but was in fact stored is harmless,
    since InfluxDB keys a point by series and timestamp (the second write overwrites with identical values).
 """
@@ -27,9 +29,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
-from linewatch.errors import InfluxDatabaseNotFound, InfluxRejected, InfluxUnavailable
+from linewatch.errors import InfluxDatabaseNotFound, InfluxRejected, InfluxSetupError, InfluxUnavailable
 from linewatch.influx.client import InfluxClient
 from linewatch.influx.lineproto import Point, encode_lines
 from linewatch.influx.settings import InfluxSettings
@@ -141,7 +143,11 @@ class PointWriter:
                     break
 
     def replay_spool(self) -> int:
-        """Send spooled batches oldest first until the spool is empty or InfluxDB fails; return batches sent."""
+        """Send spooled batches oldest first; return how many were sent.
+
+        Stops when the spool is empty, when InfluxDB fails, or after ``max_retry_s`` (so a big backlog is drained
+        over several calls; each :meth:`write` also continues the replay).
+        """
         with self._lock:
             return self._replay(self._clock() + self.max_retry_s)
 
@@ -161,7 +167,7 @@ class PointWriter:
         self.client.close()
         self.spool.close()
 
-    def __enter__(self) -> PointWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -183,6 +189,9 @@ class PointWriter:
     def _replay(self, deadline: float) -> int:
         sent = 0
         while True:
+            if sent and self._clock() > deadline:
+                # A large backlog is drained over several calls so that one call stays short.
+                break
             oldest = self.spool.peek_oldest()
             if oldest is None:
                 break
@@ -216,6 +225,9 @@ class PointWriter:
                     attempt -= 1
                     continue
                 log.error("%s; keeping the batch in the spool until the database exists", exc)
+                return _Outcome.KEEP
+            except InfluxSetupError as exc:
+                log.error("%s; keeping the batch in the spool until the setup is fixed", exc)
                 return _Outcome.KEEP
             except InfluxRejected as exc:
                 self._dropped_batches += 1
