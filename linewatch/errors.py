@@ -122,3 +122,16 @@ class DeliveryError(LinewatchError):
         self.retry_after_s = retry_after_s
         self.permanent = permanent
         super().__init__(f"receiver {receiver}: {message}")
+
+
+class FlowDecodeError(LinewatchError, ValueError):
+    """A NetFlow v5/v9/IPFIX packet cannot be decoded (truncated, wrong version, absurd lengths); counted per exporter."""
+
+    def __init__(self, reason: str, *, kind: str = "malformed"):
+        self.reason = reason
+        self.kind = kind
+        super().__init__(reason)
+
+
+class CaptureError(LinewatchError):
+    """A packet capture (pcap/pcapng file, tshark) cannot be read; the message names the file and the offset."""

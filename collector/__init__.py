@@ -1,0 +1,1 @@
+"""linewatch collectors: SNMP (``collector.snmp``), the simulated agent (``collector.simagent``), flows."""

@@ -1,0 +1,361 @@
+"""The SNMP clients behind ``SnmpClient``: v2c (own codec) against the simulated agent and real snmpd, v3 (pysnmp)
+against real snmpd; typed errors for timeouts, auth and protocol faults; table-walk state machine."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from collector.simagent import SimAgent
+from collector.snmp import SnmpClient, V3Credentials, ber, make_client
+from collector.snmp.pysnmp_client import AUTH_PROTOCOLS, PRIV_PROTOCOLS, PysnmpV3Client
+from collector.snmp.v2c_client import TableWalk, V2cClient
+from linewatch.choices import SnmpAuthProtocol, SnmpPrivProtocol
+from linewatch.errors import SnmpAuthError, SnmpError, SnmpTimeout
+from linewatch.servers import SnmpdServer
+
+SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
+SYS_NAME = "1.3.6.1.2.1.1.5.0"
+IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
+IF_OPER = "1.3.6.1.2.1.2.2.1.8"
+IF_IN_OCTETS = "1.3.6.1.2.1.2.2.1.10"
+IF_IN_ERRORS = "1.3.6.1.2.1.2.2.1.14"
+IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
+IF_HC_IN = "1.3.6.1.2.1.31.1.1.1.6"
+IF_HC_OUT = "1.3.6.1.2.1.31.1.1.1.10"
+IF_ALIAS = "1.3.6.1.2.1.31.1.1.1.18"
+
+
+def v2c(
+    port: int, *, community: str = "public", timeout_s: float = 2.0, retries: int = 1, name: str = "r1"
+) -> SnmpClient:
+    return make_client(
+        device_name=name,
+        host="127.0.0.1",
+        port=port,
+        timeout_s=timeout_s,
+        retries=retries,
+        v2c_community=community,
+    )
+
+
+async def _use(client: SnmpClient, op):
+    try:
+        return await op(client)
+    finally:
+        await client.close()
+
+
+def run(client: SnmpClient, op):
+    return asyncio.run(_use(client, op))
+
+
+# ------------------------------------------------------------------ v2c against the simulated agent
+
+
+def test_v2c_walk_returns_every_row_of_every_column(sim: SimAgent) -> None:
+    dev = sim.devices["r1"]
+    dev.set_counters(2, in_octets=2**33 + 1, oper_status=2, in_errors=9)
+    got = run(
+        v2c(sim.port("r1")),
+        lambda c: c.walk_table([IF_HC_IN, IF_OPER, IF_IN_ERRORS, IF_NAME, IF_ALIAS], max_repetitions=3),
+    )
+    assert got == {
+        IF_HC_IN: {1: 0, 2: 2**33 + 1, 3: 0, 4: 0},
+        IF_OPER: {1: 1, 2: 2, 3: 1, 4: 1},
+        IF_IN_ERRORS: {1: 0, 2: 9, 3: 0, 4: 0},
+        IF_NAME: {i: f"ge-0/0/{i - 1}".encode() for i in range(1, 5)},
+        IF_ALIAS: {i: f"line {i}".encode() for i in range(1, 5)},
+    }
+
+
+def test_v2c_walk_of_the_last_column_stops_at_end_of_mib_view(sim: SimAgent) -> None:
+    got = run(v2c(sim.port("r1")), lambda c: c.walk_table([IF_ALIAS, IF_HC_IN]))
+    assert sorted(got[IF_ALIAS]) == [1, 2, 3, 4] and sorted(got[IF_HC_IN]) == [1, 2, 3, 4]
+
+
+def test_v2c_walk_sees_moved_and_removed_interfaces(sim: SimAgent) -> None:
+    dev = sim.devices["r1"]
+    dev.move_interface(2, 200)
+    dev.remove_interface(4)
+    got = run(v2c(sim.port("r1")), lambda c: c.walk_table([IF_NAME]))
+    assert got == {IF_NAME: {1: b"ge-0/0/0", 3: b"ge-0/0/2", 200: b"ge-0/0/1"}}
+
+
+def test_v2c_get_maps_missing_objects_to_none(sim: SimAgent) -> None:
+    got = run(
+        v2c(sim.port("r1")), lambda c: c.get([SYS_NAME, SYS_UPTIME, f"{IF_NAME}.77", "1.3.6.1.2.1.77.0"])
+    )
+    assert got == {SYS_NAME: b"r1", SYS_UPTIME: 1000, f"{IF_NAME}.77": None, "1.3.6.1.2.1.77.0": None}
+
+
+def test_v2c_get_rows_chunks_large_requests(sim: SimAgent) -> None:
+    """3 columns x 30 indexes = 90 varbinds: more than one PDU's worth."""
+    sim.devices["r1"].set_counters(3, out_octets=77)
+    got = run(v2c(sim.port("r1")), lambda c: c.get_rows([IF_HC_OUT, IF_OPER, IF_NAME], list(range(1, 31))))
+    assert got[IF_HC_OUT][3] == 77 and got[IF_OPER][1] == 1 and got[IF_NAME][4] == b"ge-0/0/3"
+    assert got[IF_NAME][30] is None and len(got[IF_HC_OUT]) == 30
+
+
+def test_v2c_client_handles_many_concurrent_requests_on_one_socket(sim: SimAgent) -> None:
+    async def many(c: SnmpClient) -> list:
+        return await asyncio.gather(
+            *(
+                [c.get([f"{IF_NAME}.{i}"]) for i in range(1, 5)] * 10
+                + [c.walk_table([IF_HC_IN], max_repetitions=1) for _ in range(5)]
+            )
+        )
+
+    results = run(v2c(sim.port("r1")), many)
+    assert [r[f"{IF_NAME}.{i}"] for r, i in zip(results[:40], list(range(1, 5)) * 10)] == [
+        f"ge-0/0/{i - 1}".encode() for i in range(1, 5)
+    ] * 10
+    assert all(r == {IF_HC_IN: {1: 0, 2: 0, 3: 0, 4: 0}} for r in results[40:])
+
+
+def test_silent_device_raises_snmp_timeout_naming_the_device(sim: SimAgent) -> None:
+    sim.devices["r1"].set_silent()
+    start = time.monotonic()
+    with pytest.raises(SnmpTimeout, match=r"^r1: GET .*after 2 attempt\(s\) of 0.2 s"):
+        run(v2c(sim.port("r1"), timeout_s=0.2, retries=1), lambda c: c.get([SYS_NAME]))
+    assert time.monotonic() - start < 10  # does not hang (not a timing assertion)
+
+
+def test_wrong_community_times_out(sim: SimAgent) -> None:
+    with pytest.raises(SnmpTimeout, match="wrong community"):
+        run(v2c(sim.port("r1"), community="nope", timeout_s=0.2, retries=0), lambda c: c.get([SYS_NAME]))
+
+
+def test_unreachable_device_does_not_delay_another_clients_requests(sim: SimAgent) -> None:
+    sim.devices["r2"].set_silent()
+
+    async def scenario() -> list[str]:
+        dead = v2c(sim.port("r2"), community="c2", timeout_s=1.0, retries=1, name="r2")
+        alive = v2c(sim.port("r1"))
+        order: list[str] = []
+
+        async def poll(c: SnmpClient) -> None:
+            try:
+                await c.walk_table([IF_NAME])
+                order.append(f"{c.device} ok")
+            except SnmpTimeout:
+                order.append(f"{c.device} timeout")
+
+        await asyncio.gather(poll(dead), *(poll(alive) for _ in range(3)))
+        await dead.close()
+        await alive.close()
+        return order
+
+    assert asyncio.run(scenario()) == ["r1 ok"] * 3 + ["r2 timeout"]
+
+
+def test_slow_device_answer_within_retries_is_accepted(sim: SimAgent) -> None:
+    """A reply to the first send that arrives during the retry window still counts (same request-id)."""
+    sim.devices["r1"].set_slow(0.3)
+    got = run(v2c(sim.port("r1"), timeout_s=0.2, retries=2), lambda c: c.get([SYS_NAME]))
+    assert got == {SYS_NAME: b"r1"}
+
+
+# ------------------------------------------------------------------ v2c against real net-snmp snmpd
+
+
+def test_v2c_client_reads_real_snmpd(snmpd: SnmpdServer) -> None:
+    async def both(c: SnmpClient):
+        return await c.get([SYS_NAME]), await c.walk_table([IF_DESCR, IF_IN_OCTETS], max_repetitions=2)
+
+    scalars, table = run(v2c(snmpd.port), both)
+    assert scalars == {SYS_NAME: snmpd.sys_name.encode()}
+    assert table[IF_DESCR] and set(table[IF_DESCR]) == set(table[IF_IN_OCTETS])
+    assert b"lo" in table[IF_DESCR].values()
+
+
+# ------------------------------------------------------------------ v3 (pysnmp) against real net-snmp snmpd
+
+
+def v3(snmpd: SnmpdServer, configured_user: str, **override: object) -> SnmpClient:
+    u = snmpd.user(configured_user)
+    creds: dict[str, object] = {
+        "user": u.user,
+        "auth_protocol": u.auth_protocol,
+        "auth_key": u.auth_key,
+        "priv_protocol": u.priv_protocol,
+        "priv_key": u.priv_key,
+    }
+    creds.update(override)
+    return make_client(
+        device_name="core1",
+        host="127.0.0.1",
+        port=snmpd.port,
+        timeout_s=0.5,
+        retries=0,
+        v3=V3Credentials(**creds),
+    )  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("user", ["lwsha", "lwsha256"], ids=["sha-aes128", "sha256-aes256"])
+def test_v3_client_reads_real_snmpd(snmpd: SnmpdServer, user: str) -> None:
+    async def both(c: SnmpClient):
+        return await c.get([SYS_NAME, "1.3.6.1.2.1.1.77.0"]), await c.walk_table(
+            [IF_DESCR, IF_OPER], max_repetitions=2
+        )
+
+    scalars, table = run(v3(snmpd, user), both)
+    assert scalars == {SYS_NAME: snmpd.sys_name.encode(), "1.3.6.1.2.1.1.77.0": None}
+    assert b"lo" in table[IF_DESCR].values() and set(table[IF_OPER]) == set(table[IF_DESCR])
+
+
+@pytest.mark.parametrize(
+    ("override", "error", "message"),
+    [
+        (
+            {"auth_key": "wrong-auth-key"},
+            SnmpAuthError,
+            r"^core1: SNMPv3 authentication failed for user lwsha \(wrong auth key or protocol\?\)$",
+        ),
+        ({"auth_protocol": SnmpAuthProtocol.SHA512}, SnmpAuthError, "authentication failed for user lwsha"),
+        ({"user": "nobody"}, SnmpAuthError, "^core1: SNMPv3 user nobody is unknown to the device$"),
+        (
+            {"priv_key": "wrong-priv-key"},
+            SnmpAuthError,
+            r"^core1: SNMPv3 privacy failed for user lwsha \(wrong priv key or protocol\?\)",
+        ),
+        ({"priv_protocol": SnmpPrivProtocol.DES}, SnmpAuthError, "privacy failed for user lwsha"),
+    ],
+    ids=["wrong-auth-key", "wrong-auth-protocol", "unknown-user", "wrong-priv-key", "wrong-priv-protocol"],
+)
+def test_v3_credential_faults_raise_clear_typed_errors(
+    snmpd: SnmpdServer, override: dict, error: type, message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        run(v3(snmpd, "lwsha", **override), lambda c: c.get([SYS_NAME]))
+
+
+def test_v3_to_a_device_that_never_answers_is_a_timeout_not_an_auth_error(sim: SimAgent) -> None:
+    """The simulated agent speaks v2c only and drops v3 messages: just like an unreachable router."""
+    client = make_client(
+        device_name="dark", host="127.0.0.1", port=sim.port("r1"), timeout_s=0.2, retries=0,
+        v3=V3Credentials("u", SnmpAuthProtocol.SHA, "authpass-1", SnmpPrivProtocol.AES128, "privpass-1"),
+    )  # fmt: skip
+    with pytest.raises(SnmpTimeout, match=r"^dark: GET .*unreachable\?"):
+        run(client, lambda c: c.get([SYS_NAME]))
+
+
+# ------------------------------------------------------------------ factory, mapping, credentials
+
+
+def test_factory_picks_fast_client_for_v2c_and_pysnmp_for_v3() -> None:
+    assert isinstance(
+        make_client(device_name="a", host="127.0.0.1", port=1, timeout_s=1, retries=0, v2c_community="x"),
+        V2cClient,
+    )
+    c = make_client(
+        device_name="a",
+        host="127.0.0.1",
+        port=1,
+        timeout_s=1,
+        retries=0,
+        v3=V3Credentials("u", SnmpAuthProtocol.SHA, "12345678", SnmpPrivProtocol.AES128, "12345678"),
+    )
+    assert isinstance(c, PysnmpV3Client) and isinstance(c, SnmpClient)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"v2c_community": "x", "v3": V3Credentials("u")}], ids=["neither", "both"]
+)
+def test_factory_requires_exactly_one_of_v2c_and_v3(kwargs: dict) -> None:
+    with pytest.raises(ValueError, match="exactly one"):
+        make_client(device_name="a", host="127.0.0.1", port=1, timeout_s=1, retries=0, **kwargs)
+
+
+def test_every_configurable_v3_protocol_maps_to_pysnmp() -> None:
+    assert set(AUTH_PROTOCOLS) == set(SnmpAuthProtocol)
+    assert set(PRIV_PROTOCOLS) == set(SnmpPrivProtocol)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"auth_protocol": SnmpAuthProtocol.SHA}, "needs an auth_key"),
+        ({"priv_protocol": SnmpPrivProtocol.DES, "priv_key": "12345678"}, "requires an auth_protocol"),
+        ({"auth_protocol": SnmpAuthProtocol.SHA, "auth_key": "short"}, "at least 8"),
+    ],
+    ids=["auth-without-key", "priv-without-auth", "short-key"],
+)
+def test_v3_credentials_validate_themselves(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        V3Credentials("u", **kwargs)
+
+
+def test_v3_credentials_repr_hides_keys() -> None:
+    creds = V3Credentials("u", SnmpAuthProtocol.SHA, "secret-auth", SnmpPrivProtocol.AES128, "secret-priv")
+    assert "secret" not in repr(creds)
+
+
+# ------------------------------------------------------------------ table-walk state machine (pure)
+
+A, B = "1.3.6.1.2.1.2.2.1.7", "1.3.6.1.2.1.2.2.1.8"
+END = ber.TAG_END_OF_MIB_VIEW
+INT = ber.TAG_INTEGER
+
+
+def _feed(walk: TableWalk, *responses: Sequence[tuple[str, int, object]]) -> TableWalk:
+    for r in responses:
+        walk.feed(r)
+    return walk
+
+
+@pytest.mark.parametrize(
+    ("responses", "result", "active", "next_oids"),
+    [
+        (
+            [[(f"{A}.1", INT, 1), (f"{B}.1", INT, 2), (f"{A}.5", INT, 1), (f"{B}.5", INT, 7)]],
+            {A: {1: 1, 5: 1}, B: {1: 2, 5: 7}},
+            [A, B],
+            [f"{A}.5", f"{B}.5"],
+        ),
+        (
+            [[(f"{A}.1", INT, 1), (f"{B}.1", INT, 2), (f"{A}.2", INT, 1)]],
+            {A: {1: 1, 2: 1}, B: {1: 2}},
+            [A, B],
+            [f"{A}.2", f"{B}.1"],
+        ),
+        (
+            [[(f"{A}.1", INT, 1), (f"{B}.1", INT, 2), (f"{B}.1", INT, 2), ("1.3.6.1.2.1.2.2.1.9.1", INT, 0)]],
+            {A: {1: 1}, B: {1: 2}},
+            [],
+            [],
+        ),
+        (
+            [[(f"{A}.3", INT, 1), (f"{B}.3", END, None)], [(f"{A}.4", INT, 2), (f"{A}.5", INT, 3)]],
+            {A: {3: 1, 4: 2, 5: 3}, B: {}},
+            [A],
+            [f"{A}.5"],
+        ),
+    ],
+    ids=["full-rows", "short-last-row", "both-columns-leave-subtree", "end-of-mib-view-drops-column"],
+)
+def test_table_walk_merges_responses(responses: list, result: dict, active: list, next_oids: list) -> None:
+    walk = _feed(TableWalk([A, B]), *responses)
+    assert (walk.result, walk.active, walk.next_oids()) == (result, active, next_oids)
+
+
+@pytest.mark.parametrize(
+    ("response", "message"),
+    [
+        ([], "no varbinds"),
+        ([(f"{A}.1.2", INT, 1)], "not indexed by one integer"),
+        ([(f"{A}.5", INT, 1), (f"{B}.1", INT, 1), (f"{A}.5", INT, 1)], "not increasing"),
+    ],
+    ids=["empty-response", "two-part-index", "repeated-oid"],
+)
+def test_table_walk_rejects_misbehaving_agents(response: list, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        TableWalk([A, B]).feed(response)
+
+
+def test_walk_error_from_agent_becomes_snmp_error_naming_device(sim: SimAgent) -> None:
+    with pytest.raises(SnmpError, match="^r1: GETBULK"):
+        run(v2c(sim.port("r1")), lambda c: c.walk_table(["1.3.6.1.2.1.31.1.1.1"]))  # the entry, not a column
