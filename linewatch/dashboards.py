@@ -46,6 +46,7 @@ from linewatch.choices import (
     Severity,
 )
 from linewatch.errors import DashboardError
+from linewatch.settings import GrafanaSettings
 
 # -- the contract with the provisioning files ------------------------------------------------------------------
 
@@ -83,6 +84,8 @@ DASHBOARD_DEFAULTS: dict[str, Any] = {
 
 LINE_VARIABLES = ("site", "carrier", "department", "line")
 ALL_VALUE = ".*"
+LINE_DASHBOARD_UID: str = GrafanaSettings.model_fields["line_dashboard_uid"].default
+"""uid of the line detail dashboard; alert notifications link to it with ``?var-line=<line id>``."""
 
 
 def target(query: str, *, ref_id: str = "A", alias: str = "", table: bool = False) -> InfluxDBTarget:
@@ -120,7 +123,7 @@ def query_variable(
     include_all: bool = True,
 ) -> Template:
     """A query variable on the linewatch data source (multi-select with "All" = ``.*`` by default)."""
-    return Template(
+    variable = Template(
         name=name,
         query=query,
         label=label or name.replace("_", " ").capitalize(),
@@ -128,10 +131,12 @@ def query_variable(
         multi=multi,
         includeAll=include_all,
         allValue=ALL_VALUE if include_all else None,
-        default="All" if include_all else None,
-        refresh=1,
-        sort=1,
+        refresh=1,  # on dashboard load
+        sort=1,  # alphabetical
     )
+    if include_all:  # what Grafana itself stores for a selected "All"
+        variable._current = {"selected": True, "text": ["All"], "value": ["$__all"]}
+    return variable
 
 
 def tag_values_query(measurement: str, key: str, *, depends_on: Sequence[str] = ()) -> str:
@@ -182,7 +187,8 @@ def utilization_thresholds() -> dict[str, Any]:
 def health_mappings() -> list[dict[str, Any]]:
     """Value mappings for the ``health`` field: 1 up, 2 down, 3 no data, 4 admin down, and null → no data."""
     options = {
-        str(int(h)): {"text": h.label, "color": h.colour, "index": index} for index, h in enumerate(LineHealth)
+        str(int(h)): {"text": h.label, "color": h.colour, "index": index}
+        for index, h in enumerate(LineHealth)
     }
     return [
         {"type": "value", "options": options},
@@ -213,10 +219,20 @@ def severity_mappings() -> list[dict[str, Any]]:
         {
             "type": "value",
             "options": {
-                s.value: {"text": s.value, "color": s.colour, "index": index} for index, s in enumerate(Severity)
+                s.value: {"text": s.value, "color": s.colour, "index": index}
+                for index, s in enumerate(Severity)
             },
         }
     ]
+
+
+def line_detail_link(line: str = "${__field.labels.line}") -> dict[str, Any]:
+    """A data link to the line detail dashboard for ``line`` (a Grafana data-link expression), keeping the time."""
+    return {
+        "title": "Line detail",
+        "url": f"/d/{LINE_DASHBOARD_UID}?var-line={line}&${{__url_time_range}}",
+        "targetBlank": False,
+    }
 
 
 def by_name(matcher: str, *properties: tuple[str, Any], regex: bool = False) -> dict[str, Any]:
@@ -339,7 +355,9 @@ def to_json_model(dashboard: Any, *, source: Path) -> dict[str, Any]:
     elif isinstance(dashboard, Mapping):
         data = json.loads(json.dumps(dashboard, cls=DashboardEncoder))
     else:
-        raise DashboardError(f"{source}: 'dashboard' is a {type(dashboard).__name__}, not a grafanalib Dashboard")
+        raise DashboardError(
+            f"{source}: 'dashboard' is a {type(dashboard).__name__}, not a grafanalib Dashboard"
+        )
     for key in _LEGACY_DASHBOARD_KEYS:
         if key == "rows" and data.get("rows"):
             raise DashboardError(f"{source}: uses legacy rows; put panels in 'panels' with gridPos")
@@ -441,8 +459,12 @@ def _cmd_build(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("dashboards", help="Grafana dashboards as code")
     sub = parser.add_subparsers(dest="dashboards_command", required=True, metavar="ACTION")
-    build_parser = sub.add_parser("build", help="generate grafana/dashboards/*.json from the *.dashboard.py sources")
-    build_parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if any JSON is stale")
+    build_parser = sub.add_parser(
+        "build", help="generate grafana/dashboards/*.json from the *.dashboard.py sources"
+    )
+    build_parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if any JSON is stale"
+    )
     build_parser.add_argument("--dir", help=f"dashboard directory (default {DEFAULT_DASHBOARD_DIR})")
     build_parser.set_defaults(func=_cmd_build)
 
@@ -474,7 +496,11 @@ def demo_stage(ctx: Any) -> None:
     docker = "found" if shutil.which("docker") else "not found on this machine"
     print(f"dashboards: to view them in Grafana against this demo's InfluxDB (docker {docker}):")
     print("  " + grafana_run_command(influx_url=influx.url, database=influx.database))
-    print("  then open http://localhost:3000/d/linewatch-noc?kiosk (NOC wall), /d/linewatch-line, "
-          "/d/linewatch-collector")
-    print("dashboards: the whole stack (InfluxDB 2, Grafana, collector, alerting, demo network): "
-          "cp .env.example .env && docker compose --profile demo up -d")
+    print(
+        "  then open http://localhost:3000/d/linewatch-noc?kiosk (NOC wall), /d/linewatch-line, "
+        "/d/linewatch-collector"
+    )
+    print(
+        "dashboards: the whole stack (InfluxDB 2, Grafana, collector, alerting, demo network): "
+        "cp .env.example .env && docker compose --profile demo up -d"
+    )

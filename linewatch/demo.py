@@ -33,7 +33,9 @@ from linewatch.settings import Settings, load_settings
 log = logging.getLogger("linewatch.demo")
 
 # Each area adds one "module:function" taking a DemoContext; one-shot stages return, long-running ones watch stop_event.
-DEMO_STAGES: list[str] = []
+DEMO_STAGES: list[str] = [
+    "linewatch.dashboards:demo_stage",
+]
 
 HISTORY_FINE_S = 6 * 3600  # the last hours at 1-minute resolution
 

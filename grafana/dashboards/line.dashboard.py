@@ -1,0 +1,193 @@
+"""Line detail: one line or a few, picked with the site → carrier → department → line variables.
+
+In/out bits per second with the contracted capacity and the 80 % level drawn on the chart, utilization of the
+contracted capacity, errors and discards, the status timeline, alert annotations and this month's 95th percentile
+so far. The uid is the one alert notifications link to (``GrafanaSettings.line_dashboard_uid``), with
+``?var-line=<line id>``. Generated into line.json by ``linewatch dashboards build``.
+"""
+
+from grafanalib.core import Annotations, Dashboard, Stat, StateTimeline, Time, TimeSeries
+
+from linewatch import dashboards as lw
+from linewatch.choices import UTILIZATION_WARNING_PCT, Severity
+
+FILTER = lw.line_filter()
+WARNING_FRACTION = UTILIZATION_WARNING_PCT / 100
+LEVEL_STYLE = ("custom.lineStyle", {"fill": "dash", "dash": [10, 10]})
+
+throughput = TimeSeries(
+    title="Throughput",
+    description="Mean in/out bits per second per interval (out below zero), with the contracted capacity and "
+    f"the {UTILIZATION_WARNING_PCT:g} % warning level of each line.",
+    dataSource=lw.DATASOURCE,
+    gridPos=lw.grid(0, 0, 24, 10),
+    targets=[
+        lw.target(
+            'SELECT mean("in_bps") AS "in", mean("out_bps") AS "out" FROM "line_traffic" '
+            f'WHERE $timeFilter AND {FILTER} GROUP BY time($__interval), "line" fill(null)',
+            alias="$tag_line $col",
+        ),
+        lw.target(
+            f'SELECT max("capacity_bps") AS "capacity", max("capacity_bps") * {WARNING_FRACTION:g} AS "warning" '
+            f'FROM "line_traffic" WHERE $timeFilter AND {FILTER} GROUP BY time($__interval), "line" fill(previous)',
+            ref_id="B",
+            alias="$tag_line $col",
+        ),
+    ],
+    interval="1m",
+    maxDataPoints=None,
+    unit="bps",
+    lineWidth=2,
+    fillOpacity=10,
+    legendDisplayMode="table",
+    legendPlacement="right",
+    legendCalcs=["lastNotNull", "mean", "max"],
+    tooltipMode="multi",
+    overrides=[
+        lw.by_name("/ out$/", ("custom.transform", "negative-Y"), regex=True),
+        lw.by_name(
+            "/ capacity$/",
+            ("color", {"mode": "fixed", "fixedColor": Severity.CRITICAL.colour}),
+            ("custom.fillOpacity", 0),
+            LEVEL_STYLE,
+            regex=True,
+        ),
+        lw.by_name(
+            "/ warning$/",
+            ("color", {"mode": "fixed", "fixedColor": Severity.WARNING.colour}),
+            ("custom.fillOpacity", 0),
+            LEVEL_STYLE,
+            regex=True,
+        ),
+    ],
+)
+
+utilization = TimeSeries(
+    title="Utilization of the contracted capacity",
+    description="in_util_pct / out_util_pct; may exceed 100 % when the port is faster than the commit.",
+    dataSource=lw.DATASOURCE,
+    gridPos=lw.grid(0, 10, 12, 8),
+    targets=[
+        lw.target(
+            'SELECT mean("in_util_pct") AS "in", mean("out_util_pct") AS "out" FROM "line_traffic" '
+            f'WHERE $timeFilter AND {FILTER} GROUP BY time($__interval), "line" fill(null)',
+            alias="$tag_line $col",
+        )
+    ],
+    interval="1m",
+    maxDataPoints=None,
+    unit="percent",
+    axisSoftMin=0,
+    axisSoftMax=100,
+    lineWidth=2,
+    thresholds=lw.utilization_thresholds()["steps"],
+    thresholdsStyleMode="line+area",
+    legendDisplayMode="list",
+    tooltipMode="multi",
+)
+
+errors = TimeSeries(
+    title="Errors and discards",
+    description="Interface errors and discards per second (packets/s).",
+    dataSource=lw.DATASOURCE,
+    gridPos=lw.grid(12, 10, 12, 8),
+    targets=[
+        lw.target(
+            'SELECT mean("in_errors_ps") AS "in errors", mean("out_errors_ps") AS "out errors", '
+            'mean("in_discards_ps") AS "in discards", mean("out_discards_ps") AS "out discards" '
+            f'FROM "line_traffic" WHERE $timeFilter AND {FILTER} GROUP BY time($__interval), "line" fill(null)',
+            alias="$tag_line $col",
+        )
+    ],
+    interval="1m",
+    maxDataPoints=None,
+    unit="pps",
+    axisSoftMin=0,
+    lineWidth=1,
+    legendDisplayMode="list",
+    tooltipMode="multi",
+)
+
+status = StateTimeline(
+    title="Oper status",
+    description="Line health from ifOperStatus and ifAdminStatus (up / down / admin down); gaps are no data.",
+    dataSource=lw.DATASOURCE,
+    gridPos=lw.grid(0, 18, 16, 7),
+    targets=[
+        lw.target(
+            f'SELECT last("health") FROM "line_traffic" WHERE $timeFilter AND {FILTER} '
+            'GROUP BY time($__interval), "line" fill(none)',
+            alias="$tag_line",
+        )
+    ],
+    interval="1m",
+    maxDataPoints=None,
+    mappings=lw.health_mappings(),
+    thresholds=lw.health_thresholds()["steps"],
+    colorMode="thresholds",
+    fillOpacity=85,
+    showValue="auto",
+)
+
+p95 = Stat(
+    title="95th percentile this month",
+    description="95th percentile of 5-minute mean rates since the first of the month (UTC), as carriers bill "
+    "burstable lines.",
+    dataSource=lw.DATASOURCE,
+    gridPos=lw.grid(16, 18, 8, 7),
+    targets=[
+        lw.target(
+            'SELECT percentile("in", 95) AS "in p95", percentile("out", 95) AS "out p95" FROM ('
+            'SELECT mean("in_bps") AS "in", mean("out_bps") AS "out" FROM "line_traffic" '
+            f'WHERE $timeFilter AND {FILTER} GROUP BY time(5m), "line"'
+            ') WHERE $timeFilter GROUP BY "line"',
+            alias="$tag_line $col",
+        )
+    ],
+    timeFrom="now/M",
+    maxDataPoints=None,
+    format="bps",
+    decimals=1,
+    reduceCalc="lastNotNull",
+    graphMode="none",
+    colorMode="value",
+    textMode="value_and_name",
+    color={"mode": "fixed", "fixedColor": "text"},
+    thresholds=[{"value": None, "color": "text"}],
+    noValue="no data this month",
+)
+
+alert_annotations = {
+    "name": "Alerts",
+    "datasource": lw.DATASOURCE,
+    "enable": True,
+    "hide": False,
+    "iconColor": Severity.CRITICAL.colour,
+    "query": 'SELECT "summary", "state", "rule", "severity", "line" FROM "alert_events" '
+    f"WHERE $timeFilter AND {FILTER}",
+    "textColumn": "summary",
+    "tagsColumn": "line,rule,severity,state",
+}
+
+dashboard = Dashboard(
+    title="linewatch — line detail",
+    uid=lw.LINE_DASHBOARD_UID,
+    description="Traffic, utilization, errors, status and alerts of the selected lines.",
+    tags=["linewatch", "line"],
+    time=Time("now-24h", "now"),
+    refresh="1m",
+    links=[
+        {
+            "type": "dashboards",
+            "tags": ["linewatch"],
+            "asDropdown": True,
+            "title": "linewatch",
+            "keepTime": True,
+            "includeVars": True,
+        }
+    ],
+    annotations=Annotations(list=[alert_annotations]),
+    templating=lw.templating(lw.line_variables()),
+    panels=[throughput, utilization, errors, status, p95],
+    **lw.DASHBOARD_DEFAULTS,
+)

@@ -1,0 +1,204 @@
+"""NOC wall display: kiosk mode on a 1920×1080 TV, 30 s refresh, readable from five metres, no scrolling.
+
+Four panels on a 24 × 26 grid (26 rows × 38 px fit a 1080 px kiosk screen): every line's status, the most
+utilized lines now, the firing alerts, and the throughput per site. Generated into noc.json by
+``linewatch dashboards build``; see docs/grafana.md.
+"""
+
+from grafanalib.core import Dashboard, StateTimeline, Time, TimeSeries
+
+from linewatch import dashboards as lw
+
+FILTER = lw.line_filter()
+# A line without a point for this long shows "no data" (2.5 × the production poll interval of 60 s); the status
+# query groups by a fixed 1-minute bucket over a fixed 3-hour window so the threshold always fits the buckets.
+NO_DATA_AFTER_MS = 150_000
+BIG_TEXT = {"titleSize": 22, "valueSize": 30}
+
+line_status = StateTimeline(
+    title="Line status — right edge is now",
+    description="Health of every polled line (up / down / admin down); a line that stops reporting turns to "
+    "'no data' after 2.5 minutes. Colours from linewatch.choices.LineHealth.",
+    dataSource=lw.DATASOURCE,
+    gridPos=lw.grid(0, 0, 14, 13),
+    targets=[
+        lw.target(
+            f'SELECT last("health") FROM "line_traffic" WHERE $timeFilter AND {FILTER} '
+            'GROUP BY time(1m), "line" fill(none)',
+            alias="$tag_line",
+        )
+    ],
+    timeFrom="3h",
+    maxDataPoints=None,
+    mappings=lw.health_mappings(),
+    thresholds=lw.health_thresholds()["steps"],
+    colorMode="thresholds",
+    fillOpacity=90,
+    rowHeight=0.85,
+    showValue="auto",
+    legendDisplayMode="list",
+    extraJson={
+        "fieldConfig": {
+            "defaults": {
+                "custom": {"insertNulls": NO_DATA_AFTER_MS, "spanNulls": False},
+                "links": [lw.line_detail_link()],
+            }
+        },
+        "options": {"text": BIG_TEXT},
+    },
+)
+
+most_utilized = lw.panel(
+    "bargauge",
+    title="Most utilized lines — last 5 min",
+    description="Mean utilization of the contracted capacity over the last 5 minutes, in and out, highest first. "
+    "Orange from 80 %, red from 95 % (linewatch.choices).",
+    gridPos=lw.grid(14, 0, 10, 13),
+    targets=[
+        lw.target(
+            'SELECT mean("in_util_pct") AS "in", mean("out_util_pct") AS "out" FROM "line_traffic" '
+            f'WHERE $timeFilter AND {FILTER} GROUP BY "line"',
+            alias="$tag_line $col",
+        )
+    ],
+    timeFrom="5m",
+    transformations=[
+        {
+            "id": "reduce",
+            "options": {"mode": "seriesToRows", "reducers": ["lastNotNull"], "includeTimeField": False},
+        },
+        {"id": "sortBy", "options": {"sort": [{"field": "Last *", "desc": True}]}},
+        {"id": "limit", "options": {"limitField": 8}},
+    ],
+    fieldConfig={
+        "defaults": {
+            "unit": "percent",
+            "min": 0,
+            "max": 100,
+            "decimals": 0,
+            "color": {"mode": "thresholds"},
+            "thresholds": lw.utilization_thresholds(),
+        },
+        "overrides": [],
+    },
+    options={
+        "displayMode": "lcd",
+        "orientation": "horizontal",
+        "namePlacement": "left",
+        "showUnfilled": True,
+        "valueMode": "color",
+        "reduceOptions": {"values": True, "calcs": ["lastNotNull"], "fields": ""},
+        "text": BIG_TEXT,
+        "minVizHeight": 20,
+        "maxVizHeight": 60,
+    },
+)
+
+firing_alerts = lw.panel(
+    "table",
+    title="Firing alerts",
+    description="Alerts whose latest event in the last 30 days is 'firing' (alert_events), newest first.",
+    gridPos=lw.grid(0, 13, 12, 13),
+    targets=[
+        lw.target(
+            'SELECT last("firing") AS "firing", last("summary") AS "summary", last("since_s") * 1000 AS "since" '
+            f'FROM "alert_events" WHERE $timeFilter AND {FILTER} GROUP BY "line", "rule", "severity"',
+            table=True,
+        )
+    ],
+    timeFrom="30d",
+    transformations=[
+        {
+            "id": "filterByValue",
+            "options": {
+                "type": "include",
+                "match": "all",
+                "filters": [{"fieldName": "firing", "config": {"id": "equal", "options": {"value": 1}}}],
+            },
+        },
+        {
+            "id": "organize",
+            "options": {
+                "excludeByName": {"Time": True, "firing": True},
+                "indexByName": {"severity": 0, "line": 1, "rule": 2, "summary": 3, "since": 4},
+                "renameByName": {
+                    "severity": "Severity",
+                    "line": "Line",
+                    "rule": "Rule",
+                    "summary": "Summary",
+                    "since": "Since",
+                },
+            },
+        },
+    ],
+    fieldConfig={
+        "defaults": {
+            "custom": {"align": "auto", "cellOptions": {"type": "auto"}},
+            "noValue": "no alert firing",
+        },
+        "overrides": [
+            lw.by_name(
+                "Severity",
+                ("mappings", lw.severity_mappings()),
+                ("custom.cellOptions", {"type": "color-background", "mode": "basic"}),
+                ("custom.width", 130),
+            ),
+            lw.by_name("Since", ("unit", "dateTimeFromNow"), ("custom.width", 170)),
+            lw.by_name("Line", ("custom.width", 150), ("links", [lw.line_detail_link("${__value.raw}")])),
+        ],
+    },
+    options={
+        "showHeader": True,
+        "cellHeight": "lg",
+        "footer": {"show": False, "reducer": ["count"]},
+        "sortBy": [{"displayName": "Since", "desc": True}],
+    },
+)
+
+site_throughput = TimeSeries(
+    title="Throughput per site",
+    description="Sum over the site's lines of each line's mean rate per interval; out is drawn below zero.",
+    dataSource=lw.DATASOURCE,
+    gridPos=lw.grid(12, 13, 12, 13),
+    targets=[
+        lw.target(
+            'SELECT sum("in") AS "in", sum("out") AS "out" FROM ('
+            'SELECT mean("in_bps") AS "in", mean("out_bps") AS "out" FROM "line_traffic" '
+            f'WHERE $timeFilter AND {FILTER} GROUP BY time($__interval), "line", "site"'
+            ') WHERE $timeFilter GROUP BY time($__interval), "site" fill(none)',
+            alias="$tag_site $col",
+        )
+    ],
+    interval="1m",
+    maxDataPoints=None,
+    unit="bps",
+    lineWidth=2,
+    fillOpacity=10,
+    legendDisplayMode="table",
+    legendPlacement="right",
+    legendCalcs=["lastNotNull", "max"],
+    tooltipMode="multi",
+    overrides=[lw.by_name("/ out$/", ("custom.transform", "negative-Y"), regex=True)],
+)
+
+dashboard = Dashboard(
+    title="linewatch — NOC wall",
+    uid="linewatch-noc",
+    description="Wall display for the NOC: open /d/linewatch-noc?kiosk on the TV.",
+    tags=["linewatch", "noc"],
+    time=Time("now-3h", "now"),
+    refresh="30s",
+    links=[
+        {
+            "type": "dashboards",
+            "tags": ["linewatch"],
+            "asDropdown": True,
+            "title": "linewatch",
+            "keepTime": True,
+            "includeVars": True,
+        }
+    ],
+    templating=lw.templating(lw.line_variables()),
+    panels=[line_status, most_utilized, firing_alerts, site_throughput],
+    **lw.DASHBOARD_DEFAULTS,
+)
