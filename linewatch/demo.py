@@ -61,6 +61,15 @@ def say(msg: str) -> None:
     print(f"[demo] {msg}", flush=True)
 
 
+def demo_settings(settings: Settings, run_dir: Path) -> Settings:
+    """The demo keeps everything it writes (spool, counter state, alert store, exports) under its run directory."""
+    var = run_dir / "var"
+    influx = settings.influx.model_copy(
+        update={"spool": settings.influx.spool.model_copy(update={"path": var / "spool"})})
+    collector = settings.collector.model_copy(update={"state_path": var / "collector-state.json"})
+    return settings.model_copy(update={"influx": influx, "collector": collector, "state_dir": var})
+
+
 def start_influx(settings: Settings, run_dir: Path):  # noqa: ANN201 - returns InfluxdServer | None
     """Use the configured InfluxDB if it answers, else start a private influxd on its port. None: already running."""
     client = InfluxClient(settings.influx)
@@ -124,7 +133,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     run_dir = Path(args.run_dir).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
-    settings = load_settings(args.config)
+    settings = demo_settings(load_settings(args.config), run_dir)
     inventory = load_inventory(settings.resolve(settings.inventory_path))
     server = start_influx(settings, run_dir)
     agent = SimAgent(demo_devices(inventory), ports={d.name: d.port for d in inventory.devices})
