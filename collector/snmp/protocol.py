@@ -73,3 +73,14 @@ class SnmpClient(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+async def get_rows_by_get(client: SnmpClient, columns: Sequence[str], indexes: Sequence[int]) -> dict[str, dict[int, Value]]:
+    """``get_rows`` on top of ``get``: one ``column.index`` OID per cell (``get`` chunks the PDUs)."""
+    cols = [c.strip(".") for c in columns]
+    pairs = [(c, i) for i in indexes for c in cols]
+    values = await client.get([f"{c}.{i}" for c, i in pairs])
+    out: dict[str, dict[int, Value]] = {c: {} for c in cols}
+    for c, i in pairs:
+        out[c][i] = values[f"{c}.{i}"]
+    return out

@@ -14,7 +14,7 @@ from pysnmp.hlapi.v3arch import asyncio as hl
 from pysnmp.proto import errind, rfc1902, rfc1905
 
 from collector.snmp import ber
-from collector.snmp.protocol import MAX_VARBINDS_PER_GET, V3Credentials, Value
+from collector.snmp.protocol import MAX_VARBINDS_PER_GET, V3Credentials, Value, get_rows_by_get
 from collector.snmp.v2c_client import TableWalk
 from linewatch.choices import SnmpAuthProtocol, SnmpPrivProtocol
 from linewatch.errors import SnmpAuthError, SnmpError, SnmpTimeout
@@ -236,13 +236,7 @@ class PysnmpV3Client:
         return walk.result
 
     async def get_rows(self, columns: Sequence[str], indexes: Sequence[int]) -> dict[str, dict[int, Value]]:
-        cols = [c.strip(".") for c in columns]
-        pairs = [(c, i) for i in indexes for c in cols]
-        values = await self.get([f"{c}.{i}" for c, i in pairs])
-        out: dict[str, dict[int, Value]] = {c: {} for c in cols}
-        for c, i in pairs:
-            out[c][i] = values[f"{c}.{i}"]
-        return out
+        return await get_rows_by_get(self, columns, indexes)
 
     async def close(self) -> None:
         self._engine.close_dispatcher()

@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable, Sequence
 
 from collector.snmp import ber
-from collector.snmp.protocol import MAX_VARBINDS_PER_GET, Value
+from collector.snmp.protocol import MAX_VARBINDS_PER_GET, Value, get_rows_by_get
 from linewatch.errors import BerError, SnmpError, SnmpTimeout
 
 
@@ -230,13 +230,7 @@ class V2cClient:
         return walk.result
 
     async def get_rows(self, columns: Sequence[str], indexes: Sequence[int]) -> dict[str, dict[int, Value]]:
-        cols = [c.strip(".") for c in columns]
-        pairs = [(c, i) for i in indexes for c in cols]
-        values = await self.get([f"{c}.{i}" for c, i in pairs])
-        out: dict[str, dict[int, Value]] = {c: {} for c in cols}
-        for c, i in pairs:
-            out[c][i] = values[f"{c}.{i}"]
-        return out
+        return await get_rows_by_get(self, columns, indexes)
 
     async def close(self) -> None:
         if self._transport is not None:
