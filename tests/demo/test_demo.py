@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import requests
 
-from linewatch.servers.ports import free_tcp_port
+from linewatch.servers.ports import free_tcp_port, free_udp_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -19,8 +21,14 @@ def test_demo_collects_the_demo_network_and_stops_by_itself(tmp_path: Path) -> N
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINEWATCH_")}
     env.update(LINEWATCH_INFLUX__URL=f"http://127.0.0.1:{port}", LINEWATCH_COLLECTOR__INTERVAL_S="5")
     run_dir = tmp_path / "run"
+    # The shipped demo configuration, with free UDP ports for the simulated routers (the shipped ones may be taken
+    # by a `make run` on the same machine).
+    config = tmp_path / "config"
+    shutil.copytree(REPO / "config", config)
+    lines = config / "lines.yaml"
+    lines.write_text(re.sub(r"port: 1616\d", lambda _m: f"port: {free_udp_port()}", lines.read_text()))
     proc = subprocess.run(
-        [sys.executable, "-m", "linewatch.cli", "-c", str(REPO / "config" / "linewatch.yaml"), "demo",
+        [sys.executable, "-m", "linewatch.cli", "-c", str(config / "linewatch.yaml"), "demo",
          "--run-dir", str(run_dir), "--seconds", "12", "--no-history"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240, check=False)
     out = proc.stdout
