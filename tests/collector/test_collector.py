@@ -248,3 +248,14 @@ def test_influxdb_outage_spools_and_replays_every_point_exactly_once(net: Net, i
     rates = client.query("SELECT in_bps FROM line_traffic WHERE \"line\" = 'r1-L0' AND in_bps >= 0")
     assert [r[1] for r in rates[0]["values"]] == pytest.approx([10e6] * 7, rel=1e-6)
     client.close()
+
+
+def test_a_cycle_that_overruns_its_interval_logs_the_slow_devices(net: Net, caplog: pytest.LogCaptureFixture) -> None:
+    net.devices["r2"].set_slow(1.5)
+    collector = Collector(settings=CollectorSettings(name="test", interval_s=1), inventory=net.inventory,
+                          writer=None, state=CounterState(None), clock=net.clock)
+    report = cycle(collector)
+    by_dev = {p.device: p for p in report.polls}
+    assert by_dev["r1"].ok and not by_dev["r2"].ok, "the slow device hits its budget, the others do not wait"
+    assert "longer than the 1 s interval; slowest devices: r2" in caplog.text
+    close(collector)
