@@ -264,3 +264,29 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"  # waiting for its first or next attempt
     DELIVERED = "delivered"
     EXPIRED = "expired"  # retried until ``expire_s`` without success (logged at ERROR)
+
+
+class FlowDirection(StrEnum):
+    """Direction of a flow relative to a line: ``in`` arrives from the carrier, ``out`` leaves towards it."""
+
+    IN = "in"
+    OUT = "out"
+
+
+class FlowApp(StrEnum):
+    """Protocol/port classes of the flow summaries (``flow_proto.app``); the port map is in collector/flows/apps.py."""
+
+    WEB = "web"
+    DNS = "dns"
+    MAIL = "mail"
+    VOICE = "voice"
+    VPN = "vpn"
+    REMOTE_ACCESS = "remote_access"
+    FILE_TRANSFER = "file_transfer"
+    DATABASE = "database"
+    DIRECTORY = "directory"
+    NETWORK_MGMT = "network_mgmt"
+    ICMP = "icmp"
+    OTHER_TCP = "other_tcp"
+    OTHER_UDP = "other_udp"
+    OTHER = "other"

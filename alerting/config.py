@@ -1,0 +1,559 @@
+"""``alerts.yaml``: rules, per-line/department overrides, the routing tree, receivers and maintenance windows.
+
+Parsed once, strictly (``linewatch.yamlconf``), into the models below; cross-field rules (unknown receiver, unknown
+rule in an override, unknown line, clear threshold above the warning threshold, ...) are reported with the file line
+of the offending entry. Secrets (SMTP password, Slack webhook URL) are ``SecretStr`` and may be written as
+``${ENV_VAR}`` so the file itself holds no secret.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from alerting.matchers import LABEL_NAMES, Matcher, parse_matcher
+from linewatch.choices import (
+    UTILIZATION_CRITICAL_PCT,
+    UTILIZATION_WARNING_PCT,
+    AlertRuleKind,
+    AlertScope,
+    Severity,
+    SmtpTls,
+)
+from linewatch.errors import ConfigError, Problem
+from linewatch.inventory import Inventory, load_inventory
+from linewatch.settings import Settings
+from linewatch.yamlconf import Located, load_model
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")  # datetime.weekday() order
+TRAFFIC_ERROR_FIELDS = ("in_errors_ps", "out_errors_ps", "in_discards_ps", "out_discards_ps")
+
+
+def expand_env(value: object) -> object:
+    """Replace ``${VAR}`` by the environment variable; an unset variable is an error naming it (never the value)."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if not isinstance(value, str):
+        return value
+
+    def sub(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise ValueError(f"environment variable {name} is not set")
+        return os.environ[name]
+
+    return _ENV_REF.sub(sub, value)
+
+
+def _matchers(values: list[str]) -> tuple[Matcher, ...]:
+    return tuple(parse_matcher(v) for v in values)
+
+
+# -- rules ------------------------------------------------------------------------------------------------------
+
+
+class _RuleBase(BaseModel):
+    model_config = _STRICT
+    name: Name
+    description: str = ""
+    enabled: bool = True
+
+    @property
+    def scope(self) -> AlertScope:
+        return AlertScope.LINE
+
+    def tunables(self) -> set[str]:
+        """Fields an override may change."""
+        return set(type(self).model_fields) - {"name", "kind", "description", "sample_s", "scope"}
+
+
+class _Sustained(_RuleBase):
+    """Shared by threshold rules: bucket averages over ``sample_s`` must stay above a threshold for ``for_s``."""
+
+    for_s: float = Field(default=300, ge=0, le=86400, description="how long the bucket averages must stay above")
+    clear_for_s: float = Field(default=0, ge=0, le=86400, description="how long below the clear level to resolve")
+    sample_s: int = Field(default=60, ge=1, le=3600, description="averaging bucket: the collector's poll interval")
+
+
+class UtilizationRule(_Sustained):
+    """In or out utilization of the contracted capacity."""
+
+    kind: Literal[AlertRuleKind.UTILIZATION]
+    warning_pct: float = Field(default=UTILIZATION_WARNING_PCT, gt=0)
+    critical_pct: float | None = Field(default=UTILIZATION_CRITICAL_PCT, gt=0)
+    clear_pct: float = Field(default=70.0, ge=0)
+    critical_clear_pct: float | None = Field(default=None, ge=0, description="default: critical_pct - 5")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UtilizationRule:
+        _check_levels(self.warning_pct, self.critical_pct, self.clear_pct, self.critical_clear_pct, "_pct")
+        return self
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds.of(self.warning_pct, self.critical_pct, self.clear_pct, self.critical_clear_pct,
+                             self.for_s, self.clear_for_s)
+
+
+class ErrorRateRule(_Sustained):
+    """Interface errors and/or discards per second (the largest of ``fields``)."""
+
+    kind: Literal[AlertRuleKind.ERROR_RATE]
+    fields: tuple[Literal["in_errors_ps", "out_errors_ps", "in_discards_ps", "out_discards_ps"], ...] = (
+        "in_errors_ps", "out_errors_ps")  # fmt: skip
+    warning_ps: float = Field(default=1.0, gt=0)
+    critical_ps: float | None = Field(default=None, gt=0)
+    clear_ps: float | None = Field(default=None, ge=0, description="default: half of warning_ps")
+    critical_clear_ps: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ErrorRateRule:
+        if not self.fields:
+            raise ValueError("fields must name at least one of " + ", ".join(TRAFFIC_ERROR_FIELDS))
+        clear = self.warning_ps / 2 if self.clear_ps is None else self.clear_ps
+        _check_levels(self.warning_ps, self.critical_ps, clear, self.critical_clear_ps, "_ps")
+        return self
+
+    def tunables(self) -> set[str]:
+        return super().tunables() - {"fields"}
+
+    def thresholds(self) -> Thresholds:
+        clear = self.warning_ps / 2 if self.clear_ps is None else self.clear_ps
+        return Thresholds.of(self.warning_ps, self.critical_ps, clear, self.critical_clear_ps,
+                             self.for_s, self.clear_for_s)
+
+
+class LineDownRule(_RuleBase):
+    """Oper status down while admin status up, for ``consecutive_polls`` polls in a row."""
+
+    kind: Literal[AlertRuleKind.LINE_DOWN]
+    consecutive_polls: int = Field(default=3, ge=1, le=100)
+    severity: Severity = Severity.CRITICAL
+    lookback_s: int = Field(default=1800, ge=60, le=86400, description="polls older than this are not looked at")
+
+
+class DeviceUnreachableRule(_RuleBase):
+    """The collector could not poll a device (``collector_poll.ok = 0``) ``consecutive_polls`` times in a row."""
+
+    kind: Literal[AlertRuleKind.DEVICE_UNREACHABLE]
+    consecutive_polls: int = Field(default=3, ge=1, le=100)
+    severity: Severity = Severity.CRITICAL
+    lookback_s: int = Field(default=1800, ge=60, le=86400)
+
+    @property
+    def scope(self) -> AlertScope:
+        return AlertScope.DEVICE
+
+
+class NoDataRule(_RuleBase):
+    """The collector has written nothing for a line (or, with ``scope: device``, for a device) for ``after_s``."""
+
+    kind: Literal[AlertRuleKind.NO_DATA]
+    scope_: AlertScope = Field(default=AlertScope.LINE, alias="scope")
+    after_s: float = Field(default=600, ge=1, le=7 * 86400)
+    lookback_s: int = Field(default=3600, ge=60, le=30 * 86400,
+                            description="how far back to look for the last point (bounds the query)")
+    severity: Severity = Severity.WARNING
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def scope(self) -> AlertScope:
+        return self.scope_
+
+    @model_validator(mode="after")
+    def _lookback(self) -> NoDataRule:
+        if self.lookback_s <= self.after_s:
+            raise ValueError(f"lookback_s ({self.lookback_s}) must be larger than after_s ({self.after_s})")
+        return self
+
+    def tunables(self) -> set[str]:
+        return {"enabled", "after_s", "severity"}
+
+
+Rule = Annotated[
+    UtilizationRule | ErrorRateRule | LineDownRule | DeviceUnreachableRule | NoDataRule,
+    Field(discriminator="kind"),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Levels of a sustained-threshold rule, in the rule's unit (a plain dataclass: built once per rule × line)."""
+
+    warning: float
+    critical: float | None
+    clear: float
+    critical_clear: float | None
+    for_s: float
+    clear_for_s: float
+
+    @classmethod
+    def of(cls, warning: float, critical: float | None, clear: float, critical_clear: float | None,
+           for_s: float, clear_for_s: float) -> Thresholds:
+        if critical is not None and critical_clear is None:
+            critical_clear = max(clear, critical - (critical - warning) / 3)
+        return cls(warning, critical, clear, critical_clear, for_s, clear_for_s)
+
+
+def _check_levels(warning: float, critical: float | None, clear: float, critical_clear: float | None,
+                  unit: str) -> None:
+    if clear >= warning:
+        raise ValueError(f"clear{unit} ({clear}) must be below warning{unit} ({warning}), or alerts would flap")
+    if critical is not None:
+        if critical <= warning:
+            raise ValueError(f"critical{unit} ({critical}) must be above warning{unit} ({warning})")
+        if critical_clear is not None and not clear <= critical_clear < critical:
+            raise ValueError(f"critical_clear{unit} ({critical_clear}) must be between clear{unit} ({clear}) "
+                             f"and critical{unit} ({critical})")
+    elif critical_clear is not None:
+        raise ValueError(f"critical_clear{unit} given without critical{unit}")
+
+
+class Override(BaseModel):
+    """Different settings of one rule for one line or one department (a line override wins)."""
+
+    model_config = _STRICT
+    rule: str
+    line: str | None = None
+    department: str | None = None
+    set: dict[str, Any] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Override:
+        if (self.line is None) == (self.department is None):
+            raise ValueError("give exactly one of line or department")
+        return self
+
+
+# -- routing, receivers, mutes ------------------------------------------------------------------------------------
+
+
+class Route(BaseModel):
+    """A node of the routing tree (Alertmanager semantics); unset timing fields inherit from the parent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    receiver: str | None = None
+    matchers: list[str] = Field(default_factory=list)
+    continue_: bool = Field(default=False, alias="continue")
+    group_by: list[str] | None = None
+    group_wait_s: float | None = Field(default=None, ge=0)
+    group_interval_s: float | None = Field(default=None, ge=0)
+    repeat_interval_s: float | None = Field(default=None, gt=0)
+    routes: list[Route] = Field(default_factory=list)
+
+    @field_validator("matchers")
+    @classmethod
+    def _parse(cls, values: list[str]) -> list[str]:
+        _matchers(values)
+        return values
+
+    @field_validator("group_by")
+    @classmethod
+    def _labels(cls, values: list[str] | None) -> list[str] | None:
+        for v in values or []:
+            if v not in LABEL_NAMES and v != "...":
+                raise ValueError(f"unknown label {v!r} in group_by (known: {', '.join(LABEL_NAMES)}, or '...')")
+        return values
+
+    @cached_property
+    def parsed_matchers(self) -> tuple[Matcher, ...]:
+        return _matchers(self.matchers)
+
+
+class EmailReceiver(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    host: str = Field(min_length=1)
+    port: int | None = Field(default=None, ge=1, le=65535, description="default: 587 starttls, 465 implicit, 25 none")
+    tls: SmtpTls = SmtpTls.STARTTLS
+    verify_tls: bool = True
+    ca_file: Path | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    from_address: str = Field(alias="from", min_length=3)
+    to: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = Field(min_length=1)
+    subject_prefix: str = "[linewatch]"
+    timeout_s: float = Field(default=15.0, gt=0, le=300)
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _env(cls, value: object) -> object:
+        return expand_env(value)
+
+    @model_validator(mode="after")
+    def _auth(self) -> EmailReceiver:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("give both username and password for SMTP AUTH, or neither")
+        if self.password is not None and self.tls is SmtpTls.NONE and self.host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("refusing to send an SMTP password without TLS: set tls to starttls or implicit")
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        return self.port if self.port is not None else self.tls.default_port
+
+
+class SlackReceiver(BaseModel):
+    model_config = _STRICT
+    webhook_url: SecretStr
+    channel: str | None = None
+    username: str | None = None
+    timeout_s: float = Field(default=10.0, gt=0, le=300)
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _env(cls, value: object) -> object:
+        return expand_env(value)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http(cls, value: SecretStr) -> SecretStr:
+        if not re.match(r"^https?://[^/\s]+", value.get_secret_value()):
+            raise ValueError("webhook_url must be an http(s) URL")  # the value itself is a secret: not echoed
+        return value
+
+
+class Receiver(BaseModel):
+    model_config = _STRICT
+    name: Name
+    send_resolved: bool = True
+    email: EmailReceiver | None = None
+    slack: SlackReceiver | None = None
+
+    @model_validator(mode="after")
+    def _one_channel(self) -> Receiver:
+        if (self.email is None) == (self.slack is None):
+            raise ValueError("give exactly one of email or slack")
+        return self
+
+
+class MaintenanceWindow(BaseModel):
+    """A recurring time interval during which notifications of matching alerts are muted."""
+
+    model_config = _STRICT
+    name: Name
+    matchers: list[str] = Field(min_length=1)
+    weekdays: list[str] = Field(default_factory=list, description="empty: every day")
+    start_time: dt.time
+    end_time: dt.time
+    timezone: str = "UTC"
+
+    @field_validator("matchers")
+    @classmethod
+    def _parse(cls, values: list[str]) -> list[str]:
+        _matchers(values)
+        return values
+
+    @field_validator("weekdays")
+    @classmethod
+    def _days(cls, values: list[str]) -> list[str]:
+        out = [v.lower() for v in values]
+        for v in out:
+            if v not in _WEEKDAYS:
+                raise ValueError(f"unknown weekday {v!r} (use {', '.join(_WEEKDAYS)})")
+        return out
+
+    @field_validator("start_time", "end_time", mode="before")
+    @classmethod
+    def _hhmm(cls, value: object) -> object:
+        if isinstance(value, int):  # YAML 1.1 reads 02:00 as sexagesimal 120
+            return dt.time(value // 60 % 24, value % 60)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _span(self) -> MaintenanceWindow:
+        if self.start_time == self.end_time:
+            raise ValueError("start_time and end_time are equal: the window would be empty")
+        return self
+
+    @cached_property
+    def parsed_matchers(self) -> tuple[Matcher, ...]:
+        return _matchers(self.matchers)
+
+    def active_at(self, t_s: float) -> bool:
+        """Whether ``t_s`` (epoch seconds) falls in the window; a window may cross midnight (22:00–02:00)."""
+        local = dt.datetime.fromtimestamp(t_s, ZoneInfo(self.timezone))
+        now = local.time()
+        if self.start_time < self.end_time:
+            inside, day = self.start_time <= now < self.end_time, local.weekday()
+        elif now >= self.start_time:
+            inside, day = True, local.weekday()
+        else:  # after midnight: the window belongs to the day it started
+            inside, day = now < self.end_time, (local.weekday() - 1) % 7
+        return inside and (not self.weekdays or _WEEKDAYS[day] in self.weekdays)
+
+
+class DeliverySettings(BaseModel):
+    """Retry policy of the notification outbox."""
+
+    model_config = _STRICT
+    backoff_initial_s: float = Field(default=10.0, gt=0)
+    backoff_max_s: float = Field(default=600.0, gt=0)
+    expire_s: float = Field(default=86400.0, gt=0, description="give up (logged at ERROR) after this long")
+    max_per_dispatch: int = Field(default=100, ge=1)
+
+
+class AlertsConfig(BaseModel):
+    model_config = _STRICT
+    evaluation_interval_s: float = Field(default=60.0, ge=1, le=3600)
+    dispatch_interval_s: float = Field(default=5.0, ge=0.1, le=600)
+    state_file: Path | None = Field(default=None, description="default: <state_dir>/alerts.sqlite")
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    rules: list[Rule] = Field(min_length=1)
+    overrides: list[Override] = Field(default_factory=list)
+    route: Route
+    receivers: list[Receiver] = Field(min_length=1)
+    maintenance_windows: list[MaintenanceWindow] = Field(default_factory=list)
+
+    @cached_property
+    def receivers_by_name(self) -> dict[str, Receiver]:
+        return {r.name: r for r in self.receivers}
+
+    @cached_property
+    def rules_by_name(self) -> dict[str, Any]:
+        return {r.name: r for r in self.rules}
+
+    def effective_rule(self, rule: Any, *, line: str, department: str) -> Any:
+        """``rule`` with the overrides of ``department`` then ``line`` applied (validated at load)."""
+        by_dept = self._override_index.get((rule.name, "department", department))
+        by_line = self._override_index.get((rule.name, "line", line))
+        if not by_dept and not by_line:
+            return rule
+        key = (rule.name, line if by_line else "", department if by_dept else "")
+        cached = self._effective_cache.get(key)
+        if cached is None:
+            data = rule.model_dump(by_alias=True)
+            data.update(by_dept or {})
+            data.update(by_line or {})
+            cached = self._effective_cache[key] = type(rule).model_validate(data)
+        return cached
+
+    @cached_property
+    def _override_index(self) -> dict[tuple[str, str, str], dict[str, Any]]:
+        index: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for o in self.overrides:
+            target = ("line", o.line) if o.line is not None else ("department", o.department)
+            index.setdefault((o.rule, target[0], str(target[1])), {}).update(o.set)
+        return index
+
+    @cached_property
+    def _effective_cache(self) -> dict[tuple[str, str, str], Any]:
+        return {}
+
+
+# -- loading and checking ------------------------------------------------------------------------------------------
+
+
+def cross_check(config: AlertsConfig, located: Located, inventory: Inventory | None) -> list[Problem]:
+    """Rules across entries: unique names, known receivers/rules/lines, valid overrides."""
+    problems: list[Problem] = []
+    for key, items in (("rules", config.rules), ("receivers", config.receivers),
+                       ("maintenance_windows", config.maintenance_windows)):
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            if item.name in seen:
+                problems.append(located.problem((key, i, "name"),
+                                                f"duplicate name {item.name!r} (first at {key}[{seen[item.name]}])"))
+            seen.setdefault(item.name, i)
+    receivers = config.receivers_by_name
+    if config.route.receiver is None:
+        problems.append(located.problem(("route", "receiver"), "the root route needs a receiver"))
+
+    def walk(route: Route, path: tuple[str | int, ...]) -> None:
+        if route.receiver is not None and route.receiver not in receivers:
+            problems.append(located.problem((*path, "receiver"), f"unknown receiver {route.receiver!r} "
+                                            f"(defined: {', '.join(sorted(receivers)) or 'none'})"))
+        for i, child in enumerate(route.routes):
+            walk(child, (*path, "routes", i))
+
+    walk(config.route, ("route",))
+    rules = config.rules_by_name
+    departments = {line.department for line in inventory.lines} if inventory is not None else None
+    for i, o in enumerate(config.overrides):
+        path: tuple[str | int, ...] = ("overrides", i)
+        rule = rules.get(o.rule)
+        if rule is None:
+            problems.append(located.problem((*path, "rule"), f"unknown rule {o.rule!r} "
+                                            f"(defined: {', '.join(sorted(rules))})"))
+            continue
+        if rule.scope is not AlertScope.LINE:
+            problems.append(located.problem((*path, "rule"), f"rule {o.rule!r} is about devices, not lines"))
+        allowed = rule.tunables()
+        for key in o.set:
+            if key not in allowed:
+                problems.append(located.problem((*path, "set", key), f"cannot be overridden for a {rule.kind} rule "
+                                                f"(allowed: {', '.join(sorted(allowed))})"))
+        if all(key in allowed for key in o.set):
+            try:
+                type(rule).model_validate({**rule.model_dump(by_alias=True), **o.set})
+            except ValidationError as exc:
+                for err in exc.errors(include_input=False, include_url=False):
+                    msg = err["msg"].removeprefix("Value error, ")
+                    problems.append(located.problem((*path, "set", *err["loc"]), msg))
+        if inventory is not None:
+            if o.line is not None and o.line not in inventory.lines_by_id:
+                problems.append(located.problem((*path, "line"), f"unknown line {o.line!r} (not in the inventory)"))
+            if o.department is not None and departments is not None and o.department not in departments:
+                problems.append(located.problem((*path, "department"), f"unknown department {o.department!r} "
+                                                f"(inventory has: {', '.join(sorted(departments))})"))
+    return problems
+
+
+def load_alerts(path: Path | str, *, inventory: Inventory | None = None) -> AlertsConfig:
+    """Load and validate ``alerts.yaml``; raise ConfigError listing every problem with its line number."""
+    config, located = load_model(path, AlertsConfig)
+    problems = cross_check(config, located, inventory)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def state_file(settings: Settings, config: AlertsConfig) -> Path:
+    if config.state_file is not None:
+        return settings.resolve(config.state_file)
+    return settings.resolve(settings.state_dir) / "alerts.sqlite"
+
+
+def check_config(settings: Settings) -> list[Problem]:
+    """``linewatch check-config`` hook: every problem in alerts.yaml (checked against the inventory if it loads)."""
+    try:
+        inventory: Inventory | None = load_inventory(settings.resolve(settings.inventory_path))
+    except ConfigError:
+        inventory = None  # the inventory checker reports those problems
+    try:
+        load_alerts(settings.resolve(settings.alerts_path), inventory=inventory)
+    except ConfigError as exc:
+        return exc.problems
+    return []
+
+
+def iter_rules(config: AlertsConfig) -> Iterable[Any]:
+    return (r for r in config.rules if r.enabled)

@@ -1,0 +1,219 @@
+"""Rule queries and their interpretation: one InfluxQL query per rule for every line (``GROUP BY "line"``), then
+pure per-subject verdicts (``alerting.logic``).
+
+Queries use explicit epoch bounds from the evaluation time (nanosecond integers), plain ``SELECT`` with ``mean``,
+``last``, ``ORDER BY time DESC LIMIT n`` and ``GROUP BY time(...), "line"`` — InfluxQL that InfluxDB 1.x, the v1
+API of 2.x and 3.x all answer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from alerting.config import AlertsConfig, Thresholds
+from alerting.logic import HOLD, Bucket, Verdict, judge_consecutive, judge_no_data, judge_threshold
+from linewatch.choices import AlertRuleKind, AlertScope, OperStatus, Severity
+from linewatch.inventory import Inventory, Line
+from linewatch.settings import GrafanaSettings
+
+NS = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """A line or device an alert can be about: its labels (for routing) and facts for the message."""
+
+    name: str
+    scope: AlertScope
+    labels: Mapping[str, str]
+    info: Mapping[str, Any] = field(default_factory=dict)
+    line: Line | None = None
+
+
+def grafana_url(grafana: GrafanaSettings, *, line: str | None = None, device: str | None = None) -> str:
+    base = grafana.base_url.rstrip("/")
+    var = f"var-line={quote(line)}" if line is not None else f"var-device={quote(device or '')}"
+    return f"{base}/d/{quote(grafana.line_dashboard_uid)}?{var}"
+
+
+def build_subjects(inventory: Inventory, grafana: GrafanaSettings) -> tuple[dict[str, Subject], dict[str, Subject]]:
+    """Active lines, and the devices that carry at least one active line (only those are alerted on)."""
+    lines: dict[str, Subject] = {}
+    per_device: dict[str, list[Line]] = {}
+    for line in inventory.lines:
+        if not line.status.monitored:
+            continue
+        tags = line.tags()
+        labels = {**tags, "scope": AlertScope.LINE.value}
+        info = {"circuit_id": line.circuit_id, "capacity_bps": line.capacity_bps, "description": line.description,
+                "interface": line.interface_label, "grafana_url": grafana_url(grafana, line=line.id)}
+        lines[line.id] = Subject(line.id, AlertScope.LINE, labels, info, line)
+        per_device.setdefault(line.device, []).append(line)
+    devices: dict[str, Subject] = {}
+    for name, dev_lines in per_device.items():
+        device = inventory.devices_by_name.get(name)
+
+        def joined(attr: str, lines_: list[Line] = dev_lines) -> str:
+            return ",".join(sorted({str(getattr(x, attr)) for x in lines_}))
+
+        site = device.site if device is not None and device.site else joined("site")
+        labels = {"line": name, "device": name, "department": joined("department"), "site": site,
+                  "carrier": joined("carrier"), "line_type": "", "scope": AlertScope.DEVICE.value}
+        info = {"lines": [x.id for x in dev_lines], "address": device.address if device else "",
+                "grafana_url": grafana_url(grafana, device=name)}
+        devices[name] = Subject(name, AlertScope.DEVICE, labels, info)
+    return lines, devices
+
+
+def _max_present(row: Sequence[Any]) -> float | None:
+    """The largest non-null value of a result row after its time column (in or out, whichever is higher)."""
+    best = None
+    for v in row[1:]:
+        if v is not None and (best is None or v > best):
+            best = v
+    return best
+
+
+def _ns(t_s: int) -> int:
+    return t_s * NS
+
+
+class Evaluator:
+    """Builds each rule's query and turns its answer into a verdict per subject. Stateless between calls."""
+
+    def __init__(self, config: AlertsConfig, inventory: Inventory, grafana: GrafanaSettings):
+        self.config = config
+        self.lines, self.devices = build_subjects(inventory, grafana)
+        # Effective (overridden) rule and thresholds per line, computed once: the hot loop only looks them up.
+        self._effective: dict[str, dict[str, Any]] = {}
+        self._thresholds: dict[str, dict[str, Thresholds]] = {}
+        for rule in config.rules:
+            if rule.scope is AlertScope.LINE:
+                table = self._effective[rule.name] = {
+                    sid: config.effective_rule(rule, line=sid, department=s.labels["department"])
+                    for sid, s in self.lines.items()
+                }
+                if rule.kind in (AlertRuleKind.UTILIZATION, AlertRuleKind.ERROR_RATE):
+                    by_rule: dict[int, Thresholds] = {}
+                    self._thresholds[rule.name] = {
+                        sid: by_rule.setdefault(id(eff), eff.thresholds()) for sid, eff in table.items() if eff.enabled
+                    }
+
+    def subjects(self, rule: Any) -> dict[str, Subject]:
+        return self.devices if rule.scope is AlertScope.DEVICE else self.lines
+
+    def effective(self, rule: Any, subject: str) -> Any:
+        table = self._effective.get(rule.name)
+        return rule if table is None else table.get(subject, rule)
+
+    def _max_over_lines(self, rule: Any, attr: str) -> float:
+        table = self._effective.get(rule.name) or {}
+        values = [getattr(r, attr) for r in table.values() if r.enabled] or [getattr(rule, attr)]
+        return max(values)
+
+    # -- queries -----------------------------------------------------------------------------------------------
+
+    def lookback_s(self, rule: Any) -> int:
+        kind = rule.kind
+        if kind in (AlertRuleKind.UTILIZATION, AlertRuleKind.ERROR_RATE):
+            span = max(self._max_over_lines(rule, "for_s"), self._max_over_lines(rule, "clear_for_s"))
+            buckets = math.ceil(span / rule.sample_s) + 1
+            return int(buckets * rule.sample_s)
+        return int(rule.lookback_s)
+
+    def query(self, rule: Any, *, end_s: int) -> str:
+        """The one InfluxQL statement this rule needs at ``end_s``, for all lines (or devices) at once."""
+        kind = rule.kind
+        start_s = end_s - self.lookback_s(rule)
+        if kind in (AlertRuleKind.UTILIZATION, AlertRuleKind.ERROR_RATE):
+            fields = ("in_util_pct", "out_util_pct") if kind is AlertRuleKind.UTILIZATION else rule.fields
+            select = ", ".join(f'mean("{f}") AS "{f}"' for f in fields)
+            offset = end_s % rule.sample_s
+            return (f'SELECT {select} FROM "line_traffic" WHERE time >= {_ns(start_s)} AND time < {_ns(end_s)} '
+                    f'GROUP BY time({rule.sample_s}s, {offset}s), "line" fill(none)')
+        if kind is AlertRuleKind.LINE_DOWN:
+            polls = int(self._max_over_lines(rule, "consecutive_polls"))
+            return (f'SELECT "oper_status", "admin_status" FROM "line_traffic" WHERE time > {_ns(start_s)} '
+                    f'AND time <= {_ns(end_s)} GROUP BY "line" ORDER BY time DESC LIMIT {polls}')
+        if kind is AlertRuleKind.DEVICE_UNREACHABLE:
+            return (f'SELECT "ok" FROM "collector_poll" WHERE time > {_ns(start_s)} AND time <= {_ns(end_s)} '
+                    f'GROUP BY "device" ORDER BY time DESC LIMIT {rule.consecutive_polls}')
+        if kind is AlertRuleKind.NO_DATA:
+            if rule.scope is AlertScope.DEVICE:
+                return (f'SELECT last("ok") FROM "collector_poll" WHERE time > {_ns(start_s)} '
+                        f'AND time <= {_ns(end_s)} GROUP BY "device"')
+            return (f'SELECT last("oper_status") FROM "line_traffic" WHERE time > {_ns(start_s)} '
+                    f'AND time <= {_ns(end_s)} GROUP BY "line"')
+        raise AssertionError(f"unhandled rule kind {kind}")
+
+    # -- verdicts ----------------------------------------------------------------------------------------------
+
+    def verdicts(self, rule: Any, series: Sequence[Mapping[str, Any]], *, end_s: int,
+                 firing: Mapping[str, Severity]) -> dict[str, Verdict]:
+        """A verdict for every subject of the rule's scope. ``series``: the query's answer (epoch seconds);
+        ``firing``: the severity of the subjects whose alert of this rule is firing now (for hysteresis)."""
+        subjects = self.subjects(rule)
+        tag = "device" if rule.scope is AlertScope.DEVICE else "line"
+        by_subject: dict[str, Sequence[Sequence[Any]]] = {}
+        for s in series:
+            name = s["tags"].get(tag)
+            if name in subjects:
+                by_subject[name] = s["values"]
+        kind = rule.kind
+        out: dict[str, Verdict] = {}
+        if kind in (AlertRuleKind.UTILIZATION, AlertRuleKind.ERROR_RATE):
+            thresholds = self._thresholds[rule.name]
+            for name, th in thresholds.items():
+                rows = by_subject.get(name)
+                if not rows:
+                    out[name] = HOLD
+                    continue
+                buckets: list[Bucket] = [(row[0], _max_present(row)) for row in rows]
+                out[name] = judge_threshold(buckets, th, end_s=end_s, firing=firing.get(name))
+        elif kind is AlertRuleKind.LINE_DOWN:
+            for name in subjects:
+                eff = self.effective(rule, name)
+                if not eff.enabled:
+                    continue
+                rows = by_subject.get(name) or []
+                samples = [(int(t), oper is not None and oper != OperStatus.UP and admin == OperStatus.UP)
+                           for t, oper, admin in rows]
+                out[name] = judge_consecutive(samples, polls=eff.consecutive_polls, severity=eff.severity)
+        elif kind is AlertRuleKind.DEVICE_UNREACHABLE:
+            for name in subjects:
+                rows = by_subject.get(name) or []
+                samples = [(int(t), ok is not None and int(ok) == 0) for t, ok in rows]
+                out[name] = judge_consecutive(samples, polls=rule.consecutive_polls, severity=rule.severity)
+        elif kind is AlertRuleKind.NO_DATA:
+            lookback = self.lookback_s(rule)
+            for name in subjects:
+                eff = self.effective(rule, name)
+                if not eff.enabled:
+                    continue
+                rows = by_subject.get(name)
+                last_seen = int(rows[-1][0]) if rows else None
+                out[name] = judge_no_data(last_seen, end_s=end_s, after_s=eff.after_s, lookback_s=lookback,
+                                          severity=eff.severity)
+        return out
+
+    def default_severity(self, rule: Any, subject: str) -> Severity:
+        eff = self.effective(rule, subject)
+        return getattr(eff, "severity", Severity.WARNING)
+
+    def threshold_info(self, rule: Any, subject: str) -> dict[str, Any]:
+        """What the message says about the rule's levels for this subject."""
+        eff = self.effective(rule, subject)
+        kind = rule.kind
+        if kind is AlertRuleKind.UTILIZATION:
+            return {"warning": eff.warning_pct, "critical": eff.critical_pct, "clear": eff.clear_pct,
+                    "for_s": eff.for_s, "unit": "%"}
+        if kind is AlertRuleKind.ERROR_RATE:
+            return {"warning": eff.warning_ps, "critical": eff.critical_ps, "for_s": eff.for_s, "unit": "/s",
+                    "fields": list(eff.fields)}
+        if kind in (AlertRuleKind.LINE_DOWN, AlertRuleKind.DEVICE_UNREACHABLE):
+            return {"polls": eff.consecutive_polls}
+        return {"after_s": eff.after_s}

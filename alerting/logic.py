@@ -1,0 +1,163 @@
+"""Pure alert logic over query results: sustained thresholds with hysteresis, consecutive polls, no-data, and the
+state machine (pending → firing → resolved). No I/O, no clock: every function takes the evaluation time.
+
+A *bucket* is ``(start_s, mean_value | None)`` for one ``sample_s`` interval, oldest first; empty intervals are
+either absent or ``None`` and are skipped (neither break nor extend a run) — a missed poll is the no-data rule's
+business, not a reason to clear or fire a utilization alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from alerting.config import Thresholds
+from linewatch.choices import AlertState, Severity
+
+Bucket = tuple[int, float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the data says about one rule × subject at one evaluation.
+
+    ``severity``: the severity the alert should fire with now (``None``: condition not met). ``pending_since_s``:
+    the condition holds since then but not long enough to fire. ``hold``: no usable data, keep the current state.
+    """
+
+    severity: Severity | None = None
+    since_s: int | None = None
+    pending_since_s: int | None = None
+    value: float | None = None
+    hold: bool = False
+
+
+HOLD = Verdict(hold=True)
+
+
+def trailing_run_start(buckets: Sequence[Bucket], predicate: Callable[[float], bool]) -> int | None:
+    """Start of the newest unbroken run of buckets whose value satisfies ``predicate`` (None if the newest fails)."""
+    start: int | None = None
+    for t, value in reversed(buckets):
+        if value is None:
+            continue
+        if not predicate(value):
+            break
+        start = t
+    return start
+
+
+def latest_value(buckets: Sequence[Bucket]) -> float | None:
+    for _, value in reversed(buckets):
+        if value is not None:
+            return value
+    return None
+
+
+def judge_threshold(buckets: Sequence[Bucket], th: Thresholds, *, end_s: int, firing: Severity | None) -> Verdict:
+    """Sustained threshold with hysteresis.
+
+    Fires ``critical`` / ``warning`` when every bucket of the last ``for_s`` is at or above that level. Once firing,
+    it stays at its severity until the value falls below the clear level (``critical_clear`` for critical, ``clear``
+    for warning) for ``clear_for_s`` (0: the latest bucket), so a line hovering around 80 % does not flap.
+    """
+    value = latest_value(buckets)
+    if value is None:
+        return HOLD
+    if firing is None and value < th.warning:
+        return Verdict(None, value=value)  # the common case, decided without looking further back
+
+    def sustained(level: float | None) -> int | None:
+        if level is None:
+            return None
+        since = trailing_run_start(buckets, lambda v: v >= level)
+        return since if since is not None and end_s - since >= th.for_s else None
+
+    def still_above(level: float) -> bool:
+        """Not yet cleared: the latest value is above ``level``, or it has not been below for ``clear_for_s``."""
+        if value >= level:
+            return True
+        below_since = trailing_run_start(buckets, lambda v: v < level)
+        return below_since is not None and end_s - below_since < th.clear_for_s
+
+    crit_since = sustained(th.critical)
+    if crit_since is not None:
+        return Verdict(Severity.CRITICAL, since_s=crit_since, value=value)
+    warn_since = sustained(th.warning)
+    if firing is Severity.CRITICAL and th.critical_clear is not None and still_above(th.critical_clear):
+        return Verdict(Severity.CRITICAL, value=value)
+    if firing is not None and still_above(th.clear):
+        return Verdict(Severity.WARNING, since_s=warn_since, value=value)
+    if warn_since is not None:
+        return Verdict(Severity.WARNING, since_s=warn_since, value=value)
+    pending = trailing_run_start(buckets, lambda v: v >= th.warning)
+    return Verdict(None, pending_since_s=pending, value=value)
+
+
+def judge_consecutive(bad_newest_first: Sequence[tuple[int, bool]], *, polls: int, severity: Severity) -> Verdict:
+    """``polls`` consecutive bad samples fire; fewer are pending; a good newest sample clears.
+
+    ``bad_newest_first``: ``(time_s, is_bad)`` of the newest samples, newest first (at least ``polls`` when present).
+    """
+    if not bad_newest_first:
+        return HOLD
+    run = 0
+    since: int | None = None
+    for t, bad in bad_newest_first:
+        if not bad:
+            break
+        run += 1
+        since = t
+    if run >= polls:
+        return Verdict(severity, since_s=since, value=float(run))
+    return Verdict(None, pending_since_s=since, value=float(run))
+
+
+def judge_no_data(last_seen_s: int | None, *, end_s: int, after_s: float, lookback_s: int,
+                  severity: Severity) -> Verdict:
+    """Fire when the newest point is older than ``after_s`` (or absent from the whole ``lookback_s`` window)."""
+    if last_seen_s is None:
+        return Verdict(severity, since_s=end_s - lookback_s, value=float(lookback_s))
+    age_s = end_s - last_seen_s
+    if age_s >= after_s:
+        return Verdict(severity, since_s=last_seen_s, value=float(age_s))
+    return Verdict(None, value=float(age_s))
+
+
+@dataclass(frozen=True, slots=True)
+class AlertStatus:
+    """The stored state of one alert (rule × subject); what the state machine reads and writes."""
+
+    state: AlertState
+    severity: Severity
+    since_s: int
+    value: float | None
+    changed_s: int
+
+
+def transition(prev: AlertStatus | None, verdict: Verdict, *, now_s: int,
+               default_severity: Severity) -> tuple[AlertStatus | None, bool]:
+    """Apply a verdict to the previous status; return ``(new status, state_changed)``.
+
+    ``None`` as status means inactive (nothing stored). A state change is: entering pending, firing, a severity
+    change while firing, resolving (from firing), or a pending condition clearing (→ inactive).
+    """
+    if verdict.hold:
+        return prev, False
+    active = prev is not None and prev.state in (AlertState.PENDING, AlertState.FIRING)
+    if verdict.severity is not None:
+        if prev is not None and prev.state is AlertState.FIRING and prev.severity is verdict.severity:
+            return replace(prev, value=verdict.value), False
+        since = verdict.since_s if verdict.since_s is not None else now_s
+        if active and prev is not None:
+            since = min(since, prev.since_s)
+        return AlertStatus(AlertState.FIRING, verdict.severity, since, verdict.value, now_s), True
+    if verdict.pending_since_s is not None and not (prev is not None and prev.state is AlertState.FIRING):
+        if prev is not None and prev.state is AlertState.PENDING:
+            return replace(prev, value=verdict.value), False
+        return AlertStatus(AlertState.PENDING, default_severity, verdict.pending_since_s, verdict.value, now_s), True
+    if prev is None or prev.state in (AlertState.RESOLVED, AlertState.INACTIVE):
+        return prev, False
+    if prev.state is AlertState.FIRING:
+        return AlertStatus(AlertState.RESOLVED, prev.severity, now_s, verdict.value, now_s), True
+    return AlertStatus(AlertState.INACTIVE, prev.severity, now_s, verdict.value, now_s), True

@@ -1,0 +1,134 @@
+"""Receivers: email over SMTP (aiosmtplib: STARTTLS or implicit TLS, AUTH) and Slack incoming webhooks (requests).
+
+A sender delivers one outbox payload or raises :class:`~linewatch.errors.DeliveryError`; the outbox decides about
+retries. Senders never log secrets (the SMTP password, the webhook URL, which is itself a credential).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from collections.abc import Mapping
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any, Protocol
+
+import aiosmtplib
+import requests
+
+from alerting.config import EmailReceiver, Receiver, SlackReceiver
+from alerting.render import html_body, slack_message, subject_line, text_body
+from linewatch.choices import SmtpTls
+from linewatch.errors import DeliveryError
+
+
+class Sender(Protocol):
+    name: str
+
+    def send(self, payload: Mapping[str, Any], *, message_id: str) -> None:
+        """Deliver one notification or raise DeliveryError."""
+
+
+class EmailSender:
+    def __init__(self, name: str, config: EmailReceiver):
+        self.name = name
+        self.config = config
+
+    def build(self, payload: Mapping[str, Any], *, message_id: str) -> EmailMessage:
+        msg = EmailMessage()
+        msg["Subject"] = subject_line(payload, self.config.subject_prefix)
+        msg["From"] = self.config.from_address
+        msg["To"] = ", ".join(self.config.to)
+        msg["Date"] = formatdate(localtime=False)
+        # Stable per outbox message: a resend after a crash between "sent" and "marked delivered" is recognisable.
+        domain = self.config.from_address.rpartition("@")[2] or socket.gethostname()
+        msg["Message-ID"] = f"<linewatch.{message_id}@{domain}>"
+        msg["X-Linewatch-Group"] = str(payload.get("group_key", ""))[:200]
+        msg.set_content(text_body(payload))
+        msg.add_alternative(html_body(payload), subtype="html")
+        return msg
+
+    def _tls_context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(cafile=str(self.config.ca_file) if self.config.ca_file else None)
+        if not self.config.verify_tls:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+
+    async def _send(self, msg: EmailMessage) -> None:
+        c = self.config
+        tls = c.tls
+        await aiosmtplib.send(
+            msg,
+            hostname=c.host,
+            port=c.effective_port,
+            username=c.username,
+            password=c.password.get_secret_value() if c.password is not None else None,
+            use_tls=tls is SmtpTls.IMPLICIT,
+            start_tls=tls is SmtpTls.STARTTLS,
+            tls_context=self._tls_context() if tls is not SmtpTls.NONE else None,
+            timeout=c.timeout_s,
+        )
+
+    def send(self, payload: Mapping[str, Any], *, message_id: str) -> None:
+        msg = self.build(payload, message_id=message_id)
+        where = f"smtp {self.config.host}:{self.config.effective_port}"
+        try:
+            asyncio.run(self._send(msg))
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            raise DeliveryError(self.name, f"{where}: authentication failed ({exc.code})", permanent=True) from None
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            refused = ", ".join(r.recipient for r in exc.recipients)
+            raise DeliveryError(self.name, f"{where}: recipients refused: {refused}", permanent=True) from None
+        except aiosmtplib.SMTPResponseException as exc:
+            raise DeliveryError(self.name, f"{where}: server answered {exc.code} {exc.message}",
+                                permanent=500 <= exc.code < 600) from None
+        except (TimeoutError, aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            raise DeliveryError(self.name, f"{where}: {type(exc).__name__}: {exc}") from None
+
+
+def _retry_after_s(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class SlackSender:
+    def __init__(self, name: str, config: SlackReceiver, *, session: requests.Session | None = None):
+        self.name = name
+        self.config = config
+        self._session = session or requests.Session()
+
+    def send(self, payload: Mapping[str, Any], *, message_id: str) -> None:
+        body = slack_message(payload, channel=self.config.channel, username=self.config.username)
+        try:
+            response = self._session.post(self.config.webhook_url.get_secret_value(), json=body,
+                                          timeout=self.config.timeout_s)
+        except requests.RequestException as exc:
+            # The exception text contains the URL (a secret): name the error class only.
+            raise DeliveryError(self.name, f"slack webhook: {type(exc).__name__}") from None
+        status = response.status_code
+        if status == 200:
+            return
+        reason = response.text.strip()[:200]
+        if status == 429:
+            raise DeliveryError(self.name, f"slack webhook: HTTP 429 rate limited ({reason})",
+                                retry_after_s=_retry_after_s(response.headers.get("Retry-After")))
+        raise DeliveryError(self.name, f"slack webhook: HTTP {status} {reason}", permanent=400 <= status < 500)
+
+    def close(self) -> None:
+        self._session.close()
+
+
+def build_senders(receivers: list[Receiver]) -> dict[str, Sender]:
+    senders: dict[str, Sender] = {}
+    for r in receivers:
+        if r.email is not None:
+            senders[r.name] = EmailSender(r.name, r.email)
+        elif r.slack is not None:
+            senders[r.name] = SlackSender(r.name, r.slack)
+    return senders
