@@ -40,9 +40,16 @@ async def run_forever(collector: Collector, *, stop: asyncio.Event,
                       on_report: Callable[[CycleReport], None] | None = None) -> None:
     """Run a cycle every ``interval_s`` until ``stop`` is set. Overlaps are skipped and the slow devices logged."""
     interval_s = collector.settings.interval_s
+    running: set[asyncio.Task] = set()
 
     async def cycle() -> None:
-        report = await collector.run_cycle()
+        task = asyncio.current_task()
+        assert task is not None
+        running.add(task)
+        try:
+            report = await collector.run_cycle()
+        finally:
+            running.discard(task)
         if on_report is not None:
             on_report(report)
 
@@ -64,6 +71,8 @@ async def run_forever(collector: Collector, *, stop: asyncio.Event,
         await stop.wait()
     finally:
         scheduler.shutdown(wait=False)
+        if running:  # let a cycle in progress finish (and write its points) rather than cancel it midway
+            await asyncio.wait(running, timeout=interval_s)
         await collector.close()
         if collector.writer is not None:
             await asyncio.to_thread(collector.writer.close)
