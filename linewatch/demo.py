@@ -35,6 +35,7 @@ log = logging.getLogger("linewatch.demo")
 # Each area adds one "module:function" taking a DemoContext; one-shot stages return, long-running ones watch stop_event.
 DEMO_STAGES: list[str] = [
     "alerting.demo:demo_stage",
+    "collector.flows.demo:demo_stage",
     "linewatch.dashboards:demo_stage",
 ]
 
