@@ -157,6 +157,56 @@ p95 = Stat(
     noValue="no data this month",
 )
 
+LINE_ONLY = lw.tag_match("line")  # flow measurements are tagged with the line only (docs/schema.md)
+
+top_talkers = lw.panel(
+    "table",
+    title="Top talkers",
+    description="Who is using the line: conversations (source, destination, protocol, destination port) by bytes "
+    "over the range, summed over every minute they were in the flow collector's top N. Direction is relative to "
+    "the line. From NetFlow/IPFIX or packet captures (`linewatch flows`).",
+    gridPos=lw.grid(0, 25, 16, 9),
+    targets=[
+        lw.target(
+            'SELECT "src", "dst", "proto", "dst_port", "bytes", "packets" FROM "flow_top" '
+            f"WHERE $timeFilter AND {LINE_ONLY} AND \"rank\" != 'other' GROUP BY \"line\", \"direction\"",
+            table=True,
+        )
+    ],
+    transformations=[
+        {"id": "groupBy", "options": {"fields": {
+            "line": {"aggregations": [], "operation": "groupby"},
+            "direction": {"aggregations": [], "operation": "groupby"},
+            "src": {"aggregations": [], "operation": "groupby"},
+            "dst": {"aggregations": [], "operation": "groupby"},
+            "proto": {"aggregations": [], "operation": "groupby"},
+            "dst_port": {"aggregations": [], "operation": "groupby"},
+            "bytes": {"aggregations": ["sum"], "operation": "aggregate"},
+            "packets": {"aggregations": ["sum"], "operation": "aggregate"},
+        }}},
+        {"id": "sortBy", "options": {"sort": [{"field": "bytes (sum)", "desc": True}]}},
+        {"id": "limit", "options": {"limitField": 20}},
+    ],
+    fieldConfig={"defaults": {}, "overrides": [lw.by_name("bytes (sum)", ("unit", "bytes"))]},
+    options={"showHeader": True, "cellHeight": "sm"},
+)
+
+app_mix = lw.panel(
+    "bargauge",
+    title="Application mix",
+    description="Bytes per application class and direction over the range (flow summaries).",
+    gridPos=lw.grid(16, 25, 8, 9),
+    targets=[
+        lw.target(
+            'SELECT sum("bytes") AS "bytes" FROM "flow_proto" '
+            f'WHERE $timeFilter AND {LINE_ONLY} GROUP BY "direction", "app"',
+            alias="$tag_app $tag_direction",
+        )
+    ],
+    fieldConfig={"defaults": {"unit": "bytes", "color": {"mode": "palette-classic"}}, "overrides": []},
+    options={"displayMode": "basic", "orientation": "horizontal", "reduceOptions": {"calcs": ["sum"]}},
+)
+
 alert_annotations = {
     "name": "Alerts",
     "datasource": lw.DATASOURCE,
@@ -188,6 +238,6 @@ dashboard = Dashboard(
     ],
     annotations=Annotations(list=[alert_annotations]),
     templating=lw.templating(lw.line_variables()),
-    panels=[throughput, utilization, errors, status, p95],
+    panels=[throughput, utilization, errors, status, p95, top_talkers, app_mix],
     **lw.DASHBOARD_DEFAULTS,
 )

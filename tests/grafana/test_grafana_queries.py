@@ -30,6 +30,8 @@ from grafana_macros import (
 )
 
 from collector.demo.history import load_history
+from collector.flows.config import load_flows_config
+from collector.flows.demo import backfill as flow_backfill
 from linewatch import dashboards
 from linewatch.choices import Severity
 from linewatch.influx import InfluxClient, InfluxSettings, Point, encode_points
@@ -147,6 +149,8 @@ def demo_client(influxd: InfluxdServer) -> Iterator[InfluxClient]:
                 _alert_points(inventory) + _collector_points(inventory) + _billing_points(inventory)
             )
         )
+        flows_cfg = load_flows_config(REPO / "config" / "flows.yaml", inventory)
+        client.write(encode_points(flow_backfill(flows_cfg, inventory, start_s=NOW_S - HISTORY_S, end_s=NOW_S)))
         yield client
     finally:
         client.close()
