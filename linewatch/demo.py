@@ -36,6 +36,7 @@ log = logging.getLogger("linewatch.demo")
 DEMO_STAGES: list[str] = [
     "alerting.demo:demo_stage",
     "collector.flows.demo:demo_stage",
+    "billing_etl.demo:demo_stage",
     "linewatch.dashboards:demo_stage",
 ]
 

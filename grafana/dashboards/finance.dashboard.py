@@ -1,8 +1,10 @@
-"""Finance: what the carrier lines cost, per department and carrier, billed against expected, the audit findings
-and the savings proposed — from the ``line_cost`` and ``billing_findings`` points the billing ETL writes
-(``linewatch etl run --period YYYY-MM``, one point per line / rule per month, timestamped at the month's start).
+"""Finance: what the carrier lines cost, per department and carrier, billed against expected, the audit
+findings and the savings proposed — from the ``line_cost`` and ``billing_findings`` points the billing ETL
+writes (``linewatch etl run --period YYYY-MM``, one point per line / rule per month, timestamped at the
+month's start).
 
-Carrier → department variables filter every panel. Generated into finance.json by ``linewatch dashboards build``.
+Carrier → department variables filter every panel. Generated into finance.json by ``linewatch dashboards
+build``.
 """
 
 from grafanalib.core import Dashboard, Stat, Time, TimeSeries
@@ -12,7 +14,7 @@ from linewatch.choices import LineHealth, Severity
 
 FILTER = lw.line_filter(("carrier", "department"))
 # One point per line per month: a day bucket holds exactly one month's points, whatever the time range.
-MONTHLY = 'GROUP BY time(1d) fill(none)'
+MONTHLY = "GROUP BY time(1d) fill(none)"
 CURRENCY = "currencyEUR"
 OK, WARN, BAD = LineHealth.UP.colour, Severity.WARNING.colour, Severity.CRITICAL.colour
 
@@ -38,29 +40,34 @@ def money_stat(title: str, query: str, *, x: int, description: str, colour: str)
 billed = money_stat(
     "Billed",
     f'SELECT sum("total_amount") FROM "line_cost" WHERE $timeFilter AND {FILTER} {MONTHLY}',
-    x=0, colour="text",
+    x=0,
+    colour="text",
     description="Everything the invoices charge for the selected months: line charges plus the taxes and "
     "surcharges spread over the lines in proportion to their amounts.",
 )
 expected = money_stat(
     "Expected",
     f'SELECT sum("expected_amount") FROM "line_cost" WHERE $timeFilter AND {FILTER} {MONTHLY}',
-    x=4, colour="text",
+    x=4,
+    colour="text",
     description="What the contracts say the lines should cost (MRC after discounts, prorated; usage from the "
     "measured 95th percentile or volume; minus SLA credits owed). Taxes are not part of it.",
 )
 at_stake = money_stat(
     "At stake",
     f'SELECT sum("at_stake_amount") FROM "line_cost" WHERE $timeFilter AND {FILTER} {MONTHLY}',
-    x=8, colour=BAD,
+    x=8,
+    colour=BAD,
     description="Over-billing the audit found on the lines: money to claim back or not to pay.",
 )
 savings = money_stat(
     "Savings proposed / month",
     f'SELECT sum("saving") FROM (SELECT last("saving_amount") AS "saving" FROM "line_cost" '
     f'WHERE $timeFilter AND {FILTER} GROUP BY "line")',
-    x=12, colour=OK,
-    description="Monthly saving of each line's latest proposals (downgrade underused lines, terminate idle ones) minus "
+    x=12,
+    colour=OK,
+    description="Monthly saving of each line's latest proposals (downgrade underused lines, terminate idle "
+    "ones) minus "
     "the cost of the proposed upgrades of saturated lines.",
 )
 findings_count = Stat(
@@ -68,7 +75,9 @@ findings_count = Stat(
     description="Audit findings in the selected months, every rule.",
     dataSource=lw.DATASOURCE,
     gridPos=lw.grid(16, 0, 8, 4),
-    targets=[lw.target(f'SELECT sum("count") FROM "billing_findings" WHERE $timeFilter AND {FILTER} {MONTHLY}')],
+    targets=[
+        lw.target(f'SELECT sum("count") FROM "billing_findings" WHERE $timeFilter AND {FILTER} {MONTHLY}')
+    ],
     maxDataPoints=None,
     format="none",
     reduceCalc="sum",
@@ -84,11 +93,13 @@ billed_vs_expected = TimeSeries(
     description="Invoiced cost against the contracts' expectation and the amount the audit puts at stake.",
     dataSource=lw.DATASOURCE,
     gridPos=lw.grid(0, 4, 12, 9),
-    targets=[lw.target(
-        'SELECT sum("total_amount") AS "billed", sum("expected_amount") AS "expected", '
-        f'sum("at_stake_amount") AS "at stake" FROM "line_cost" WHERE $timeFilter AND {FILTER} {MONTHLY}',
-        alias="$col",
-    )],
+    targets=[
+        lw.target(
+            'SELECT sum("total_amount") AS "billed", sum("expected_amount") AS "expected", '
+            f'sum("at_stake_amount") AS "at stake" FROM "line_cost" WHERE $timeFilter AND {FILTER} {MONTHLY}',
+            alias="$col",
+        )
+    ],
     maxDataPoints=None,
     unit=CURRENCY,
     drawStyle="bars",
@@ -110,11 +121,13 @@ def stacked(title: str, tag: str, *, x: int, y: int, description: str) -> TimeSe
         description=description,
         dataSource=lw.DATASOURCE,
         gridPos=lw.grid(x, y, 12, 9),
-        targets=[lw.target(
-            f'SELECT sum("total_amount") FROM "line_cost" WHERE $timeFilter AND {FILTER} '
-            f'GROUP BY time(1d), "{tag}" fill(none)',
-            alias=f"$tag_{tag}",
-        )],
+        targets=[
+            lw.target(
+                f'SELECT sum("total_amount") FROM "line_cost" WHERE $timeFilter AND {FILTER} '
+                f'GROUP BY time(1d), "{tag}" fill(none)',
+                alias=f"$tag_{tag}",
+            )
+        ],
         maxDataPoints=None,
         unit=CURRENCY,
         drawStyle="bars",
@@ -127,8 +140,13 @@ def stacked(title: str, tag: str, *, x: int, y: int, description: str) -> TimeSe
     )
 
 
-by_department = stacked("Cost by department", "department", x=12, y=4,
-                        description="Total cost per department (cost centre allocation) per month.")
+by_department = stacked(
+    "Cost by department",
+    "department",
+    x=12,
+    y=4,
+    description="Total cost per department (cost centre allocation) per month.",
+)
 by_carrier = stacked("Cost by carrier", "carrier", x=0, y=13, description="Total cost per carrier per month.")
 
 findings_by_rule = lw.panel(
@@ -136,45 +154,88 @@ findings_by_rule = lw.panel(
     title="Findings by rule",
     description="How many findings each audit rule raised in the selected months, and the amount at stake.",
     gridPos=lw.grid(12, 13, 12, 9),
-    targets=[lw.target(
-        f'SELECT sum("count") AS "findings" FROM "billing_findings" WHERE $timeFilter AND {FILTER} GROUP BY "rule"',
-        alias="$tag_rule",
-    )],
+    targets=[
+        lw.target(
+            f'SELECT sum("count") AS "findings" FROM "billing_findings" WHERE $timeFilter AND {FILTER} GROUP '
+            'BY "rule"',
+            alias="$tag_rule",
+        )
+    ],
     transformations=[
         {"id": "reduce", "options": {"mode": "seriesToRows", "reducers": ["sum"], "includeTimeField": False}},
         {"id": "sortBy", "options": {"sort": [{"field": "Total", "desc": True}]}},
     ],
-    fieldConfig={"defaults": {"unit": "none", "decimals": 0, "min": 0, "color": {"mode": "thresholds"},
-                              "thresholds": lw.thresholds((None, OK), (1, WARN))}, "overrides": []},
-    options={"displayMode": "basic", "orientation": "horizontal", "namePlacement": "left", "showUnfilled": True,
-             "valueMode": "color", "reduceOptions": {"values": True, "calcs": ["sum"], "fields": ""}},
+    fieldConfig={
+        "defaults": {
+            "unit": "none",
+            "decimals": 0,
+            "min": 0,
+            "color": {"mode": "thresholds"},
+            "thresholds": lw.thresholds((None, OK), (1, WARN)),
+        },
+        "overrides": [],
+    },
+    options={
+        "displayMode": "basic",
+        "orientation": "horizontal",
+        "namePlacement": "left",
+        "showUnfilled": True,
+        "valueMode": "color",
+        "reduceOptions": {"values": True, "calcs": ["sum"], "fields": ""},
+    },
 )
 
 lines_table = lw.panel(
     "table",
     title="Lines — latest month",
-    description="Per line, the latest month in the range: billed (with allocated taxes), expected, at stake and "
+    description="Per line, the latest month in the range: billed (with allocated taxes), expected, at stake "
+    "and "
     "the monthly saving proposed. Sorted by the amount at stake.",
     gridPos=lw.grid(0, 22, 24, 10),
-    targets=[lw.target(
-        'SELECT last("total_amount") AS "billed", last("expected_amount") AS "expected", '
-        'last("at_stake_amount") AS "at stake", last("saving_amount") AS "saving" '
-        f'FROM "line_cost" WHERE $timeFilter AND {FILTER} GROUP BY "line", "department", "carrier"',
-        table=True,
-    )],
-    transformations=[{"id": "organize", "options": {
-        "excludeByName": {"Time": True},
-        "indexByName": {"line": 0, "carrier": 1, "department": 2, "billed": 3, "expected": 4, "at stake": 5,
-                        "saving": 6},
-        "renameByName": {"line": "Line", "carrier": "Carrier", "department": "Department", "billed": "Billed",
-                         "expected": "Expected", "at stake": "At stake", "saving": "Saving / month"},
-    }}],
+    targets=[
+        lw.target(
+            'SELECT last("total_amount") AS "billed", last("expected_amount") AS "expected", '
+            'last("at_stake_amount") AS "at stake", last("saving_amount") AS "saving" '
+            f'FROM "line_cost" WHERE $timeFilter AND {FILTER} GROUP BY "line", "department", "carrier"',
+            table=True,
+        )
+    ],
+    transformations=[
+        {
+            "id": "organize",
+            "options": {
+                "excludeByName": {"Time": True},
+                "indexByName": {
+                    "line": 0,
+                    "carrier": 1,
+                    "department": 2,
+                    "billed": 3,
+                    "expected": 4,
+                    "at stake": 5,
+                    "saving": 6,
+                },
+                "renameByName": {
+                    "line": "Line",
+                    "carrier": "Carrier",
+                    "department": "Department",
+                    "billed": "Billed",
+                    "expected": "Expected",
+                    "at stake": "At stake",
+                    "saving": "Saving / month",
+                },
+            },
+        }
+    ],
     fieldConfig={
         "defaults": {"custom": {"align": "auto", "cellOptions": {"type": "auto"}}},
         "overrides": [
             lw.by_name("/Billed|Expected|At stake|Saving/", ("unit", CURRENCY), ("decimals", 2), regex=True),
-            lw.by_name("At stake", ("custom.cellOptions", {"type": "color-text"}), ("color", {"mode": "thresholds"}),
-                       ("thresholds", lw.thresholds((None, "text"), (0.01, BAD)))),
+            lw.by_name(
+                "At stake",
+                ("custom.cellOptions", {"type": "color-text"}),
+                ("color", {"mode": "thresholds"}),
+                ("thresholds", lw.thresholds((None, "text"), (0.01, BAD))),
+            ),
         ],
     },
     options={"showHeader": True, "cellHeight": "sm", "sortBy": [{"displayName": "At stake", "desc": True}]},
@@ -197,11 +258,25 @@ dashboard = Dashboard(
             "includeVars": True,
         }
     ],
-    templating=lw.templating([
-        lw.query_variable("carrier", lw.tag_values_query("line_cost", "carrier")),
-        lw.query_variable("department", lw.tag_values_query("line_cost", "department", depends_on=("carrier",))),
-    ]),
-    panels=[billed, expected, at_stake, savings, findings_count, billed_vs_expected, by_department, by_carrier,
-            findings_by_rule, lines_table],
+    templating=lw.templating(
+        [
+            lw.query_variable("carrier", lw.tag_values_query("line_cost", "carrier")),
+            lw.query_variable(
+                "department", lw.tag_values_query("line_cost", "department", depends_on=("carrier",))
+            ),
+        ]
+    ),
+    panels=[
+        billed,
+        expected,
+        at_stake,
+        savings,
+        findings_count,
+        billed_vs_expected,
+        by_department,
+        by_carrier,
+        findings_by_rule,
+        lines_table,
+    ],
     **lw.DASHBOARD_DEFAULTS,
 )

@@ -1,0 +1,671 @@
+"""The invoice audit: pure rules over invoices, contracts, the inventory and measured usage.
+
+Every rule yields :class:`Finding` objects naming the rule, line, carrier, invoice, the amount at stake and a
+plain-language reason. Sign convention of ``amount_at_stake``: **positive = billed too much** (money to claim
+back or not to pay), negative = billed too little (money that will still be charged: accrue it). A charge
+belongs to the billing period holding its service period's first day (the invoice date when the row has no
+service period).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from billing_etl.config import BillingConfig, Burstable, Contract, Flat, VolumeQuota
+from billing_etl.model import Invoice, InvoiceLine, Period, money, overlap_days
+from billing_etl.store import Conflict
+from billing_etl.usage import LineUsage
+from linewatch.choices import AuditRule, ChargeType, LineStatus, ProrationConvention
+from linewatch.inventory import Line
+
+ZERO = Decimal(0)
+UNKNOWN_DEPARTMENT = "(unassigned)"
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One audit result. ``line`` is the inventory line id (``None`` for ghosts and invoice-level
+    findings)."""
+
+    rule: AuditRule
+    carrier: str
+    invoice_number: str
+    line: str
+    circuit_id: str
+    amount_at_stake: Decimal
+    reason: str
+    department: str = UNKNOWN_DEPARTMENT
+    source: str = ""  # "file:row" of the charge the finding rests on
+
+    @property
+    def recoverable(self) -> Decimal:
+        """What this finding adds to "at stake": over-billing only; contract events are commitments, not
+        errors."""
+        if self.rule is AuditRule.CONTRACT_EVENT:
+            return ZERO
+        return max(self.amount_at_stake, ZERO)
+
+
+@dataclass(frozen=True)
+class Charge:
+    """An invoice row joined with the inventory (``line`` is None for circuits the inventory does not
+    know)."""
+
+    row: InvoiceLine
+    invoice: Invoice
+    line: Line | None
+
+    @property
+    def source(self) -> str:
+        return f"{self.row.source_file}:{self.row.source_row}"
+
+    @property
+    def order_key(self) -> tuple[dt.date, str, int]:
+        return (self.invoice.invoice_date, self.invoice.invoice_number, self.row.source_row)
+
+
+def _fmt(amount: Decimal, currency: str) -> str:
+    return f"{money(amount):,.2f} {currency}".rstrip()
+
+
+def _mbps(bps: float | None) -> str:
+    return "n/a" if bps is None else f"{bps / 1e6:,.2f} Mbit/s"
+
+
+def expected_mrc(contract: Contract, start: dt.date, end: dt.date) -> Decimal:
+    """The contract's recurring charge for the service days ``start..end`` (inclusive) under its proration
+    rule.
+
+    A whole calendar month costs the (discounted) MRC; a partial month is prorated per month touched: actual
+    days / days in that month, or days / 30 (capped at 30/30) for the 1/30-per-day convention.
+    """
+    import calendar
+
+    total = ZERO
+    day = start
+    while day <= end:
+        days_in_month = calendar.monthrange(day.year, day.month)[1]
+        month_end = dt.date(day.year, day.month, days_in_month)
+        last = min(end, month_end)
+        days = (last - day).days + 1
+        mrc = contract.mrc_on(day)
+        if days == days_in_month:
+            total += mrc
+        elif contract.proration is ProrationConvention.THIRTIETHS:
+            total += mrc * min(days, 30) / 30
+        else:
+            total += mrc * days / days_in_month
+        day = last + dt.timedelta(days=1)
+    return money(total)
+
+
+def expected_usage_charge(contract: Contract, usage: LineUsage | None, commit_bps: int) -> Decimal | None:
+    """Overage the contract allows for the measured usage; ``None`` when there is nothing to measure
+    against."""
+    billing = contract.billing
+    if isinstance(billing, Flat):
+        return ZERO
+    if usage is None or not usage.has_data:
+        return None
+    if isinstance(billing, Burstable):
+        if usage.p95_bps is None:
+            return None
+        over_mbps = max(Decimal(repr(usage.p95_bps)) - commit_bps, ZERO) / Decimal(10**6)
+        return money(over_mbps.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP") * billing.price_per_mbps)
+    assert isinstance(billing, VolumeQuota)
+    gb = (Decimal(repr(usage.in_bytes)) + Decimal(repr(usage.out_bytes))) / billing.gb_unit.bytes
+    over_gb = max(gb - billing.included_gb, ZERO).quantize(Decimal("0.001"), rounding="ROUND_HALF_UP")
+    return money(over_gb * billing.price_per_gb)
+
+
+def sla_credit(contract: Contract, usage: LineUsage | None, period: Period) -> tuple[Decimal, Decimal | None]:
+    """(credit owed, availability %) for the period; zero credit without SLA or data."""
+    if contract.sla is None or usage is None or usage.availability_pct is None:
+        return ZERO, None
+    availability = Decimal(repr(round(usage.availability_pct, 4)))
+    pct = contract.sla.credit_pct(availability)
+    return money(contract.mrc_on(period.first_day) * pct / 100), availability
+
+
+def active_days(line: Line, period: Period) -> tuple[dt.date, dt.date] | None:
+    """The days of ``period`` the line is in service (install..termination), or None."""
+    start = max(period.first_day, line.install_date or period.first_day)
+    end = min(period.last_day, line.termination_date or period.last_day)
+    return (start, end) if start <= end else None
+
+
+class Auditor:
+    """Runs every rule for one period. Build once per run; :meth:`run` returns the sorted findings."""
+
+    def __init__(
+        self,
+        *,
+        config: BillingConfig,
+        invoices: Iterable[Invoice],
+        period: Period,
+        usage: Mapping[str, LineUsage],
+        conflicts: Iterable[Conflict] = (),
+    ):
+        self.config = config
+        self.period = period
+        self.usage = usage
+        self.conflicts = list(conflicts)
+        self.invoices = sorted(invoices, key=lambda i: (i.carrier, i.invoice_number))
+        self.contracts = config.contracts.by_line()
+        self.audit = config.contracts.audit
+        self.tol = self.audit.tolerance_amount
+        self._circuits = {(ln.carrier, ln.circuit_id): ln for ln in config.inventory.lines}
+        self.charges: list[Charge] = []
+        for inv in self.invoices:
+            for row in inv.lines:
+                line = self._circuits.get((row.carrier, row.circuit_id)) if row.circuit_id else None
+                self.charges.append(Charge(row, inv, line))
+        self.in_period = [c for c in self.charges if self.period.contains(c.row.service_start)]
+
+    # -- helpers
+    # ------------------------------------------------------------------------------------------------
+
+    def _finding(
+        self,
+        rule: AuditRule,
+        charge: Charge | None,
+        amount: Decimal,
+        reason: str,
+        *,
+        line: Line | None = None,
+        carrier: str = "",
+        invoice: str = "",
+        circuit: str = "",
+    ) -> Finding:
+        if charge is not None:
+            line = line or charge.line
+            carrier = carrier or charge.row.carrier
+            invoice = invoice or charge.row.invoice_number
+            circuit = circuit or (charge.row.circuit_id or "")
+        return Finding(
+            rule=rule,
+            carrier=carrier or (line.carrier if line else ""),
+            invoice_number=invoice,
+            line=line.id if line else "",
+            circuit_id=circuit or (line.circuit_id if line else ""),
+            amount_at_stake=money(amount),
+            reason=reason,
+            department=line.department if line else UNKNOWN_DEPARTMENT,
+            source=charge.source if charge is not None else "",
+        )
+
+    def commit_bps(self, line: Line) -> int:
+        contract = self.contracts.get(line.id)
+        return contract.commit_bps if contract and contract.commit_bps else line.capacity_bps
+
+    def billed_by_line(self, period: Period) -> dict[str, Decimal]:
+        """Circuit charges per inventory line whose service starts in ``period`` (no account-level
+        spreads)."""
+        out: dict[str, Decimal] = defaultdict(Decimal)
+        for c in self.charges:
+            if c.line is not None and period.contains(c.row.service_start):
+                out[c.line.id] += c.row.amount
+        return dict(out)
+
+    # -- rules
+    # --------------------------------------------------------------------------------------------------
+
+    def _ghosts(self) -> list[Finding]:
+        out = []
+        for c in self.in_period:
+            if c.row.circuit_id and c.line is None:
+                out.append(
+                    self._finding(
+                        AuditRule.GHOST_CIRCUIT,
+                        c,
+                        c.row.amount,
+                        f"{c.row.carrier} bills circuit {c.row.circuit_id!r} ({c.row.charge_type.value}, "
+                        f"{_fmt(c.row.amount, c.row.currency)}), which is not in the inventory: dispute it "
+                        "or add the line",
+                    )
+                )
+        return out
+
+    def _install_termination(self) -> list[Finding]:
+        out = []
+        for c in self.in_period:
+            if c.line is None or c.row.charge_type not in (ChargeType.MONTHLY_RECURRING, ChargeType.USAGE):
+                continue
+            start, end = c.row.service_start, c.row.service_end
+            days = (end - start).days + 1
+            install, term = c.line.install_date, c.line.termination_date
+            if install is not None and start < install:
+                before = overlap_days(start, end, start, install - dt.timedelta(days=1))
+                out.append(
+                    self._finding(
+                        AuditRule.BEFORE_INSTALL,
+                        c,
+                        c.row.amount * before / days,
+                        f"{c.row.charge_type.value} for {start}..{end} but line {c.line.id} was installed on "
+                        f"{install}: "
+                        f"{before} of {days} days billed before service started",
+                    )
+                )
+            if term is not None and end > term:
+                after = overlap_days(start, end, term + dt.timedelta(days=1), end)
+                out.append(
+                    self._finding(
+                        AuditRule.AFTER_TERMINATION,
+                        c,
+                        c.row.amount * after / days,
+                        f"{c.row.charge_type.value} for {start}..{end} but line {c.line.id} was terminated "
+                        f"on {term}: "
+                        f"{after} of {days} days billed after termination",
+                    )
+                )
+        return out
+
+    def _rates(self) -> list[Finding]:
+        out = []
+        for c in self.in_period:
+            if c.line is None or c.row.charge_type is not ChargeType.MONTHLY_RECURRING:
+                continue
+            contract = self.contracts.get(c.line.id)
+            if contract is None:
+                continue
+            start, end = c.row.service_start, c.row.service_end
+            if contract.currency != c.row.currency:
+                out.append(
+                    self._finding(
+                        AuditRule.RATE_MISMATCH,
+                        c,
+                        ZERO,
+                        f"billed in {c.row.currency}, the contract is in {contract.currency}",
+                    )
+                )
+                continue
+            expected = expected_mrc(contract, start, end)
+            diff = c.row.amount - expected
+            if abs(diff) <= self.tol:
+                continue
+            full_month = start.day == 1 and end == Period.containing(start).last_day
+            if full_month:
+                out.append(
+                    self._finding(
+                        AuditRule.RATE_MISMATCH,
+                        c,
+                        diff,
+                        f"monthly charge {_fmt(c.row.amount, c.row.currency)} for "
+                        f"{Period.containing(start)}; the "
+                        f"contract says {_fmt(expected, contract.currency)}"
+                        + (" after discounts" if contract.discounts else ""),
+                    )
+                )
+            else:
+                days = (end - start).days + 1
+                out.append(
+                    self._finding(
+                        AuditRule.PRORATION_MISMATCH,
+                        c,
+                        diff,
+                        f"{days} days ({start}..{end}) billed {_fmt(c.row.amount, c.row.currency)}; the "
+                        "contract's "
+                        f"{contract.proration.value} proration of "
+                        f"{_fmt(contract.mrc_on(start), contract.currency)}/month "
+                        f"gives {_fmt(expected, contract.currency)}",
+                    )
+                )
+        return out
+
+    def _duplicates(self) -> list[Finding]:
+        groups: dict[tuple[str, str, ChargeType], list[Charge]] = defaultdict(list)
+        for c in self.charges:
+            if c.row.circuit_id and c.row.charge_type in (
+                ChargeType.MONTHLY_RECURRING,
+                ChargeType.USAGE,
+                ChargeType.ONE_TIME,
+            ):
+                groups[(c.row.carrier, c.row.circuit_id, c.row.charge_type)].append(c)
+        out = []
+        for (_carrier, _circuit, charge_type), charges in sorted(groups.items()):
+            charges.sort(key=lambda c: c.order_key)
+            for i, later in enumerate(charges):
+                if not self.period.contains(later.row.service_start):
+                    continue
+                best: tuple[Decimal, Charge] | None = None
+                for earlier in charges[:i]:
+                    if charge_type is ChargeType.ONE_TIME:
+                        same = (
+                            earlier.row.amount == later.row.amount
+                            and earlier.row.description == later.row.description
+                        )
+                        share = later.row.amount if same else ZERO
+                    else:
+                        shared = overlap_days(
+                            earlier.row.service_start,
+                            earlier.row.service_end,
+                            later.row.service_start,
+                            later.row.service_end,
+                        )
+                        days = (later.row.service_end - later.row.service_start).days + 1
+                        share = later.row.amount * shared / days
+                    if share > 0 and (best is None or share > best[0]):
+                        best = (share, earlier)
+                if best is not None:
+                    share, earlier = best
+                    where = (
+                        "the same invoice"
+                        if earlier.invoice is later.invoice
+                        else f"invoice {earlier.row.invoice_number}"
+                    )
+                    out.append(
+                        self._finding(
+                            AuditRule.DUPLICATE_CHARGE,
+                            later,
+                            share,
+                            f"{charge_type.value} for {later.row.service_start}..{later.row.service_end} is "
+                            "already "
+                            f"billed on {where} (row {earlier.row.source_row}, "
+                            f"{earlier.row.service_start}..{earlier.row.service_end})",
+                        )
+                    )
+        return out
+
+    def _unbilled(self) -> list[Finding]:
+        carriers = set(self.config.carriers.by_name())
+        billed = {
+            c.line.id
+            for c in self.charges
+            if c.line is not None
+            and c.row.charge_type is ChargeType.MONTHLY_RECURRING
+            and overlap_days(
+                c.row.service_start, c.row.service_end, self.period.first_day, self.period.last_day
+            )
+        }
+        out = []
+        for line in self.config.inventory.lines:
+            if line.status is not LineStatus.ACTIVE or line.carrier not in carriers or line.id in billed:
+                continue
+            days = active_days(line, self.period)
+            if days is None:
+                continue
+            contract = self.contracts.get(line.id)
+            expected = expected_mrc(contract, *days) if contract else ZERO
+            out.append(
+                self._finding(
+                    AuditRule.UNBILLED_LINE,
+                    None,
+                    -expected,
+                    f"active line {line.id} ({line.carrier} {line.circuit_id}) has no monthly charge for "
+                    f"{self.period}"
+                    + (
+                        f": expect {_fmt(expected, contract.currency)} on a later invoice (accrue it)"
+                        if contract
+                        else "; no contract is configured either"
+                    ),
+                    line=line,
+                )
+            )
+        return out
+
+    def _late_fees(self) -> list[Finding]:
+        return [
+            self._finding(
+                AuditRule.LATE_FEE,
+                c,
+                c.row.amount,
+                f"late fee {_fmt(c.row.amount, c.row.currency)} on invoice {c.row.invoice_number}"
+                + (f" ({c.row.description})" if c.row.description else "")
+                + ": check the payment date and ask for a waiver",
+            )
+            for c in self.in_period
+            if c.row.charge_type is ChargeType.LATE_FEE
+        ]
+
+    def _usage(self) -> list[Finding]:
+        per_line: dict[str, list[Charge]] = defaultdict(list)
+        for c in self.in_period:
+            if c.line is not None and c.row.charge_type is ChargeType.USAGE:
+                per_line[c.line.id].append(c)
+        out = []
+        for line_id, charges in sorted(per_line.items()):
+            line = charges[0].line
+            assert line is not None
+            contract = self.contracts.get(line_id)
+            billed = sum((c.row.amount for c in charges), ZERO)
+            usage = self.usage.get(line_id)
+            first = min(charges, key=lambda c: c.order_key)
+            if contract is None:
+                continue
+            expected = expected_usage_charge(contract, usage, self.commit_bps(line))
+            if expected is None:
+                out.append(
+                    self._finding(
+                        AuditRule.USAGE_MISMATCH,
+                        first,
+                        billed,
+                        f"usage billed {_fmt(billed, contract.currency)} but linewatch has no traffic data "
+                        "for "
+                        f"{line_id} in {self.period}: cannot be verified",
+                    )
+                )
+                continue
+            tolerance = max(self.tol, expected * self.audit.usage_tolerance_pct / 100)
+            if abs(billed - expected) <= tolerance:
+                continue
+            if isinstance(contract.billing, Burstable):
+                measured = (
+                    f"measured 95th percentile {_mbps(usage.p95_bps if usage else None)} "
+                    f"({contract.billing.direction.value}) against a {_mbps(self.commit_bps(line))} commit"
+                )
+            elif isinstance(contract.billing, VolumeQuota):
+                gb = ((usage.in_bytes + usage.out_bytes) / contract.billing.gb_unit.bytes) if usage else 0.0
+                measured = (
+                    f"measured {gb:,.1f} GB ({contract.billing.gb_unit.value}) against "
+                    f"{contract.billing.included_gb} GB included"
+                )
+            else:
+                measured = "the contract is flat rate: no usage charges"
+            out.append(
+                self._finding(
+                    AuditRule.USAGE_MISMATCH,
+                    first,
+                    billed - expected,
+                    f"usage billed {_fmt(billed, contract.currency)}, expected "
+                    f"{_fmt(expected, contract.currency)}: "
+                    f"{measured}",
+                )
+            )
+        return out
+
+    def _month_over_month(self) -> list[Finding]:
+        now = self.billed_by_line(self.period)
+        before = self.billed_by_line(self.period.previous())
+        out = []
+        lines = self.config.inventory.lines_by_id
+        threshold = self.audit.month_over_month_pct
+        for line_id in sorted(set(now) & set(before)):
+            prev, cur = before[line_id], now[line_id]
+            if prev <= 0:
+                continue
+            change_pct = (cur - prev) / prev * 100
+            if abs(change_pct) > threshold:
+                line = lines[line_id]
+                contract = self.contracts.get(line_id)
+                currency = contract.currency if contract else ""
+                out.append(
+                    self._finding(
+                        AuditRule.MONTH_OVER_MONTH,
+                        None,
+                        cur - prev,
+                        f"{line_id} billed {_fmt(cur, currency)} in {self.period} vs {_fmt(prev, currency)} "
+                        "in "
+                        f"{self.period.previous()} ({change_pct:+.1f} %, threshold {threshold} %)",
+                        line=line,
+                    )
+                )
+        return out
+
+    def _sla(self) -> list[Finding]:
+        credited: dict[str, Decimal] = defaultdict(Decimal)
+        for c in self.in_period:
+            if c.line is not None and c.row.charge_type is ChargeType.CREDIT:
+                credited[c.line.id] += abs(c.row.amount)
+        out = []
+        for line in self.config.inventory.lines:
+            contract = self.contracts.get(line.id)
+            if contract is None:
+                continue
+            owed, availability = sla_credit(contract, self.usage.get(line.id), self.period)
+            missing = owed - credited.get(line.id, ZERO)
+            if owed > 0 and missing > self.tol:
+                usage = self.usage[line.id]
+                assert contract.sla is not None
+                out.append(
+                    self._finding(
+                        AuditRule.SLA_CREDIT_OWED,
+                        None,
+                        missing,
+                        f"availability {availability:.3f} % in {self.period} ({usage.down_minutes:,.0f} min "
+                        "down, "
+                        f"{usage.no_data_minutes:,.0f} min without data) is below the "
+                        f"{contract.sla.target_pct} % SLA: "
+                        f"credit {_fmt(owed, contract.currency)} owed, "
+                        f"{_fmt(credited.get(line.id, ZERO), contract.currency)} "
+                        "credited",
+                        line=line,
+                    )
+                )
+        return out
+
+    def _contract_events(self) -> list[Finding]:
+        horizon = self.period.last_day + dt.timedelta(days=self.audit.contract_notice_days)
+        out = []
+        for line in self.config.inventory.lines:
+            contract = self.contracts.get(line.id)
+            if contract is None or contract.term is None or line.status is LineStatus.DECOMMISSIONED:
+                continue
+            term = contract.term
+            end = term.end(on_or_after=self.period.first_day)
+            deadline = end - dt.timedelta(days=term.notice_days)
+            commitment = contract.mrc_on(self.period.first_day) * term.renewal_months
+            if term.auto_renew and self.period.first_day <= deadline <= horizon:
+                out.append(
+                    self._finding(
+                        AuditRule.CONTRACT_EVENT,
+                        None,
+                        commitment,
+                        f"contract renews automatically on {end + dt.timedelta(days=1)} for "
+                        f"{term.renewal_months} months "
+                        f"({_fmt(commitment, contract.currency)}) unless notice is given by {deadline}",
+                        line=line,
+                    )
+                )
+            elif not term.auto_renew and end < self.period.first_day:
+                out.append(
+                    self._finding(
+                        AuditRule.CONTRACT_EVENT,
+                        None,
+                        ZERO,
+                        f"contract term ended on {end}: the line runs out of contract (renegotiate)",
+                        line=line,
+                    )
+                )
+            elif not term.auto_renew and end <= horizon:
+                out.append(
+                    self._finding(
+                        AuditRule.CONTRACT_EVENT,
+                        None,
+                        ZERO,
+                        f"contract term ends on {end} and does not renew: renew or order a replacement"
+                        + (f" (notice deadline {deadline})" if term.notice_days else ""),
+                        line=line,
+                    )
+                )
+        return out
+
+    def _arithmetic(self) -> list[Finding]:
+        out = []
+        for inv in self.invoices:
+            if not self.period.contains(inv.invoice_date):
+                continue
+            if inv.stated_total is not None and abs(inv.lines_total - inv.stated_total) > self.tol:
+                out.append(
+                    self._finding(
+                        AuditRule.INVOICE_ARITHMETIC,
+                        None,
+                        inv.stated_total - inv.lines_total,
+                        f"invoice total {_fmt(inv.stated_total, inv.currency)} but its {len(inv.lines)} "
+                        "lines add up to "
+                        f"{_fmt(inv.lines_total, inv.currency)}",
+                        carrier=inv.carrier,
+                        invoice=inv.invoice_number,
+                    )
+                )
+            for row in inv.lines:
+                if row.quantity is None or row.unit_price is None:
+                    continue
+                product = money(row.quantity * row.unit_price)
+                if abs(product - row.amount) > self.tol:
+                    charge = Charge(row, inv, self._circuits.get((row.carrier, row.circuit_id)))
+                    out.append(
+                        self._finding(
+                            AuditRule.INVOICE_ARITHMETIC,
+                            charge,
+                            row.amount - product,
+                            f"row {row.source_row}: {row.quantity} × {row.unit_price} = "
+                            f"{_fmt(product, row.currency)}, "
+                            f"billed {_fmt(row.amount, row.currency)}",
+                        )
+                    )
+        return out
+
+    def _conflicts(self) -> list[Finding]:
+        stored = {(i.carrier, i.invoice_number): i for i in self.invoices}
+        out = []
+        for conflict in self.conflicts:
+            inv = stored.get((conflict.carrier, conflict.invoice_number))
+            if inv is None or not self.period.contains(inv.invoice_date):
+                continue
+            out.append(
+                self._finding(
+                    AuditRule.INVOICE_CONFLICT,
+                    None,
+                    conflict.lines_total - inv.lines_total,
+                    f"{conflict.source_file} holds invoice {conflict.invoice_number} again with different "
+                    "content "
+                    f"({_fmt(conflict.lines_total, inv.currency)} vs {_fmt(inv.lines_total, inv.currency)} "
+                    "imported from "
+                    f"{conflict.stored_source_file}): not merged; find out which one is valid",
+                    carrier=conflict.carrier,
+                    invoice=conflict.invoice_number,
+                )
+            )
+        return out
+
+    def run(self) -> list[Finding]:
+        findings = (
+            self._ghosts()
+            + self._install_termination()
+            + self._rates()
+            + self._duplicates()
+            + self._unbilled()
+            + self._late_fees()
+            + self._usage()
+            + self._month_over_month()
+            + self._sla()
+            + self._contract_events()
+            + self._arithmetic()
+            + self._conflicts()
+        )
+        return sorted(
+            findings,
+            key=lambda f: (
+                f.rule.value,
+                f.carrier,
+                f.invoice_number,
+                f.line,
+                f.circuit_id,
+                f.source,
+                f.reason,
+            ),
+        )

@@ -1,0 +1,86 @@
+"""``linewatch etl ...``: a thin layer over :mod:`billing_etl.run` (parse, call, print)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from billing_etl.model import Period
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from billing_etl.run import run_period, summary_text
+    from linewatch.settings import load_settings
+
+    settings = load_settings(args.config)
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    report = run_period(
+        settings,
+        args.period,
+        invoice_dir=args.invoices,
+        out_dir=args.out,
+        write_influx=not args.no_influx,
+        formats=formats,
+        progress_enabled=args.progress,
+    )
+    print(summary_text(report))
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from billing_etl.config import load_billing_config
+    from billing_etl.importer import write_quarantine
+    from billing_etl.run import STORE_NAME, find_invoice_files, import_invoices
+    from billing_etl.store import InvoiceStore
+    from linewatch.settings import load_settings
+
+    settings = load_settings(args.config)
+    config = load_billing_config(settings)
+    files = find_invoice_files(config, args.invoices)
+    with InvoiceStore(settings.resolve(settings.state_dir) / STORE_NAME) as store:
+        summary = import_invoices(config, store, files=files)
+    print(
+        f"{summary.files} file(s): {summary.new_invoices} new, {summary.unchanged_invoices} unchanged, "
+        f"{summary.conflicting_invoices} conflicting invoice(s); {summary.good_rows} row(s) loaded, "
+        f"{summary.bad_rows} quarantined"
+    )
+    for err in summary.file_errors:
+        print(f"rejected: {err}")
+    if summary.quarantined:
+        path = args.quarantine or settings.resolve(settings.state_dir) / "billing-quarantine.csv"
+        write_quarantine(summary.quarantined, path)
+        print(f"quarantined rows: {path}")
+    return 1 if summary.file_errors else 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    etl = subparsers.add_parser("etl", help="billing ETL: import invoices, audit them against usage, export")
+    sub = etl.add_subparsers(dest="etl_command", required=True, metavar="ACTION")
+    run = sub.add_parser(
+        "run", help="import new invoices, measure usage, audit and export one billing period"
+    )
+    run.add_argument("--period", required=True, type=_period, help="billing period YYYY-MM")
+    run.add_argument("--invoices", type=Path, help="invoice folder (default: invoice_dir of carriers.yaml)")
+    run.add_argument("--out", type=Path, help="export folder (default: <state_dir>/exports)")
+    run.add_argument("--formats", default="csv,xlsx,parquet", help="comma-separated: csv, xlsx, parquet")
+    run.add_argument(
+        "--no-influx", action="store_true", help="do not write line_cost/billing_findings points"
+    )
+    run.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar (default: when stderr is a terminal)",
+    )
+    run.set_defaults(func=_run)
+    imp = sub.add_parser("import", help="import the configured invoice files into the store only")
+    imp.add_argument("--invoices", type=Path, help="invoice folder (default: invoice_dir of carriers.yaml)")
+    imp.add_argument("--quarantine", type=Path, help="where to write quarantined rows (CSV)")
+    imp.set_defaults(func=_import)

@@ -1,0 +1,442 @@
+"""Carrier invoice layouts (``carriers.yaml``) and per-line contract terms (``contracts.yaml``).
+
+Both files are parsed once, strictly, through :func:`linewatch.yamlconf.load_model`; cross-file rules (a
+contract names a line the inventory does not know, a contract's carrier differs from the line's carrier) are
+reported with the file line of the offending entry. Money is :class:`decimal.Decimal` everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from linewatch.choices import (
+    UTILIZATION_WARNING_PCT,
+    BillingModel,
+    ChargeType,
+    GbUnit,
+    ProrationConvention,
+    UsageDirection,
+)
+from linewatch.errors import ConfigError, Problem
+from linewatch.inventory import Inventory, load_inventory
+from linewatch.settings import Settings
+from linewatch.yamlconf import Located, load_model
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+def _to_decimal(value: object) -> object:
+    # YAML gives floats for 12.50; go through str so 0.1 stays 0.1 and not 0.1000000000000000055...
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    return value
+
+
+Money = Annotated[Decimal, BeforeValidator(_to_decimal), Field(allow_inf_nan=False)]
+NonNegMoney = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0, allow_inf_nan=False)]
+Pct = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0, le=100, allow_inf_nan=False)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+# Normalized invoice fields a layout maps columns onto. Required ones must be mapped in every layout.
+REQUIRED_FIELDS = ("invoice_number", "invoice_date", "charge_type", "amount")
+OPTIONAL_FIELDS = (
+    "billing_account",
+    "due_date",
+    "circuit_id",
+    "period_start",
+    "period_end",
+    "quantity",
+    "unit_price",
+    "currency",
+    "description",
+    "invoice_total",
+)
+INVOICE_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
+
+
+# -- carriers.yaml
+# ----------------------------------------------------------------------------------------------
+
+
+class Layout(BaseModel):
+    """How one carrier's invoice file is laid out: format, text conventions, column names, charge-type
+    codes."""
+
+    model_config = _STRICT
+    format: Literal["csv", "xlsx"]
+    encoding: str = "utf-8"
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    decimal_separator: Literal[".", ","] = "."
+    thousands_separator: Literal["", ".", ",", " ", "'"] = ""
+    date_format: str = "%Y-%m-%d"
+    sheet: str | None = Field(default=None, description="XLSX sheet name; the first sheet when absent")
+    header_row: int = Field(default=1, ge=1, description="1-based row holding the column names")
+    currency: Currency | None = Field(
+        default=None, description="currency when the file has no currency column"
+    )
+    payment_terms_days: int = Field(
+        default=30,
+        ge=0,
+        le=365,
+        description="due date = invoice date + this, when the file has no due-date column",
+    )
+    columns: dict[str, str]
+    charge_types: dict[str, ChargeType] = Field(min_length=1)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}") from None
+        return value
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format_has_fields(cls, value: str) -> str:
+        if "%" not in value:
+            raise ValueError(f"date_format {value!r} has no strftime field (e.g. %Y-%m-%d)")
+        return value
+
+    @field_validator("columns")
+    @classmethod
+    def _columns_known(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(INVOICE_FIELDS))
+        if unknown:
+            raise ValueError(
+                f"unknown invoice field(s) {', '.join(unknown)}; known: {', '.join(INVOICE_FIELDS)}"
+            )
+        missing = [f for f in REQUIRED_FIELDS if f not in value]
+        if missing:
+            raise ValueError(f"required invoice field(s) not mapped: {', '.join(missing)}")
+        names = list(value.values())
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"column(s) mapped to more than one field: {', '.join(dupes)}")
+        return value
+
+    @model_validator(mode="after")
+    def _separators_differ(self) -> Layout:
+        if self.thousands_separator == self.decimal_separator:
+            raise ValueError("thousands_separator and decimal_separator must differ")
+        if self.format == "csv" and self.delimiter == self.decimal_separator:
+            raise ValueError(f"delimiter {self.delimiter!r} is also the decimal separator")
+        if "currency" not in self.columns and self.currency is None:
+            raise ValueError("map a currency column or give a default currency")
+        return self
+
+
+class RateCardTier(BaseModel):
+    """A commit the carrier sells and its monthly price (used to price a smaller or bigger commit)."""
+
+    model_config = _STRICT
+    commit_bps: int = Field(gt=0)
+    mrc: NonNegMoney
+
+
+class Carrier(BaseModel):
+    model_config = _STRICT
+    name: str = Field(min_length=1)
+    files: list[str] = Field(min_length=1, description="glob patterns of invoice files, under invoice_dir")
+    layout: Layout
+    currency: Currency = "EUR"
+    rate_card: list[RateCardTier] = Field(default_factory=list)
+
+    @field_validator("rate_card")
+    @classmethod
+    def _sorted_unique(cls, value: list[RateCardTier]) -> list[RateCardTier]:
+        commits = [t.commit_bps for t in value]
+        if len(set(commits)) != len(commits):
+            raise ValueError("rate_card has the same commit_bps twice")
+        return sorted(value, key=lambda t: t.commit_bps)
+
+
+class CarriersFile(BaseModel):
+    model_config = _STRICT
+    invoice_dir: Path = Path("invoices")
+    carriers: list[Carrier] = Field(default_factory=list)
+
+    def by_name(self) -> dict[str, Carrier]:
+        return {c.name: c for c in self.carriers}
+
+
+# -- contracts.yaml
+# ---------------------------------------------------------------------------------------------
+
+
+class Flat(BaseModel):
+    model_config = _STRICT
+    model: Literal[BillingModel.FLAT]
+
+
+class Burstable(BaseModel):
+    """95th percentile of 5-minute samples, top 5 % dropped; billed per Mbps (10^6 bit/s) above the commit."""
+
+    model_config = _STRICT
+    model: Literal[BillingModel.BURSTABLE_95]
+    direction: UsageDirection = UsageDirection.MAX
+    price_per_mbps: NonNegMoney
+
+
+class VolumeQuota(BaseModel):
+    """GB included per month (in + out), price per GB over."""
+
+    model_config = _STRICT
+    model: Literal[BillingModel.VOLUME_QUOTA]
+    included_gb: NonNegMoney
+    price_per_gb: NonNegMoney
+    gb_unit: GbUnit = GbUnit.DECIMAL
+
+
+class Discount(BaseModel):
+    """A percentage or fixed monthly reduction of the MRC, valid from/to (inclusive) when given."""
+
+    model_config = _STRICT
+    name: str = Field(min_length=1)
+    percent: Pct | None = None
+    amount: NonNegMoney | None = None
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Discount:
+        if (self.percent is None) == (self.amount is None):
+            raise ValueError(f"discount {self.name!r}: give exactly one of percent or amount")
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValueError(f"discount {self.name!r}: valid_to is before valid_from")
+        return self
+
+    def applies(self, day: dt.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+class CreditTier(BaseModel):
+    model_config = _STRICT
+    below_pct: Pct = Field(description="availability strictly below this earns the credit")
+    credit_pct: Pct = Field(description="credit as a percentage of the MRC")
+
+
+class Sla(BaseModel):
+    model_config = _STRICT
+    target_pct: Pct
+    credit_tiers: list[CreditTier] = Field(min_length=1)
+    cap_pct: Pct = Decimal(100)
+
+    @model_validator(mode="after")
+    def _tiers(self) -> Sla:
+        if any(t.below_pct > self.target_pct for t in self.credit_tiers):
+            raise ValueError("a credit tier starts above the availability target")
+        return self
+
+    def credit_pct(self, availability_pct: Decimal) -> Decimal:
+        """The credit (% of MRC) earned at ``availability_pct``: the best matching tier, capped."""
+        earned = [t.credit_pct for t in self.credit_tiers if availability_pct < t.below_pct]
+        return min(max(earned, default=Decimal(0)), self.cap_pct)
+
+
+class Term(BaseModel):
+    model_config = _STRICT
+    start: dt.date
+    months: int = Field(gt=0, le=240)
+    auto_renew: bool = False
+    renewal_months: int = Field(default=12, gt=0, le=120)
+    notice_days: int = Field(default=90, ge=0, le=730)
+
+    def end(self, *, on_or_after: dt.date | None = None) -> dt.date:
+        """Last day of the current term (following renewals past ``on_or_after`` when auto-renewing)."""
+        end = add_months(self.start, self.months) - dt.timedelta(days=1)
+        if on_or_after is not None and self.auto_renew:
+            while end < on_or_after:
+                end = add_months(end + dt.timedelta(days=1), self.renewal_months) - dt.timedelta(days=1)
+        return end
+
+
+class Contract(BaseModel):
+    model_config = _STRICT
+    line: str = Field(min_length=1)
+    carrier: str = Field(min_length=1)
+    currency: Currency = "EUR"
+    mrc: NonNegMoney
+    commit_bps: int | None = Field(
+        default=None, gt=0, description="committed rate; the inventory capacity_bps when absent"
+    )
+    billing: Annotated[Flat | Burstable | VolumeQuota, Field(discriminator="model")] = Flat(
+        model=BillingModel.FLAT
+    )
+    proration: ProrationConvention = ProrationConvention.ACTUAL_DAYS
+    discounts: list[Discount] = Field(default_factory=list)
+    sla: Sla | None = None
+    term: Term | None = None
+
+    def mrc_on(self, day: dt.date) -> Decimal:
+        """The monthly recurring charge after the discounts valid on ``day`` (never below zero)."""
+        value = self.mrc
+        for d in self.discounts:
+            if d.applies(day):
+                value -= self.mrc * d.percent / 100 if d.percent is not None else d.amount or Decimal(0)
+        return max(value, Decimal(0))
+
+
+class AuditSettings(BaseModel):
+    model_config = _STRICT
+    tolerance_amount: NonNegMoney = Decimal("0.01")
+    usage_tolerance_pct: Pct = Decimal(1)
+    month_over_month_pct: Pct = Decimal(20)
+    contract_notice_days: int = Field(default=90, ge=0, le=730)
+
+
+class SavingsSettings(BaseModel):
+    model_config = _STRICT
+    underused_pct: Pct = Field(default=Decimal(30), description="p95 below this % of commit is underused")
+    underused_months: int = Field(default=3, ge=1, le=24)
+    idle_bps: int = Field(default=100_000, ge=0, description="p95 below this is idle")
+    saturated_pct: Pct = Decimal(str(UTILIZATION_WARNING_PCT))
+    headroom_pct: Pct = Field(default=Decimal(25), description="a new commit leaves this much room above p95")
+
+
+class ContractsFile(BaseModel):
+    model_config = _STRICT
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    savings: SavingsSettings = Field(default_factory=SavingsSettings)
+    contracts: list[Contract] = Field(default_factory=list)
+
+    def by_line(self) -> dict[str, Contract]:
+        return {c.line: c for c in self.contracts}
+
+
+# -- loading
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BillingConfig:
+    """Everything the ETL reads from configuration, validated together."""
+
+    carriers: CarriersFile
+    contracts: ContractsFile
+    inventory: Inventory
+    invoice_dir: Path
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved by ``months`` calendar months (clamped to the month's last day)."""
+    import calendar
+
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _carrier_problems(carriers: CarriersFile, located: Located) -> list[Problem]:
+    problems = []
+    seen: dict[str, int] = {}
+    for i, carrier in enumerate(carriers.carriers):
+        if carrier.name in seen:
+            problems.append(
+                located.problem(
+                    ("carriers", i, "name"),
+                    f"duplicate carrier {carrier.name!r} (first at carriers[{seen[carrier.name]}])",
+                )
+            )
+        seen.setdefault(carrier.name, i)
+    return problems
+
+
+def _contract_problems(
+    contracts: ContractsFile, located: Located, inventory: Inventory, carriers: CarriersFile
+) -> list[Problem]:
+    problems = []
+    seen: dict[str, int] = {}
+    known_carriers = {c.name for c in carriers.carriers}
+    for i, contract in enumerate(contracts.contracts):
+        if contract.line in seen:
+            problems.append(
+                located.problem(
+                    ("contracts", i, "line"),
+                    f"line {contract.line!r} already has a contract (contracts[{seen[contract.line]}])",
+                )
+            )
+        seen.setdefault(contract.line, i)
+        line = inventory.lines_by_id.get(contract.line)
+        if line is None:
+            problems.append(
+                located.problem(("contracts", i, "line"), f"line {contract.line!r} is not in the inventory")
+            )
+        elif line.carrier != contract.carrier:
+            problems.append(
+                located.problem(
+                    ("contracts", i, "carrier"),
+                    f"line {contract.line!r} is carried by {line.carrier!r} in the inventory",
+                )
+            )
+        if known_carriers and contract.carrier not in known_carriers:
+            problems.append(
+                located.problem(
+                    ("contracts", i, "carrier"), f"carrier {contract.carrier!r} is not in carriers.yaml"
+                )
+            )
+        carrier = carriers.by_name().get(contract.carrier)
+        if carrier is not None and carrier.currency != contract.currency:
+            problems.append(
+                located.problem(
+                    ("contracts", i, "currency"),
+                    f"{contract.currency} differs from carrier currency {carrier.currency}",
+                )
+            )
+    return problems
+
+
+def load_billing_config(settings: Settings, *, inventory: Inventory | None = None) -> BillingConfig:
+    """Load carriers.yaml, contracts.yaml (and the inventory) and check them against each other.
+
+    Raises :class:`~linewatch.errors.ConfigError` listing every problem of both files.
+    """
+    problems: list[Problem] = []
+    carriers_path = settings.resolve(settings.carriers_path)
+    contracts_path = settings.resolve(settings.contracts_path)
+    if inventory is None:
+        inventory = load_inventory(settings.resolve(settings.inventory_path))
+    carriers = contracts = None
+    try:
+        carriers, c_located = load_model(carriers_path, CarriersFile)
+        problems += _carrier_problems(carriers, c_located)
+    except ConfigError as exc:
+        problems += exc.problems
+    try:
+        contracts, k_located = load_model(contracts_path, ContractsFile)
+        if carriers is not None:
+            problems += _contract_problems(contracts, k_located, inventory, carriers)
+    except ConfigError as exc:
+        problems += exc.problems
+    if problems or carriers is None or contracts is None:
+        raise ConfigError(problems)
+    invoice_dir = carriers.invoice_dir
+    if not invoice_dir.is_absolute():
+        invoice_dir = carriers_path.parent / invoice_dir
+    return BillingConfig(carriers=carriers, contracts=contracts, inventory=inventory, invoice_dir=invoice_dir)
+
+
+def check_config(settings: Settings) -> list[Problem]:
+    """``linewatch check-config`` hook: every problem in carriers.yaml and contracts.yaml."""
+    try:
+        inventory = load_inventory(settings.resolve(settings.inventory_path))
+    except ConfigError:
+        return []  # the inventory checker reports those; contracts cannot be cross-checked without it
+    try:
+        load_billing_config(settings, inventory=inventory)
+    except ConfigError as exc:
+        return exc.problems
+    return []

@@ -1,0 +1,262 @@
+"""Cost per line and department for a period, and the payments due.
+
+Circuit charges go to their line. Charges without a circuit (taxes, surcharges, account-level late fees and
+adjustments) are spread over the circuit charges *of the same invoice* in proportion to their amounts, in
+cents, with the rounding remainder on the largest shares (largest-remainder method), so the spread adds up
+exactly. An invoice with no circuit charge keeps its account-level charges "unallocated" under the carrier.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from billing_etl.audit import (
+    UNKNOWN_DEPARTMENT,
+    ZERO,
+    Auditor,
+    Charge,
+    Finding,
+    active_days,
+    expected_mrc,
+    expected_usage_charge,
+    sla_credit,
+)
+from billing_etl.model import CENT, Invoice, Period, money
+from billing_etl.usage import LineUsage
+
+
+@dataclass(frozen=True)
+class LineCost:
+    """One row of the Lines sheet: what a line (or a ghost circuit) cost in the period and what it should
+    have."""
+
+    line: str
+    carrier: str
+    circuit_id: str
+    site: str
+    department: str
+    cost_centre: str
+    currency: str
+    billed_amount: Decimal
+    allocated_amount: Decimal
+    expected_amount: Decimal | None
+    at_stake_amount: Decimal
+    commit_bps: int | None
+    p95_bps: float | None
+    peak_util_pct: float | None
+    volume_gb: float | None
+    availability_pct: float | None
+    down_minutes: float | None
+    no_data_minutes: float | None
+
+    @property
+    def total_amount(self) -> Decimal:
+        return self.billed_amount + self.allocated_amount
+
+
+@dataclass(frozen=True)
+class DepartmentCost:
+    department: str
+    cost_centre: str
+    lines: int
+    billed_amount: Decimal
+    allocated_amount: Decimal
+    total_amount: Decimal
+    expected_amount: Decimal
+    at_stake_amount: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentDue:
+    due_date: str
+    carrier: str
+    billing_account: str
+    invoice_number: str
+    invoice_date: str
+    currency: str
+    amount: Decimal
+    stated_total: Decimal | None
+    disputed_amount: Decimal
+    findings: int
+
+
+def spread(amount: Decimal, weights: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """Split ``amount`` over ``weights`` in cents, exactly (largest remainder; ties by key)."""
+    total_weight = sum(weights.values(), ZERO)
+    if not weights or total_weight == 0:
+        return {}
+    cents = int((amount / CENT).to_integral_value(rounding="ROUND_HALF_UP"))
+    raw = {k: Decimal(cents) * w / total_weight for k, w in weights.items()}
+    floors = {k: int(v.to_integral_value(rounding="ROUND_FLOOR")) for k, v in raw.items()}
+    left = cents - sum(floors.values())
+    order = sorted(raw, key=lambda k: (-(raw[k] - floors[k]), k))
+    for k in order[:left]:
+        floors[k] += 1
+    return {k: Decimal(v) * CENT for k, v in floors.items()}
+
+
+def _key(carrier: str, circuit: str, line_id: str | None) -> str:
+    return line_id if line_id else f"{carrier}:{circuit}"
+
+
+def line_costs(
+    auditor: Auditor, findings: Iterable[Finding]
+) -> tuple[list[LineCost], dict[tuple[str, str], Decimal]]:
+    """Per-line cost of ``auditor.period`` and the unallocated account-level amount per (carrier,
+    currency)."""
+    period = auditor.period
+    billed: dict[str, Decimal] = defaultdict(Decimal)
+    allocated: dict[str, Decimal] = defaultdict(Decimal)
+    unallocated: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    ghosts: dict[str, tuple[str, str, str]] = {}
+    by_invoice: dict[tuple[str, str], list[Charge]] = defaultdict(list)
+    for c in auditor.charges:
+        by_invoice[(c.invoice.carrier, c.invoice.invoice_number)].append(c)
+    for charges in by_invoice.values():
+        weights: dict[tuple[str, bool], Decimal] = defaultdict(Decimal)
+        account = []
+        for c in charges:
+            if c.row.circuit_id and not c.row.charge_type.account_level:
+                key = _key(c.row.carrier, c.row.circuit_id, c.line.id if c.line else None)
+                if c.line is None:
+                    ghosts[key] = (c.row.carrier, c.row.circuit_id, c.row.currency)
+                in_period = period.contains(c.row.service_start)
+                if in_period:
+                    billed[key] += c.row.amount
+                weights[(key, in_period)] += abs(c.row.amount)
+            else:
+                account.append(c)
+        for a in account:
+            shares = spread(a.row.amount, {f"{k}\x00{int(p)}": w for (k, p), w in weights.items()})
+            if not shares:
+                if period.contains(a.row.service_start):
+                    unallocated[(a.row.carrier, a.row.currency)] += a.row.amount
+                continue
+            for composite, share in shares.items():
+                key, in_period = composite.split("\x00")
+                if in_period == "1":
+                    allocated[key] += share
+    at_stake: dict[str, Decimal] = defaultdict(Decimal)
+    for f in findings:
+        at_stake[_key(f.carrier, f.circuit_id, f.line or None)] += f.recoverable
+    carrier_currency = {c.name: c.currency for c in auditor.config.carriers.carriers}
+    out = []
+    for line in auditor.config.inventory.lines:
+        contract = auditor.contracts.get(line.id)
+        usage: LineUsage | None = auditor.usage.get(line.id)
+        if (
+            line.id not in billed
+            and line.id not in allocated
+            and (contract is None or active_days(line, period) is None)
+        ):
+            continue
+        expected = None
+        if contract is not None:
+            days = active_days(line, period)
+            expected = ZERO
+            if days is not None:
+                expected = expected_mrc(contract, *days)
+                expected += expected_usage_charge(contract, usage, auditor.commit_bps(line)) or ZERO
+                expected -= sla_credit(contract, usage, period)[0]
+        has = usage is not None and usage.has_data
+        out.append(
+            LineCost(
+                line=line.id,
+                carrier=line.carrier,
+                circuit_id=line.circuit_id,
+                site=line.site,
+                department=line.department,
+                cost_centre=line.cost_centre or "",
+                currency=contract.currency if contract else carrier_currency.get(line.carrier, "EUR"),
+                billed_amount=money(billed.get(line.id, ZERO)),
+                allocated_amount=money(allocated.get(line.id, ZERO)),
+                expected_amount=None if expected is None else money(expected),
+                at_stake_amount=money(at_stake.get(line.id, ZERO)),
+                commit_bps=auditor.commit_bps(line),
+                p95_bps=usage.p95_bps if has else None,
+                peak_util_pct=usage.peak_util_pct if has else None,
+                volume_gb=(usage.in_bytes + usage.out_bytes) / 1e9 if has else None,
+                availability_pct=usage.availability_pct if has else None,
+                down_minutes=usage.down_minutes if has else None,
+                no_data_minutes=usage.no_data_minutes if usage is not None else None,
+            )
+        )
+    for key, (carrier, circuit, currency) in sorted(ghosts.items()):
+        if key not in billed and key not in allocated:
+            continue
+        out.append(
+            LineCost(
+                line=key,
+                carrier=carrier,
+                circuit_id=circuit,
+                site="",
+                department=UNKNOWN_DEPARTMENT,
+                cost_centre="",
+                currency=currency,
+                billed_amount=money(billed.get(key, ZERO)),
+                allocated_amount=money(allocated.get(key, ZERO)),
+                expected_amount=ZERO,
+                at_stake_amount=money(at_stake.get(key, ZERO)),
+                commit_bps=None,
+                p95_bps=None,
+                peak_util_pct=None,
+                volume_gb=None,
+                availability_pct=None,
+                down_minutes=None,
+                no_data_minutes=None,
+            )
+        )
+    return out, {k: money(v) for k, v in sorted(unallocated.items())}
+
+
+def department_costs(lines: Iterable[LineCost]) -> list[DepartmentCost]:
+    groups: dict[tuple[str, str], list[LineCost]] = defaultdict(list)
+    for lc in lines:
+        groups[(lc.department, lc.cost_centre)].append(lc)
+    out = []
+    for (dept, cc), members in sorted(groups.items()):
+        out.append(
+            DepartmentCost(
+                department=dept,
+                cost_centre=cc,
+                lines=len(members),
+                billed_amount=sum((m.billed_amount for m in members), ZERO),
+                allocated_amount=sum((m.allocated_amount for m in members), ZERO),
+                total_amount=sum((m.total_amount for m in members), ZERO),
+                expected_amount=sum((m.expected_amount or ZERO for m in members), ZERO),
+                at_stake_amount=sum((m.at_stake_amount for m in members), ZERO),
+            )
+        )
+    return out
+
+
+def payments_due(
+    invoices: Iterable[Invoice], period: Period, findings: Iterable[Finding]
+) -> list[PaymentDue]:
+    """Invoices dated in ``period``, by due date, with the amount the audit disputes on each."""
+    disputed: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for f in findings:
+        if f.invoice_number:
+            disputed[(f.carrier, f.invoice_number)] += f.recoverable
+            counts[(f.carrier, f.invoice_number)] += 1
+    out = [
+        PaymentDue(
+            due_date=inv.due_date.isoformat(),
+            carrier=inv.carrier,
+            billing_account=inv.billing_account,
+            invoice_number=inv.invoice_number,
+            invoice_date=inv.invoice_date.isoformat(),
+            currency=inv.currency,
+            amount=money(inv.lines_total),
+            stated_total=inv.stated_total,
+            disputed_amount=money(disputed.get((inv.carrier, inv.invoice_number), ZERO)),
+            findings=counts.get((inv.carrier, inv.invoice_number), 0),
+        )
+        for inv in invoices
+        if period.contains(inv.invoice_date)
+    ]
+    return sorted(out, key=lambda p: (p.due_date, p.carrier, p.invoice_number))

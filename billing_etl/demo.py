@@ -1,0 +1,436 @@
+"""Demo invoices (two carriers, two layouts, planted problems) and the billing stage of ``make run``.
+
+Orange Business sends XLSX (French headers, Excel dates, a per-row invoice total); Colt sends CSV (``;``,
+decimal comma, ``dd.mm.yyyy``, Windows-1252). Both bill the month before the demo period and the demo period;
+the second month has the planted problems listed in :data:`PLANTED` (docs/billing.md shows the resulting
+findings).
+
+``python -m billing_etl.demo --period 2026-10 --out config/demo-invoices`` regenerates the sample files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import logging
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from billing_etl.model import Period, money
+from billing_etl.usage import LineUsage
+
+log = logging.getLogger(__name__)
+
+PLANTED = {
+    "rate_mismatch": "PAR-INET-1 billed 650.00 instead of the contract's 600.00",
+    "usage_mismatch": "FRA-MPLS-1 billed 30 Mbit/s of burst; its 95th percentile stays below the commit",
+    "sla_credit_owed": "AMS-MPLS-1 was down (demo outages) and no credit is on the invoice",
+    "late_fee": "Orange adds a late-payment penalty",
+    "ghost_circuit": "Orange bills OBS-DE-99999, a circuit the inventory does not know",
+    "invoice_arithmetic": "the Orange invoice total is 100.00 more than its rows",
+    "duplicate_charge": "LON-MPLS-1's monthly charge billed again on a supplementary invoice",
+    "month_over_month": "LON-MPLS-1 (duplicate) and LON-INET-1 (one-time fee) jump against last month",
+    "proration_mismatch": "LON-INET-1's first 10 days billed as 12 days",
+    "unbilled_line": "LON-LL-1 has no charge this month",
+    "before_install": "PAR-INET-2 (planned, installs next year) is billed already",
+    "contract_event": "LON-LL-1's contract term ended; AMS-MPLS-1 renews automatically soon",
+    "invoice_conflict": "Colt re-sends this month's invoice number with different content",
+    "quarantine": "two Colt rows are malformed (bad date, bad amount)",
+}
+
+ORANGE_HEADER = [
+    "N° facture",
+    "Date facture",
+    "Échéance",
+    "Compte",
+    "Circuit",
+    "Type",
+    "Début",
+    "Fin",
+    "Qté",
+    "Prix unitaire",
+    "Montant HT",
+    "Devise",
+    "Libellé",
+    "Total facture",
+]
+COLT_HEADER = [
+    "Invoice",
+    "Inv Date",
+    "Due",
+    "Account",
+    "Circuit Ref",
+    "Charge Code",
+    "From",
+    "To",
+    "Qty",
+    "Rate",
+    "Net",
+    "Curr",
+    "Details",
+]
+
+ORANGE_MRC = {
+    "OBS-FR-77812": Decimal("1800.00"),
+    "OBS-NL-66120": Decimal("2400.00"),
+    "OBS-UK-11873": Decimal("950.00"),
+    "OBS-FR-INET-3302": Decimal("600.00"),
+}
+COLT_MRC = {"COLT-UK-9001234": Decimal("900.00"), "COLT-UK-LL-4410": Decimal("450.00")}
+VAT = Decimal("0.20")
+
+
+def _orange_rows(period: Period, *, planted: bool, usage: Mapping[str, LineUsage] | None) -> list[list[Any]]:
+    number = f"FR{period.year}{period.month:02d}-0001"
+    inv_date, due = period.last_day, period.last_day + dt.timedelta(days=30)
+    first, last = period.first_day, period.last_day
+    rows: list[list[Any]] = []
+
+    def add(
+        circuit: str | None,
+        code: str,
+        amount: Decimal,
+        label: str,
+        *,
+        qty: Decimal | None = None,
+        price: Decimal | None = None,
+        periodic: bool = True,
+    ) -> None:
+        rows.append(
+            [
+                number,
+                inv_date,
+                due,
+                "OBS-ACC-5521",
+                circuit,
+                code,
+                first if periodic else None,
+                last if periodic else None,
+                None if qty is None else float(qty),
+                None if price is None else float(price),
+                float(amount),
+                "EUR",
+                label,
+                None,
+            ]
+        )
+
+    for circuit, mrc in ORANGE_MRC.items():
+        billed = Decimal("650.00") if planted and circuit == "OBS-FR-INET-3302" else mrc
+        add(circuit, "ABO", billed, "Abonnement mensuel", qty=Decimal(1), price=billed)
+    if planted:
+        add(
+            "OBS-FR-77812",
+            "CONSO",
+            Decimal("270.00"),
+            "Dépassement 95e centile (30 Mbit/s)",
+            qty=Decimal(30),
+            price=Decimal("9.00"),
+        )
+        add(
+            "OBS-DE-99999",
+            "ABO",
+            Decimal("420.00"),
+            "Abonnement mensuel",
+            qty=Decimal(1),
+            price=Decimal("420.00"),
+        )
+        add(None, "PEN", Decimal("35.00"), "Pénalités de retard", periodic=False)
+    if usage is not None:
+        for circuit, line_id, price in (("OBS-NL-66120", "AMS-MPLS-1", Decimal("7.50")),):
+            u = usage.get(line_id)
+            if u is not None and u.p95_bps is not None and u.p95_bps > 200e6:
+                over = (Decimal(repr(u.p95_bps)) - 200_000_000) / 10**6
+                over = over.quantize(Decimal("0.01"))
+                add(circuit, "CONSO", money(over * price), "Dépassement 95e centile", qty=over, price=price)
+    net = sum((Decimal(repr(r[10])) for r in rows), Decimal(0))
+    add(None, "TVA", money(net * VAT), "TVA 20 %", periodic=False)
+    total = sum((Decimal(repr(r[10])) for r in rows), Decimal(0)) + (Decimal(100) if planted else 0)
+    for r in rows:
+        r[13] = float(money(total))
+    return rows
+
+
+def _orange_supplement(period: Period) -> list[list[Any]]:
+    number = f"FR{period.year}{period.month:02d}-0001S"
+    mrc = ORANGE_MRC["OBS-UK-11873"]
+    rows = [
+        [
+            number,
+            period.last_day,
+            period.last_day + dt.timedelta(days=30),
+            "OBS-ACC-5521",
+            "OBS-UK-11873",
+            "ABO",
+            period.first_day,
+            period.last_day,
+            1.0,
+            float(mrc),
+            float(mrc),
+            "EUR",
+            "Abonnement mensuel",
+            None,
+        ]
+    ]
+    rows.append(
+        [
+            number,
+            period.last_day,
+            period.last_day + dt.timedelta(days=30),
+            "OBS-ACC-5521",
+            None,
+            "TVA",
+            None,
+            None,
+            None,
+            None,
+            float(money(mrc * VAT)),
+            "EUR",
+            "TVA 20 %",
+            None,
+        ]
+    )
+    total = float(money(mrc * (1 + VAT)))
+    for r in rows:
+        r[13] = total
+    return rows
+
+
+def _d(day: dt.date | None) -> str:
+    return "" if day is None else day.strftime("%d.%m.%Y")
+
+
+def _n(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}".replace(".", ",")
+
+
+def _colt_rows(
+    period: Period, *, planted: bool, reissue: bool = False, usage: Mapping[str, LineUsage] | None = None
+) -> list[list[str]]:
+    number = f"C{period.year % 100:02d}{period.month:02d}7781"
+    inv_date, due = period.last_day, period.last_day + dt.timedelta(days=21)
+    first, last = period.first_day, period.last_day
+    rows: list[list[str]] = []
+
+    def add(
+        circuit: str,
+        code: str,
+        amount: Decimal,
+        details: str,
+        *,
+        start: dt.date | None = first,
+        end: dt.date | None = last,
+        qty: Decimal | None = None,
+        rate: Decimal | None = None,
+    ) -> None:
+        rows.append(
+            [
+                number,
+                _d(inv_date),
+                _d(due),
+                "UK-100-2231",
+                circuit,
+                code,
+                _d(start),
+                _d(end),
+                _n(qty),
+                _n(rate),
+                _n(amount),
+                "EUR",
+                details,
+            ]
+        )
+
+    mrc = COLT_MRC["COLT-UK-9001234"] + (Decimal(50) if reissue else 0)
+    if planted:
+        tenth = first + dt.timedelta(days=9)
+        part1 = money(mrc * 12 / period.days)
+        part2 = money(mrc * (period.days - 10) / period.days)
+        add("COLT-UK-9001234", "REC", part1, "Internet access 300M – 10 days (€)", end=tenth)
+        add("COLT-UK-9001234", "REC", part2, "Internet access 300M (€)", start=tenth + dt.timedelta(days=1))
+        add(
+            "COLT-UK-9001234",
+            "OTC",
+            Decimal("400.00"),
+            "Additional IPv4 /28 set-up fee",
+            start=None,
+            end=None,
+        )
+        add("COLT-FR-5521", "REC", Decimal("700.00"), "Internet access 100M Paris")
+    else:
+        add("COLT-UK-9001234", "REC", mrc, "Internet access 300M (€)")
+        add("COLT-UK-LL-4410", "REC", COLT_MRC["COLT-UK-LL-4410"], "Leased line 10M London")
+    u = (usage or {}).get("LON-INET-1")
+    if u is not None and u.has_data:
+        gb = (Decimal(repr(u.in_bytes)) + Decimal(repr(u.out_bytes))) / 2**30
+        over = max(gb - 20_000, Decimal(0)).quantize(Decimal("0.001"))
+        if over > 0:
+            add(
+                "COLT-UK-9001234",
+                "USG",
+                money(over * Decimal("0.05")),
+                "Volume above 20,000 GB",
+                qty=over,
+                rate=Decimal("0.05"),
+            )
+    net = sum((Decimal(r[10].replace(",", ".")) for r in rows), Decimal(0))
+    rows.append(
+        [
+            number,
+            _d(inv_date),
+            _d(due),
+            "UK-100-2231",
+            "",
+            "VAT",
+            "",
+            "",
+            "",
+            "",
+            _n(money(net * VAT)),
+            "EUR",
+            "VAT 20%",
+        ]
+    )
+    if planted and not reissue:
+        bad_date = [
+            number,
+            f"32.{period.month:02d}.{period.year}",
+            _d(due),
+            "UK-100-2231",
+            "COLT-UK-9001234",
+            "REC",
+            _d(first),
+            _d(last),
+            "",
+            "",
+            "12,00",
+            "EUR",
+            "bad date",
+        ]
+        bad_amount = [
+            number,
+            _d(inv_date),
+            _d(due),
+            "UK-100-2231",
+            "COLT-UK-9001234",
+            "OTC",
+            "",
+            "",
+            "",
+            "",
+            "12,3x",
+            "EUR",
+            "bad amount",
+        ]
+        rows += [bad_date, bad_amount]
+    return rows
+
+
+def _write_xlsx(rows: list[list[Any]], path: Path, period: Period) -> None:
+    from openpyxl import Workbook
+
+    from billing_etl.exports import _deterministic_zip
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Facture"
+    ws.append(ORANGE_HEADER)
+    for row in rows:
+        ws.append(row)
+        for col in (2, 3, 7, 8):
+            ws.cell(row=ws.max_row, column=col).number_format = "dd/mm/yyyy"
+    stamp = dt.datetime(period.year, period.month, 1)
+    wb.properties.created = wb.properties.modified = stamp
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    path.write_bytes(_deterministic_zip(buffer.getvalue(), stamp))
+
+
+def _write_csv(rows: list[list[str]], path: Path) -> None:
+    text = io.StringIO()
+    writer = csv.writer(text, delimiter=";", lineterminator="\r\n")
+    writer.writerow(COLT_HEADER)
+    writer.writerows(rows)
+    path.write_bytes(text.getvalue().encode("cp1252"))
+
+
+def write_demo_invoices(
+    out_dir: Path, period: Period, *, usage: Mapping[str, LineUsage] | None = None
+) -> list[Path]:
+    """Invoices of both carriers for ``period`` (planted problems) and the month before (clean)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    prev = period.previous()
+    files = {
+        out_dir / f"orange-{prev}.xlsx": ("xlsx", _orange_rows(prev, planted=False, usage=None), prev),
+        out_dir / f"orange-{period}.xlsx": ("xlsx", _orange_rows(period, planted=True, usage=usage), period),
+        out_dir / f"orange-{period}-supplement.xlsx": ("xlsx", _orange_supplement(period), period),
+        out_dir / f"colt-{prev}.csv": ("csv", _colt_rows(prev, planted=False), prev),
+        out_dir / f"colt-{period}.csv": ("csv", _colt_rows(period, planted=True, usage=usage), period),
+        out_dir / f"colt-{period}.reissue.csv": (
+            "csv",
+            _colt_rows(period, planted=True, reissue=True, usage=usage),
+            period,
+        ),
+    }
+    for path, (kind, rows, p) in files.items():
+        if kind == "xlsx":
+            _write_xlsx(rows, path, p)
+        else:
+            _write_csv(rows, path)
+    return sorted(files)
+
+
+def demo_stage(ctx: Any, *, today: dt.date | None = None) -> Any:
+    """Billing stage of ``linewatch demo``: bill the previous month of the backfilled history, export to the
+    run directory (``run/exports``), print the one-screen summary and return the report.
+
+    The invoices are generated into ``run/invoices`` for that month (billing the measured usage where a
+    contract
+    bills usage, plus the planted problems); history missing for the month is loaded at 5-minute
+    resolution."""
+    from billing_etl.config import load_billing_config
+    from billing_etl.run import run_period, summary_text
+    from billing_etl.usage import measure_usage
+    from collector.demo.history import load_history
+
+    today = today or dt.datetime.now(dt.UTC).date()
+    period = Period.containing(today).previous()
+    config = load_billing_config(ctx.settings, inventory=ctx.inventory)
+    lines = [line.id for line in ctx.inventory.polled_lines()]
+    usage = measure_usage(ctx.influx, period, lines)
+    if not any(u.has_data for u in usage.values()):
+        log.info("no demo history for %s: loading it at 5-minute resolution", period)
+        load_history(ctx.influx, ctx.inventory, start_s=period.start_s, end_s=period.end_s, step_s=300)
+        usage = measure_usage(ctx.influx, period, lines)
+    invoice_dir = Path(ctx.run_dir) / "invoices"
+    write_demo_invoices(invoice_dir, period, usage=usage)
+    report = run_period(
+        ctx.settings,
+        period,
+        client=ctx.influx,
+        config=config,
+        invoice_dir=invoice_dir,
+        out_dir=Path(ctx.run_dir) / "exports",
+        progress_enabled=False,
+        store_path=Path(ctx.run_dir) / "var" / "billing.sqlite",
+    )
+    print(summary_text(report), flush=True)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="write the demo invoices for a period")
+    parser.add_argument("--period", required=True, type=Period.parse)
+    parser.add_argument("--out", type=Path, default=Path("config/demo-invoices"))
+    args = parser.parse_args(argv)
+    for path in write_demo_invoices(args.out, args.period):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

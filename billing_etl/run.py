@@ -1,0 +1,572 @@
+"""``linewatch etl run --period YYYY-MM``: import what is new, measure usage, audit, allocate, export, record.
+
+The steps, each re-runnable without double counting:
+
+1. import every configured invoice file into the SQLite store (identical invoices are no-ops, conflicting ones
+are
+   recorded, bad files are reported and skip nothing else);
+2. measure each line's usage of the period in InfluxDB (aggregated there, see :mod:`billing_etl.usage`);
+3. audit the stored invoices (:mod:`billing_etl.audit`), cost per line and department, savings proposals;
+4. write CSV, XLSX and Parquet exports (byte-identical on a re-run with the same inputs);
+5. write ``line_cost`` and ``billing_findings`` points (same tags and timestamp on a re-run: overwritten, not
+added).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TextIO
+
+from billing_etl.audit import ZERO, Auditor, Finding
+from billing_etl.config import BillingConfig, load_billing_config
+from billing_etl.costs import DepartmentCost, LineCost, PaymentDue, department_costs, line_costs, payments_due
+from billing_etl.exports import Column, Table, write_all
+from billing_etl.importer import QuarantinedRow, import_file, write_quarantine
+from billing_etl.model import Period, money
+from billing_etl.savings import Proposal, propose
+from billing_etl.store import ImportOutcome, InvoiceStore
+from billing_etl.usage import LineUsage, measure_usage
+from linewatch.choices import AuditRule, BillingModel, UsageDirection
+from linewatch.errors import InvoiceFileError
+from linewatch.influx import InfluxClient, Point, encode_points
+from linewatch.settings import Settings
+
+log = logging.getLogger(__name__)
+
+STORE_NAME = "billing.sqlite"
+
+
+class Progress:
+    """A one-line progress bar on a terminal (silent otherwise, or when disabled)."""
+
+    def __init__(
+        self, total: int, *, stream: TextIO | None = None, enabled: bool | None = None, width: int = 30
+    ):
+        self.total = max(total, 1)
+        self.done = 0
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.width = width
+
+    def step(self, label: str, n: int = 1) -> None:
+        self.done = min(self.done + n, self.total)
+        if not self.enabled:
+            return
+        filled = self.width * self.done // self.total
+        bar = "#" * filled + "." * (self.width - filled)
+        self.stream.write(f"\r[{bar}] {100 * self.done // self.total:3d}% {label[:50]:<50}")
+        if self.done >= self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+@dataclass
+class ImportSummary:
+    files: int = 0
+    new_invoices: int = 0
+    unchanged_invoices: int = 0
+    conflicting_invoices: int = 0
+    good_rows: int = 0
+    bad_rows: int = 0
+    file_errors: list[str] = field(default_factory=list)
+    quarantined: list[QuarantinedRow] = field(default_factory=list)
+
+
+@dataclass
+class PeriodReport:
+    period: Period
+    imports: ImportSummary
+    usage: dict[str, LineUsage]
+    findings: list[Finding]
+    lines: list[LineCost]
+    departments: list[DepartmentCost]
+    proposals: list[Proposal]
+    payments: list[PaymentDue]
+    unallocated: dict[tuple[str, str], Decimal]
+    exports: list[Path] = field(default_factory=list)
+    influx_points: int = 0
+
+    def totals(self) -> dict[str, dict[str, Decimal]]:
+        """Per currency: billed (line charges), allocated, total, expected, at stake, proposed saving."""
+        out: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        for lc in self.lines:
+            t = out[lc.currency]
+            t["billed"] += lc.billed_amount
+            t["allocated"] += lc.allocated_amount
+            t["total"] += lc.total_amount
+            t["expected"] += lc.expected_amount or ZERO
+        for (_carrier, currency), amount in self.unallocated.items():
+            out[currency]["unallocated"] += amount
+        currency_of = {lc.line: lc.currency for lc in self.lines}
+        for f in self.findings:
+            out[currency_of.get(f.line, "EUR")]["at_stake"] += f.recoverable
+        for p in self.proposals:
+            if p.monthly_saving is not None and p.monthly_saving > 0:
+                out[p.currency]["saving"] += p.monthly_saving
+        return {cur: dict(v) for cur, v in sorted(out.items())}
+
+
+def find_invoice_files(config: BillingConfig, invoice_dir: Path | None = None) -> list[tuple[Path, str]]:
+    """(file, carrier name) for every file matching a carrier's patterns, sorted; a file goes to the first
+    carrier."""
+    base = invoice_dir or config.invoice_dir
+    seen: dict[Path, str] = {}
+    for carrier in config.carriers.carriers:
+        for pattern in carrier.files:
+            for path in sorted(base.glob(pattern)):
+                if path.is_file():
+                    seen.setdefault(path, carrier.name)
+    return sorted(seen.items())
+
+
+def import_invoices(
+    config: BillingConfig,
+    store: InvoiceStore,
+    *,
+    invoice_dir: Path | None = None,
+    progress: Progress | None = None,
+    files: Sequence[tuple[Path, str]] | None = None,
+) -> ImportSummary:
+    """Import every invoice file (or ``files``); a bad file is reported and skipped, the others still load."""
+    summary = ImportSummary()
+    carriers = config.carriers.by_name()
+    for path, carrier_name in files if files is not None else find_invoice_files(config, invoice_dir):
+        summary.files += 1
+        try:
+            result = import_file(path, carriers[carrier_name])
+        except InvoiceFileError as exc:
+            log.error("invoice file skipped: %s", exc)
+            summary.file_errors.append(str(exc))
+            if progress:
+                progress.step(f"skipped {path.name}")
+            continue
+        outcomes = store.add_invoices(result.invoices)
+        counts = Counter(outcomes.values())
+        summary.new_invoices += counts[ImportOutcome.NEW]
+        summary.unchanged_invoices += counts[ImportOutcome.UNCHANGED]
+        summary.conflicting_invoices += counts[ImportOutcome.CONFLICT]
+        summary.good_rows += result.good_rows
+        summary.bad_rows += result.bad_rows
+        summary.quarantined += result.quarantined
+        for q in result.quarantined:
+            log.warning("quarantined: %s", q)
+        if progress:
+            progress.step(f"imported {path.name}")
+    return summary
+
+
+def _directions(config: BillingConfig) -> dict[str, UsageDirection]:
+    lines = {line.id for line in config.inventory.polled_lines()} | set(config.contracts.by_line())
+    out = {line: UsageDirection.MAX for line in lines}
+    for contract in config.contracts.contracts:
+        if contract.billing.model == BillingModel.BURSTABLE_95:
+            out[contract.line] = contract.billing.direction  # type: ignore[union-attr]
+    return out
+
+
+def _history(
+    config: BillingConfig,
+    store: InvoiceStore,
+    client: InfluxClient | None,
+    period: Period,
+    directions: dict[str, UsageDirection],
+) -> dict[str, dict[str, LineUsage]]:
+    """Usage of the months before ``period`` the savings rules look at: from the store, else measured and
+    cached."""
+    history: dict[str, dict[str, LineUsage]] = {}
+    p = period
+    for _ in range(config.contracts.savings.underused_months - 1):
+        p = p.previous()
+        stored = store.load_usage(str(p))
+        cached = {line: LineUsage(**data) for line, data in stored.items()}  # type: ignore[arg-type]
+        if cached and all(u.has_data for u in cached.values()):
+            history[str(p)] = cached
+        elif client is not None:
+            measured = measure_usage(client, p, directions, directions)
+            if any(u.has_data for u in measured.values()):
+                store.save_usage(str(p), {k: v.as_dict() for k, v in measured.items()})
+            history[str(p)] = measured
+    return history
+
+
+def run_period(
+    settings: Settings,
+    period: Period,
+    *,
+    client: InfluxClient | None = None,
+    config: BillingConfig | None = None,
+    invoice_dir: Path | None = None,
+    out_dir: Path | None = None,
+    write_influx: bool = True,
+    formats: Sequence[str] = ("csv", "xlsx", "parquet"),
+    progress_enabled: bool | None = None,
+    store_path: Path | None = None,
+) -> PeriodReport:
+    """The whole ETL for one period. ``client=None`` builds one from the settings (closed at the end)."""
+    config = config or load_billing_config(settings)
+    own_client = client is None
+    client = client or InfluxClient(settings.influx)
+    store = InvoiceStore(store_path or settings.resolve(settings.state_dir) / STORE_NAME)
+    try:
+        files = find_invoice_files(config, invoice_dir)
+        progress = Progress(len(files) + 6, enabled=progress_enabled)
+        imports = import_invoices(config, store, progress=progress, files=files)
+        directions = _directions(config)
+        usage = measure_usage(client, period, directions, directions)
+        store.save_usage(str(period), {k: v.as_dict() for k, v in usage.items()})
+        progress.step("usage measured")
+        history = _history(config, store, client, period, directions)
+        progress.step("usage history")
+        invoices = store.invoices()
+        auditor = Auditor(
+            config=config, invoices=invoices, period=period, usage=usage, conflicts=store.conflicts()
+        )
+        findings = auditor.run()
+        progress.step(f"{len(findings)} findings")
+        lines, unallocated = line_costs(auditor, findings)
+        report = PeriodReport(
+            period=period,
+            imports=imports,
+            usage=usage,
+            findings=findings,
+            lines=lines,
+            departments=department_costs(lines),
+            proposals=propose(config, period, usage, history),
+            payments=payments_due(invoices, period, findings),
+            unallocated=unallocated,
+        )
+        progress.step("costs allocated")
+        out = out_dir or settings.resolve(settings.state_dir) / "exports"
+        stamp = dt.datetime(period.year, period.month, 1)
+        report.exports = write_all(
+            build_tables(report), out, stem=f"billing-{period}", stamp=stamp, formats=formats
+        )
+        write_quarantine(imports.quarantined, out / f"billing-{period}-quarantine.csv")
+        report.exports.append(out / f"billing-{period}-quarantine.csv")
+        progress.step("exports written")
+        if write_influx:
+            points = influx_points(report, config)
+            body = encode_points(points)
+            client.write(body)
+            report.influx_points = len(points)
+        progress.step("recorded in InfluxDB" if write_influx else "done")
+        return report
+    finally:
+        store.close()
+        if own_client:
+            client.close()
+
+
+# -- tables
+# -----------------------------------------------------------------------------------------------------
+
+
+def build_tables(report: PeriodReport) -> list[Table]:
+    """Summary, Lines, Findings, Savings, Departments, Payments due — the sheets of the XLSX."""
+    summary = Table(
+        "Summary",
+        [Column("metric"), Column("value", "money"), Column("currency")],
+        currency_column="currency",
+    )
+    counts = Table("Counts", [Column("metric"), Column("value", "int")])
+    imp = report.imports
+    # Only figures that do not depend on what earlier runs imported: a re-run must write identical files.
+    conflicts = sum(1 for f in report.findings if f.rule is AuditRule.INVOICE_CONFLICT)
+    for metric, value in (
+        ("invoice files", imp.files),
+        ("invoices dated in period", len(report.payments)),
+        ("invoices conflicting", conflicts),
+        ("rows loaded", imp.good_rows),
+        ("rows quarantined", imp.bad_rows),
+        ("files rejected", len(imp.file_errors)),
+        ("lines", len(report.lines)),
+        ("findings", len(report.findings)),
+        ("savings proposals", len(report.proposals)),
+    ):
+        counts.rows.append((metric, value))
+    labels = (
+        ("billed", "billed (line charges)"),
+        ("allocated", "taxes & surcharges allocated"),
+        ("unallocated", "account charges unallocated"),
+        ("total", "total cost"),
+        ("expected", "expected (contracts)"),
+        ("at_stake", "at stake (over-billed)"),
+        ("saving", "savings proposed per month"),
+    )
+    for currency, totals in report.totals().items():
+        for key, label in labels:
+            summary.rows.append((label, money(totals.get(key, ZERO)), currency))
+    summary.rows.insert(0, ("period", None, str(report.period)))
+    lines = Table(
+        "Lines",
+        [
+            Column("line"),
+            Column("carrier"),
+            Column("circuit_id"),
+            Column("site"),
+            Column("department"),
+            Column("cost_centre"),
+            Column("currency"),
+            Column("billed", "money"),
+            Column("allocated", "money"),
+            Column("total", "money"),
+            Column("expected", "money"),
+            Column("at_stake", "money"),
+            Column("commit_mbps", "float"),
+            Column("p95_mbps", "float"),
+            Column("peak_util_pct", "pct"),
+            Column("volume_gb", "float"),
+            Column("availability_pct", "pct"),
+            Column("down_minutes", "float"),
+            Column("no_data_minutes", "float"),
+        ],
+        currency_column="currency",
+    )
+    for lc in report.lines:
+        lines.rows.append(
+            (
+                lc.line,
+                lc.carrier,
+                lc.circuit_id,
+                lc.site,
+                lc.department,
+                lc.cost_centre,
+                lc.currency,
+                lc.billed_amount,
+                lc.allocated_amount,
+                lc.total_amount,
+                lc.expected_amount,
+                lc.at_stake_amount,
+                None if lc.commit_bps is None else lc.commit_bps / 1e6,
+                None if lc.p95_bps is None else lc.p95_bps / 1e6,
+                lc.peak_util_pct,
+                lc.volume_gb,
+                lc.availability_pct,
+                lc.down_minutes,
+                lc.no_data_minutes,
+            )
+        )
+    findings = Table(
+        "Findings",
+        [
+            Column("rule"),
+            Column("carrier"),
+            Column("invoice"),
+            Column("line"),
+            Column("circuit_id"),
+            Column("department"),
+            Column("amount_at_stake", "money"),
+            Column("reason", width=100),
+            Column("source"),
+        ],
+    )
+    for f in report.findings:
+        findings.rows.append(
+            (
+                f.rule.value,
+                f.carrier,
+                f.invoice_number,
+                f.line,
+                f.circuit_id,
+                f.department,
+                f.amount_at_stake,
+                f.reason,
+                f.source,
+            )
+        )
+    savings = Table(
+        "Savings",
+        [
+            Column("action"),
+            Column("line"),
+            Column("carrier"),
+            Column("department"),
+            Column("currency"),
+            Column("current_commit_mbps", "float"),
+            Column("proposed_commit_mbps", "float"),
+            Column("current_mrc", "money"),
+            Column("proposed_mrc", "money"),
+            Column("monthly_saving", "money"),
+            Column("evidence", width=100),
+        ],
+        currency_column="currency",
+    )
+    for p in report.proposals:
+        savings.rows.append(
+            (
+                p.action.value,
+                p.line,
+                p.carrier,
+                p.department,
+                p.currency,
+                p.current_commit_bps / 1e6,
+                None if p.proposed_commit_bps is None else p.proposed_commit_bps / 1e6,
+                p.current_mrc,
+                p.proposed_mrc,
+                p.monthly_saving,
+                p.evidence,
+            )
+        )
+    departments = Table(
+        "Departments",
+        [
+            Column("department"),
+            Column("cost_centre"),
+            Column("lines", "int"),
+            Column("billed", "money"),
+            Column("allocated", "money"),
+            Column("total", "money"),
+            Column("expected", "money"),
+            Column("at_stake", "money"),
+        ],
+    )
+    for d in report.departments:
+        departments.rows.append(
+            (
+                d.department,
+                d.cost_centre,
+                d.lines,
+                d.billed_amount,
+                d.allocated_amount,
+                d.total_amount,
+                d.expected_amount,
+                d.at_stake_amount,
+            )
+        )
+    payments = Table(
+        "Payments due",
+        [
+            Column("due_date", "date"),
+            Column("carrier"),
+            Column("billing_account"),
+            Column("invoice"),
+            Column("invoice_date", "date"),
+            Column("currency"),
+            Column("amount", "money"),
+            Column("stated_total", "money"),
+            Column("disputed", "money"),
+            Column("findings", "int"),
+        ],
+        currency_column="currency",
+    )
+    for p in report.payments:
+        payments.rows.append(
+            (
+                p.due_date,
+                p.carrier,
+                p.billing_account,
+                p.invoice_number,
+                p.invoice_date,
+                p.currency,
+                p.amount,
+                p.stated_total,
+                p.disputed_amount,
+                p.findings,
+            )
+        )
+    return [summary, counts, lines, findings, savings, departments, payments]
+
+
+# -- InfluxDB
+# ---------------------------------------------------------------------------------------------------
+
+
+def influx_points(report: PeriodReport, config: BillingConfig) -> list[Point]:
+    """``line_cost`` per line and ``billing_findings`` per rule × carrier × department (zeros included, so a
+    re-run after a fix overwrites yesterday's counts instead of leaving them)."""
+    time_ns = report.period.start_s * 10**9
+    period = str(report.period)
+    points = []
+    saving = {p.line: p.monthly_saving or ZERO for p in report.proposals}
+    for lc in report.lines:
+        fields: dict[str, float | str] = {
+            "billed_amount": float(lc.billed_amount),
+            "allocated_amount": float(lc.allocated_amount),
+            "total_amount": float(lc.total_amount),
+            "at_stake_amount": float(lc.at_stake_amount),
+            "saving_amount": float(saving.get(lc.line, ZERO)),
+            "currency": lc.currency,
+        }
+        if lc.expected_amount is not None:
+            fields["expected_amount"] = float(lc.expected_amount)
+        points.append(
+            Point(
+                "line_cost",
+                {"line": lc.line, "department": lc.department, "carrier": lc.carrier, "period": period},
+                fields,
+                time_ns,
+            )
+        )
+    groups = {(lc.carrier, lc.department) for lc in report.lines}
+    groups |= {(f.carrier, f.department) for f in report.findings}
+    counts: dict[tuple[str, str, str], list] = {}
+    for rule in AuditRule:
+        for carrier, dept in groups:
+            counts[(rule.value, carrier, dept)] = [0, ZERO]
+    for f in report.findings:
+        entry = counts[(f.rule.value, f.carrier, f.department)]
+        entry[0] += 1
+        entry[1] += f.amount_at_stake
+    for (rule, carrier, dept), (count, amount) in sorted(counts.items()):
+        points.append(
+            Point(
+                "billing_findings",
+                {"rule": rule, "carrier": carrier or "(none)", "department": dept, "period": period},
+                {"count": count, "amount": float(amount)},
+                time_ns,
+            )
+        )
+    return points
+
+
+# -- the one-screen summary
+# -------------------------------------------------------------------------------------
+
+
+def summary_text(report: PeriodReport, *, top: int = 8) -> str:
+    imp = report.imports
+    out = [
+        (
+            f"linewatch billing {report.period}: {imp.files} file(s), {imp.new_invoices} new / "
+            f"{imp.unchanged_invoices} unchanged / {imp.conflicting_invoices} conflicting invoice(s), "
+            f"{imp.good_rows} row(s) loaded, {imp.bad_rows} quarantined, {len(imp.file_errors)} file(s) "
+            "rejected"
+        )
+    ]
+    for err in imp.file_errors:
+        out.append(f"  rejected: {err}")
+    for currency, t in report.totals().items():
+        out.append(
+            f"  billed    {t.get('total', ZERO):>14,.2f} {currency}  (line charges "
+            f"{t.get('billed', ZERO):,.2f} "
+            f"+ taxes/surcharges {t.get('allocated', ZERO):,.2f})"
+        )
+        out.append(f"  expected  {t.get('expected', ZERO):>14,.2f} {currency}")
+        out.append(
+            f"  at stake  {t.get('at_stake', ZERO):>14,.2f} {currency}  in {len(report.findings)} finding(s)"
+        )
+        out.append(
+            f"  savings   {t.get('saving', ZERO):>14,.2f} {currency}/month in {len(report.proposals)} "
+            "proposal(s)"
+        )
+    ranked = sorted(report.findings, key=lambda f: (-f.recoverable, f.rule.value, f.line))[:top]
+    if ranked:
+        out.append("  top findings:")
+        for f in ranked:
+            out.append(
+                f"    {f.rule.value:<19} {f.line or f.circuit_id or f.invoice_number:<16} "
+                f"{f.amount_at_stake:>10,.2f}  {f.reason[:90]}"
+            )
+    if report.exports:
+        xlsx = [p for p in report.exports if p.suffix == ".xlsx"]
+        out.append(
+            f"  exports: {xlsx[0] if xlsx else report.exports[0].parent} (+ {len(report.exports) - 1} files)"
+        )
+    return "\n".join(out)

@@ -1,0 +1,330 @@
+"""Each audit rule fires exactly where it should and nowhere else.
+
+A clean baseline (two months of correct invoices for five lines with flat, burstable and volume contracts, a
+line terminated mid-month and one installed mid-month) yields no finding; each case plants one problem (or a
+legitimate look-alike) and states the complete set of findings expected.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from billing_support import CONTRACTS, OCT, SEP, D, billing_config, invoice, month, row, usage
+
+from billing_etl.audit import Auditor, expected_mrc
+from billing_etl.config import Contract
+from billing_etl.model import Invoice, InvoiceLine, Period
+from billing_etl.store import Conflict
+from linewatch.choices import AuditRule, ChargeType
+
+MRC, USE, OTC, TAX, CRD, LATE = (
+    ChargeType.MONTHLY_RECURRING,
+    ChargeType.USAGE,
+    ChargeType.ONE_TIME,
+    ChargeType.TAX,
+    ChargeType.CREDIT,
+    ChargeType.LATE_FEE,
+)
+OCT_1, OCT_31 = month(OCT)
+
+
+@dataclass
+class World:
+    oct_rows: list[InvoiceLine]
+    sep_rows: list[InvoiceLine]
+    extra: list[Invoice] = field(default_factory=list)
+    usage: dict[str, Any] = field(default_factory=dict)
+    contracts: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(CONTRACTS))
+    conflicts: list[Conflict] = field(default_factory=list)
+    oct_total: Decimal | None | str = "auto"
+
+
+def baseline() -> World:
+    oct_rows = [
+        row("OCT-1", MRC, "100.00", circuit="C-1", start=OCT_1, end=OCT_31),
+        row("OCT-1", MRC, "200.00", circuit="C-2", start=OCT_1, end=OCT_31),
+        row("OCT-1", USE, "100.00", circuit="C-2", start=OCT_1, end=OCT_31, qty="50", price="2"),
+        row("OCT-1", MRC, "300.00", circuit="C-3", start=OCT_1, end=OCT_31),
+        row("OCT-1", USE, "50.00", circuit="C-3", start=OCT_1, end=OCT_31, qty="500", price="0.10"),
+        row("OCT-1", MRC, "48.39", circuit="C-4", start=OCT_1, end=dt.date(2026, 10, 15)),
+        row("OCT-1", MRC, "210.00", circuit="C-5", start=dt.date(2026, 10, 11), end=OCT_31),
+        row("OCT-1", TAX, "20.00"),
+    ]
+    sep_1, sep_30 = month(SEP)
+    sep = dict(invoice_date=sep_30)
+    sep_rows = [
+        row("SEP-1", MRC, "100.00", circuit="C-1", start=sep_1, end=sep_30, **sep),
+        row("SEP-1", MRC, "200.00", circuit="C-2", start=sep_1, end=sep_30, **sep),
+        row("SEP-1", USE, "100.00", circuit="C-2", start=sep_1, end=sep_30, **sep),
+        row("SEP-1", MRC, "300.00", circuit="C-3", start=sep_1, end=sep_30, **sep),
+        row("SEP-1", USE, "50.00", circuit="C-3", start=sep_1, end=sep_30, **sep),
+    ]
+    use = {
+        "L-FLAT": usage("L-FLAT", p95_bps=50e6),
+        "L-BURST": usage("L-BURST", p95_bps=150e6),
+        "L-VOL": usage("L-VOL", p95_bps=20e6, in_bytes=1000e9, out_bytes=500e9),
+        "L-TERM": usage("L-TERM", p95_bps=5e6),
+        "L-NEW": usage("L-NEW", p95_bps=5e6),
+    }
+    return World(oct_rows=oct_rows, sep_rows=sep_rows, usage=use)
+
+
+def audit(world: World, period: Period = OCT) -> set[tuple[str, str, str]]:
+    from billing_etl.config import ContractsFile
+
+    config = billing_config(world.contracts)
+    config = type(config)(
+        carriers=config.carriers,
+        contracts=ContractsFile.model_validate(world.contracts),
+        inventory=config.inventory,
+        invoice_dir=config.invoice_dir,
+    )
+    invoices = [
+        invoice("OCT-1", world.oct_rows, stated_total=world.oct_total),
+        invoice("SEP-1", world.sep_rows),
+    ]
+    findings = Auditor(
+        config=config,
+        invoices=invoices + world.extra,
+        period=period,
+        usage=world.usage,
+        conflicts=world.conflicts,
+    ).run()
+    return {(f.rule.value, f.line, f.invoice_number) for f in findings}
+
+
+def _set_contract(world: World, line: str, **changes: Any) -> None:
+    for c in world.contracts["contracts"]:
+        if c["line"] == line:
+            c.update(changes)
+
+
+def _replace(world: World, index: int, **changes: Any) -> None:
+    world.oct_rows[index] = world.oct_rows[index].model_copy(update=changes)
+
+
+def test_clean_baseline_has_no_finding() -> None:
+    """The reference world is correct: any finding here would be a false positive in every case below."""
+    assert audit(baseline()) == set()
+
+
+Case = Callable[[World], None]
+
+CASES: list[tuple[str, Case, set[tuple[str, str, str]]]] = [
+    (
+        "rate_mismatch_full_month",
+        lambda w: _replace(w, 0, amount=D("110.00")),
+        {("rate_mismatch", "L-FLAT", "OCT-1")},
+    ),
+    (
+        "rate_mismatch_discount_not_applied",
+        lambda w: _set_contract(
+            w, "L-FLAT", discounts=[{"name": "promo", "percent": 10, "valid_from": "2026-01-01"}]
+        ),
+        {("rate_mismatch", "L-FLAT", "OCT-1")},
+    ),
+    (
+        "expired_discount_is_not_expected",
+        lambda w: _set_contract(
+            w, "L-FLAT", discounts=[{"name": "old", "amount": 10, "valid_to": "2026-09-30"}]
+        ),
+        set(),
+    ),
+    (
+        "after_termination",
+        lambda w: _replace(w, 5, amount=D("100.00"), period_end=OCT_31),
+        {("after_termination", "L-TERM", "OCT-1")},
+    ),
+    (
+        "before_install",
+        lambda w: _replace(w, 6, amount=D("310.00"), period_start=OCT_1),
+        {("before_install", "L-NEW", "OCT-1")},
+    ),
+    (
+        "proration_differs_from_actual_days",
+        lambda w: _replace(w, 6, amount=D("217.00")),
+        {("proration_mismatch", "L-NEW", "OCT-1")},
+    ),
+    (
+        "proration_by_thirtieths_when_the_contract_says_so",
+        lambda w: (_replace(w, 6, amount=D("217.00")), _set_contract(w, "L-NEW", proration="thirtieths")),
+        set(),
+    ),
+    (
+        "duplicate_on_another_invoice",
+        lambda w: w.extra.append(
+            invoice("OCT-2", [row("OCT-2", MRC, "100.00", circuit="C-1", start=OCT_1, end=OCT_31)])
+        ),
+        {("duplicate_charge", "L-FLAT", "OCT-2"), ("month_over_month", "L-FLAT", "")},
+    ),
+    (
+        "duplicate_on_the_same_invoice",
+        lambda w: w.oct_rows.append(row("OCT-1", MRC, "300.00", circuit="C-3", start=OCT_1, end=OCT_31)),
+        {("duplicate_charge", "L-VOL", "OCT-1"), ("month_over_month", "L-VOL", "")},
+    ),
+    (
+        "first_invoice_proration_plus_next_month_in_advance_is_not_a_duplicate",
+        lambda w: w.oct_rows.append(
+            row("OCT-1", MRC, "310.00", circuit="C-5", start=dt.date(2026, 11, 1), end=dt.date(2026, 11, 30))
+        ),
+        set(),
+    ),
+    (
+        "ghost_circuit",
+        lambda w: w.oct_rows.append(row("OCT-1", MRC, "75.00", circuit="C-999", start=OCT_1, end=OCT_31)),
+        {("ghost_circuit", "", "OCT-1")},
+    ),
+    ("active_line_without_charge", lambda w: w.oct_rows.pop(0), {("unbilled_line", "L-FLAT", "")}),
+    (
+        "late_fee",
+        lambda w: w.oct_rows.append(row("OCT-1", LATE, "15.00", description="late payment")),
+        {("late_fee", "", "OCT-1")},
+    ),
+    (
+        "usage_billed_above_measured_95th_percentile",
+        lambda w: _replace(w, 2, amount=D("150.00"), quantity=D("75")),
+        {("usage_mismatch", "L-BURST", "OCT-1")},
+    ),
+    ("usage_within_tolerance", lambda w: _replace(w, 2, amount=D("100.50"), unit_price=D("2.01")), set()),
+    (
+        "volume_overage_differs",
+        lambda w: _replace(w, 4, amount=D("80.00"), quantity=D("800")),
+        {("usage_mismatch", "L-VOL", "OCT-1")},
+    ),
+    (
+        "volume_in_binary_gb",
+        lambda w: _set_contract(
+            w,
+            "L-VOL",
+            billing={"model": "volume_quota", "included_gb": 1000, "price_per_gb": 0.10, "gb_unit": "binary"},
+        ),
+        {("usage_mismatch", "L-VOL", "OCT-1")},
+    ),
+    (
+        "month_over_month_jump",
+        lambda w: w.oct_rows.append(row("OCT-1", OTC, "50.00", circuit="C-1", description="router swap")),
+        {("month_over_month", "L-FLAT", "")},
+    ),
+    (
+        "sla_credit_owed",
+        lambda w: w.usage.__setitem__(
+            "L-BURST", usage("L-BURST", p95_bps=150e6, availability_pct=99.5, down_minutes=223.2)
+        ),
+        {("sla_credit_owed", "L-BURST", "")},
+    ),
+    (
+        "sla_credit_already_credited",
+        lambda w: (
+            w.usage.__setitem__("L-BURST", usage("L-BURST", p95_bps=150e6, availability_pct=99.5)),
+            w.oct_rows.append(row("OCT-1", CRD, "-20.00", circuit="C-2", start=OCT_1, end=OCT_31)),
+        ),
+        set(),
+    ),
+    (
+        "contract_auto_renews_with_notice_deadline_soon",
+        lambda w: _set_contract(
+            w, "L-FLAT", term={"start": "2024-01-01", "months": 36, "auto_renew": True, "notice_days": 90}
+        ),
+        {("contract_event", "L-FLAT", "")},
+    ),
+    (
+        "contract_term_ended_without_renewal",
+        lambda w: _set_contract(w, "L-FLAT", term={"start": "2020-01-01", "months": 24}),
+        {("contract_event", "L-FLAT", "")},
+    ),
+    (
+        "contract_far_from_any_deadline",
+        lambda w: _set_contract(w, "L-FLAT", term={"start": "2026-01-01", "months": 36, "auto_renew": True}),
+        set(),
+    ),
+    (
+        "invoice_total_does_not_add_up",
+        lambda w: setattr(w, "oct_total", D("1033.39")),
+        {("invoice_arithmetic", "", "OCT-1")},
+    ),
+    (
+        "row_quantity_times_price_differs",
+        lambda w: _replace(w, 2, unit_price=D("2.50")),
+        {("invoice_arithmetic", "L-BURST", "OCT-1")},
+    ),
+    (
+        "conflicting_reimport",
+        lambda w: w.conflicts.append(
+            Conflict(
+                carrier="Acme",
+                invoice_number="OCT-1",
+                source_file="OCT-1b.csv",
+                stated_total=None,
+                lines_total=D("999"),
+                stored_source_file="OCT-1.csv",
+            )
+        ),
+        {("invoice_conflict", "", "OCT-1")},
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "expected"), [pytest.param(m, e, id=i) for i, m, e in CASES])
+def test_rule_fires_exactly_where_planted(mutate: Case, expected: set[tuple[str, str, str]]) -> None:
+    world = baseline()
+    mutate(world)
+    assert audit(world) == expected
+
+
+def test_every_rule_has_a_case() -> None:
+    planted = {rule for _, _, expected in CASES for rule, _, _ in expected}
+    assert planted == {r.value for r in AuditRule}
+
+
+def test_next_month_in_advance_is_not_a_duplicate_in_its_own_period() -> None:
+    world = baseline()
+    world.oct_rows.append(
+        row("OCT-1", MRC, "310.00", circuit="C-5", start=dt.date(2026, 11, 1), end=dt.date(2026, 11, 30))
+    )
+    assert not {f for f in audit(world, Period(2026, 11)) if f[0] == "duplicate_charge"}
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected_stake"),
+    [
+        pytest.param("100.00", D("51.61"), id="full-month-after-mid-month-termination"),
+        pytest.param("62.00", D("32.00"), id="share-of-the-billed-amount"),
+    ],
+)
+def test_after_termination_puts_the_days_after_at_stake(amount: str, expected_stake: Decimal) -> None:
+    world = baseline()
+    _replace(world, 5, amount=D(amount), period_end=OCT_31)
+    from billing_etl.config import ContractsFile
+
+    config = billing_config(world.contracts)
+    findings = Auditor(
+        config=config, invoices=[invoice("OCT-1", world.oct_rows)], period=OCT, usage=world.usage
+    ).run()
+    stakes = [f.amount_at_stake for f in findings if f.rule is AuditRule.AFTER_TERMINATION]
+    assert stakes == [expected_stake]
+    assert ContractsFile  # imported for symmetry with audit()
+
+
+@pytest.mark.parametrize(
+    ("proration", "start", "end", "expected"),
+    [
+        pytest.param("actual_days", "2026-10-01", "2026-10-31", "310.00", id="full-month"),
+        pytest.param("actual_days", "2026-10-11", "2026-10-31", "210.00", id="actual-21-of-31"),
+        pytest.param("thirtieths", "2026-10-11", "2026-10-31", "217.00", id="thirtieths-21-of-30"),
+        pytest.param("thirtieths", "2026-02-01", "2026-02-28", "310.00", id="thirtieths-full-february"),
+        pytest.param("thirtieths", "2026-02-15", "2026-02-28", "144.67", id="thirtieths-half-february"),
+        pytest.param("actual_days", "2026-10-20", "2026-11-09", "213.00", id="spanning-two-months"),
+    ],
+)
+def test_expected_mrc_follows_the_proration_convention(
+    proration: str, start: str, end: str, expected: str
+) -> None:
+    contract = Contract(line="L", carrier="Acme", mrc=D("310"), proration=proration)
+    got = expected_mrc(contract, dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+    assert got == D(expected)

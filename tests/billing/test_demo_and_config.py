@@ -1,0 +1,169 @@
+"""The shipped configuration, `check-config` on broken billing files, and the demo stage of `make run`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+from billing_support import CARRIERS, CONTRACTS, write_config_tree
+
+from billing_etl.config import check_config, load_billing_config
+from billing_etl.demo import PLANTED, demo_stage
+from linewatch.configcheck import check_all
+from linewatch.influx import InfluxClient
+from linewatch.inventory import load_inventory
+from linewatch.settings import load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_shipped_billing_config_is_valid() -> None:
+    settings = load_settings(REPO / "config" / "linewatch.yaml")
+    assert check_config(settings) == []
+    config = load_billing_config(settings)
+    assert {c.name for c in config.carriers.carriers} == {"Orange Business", "Colt"}
+    assert config.invoice_dir == REPO / "config" / "demo-invoices"
+
+
+def _with(data: dict, path: tuple, value: object) -> dict:
+    import copy
+
+    data = copy.deepcopy(data)
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return data
+
+
+BROKEN = [
+    pytest.param(
+        "carriers.yaml",
+        _with(CARRIERS, ("carriers", 0, "layout", "encoding"), "klingon"),
+        "carriers[0].layout.encoding",
+        "unknown encoding 'klingon'",
+        id="unknown-encoding",
+    ),
+    pytest.param(
+        "carriers.yaml",
+        _with(CARRIERS, ("carriers", 0, "layout", "columns"), {"amount": "a"}),
+        "carriers[0].layout.columns",
+        "required invoice field(s) not mapped",
+        id="required-column-unmapped",
+    ),
+    pytest.param(
+        "carriers.yaml",
+        _with(CARRIERS, ("carriers", 0, "layout", "charge_types"), {"X": "rent"}),
+        "carriers[0].layout.charge_types.X",
+        "Input should be",
+        id="charge-type-not-in-choices",
+    ),
+    pytest.param(
+        "carriers.yaml",
+        _with(CARRIERS, ("carriers", 0, "layout", "decimal_separator"), ","),
+        "carriers[0].layout",
+        "delimiter ',' is also the decimal separator",
+        id="separator-clash",
+    ),
+    pytest.param(
+        "carriers.yaml",
+        _with(CARRIERS, ("carriers", 0, "colour"), "red"),
+        "carriers[0].colour",
+        "unknown key",
+        id="unknown-key",
+    ),
+    pytest.param(
+        "contracts.yaml",
+        _with(CONTRACTS, ("contracts", 0, "line"), "NOPE"),
+        "contracts[0].line",
+        "line 'NOPE' is not in the inventory",
+        id="unknown-line",
+    ),
+    pytest.param(
+        "contracts.yaml",
+        _with(CONTRACTS, ("contracts", 1, "carrier"), "Other"),
+        "contracts[1].carrier",
+        "carried by 'Acme' in the inventory",
+        id="carrier-differs",
+    ),
+    pytest.param(
+        "contracts.yaml",
+        _with(CONTRACTS, ("contracts", 2, "billing", "gb_unit"), "mebi"),
+        "contracts[2].billing.gb_unit",
+        "Input should be",
+        id="bad-gb-unit",
+    ),
+    pytest.param(
+        "contracts.yaml",
+        _with(CONTRACTS, ("contracts", 0, "discounts"), [{"name": "x"}]),
+        "contracts[0].discounts[0]",
+        "give exactly one of percent or amount",
+        id="discount-without-value",
+    ),
+    pytest.param(
+        "contracts.yaml",
+        _with(CONTRACTS, ("contracts", 1, "sla", "credit_tiers"), [{"below_pct": 99.99, "credit_pct": 5}]),
+        "contracts[1].sla",
+        "a credit tier starts above the availability target",
+        id="sla-tier-above-target",
+    ),
+    pytest.param(
+        "contracts.yaml",
+        _with(CONTRACTS, ("contracts", 0, "mrc"), -5),
+        "contracts[0].mrc",
+        "greater than or equal to 0",
+        id="negative-mrc",
+    ),
+]
+
+
+@pytest.mark.parametrize(("file", "data", "key", "reason"), BROKEN)
+def test_check_config_names_file_line_key_and_reason(
+    tmp_path: Path, file: str, data: dict, key: str, reason: str
+) -> None:
+    cfg = write_config_tree(tmp_path)
+    (tmp_path / file).write_text(yaml.safe_dump(data, sort_keys=False))
+    problems = [p for p in check_all(cfg) if p.file.endswith(file)]
+    assert problems, "expected a problem"
+    assert any(p.key == key and reason in p.reason and p.line for p in problems), [str(p) for p in problems]
+
+
+def test_missing_contracts_file_is_reported(tmp_path: Path) -> None:
+    cfg = write_config_tree(tmp_path)
+    (tmp_path / "contracts.yaml").unlink()
+    assert [p.reason for p in check_all(cfg) if p.file.endswith("contracts.yaml")] == ["file not found"]
+
+
+def test_demo_stage_bills_last_month_with_every_planted_problem(
+    tmp_path: Path, influx_db: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, db = influx_db
+    settings = load_settings(REPO / "config" / "linewatch.yaml")
+    settings = settings.model_copy(
+        update={"influx": settings.influx.model_copy(update={"url": url, "database": db})}
+    )
+    inventory = load_inventory(REPO / "config" / "lines.yaml")
+    with InfluxClient(settings.influx) as client:
+        ctx = SimpleNamespace(
+            settings=settings,
+            run_dir=tmp_path / "run",
+            influx=client,
+            inventory=inventory,
+            stop_event=threading.Event(),
+        )
+        report = demo_stage(ctx, today=dt.date(2026, 11, 16))
+    assert str(report.period) == "2026-10"
+    fired = {f.rule.value for f in report.findings}
+    assert fired == set(PLANTED) - {"quarantine"}
+    assert len(report.imports.quarantined) == 2
+    exports = tmp_path / "run" / "exports"
+    assert (exports / "billing-2026-10.xlsx").is_file() and (
+        exports / "billing-2026-10-lines.parquet"
+    ).is_file()
+    assert "linewatch billing 2026-10" in capsys.readouterr().out
+    actions = {(p.line, p.action.value) for p in report.proposals}
+    assert {("LON-MPLS-1", "terminate"), ("FRA-MPLS-1", "upgrade")} <= actions

@@ -1,0 +1,78 @@
+"""The finance dashboard's queries, as Grafana sends them, return data written by a real ETL run.
+
+Same method as tests/grafana (its macro expansion is reused): every target of finance.json, its variables
+resolved from their own queries, for "All", two values and one value of each variable.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from billing_support import OCT, write_config_tree
+from grafana_macros import Selection, TimeRange, interpolate, panel_interval, panel_range, query_targets
+from test_run_influxd import HEADER, OCT_ROWS, traffic
+
+from billing_etl.run import run_period
+from linewatch.influx import InfluxClient
+from linewatch.settings import load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+MODEL = json.loads((REPO / "grafana" / "dashboards" / "finance.json").read_text())
+TARGETS = list(query_targets("finance.json", MODEL))
+RANGE = TimeRange(from_ms=(OCT.start_s - 86400 * 60) * 1000, to_ms=(OCT.end_s + 86400 * 20) * 1000)
+
+
+@pytest.fixture
+def client(tmp_path: Path, influx_db: tuple[str, str]):
+    from linewatch.influx import encode_points
+
+    url, db = influx_db
+    cfg = write_config_tree(tmp_path / "cfg", influx_url=url, database=db)
+    (tmp_path / "cfg" / "invoices" / "acme-2026-10.csv").write_text("\n".join([HEADER, *OCT_ROWS]) + "\n")
+    settings = load_settings(cfg)
+    with InfluxClient(settings.influx) as c:
+        points = traffic()
+        for start in range(0, len(points), 5000):
+            c.write(encode_points(points[start : start + 5000]))
+        run_period(settings, OCT, out_dir=tmp_path / "out", progress_enabled=False)
+        yield c
+
+
+def _variables(client: InfluxClient, scenario: str) -> dict[str, str]:
+    rendered: dict[str, str] = {}
+    for variable in MODEL["templating"]["list"]:
+        query = interpolate(variable["query"], time_range=RANGE, interval="1d", variables=rendered)
+        options = sorted({row[1] for s in client.query(query) for row in s["values"]})
+        assert options, f"${variable['name']} has no values: {query}"
+        selection = (
+            Selection(variable, all=True)
+            if scenario == "all"
+            else Selection(variable, values=tuple(options[: 2 if scenario == "two-values" else 1]))
+        )
+        rendered[variable["name"]] = selection.render(options)
+    return rendered
+
+
+def test_dashboard_json_is_generated_from_its_source() -> None:
+    from linewatch.dashboards import render
+
+    assert (
+        render(REPO / "grafana" / "dashboards" / "finance.dashboard.py")
+        == (REPO / "grafana" / "dashboards" / "finance.json").read_text()
+    )
+    assert len(TARGETS) >= 8
+
+
+@pytest.mark.parametrize("scenario", ["all", "two-values", "one-value"])
+def test_every_finance_query_returns_data(client: InfluxClient, scenario: str) -> None:
+    variables = _variables(client, scenario)
+    for target in TARGETS:
+        time_range = panel_range(RANGE, target.time_from)
+        interval = panel_interval(
+            time_range, max_data_points=target.max_data_points, min_interval=target.min_interval
+        )
+        query = interpolate(target.query, time_range=time_range, interval=interval, variables=variables)
+        series = client.query(query, epoch="ms")
+        assert any(s["values"] for s in series), f"{target.id} returned no data for {scenario}:\n{query}"
