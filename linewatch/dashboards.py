@@ -88,6 +88,12 @@ LINE_DASHBOARD_UID: str = GrafanaSettings.model_fields["line_dashboard_uid"].def
 """uid of the line detail dashboard; alert notifications link to it with ``?var-line=<line id>``."""
 
 
+def nav_links(*, include_vars: bool = True) -> list[dict[str, Any]]:
+    """The dropdown linking every linewatch dashboard, keeping the time range (and the variables, when shared)."""
+    return [{"type": "dashboards", "tags": ["linewatch"], "asDropdown": True, "title": "linewatch",
+             "keepTime": True, "includeVars": include_vars}]
+
+
 def target(query: str, *, ref_id: str = "A", alias: str = "", table: bool = False) -> InfluxDBTarget:
     """A raw InfluxQL query against the linewatch data source.
 

@@ -249,16 +249,7 @@ dashboard = Dashboard(
     tags=["linewatch", "collector"],
     time=Time("now-6h", "now"),
     refresh="30s",
-    links=[
-        {
-            "type": "dashboards",
-            "tags": ["linewatch"],
-            "asDropdown": True,
-            "title": "linewatch",
-            "keepTime": True,
-            "includeVars": False,
-        }
-    ],
+    links=lw.nav_links(include_vars=False),
     templating=lw.templating(
         [
             lw.query_variable("collector", lw.tag_values_query("collector_health", "collector")),

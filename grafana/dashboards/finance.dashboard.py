@@ -248,16 +248,7 @@ dashboard = Dashboard(
     tags=["linewatch", "finance"],
     time=Time("now-1y", "now"),
     refresh="1h",
-    links=[
-        {
-            "type": "dashboards",
-            "tags": ["linewatch"],
-            "asDropdown": True,
-            "title": "linewatch",
-            "keepTime": True,
-            "includeVars": True,
-        }
-    ],
+    links=lw.nav_links(include_vars=True),
     templating=lw.templating(
         [
             lw.query_variable("carrier", lw.tag_values_query("line_cost", "carrier")),

@@ -226,16 +226,7 @@ dashboard = Dashboard(
     tags=["linewatch", "line"],
     time=Time("now-24h", "now"),
     refresh="1m",
-    links=[
-        {
-            "type": "dashboards",
-            "tags": ["linewatch"],
-            "asDropdown": True,
-            "title": "linewatch",
-            "keepTime": True,
-            "includeVars": True,
-        }
-    ],
+    links=lw.nav_links(include_vars=True),
     annotations=Annotations(list=[alert_annotations]),
     templating=lw.templating(lw.line_variables()),
     panels=[throughput, utilization, errors, status, p95, top_talkers, app_mix],

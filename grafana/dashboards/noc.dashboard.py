@@ -188,16 +188,7 @@ dashboard = Dashboard(
     tags=["linewatch", "noc"],
     time=Time("now-3h", "now"),
     refresh="30s",
-    links=[
-        {
-            "type": "dashboards",
-            "tags": ["linewatch"],
-            "asDropdown": True,
-            "title": "linewatch",
-            "keepTime": True,
-            "includeVars": True,
-        }
-    ],
+    links=lw.nav_links(include_vars=True),
     templating=lw.templating(lw.line_variables()),
     panels=[line_status, most_utilized, firing_alerts, site_throughput],
     **lw.DASHBOARD_DEFAULTS,
