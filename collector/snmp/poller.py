@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 # Walk instead of GET when the polled interfaces are at least this share of the device's interfaces.
 WALK_SHARE = 0.5
+# An ifName not found on the device is looked for again at most this often (it may be configured later).
+RESOLVE_RETRY_S = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,7 @@ class DeviceIndex:
 
     by_name: dict[str, int] = field(default_factory=dict)
     interface_count: int = 0
+    resolved_at_s: float | None = None
     no_hc: set[int] = field(default_factory=set)
 
 
@@ -86,6 +89,7 @@ class DevicePoller:
         names = table.get(ifmib.IF_NAME, {})
         self.index.by_name = {n: ix for ix, v in names.items() if (n := _name(v)) is not None}
         self.index.interface_count = len(names)
+        self.index.resolved_at_s = self.clock()
         return len(names)
 
     def _wanted(self) -> tuple[dict[str, int], dict[str, str]]:
@@ -127,6 +131,10 @@ class DevicePoller:
         if needs_names and not self.index.by_name:
             varbinds += await self._resolve_names()
         wanted, line_errors = self._wanted()
+        if line_errors and self.index.resolved_at_s is not None \
+                and self.clock() - self.index.resolved_at_s >= RESOLVE_RETRY_S:
+            varbinds += await self._resolve_names()
+            wanted, line_errors = self._wanted()
         table, uptime, n = await self._fetch(set(wanted.values()))
         varbinds += n
 

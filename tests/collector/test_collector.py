@@ -181,6 +181,21 @@ def test_missing_interface_is_reported_and_the_other_lines_still_sampled(net: Ne
     assert all(p.ok for p in report.polls)
 
 
+def test_an_interface_that_appears_later_is_found_by_a_later_resolution(net: Net) -> None:
+    removed = net.devices["r1"].remove_interface(3)  # ge-0/0/2, line r1-L2
+    collector = make_collector(net, None, None)
+    cycle(collector)
+    net.devices["r1"].add_interface(40, removed)
+    advance(net, {})
+    notes = {r.line: r.note for r in cycle(collector).lines}
+    assert notes["r1-L2"].startswith("interface 'ge-0/0/2' not found"), "not looked for again within 10 minutes"
+    net.clock.now += 600
+    notes = {r.line: r.note for r in cycle(collector).lines}
+    assert notes["r1-L2"] == "first sample"
+    assert collector.pollers["r1"].index.by_name["ge-0/0/2"] == 40
+    close(collector)
+
+
 def test_silent_device_fails_alone_within_its_own_timeout(net: Net, influx_db: tuple[str, str],
                                                            tmp_path: Path) -> None:
     url, db = influx_db
