@@ -9,7 +9,6 @@ of the offending entry. Secrets (SMTP password, Slack webhook URL) are ``SecretS
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,29 +39,12 @@ from linewatch.choices import (
 from linewatch.errors import ConfigError, Problem
 from linewatch.inventory import Inventory, load_inventory
 from linewatch.settings import Settings
-from linewatch.yamlconf import Located, load_model
+from linewatch.yamlconf import Located, expand_env, load_model
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")  # datetime.weekday() order
 TRAFFIC_ERROR_FIELDS = ("in_errors_ps", "out_errors_ps", "in_discards_ps", "out_discards_ps")
-
-
-def expand_env(value: object) -> object:
-    """Replace ``${VAR}`` by the environment variable; an unset variable is an error naming it (never the value)."""
-    if isinstance(value, SecretStr):
-        value = value.get_secret_value()
-    if not isinstance(value, str):
-        return value
-
-    def sub(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in os.environ:
-            raise ValueError(f"environment variable {name} is not set")
-        return os.environ[name]
-
-    return _ENV_REF.sub(sub, value)
 
 
 def _matchers(values: list[str]) -> tuple[Matcher, ...]:

@@ -55,4 +55,5 @@ def check_all(config: Path | str | None = None, *, notes: list[str] | None = Non
         checker = _load_checker(spec)
         if checker is not None:
             problems.extend(checker(settings))
-    return problems
+    # Areas that read the inventory report its problems too: each problem once.
+    return list(dict.fromkeys(problems))

@@ -11,11 +11,19 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from linewatch.choices import LineStatus, LineType, SnmpAuthProtocol, SnmpPrivProtocol
 from linewatch.errors import ConfigError, Problem
-from linewatch.yamlconf import Located, load_located, validation_problems
+from linewatch.yamlconf import EnvSecretStr, Located, load_located, validation_problems
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s,=\"\\]+$")]
@@ -24,7 +32,7 @@ Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s,=\"\\]
 class SnmpV2c(BaseModel):
     model_config = _STRICT
     version: Literal["2c"]
-    community: SecretStr
+    community: EnvSecretStr
 
     @field_validator("community")
     @classmethod
@@ -40,9 +48,9 @@ class SnmpV3(BaseModel):
     user: str = Field(min_length=1)
     security_level: Literal["authPriv", "authNoPriv"] = "authPriv"
     auth_protocol: SnmpAuthProtocol | None = None
-    auth_key: SecretStr | None = None
+    auth_key: EnvSecretStr | None = None
     priv_protocol: SnmpPrivProtocol | None = None
-    priv_key: SecretStr | None = None
+    priv_key: EnvSecretStr | None = None
 
     @model_validator(mode="after")
     def _keys_match_level(self) -> SnmpV3:
@@ -208,6 +216,7 @@ def load_inventory(path: Path | str) -> Inventory:
     problems = [located.problem((key,), "unknown key") for key in data if key not in ("devices", "lines")]
     parsed: dict[str, list[Any]] = {"devices": [], "lines": []}
     positions: dict[str, list[int]] = {"devices": [], "lines": []}
+    invalid_line_devices: list[tuple[int, str]] = []  # lines invalid by themselves still name a device
     for key, model in (("devices", Device), ("lines", Line)):
         items = data.get(key) or []
         if not isinstance(items, list):
@@ -219,8 +228,13 @@ def load_inventory(path: Path | str) -> Inventory:
                 positions[key].append(i)
             except ValidationError as exc:
                 problems.extend(validation_problems(located, exc, prefix=(key, i)))
+                if key == "lines" and isinstance(item, dict) and isinstance(item.get("device"), str):
+                    invalid_line_devices.append((i, item["device"]))
     inv = Inventory(devices=parsed["devices"], lines=parsed["lines"])
     problems += cross_check(inv, located, device_pos=positions["devices"], line_pos=positions["lines"])
+    known = {d.name for d in inv.devices} | {d.get("name") for d in data.get("devices") or [] if isinstance(d, dict)}
+    problems += [located.problem(("lines", i, "device"), f"unknown device {name!r}")
+                 for i, name in invalid_line_devices if name not in known]
     if problems:
         raise ConfigError(problems)
     return inv

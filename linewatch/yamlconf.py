@@ -6,15 +6,38 @@ All configuration files go through :func:`load_model`; it returns a validated py
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, SecretStr, ValidationError
 
 from linewatch.errors import ConfigError, Problem
 
 M = TypeVar("M", bound=BaseModel)
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_env(value: object) -> object:
+    """Replace ``${VAR}`` by the environment variable; an unset variable is an error naming it (never the value)."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if not isinstance(value, str):
+        return value
+
+    def sub(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise ValueError(f"environment variable {name} is not set")
+        return os.environ[name]
+
+    return _ENV_REF.sub(sub, value)
+
+
+EnvSecretStr = Annotated[SecretStr, BeforeValidator(expand_env)]
+"""A secret that may be written as ``${ENV_VAR}`` so the file itself holds no secret."""
 PathKey = tuple[str | int, ...]
 
 

@@ -151,3 +151,15 @@ def test_shipped_demo_configuration_is_valid(tmp_path: Path, capsys: pytest.Capt
     """The files the README and `make run` use must pass check-config."""
     shutil.copytree(REPO / "config", tmp_path / "config")
     assert main(["-c", str(tmp_path / "config" / "linewatch.yaml"), "check-config"]) == 0, capsys.readouterr().err
+
+
+def test_snmp_secrets_may_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LW_TEST_COMMUNITY", "s3cret-community")
+    path = write(tmp_path, "lines.yaml", DEVICE.replace("s3cret-community", "'${LW_TEST_COMMUNITY}'") + "lines: []\n")
+    inv = load_inventory(path)
+    assert inv.devices[0].snmp.community.get_secret_value() == "s3cret-community"
+    monkeypatch.delenv("LW_TEST_COMMUNITY")
+    with pytest.raises(ConfigError) as info:
+        load_inventory(path)
+    assert "environment variable LW_TEST_COMMUNITY is not set" in str(info.value)
+    assert "devices[0].snmp.community" in str(info.value)
