@@ -24,7 +24,10 @@ log = logging.getLogger(__name__)
 def build_collector(settings: Settings, *, inventory: Inventory | None = None) -> Collector:
     """Collector, writer (with its disk spool) and restored counter state, all from settings."""
     inventory = inventory or load_inventory(settings.resolve(settings.inventory_path))
-    writer = PointWriter.from_settings(settings.influx_settings())
+    # A cycle must never wait on InfluxDB for long: what cannot be sent quickly goes to the spool and the next
+    # cycle polls on time (at most a quarter of the interval of retrying, plus one request timeout).
+    influx = settings.influx_settings()
+    writer = PointWriter.from_settings(influx, max_retry_s=min(influx.max_retry_s, settings.collector.interval_s / 4))
     try:
         writer.client.ensure_database()
     except Exception as exc:  # InfluxDB may be down at start: points go to the spool until it returns
