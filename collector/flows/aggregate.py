@@ -233,6 +233,12 @@ class FlowAggregator:
         keys = sorted(self._buckets)
         return [self._summarize(k, self._buckets.pop(k)) for k in keys]
 
+    def written_until(self, end_s: int) -> None:
+        """Everything before ``end_s`` was already written (by an earlier run): flows timed before it are counted
+        in the first bucket from ``end_s`` on, like late flows, instead of overwriting a written bucket."""
+        start = -(-end_s // self.interval_s) * self.interval_s  # round up to a bucket boundary
+        self._min_open = max(self._min_open, start)
+
     def open_buckets(self) -> int:
         return len(self._buckets)
 

@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+from linewatch.choices import FlowDirection
 from linewatch.errors import ConfigError, Problem
 
 
@@ -38,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     top.add_argument("--line", required=True)
     top.add_argument("--from", dest="from_", default="-15m", help="start: now, -15m, epoch s or ISO 8601")
     top.add_argument("--to", default="now", help="end (exclusive), same forms")
-    top.add_argument("--direction", choices=("in", "out"))
+    top.add_argument("--direction", choices=[d.value for d in FlowDirection])
     top.add_argument("--limit", type=int, default=20)
     top.set_defaults(func=_top)
 

@@ -220,7 +220,14 @@ class TemplateCache:
     def __init__(self) -> None:
         self._templates: dict[TemplateKey, Template] = {}
         self._per_exporter: Counter[str] = Counter()
-        self.changed = False  # set on learn/withdraw; the owner persists and clears it
+        # Learned from options data and persisted with the templates: after a restart, data decoded with a saved
+        # template must be scaled by the exporter's sampling interval (and timed) before its options come again.
+        self.sampling: dict[SeqKey, int] = {}
+        self.system_init_ms: dict[SeqKey, int] = {}
+        # Receiver state kept in the same file: the end of the last bucket written at shutdown (partial), so a
+        # restarted receiver never writes that bucket again (docs/flows.md).
+        self.written_until_s: int | None = None
+        self.changed = False  # set on learn/withdraw/new sampling; the owner persists and clears it
 
     def __len__(self) -> int:
         return len(self._templates)
@@ -242,14 +249,32 @@ class TemplateCache:
         self.changed = True
         return True
 
+    def keys_of(self, exporter: str, version: int, domain: int) -> list[TemplateKey]:
+        return [k for k in self._templates if k[0] == exporter and k[1] == version and k[2] == domain]
+
     def withdraw(self, exporter: str, version: int, domain: int, template_id: int) -> None:
         if self._templates.pop((exporter, version, domain, template_id), None) is not None:
             self._per_exporter[exporter] -= 1
             self.changed = True
 
+    def set_sampling(self, key: SeqKey, rate: int) -> None:
+        if self.sampling.get(key) != rate:
+            self.sampling[key] = rate
+            self.changed = True
+
+    def set_system_init_ms(self, key: SeqKey, init_ms: int) -> None:
+        if self.system_init_ms.get(key) != init_ms:
+            self.system_init_ms[key] = init_ms
+            self.changed = True
+
     def to_json(self) -> dict[str, Any]:
+        domains = sorted(set(self.sampling) | set(self.system_init_ms))
         return {"format": 1, "templates": [{"exporter": k[0], **t.to_json()} for k, t in sorted(
-            self._templates.items())]}
+            self._templates.items())],
+            "domains": [{"exporter": k[0], "version": k[1], "domain": k[2],
+                         "sampling_interval": self.sampling.get(k), "system_init_ms": self.system_init_ms.get(k)}
+                        for k in domains],
+            "written_until_s": self.written_until_s}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TemplateCache:
@@ -258,6 +283,14 @@ class TemplateCache:
             raise ValueError("not a linewatch template cache (format 1)")
         for item in data.get("templates", []):
             cache.put(str(item["exporter"]), Template.from_json(item))
+        for item in data.get("domains", []):  # absent in files written before sampling was persisted
+            key = (str(item["exporter"]), int(item["version"]), int(item["domain"]))
+            if item.get("sampling_interval") is not None:
+                cache.sampling[key] = int(item["sampling_interval"])
+            if item.get("system_init_ms") is not None:
+                cache.system_init_ms[key] = int(item["system_init_ms"])
+        if data.get("written_until_s") is not None:
+            cache.written_until_s = int(data["written_until_s"])
         cache.changed = False
         return cache
 
@@ -298,8 +331,8 @@ class FlowDecoder:
         self._pending: dict[TemplateKey, deque[_Pending]] = {}
         self._pending_count: Counter[str] = Counter()
         self._last_seq: dict[SeqKey, tuple[int, tuple[int, ...]]] = {}
-        self._sampling: dict[SeqKey, int] = {}
-        self._system_init_ms: dict[SeqKey, int] = {}
+        self._sampling = self.templates.sampling  # shared: persisted with the templates
+        self._system_init_ms = self.templates.system_init_ms
         self._last_log: dict[tuple[str, str], float] = {}
         self._msg_records = 0  # data records of the IPFIX message being decoded (for its sequence number)
         self._msg_options = 0  # ...of which options data records
@@ -475,6 +508,11 @@ class FlowDecoder:
             template_id, count = struct.unpack_from("!HH", body, pos)
             pos += 4
             scope = 0
+            if count == 0 and version == 10:
+                # Withdrawal (RFC 7011 8.1): 4 bytes in template and options template sets alike; id 2 / 3
+                # withdraws every (options) template of the domain.
+                self._withdraw(exporter, domain, template_id, options=options, stats=stats)
+                continue
             if options and version == 9:
                 # v9 options: scope length and option length in bytes.
                 if end - pos < 2:
@@ -499,11 +537,6 @@ class FlowDecoder:
                                           f"{count} fields", kind="bad_template")
             if template_id < 256:
                 raise FlowDecodeError(f"template id {template_id} below 256", kind="bad_template")
-            if count == 0 and version == 10:
-                self.templates.withdraw(exporter, version, domain, template_id)
-                self._compiled.pop((exporter, version, domain, template_id), None)
-                stats.templates_withdrawn += 1
-                continue
             if count > MAX_TEMPLATE_FIELDS:
                 raise FlowDecodeError(f"template {template_id} has {count} fields (max {MAX_TEMPLATE_FIELDS})",
                                       kind="absurd_length")
@@ -545,6 +578,20 @@ class FlowDecoder:
                     self._pending_count[exporter] -= 1
                     self._data_set(self._compiled[key], held.body, exporter, version, domain, held.export_s,
                                    held.uptime_ms, stats, out)
+
+    def _withdraw(self, exporter: str, domain: int, template_id: int, *, options: bool,
+                  stats: ExporterStats) -> None:
+        if template_id == (IPFIX_OPTIONS_SET if options else IPFIX_TEMPLATE_SET):
+            ids = [k[3] for k in self.templates.keys_of(exporter, 10, domain)
+                   if self.templates.get(k).is_options == options]  # type: ignore[union-attr]
+        elif template_id >= 256:
+            ids = [template_id]
+        else:
+            raise FlowDecodeError(f"withdrawal of template id {template_id}", kind="bad_template")
+        for tid in ids:
+            self.templates.withdraw(exporter, 10, domain, tid)
+            self._compiled.pop((exporter, 10, domain, tid), None)
+            stats.templates_withdrawn += 1
 
     def _hold(self, key: TemplateKey, body: bytes, export_s: float, uptime_ms: int, stats: ExporterStats) -> None:
         exporter = key[0]
@@ -682,10 +729,10 @@ class FlowDecoder:
                     skip = int.from_bytes(space[:8], "big") if space else 0
                     rate = round((n + skip) / n)
             if 1 <= rate <= 1_000_000:
-                self._sampling[seq_key] = rate
+                self.templates.set_sampling(seq_key, rate)
             raw = rec.get(IE_SYSTEM_INIT_MS)
             if raw and len(raw) == 8:
-                self._system_init_ms[seq_key] = int.from_bytes(raw, "big")
+                self.templates.set_system_init_ms(seq_key, int.from_bytes(raw, "big"))
         return len(records)
 
     # -- sequence numbers and problems -------------------------------------------------------------------------

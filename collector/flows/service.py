@@ -86,6 +86,10 @@ class FlowService:
         self.aggregator = FlowAggregator(interval_s=cfg.interval_s, top_n=cfg.top_n,
                                          max_conversations=cfg.max_conversations,
                                          flush_delay_s=cfg.flush_delay_s, clock=clock)
+        if self.decoder.templates.written_until_s is not None:
+            # The previous run wrote its last (partial) minute at shutdown; writing that minute again would
+            # replace it with another partial one and leave its higher ranks behind, so it stays closed.
+            self.aggregator.written_until(self.decoder.templates.written_until_s)
         self.datagrams = 0
         self.summaries_written = 0
 
@@ -107,6 +111,10 @@ class FlowService:
         if summaries:
             self.summaries_written += len(summaries)
             self.sink(summary_points(summaries))
+            if final:
+                cache = self.decoder.templates
+                cache.written_until_s = max(s.start_s + s.interval_s for s in summaries)
+                cache.changed = True
         if self.template_path is not None and self.decoder.templates.changed:
             try:
                 save_templates(self.decoder.templates, self.template_path)

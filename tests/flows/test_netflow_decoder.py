@@ -107,6 +107,33 @@ def test_persisted_templates_decode_data_after_a_restart(tmp_path) -> None:
     assert _as_tuples(records) == EXPECTED
 
 
+def test_the_sampling_interval_survives_a_restart_with_the_templates(tmp_path) -> None:
+    # A restarted receiver decodes data with the saved template at once; it must also scale it by the exporter's
+    # sampling interval instead of counting 1 in 64 until the exporter sends its options again.
+    path = tmp_path / "templates.json"
+    first = FlowDecoder()
+    first.decode(v9_sampling_options(export_s=EXPORT_S, sequence=0, rate=64), "192.0.2.1")
+    first.decode(v9_packet(FLOWS[:1], export_s=EXPORT_S, sequence=1), "192.0.2.1")
+    assert first.templates.changed
+    save_templates(first.templates, path)
+    restarted = FlowDecoder(templates=load_templates(path))
+    (record,) = restarted.decode(v9_packet(FLOWS[:1], export_s=EXPORT_S, sequence=2, with_template=False),
+                                 "192.0.2.1")
+    assert (record.bytes, record.packets) == (FLOWS[0].bytes * 64, FLOWS[0].packets * 64)
+    assert restarted.sampling_rate("192.0.2.1", 9, 0) == 64
+    assert restarted.sampling_rate("192.0.2.2", 9, 0) == 1  # per exporter, not global
+
+
+def test_a_template_file_without_sampling_state_still_loads(tmp_path) -> None:
+    first = FlowDecoder()
+    first.decode(v9_packet(FLOWS, export_s=EXPORT_S, sequence=0), "192.0.2.1")
+    data = first.templates.to_json()
+    del data["domains"]  # written by an earlier version
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data))
+    assert len(load_templates(path)) == 1
+
+
 @pytest.mark.parametrize("content", [
     pytest.param("{not json", id="not-json"),
     pytest.param(json.dumps({"format": 99}), id="unknown-format"),
@@ -118,14 +145,42 @@ def test_an_unreadable_template_file_starts_empty_instead_of_failing(tmp_path, c
     assert len(load_templates(path)) == 0
 
 
-def test_ipfix_template_withdrawal_forgets_the_template() -> None:
+def _ipfix_options_template(template_id: int) -> bytes:
+    """An IPFIX options template set: scope observationDomainId, option samplingPacketInterval."""
+    tmpl = struct.pack("!HHH", template_id, 2, 1) + struct.pack("!HHHH", 149, 4, 305, 4)
+    body = struct.pack("!HH", 3, 4 + len(tmpl)) + tmpl
+    return struct.pack("!HHIII", 10, 16 + len(body), EXPORT_S, 0, 0) + body
+
+
+def _ipfix_withdrawal(set_id: int, template_id: int) -> bytes:
+    withdraw = struct.pack("!HH", template_id, 0)
+    body = struct.pack("!HH", set_id, 4 + len(withdraw)) + withdraw
+    return struct.pack("!HHIII", 10, 16 + len(body), EXPORT_S, 0, 0) + body
+
+
+@pytest.mark.parametrize(("set_id", "template_id", "gone", "kept"), [
+    pytest.param(2, 256, {256}, {257, 400}, id="one-template"),
+    pytest.param(3, 400, {400}, {256, 257}, id="one-options-template"),
+    pytest.param(2, 2, {256, 257}, {400}, id="all-templates-of-the-domain"),
+    pytest.param(3, 3, {400}, {256, 257}, id="all-options-templates-of-the-domain"),
+])
+def test_ipfix_template_withdrawal_forgets_the_template(set_id: int, template_id: int, gone: set[int],
+                                                        kept: set[int]) -> None:
     dec = FlowDecoder()
-    dec.decode(ipfix_packet([], export_s=EXPORT_S, sequence=0), "192.0.2.1")
-    withdraw = struct.pack("!HH", 256, 0)
-    body = struct.pack("!HH", 2, 4 + len(withdraw)) + withdraw
-    dec.decode(struct.pack("!HHIII", 10, 16 + len(body), EXPORT_S, 0, 0) + body, "192.0.2.1")
-    assert dec.templates.get(("192.0.2.1", 10, 0, 256)) is None
-    assert dec.decode(ipfix_packet(FLOWS, export_s=EXPORT_S, sequence=0, with_template=False), "192.0.2.1") == []
+    for tid in (256, 257):
+        dec.decode(ipfix_packet([], export_s=EXPORT_S, sequence=0, template_id=tid), "192.0.2.1")
+    dec.decode(_ipfix_options_template(400), "192.0.2.1")
+    dec.decode(ipfix_packet([], export_s=EXPORT_S, sequence=0, domain=9), "192.0.2.1")  # another domain
+    dec.decode(_ipfix_withdrawal(set_id, template_id), "192.0.2.1")
+    st = dec.stats["192.0.2.1"]
+    assert st.malformed_packets == 0
+    assert st.templates_withdrawn == len(gone)
+    assert {t for t in (256, 257, 400) if dec.templates.get(("192.0.2.1", 10, 0, t)) is None} == gone
+    assert {t for t in (256, 257, 400) if dec.templates.get(("192.0.2.1", 10, 0, t)) is not None} == kept
+    assert dec.templates.get(("192.0.2.1", 10, 9, 256)) is not None
+    if 256 in gone:  # its data is held again, not decoded with the withdrawn template
+        assert dec.decode(ipfix_packet(FLOWS, export_s=EXPORT_S, sequence=0, with_template=False),
+                          "192.0.2.1") == []
 
 
 @pytest.mark.parametrize(("packets", "field", "expected"), [
@@ -153,6 +208,18 @@ def test_sequence_gaps_are_counted_as_loss_per_exporter(packets, field: str, exp
         dec.decode(p, "192.0.2.1")
     assert getattr(dec.stats["192.0.2.1"], field) == expected
     assert dec.stats["192.0.2.1"].sequence_gaps == (1 if expected else 0)
+
+
+def test_interleaved_exporters_and_domains_keep_their_own_sequence() -> None:
+    # Two routers and two source ids on one address, interleaved: only 192.0.2.2's gap of 4 packets is loss.
+    dec = FlowDecoder()
+    for seq_a, seq_b in ((10, 500), (11, 501), (12, 506), (13, 507)):
+        dec.decode(v9_packet(FLOWS, export_s=EXPORT_S, sequence=seq_a, source_id=1), "192.0.2.1")
+        dec.decode(v9_packet(FLOWS, export_s=EXPORT_S, sequence=seq_a + 1000, source_id=2), "192.0.2.1")
+        dec.decode(v9_packet(FLOWS, export_s=EXPORT_S, sequence=seq_b, source_id=1), "192.0.2.2")
+    a, b = dec.stats["192.0.2.1"], dec.stats["192.0.2.2"]
+    assert (a.sequence_gaps, a.lost_packets, a.sequence_resets) == (0, 0, 0)
+    assert (b.sequence_gaps, b.lost_packets, b.sequence_resets) == (1, 4, 0)
 
 
 def test_an_exporter_restart_counts_a_reset_not_loss() -> None:

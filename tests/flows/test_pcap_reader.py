@@ -162,6 +162,45 @@ def test_conversation_frame_counts_match_tshark_conv_ip(capture: tuple[Path, lis
     assert ours == _tshark_conv_ip(path)
 
 
+def _tshark_conv_ip_directed(path: Path) -> dict[tuple[str, str], tuple[int, int | None]]:
+    """(src, dst) -> (frames, frame bytes or None when tshark rounds them to kB) from ``tshark -z conv,ip``."""
+    out = subprocess.run(["tshark", "-n", "-q", "-r", str(path), "-z", "conv,ip"], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    directed: dict[tuple[str, str], tuple[int, int | None]] = {}
+    cell = r"(\d+)\s+(\d+)\s+(\S+)"
+    for line in out.splitlines():
+        m = re.match(rf"^(\S+)\s+<->\s+(\S+)\s+{cell}\s+{cell}\s", line)
+        if not m:
+            continue
+        a, b = m.group(1), m.group(2)
+        for (src, dst), frames, nbytes, unit in (((b, a), *m.group(3, 4, 5)), ((a, b), *m.group(6, 7, 8))):
+            if int(frames):  # "<-" is B to A, "->" is A to B
+                directed[(src, dst)] = (int(frames), int(nbytes) if unit == "bytes" else None)
+    return directed
+
+
+def test_capture_summary_matches_tshark_conv_ip_per_direction(capture: tuple[Path, list[SynthPacket]]) -> None:
+    # The summary itself (not just the reader): packets per (src, dst) over every minute and both line directions
+    # equal tshark's frames per direction; bytes are IP bytes, so tshark's frame bytes (where it prints them
+    # exactly) are ours plus 14 (Ethernet) to 18 (802.1Q) bytes per frame.
+    path, _ = capture
+    agg = FlowAggregator(interval_s=60, top_n=10_000)
+    summarize_file(path, line="L", aggregator=agg, local=LocalNetworks(["10.0.0.0/8"]))
+    ours: dict[tuple[str, str], list[int]] = {}
+    for s in agg.flush_all():
+        assert s.other_conversations == 0  # every conversation of a minute is ranked here
+        for c in s.top:
+            acc = ours.setdefault((c.src, c.dst), [0, 0])
+            acc[0] += c.packets
+            acc[1] += c.bytes
+    theirs = _tshark_conv_ip_directed(path)
+    assert {k: v[0] for k, v in ours.items()} == {k: v[0] for k, v in theirs.items()}
+    exact = [(k, frames, nbytes) for k, (frames, nbytes) in theirs.items() if nbytes is not None]
+    assert len(exact) > 100
+    for key, frames, nbytes in exact:
+        assert ours[key][1] + 14 * frames <= nbytes <= ours[key][1] + 18 * frames, key
+
+
 def test_reader_matches_tshark_field_output_packet_for_packet(capture: tuple[Path, list[SynthPacket]]) -> None:
     path, _ = capture
     ours = [(round(p[0], 6), *p[1:]) for p in iter_packets(path)]

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from collector.flows.aggregate import summary_points
+from collector.flows.aggregate import FlowAggregator, summary_points
+from collector.flows.capture import summarize_file
 from collector.flows.config import FlowsConfig
+from collector.flows.linemap import LocalNetworks
 from collector.flows.softflowd import export_capture
 from collector.flows.synth import SynthPacket, pcap_bytes, traffic
 from collector.simagent.agent import SimAgent
@@ -184,6 +186,15 @@ def test_flow_totals_agree_with_snmp_octet_counters_within_sampling_error(receiv
         tolerance = 3 / math.sqrt(sampled) + 0.005  # 3 sigma of a 1-in-10 sample, plus rounding
         assert abs(estimate - counter) / counter < tolerance, (direction, estimate, counter, tolerance)
     assert summary_points(summaries)  # and the summaries become points
+    # The packet view of the same line (the capture summarized directly, nothing sampled) agrees exactly.
+    path, _ = capture
+    agg = FlowAggregator(interval_s=60, top_n=10)
+    summarize_file(path, line="L-PROBE", aggregator=agg, local=LocalNetworks([LOCAL]))
+    captured = agg.flush_all()
+    for direction, counter in (("in", snmp_in), ("out", snmp_out)):
+        nbytes = sum(s.total_bytes for s in captured if s.direction == direction)
+        npackets = sum(s.total_packets for s in captured if s.direction == direction)
+        assert nbytes + frame_overhead * npackets == counter, direction
 
 
 def test_templates_survive_a_receiver_restart(receiver_factory, inventory, tmp_path: Path) -> None:
