@@ -36,7 +36,7 @@ from typing import Any
 
 import attr
 from grafanalib._gen import DashboardEncoder
-from grafanalib.core import Dashboard, Panel, Template, Templating, TimePicker
+from grafanalib.core import Dashboard, Panel, Template, Templating, TimePicker, TimeSeries
 from grafanalib.influxdb import InfluxDBTarget
 
 from linewatch.choices import (
@@ -90,8 +90,16 @@ LINE_DASHBOARD_UID: str = GrafanaSettings.model_fields["line_dashboard_uid"].def
 
 def nav_links(*, include_vars: bool = True) -> list[dict[str, Any]]:
     """The dropdown linking every linewatch dashboard, keeping the time range (and the variables, when shared)."""
-    return [{"type": "dashboards", "tags": ["linewatch"], "asDropdown": True, "title": "linewatch",
-             "keepTime": True, "includeVars": include_vars}]
+    return [
+        {
+            "type": "dashboards",
+            "tags": ["linewatch"],
+            "asDropdown": True,
+            "title": "linewatch",
+            "keepTime": True,
+            "includeVars": include_vars,
+        }
+    ]
 
 
 def target(query: str, *, ref_id: str = "A", alias: str = "", table: bool = False) -> InfluxDBTarget:
@@ -108,6 +116,23 @@ def target(query: str, *, ref_id: str = "A", alias: str = "", table: bool = Fals
         datasource=DATASOURCE,
         rawQuery=True,
     )
+
+
+def timeseries(
+    *, title: str, targets: Sequence[InfluxDBTarget], gridPos: Mapping[str, int], **kwargs: Any
+) -> TimeSeries:
+    """A grafanalib ``TimeSeries`` with the defaults every linewatch chart shares (any of them may be overridden).
+
+    The linewatch data source, a 1-minute minimum interval (the poll interval: finer buckets would be empty),
+    Grafana's own data-point count (no ``maxDataPoints``) and a tooltip listing every series.
+    """
+    defaults: dict[str, Any] = {
+        "dataSource": DATASOURCE,
+        "interval": "1m",
+        "maxDataPoints": None,
+        "tooltipMode": "multi",
+    }
+    return TimeSeries(title=title, targets=list(targets), gridPos=dict(gridPos), **(defaults | kwargs))
 
 
 def tag_match(tag: str, variable: str | None = None) -> str:

@@ -2,7 +2,7 @@
 collector is seen. Generated into collector.json by ``linewatch dashboards build``.
 """
 
-from grafanalib.core import Dashboard, Stat, Time, TimeSeries
+from grafanalib.core import Dashboard, Stat, Time
 
 from linewatch import dashboards as lw
 from linewatch.choices import LineHealth, Severity
@@ -70,10 +70,9 @@ lost_batches = stat(
     description="Batches rejected by InfluxDB or lost to spool overflow since the collector started.",
 )
 
-poll_success = TimeSeries(
+poll_success = lw.timeseries(
     title="Poll success per device",
     description="Share of successful polls per interval (collector_poll.ok).",
-    dataSource=lw.DATASOURCE,
     gridPos=lw.grid(0, 5, 12, 9),
     targets=[
         lw.target(
@@ -82,21 +81,17 @@ poll_success = TimeSeries(
             alias="$tag_device",
         )
     ],
-    interval="1m",
-    maxDataPoints=None,
     unit="percent",
     valueMin=0,
     valueMax=100,
     lineWidth=2,
     thresholds=[{"value": None, "color": BAD}, {"value": 99, "color": OK}],
     legendDisplayMode="list",
-    tooltipMode="multi",
 )
 
-poll_duration = TimeSeries(
+poll_duration = lw.timeseries(
     title="Poll duration per device",
     description="Mean and worst wall time of a device poll per interval.",
-    dataSource=lw.DATASOURCE,
     gridPos=lw.grid(12, 5, 12, 9),
     targets=[
         lw.target(
@@ -105,20 +100,16 @@ poll_duration = TimeSeries(
             alias="$tag_device $col",
         )
     ],
-    interval="1m",
-    maxDataPoints=None,
     unit="s",
     axisSoftMin=0,
     lineWidth=1,
     legendDisplayMode="list",
-    tooltipMode="multi",
     overrides=[lw.by_name("/ max$/", ("custom.lineStyle", {"fill": "dot", "dash": [0, 10]}), regex=True)],
 )
 
-spool = TimeSeries(
+spool = lw.timeseries(
     title="Spool size and cycle duration",
     description="Bytes waiting on disk for InfluxDB (left) and the wall time of each poll cycle (right).",
-    dataSource=lw.DATASOURCE,
     gridPos=lw.grid(0, 14, 12, 9),
     targets=[
         lw.target(
@@ -133,13 +124,10 @@ spool = TimeSeries(
             alias="$tag_collector $col",
         ),
     ],
-    interval="1m",
-    maxDataPoints=None,
     unit="bytes",
     axisSoftMin=0,
     lineWidth=2,
     legendDisplayMode="list",
-    tooltipMode="multi",
     overrides=[lw.by_name("/ cycle$/", ("unit", "s"), ("custom.axisPlacement", "right"), regex=True)],
 )
 

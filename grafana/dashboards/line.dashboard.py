@@ -6,7 +6,7 @@ so far. The uid is the one alert notifications link to (``GrafanaSettings.line_d
 ``?var-line=<line id>``. Generated into line.json by ``linewatch dashboards build``.
 """
 
-from grafanalib.core import Annotations, Dashboard, Stat, StateTimeline, Time, TimeSeries
+from grafanalib.core import Annotations, Dashboard, Stat, StateTimeline, Time
 
 from linewatch import dashboards as lw
 from linewatch.choices import UTILIZATION_WARNING_PCT, Severity
@@ -15,11 +15,10 @@ FILTER = lw.line_filter()
 WARNING_FRACTION = UTILIZATION_WARNING_PCT / 100
 LEVEL_STYLE = ("custom.lineStyle", {"fill": "dash", "dash": [10, 10]})
 
-throughput = TimeSeries(
+throughput = lw.timeseries(
     title="Throughput",
     description="Mean in/out bits per second per interval (out below zero), with the contracted capacity and "
     f"the {UTILIZATION_WARNING_PCT:g} % warning level of each line.",
-    dataSource=lw.DATASOURCE,
     gridPos=lw.grid(0, 0, 24, 10),
     targets=[
         lw.target(
@@ -34,15 +33,12 @@ throughput = TimeSeries(
             alias="$tag_line $col",
         ),
     ],
-    interval="1m",
-    maxDataPoints=None,
     unit="bps",
     lineWidth=2,
     fillOpacity=10,
     legendDisplayMode="table",
     legendPlacement="right",
     legendCalcs=["lastNotNull", "mean", "max"],
-    tooltipMode="multi",
     overrides=[
         lw.by_name("/ out$/", ("custom.transform", "negative-Y"), regex=True),
         lw.by_name(
@@ -62,10 +58,9 @@ throughput = TimeSeries(
     ],
 )
 
-utilization = TimeSeries(
+utilization = lw.timeseries(
     title="Utilization of the contracted capacity",
     description="in_util_pct / out_util_pct; may exceed 100 % when the port is faster than the commit.",
-    dataSource=lw.DATASOURCE,
     gridPos=lw.grid(0, 10, 12, 8),
     targets=[
         lw.target(
@@ -74,8 +69,6 @@ utilization = TimeSeries(
             alias="$tag_line $col",
         )
     ],
-    interval="1m",
-    maxDataPoints=None,
     unit="percent",
     axisSoftMin=0,
     axisSoftMax=100,
@@ -83,13 +76,11 @@ utilization = TimeSeries(
     thresholds=lw.utilization_thresholds()["steps"],
     thresholdsStyleMode="line+area",
     legendDisplayMode="list",
-    tooltipMode="multi",
 )
 
-errors = TimeSeries(
+errors = lw.timeseries(
     title="Errors and discards",
     description="Interface errors and discards per second (packets/s).",
-    dataSource=lw.DATASOURCE,
     gridPos=lw.grid(12, 10, 12, 8),
     targets=[
         lw.target(
@@ -99,13 +90,10 @@ errors = TimeSeries(
             alias="$tag_line $col",
         )
     ],
-    interval="1m",
-    maxDataPoints=None,
     unit="pps",
     axisSoftMin=0,
     lineWidth=1,
     legendDisplayMode="list",
-    tooltipMode="multi",
 )
 
 status = StateTimeline(

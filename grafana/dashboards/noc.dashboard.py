@@ -5,7 +5,7 @@ utilized lines now, the firing alerts, and the throughput per site. Generated in
 ``linewatch dashboards build``; see docs/grafana.md.
 """
 
-from grafanalib.core import Dashboard, StateTimeline, Time, TimeSeries
+from grafanalib.core import Dashboard, StateTimeline, Time
 
 from linewatch import dashboards as lw
 
@@ -44,7 +44,8 @@ line_status = StateTimeline(
                 "links": [lw.line_detail_link()],
             }
         },
-        "options": {"text": BIG_TEXT},
+        # No "text" size here: Grafana's state timeline has no such option (its labels use the axis font), so
+        # from across the room the colours carry the status; the bar gauge and table set big text.
     },
 )
 
@@ -100,9 +101,11 @@ firing_alerts = lw.panel(
     description="Alerts whose latest event in the last 30 days is 'firing' (alert_events), newest first.",
     gridPos=lw.grid(0, 13, 12, 13),
     targets=[
+        # One row per alert (line × rule): its latest event, with the severity tag of that event. Grouping by
+        # severity too would keep a warning that escalated to critical (a new series) "firing" for 30 days.
         lw.target(
-            'SELECT last("firing") AS "firing", last("summary") AS "summary", last("since_s") * 1000 AS "since" '
-            f'FROM "alert_events" WHERE $timeFilter AND {FILTER} GROUP BY "line", "rule", "severity"',
+            'SELECT last("firing") AS "firing", "severity"::tag AS "severity", "summary", "since_s" * 1000 AS "since" '
+            f'FROM "alert_events" WHERE $timeFilter AND {FILTER} GROUP BY "line", "rule"',
             table=True,
         )
     ],
@@ -155,10 +158,9 @@ firing_alerts = lw.panel(
     },
 )
 
-site_throughput = TimeSeries(
+site_throughput = lw.timeseries(
     title="Throughput per site",
     description="Sum over the site's lines of each line's mean rate per interval; out is drawn below zero.",
-    dataSource=lw.DATASOURCE,
     gridPos=lw.grid(12, 13, 12, 13),
     targets=[
         lw.target(
@@ -169,15 +171,12 @@ site_throughput = TimeSeries(
             alias="$tag_site $col",
         )
     ],
-    interval="1m",
-    maxDataPoints=None,
     unit="bps",
     lineWidth=2,
     fillOpacity=10,
     legendDisplayMode="table",
     legendPlacement="right",
     legendCalcs=["lastNotNull", "max"],
-    tooltipMode="multi",
     overrides=[lw.by_name("/ out$/", ("custom.transform", "negative-Y"), regex=True)],
 )
 

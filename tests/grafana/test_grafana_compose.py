@@ -4,6 +4,7 @@ least-privilege tokens created at init, the demo network opt-in."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -254,3 +255,33 @@ def test_build_context_sends_only_what_the_dockerfile_copies() -> None:
     allowed = {line[1:].rstrip("/") for line in ignore if line.startswith("!")}
     assert "*" in ignore
     assert all(any(c == a or c.startswith(a + "/") for a in allowed) for c in copied), copied
+
+
+@pytest.mark.parametrize(
+    ("age_s", "healthy"),
+    [
+        pytest.param(30, True, id="cycle-finished-recently"),
+        pytest.param(4 * 60, True, id="four-intervals-old"),
+        pytest.param(6 * 60, False, id="collector-silent-for-six-intervals"),
+        pytest.param(None, False, id="no-cycle-finished-yet"),
+    ],
+)
+def test_collector_health_check_follows_the_state_file_saved_every_cycle(
+    tmp_path: Path, age_s: int | None, healthy: bool
+) -> None:
+    """The collector's health check, run as compose would (its environment, .env.example values): healthy while
+    the counter state file, saved at the end of every poll cycle (collector.service.run_cycle), is fresh."""
+    service = SERVICES["collector"]
+    argv = service["healthcheck"]["test"]
+    assert argv[:2] == ["CMD", "python"]
+    env = {key: interpolate(str(value), ENV_EXAMPLE) for key, value in service["environment"].items()}
+    state = tmp_path / "collector-state.json"
+    env["LINEWATCH_COLLECTOR__STATE_PATH"] = str(state)  # the container path, moved into the test's temp dir
+    if age_s is not None:
+        state.write_text("{}")
+        old = state.stat().st_mtime - age_s
+        os.utime(state, (old, old))
+    result = subprocess.run(
+        [sys.executable, *argv[2:]], env=env, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert (result.returncode == 0) is healthy, result.stderr

@@ -33,7 +33,7 @@ from collector.demo.history import load_history
 from collector.flows.config import load_flows_config
 from collector.flows.demo import backfill as flow_backfill
 from linewatch import dashboards
-from linewatch.choices import Severity
+from linewatch.choices import UTILIZATION_WARNING_PCT, LineHealth, OperStatus, Severity
 from linewatch.influx import InfluxClient, InfluxSettings, Point, encode_points
 from linewatch.inventory import Inventory, load_inventory
 from linewatch.servers import InfluxdServer
@@ -58,30 +58,54 @@ def _influxql(url: str, statement: str) -> None:
     assert "error" not in response.json()["results"][0], response.text
 
 
+# The alert histories the seeded alert_events hold, as the evaluator writes them (docs/schema.md: one point per state
+# change, the severity tag of the new state; a severity change while firing is a new point, so a new series).
+ALERT_HISTORIES: dict[str, tuple[str, tuple[tuple[str, Severity], ...]]] = {
+    # saturated line: warning, escalated to critical, still firing
+    "FRA-MPLS-1": ("utilization_high", (("firing", Severity.WARNING), ("firing", Severity.CRITICAL))),
+    "AMS-MPLS-1": ("line_down", (("firing", Severity.CRITICAL),)),
+    # escalated, then resolved: must not linger on the wall as a firing warning
+    "LON-LL-1": ("utilization_high", (("firing", Severity.WARNING), ("firing", Severity.CRITICAL),
+                                      ("resolved", Severity.CRITICAL))),
+}  # fmt: skip
+DEFAULT_HISTORY = (
+    "errors_high",
+    (("pending", Severity.INFO), ("firing", Severity.INFO), ("resolved", Severity.INFO)),
+)
+# A device-level alert: ``line`` is the device name, site/department/carrier the comma-joined values of its lines.
+DEVICE_ALERT = {"line": "ams-edge-1", "site": "Amsterdam,Frankfurt", "department": "IT,Sales",
+                "carrier": "Colt", "rule": "device_unreachable", "severity": "critical"}  # fmt: skip
+FIRING_NOW = {
+    ("FRA-MPLS-1", "utilization_high", "critical"),
+    ("AMS-MPLS-1", "line_down", "critical"),
+    ("ams-edge-1", "device_unreachable", "critical"),
+}
+
+
 def _alert_points(inventory: Inventory) -> list[Point]:
-    """One alert history per polled line: firing on the demo's saturated and down lines, resolved elsewhere."""
-    firing = {
-        "FRA-MPLS-1": ("utilization_high", Severity.WARNING),
-        "AMS-MPLS-1": ("line_down", Severity.CRITICAL),
-    }
+    """One alert history per polled line (ALERT_HISTORIES), events ten minutes apart."""
     points = []
     for n, line in enumerate(inventory.polled_lines()):
-        rule, severity = firing.get(line.id, ("errors_high", Severity.INFO))
-        tags = {k: v for k, v in line.tags().items() if k in ("line", "site", "department", "carrier")}
-        tags |= {"rule": rule, "severity": severity.value}
+        rule, events = ALERT_HISTORIES.get(line.id, DEFAULT_HISTORY)
+        base = {k: v for k, v in line.tags().items() if k in ("line", "site", "department", "carrier")}
         started = NOW_S - 3 * 3600 + n * 60
-        events = [("firing", 1, started)]
-        if line.id not in firing:
-            events.append(("resolved", 0, started + 1800))
-        for state, is_firing, t in events:
+        since = started
+        for step, (state, severity) in enumerate(events):
+            t = started + step * 600
+            if state != "firing" or step == 0 or events[step - 1][0] != "firing":
+                since = t  # a severity change while firing keeps its since (alerting.logic.transition)
             fields = {
                 "state": state,
-                "firing": is_firing,
+                "firing": int(state == "firing"),
                 "value": 87.5,
-                "since_s": t,
+                "since_s": since,
                 "summary": f"{line.id}: {rule} {state}",
             }
+            tags = base | {"rule": rule, "severity": severity.value}
             points.append(Point("alert_events", tags, fields, t * 1_000_000_000))
+    t = NOW_S - 600
+    fields = {"state": "firing", "firing": 1, "value": 3.0, "since_s": t, "summary": "ams-edge-1 unreachable"}
+    points.append(Point("alert_events", DEVICE_ALERT, fields, t * 1_000_000_000))
     return points
 
 
@@ -134,6 +158,22 @@ def _collector_points(inventory: Inventory) -> list[Point]:
     return points
 
 
+DOWN_LINE = "AMS-MPLS-1"
+
+
+def _line_went_down(inventory: Inventory) -> Point:
+    """The demo's down line (up in the history) reports oper down in the last minute, as the collector writes it."""
+    line = inventory.lines_by_id[DOWN_LINE]
+    fields = {"oper_status": int(OperStatus.DOWN), "admin_status": int(OperStatus.UP),
+              "health": int(LineHealth.DOWN), "capacity_bps": line.capacity_bps}  # fmt: skip
+    return Point("line_traffic", line.tags(), fields, (NOW_S - 20) * 1_000_000_000)
+
+
+@pytest.fixture(scope="module")
+def inventory() -> Inventory:
+    return load_inventory(REPO / "config" / "lines.yaml")
+
+
 @pytest.fixture(scope="module")
 def demo_client(influxd: InfluxdServer) -> Iterator[InfluxClient]:
     """A database holding four hours of the demo network (a module-scoped variant of the ``influx_db`` fixture)."""
@@ -146,11 +186,16 @@ def demo_client(influxd: InfluxdServer) -> Iterator[InfluxClient]:
         assert written == len(inventory.polled_lines()) * HISTORY_S // STEP_S
         client.write(
             encode_points(
-                _alert_points(inventory) + _collector_points(inventory) + _billing_points(inventory)
+                _alert_points(inventory)
+                + _collector_points(inventory)
+                + _billing_points(inventory)
+                + [_line_went_down(inventory)]
             )
         )
         flows_cfg = load_flows_config(REPO / "config" / "flows.yaml", inventory)
-        client.write(encode_points(flow_backfill(flows_cfg, inventory, start_s=NOW_S - HISTORY_S, end_s=NOW_S)))
+        client.write(
+            encode_points(flow_backfill(flows_cfg, inventory, start_s=NOW_S - HISTORY_S, end_s=NOW_S))
+        )
         yield client
     finally:
         client.close()
@@ -216,3 +261,66 @@ def test_panel_query_returns_series_from_demo_data(
     series = demo_client.query(query, epoch="ms")
     assert series, f"{target.id} returned no series for {scenario!r}:\n{query}"
     assert any(s["values"] for s in series), f"{target.id} returned only empty series:\n{query}"
+
+
+# -- what the NOC wall shows, not only that it shows something ------------------------------------------------
+
+
+def _run_panel(client: InfluxClient, variables: dict, dashboard: str, title: str) -> list[dict]:
+    (target,) = [t for t in TARGETS if t.dashboard == dashboard and t.panel.startswith(title)]
+    time_range = panel_range(dashboard_range(MODELS[dashboard], to_ms=NOW_S * 1000), target.time_from)
+    interval = panel_interval(
+        time_range, max_data_points=target.max_data_points, min_interval=target.min_interval
+    )
+    query = interpolate(target.query, time_range=time_range, interval=interval, variables=variables)
+    return client.query(query, epoch="ms")
+
+
+def _rows(series: dict) -> list[dict]:
+    return [dict(zip(series["columns"], values, strict=True)) for values in series["values"]]
+
+
+def test_firing_alerts_list_each_firing_alert_once_with_its_current_severity(
+    demo_client: InfluxClient, variable_values: dict[tuple[str, str], dict[str, str]], inventory: Inventory
+) -> None:
+    """Regression: grouping by severity kept an escalated-then-resolved warning "firing" on the wall."""
+    series = _run_panel(demo_client, variable_values[("noc.json", "all")], "noc.json", "Firing alerts")
+    rows = [(s["tags"]["line"], s["tags"]["rule"], row) for s in series for row in _rows(s)]
+    assert len(rows) == len({(line, rule) for line, rule, _ in rows}), "more than one row per alert"
+    firing = {(line, rule, row["severity"]) for line, rule, row in rows if row["firing"] == 1}
+    assert firing == FIRING_NOW
+    fra = next(row for line, _, row in rows if line == "FRA-MPLS-1")
+    first_event = next(p for p in _alert_points(inventory) if p.tags["line"] == "FRA-MPLS-1")
+    assert fra["since"] == first_event.time_ns // 1_000_000, (
+        "an escalation keeps the time the alert started firing"
+    )
+
+
+def test_wall_status_has_every_polled_line_and_shows_the_down_line_down(
+    demo_client: InfluxClient, variable_values: dict[tuple[str, str], dict[str, str]], inventory: Inventory
+) -> None:
+    series = _run_panel(demo_client, variable_values[("noc.json", "all")], "noc.json", "Line status")
+    latest = {s["tags"]["line"]: s["values"][-1][1] for s in series}
+    assert set(latest) == {line.id for line in inventory.polled_lines()}
+    assert latest[DOWN_LINE] == LineHealth.DOWN
+    assert {latest[line] for line in latest if line != DOWN_LINE} == {LineHealth.UP}
+
+
+def test_most_utilized_puts_the_saturated_line_above_the_warning_level(
+    demo_client: InfluxClient, variable_values: dict[tuple[str, str], dict[str, str]]
+) -> None:
+    series = _run_panel(demo_client, variable_values[("noc.json", "all")], "noc.json", "Most utilized")
+    peak = {s["tags"]["line"]: max(v for v in s["values"][-1][1:] if v is not None) for s in series}
+    top = max(peak, key=peak.__getitem__)
+    assert top == "FRA-MPLS-1" and peak[top] >= UTILIZATION_WARNING_PCT
+    assert peak["LON-MPLS-1"] < UTILIZATION_WARNING_PCT
+
+
+@pytest.mark.parametrize("scenario", ["two-values", "one-value"])
+def test_status_query_follows_the_line_selection(
+    demo_client: InfluxClient, variable_values: dict[tuple[str, str], dict[str, str]], scenario: str
+) -> None:
+    """A narrowed selection narrows the wall: the variables really reach the query."""
+    everything = _run_panel(demo_client, variable_values[("noc.json", "all")], "noc.json", "Line status")
+    narrowed = _run_panel(demo_client, variable_values[("noc.json", scenario)], "noc.json", "Line status")
+    assert 0 < len(narrowed) < len(everything)
