@@ -93,7 +93,7 @@ class UtilizationRule(_Sustained):
 
     def thresholds(self) -> Thresholds:
         return Thresholds.of(self.warning_pct, self.critical_pct, self.clear_pct, self.critical_clear_pct,
-                             self.for_s, self.clear_for_s)
+                             self.for_s, self.clear_for_s, self.sample_s)
 
 
 class ErrorRateRule(_Sustained):
@@ -121,7 +121,7 @@ class ErrorRateRule(_Sustained):
     def thresholds(self) -> Thresholds:
         clear = self.warning_ps / 2 if self.clear_ps is None else self.clear_ps
         return Thresholds.of(self.warning_ps, self.critical_ps, clear, self.critical_clear_ps,
-                             self.for_s, self.clear_for_s)
+                             self.for_s, self.clear_for_s, self.sample_s)
 
 
 class LineDownRule(_RuleBase):
@@ -188,13 +188,14 @@ class Thresholds:
     critical_clear: float | None
     for_s: float
     clear_for_s: float
+    sample_s: float = 0  # bucket length; 0: unknown (a run then counts up to the evaluation time)
 
     @classmethod
     def of(cls, warning: float, critical: float | None, clear: float, critical_clear: float | None,
-           for_s: float, clear_for_s: float) -> Thresholds:
+           for_s: float, clear_for_s: float, sample_s: float = 0) -> Thresholds:
         if critical is not None and critical_clear is None:
             critical_clear = max(clear, critical - (critical - warning) / 3)
-        return cls(warning, critical, clear, critical_clear, for_s, clear_for_s)
+        return cls(warning, critical, clear, critical_clear, for_s, clear_for_s, sample_s)
 
 
 def _check_levels(warning: float, critical: float | None, clear: float, critical_clear: float | None,
@@ -357,8 +358,10 @@ class MaintenanceWindow(BaseModel):
     @field_validator("start_time", "end_time", mode="before")
     @classmethod
     def _hhmm(cls, value: object) -> object:
-        if isinstance(value, int):  # YAML 1.1 reads 02:00 as sexagesimal 120
-            return dt.time(value // 60 % 24, value % 60)
+        if isinstance(value, int) and not isinstance(value, bool):  # YAML 1.1 reads 2:00 as sexagesimal 120
+            if not 0 <= value < 24 * 60:
+                raise ValueError(f"{value // 60}:{value % 60:02d} is not a time of day (use 00:00 to 23:59)")
+            return dt.time(value // 60, value % 60)
         return value
 
     @field_validator("timezone")
@@ -509,9 +512,27 @@ def cross_check(config: AlertsConfig, located: Located, inventory: Inventory | N
     return problems
 
 
+_TAG_FOUND = re.compile(r"Input tag '(?P<tag>.*)' found using 'kind' does not match")
+
+
+def _plain_kind_problem(problem: Problem) -> Problem:
+    """pydantic's messages about the rule discriminator, in words a rule author understands."""
+    kinds = ", ".join(k.value for k in AlertRuleKind)
+    if "discriminator 'kind'" in problem.reason:
+        return Problem(problem.file, problem.line, f"{problem.key}.kind", f"missing (one of {kinds})")
+    found = _TAG_FOUND.search(problem.reason)
+    if found:
+        return Problem(problem.file, problem.line, f"{problem.key}.kind",
+                       f"unknown kind {found['tag']!r} (one of {kinds})")
+    return problem
+
+
 def load_alerts(path: Path | str, *, inventory: Inventory | None = None) -> AlertsConfig:
     """Load and validate ``alerts.yaml``; raise ConfigError listing every problem with its line number."""
-    config, located = load_model(path, AlertsConfig)
+    try:
+        config, located = load_model(path, AlertsConfig)
+    except ConfigError as exc:
+        raise ConfigError([_plain_kind_problem(p) for p in exc.problems]) from None
     problems = cross_check(config, located, inventory)
     if problems:
         raise ConfigError(problems)

@@ -71,7 +71,16 @@ def judge_threshold(buckets: Sequence[Bucket], th: Thresholds, *, end_s: int, fi
         if level is None:
             return None
         since = trailing_run_start(buckets, lambda v: v >= level)
-        return since if since is not None and end_s - since >= th.for_s else None
+        if since is None or not th.sample_s:
+            return since if since is not None and end_s - since >= th.for_s else None
+        # The run lasts until the end of its newest bucket, not until now: samples followed by silence (a stalled
+        # collector) do not grow into a sustained run. Missed polls inside the run are tolerated, but at least half
+        # of ``for_s`` must be covered by real samples: one or two polls spread by gaps never fire.
+        present = [t for t, v in buckets if v is not None and t >= since]
+        covered_end = min(end_s, present[-1] + th.sample_s)
+        if covered_end - since >= th.for_s and len(present) * th.sample_s * 2 >= th.for_s:
+            return since
+        return None
 
     def still_above(level: float) -> bool:
         """Not yet cleared: the latest value is above ``level``, or it has not been below for ``clear_for_s``."""

@@ -7,11 +7,12 @@ retries. Senders never log secrets (the SMTP password, the webhook URL, which is
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import socket
 import ssl
 from collections.abc import Mapping
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 from typing import Any, Protocol
 
 import aiosmtplib
@@ -89,12 +90,20 @@ class EmailSender:
 
 
 def _retry_after_s(value: str | None) -> float | None:
+    """``Retry-After`` in seconds: delta-seconds, or an HTTP date (RFC 9110); None when absent or unreadable."""
     if not value:
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 class SlackSender:

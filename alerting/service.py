@@ -29,7 +29,7 @@ from alerting.receivers import Sender, build_senders
 from alerting.render import summary
 from alerting.routing import GroupMember, GroupState, RouteNode, compile_route, match_routes, plan_group
 from alerting.store import AlertStore, StoredAlert
-from linewatch.choices import AlertRuleKind, AlertScope, AlertState
+from linewatch.choices import AlertRuleKind, AlertScope, AlertState, DeliveryStatus
 from linewatch.errors import DeliveryError, InfluxError, InfluxRejected, LineProtocolError
 from linewatch.influx import InfluxClient, Point, encode_point
 from linewatch.inventory import Inventory, load_inventory
@@ -87,6 +87,8 @@ class AlertService:
         self.senders: dict[str, Sender] = dict(senders) if senders is not None else build_senders(config.receivers)
         self.route = compile_route(config.route)
         self._lock = threading.RLock()
+        # Receiver → time before which nothing is posted to it (a 429's Retry-After applies to the whole receiver).
+        self._quiet_until: dict[str, float] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, *, client: InfluxClient | None = None,
@@ -309,8 +311,8 @@ class AlertService:
             now = self.clock() if now_s is None else now_s
             report = DispatchReport()
             failed_receivers: set[str] = set()
-            for msg in self.store.due_messages(now_s=now, limit=self.config.delivery.max_per_dispatch):
-                if msg.receiver in failed_receivers:
+            for msg, pulled in self._sendable(now):
+                if msg.receiver in failed_receivers or self._quiet_until.get(msg.receiver, 0.0) > now:
                     continue
                 if now >= msg.expires_s:
                     reason = (f"notification {msg.id} to {msg.receiver} EXPIRED undelivered after {msg.attempts} "
@@ -331,13 +333,35 @@ class AlertService:
                     log.log(level, "notification %d: attempt %d failed, retry in %.0f s: %s", msg.id, attempts,
                             delay, exc)
                     self.store.mark_failed(msg.id, error=str(exc), next_attempt_s=now + delay)
+                    if exc.retry_after_s is not None:
+                        self._quiet_until[msg.receiver] = now + delay
                     report.failed.append((msg.id, str(exc)))
-                    failed_receivers.add(msg.receiver)
+                    if not (pulled and exc.permanent):  # a message this one refuses must not hold its group back
+                        failed_receivers.add(msg.receiver)
+                        # The group's newer messages wait with it (else they would drag it out every round).
+                        self.store.postpone_group(msg.receiver, msg.group_key, until_s=now + delay)
                     continue
                 self.store.mark_delivered(msg.id, now_s=now)
                 report.delivered.append(msg.id)
                 log.info("notification %d delivered to %s", msg.id, msg.receiver)
             return report
+
+    def _sendable(self, now: float) -> list[tuple[Any, bool]]:
+        """Due messages, oldest first, each preceded by the older undelivered messages of its group even if they
+        are still backing off (``pulled=True``): a group's messages arrive in the order they were queued, so a
+        'resolved' queued during an outage never lands before the 'firing' it resolves."""
+        pending = self.store.messages(status=DeliveryStatus.PENDING)
+        due_later: set[tuple[str, str]] = set()
+        picked: list[tuple[Any, bool]] = []
+        for msg in reversed(pending):
+            group = (msg.receiver, msg.group_key)
+            due = msg.next_attempt_s <= now
+            if due or group in due_later:
+                picked.append((msg, not due))
+            if due:
+                due_later.add(group)
+        picked.reverse()
+        return picked[: self.config.delivery.max_per_dispatch]
 
     # -- driving -------------------------------------------------------------------------------------------------
 

@@ -342,6 +342,12 @@ class AlertStore:
             db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_s = ? WHERE id = ?",
                        (error, next_attempt_s, message_id))
 
+    def postpone_group(self, receiver: str, group_key: str, *, until_s: float) -> None:
+        """Hold every pending message of a group until ``until_s`` (its oldest is backing off: order is kept)."""
+        with self._tx() as db:
+            db.execute("UPDATE outbox SET next_attempt_s = ? WHERE receiver = ? AND group_key = ? AND status = ?"
+                       " AND next_attempt_s < ?", (until_s, receiver, group_key, DeliveryStatus.PENDING.value, until_s))
+
     def mark_expired(self, message_id: int, *, error: str) -> None:
         with self._tx() as db:
             db.execute("UPDATE outbox SET status = ?, last_error = ? WHERE id = ?",

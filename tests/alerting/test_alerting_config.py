@@ -68,16 +68,20 @@ def test_secrets_come_from_the_environment_and_never_print(tmp_path: Path, secre
     [
         (("warning_pct: 80", "warning_pct: 80\n    colour: red"), 5, "rules[0].colour", "unknown key"),
         (("clear_pct: 70", "clear_pct: 85"), 2, "rules[0]", "clear_pct (85.0) must be below warning_pct (80.0)"),
-        (("kind: utilization", "kind: latency"), 2, "rules[0]", "does not match any of the expected tags"),
+        (("kind: utilization", "kind: latency"), 2, "rules[0].kind",
+         "unknown kind 'latency' (one of utilization, error_rate, line_down, device_unreachable, no_data)"),
+        (("    kind: utilization\n", ""), 2, "rules[0].kind", "missing (one of utilization, error_rate,"),
         (("receiver: noc", "receiver: nobody"), 7, "route.receiver", "unknown receiver 'nobody'"),
         (("route:\n", "route:\n  matchers: ['colour=red']\n"), 7, "route.matchers", "unknown label 'colour'"),
         (("${TEST_SMTP_PASSWORD}", "${NOT_SET_ANYWHERE}"), 13, "receivers[0].email.password",
          "environment variable NOT_SET_ANYWHERE is not set"),
         (("to: [noc@example.net]", "to: []"), 15, "receivers[0].email.to", "at least 1 item"),
         (("name: chat", "name: noc"), 16, "receivers[1].name", "duplicate name 'noc'"),
+        (("route:\n", ("maintenance_windows:\n  - {name: w, matchers: ['site=\"Paris\"'], start_time: 25:00,"
+                        " end_time: 4:00}\nroute:\n")), 7, "maintenance_windows[0].start_time", "25:00 is not a time"),
     ],
-    ids=["unknown-key", "clear-above-warning", "unknown-rule-kind", "unknown-receiver", "bad-matcher",
-         "missing-env-secret", "no-recipients", "duplicate-receiver"],
+    ids=["unknown-key", "clear-above-warning", "unknown-rule-kind", "missing-rule-kind", "unknown-receiver",
+         "bad-matcher", "missing-env-secret", "no-recipients", "duplicate-receiver", "window-hour-out-of-range"],
 )
 def test_bad_rule_files_give_clear_errors(tmp_path: Path, secrets_env: None, edit: tuple[str, str], line: int,
                                           key: str, reason: str) -> None:

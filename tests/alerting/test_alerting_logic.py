@@ -130,3 +130,34 @@ def test_transition(prev: AlertStatus | None, verdict: Verdict, state: AlertStat
 def test_firing_keeps_the_pending_start_as_since() -> None:
     new, _ = transition(_st(AlertState.PENDING, since=100), Verdict(W, since_s=150), now_s=200, default_severity=W)
     assert new is not None and new.since_s == 100
+
+
+TH_60 = Thresholds.of(80, 95, 70, 90, for_s=300, clear_for_s=0, sample_s=60)
+
+
+@pytest.mark.parametrize(
+    ("values", "severity", "pending"),
+    [
+        ((100, None, None, None, None, None), None, True),
+        ((100, None, None, None, None, 100), None, True),
+        ((85, None, 85, None, 85, 85), W, False),
+        ((None, 85, 85, 85, 85, None), None, True),
+        ((85, 85, 85, 85, 85, 85), W, False),
+        ((85, 85, None, 85, 85, 85), W, False),
+    ],
+    ids=["one-poll-then-silence-does-not-fire", "two-polls-spread-by-gaps-do-not-fire",
+         "half-the-polls-missed-still-fires", "run-ends-with-its-newest-sample", "six-polls-fire",
+         "one-missed-poll-fires"],
+)
+def test_sustained_needs_real_samples_not_gaps(values: tuple[float | None, ...], severity: Severity | None,
+                                               pending: bool) -> None:
+    """Regression: a single 100 % poll followed by silence used to fire critical once ``for_s`` had passed."""
+    verdict = judge_threshold(buckets(*values), TH_60, end_s=END, firing=None)
+    assert verdict.severity is severity
+    assert (verdict.pending_since_s is not None) is pending
+
+
+def test_one_bucket_as_long_as_for_s_fires_on_the_plain_average() -> None:
+    """sample_s == for_s: the rule fires on the plain 5-minute average (95, 95, 60, 95, 95 → 88 %)."""
+    th = Thresholds.of(80, 95, 70, 90, for_s=300, clear_for_s=0, sample_s=300)
+    assert judge_threshold([(END - 300, 88.0)], th, end_s=END, firing=None).severity is W

@@ -78,8 +78,11 @@ def test_email_server_down_is_a_retryable_error() -> None:
 
 @pytest.mark.parametrize(
     ("status", "headers", "permanent", "retry_after"),
-    [(500, {}, False, None), (429, {"Retry-After": "30"}, False, 30.0), (404, {}, True, None)],
-    ids=["server-error-retries", "rate-limit-carries-retry-after", "not-found-is-permanent"],
+    [(500, {}, False, None), (429, {"Retry-After": "30"}, False, 30.0),
+     (429, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, False, 0.0), (429, {"Retry-After": "soon"}, False, None),
+     (404, {}, True, None)],
+    ids=["server-error-retries", "rate-limit-carries-retry-after", "retry-after-as-past-http-date-is-now",
+         "unreadable-retry-after-falls-back-to-backoff", "not-found-is-permanent"],
 )
 def test_slack_errors(webhook: WebhookServer, status: int, headers: dict[str, str], permanent: bool,
                       retry_after: float | None) -> None:

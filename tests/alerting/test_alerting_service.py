@@ -44,7 +44,7 @@ rules:
   - {{name: line_down, kind: line_down, consecutive_polls: 3}}
   - {{name: device_unreachable, kind: device_unreachable, consecutive_polls: 3}}
   - {{name: no_data, kind: no_data, after_s: 600, lookback_s: 3600, enabled: {no_data}}}
-route:
+{more_rules}route:
   receiver: noc
   group_by: [rule, department]
   group_wait_s: 30
@@ -84,6 +84,7 @@ class Harness:
     webhook: WebhookServer
     inventory: Inventory
     extra: str = ""
+    more_rules: str = ""  # rule lines appended to the rules list
     no_data: bool = False  # most stories below are about other rules: their quiet lines need no data points
     service: AlertService | None = None
 
@@ -97,7 +98,8 @@ class Harness:
 
     def start(self) -> AlertService:
         self.config_path.write_text(CONFIG.format(smtp_port=self.smtp_port, webhook_url=self.webhook.url,
-                                                  extra=self.extra, no_data=str(self.no_data).lower()), encoding="utf-8")
+                                                  extra=self.extra, no_data=str(self.no_data).lower(),
+                                                  more_rules=self.more_rules), encoding="utf-8")
         config = load_alerts(self.config_path, inventory=self.inventory)
         self.service = AlertService(config=config, inventory=self.inventory, client=self.influx,
                                     store=AlertStore(self.state_path), clock=self.clock)
@@ -272,6 +274,20 @@ def test_no_data_alert_and_inactive_lines_ignored(harness: Harness, mailbox: Smt
     assert states(service) == {"no_data/FRA-1": ("firing", "warning"), "no_data/LON-1": ("firing", "warning")}
 
 
+def test_alert_of_a_line_that_is_no_longer_active_is_resolved(harness: Harness, mailbox: SmtpServer) -> None:
+    service = harness.start()
+    harness.write(saturated("FRA-1", minutes=30, end=T0 + 1200) + quiet("FRA-2", minutes=30, end=T0 + 1200))
+    harness.tick()
+    harness.tick(30)
+    assert states(service) == {"utilization/FRA-1": ("firing", "warning")}
+    harness.inventory = make_inventory(*({**line, "status": "offline"} if line["id"] == "FRA-1" else line
+                                         for line in LINES))
+    service = harness.restart()  # the line was taken out of service: the evaluator only reads active lines
+    harness.tick(300)
+    assert states(service) == {"utilization/FRA-1": ("resolved", "warning")}
+    assert ["RESOLVED" in m["Subject"] for m in mailbox.messages] == [False, True]
+
+
 def test_line_down_for_consecutive_polls_is_critical_and_pages(harness: Harness, mailbox: SmtpServer) -> None:
     service = harness.start()
     down = [traffic_point("FRA-1", T0 - 180 + 60 * i, util=0, oper=OperStatus.DOWN) for i in range(3)]
@@ -329,6 +345,36 @@ def test_state_changes_are_written_as_alert_events(harness: Harness, mailbox: Sm
     assert row[1:] == ["firing", 1, 88.0, T0 - 360, "utilization", "warning", "Operations"]
 
 
+def test_error_rate_fires_on_sustained_errors_not_on_a_burst(harness: Harness, mailbox: SmtpServer) -> None:
+    harness.more_rules = ("  - {name: errors, kind: error_rate, fields: [in_errors_ps], warning_ps: 5, critical_ps: 50,"
+                          " for_s: 300}\n")
+    service = harness.start()
+    burst = [0.0] * 4 + [400.0] + [0.0] * 5
+    harness.write(series("FRA-1", T0 - 600, [20.0] * 10, errors_ps=8.0)
+                  + [traffic_point("FRA-2", T0 - 600 + 60 * i, util=20.0, errors_ps=e) for i, e in enumerate(burst)]
+                  + quiet("LON-1"))
+    harness.tick()
+    assert states(service) == {"errors/FRA-1": ("firing", "warning")}
+    harness.tick(30)
+    (msg,) = mailbox.messages
+    assert "FRA-1 in_errors_ps at 8.00/s" in msg.get_body(("plain",)).get_content()
+
+
+def test_department_and_line_overrides_change_the_evaluation(harness: Harness, mailbox: SmtpServer) -> None:
+    harness.extra = ("overrides:\n"
+                     "  - {rule: utilization, department: Finance, set: {warning_pct: 90, clear_pct: 85}}\n"
+                     "  - {rule: utilization, line: FRA-2, set: {for_s: 900}}\n")
+    service = harness.start()
+    harness.write(saturated("FRA-1") + saturated("FRA-2") + saturated("LON-1"))
+    harness.tick()
+    # FRA-1: the rule's defaults; FRA-2: 10 minutes are not its 15; LON-1 (Finance): 88 % is below its 90 %.
+    assert states(service) == {"utilization/FRA-1": ("firing", "warning"), "utilization/FRA-2": ("pending", "warning")}
+    harness.write(saturated("FRA-2", minutes=6, end=T0 + 360) + saturated("LON-1", minutes=6, end=T0 + 360, util=93.0))
+    harness.tick(360)
+    assert states(service)["utilization/FRA-2"] == ("firing", "warning")
+    assert states(service)["utilization/LON-1"] == ("firing", "warning")
+
+
 # -- never lose, never duplicate -------------------------------------------------------------------------------------
 
 
@@ -348,6 +394,42 @@ def test_smtp_down_then_up_delivers_exactly_once(harness: Harness, smtp_factory:
     assert len(server.messages) == 1
     (msg,) = service.store.messages()
     assert msg.status is DeliveryStatus.DELIVERED and msg.attempts == 2
+
+
+def test_messages_of_a_group_arrive_in_order_after_an_outage(harness: Harness,
+                                                              smtp_factory: Callable[..., SmtpServer]) -> None:
+    """Regression: a 'resolved' queued while the 'firing' was backing off was delivered first when SMTP came back."""
+    service = harness.start()
+    harness.write(saturated("FRA-1"))
+    harness.tick()
+    for advance in (30, 10, 20, 40):  # the firing message fails 4 times: next attempt 80 s later (T0 + 180)
+        harness.tick(advance)
+    harness.write(series("FRA-1", T0 + 120, [60.0]))
+    harness.tick(80)  # fails a 5th time (next attempt at T0 + 340); the alert resolves
+    assert states(service)["utilization/FRA-1"] == ("resolved", "warning")
+    server = smtp_factory("plain", port=harness.smtp_port)
+    _, queued, dispatch = harness.tick(150)  # T0 + 330: the resolved message is queued and due, the firing one not
+    assert len(queued) == 1
+    assert dispatch.delivered == [queued[0] - 1, queued[0]]
+    harness.tick(600)
+    assert ["RESOLVED" in m["Subject"] for m in server.messages] == [False, True]
+
+
+def test_a_group_backs_off_as_a_whole_while_its_receiver_fails(harness: Harness, mailbox: SmtpServer) -> None:
+    """Keeping a group's order must not defeat the backoff: while the older message backs off, the newer one waits
+    with it instead of dragging it to the webhook every round."""
+    harness.start()
+    harness.webhook.script = [(500, {})] * 6
+    harness.write([traffic_point("FRA-1", T0 - 180 + 60 * i, oper=OperStatus.DOWN) for i in range(3)]
+                  + [traffic_point("FRA-1", T0 + 40)])
+    harness.tick()
+    harness.tick(30)  # the firing message: attempt 1 fails; the line comes back at T0 + 40
+    for _ in range(59):  # until T0 + 620: attempts at +40, +60, +100, +180 and +330 (the resolved is queued)
+        harness.tick(10)
+    assert harness.webhook.attempts == 6 and harness.webhook.bodies == []
+    harness.tick(10)  # T0 + 630: the firing message's backoff ends; both go, in order
+    assert harness.webhook.attempts == 8
+    assert ["RESOLVED" in b["text"] for b in harness.webhook.bodies] == [False, True]
 
 
 def test_webhook_500_then_200_delivers_exactly_once(harness: Harness, mailbox: SmtpServer) -> None:
@@ -375,6 +457,22 @@ def test_webhook_429_retry_after_is_honoured(harness: Harness, mailbox: SmtpServ
     assert harness.webhook.attempts == 1
     harness.tick(25)
     assert harness.webhook.attempts == 2 and len(harness.webhook.bodies) == 1
+
+
+def test_webhook_429_retry_after_holds_every_message_to_that_receiver(harness: Harness, mailbox: SmtpServer) -> None:
+    """Regression: after a 429 the next group's message was posted on the next round, ignoring Retry-After."""
+    harness.start()
+    harness.webhook.script = [(429, {"Retry-After": "120"})]
+    harness.write([traffic_point(line, T0 - 180 + 60 * i, oper=OperStatus.DOWN)
+                   for line in ("FRA-1", "LON-1") for i in range(3)])
+    harness.tick()
+    harness.tick(30)  # two groups (Operations, Finance) for the Slack receiver: the first post gets the 429
+    assert harness.webhook.attempts == 1
+    for _ in range(10):
+        harness.tick(10)  # the other group's message is due, but the webhook asked for 120 s of quiet
+    assert harness.webhook.attempts == 1
+    harness.tick(25)
+    assert harness.webhook.attempts == 3 and len(harness.webhook.bodies) == 2
 
 
 def test_undeliverable_message_expires_loudly(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from alerting.config import load_alerts
+from alerting.logic import AlertStatus
 from alerting.service import AlertService
-from alerting.store import AlertStore
-from linewatch.choices import AlertState
+from alerting.store import AlertStore, StoredAlert
+from linewatch.choices import AlertState, Severity
 from linewatch.errors import AlertStoreError
 from linewatch.influx import InfluxClient, InfluxSettings
 from linewatch.servers import InfluxdServer
@@ -45,6 +46,28 @@ def test_second_evaluator_on_the_same_state_is_refused(tmp_path: Path) -> None:
         with AlertStore(tmp_path / "a.sqlite") as cli_view:  # silence/ack/list still work
             assert cli_view.alerts() == {}
     AlertStore(tmp_path / "a.sqlite", exclusive=True).close()  # released on close
+
+
+@pytest.mark.parametrize(
+    ("state", "severity", "acked"),
+    [(AlertState.FIRING, Severity.WARNING, True), (AlertState.FIRING, Severity.CRITICAL, False),
+     (AlertState.RESOLVED, Severity.WARNING, False)],
+    ids=["value-update-keeps-the-ack", "severity-change-clears-the-ack", "resolution-clears-the-ack"],
+)
+def test_acknowledgement_lasts_until_the_alert_changes_state(tmp_path: Path, state: AlertState, severity: Severity,
+                                                             acked: bool) -> None:
+    with AlertStore(tmp_path / "a.sqlite") as store:
+        firing = StoredAlert("u/L1", "u", "L1", AlertStatus(AlertState.FIRING, Severity.WARNING, T0, 85.0, T0), {})
+        store.apply_evaluation(changed=[firing], values=[], events=[])
+        alert_id = store.alerts()["u/L1"].id
+        assert alert_id is not None
+        store.acknowledge(alert_id, by="alice", comment="upgrade ordered", now_s=T0 + 60)
+        if (state, severity) == (AlertState.FIRING, Severity.WARNING):
+            store.apply_evaluation(changed=[], values=[("u/L1", 90.0)], events=[])
+        else:
+            changed = StoredAlert("u/L1", "u", "L1", AlertStatus(state, severity, T0, 97.0, T0 + 120), {})
+            store.apply_evaluation(changed=[changed], values=[], events=[])
+        assert (store.alerts()["u/L1"].acked_s is not None) is acked
 
 
 def test_store_of_another_schema_version_is_refused(tmp_path: Path) -> None:
