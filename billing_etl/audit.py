@@ -138,6 +138,11 @@ def active_days(line: Line, period: Period) -> tuple[dt.date, dt.date] | None:
     return (start, end) if start <= end else None
 
 
+def _whole_period(line: Line, period: Period) -> bool:
+    """The line is in service on every day of ``period`` (no install or termination inside it)."""
+    return active_days(line, period) == (period.first_day, period.last_day)
+
+
 class Auditor:
     """Runs every rule for one period. Build once per run; :meth:`run` returns the sorted findings."""
 
@@ -483,9 +488,14 @@ class Auditor:
         out = []
         lines = self.config.inventory.lines_by_id
         threshold = self.audit.month_over_month_pct
+        previous = self.period.previous()
         for line_id in sorted(set(now) & set(before)):
             prev, cur = before[line_id], now[line_id]
             if prev <= 0:
+                continue
+            if not (_whole_period(lines[line_id], previous) and _whole_period(lines[line_id], self.period)):
+                # Installed or terminated in one of the two months: a prorated month next to a full one is
+                # the expected change (the proration rule checks the partial month against the contract).
                 continue
             change_pct = (cur - prev) / prev * 100
             if abs(change_pct) > threshold:

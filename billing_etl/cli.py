@@ -51,6 +51,11 @@ def _import(args: argparse.Namespace) -> int:
         f"{summary.conflicting_invoices} conflicting invoice(s); {summary.good_rows} row(s) loaded, "
         f"{summary.bad_rows} quarantined"
     )
+    if summary.completed_invoices:
+        print(
+            f"{summary.completed_invoices} invoice(s) completed: a corrected file replaced an import that had "
+            "quarantined rows"
+        )
     for err in summary.file_errors:
         print(f"rejected: {err}")
     if summary.quarantined:

@@ -305,6 +305,11 @@ class SavingsSettings(BaseModel):
     idle_bps: int = Field(default=100_000, ge=0, description="p95 below this is idle")
     saturated_pct: Pct = Decimal(str(UTILIZATION_WARNING_PCT))
     headroom_pct: Pct = Field(default=Decimal(25), description="a new commit leaves this much room above p95")
+    min_availability_pct: Pct = Field(
+        default=Decimal(95),
+        description="a line up less than this in the period gets no terminate/downgrade proposal: its low "
+        "usage is an outage, not a lack of demand",
+    )
 
 
 class ContractsFile(BaseModel):

@@ -61,6 +61,7 @@ class LineCost:
 class DepartmentCost:
     department: str
     cost_centre: str
+    currency: str  # one row per currency: amounts in different currencies are never added up
     lines: int
     billed_amount: Decimal
     allocated_amount: Decimal
@@ -213,15 +214,16 @@ def line_costs(
 
 
 def department_costs(lines: Iterable[LineCost]) -> list[DepartmentCost]:
-    groups: dict[tuple[str, str], list[LineCost]] = defaultdict(list)
+    groups: dict[tuple[str, str, str], list[LineCost]] = defaultdict(list)
     for lc in lines:
-        groups[(lc.department, lc.cost_centre)].append(lc)
+        groups[(lc.department, lc.cost_centre, lc.currency)].append(lc)
     out = []
-    for (dept, cc), members in sorted(groups.items()):
+    for (dept, cc, currency), members in sorted(groups.items()):
         out.append(
             DepartmentCost(
                 department=dept,
                 cost_centre=cc,
+                currency=currency,
                 lines=len(members),
                 billed_amount=sum((m.billed_amount for m in members), ZERO),
                 allocated_amount=sum((m.allocated_amount for m in members), ZERO),

@@ -94,13 +94,17 @@ def _read_csv(path: Path, layout: Layout) -> tuple[list[str], Iterator[RawRow]]:
     def rows() -> Iterator[RawRow]:
         assert header is not None
         while True:
+            starts_at = reader.line_num + 1
             try:
                 cells = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield reader.line_num, {"__error__": f"malformed CSV: {exc}"}
-                return
+                # The record structure is broken (typically an unclosed quote swallowing the rows after it):
+                # the rows from here on cannot be told apart, so the whole file is rejected, not half-loaded.
+                raise InvoiceFileError(
+                    str(path), f"row {starts_at}: malformed CSV ({exc}); the file is rejected"
+                ) from None
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):

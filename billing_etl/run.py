@@ -73,6 +73,7 @@ class ImportSummary:
     new_invoices: int = 0
     unchanged_invoices: int = 0
     conflicting_invoices: int = 0
+    completed_invoices: int = 0  # imports with quarantined rows replaced by their corrected file
     good_rows: int = 0
     bad_rows: int = 0
     file_errors: list[str] = field(default_factory=list)
@@ -147,11 +148,12 @@ def import_invoices(
             if progress:
                 progress.step(f"skipped {path.name}")
             continue
-        outcomes = store.add_invoices(result.invoices)
+        outcomes = store.add_invoices(result.invoices, complete=not result.quarantined)
         counts = Counter(outcomes.values())
         summary.new_invoices += counts[ImportOutcome.NEW]
         summary.unchanged_invoices += counts[ImportOutcome.UNCHANGED]
         summary.conflicting_invoices += counts[ImportOutcome.CONFLICT]
+        summary.completed_invoices += counts[ImportOutcome.COMPLETED]
         summary.good_rows += result.good_rows
         summary.bad_rows += result.bad_rows
         summary.quarantined += result.quarantined
@@ -425,7 +427,9 @@ def build_tables(report: PeriodReport) -> list[Table]:
             Column("total", "money"),
             Column("expected", "money"),
             Column("at_stake", "money"),
+            Column("currency"),
         ],
+        currency_column="currency",
     )
     for d in report.departments:
         departments.rows.append(
@@ -438,6 +442,7 @@ def build_tables(report: PeriodReport) -> list[Table]:
                 d.total_amount,
                 d.expected_amount,
                 d.at_stake_amount,
+                d.currency,
             )
         )
     payments = Table(
@@ -540,6 +545,11 @@ def summary_text(report: PeriodReport, *, top: int = 8) -> str:
             "rejected"
         )
     ]
+    if imp.completed_invoices:
+        out.append(
+            f"  {imp.completed_invoices} invoice(s) completed: a corrected file replaced an import that had "
+            "quarantined rows"
+        )
     for err in imp.file_errors:
         out.append(f"  rejected: {err}")
     for currency, t in report.totals().items():

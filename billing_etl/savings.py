@@ -75,7 +75,8 @@ def propose(
             current_mrc=mrc,
             currency=currency,
         )
-        if p95 < rules.idle_bps:
+        outage = now.availability_pct is not None and now.availability_pct < float(rules.min_availability_pct)
+        if p95 < rules.idle_bps and not outage:
             out.append(
                 Proposal(
                     action=SavingsAction.TERMINATE,
@@ -106,6 +107,8 @@ def propose(
                 )
             )
             continue
+        if outage or p95 < rules.idle_bps:
+            continue  # down for much of the month: the low figures say nothing about the demand
         months = [period]
         for _ in range(rules.underused_months - 1):
             months.append(months[-1].previous())

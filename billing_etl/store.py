@@ -5,7 +5,11 @@ Identity of an invoice is ``(carrier, invoice_number)``; its content hash decide
 
 * same number, same content (from the same or another file) → nothing changes (``ImportOutcome.UNCHANGED``);
 * same number, different content → the stored invoice is kept and the newcomer is recorded as a conflict,
-  which the audit reports (``invoice_conflict``) — never silently merged.
+  which the audit reports (``invoice_conflict``) — never silently merged;
+* except for the quarantine round trip: an invoice imported from a file with quarantined rows is stored as
+  *incomplete*; the corrected file (no quarantined row, every stored row still in it) replaces it
+  (``ImportOutcome.COMPLETED``), and the broken file seen again later (its rows all in the stored invoice)
+  changes nothing (``UNCHANGED``). Anything else that differs is a conflict.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -63,6 +68,22 @@ class ImportOutcome(str, Enum):
     NEW = "new"
     UNCHANGED = "unchanged"
     CONFLICT = "conflict"
+    COMPLETED = "completed"
+
+
+_INVOICE_COLUMNS = (
+    "carrier, invoice_number, billing_account, invoice_date, due_date, currency, stated_total, content_hash, "
+    "source_file, complete"
+)
+
+
+def _row_keys(lines: Iterable[InvoiceLine]) -> Counter[str]:
+    """The rows of an invoice as a multiset of their content (a row billed twice counts twice)."""
+    return Counter(json.dumps(line.canonical(), sort_keys=True) for line in lines)
+
+
+def _within(part: Counter[str], whole: Counter[str]) -> bool:
+    return all(whole[k] >= n for k, n in part.items())
 
 
 @dataclass(frozen=True)
@@ -90,6 +111,9 @@ class InvoiceStore:
         )
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(invoices)")}
+        if "complete" not in columns:  # stores written before the quarantine round trip existed
+            self._db.execute("ALTER TABLE invoices ADD COLUMN complete INTEGER NOT NULL DEFAULT 1")
 
     def close(self) -> None:
         self._db.close()
@@ -100,8 +124,21 @@ class InvoiceStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def add_invoices(self, invoices: Iterable[Invoice]) -> dict[tuple[str, str], ImportOutcome]:
-        """Store new invoices, skip identical ones, record conflicts. One transaction: all or nothing."""
+    def _stored_row_keys(self, cur: sqlite3.Cursor, key: tuple[str, str]) -> Counter[str]:
+        return _row_keys(
+            InvoiceLine.model_validate_json(line_json)
+            for (line_json,) in cur.execute(
+                "SELECT line_json FROM invoice_lines WHERE carrier=? AND invoice_number=?", key
+            )
+        )
+
+    def add_invoices(
+        self, invoices: Iterable[Invoice], *, complete: bool = True
+    ) -> dict[tuple[str, str], ImportOutcome]:
+        """Store new invoices, skip identical ones, record conflicts. One transaction: all or nothing.
+
+        ``complete=False``: the invoices come from a file with quarantined rows (see the module docstring).
+        """
         outcomes: dict[tuple[str, str], ImportOutcome] = {}
         cur = self._db.cursor()
         cur.execute("BEGIN IMMEDIATE")
@@ -109,11 +146,25 @@ class InvoiceStore:
             for inv in invoices:
                 key = (inv.carrier, inv.invoice_number)
                 row = cur.execute(
-                    "SELECT content_hash FROM invoices WHERE carrier=? AND invoice_number=?", key
+                    "SELECT content_hash, complete FROM invoices WHERE carrier=? AND invoice_number=?", key
                 ).fetchone()
-                if row is None:
+                replace = False
+                if row is not None and row[0] != inv.content_hash:
+                    stored_keys = self._stored_row_keys(cur, key)
+                    if not complete and _within(_row_keys(inv.lines), stored_keys):
+                        outcomes[key] = ImportOutcome.UNCHANGED  # the broken copy of what is stored
+                        continue
+                    replace = complete and not row[1] and _within(stored_keys, _row_keys(inv.lines))
+                if replace:
+                    cur.execute("DELETE FROM invoices WHERE carrier=? AND invoice_number=?", key)
+                    cur.execute("DELETE FROM invoice_lines WHERE carrier=? AND invoice_number=?", key)
                     cur.execute(
-                        "INSERT INTO invoices VALUES (?,?,?,?,?,?,?,?,?)",
+                        "DELETE FROM invoice_conflicts WHERE carrier=? AND invoice_number=? AND content_hash=?",
+                        (*key, inv.content_hash),
+                    )
+                if row is None or replace:
+                    cur.execute(
+                        f"INSERT INTO invoices ({_INVOICE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                         (
                             inv.carrier,
                             inv.invoice_number,
@@ -124,6 +175,7 @@ class InvoiceStore:
                             None if inv.stated_total is None else str(inv.stated_total),
                             inv.content_hash,
                             inv.source_file,
+                            int(complete),
                         ),
                     )
                     cur.executemany(
@@ -133,7 +185,7 @@ class InvoiceStore:
                             for i, line in enumerate(inv.lines)
                         ],
                     )
-                    outcomes[key] = ImportOutcome.NEW
+                    outcomes[key] = ImportOutcome.COMPLETED if replace else ImportOutcome.NEW
                 elif row[0] == inv.content_hash:
                     outcomes[key] = ImportOutcome.UNCHANGED
                 else:
@@ -165,7 +217,8 @@ class InvoiceStore:
             lines.setdefault((carrier, number), []).append(InvoiceLine.model_validate_json(line_json))
         out = []
         for carrier, number, account, inv_date, due, currency, total, _hash, source in self._db.execute(
-            "SELECT * FROM invoices ORDER BY carrier, invoice_number"
+            "SELECT carrier, invoice_number, billing_account, invoice_date, due_date, currency, stated_total, "
+            "content_hash, source_file FROM invoices ORDER BY carrier, invoice_number"
         ):
             out.append(
                 Invoice(

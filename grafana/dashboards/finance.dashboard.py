@@ -90,12 +90,13 @@ findings_count = Stat(
 
 billed_vs_expected = TimeSeries(
     title="Billed vs expected per month",
-    description="Invoiced cost against the contracts' expectation and the amount the audit puts at stake.",
+    description="Line charges invoiced (before taxes and surcharges, like the expectation, so a gap is a "
+    "billing difference, not VAT) against the contracts' expectation and the amount the audit puts at stake.",
     dataSource=lw.DATASOURCE,
     gridPos=lw.grid(0, 4, 12, 9),
     targets=[
         lw.target(
-            'SELECT sum("total_amount") AS "billed", sum("expected_amount") AS "expected", '
+            'SELECT sum("billed_amount") AS "billed", sum("expected_amount") AS "expected", '
             f'sum("at_stake_amount") AS "at stake" FROM "line_cost" WHERE $timeFilter AND {FILTER} {MONTHLY}',
             alias="$col",
         )
@@ -188,14 +189,15 @@ findings_by_rule = lw.panel(
 lines_table = lw.panel(
     "table",
     title="Lines — latest month",
-    description="Per line, the latest month in the range: billed (with allocated taxes), expected, at stake "
-    "and "
-    "the monthly saving proposed. Sorted by the amount at stake.",
+    description="Per line, the latest month in the range: billed (line charges, comparable with expected), "
+    "expected, at stake, the total with its share of taxes and surcharges, and the monthly saving proposed. "
+    "Sorted by the amount at stake.",
     gridPos=lw.grid(0, 22, 24, 10),
     targets=[
         lw.target(
-            'SELECT last("total_amount") AS "billed", last("expected_amount") AS "expected", '
-            'last("at_stake_amount") AS "at stake", last("saving_amount") AS "saving" '
+            'SELECT last("billed_amount") AS "billed", last("expected_amount") AS "expected", '
+            'last("at_stake_amount") AS "at stake", last("total_amount") AS "with taxes", '
+            'last("saving_amount") AS "saving" '
             f'FROM "line_cost" WHERE $timeFilter AND {FILTER} GROUP BY "line", "department", "carrier"',
             table=True,
         )
@@ -212,7 +214,8 @@ lines_table = lw.panel(
                     "billed": 3,
                     "expected": 4,
                     "at stake": 5,
-                    "saving": 6,
+                    "with taxes": 6,
+                    "saving": 7,
                 },
                 "renameByName": {
                     "line": "Line",
@@ -221,6 +224,7 @@ lines_table = lw.panel(
                     "billed": "Billed",
                     "expected": "Expected",
                     "at stake": "At stake",
+                    "with taxes": "With taxes",
                     "saving": "Saving / month",
                 },
             },
@@ -229,7 +233,12 @@ lines_table = lw.panel(
     fieldConfig={
         "defaults": {"custom": {"align": "auto", "cellOptions": {"type": "auto"}}},
         "overrides": [
-            lw.by_name("/Billed|Expected|At stake|Saving/", ("unit", CURRENCY), ("decimals", 2), regex=True),
+            lw.by_name(
+                "/Billed|Expected|At stake|With taxes|Saving/",
+                ("unit", CURRENCY),
+                ("decimals", 2),
+                regex=True,
+            ),
             lw.by_name(
                 "At stake",
                 ("custom.cellOptions", {"type": "color-text"}),

@@ -176,6 +176,21 @@ CASES: list[tuple[str, Case, set[tuple[str, str, str]]]] = [
         set(),
     ),
     (
+        "termination_month_proration_is_not_a_month_over_month_change",
+        lambda w: w.sep_rows.append(
+            row(
+                "SEP-1",
+                MRC,
+                "100.00",
+                circuit="C-4",
+                start=SEP.first_day,
+                end=SEP.last_day,
+                invoice_date=SEP.last_day,
+            )
+        ),
+        set(),
+    ),
+    (
         "ghost_circuit",
         lambda w: w.oct_rows.append(row("OCT-1", MRC, "75.00", circuit="C-999", start=OCT_1, end=OCT_31)),
         {("ghost_circuit", "", "OCT-1")},
@@ -288,6 +303,60 @@ def test_next_month_in_advance_is_not_a_duplicate_in_its_own_period() -> None:
         row("OCT-1", MRC, "310.00", circuit="C-5", start=dt.date(2026, 11, 1), end=dt.date(2026, 11, 30))
     )
     assert not {f for f in audit(world, Period(2026, 11)) if f[0] == "duplicate_charge"}
+
+
+NOV = Period(2026, 11)
+
+
+@pytest.mark.parametrize(
+    ("nov_start", "nov_end", "expected"),
+    [
+        pytest.param(
+            dt.date(2026, 12, 1), dt.date(2026, 12, 31), set(), id="next-invoice-bills-the-following-month"
+        ),
+        pytest.param(
+            dt.date(2026, 11, 1),
+            dt.date(2026, 11, 30),
+            {("duplicate_charge", "L-NEW", "NOV-1")},
+            id="next-invoice-bills-the-advance-month-again",
+        ),
+        pytest.param(
+            dt.date(2026, 11, 16),
+            dt.date(2026, 11, 30),
+            {("duplicate_charge", "L-NEW", "NOV-1")},
+            id="next-invoice-bills-half-the-advance-month-again",
+        ),
+    ],
+)
+def test_first_invoice_proration_plus_month_in_advance_audited_in_the_advance_month(
+    nov_start: dt.date, nov_end: dt.date, expected: set[tuple[str, str, str]]
+) -> None:
+    """Oct invoice: Oct 11-31 prorated + Nov in advance. In November that is neither a duplicate nor a
+    month-over-month jump (310.00 after a 210.00 prorated month); billing November again on the next invoice
+    is a duplicate."""
+    world = baseline()
+    world.oct_rows.append(
+        row("OCT-1", MRC, "310.00", circuit="C-5", start=dt.date(2026, 11, 1), end=dt.date(2026, 11, 30))
+    )
+    amount = str(expected_mrc(Contract(line="L-NEW", carrier="Acme", mrc=D("310")), nov_start, nov_end))
+    world.extra.append(
+        invoice(
+            "NOV-1",
+            [
+                row(
+                    "NOV-1",
+                    MRC,
+                    amount,
+                    circuit="C-5",
+                    start=nov_start,
+                    end=nov_end,
+                    invoice_date=NOV.last_day,
+                )
+            ],
+        )
+    )
+    found = {f for f in audit(world, NOV) if f[1] == "L-NEW"}
+    assert found == expected
 
 
 @pytest.mark.parametrize(

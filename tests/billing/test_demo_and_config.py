@@ -158,6 +158,24 @@ def test_demo_stage_bills_last_month_with_every_planted_problem(
         report = demo_stage(ctx, today=dt.date(2026, 11, 16))
     assert str(report.period) == "2026-10"
     fired = {f.rule.value for f in report.findings}
+    # Each planted problem fires on its own line/invoice and nowhere else (docs/billing.md lists them).
+    assert {(f.rule.value, f.line or f.circuit_id, f.invoice_number) for f in report.findings} == {
+        ("before_install", "PAR-INET-2", "C26107781"),
+        ("contract_event", "AMS-MPLS-1", ""),
+        ("contract_event", "LON-LL-1", ""),
+        ("duplicate_charge", "LON-MPLS-1", "FR202610-0001S"),
+        ("ghost_circuit", "OBS-DE-99999", "FR202610-0001"),
+        ("invoice_arithmetic", "", "FR202610-0001"),
+        ("invoice_conflict", "", "C26107781"),
+        ("late_fee", "", "FR202610-0001"),
+        ("month_over_month", "LON-INET-1", ""),
+        ("month_over_month", "LON-MPLS-1", ""),
+        ("proration_mismatch", "LON-INET-1", "C26107781"),
+        ("rate_mismatch", "PAR-INET-1", "FR202610-0001"),
+        ("sla_credit_owed", "AMS-MPLS-1", ""),
+        ("unbilled_line", "LON-LL-1", ""),
+        ("usage_mismatch", "FRA-MPLS-1", "FR202610-0001"),
+    }
     assert fired == set(PLANTED) - {"quarantine"}
     assert len(report.imports.quarantined) == 2
     exports = tmp_path / "run" / "exports"

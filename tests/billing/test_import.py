@@ -220,6 +220,13 @@ BAD_FILES = [
     ),
     pytest.param(b"PK\x03\x04binary", "this is a ZIP/XLSX file", id="xlsx-given-as-csv"),
     pytest.param(b"\x00\x01\x02invoice\x00", "contains NUL characters", id="binary-garbage"),
+    pytest.param(
+        "\n".join([HEADER, GOOD[0], GOOD[1].replace(",burst,", ',"burst,'), GOOD[2]])
+        .replace("INV-1", "INV-2")
+        .encode(),
+        "row 3: malformed CSV",
+        id="unclosed-quote-swallows-the-rows-after-it",
+    ),
 ]
 
 
@@ -231,6 +238,24 @@ def test_bad_file_is_rejected_with_a_clear_reason(tmp_path: Path, content: bytes
         import_file(path, ACME)
     assert reason in str(err.value)
     assert str(path) in str(err.value)
+
+
+@pytest.mark.parametrize(("content", "reason"), BAD_FILES)
+def test_bad_file_changes_nothing_in_the_store(tmp_path: Path, content: bytes, reason: str) -> None:
+    from billing_support import billing_config
+
+    from billing_etl.run import import_invoices
+
+    good = write(tmp_path, "acme-1.csv", [HEADER, *GOOD])
+    bad = tmp_path / "acme-bad.csv"
+    bad.write_bytes(content)
+    with InvoiceStore(tmp_path / "store.sqlite") as store:
+        import_invoices(billing_config(), store, files=[(good, "Acme")])
+        before = (store.invoices(), store.conflicts())
+        summary = import_invoices(billing_config(), store, files=[(bad, "Acme")])
+        assert (store.invoices(), store.conflicts()) == before
+    assert (summary.new_invoices, summary.good_rows, summary.bad_rows) == (0, 0, 0)
+    assert len(summary.file_errors) == 1 and reason in summary.file_errors[0]
 
 
 @pytest.mark.parametrize(
@@ -387,3 +412,82 @@ def test_parse_rows_reports_every_problem_of_a_row() -> None:
     good, bad = parse_rows(rows, ACME.layout, carrier="Acme", source_file="f.csv")
     assert good == []
     assert sorted(q.column for q in bad) == ["amount", "date"]
+
+
+# The quarantine round trip: a bad row is fixed and the file imported again.
+BROKEN = [HEADER, GOOD[0], GOOD[1].replace(",10.00,", ",1O.00,"), GOOD[2]]  # row 3 quarantined
+FIXED = [HEADER, *GOOD]
+REISSUED = [HEADER, GOOD[0].replace(",100.00,", ",110.00,"), *GOOD[1:]]
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected_total", "expected_conflicts"),
+    [
+        pytest.param(
+            [("broken", "new"), ("fixed", "completed"), ("broken", "unchanged"), ("fixed", "unchanged")],
+            "130.00",
+            0,
+            id="corrected-file-completes-the-invoice-and-the-broken-copy-is-then-ignored",
+        ),
+        pytest.param(
+            [("fixed", "new"), ("broken", "unchanged")],
+            "130.00",
+            0,
+            id="broken-copy-after-the-complete-invoice-changes-nothing",
+        ),
+        pytest.param(
+            [("broken", "new"), ("reissued", "conflict")],
+            "120.00",
+            1,
+            id="different-amounts-are-still-a-conflict-not-a-completion",
+        ),
+        pytest.param(
+            [("fixed", "new"), ("reissued", "conflict")],
+            "130.00",
+            1,
+            id="complete-invoice-is-never-replaced",
+        ),
+    ],
+)
+def test_quarantine_round_trip(
+    tmp_path: Path, steps: list[tuple[str, str]], expected_total: str, expected_conflicts: int
+) -> None:
+    from billing_support import billing_config
+
+    from billing_etl.run import import_invoices
+
+    files = {
+        "broken": write(tmp_path, "acme-broken.csv", BROKEN),
+        "fixed": write(tmp_path, "acme-fixed.csv", FIXED),
+        "reissued": write(tmp_path, "acme-reissued.csv", REISSUED),
+    }
+    with InvoiceStore(tmp_path / "store.sqlite") as store:
+        for name, outcome in steps:
+            summary = import_invoices(billing_config(), store, files=[(files[name], "Acme")])
+            got = {
+                "new": summary.new_invoices,
+                "unchanged": summary.unchanged_invoices,
+                "conflict": summary.conflicting_invoices,
+                "completed": summary.completed_invoices,
+            }
+            assert got == {k: int(k == outcome) for k in got}, name
+        [stored] = store.invoices()
+        assert stored.lines_total == Decimal(expected_total)
+        assert len(store.conflicts()) == expected_conflicts
+
+
+def test_store_written_before_the_complete_flag_is_upgraded(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:  # the invoices table as the first release created it
+        db.execute(
+            "CREATE TABLE invoices (carrier TEXT NOT NULL, invoice_number TEXT NOT NULL, billing_account TEXT "
+            "NOT NULL, invoice_date TEXT NOT NULL, due_date TEXT NOT NULL, currency TEXT NOT NULL, "
+            "stated_total TEXT, content_hash TEXT NOT NULL, source_file TEXT NOT NULL, "
+            "PRIMARY KEY (carrier, invoice_number))"
+        )
+    result = import_file(write(tmp_path, "acme-1.csv", FIXED), ACME)
+    with InvoiceStore(path) as store:
+        assert store.add_invoices(result.invoices) == {("Acme", "INV-1"): ImportOutcome.NEW}
+        assert store.add_invoices(result.invoices) == {("Acme", "INV-1"): ImportOutcome.UNCHANGED}

@@ -7,6 +7,7 @@ one row bad), traffic seeded for two lines. Figures below are the hand sums of t
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -149,6 +150,21 @@ def test_xlsx_cell_by_cell(world: Path, tmp_path: Path) -> None:
     assert [(d[3], d[6], d[8]) for d in due] == [("OCT-1", 1028.39, 50.0)]
     departments = {r[0]: r for r in wb["Departments"].iter_rows(min_row=2, values_only=True)}
     assert departments["Engineering"][2] == 2  # L-BURST and L-VOL
+    for ws in wb.worksheets:  # every sheet: frozen bold header, filter over all rows, numbers never as text
+        assert (
+            ws.freeze_panes == "A2"
+            and ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}{ws.max_row}"
+        ), ws.title
+        assert all(c.font.bold for c in ws[1]), ws.title
+        for ws_row in ws.iter_rows(min_row=2):
+            for cell in ws_row:
+                if isinstance(cell.value, str):
+                    assert not re.fullmatch(r"-?[\d.,]+", cell.value), (ws.title, cell.coordinate)
+                if '"EUR"' in cell.number_format and cell.value is not None:
+                    assert cell.data_type == "n", (ws.title, cell.coordinate)
+    money_formats = {c.number_format for c in wb["Payments due"][2][6:9]}
+    assert money_formats == {'#,##0.00 "EUR";-#,##0.00 "EUR"'}
+    assert wb["Payments due"]["A2"].is_date
 
 
 def test_rerun_is_byte_identical_and_does_not_double_count(
@@ -205,3 +221,25 @@ def test_etl_import_loads_once_and_reports_rejected_files(
     assert cli_main(["-c", str(cfg), "etl", "import"]) == 1
     out = capsys.readouterr().out
     assert "0 new, 1 unchanged" in out and "rejected:" in out and "acme-broken.csv" in out
+
+
+@pytest.mark.parametrize(
+    ("enabled", "expected_end"),
+    [
+        pytest.param(True, "100% done", id="terminal-shows-a-bar"),
+        pytest.param(False, "", id="pipe-stays-quiet"),
+    ],
+)
+def test_progress_bar(enabled: bool, expected_end: str) -> None:
+    import io
+
+    from billing_etl.run import Progress
+
+    stream = io.StringIO()
+    progress = Progress(4, stream=stream, enabled=enabled, width=8)
+    for label in ("a", "b", "c", "done"):
+        progress.step(label)
+    text = stream.getvalue()
+    assert text.rstrip().endswith(expected_end)
+    if enabled:
+        assert "[##......]  25% a" in text and "[########] 100% done" in text and text.endswith("\n")

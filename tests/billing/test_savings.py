@@ -1,0 +1,85 @@
+"""Savings proposals: idle → terminate, saturated → upgrade, underused for N months → smaller commit, priced
+from the carrier's rate card (billing_support: 20/50/100/200 Mbit/s at 60/150/200/320 EUR; L-BURST commits
+100 Mbit/s for 200 EUR; N = 2 months below 30 %, idle below 0.1 Mbit/s, headroom 25 %)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from billing_support import OCT, SEP, D, billing_config, usage
+
+from billing_etl.savings import propose
+
+MBPS = 1_000_000
+
+
+def _propose(
+    oct_p95: float, sep_p95: float | None, *, rate_card: bool = True, availability_pct: float = 100.0
+) -> list:
+    config = billing_config()
+    if not rate_card:
+        carriers = config.carriers.model_copy(
+            update={"carriers": [c.model_copy(update={"rate_card": []}) for c in config.carriers.carriers]}
+        )
+        config = dataclasses.replace(config, carriers=carriers)
+    history = {} if sep_p95 is None else {str(SEP): {"L-BURST": usage("L-BURST", SEP, p95_bps=sep_p95)}}
+    now = {"L-BURST": usage("L-BURST", p95_bps=oct_p95, availability_pct=availability_pct)}
+    return propose(config, OCT, now, history)
+
+
+@pytest.mark.parametrize(
+    ("oct_mbps", "sep_mbps", "rate_card", "expected"),
+    [
+        pytest.param(
+            0.05, None, True, ("terminate", None, None, "200.00"), id="idle-terminate-saves-the-mrc"
+        ),
+        pytest.param(90, None, True, ("upgrade", 200, "320", "-120.00"), id="saturated-upgrade-to-next-tier"),
+        pytest.param(80, None, True, None, id="exactly-80pct-is-not-saturated"),
+        pytest.param(20, 25, True, ("downgrade", 50, "150", "50.00"), id="underused-two-months-priced"),
+        pytest.param(20, 25, False, ("downgrade", 32, None, None), id="underused-without-rate-card"),
+        pytest.param(20, 40, True, None, id="underused-only-this-month"),
+        pytest.param(20, None, True, None, id="underused-without-history"),
+        pytest.param(50, 50, True, None, id="half-used-no-proposal"),
+    ],
+)
+def test_proposal(oct_mbps: float, sep_mbps: float | None, rate_card: bool, expected: tuple | None) -> None:
+    proposals = _propose(oct_mbps * MBPS, None if sep_mbps is None else sep_mbps * MBPS, rate_card=rate_card)
+    if expected is None:
+        assert proposals == []
+        return
+    [p] = proposals
+    action, commit_mbps, mrc, saving = expected
+    assert (p.line, p.action.value, p.current_commit_bps, p.current_mrc) == (
+        "L-BURST",
+        action,
+        100 * MBPS,
+        D("200"),
+    )
+    assert p.proposed_commit_bps == (None if commit_mbps is None else commit_mbps * MBPS)
+    assert p.proposed_mrc == (None if mrc is None else D(mrc))
+    assert p.monthly_saving == (None if saving is None else D(saving))
+
+
+def test_downgrade_shows_the_figures_it_rests_on() -> None:
+    [p] = _propose(20 * MBPS, 25 * MBPS)
+    assert "2026-09: 25.00 Mbit/s (25.0 %)" in p.evidence and "2026-10: 20.00 Mbit/s (20.0 %)" in p.evidence
+    assert "100.00 Mbit/s commit" in p.evidence
+
+
+@pytest.mark.parametrize(
+    ("oct_mbps", "sep_mbps", "availability_pct", "expected_action"),
+    [
+        pytest.param(0.05, None, 50.0, None, id="idle-because-down-is-not-a-termination"),
+        pytest.param(0.05, None, 95.0, "terminate", id="idle-and-up-95pct-is"),
+        pytest.param(20, 25, 90.0, None, id="underused-because-down-is-not-a-downgrade"),
+        pytest.param(90, None, 50.0, "upgrade", id="saturated-while-up-still-needs-an-upgrade"),
+    ],
+)
+def test_outage_is_not_a_lack_of_demand(
+    oct_mbps: float, sep_mbps: float | None, availability_pct: float, expected_action: str | None
+) -> None:
+    proposals = _propose(
+        oct_mbps * MBPS, None if sep_mbps is None else sep_mbps * MBPS, availability_pct=availability_pct
+    )
+    assert [p.action.value for p in proposals] == ([] if expected_action is None else [expected_action])
