@@ -39,7 +39,7 @@ from linewatch.choices import (
 from linewatch.errors import ConfigError, Problem
 from linewatch.inventory import Inventory, load_inventory
 from linewatch.settings import Settings
-from linewatch.yamlconf import Located, expand_env, load_model
+from linewatch.yamlconf import EnvSecretStr, Located, load_model
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -271,16 +271,11 @@ class EmailReceiver(BaseModel):
     verify_tls: bool = True
     ca_file: Path | None = None
     username: str | None = None
-    password: SecretStr | None = None
+    password: EnvSecretStr | None = None
     from_address: str = Field(alias="from", min_length=3)
     to: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = Field(min_length=1)
     subject_prefix: str = "[linewatch]"
     timeout_s: float = Field(default=15.0, gt=0, le=300)
-
-    @field_validator("password", mode="before")
-    @classmethod
-    def _env(cls, value: object) -> object:
-        return expand_env(value)
 
     @model_validator(mode="after")
     def _auth(self) -> EmailReceiver:
@@ -297,15 +292,10 @@ class EmailReceiver(BaseModel):
 
 class SlackReceiver(BaseModel):
     model_config = _STRICT
-    webhook_url: SecretStr
+    webhook_url: EnvSecretStr
     channel: str | None = None
     username: str | None = None
     timeout_s: float = Field(default=10.0, gt=0, le=300)
-
-    @field_validator("webhook_url", mode="before")
-    @classmethod
-    def _env(cls, value: object) -> object:
-        return expand_env(value)
 
     @field_validator("webhook_url")
     @classmethod
