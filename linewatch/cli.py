@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import sys
@@ -11,6 +10,7 @@ from collections.abc import Sequence
 
 from linewatch import __version__
 from linewatch.errors import ConfigError, LinewatchError
+from linewatch.plugins import import_module
 
 # Each area adds its subcommands through a module with ``register(subparsers)``.
 SUBCOMMAND_MODULES = [
@@ -54,13 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--show", action="store_true", help="print the effective settings (secrets masked)")
     check.set_defaults(func=_check_config)
     for name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue
-            raise
-        module.register(sub)
+        module = import_module(name, optional=True)
+        if module is not None:
+            module.register(sub)
     return parser
 
 

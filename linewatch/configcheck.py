@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from pathlib import Path
 
 from linewatch.errors import ConfigError, Problem
 from linewatch.inventory import load_inventory
+from linewatch.plugins import load
 from linewatch.settings import Settings, load_settings
 
 # Each area registers the settings field naming its file and one "module:function" taking Settings and returning
@@ -28,17 +27,6 @@ def check_inventory(settings: Settings) -> list[Problem]:
     return []
 
 
-def _load_checker(spec: str) -> Callable[[Settings], list[Problem]] | None:
-    module, _, func = spec.partition(":")
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            return None  # that area is not installed / not built yet
-        raise
-    return getattr(mod, func)
-
-
 def check_all(config: Path | str | None = None, *, notes: list[str] | None = None) -> list[Problem]:
     """Every problem in the settings file and every file it points to; ``notes`` collects what was skipped."""
     try:
@@ -52,7 +40,7 @@ def check_all(config: Path | str | None = None, *, notes: list[str] | None = Non
             if notes is not None:
                 notes.append(f"{path} not found: {field.removesuffix('_path')} not configured, skipped")
             continue
-        checker = _load_checker(spec)
+        checker = load(spec, optional=True)
         if checker is not None:
             problems.extend(checker(settings))
     # Areas that read the inventory report its problems too: each problem once.

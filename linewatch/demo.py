@@ -16,18 +16,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import importlib
 import logging
 import signal
-import sys
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from linewatch.errors import InfluxError
 from linewatch.influx import InfluxClient
 from linewatch.inventory import Inventory, load_inventory
+from linewatch.plugins import load
 from linewatch.settings import Settings, load_settings
 
 log = logging.getLogger("linewatch.demo")
@@ -73,14 +72,14 @@ def demo_settings(settings: Settings, run_dir: Path) -> Settings:
     return settings.model_copy(update={"influx": influx, "collector": collector, "state_dir": var})
 
 
-def start_influx(settings: Settings, run_dir: Path):  # noqa: ANN201 - returns InfluxdServer | None
+def start_influx(settings: Settings, run_dir: Path):
     """Use the configured InfluxDB if it answers, else start a private influxd on its port. None: already running."""
     client = InfluxClient(settings.influx)
     try:
         version = client.ping()
         say(f"using InfluxDB {version} at {settings.influx.url}")
         return None
-    except Exception:
+    except InfluxError:  # nothing answers there (or not as InfluxDB): start our own below
         pass
     finally:
         client.close()
@@ -104,23 +103,18 @@ def backfill(client: InfluxClient, inventory: Inventory, *, now_s: int) -> int:
     """Deterministic history from the start of the previous month up to now."""
     from collector.demo.history import load_history
 
-    today = dt.datetime.fromtimestamp(now_s, dt.timezone.utc).date()
+    today = dt.datetime.fromtimestamp(now_s, dt.UTC).date()
     first_of_prev = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    start_s = int(dt.datetime(first_of_prev.year, first_of_prev.month, 1, tzinfo=dt.timezone.utc).timestamp())
+    start_s = int(dt.datetime(first_of_prev.year, first_of_prev.month, 1, tzinfo=dt.UTC).timestamp())
     fine_start = (now_s - HISTORY_FINE_S) // 300 * 300
     n = load_history(client, inventory, start_s=start_s, end_s=fine_start, step_s=300)
     n += load_history(client, inventory, start_s=fine_start, end_s=now_s // 60 * 60, step_s=60)
     return n
 
 
-def _stage(spec: str) -> Callable[[DemoContext], None]:
-    module, _, func = spec.partition(":")
-    return getattr(importlib.import_module(module), func)
-
-
 def _run_stage(spec: str, ctx: DemoContext) -> None:
     try:
-        _stage(spec)(ctx)
+        load(spec)(ctx)
     except Exception:
         log.exception("demo stage %s failed", spec)
         say(f"stage {spec} failed (see the log above); the rest of the demo goes on")
