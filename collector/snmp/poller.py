@@ -16,11 +16,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from linewatch.inventory import Device, Line
-
 from collector.snmp import ifmib
 from collector.snmp.counters import Reading, port_speed_bps
 from collector.snmp.protocol import SnmpClient, Value
+from linewatch.inventory import Device, Line
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +77,7 @@ class DevicePoller:
                  max_repetitions: int = 50, clock: Callable[[], float] = time.time):
         self.device = device
         self.lines = list(lines)
+        self.lines_by_id = {line.id: line for line in self.lines}
         self.client = client
         self.max_repetitions = max_repetitions
         self.clock = clock
@@ -141,7 +141,7 @@ class DevicePoller:
         # An ifName that no longer matches means the index moved: re-resolve once and refetch.
         names = table.get(ifmib.IF_NAME, {})
         moved = [lid for lid, ix in wanted.items()
-                 if (line := self._line(lid)).interface is not None and _name(names.get(ix)) != line.interface]
+                 if (line := self.lines_by_id[lid]).interface is not None and _name(names.get(ix)) != line.interface]
         if moved:
             log.info("%s: ifIndex moved for %s; re-resolving ifName", self.device.name, ", ".join(moved))
             varbinds += await self._resolve_names()
@@ -169,9 +169,6 @@ class DevicePoller:
             samples[line_id] = self._sample(table, ix, uptime, now)
         return DevicePoll(device=self.device.name, ok=True, duration_s=time.monotonic() - started,
                           varbinds=varbinds, samples=samples, line_errors=line_errors)
-
-    def _line(self, line_id: str) -> Line:
-        return next(line for line in self.lines if line.id == line_id)
 
     def _sample(self, table: dict[str, dict[int, Value]], ix: int, uptime: int | None, now: float) -> LineSample:
         def col(oid: str) -> int | None:
