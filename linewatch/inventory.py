@@ -165,7 +165,7 @@ class Inventory(BaseModel):
 
 def cross_check(inv: Inventory, located: Located, *, device_pos: list[int] | None = None,
                 line_pos: list[int] | None = None) -> list[Problem]:
-    """Rules across entries: unique names, known devices, one line per interface, one line per circuit.
+    """Rules across valid entries: unique names, one line per interface, one line per circuit.
 
     ``device_pos``/``line_pos`` give each entry's index in the file when invalid entries were left out.
     """
@@ -186,9 +186,6 @@ def cross_check(inv: Inventory, located: Located, *, device_pos: list[int] | Non
             problems.append(located.problem(("lines", i, "id"),
                                             f"duplicate line id {line.id!r} (first at lines[{seen_line[line.id]}])"))
         seen_line.setdefault(line.id, i)
-        if line.device not in seen_dev:
-            known = ", ".join(sorted(seen_dev)) or "none defined"
-            problems.append(located.problem(("lines", i, "device"), f"unknown device {line.device!r} (known: {known})"))
         if line.status is not LineStatus.DECOMMISSIONED:
             port = (line.device, line.interface_label)
             if port in seen_port:
@@ -201,6 +198,21 @@ def cross_check(inv: Inventory, located: Located, *, device_pos: list[int] | Non
                                             f"circuit {line.circuit_id!r} of {line.carrier} already used by line {seen_circuit[circuit]!r}"))
         seen_circuit.setdefault(circuit, line.id)
     return problems
+
+
+def _entries(data: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
+    items = data.get(key)
+    return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def unknown_devices(data: dict[str, Any], located: Located) -> list[Problem]:
+    """Every line, valid or not, must name a device the file defines (a device with errors of its own counts as
+    defined: its errors are reported on the device, not again on each of its lines)."""
+    names = {d["name"] for _, d in _entries(data, "devices") if isinstance(d.get("name"), str)}
+    known = ", ".join(sorted(names)) or "none defined"
+    return [located.problem(("lines", i, "device"), f"unknown device {line['device']!r} (known: {known})")
+            for i, line in _entries(data, "lines")
+            if isinstance(line.get("device"), str) and line["device"] not in names]
 
 
 def load_inventory(path: Path | str) -> Inventory:
@@ -216,7 +228,6 @@ def load_inventory(path: Path | str) -> Inventory:
     problems = [located.problem((key,), "unknown key") for key in data if key not in ("devices", "lines")]
     parsed: dict[str, list[Any]] = {"devices": [], "lines": []}
     positions: dict[str, list[int]] = {"devices": [], "lines": []}
-    invalid_line_devices: list[tuple[int, str]] = []  # lines invalid by themselves still name a device
     for key, model in (("devices", Device), ("lines", Line)):
         items = data.get(key) or []
         if not isinstance(items, list):
@@ -228,13 +239,9 @@ def load_inventory(path: Path | str) -> Inventory:
                 positions[key].append(i)
             except ValidationError as exc:
                 problems.extend(validation_problems(located, exc, prefix=(key, i)))
-                if key == "lines" and isinstance(item, dict) and isinstance(item.get("device"), str):
-                    invalid_line_devices.append((i, item["device"]))
     inv = Inventory(devices=parsed["devices"], lines=parsed["lines"])
     problems += cross_check(inv, located, device_pos=positions["devices"], line_pos=positions["lines"])
-    known = {d.name for d in inv.devices} | {d.get("name") for d in data.get("devices") or [] if isinstance(d, dict)}
-    problems += [located.problem(("lines", i, "device"), f"unknown device {name!r}")
-                 for i, name in invalid_line_devices if name not in known]
+    problems += unknown_devices(data, located)
     if problems:
         raise ConfigError(problems)
     return inv
