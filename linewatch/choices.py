@@ -290,3 +290,12 @@ class FlowApp(StrEnum):
     OTHER_TCP = "other_tcp"
     OTHER_UDP = "other_udp"
     OTHER = "other"
+
+
+class ExitCode(IntEnum):
+    """Exit status of the ``linewatch`` commands (documented per command in docs/*.md)."""
+
+    OK = 0
+    RUNTIME_ERROR = 1  # InfluxDB or another runtime failure
+    CONFIG_ERROR = 2  # a configuration file is invalid (check-config names each problem)
+    INPUT_REJECTED = 3  # the command ran, but rejected some of its input (e.g. an invoice file): look at it
