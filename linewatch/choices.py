@@ -207,6 +207,7 @@ class AuditRule(StrEnum):
     CONTRACT_EVENT = "contract_event"
     INVOICE_ARITHMETIC = "invoice_arithmetic"
     INVOICE_CONFLICT = "invoice_conflict"
+    INVOICE_NOT_IMPORTED = "invoice_not_imported"  # a carrier's file was rejected: nothing billed for the period
 
 
 class SavingsAction(StrEnum):
