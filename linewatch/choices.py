@@ -207,7 +207,7 @@ class AuditRule(StrEnum):
     CONTRACT_EVENT = "contract_event"
     INVOICE_ARITHMETIC = "invoice_arithmetic"
     INVOICE_CONFLICT = "invoice_conflict"
-    INVOICE_NOT_IMPORTED = "invoice_not_imported"  # a carrier's file was rejected: nothing billed for the period
+    INVOICE_NOT_IMPORTED = "invoice_not_imported"  # a file of the carrier was rejected
 
 
 class SavingsAction(StrEnum):
