@@ -66,10 +66,11 @@ def _tighten(path: Path, fd: int | None) -> None:
             os.chmod(path, wanted)
 
 
-def ensure_private_dir(path: Path | str) -> Path:
-    """Create ``path`` (and missing parents) with mode 0700; tighten an existing ``path`` to owner-only.
+def ensure_private_dir(path: Path | str, *, tighten: bool = True) -> Path:
+    """Create ``path`` (and missing parents) with mode 0700; with ``tighten``, make an existing ``path``
+    owner-only too (for folders linewatch owns alone, like the spool).
 
-    Existing parents are left alone: only the folders this call creates and ``path`` itself are made private.
+    Existing parents are left alone: only the folders this call creates (and ``path`` itself) are made private.
     """
     path = Path(path)
     missing: list[Path] = []
@@ -84,7 +85,7 @@ def ensure_private_dir(path: Path | str) -> Path:
             os.mkdir(folder, _mode(PRIVATE_DIR_MODE))
         except FileExistsError:
             _tighten(folder, None)  # created meanwhile by someone else
-    if not missing:
+    if not missing and tighten:
         _tighten(path, None)
     return path
 
@@ -105,9 +106,10 @@ def ensure_private_file(path: Path | str) -> Path:
     """Create ``path`` empty with mode 0600 if it does not exist (never truncates); tighten it if it does.
 
     Call it before ``sqlite3.connect(path)``: SQLite gives its journal and WAL files the mode of the database file.
+    A missing folder is created 0700; an existing one is not changed (it may be shared with other files).
     """
     path = Path(path)
-    ensure_private_dir(path.parent)
+    ensure_private_dir(path.parent, tighten=False)
     os.close(open_private(path, os.O_RDWR | os.O_CREAT))
     return path
 
@@ -116,10 +118,11 @@ def write_private(path: Path | str, data: bytes | str, *, fsync: bool = True) ->
     """Replace ``path`` atomically with ``data`` (str as UTF-8), mode 0600, in a private folder.
 
     Written to a temporary file in the same folder, fsynced, renamed over ``path``, folder fsynced: after a
-    crash ``path`` holds either the old or the new content, never a mix.
+    crash ``path`` holds either the old or the new content, never a mix. A missing folder is created 0700; an
+    existing one is not changed.
     """
     path = Path(path)
-    ensure_private_dir(path.parent)
+    ensure_private_dir(path.parent, tighten=False)
     body = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mkstemp: 0600
     try:

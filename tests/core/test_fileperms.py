@@ -52,17 +52,25 @@ def test_state_files_are_not_world_readable(tmp_path: Path, umask: Callable[[int
         assert target.read_text() == "{}"
 
 
-def test_existing_loose_folder_and_file_are_tightened(tmp_path: Path) -> None:
+def test_existing_loose_file_is_tightened_in_its_shared_folder(tmp_path: Path) -> None:
     folder = tmp_path / "state"
-    folder.mkdir(mode=0o755)
+    folder.mkdir()
     os.chmod(folder, 0o755)
     db = folder / "alerts.sqlite"
     db.write_bytes(b"keep me")
     os.chmod(db, 0o644)
     ensure_private_file(db)
-    assert mode(folder) == 0o700
+    assert mode(folder) == 0o755, "a folder that exists may be shared: left alone"
     assert mode(db) == 0o600
     assert db.read_bytes() == b"keep me", "ensure_private_file must never truncate"
+
+
+def test_existing_dedicated_folder_is_tightened(tmp_path: Path) -> None:
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    os.chmod(spool, 0o755)
+    ensure_private_dir(spool)
+    assert mode(spool) == 0o700
 
 
 def test_existing_parents_are_left_alone(tmp_path: Path) -> None:
