@@ -24,6 +24,7 @@ from alerting.logic import AlertStatus
 from alerting.routing import GroupState
 from linewatch.choices import AlertState, DeliveryStatus, Severity
 from linewatch.errors import AlertStoreError
+from linewatch.fileperms import ensure_private_file, open_private
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ CREATE TABLE IF NOT EXISTS influx_events (id INTEGER PRIMARY KEY AUTOINCREMENT, 
 
 
 def _take_lock(path: Path) -> Any:
-    handle = open(path, "a+")  # noqa: SIM115 (kept open: the lock lives as long as the store)
+    handle = open(path, "a+", opener=open_private)  # noqa: SIM115 (kept open: the lock lives as long as the store)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -154,7 +155,7 @@ class AlertStore:
         self.path = Path(path)
         self._lock_file: Any = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            ensure_private_file(self.path)  # 0600 in a 0700 folder; SQLite's WAL/SHM files copy its mode
             if exclusive:
                 self._lock_file = _take_lock(self.path.with_name(self.path.name + ".lock"))
             self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
