@@ -25,6 +25,7 @@ from enum import Enum
 from pathlib import Path
 
 from billing_etl.model import Invoice, InvoiceLine
+from linewatch.fileperms import ensure_private_file
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS invoices (
@@ -104,7 +105,7 @@ class InvoiceStore:
     def __init__(self, path: Path | str):
         self.path = Path(path)
         if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            ensure_private_file(self.path)  # 0600 in a 0700 folder; SQLite's WAL/SHM files copy its mode
         self._db = sqlite3.connect(str(path), isolation_level=None)
         self._db.execute(
             "PRAGMA journal_mode=WAL" if str(path) != ":memory:" else "PRAGMA journal_mode=MEMORY"
