@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from collector.snmp.counters import Reading
+from linewatch.fileperms import ensure_private_dir
 
 log = logging.getLogger(__name__)
 STATE_VERSION = 1
@@ -49,7 +50,7 @@ class CounterState:
     def save(self) -> None:
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(self.path.parent, tighten=False)  # mkstemp below creates the file 0600
         doc = {
             "version": STATE_VERSION,
             "readings": [{"device": d, "line": line, **asdict(r)} for (d, line), r in sorted(self.readings.items())],
