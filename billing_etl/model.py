@@ -15,9 +15,10 @@ import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
+from iso4217 import Currency as _Iso4217
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from linewatch.choices import ChargeType
@@ -30,9 +31,29 @@ PERIODIC_CHARGES = (ChargeType.MONTHLY_RECURRING, ChargeType.USAGE)
 CIRCUIT_CHARGES = (ChargeType.MONTHLY_RECURRING, ChargeType.USAGE, ChargeType.ONE_TIME)
 
 
-def money(value: Decimal) -> Decimal:
-    """Round to cents, half up (what invoices do)."""
-    return value.quantize(CENT, rounding="ROUND_HALF_UP")
+class CurrencyError(ValueError):
+    """A currency code ISO 4217 does not list, or one without a minor unit (XAU, XXX): not billable."""
+
+
+@cache
+def minor_unit(currency: str) -> int:
+    """Decimal places of ``currency``'s minor unit, from ISO 4217's own table (the ``iso4217`` package):
+    KRW and JPY 0, USD and EUR 2, BHD 3. Raises :class:`CurrencyError` for anything else."""
+    try:
+        exponent = _Iso4217(currency).exponent
+    except ValueError:
+        raise CurrencyError(f"{currency!r} is not an ISO 4217 currency code") from None
+    if exponent is None:
+        raise CurrencyError(f"{currency} has no minor unit in ISO 4217: not a currency to bill in")
+    return int(exponent)
+
+
+def money(value: Decimal, currency: str | None = None) -> Decimal:
+    """Round half up (what invoices do) to ``currency``'s ISO 4217 minor unit (KRW 1235, USD 12.35, BHD
+    1.235); to cents when no currency is given (intermediate figures only: every exported amount has one)."""
+    if currency is None:
+        return value.quantize(CENT, rounding="ROUND_HALF_UP")
+    return value.quantize(Decimal(1).scaleb(-minor_unit(currency)), rounding="ROUND_HALF_UP")
 
 
 @dataclass(frozen=True, order=True)
@@ -194,9 +215,13 @@ class InvoiceLine(BaseModel):
     @classmethod
     def _currency(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None or (isinstance(value, str) and not value.strip()):
-            layout = (info.context or {}).get("layout")
-            return getattr(layout, "currency", None)
-        return str(value).strip().upper()
+            value = getattr((info.context or {}).get("layout"), "currency", None)
+            if value is None:
+                return None
+        code = str(value).strip().upper()
+        if re.fullmatch(r"[A-Z]{3}", code):
+            minor_unit(code)  # CurrencyError (a ValueError): the row is quarantined naming the code
+        return code
 
     @field_validator("invoice_date", "due_date", "period_start", "period_end", mode="before")
     @classmethod
