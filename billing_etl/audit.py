@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from billing_etl.config import BillingConfig, Burstable, Contract, Flat, VolumeQuota
-from billing_etl.model import Invoice, InvoiceLine, Period, money, overlap_days
+from billing_etl.model import CurrencyError, Invoice, InvoiceLine, Period, minor_unit, money, overlap_days
 from billing_etl.store import Conflict
 from billing_etl.usage import LineUsage
 from linewatch.choices import AuditRule, ChargeType, LineStatus, ProrationConvention
@@ -40,6 +41,8 @@ class Finding:
     reason: str
     department: str = UNKNOWN_DEPARTMENT
     source: str = ""  # "file:row" of the charge the finding rests on
+    # ISO 4217 code of amount_at_stake: the charge's, else its invoice's, contract's or carrier's; never assumed.
+    currency: str = field(kw_only=True)
 
     @property
     def recoverable(self) -> Decimal:
@@ -69,7 +72,10 @@ class Charge:
 
 
 def _fmt(amount: Decimal, currency: str) -> str:
-    return f"{money(amount):,.2f} {currency}".rstrip()
+    """``1,235 KRW``, ``12.35 USD``, ``1.235 BHD``: rounded to the currency's minor unit."""
+    if not currency:
+        return f"{money(amount):,.2f}"
+    return f"{money(amount, currency):,.{minor_unit(currency)}f} {currency}"
 
 
 def _mbps(bps: float | None) -> str:
@@ -185,22 +191,53 @@ class Auditor:
         carrier: str = "",
         invoice: str = "",
         circuit: str = "",
+        currency: str = "",
     ) -> Finding:
         if charge is not None:
             line = line or charge.line
             carrier = carrier or charge.row.carrier
             invoice = invoice or charge.row.invoice_number
             circuit = circuit or (charge.row.circuit_id or "")
+        carrier = carrier or (line.carrier if line else "")
+        currency = currency or self._currency_of(rule, charge, line, carrier, invoice, reason)
         return Finding(
             rule=rule,
-            carrier=carrier or (line.carrier if line else ""),
+            carrier=carrier,
             invoice_number=invoice,
             line=line.id if line else "",
             circuit_id=circuit or (line.circuit_id if line else ""),
-            amount_at_stake=money(amount),
+            amount_at_stake=money(amount, currency),
             reason=reason,
             department=line.department if line else UNKNOWN_DEPARTMENT,
             source=charge.source if charge is not None else "",
+            currency=currency,
+        )
+
+    @cached_property
+    def _invoice_index(self) -> dict[tuple[str, str], Invoice]:
+        return {(inv.carrier, inv.invoice_number): inv for inv in self.invoices}
+
+    def _currency_of(
+        self, rule: AuditRule, charge: Charge | None, line: Line | None, carrier: str, invoice: str, reason: str
+    ) -> str:
+        """The currency a finding's amount is in: the charge's row, else the invoice it names, else the line's
+        contract, else the line's carrier. No default: a finding none of them names is an error."""
+        if charge is not None:
+            return charge.row.currency
+        inv = self._invoice_index.get((carrier, invoice))
+        if inv is not None:
+            return inv.currency
+        if line is not None:
+            contract = self.contracts.get(line.id)
+            if contract is not None:
+                return contract.currency
+            configured = self.config.carriers.by_name().get(line.carrier)
+            if configured is not None:
+                return configured.currency
+        raise CurrencyError(
+            f"{rule.value} finding (line {line.id if line else '-'}, carrier {carrier or '-'}, invoice "
+            f"{invoice or '-'}: {reason}) has no currency: neither a charge, an invoice, a contract nor a "
+            "configured carrier gives one"
         )
 
     def commit_bps(self, line: Line) -> int:
