@@ -82,7 +82,7 @@ def test_payments_due_lists_the_period_invoices_by_due_date() -> None:
         inv("MID", dt.date(2026, 10, 20), 30, "30.00"),
         inv("SEPT", SEP.last_day, 30, "40.00"),
     ]
-    finding = Finding(AuditRule.LATE_FEE, "Acme", "MID", "", "", D("30.00"), "late fee")
+    finding = Finding(AuditRule.LATE_FEE, "Acme", "MID", "", "", D("30.00"), "late fee", currency="EUR")
     due = payments_due(invoices, OCT, [finding])
     assert [(p.due_date, p.invoice_number, p.amount, p.disputed_amount, p.findings) for p in due] == [
         ("2026-11-09", "SOON", D("20.00"), D("0.00"), 0),
