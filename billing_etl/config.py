@@ -8,6 +8,7 @@ reported with the file line of the offending entry. Money is :class:`decimal.Dec
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -60,15 +61,101 @@ OPTIONAL_FIELDS = (
     "invoice_total",
 )
 INVOICE_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
+# Fields that hold one value for the whole invoice and may therefore sit outside the table (``layout.fields``:
+# the title cell, a label–value header block, the totals row).
+INVOICE_LEVEL_FIELDS = (
+    "invoice_number",
+    "invoice_date",
+    "due_date",
+    "billing_account",
+    "currency",
+    "invoice_total",
+    "period_start",
+    "period_end",
+)
+# Fields every row must carry in a table column (they differ from row to row).
+ROW_FIELDS = ("charge_type", "amount")
 
 
 # -- carriers.yaml
 # ----------------------------------------------------------------------------------------------
 
 
+_CELL_REF = r"^[A-Z]{1,3}[1-9][0-9]{0,6}$"
+
+
+class FieldSource(BaseModel):
+    """Where an invoice-level field sits outside the table: a fixed ``cell`` (``A1``), the cell next to a
+    ``label`` (or the label's own text after a colon, ``Account: 12345``), or the first cell outside the table
+    matching ``pattern``. With ``cell`` or ``label``, ``pattern`` picks the value out of the text (its first
+    group, or the whole match): ``{cell: A1, pattern: 'Invoice No\\.\\s*(\\S+)'}``."""
+
+    model_config = _STRICT
+    cell: str | None = Field(default=None, pattern=_CELL_REF, description="fixed cell, e.g. A1 or B4")
+    label: str | None = Field(default=None, min_length=1, description="text of the cell naming the value")
+    pattern: str | None = Field(
+        default=None, min_length=1, description="regular expression; group 1 is the value"
+    )
+    column: str | None = Field(
+        default=None,
+        min_length=1,
+        description="with label: the value is in this table column on the label's row (a totals row)",
+    )
+    date_format: str | None = Field(default=None, description="for a date field: overrides the layout's")
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+        if compiled.groups > 1:
+            raise ValueError(f"pattern {value!r} has {compiled.groups} groups; give at most one (the value)")
+        return value
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format_has_fields(cls, value: str | None) -> str | None:
+        if value is not None and "%" not in value:
+            raise ValueError(f"date_format {value!r} has no strftime field (e.g. %Y-%m-%d)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_place(self) -> FieldSource:
+        if self.cell is not None and self.label is not None:
+            raise ValueError("give cell or label, not both")
+        if self.cell is None and self.label is None and self.pattern is None:
+            raise ValueError("give a cell, a label or a pattern")
+        if self.column is not None and self.label is None:
+            raise ValueError("column needs a label (the row holding the value)")
+        return self
+
+    def where(self) -> str:
+        """How the source reads in messages: ``cell A1``, ``label 'TOTAL DUE'``, ``pattern '...'``."""
+        if self.cell is not None:
+            return f"cell {self.cell}"
+        if self.label is not None:
+            return f"label {self.label!r}"
+        return f"pattern {self.pattern!r}"
+
+
+class TableEnd(BaseModel):
+    """Where the table of charges stops; what follows (totals, footnotes) is not read as rows. A row whose
+    first non-empty cell is a field's label (``TOTAL DUE``) ends the table as well."""
+
+    model_config = _STRICT
+    blank_row: bool = Field(default=False, description="the first blank row after the first charge row")
+    markers: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="a row whose first non-empty cell starts with one of these"
+    )
+
+
 class Layout(BaseModel):
-    """How one carrier's invoice file is laid out: format, text conventions, column names, charge-type
-    codes."""
+    """How one carrier's invoice file is laid out: format, text conventions, where the table and the
+    invoice-level fields are, column names, charge-type codes."""
 
     model_config = _STRICT
     format: Literal["csv", "xlsx"]
@@ -78,7 +165,11 @@ class Layout(BaseModel):
     thousands_separator: Literal["", ".", ",", " ", "'"] = ""
     date_format: str = "%Y-%m-%d"
     sheet: str | None = Field(default=None, description="XLSX sheet name; the first sheet when absent")
-    header_row: int = Field(default=1, ge=1, description="1-based row holding the column names")
+    header_row: Annotated[int, Field(ge=1)] | Literal["auto"] = Field(
+        default=1,
+        description="1-based row holding the column names, or auto: the first row holding every mapped "
+        "column of the required fields",
+    )
     currency: Currency | None = Field(
         default=None, description="currency when the file has no currency column"
     )
@@ -89,6 +180,10 @@ class Layout(BaseModel):
         description="due date = invoice date + this, when the file has no due-date column",
     )
     columns: dict[str, str]
+    fields: dict[str, FieldSource] = Field(
+        default_factory=dict, description="invoice-level fields taken from outside the table"
+    )
+    table_end: TableEnd = Field(default_factory=TableEnd)
     charge_types: dict[str, ChargeType] = Field(min_length=1)
 
     @field_validator("encoding")
@@ -117,7 +212,7 @@ class Layout(BaseModel):
             raise ValueError(
                 f"unknown invoice field(s) {', '.join(unknown)}; known: {', '.join(INVOICE_FIELDS)}"
             )
-        missing = [f for f in REQUIRED_FIELDS if f not in value]
+        missing = [f for f in ROW_FIELDS if f not in value]
         if missing:
             raise ValueError(f"required invoice field(s) not mapped: {', '.join(missing)}")
         names = list(value.values())
@@ -126,14 +221,34 @@ class Layout(BaseModel):
             raise ValueError(f"column(s) mapped to more than one field: {', '.join(dupes)}")
         return value
 
+    @field_validator("fields")
+    @classmethod
+    def _fields_known(cls, value: dict[str, FieldSource]) -> dict[str, FieldSource]:
+        unknown = sorted(set(value) - set(INVOICE_LEVEL_FIELDS))
+        if unknown:
+            raise ValueError(
+                f"field(s) {', '.join(unknown)} cannot be taken from outside the table; "
+                f"invoice-level fields: {', '.join(INVOICE_LEVEL_FIELDS)}"
+            )
+        return value
+
     @model_validator(mode="after")
     def _separators_differ(self) -> Layout:
+        both = sorted(set(self.columns) & set(self.fields))
+        if both:
+            raise ValueError(f"field(s) {', '.join(both)} given both in columns and in fields: keep one")
+        missing = [f for f in REQUIRED_FIELDS if f not in self.columns and f not in self.fields]
+        if missing:
+            raise ValueError(
+                f"required invoice field(s) not mapped: {', '.join(missing)} (map a column, or take it "
+                "from a cell or label under fields)"
+            )
         if self.thousands_separator == self.decimal_separator:
             raise ValueError("thousands_separator and decimal_separator must differ")
         if self.format == "csv" and self.delimiter == self.decimal_separator:
             raise ValueError(f"delimiter {self.delimiter!r} is also the decimal separator")
-        if "currency" not in self.columns and self.currency is None:
-            raise ValueError("map a currency column or give a default currency")
+        if "currency" not in self.columns and "currency" not in self.fields and self.currency is None:
+            raise ValueError("map a currency column or field, or give a default currency")
         return self
 
 
