@@ -7,11 +7,12 @@ are relative to the file's folder. Secrets are ``SecretStr`` and print as ``****
 from __future__ import annotations
 
 import os
+import re
 import socket
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from linewatch.errors import ConfigError, Problem
@@ -29,6 +30,28 @@ class CollectorSettings(BaseModel):
     max_concurrent_devices: int = Field(default=50, ge=1, le=10_000)
     max_repetitions: int = Field(default=50, ge=1, le=1000)
     state_path: Path = Path("var/collector-state.json")
+
+
+def _octal_mode(value: object) -> object:
+    # YAML reads 0640 as the octal int 416; the environment (and a quoted YAML value) gives "0640" or "0o640".
+    if isinstance(value, str):
+        text = value.strip().lower().removeprefix("0o")
+        if not re.fullmatch(r"[0-7]{3,4}", text):
+            raise ValueError(f"{value!r} is not an octal file mode such as 0640")
+        return int(text, 8)
+    return value
+
+
+def _export_mode(value: int) -> int:
+    if value & ~0o664 or not value & 0o400:
+        raise ValueError(
+            f"file mode {value:04o} (decimal {value}): give an octal mode such as 0640 that the owner can read, "
+            "with no execute or special bits and not writable by others"
+        )
+    return value
+
+
+FileMode = Annotated[int, BeforeValidator(_octal_mode), AfterValidator(_export_mode)]
 
 
 class GrafanaSettings(BaseModel):
@@ -51,6 +74,7 @@ class Settings(BaseSettings):
     contracts_path: Path = Path("contracts.yaml")
     flows_path: Path = Path("flows.yaml")
     state_dir: Path = Path("var")
+    export_mode: FileMode = Field(default=0o640, description="mode of every billing export file (octal)")
     config_file: Path | None = Field(default=None, exclude=True)
 
     @classmethod
