@@ -65,10 +65,17 @@ def template_path(settings, cfg) -> Path:
 
 
 def _writer(settings):
+    import logging
+
     from linewatch.influx import PointWriter
 
-    writer = PointWriter.from_settings(settings.influx)
-    writer.client.ensure_database()
+    # The resolved settings: a relative spool path is relative to the config file's folder, like every other
+    # path of linewatch.yaml, not to the folder the command was started in.
+    writer = PointWriter.from_settings(settings.influx_settings())
+    try:
+        writer.client.ensure_database()
+    except Exception as exc:  # InfluxDB may be down at start: points go to the spool until it returns
+        logging.getLogger(__name__).warning("InfluxDB not ready (%s); points will be spooled until it is", exc)
     return writer
 
 

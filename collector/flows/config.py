@@ -105,7 +105,12 @@ class FlowsConfig(BaseModel):
     max_conversations: int = Field(default=200_000, ge=100,
                                    description="distinct conversations kept per line/direction/bucket; "
                                                "beyond, flows count in 'other' only")
-    template_state_path: Path = Path("flow-templates.json")
+    template_state_path: Path = Field(default=Path("flow-templates.sqlite3"),
+                                      description="templates and sampling (SQLite), relative to state_dir")
+    max_templates_per_exporter: int = Field(default=1024, ge=1, le=65536,
+                                            description="templates kept per exporter address; more are counted")
+    max_template_fields_per_exporter: int = Field(default=32768, ge=16, le=1_048_576,
+                                                  description="fields of all templates of one exporter address")
     pending_hold_s: float = Field(default=30.0, ge=0, le=3600,
                                   description="how long data waits for its template")
     pending_max_sets: int = Field(default=256, ge=0, le=100_000)

@@ -92,6 +92,10 @@ class LineMap:
     def route(self, exporter: str, domain: int) -> Route | None:
         return self._routes.get((exporter, domain)) or self._routes.get((exporter, None))
 
+    def is_configured(self, exporter: str, domain: int) -> bool:
+        """Is (exporter, domain) one of flows.yaml's exporters or an inventory device? Only these teach templates."""
+        return self.route(exporter, domain) is not None
+
     def lines(self) -> set[str]:
         out = set()
         for r in self._routes.values():

@@ -40,7 +40,11 @@ V9_TEMPLATE_SET, V9_OPTIONS_SET = 0, 1
 IPFIX_TEMPLATE_SET, IPFIX_OPTIONS_SET = 2, 3
 VARIABLE_LENGTH = 65535
 MAX_TEMPLATE_FIELDS = 512
-MAX_TEMPLATES_PER_EXPORTER = 4096
+# Per exporter address, over all its versions and domains: real exporters use tens of templates of tens of fields.
+# A flood (spoofed or a broken exporter) stops there instead of growing memory and the state file without bound.
+MAX_TEMPLATES_PER_EXPORTER = 1024
+MAX_TEMPLATE_FIELDS_PER_EXPORTER = 32768
+MAX_PENDING_BYTES = 32 * 1024 * 1024  # data sets waiting for templates, all exporters together
 
 # Information elements we read (same numbers in NetFlow v9 and IPFIX).
 IE_OCTETS, IE_PACKETS, IE_PROTO, IE_SRC_PORT, IE_SRC4, IE_IN_IF = 1, 2, 4, 7, 8, 10
@@ -51,6 +55,10 @@ IE_OCTETS_TOTAL, IE_PACKETS_TOTAL = 85, 86
 IE_END_S, IE_END_MS = 151, 153
 IE_SYSTEM_INIT_MS = 160
 IE_SAMPLING_PACKET_INTERVAL, IE_SAMPLING_PACKET_SPACE = 305, 306
+# Cisco ASA NSEL (RFC 5103-style biflows): bytes/packets per direction of the connection, time of the event.
+IE_INITIATOR_OCTETS, IE_RESPONDER_OCTETS = 231, 232
+IE_INITIATOR_PACKETS, IE_RESPONDER_PACKETS = 298, 299
+IE_OBSERVATION_TIME_MS = 323
 
 _INT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
 _make_record = partial(tuple.__new__, FlowRecord)  # FlowRecord from one tuple, without a Python-level __new__
@@ -58,6 +66,9 @@ _make_record = partial(tuple.__new__, FlowRecord)  # FlowRecord from one tuple, 
 # Canonical slot order of the values a compiled template extracts.
 _SLOTS = ("src", "dst", "proto", "src_port", "dst_port", "bytes", "packets", "in_if", "out_if", "time")
 _DEFAULTS = (b"\0\0\0\0", b"\0\0\0\0", 0, 0, 0, 0, 0, 0, 0, 0)
+# Biflow templates (NSEL) read the responder's direction too, as two more slots after the usual ones.
+_BI_SLOTS = (*_SLOTS, "rbytes", "rpackets")
+_BI_DEFAULTS = (*_DEFAULTS, 0, 0)
 
 _SLOT_CANDIDATES: dict[str, tuple[int, ...]] = {
     "src": (IE_SRC4, IE_SRC6),
@@ -65,16 +76,18 @@ _SLOT_CANDIDATES: dict[str, tuple[int, ...]] = {
     "proto": (IE_PROTO,),
     "src_port": (IE_SRC_PORT,),
     "dst_port": (IE_DST_PORT,),
-    "bytes": (IE_OCTETS, IE_OCTETS_TOTAL, IE_OUT_BYTES),
-    "packets": (IE_PACKETS, IE_PACKETS_TOTAL, IE_OUT_PKTS),
+    "bytes": (IE_OCTETS, IE_OCTETS_TOTAL, IE_OUT_BYTES, IE_INITIATOR_OCTETS),
+    "packets": (IE_PACKETS, IE_PACKETS_TOTAL, IE_OUT_PKTS, IE_INITIATOR_PACKETS),
     "in_if": (IE_IN_IF,),
     "out_if": (IE_OUT_IF,),
-    "time": (IE_END_MS, IE_END_S, IE_LAST_UPTIME),
+    "time": (IE_END_MS, IE_END_S, IE_OBSERVATION_TIME_MS, IE_LAST_UPTIME),
+    "rbytes": (IE_RESPONDER_OCTETS,),
+    "rpackets": (IE_RESPONDER_PACKETS,),
 }
 _ADDRESS_IES = {IE_SRC4: 4, IE_DST4: 4, IE_SRC6: 16, IE_DST6: 16}
 
 TIME_NONE, TIME_MS, TIME_S, TIME_UPTIME = "none", "ms", "s", "uptime"
-_TIME_KIND = {IE_END_MS: TIME_MS, IE_END_S: TIME_S, IE_LAST_UPTIME: TIME_UPTIME}
+_TIME_KIND = {IE_END_MS: TIME_MS, IE_END_S: TIME_S, IE_OBSERVATION_TIME_MS: TIME_MS, IE_LAST_UPTIME: TIME_UPTIME}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +106,7 @@ class Template:
 
     @property
     def fixed_length(self) -> int | None:
-        """Record length in bytes, or ``None`` when a field has variable length (IPFIX only)."""
+        """Record length in bytes, or ``None`` when a field has variable length (IPFIX; v9 of H3C NetStream)."""
         if any(length == VARIABLE_LENGTH for _, length, _ in self.fields):
             return None
         return sum(length for _, length, _ in self.fields)
@@ -121,24 +134,30 @@ class _Compiled:
     convert: tuple[bool, ...]  # per slot: value came as raw bytes of an odd-sized integer
     complete: bool = False  # every slot is in the template: no defaults to append
     useful: bool = True  # carries addresses and a byte count; other data templates (NAT events...) are skipped
+    biflow: bool = False  # initiator and responder counters (NSEL): each record is two flows, one per direction
 
 
 def compile_template(t: Template) -> _Compiled:
     """Build the struct reader for a data template (pure; cached by :class:`FlowDecoder`)."""
     chosen: dict[str, int] = {}
+    present = {ie for ie, _, ent in t.fields if ent == 0}
     for slot, candidates in _SLOT_CANDIDATES.items():
-        present = {ie for ie, _, ent in t.fields if ent == 0}
         for ie in candidates:
             if ie in present:
                 chosen[slot] = ie
                 break
+    biflow = chosen.get("bytes") == IE_INITIATOR_OCTETS and "rbytes" in chosen
+    slots = _BI_SLOTS if biflow else _SLOTS
+    if not biflow:
+        chosen.pop("rbytes", None)
+        chosen.pop("rpackets", None)
     by_ie = {ie: slot for slot, ie in chosen.items()}
     time_ie = chosen.get("time")
     time_kind = _TIME_KIND[time_ie] if time_ie is not None else TIME_NONE
     record_len = t.fixed_length
     useful = all(slot in chosen for slot in ("src", "dst", "bytes"))
     if record_len is None:
-        return _Compiled(t, 0, None, None, time_kind, (), useful=useful)
+        return _Compiled(t, 0, None, None, time_kind, (), useful=useful, biflow=biflow)
     fmt = ["!"]
     order: list[str] = []
     convert_slots: set[str] = set()
@@ -166,10 +185,21 @@ def compile_template(t: Template) -> _Compiled:
     reader = struct.Struct("".join(fmt))
     # Values come in template order; append the defaults and pick the canonical slot order.
     n = len(order)
-    indexes = [order.index(s) if s in order else n + i for i, s in enumerate(_SLOTS)]
+    indexes = [order.index(s) if s in order else n + i for i, s in enumerate(slots)]
     pick = itemgetter(*indexes)
-    convert = tuple(s in convert_slots for s in _SLOTS)
-    return _Compiled(t, record_len, reader, pick, time_kind, convert, complete=n == len(_SLOTS), useful=useful)
+    convert = tuple(s in convert_slots for s in slots)
+    return _Compiled(t, record_len, reader, pick, time_kind, convert, complete=n == len(slots), useful=useful,
+                     biflow=biflow)
+
+
+def _split_biflows(records: Any) -> Any:
+    """NSEL records (…, initiator bytes/packets, …, responder bytes/packets) -> one flow per direction with
+    traffic: the initiator's as exported, the responder's with addresses, ports and interfaces swapped."""
+    for src, dst, proto, sport, dport, octets, pkts, in_if, out_if, tm, r_octets, r_pkts in records:
+        if octets or pkts:
+            yield src, dst, proto, sport, dport, octets, pkts, in_if, out_if, tm
+        if r_octets or r_pkts:
+            yield dst, src, proto, dport, sport, r_octets, r_pkts, out_if, in_if, tm
 
 
 # -- per-exporter state ------------------------------------------------------------------------------------------
@@ -195,6 +225,11 @@ class ExporterStats:
     pending_overflow_sets: int = 0
     options_records: int = 0
     ignored_records: int = 0  # data records of templates without addresses/bytes (NAT events, MPLS...)
+    template_sets_refused: int = 0  # (options) template sets of an exporter not configured: never learned
+    data_sets_refused: int = 0  # data sets of such an exporter without a known template: never held
+    templates_over_limit: int = 0  # templates beyond max_templates/max_template_fields per exporter: ignored
+    leftover_sets: int = 0  # data sets ending in bytes that are neither a whole record nor zero padding
+    leftover_bytes: int = 0  # ...those bytes (the complete records before them are decoded)
 
     def as_dict(self) -> dict[str, Any]:
         out = {name: getattr(self, name) for name in self.__slots__ if name != "malformed_reasons"}  # type: ignore[attr-defined]
@@ -215,11 +250,23 @@ TemplateKey = tuple[str, int, int, int]  # (exporter, version, domain, template 
 
 
 class TemplateCache:
-    """Templates per (exporter, version, observation domain, template id), JSON-serialisable for restarts."""
+    """Templates per (exporter, version, observation domain, template id), persisted for restarts.
 
-    def __init__(self) -> None:
+    Bounded per exporter address (``max_templates`` templates, ``max_fields`` fields over all of them). What
+    changed since the last save is tracked key by key, so the store (:mod:`collector.flows.state`) writes only
+    that: a save costs what changed, not what is cached.
+    """
+
+    def __init__(self, *, max_templates: int = MAX_TEMPLATES_PER_EXPORTER,
+                 max_fields: int = MAX_TEMPLATE_FIELDS_PER_EXPORTER) -> None:
+        self.max_templates = max_templates
+        self.max_fields = max_fields
         self._templates: dict[TemplateKey, Template] = {}
         self._per_exporter: Counter[str] = Counter()
+        self._fields_per_exporter: Counter[str] = Counter()
+        self.dirty_templates: set[TemplateKey] = set()
+        self.dirty_domains: set[SeqKey] = set()
+        self.dirty_meta = False
         # Learned from options data and persisted with the templates: after a restart, data decoded with a saved
         # template must be scaled by the exporter's sampling interval (and timed) before its options come again.
         self.sampling: dict[SeqKey, int] = {}
@@ -227,45 +274,75 @@ class TemplateCache:
         # Receiver state kept in the same file: the end of the last bucket written at shutdown (partial), so a
         # restarted receiver never writes that bucket again (docs/flows.md).
         self.written_until_s: int | None = None
-        self.changed = False  # set on learn/withdraw/new sampling; the owner persists and clears it
+
+    @property
+    def changed(self) -> bool:
+        """Something to persist (set on learn/withdraw/new sampling; the store clears it)."""
+        return bool(self.dirty_templates or self.dirty_domains or self.dirty_meta)
+
+    @changed.setter
+    def changed(self, value: bool) -> None:
+        if value:
+            self.dirty_meta = True
+        else:
+            self.dirty_templates.clear()
+            self.dirty_domains.clear()
+            self.dirty_meta = False
+
+    def mark_all_dirty(self) -> None:
+        """Everything needs writing (a cache imported from another format)."""
+        self.dirty_templates.update(self._templates)
+        self.dirty_domains.update(self.sampling)
+        self.dirty_domains.update(self.system_init_ms)
+        self.dirty_meta = True
 
     def __len__(self) -> int:
         return len(self._templates)
+
+    def items(self) -> list[tuple[TemplateKey, Template]]:
+        return list(self._templates.items())
 
     def get(self, key: TemplateKey) -> Template | None:
         return self._templates.get(key)
 
     def put(self, exporter: str, template: Template) -> bool:
-        """Store; False when the exporter already has too many templates (the template is ignored)."""
+        """Store; False when the exporter already has too many templates or fields (the template is ignored)."""
         key = (exporter, template.version, template.domain, template.template_id)
         old = self._templates.get(key)
         if old == template:
             return True
+        old_fields = len(old.fields) if old is not None else 0
+        if self._fields_per_exporter[exporter] - old_fields + len(template.fields) > self.max_fields:
+            return False
         if old is None:
-            if self._per_exporter[exporter] >= MAX_TEMPLATES_PER_EXPORTER:
+            if self._per_exporter[exporter] >= self.max_templates:
                 return False
             self._per_exporter[exporter] += 1
+        self._fields_per_exporter[exporter] += len(template.fields) - old_fields
         self._templates[key] = template
-        self.changed = True
+        self.dirty_templates.add(key)
         return True
 
     def keys_of(self, exporter: str, version: int, domain: int) -> list[TemplateKey]:
         return [k for k in self._templates if k[0] == exporter and k[1] == version and k[2] == domain]
 
     def withdraw(self, exporter: str, version: int, domain: int, template_id: int) -> None:
-        if self._templates.pop((exporter, version, domain, template_id), None) is not None:
+        key = (exporter, version, domain, template_id)
+        old = self._templates.pop(key, None)
+        if old is not None:
             self._per_exporter[exporter] -= 1
-            self.changed = True
+            self._fields_per_exporter[exporter] -= len(old.fields)
+            self.dirty_templates.add(key)
 
     def set_sampling(self, key: SeqKey, rate: int) -> None:
         if self.sampling.get(key) != rate:
             self.sampling[key] = rate
-            self.changed = True
+            self.dirty_domains.add(key)
 
     def set_system_init_ms(self, key: SeqKey, init_ms: int) -> None:
         if self.system_init_ms.get(key) != init_ms:
             self.system_init_ms[key] = init_ms
-            self.changed = True
+            self.dirty_domains.add(key)
 
     def to_json(self) -> dict[str, Any]:
         domains = sorted(set(self.sampling) | set(self.system_init_ms))
@@ -277,8 +354,8 @@ class TemplateCache:
             "written_until_s": self.written_until_s}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> TemplateCache:
-        cache = cls()
+    def from_json(cls, data: dict[str, Any], **limits: int) -> TemplateCache:
+        cache = cls(**limits)
         if not isinstance(data, dict) or data.get("format") != 1:
             raise ValueError("not a linewatch template cache (format 1)")
         for item in data.get("templates", []):
@@ -303,7 +380,12 @@ class FlowDecoder:
 
     ``decode(data, exporter)`` never raises for bad input: problems are counted in ``stats[exporter]`` and logged
     (rate-limited). Data sets whose template is unknown wait up to ``pending_hold_s`` (at most
-    ``pending_max_sets`` per exporter) and are decoded as soon as the template arrives.
+    ``pending_max_sets`` per exporter and ``pending_max_bytes`` in all) and are decoded as soon as the template
+    arrives.
+
+    ``accept(exporter, domain)`` says whether templates of that exporter may be learned (the receiver: only
+    configured exporters). Templates of the others are counted and dropped, and their data is never held; data
+    they send under a template already known (persisted before) is still decoded. ``None`` accepts everyone.
     """
 
     def __init__(
@@ -316,6 +398,8 @@ class FlowDecoder:
         log_interval_s: float = 60.0,
         max_exporters: int = 10_000,
         plain_tuples: bool = False,
+        accept: Callable[[str, int], bool] | None = None,
+        pending_max_bytes: int = MAX_PENDING_BYTES,
     ):
         self.templates = templates if templates is not None else TemplateCache()
         self.pending_hold_s = pending_hold_s
@@ -327,6 +411,10 @@ class FlowDecoder:
         # Records as plain tuples in FlowRecord's field order (the receiver's hot path) instead of FlowRecord.
         self.plain_tuples = plain_tuples
         self.refused_datagrams = 0  # from new exporters beyond max_exporters (spoofed floods cannot grow state)
+        self._accept = accept
+        self._accepted: dict[tuple[str, int], bool] = {}
+        self.pending_max_bytes = pending_max_bytes
+        self._pending_bytes = 0
         self._compiled: dict[TemplateKey, _Compiled] = {}
         self._pending: dict[TemplateKey, deque[_Pending]] = {}
         self._pending_count: Counter[str] = Counter()
@@ -387,7 +475,7 @@ class FlowDecoder:
         for key in list(self._pending):
             queue = self._pending[key]
             while queue and now - queue[0].arrived_s > self.pending_hold_s:
-                queue.popleft()
+                self._pending_bytes -= len(queue.popleft().body)
                 dropped += 1
                 self._pending_count[key[0]] -= 1
                 st = self.stats[key[0]]
@@ -474,17 +562,23 @@ class FlowDecoder:
                     return  # v9 pads to 32 bits
                 raise FlowDecodeError(f"{end - pos} stray bytes after the last set", kind="truncated")
             set_id, set_len = SET_HEADER.unpack_from(data, pos)
+            if set_len < SET_HEADER.size and padding_ok and data.count(0, pos, end) == end - pos:
+                return  # zero padding after the last flowset (Cisco ACI, PAN-OS, softflowd): legal in v9
             if set_len < SET_HEADER.size or pos + set_len > end:
                 raise FlowDecodeError(f"set {set_id} at offset {pos} claims {set_len} bytes, "
                                       f"{end - pos} left", kind="absurd_length")
             body = data[pos + 4:pos + set_len]
             pos += set_len
-            if version == 9 and set_id == V9_TEMPLATE_SET or version == 10 and set_id == IPFIX_TEMPLATE_SET:
+            is_template = version == 9 and set_id == V9_TEMPLATE_SET or version == 10 and set_id == IPFIX_TEMPLATE_SET
+            is_options = version == 9 and set_id == V9_OPTIONS_SET or version == 10 and set_id == IPFIX_OPTIONS_SET
+            if (is_template or is_options) and not self._accepts(exporter, domain):
+                stats.template_sets_refused += 1
+                self._note("*", "unconfigured_exporter",
+                           f"templates from {exporter} (domain {domain}) ignored: not an exporter of flows.yaml "
+                           "or the inventory")
+            elif is_template or is_options:
                 self._templates_set(body, exporter, version, domain, stats, out, export_s, uptime_ms,
-                                    options=False)
-            elif version == 9 and set_id == V9_OPTIONS_SET or version == 10 and set_id == IPFIX_OPTIONS_SET:
-                self._templates_set(body, exporter, version, domain, stats, out, export_s, uptime_ms,
-                                    options=True)
+                                    options=is_options)
             elif set_id >= 256:
                 key = (exporter, version, domain, set_id)
                 compiled = self._compiled.get(key)
@@ -492,7 +586,9 @@ class FlowDecoder:
                     template = self.templates.get(key)
                     if template is not None:
                         compiled = self._compiled[key] = compile_template(template)
-                if compiled is None:
+                if compiled is None and not self._accepts(exporter, domain):
+                    stats.data_sets_refused += 1
+                elif compiled is None:
                     self._msg_held = True
                     self._hold(key, body, export_s, uptime_ms or 0, stats)
                 else:
@@ -553,9 +649,7 @@ class FlowDecoder:
                     enterprise = U32.unpack_from(body, pos)[0]
                     pos += 4
                     ie &= 0x7FFF
-                if version == 9 and length == VARIABLE_LENGTH:
-                    raise FlowDecodeError(f"template {template_id}: v9 has no variable-length fields",
-                                          kind="absurd_length")
+                # Length 65535 is variable length in IPFIX (RFC 7011 7); H3C NetStream v9 uses it the same way.
                 fields.append((ie, length, enterprise))
             template = Template(version, domain, template_id, tuple(fields), scope)
             fixed = template.fixed_length
@@ -565,7 +659,12 @@ class FlowDecoder:
             known = self.templates.get(key)
             if known != template:
                 if not self.templates.put(exporter, template):
-                    raise FlowDecodeError(f"more than {MAX_TEMPLATES_PER_EXPORTER} templates", kind="too_many")
+                    stats.templates_over_limit += 1
+                    self._note(exporter, "too_many_templates",
+                               f"template {template_id} (domain {domain}) ignored: more than "
+                               f"{self.templates.max_templates} templates or {self.templates.max_fields} fields "
+                               "from this exporter")
+                    continue
                 stats.templates_learned += 1
                 self._compiled[key] = compile_template(template)
             elif key not in self._compiled:
@@ -573,6 +672,7 @@ class FlowDecoder:
             queue = self._pending.pop(key, None)
             if queue:
                 for held in queue:
+                    self._pending_bytes -= len(held.body)
                     stats.pending_sets -= 1
                     stats.pending_decoded_sets += 1
                     self._pending_count[exporter] -= 1
@@ -593,15 +693,27 @@ class FlowDecoder:
             self._compiled.pop((exporter, 10, domain, tid), None)
             stats.templates_withdrawn += 1
 
+    def _accepts(self, exporter: str, domain: int) -> bool:
+        if self._accept is None:
+            return True
+        ok = self._accepted.get((exporter, domain))
+        if ok is None:
+            if len(self._accepted) >= 4 * self.max_exporters:
+                self._accepted.clear()
+            ok = self._accepted[(exporter, domain)] = bool(self._accept(exporter, domain))
+        return ok
+
     def _hold(self, key: TemplateKey, body: bytes, export_s: float, uptime_ms: int, stats: ExporterStats) -> None:
         exporter = key[0]
-        if self._pending_count[exporter] >= self.pending_max_sets:
+        if (self._pending_count[exporter] >= self.pending_max_sets
+                or self._pending_bytes + len(body) > self.pending_max_bytes):
             stats.pending_overflow_sets += 1
             self._note(exporter, "pending_overflow",
                        f"more than {self.pending_max_sets} data sets wait for templates; dropping template "
                        f"{key[3]} data")
             return
         self._pending.setdefault(key, deque()).append(_Pending(self._clock(), export_s, uptime_ms, body))
+        self._pending_bytes += len(body)
         self._pending_count[exporter] += 1
         stats.pending_sets += 1
 
@@ -615,7 +727,11 @@ class FlowDecoder:
             self._msg_options += n
             return n
         if not c.useful:
-            n = len(self._fields_of(c, body)) if c.reader is None else len(body) // c.record_len
+            if c.reader is None:
+                n = len(self._fields_of(c, body, exporter, stats))
+            else:
+                n = len(body) // c.record_len
+                self._leftover(body, n * c.record_len, c, exporter, stats)
             stats.ignored_records += n
             return n
         rate = self._sampling.get(seq_key, 1)
@@ -635,21 +751,24 @@ class FlowDecoder:
         else:
             scale, offset = 0.0, export_s
         if c.reader is None:
-            records = self._variable_records(c, body)
+            records: Any = self._variable_records(c, body, exporter, stats)
+            n = len(records)
         else:
             n = len(body) // c.record_len
+            usable = n * c.record_len
+            if usable != len(body):
+                # Keep the complete records; what is left is zero padding or counted (nProbe DPI sets).
+                self._leftover(body, usable, c, exporter, stats)
             if n == 0:
                 return 0
-            usable = n * c.record_len
-            if len(body) - usable > 3 and version == 9:
-                raise FlowDecodeError(f"data set of template {t.template_id}: {len(body) - usable} bytes left "
-                                      "over (more than padding)", kind="malformed")
-            unpacked = c.reader.iter_unpack(body[:usable])
-            records = map(c.pick, unpacked if c.complete else (v + _DEFAULTS for v in unpacked))
+            unpacked = c.reader.iter_unpack(body[:usable] if usable != len(body) else body)
+            defaults = _BI_DEFAULTS if c.biflow else _DEFAULTS
+            records = map(c.pick, unpacked if c.complete else (v + defaults for v in unpacked))
             if any(c.convert):
                 records = (tuple(int.from_bytes(x, "big") if conv else x for x, conv in zip(r, c.convert))
                            for r in list(records))
-        before = len(out)
+        if c.biflow:
+            records = _split_biflows(records)
         append = out.append
         if self.plain_tuples:
             if rate == 1:
@@ -659,44 +778,68 @@ class FlowDecoder:
                 for src, dst, proto, sport, dport, octets, pkts, in_if, out_if, tm in records:
                     append((src, dst, proto, sport, dport, octets * rate, pkts * rate, in_if, out_if,
                             tm * scale + offset))
-            return len(out) - before
+            return n
         mk = _make_record
         for src, dst, proto, sport, dport, octets, pkts, in_if, out_if, tm in records:
             append(mk((src, dst, proto, sport, dport, octets * rate, pkts * rate, in_if, out_if,
                        tm * scale + offset)))
-        return len(out) - before
+        return n
 
-    def _fields_of(self, c: _Compiled, body: bytes) -> list[dict[int, bytes]]:
-        """Generic (slow) walk: each record as {element id: raw bytes}; handles variable-length fields."""
+    def _leftover(self, body: bytes, start: int, c: _Compiled, exporter: str, stats: ExporterStats) -> None:
+        """Bytes after the last complete record: zero padding is legal; anything else is counted (once per set)."""
+        rest = len(body) - start
+        if rest <= 0 or body.count(0, start) == rest:
+            return
+        stats.leftover_sets += 1
+        stats.leftover_bytes += rest
+        self._note(exporter, "leftover_bytes",
+                   f"data set of template {c.template.template_id} (domain {c.template.domain}) ends in {rest} "
+                   "bytes that are not a whole record; the complete records before them are kept")
+
+    def _fields_of(self, c: _Compiled, body: bytes, exporter: str, stats: ExporterStats) -> list[dict[int, bytes]]:
+        """Generic (slow) walk: each record as {element id: raw bytes}; handles variable-length fields.
+
+        A last record that runs past the set is not a record: the ones before it are returned and its bytes are
+        counted as leftover (or ignored when they are zero padding).
+        """
         records = []
         pos, end = 0, len(body)
         min_len = sum(1 if length == VARIABLE_LENGTH else length for _, length, _ in c.template.fields)
         while end - pos >= max(min_len, 1):
+            start = pos
             rec: dict[int, bytes] = {}
             for ie, length, ent in c.template.fields:
                 if length == VARIABLE_LENGTH:
                     if pos >= end:
-                        raise FlowDecodeError("variable-length field runs past the set", kind="truncated")
+                        break
                     length = body[pos]
                     pos += 1
                     if length == 255:
                         if end - pos < 2:
-                            raise FlowDecodeError("variable-length field runs past the set", kind="truncated")
+                            pos = end + 1
+                            break
                         length = U16.unpack_from(body, pos)[0]
                         pos += 2
                 if pos + length > end:
-                    raise FlowDecodeError(f"field {ie} of {length} bytes runs past the set", kind="truncated")
+                    pos = end + 1
+                    break
                 if ent == 0:
                     rec.setdefault(ie, body[pos:pos + length])
                 pos += length
-            records.append(rec)
+            else:
+                records.append(rec)
+                continue
+            pos = start  # the record did not fit
+            break
+        self._leftover(body, pos, c, exporter, stats)
         return records
 
-    def _variable_records(self, c: _Compiled, body: bytes) -> list[tuple[Any, ...]]:
+    def _variable_records(self, c: _Compiled, body: bytes, exporter: str, stats: ExporterStats) -> list[tuple[Any, ...]]:
         out = []
-        for rec in self._fields_of(c, body):
+        slots, defaults = (_BI_SLOTS, _BI_DEFAULTS) if c.biflow else (_SLOTS, _DEFAULTS)
+        for rec in self._fields_of(c, body, exporter, stats):
             values = []
-            for slot, default in zip(_SLOTS, _DEFAULTS):
+            for slot, default in zip(slots, defaults):
                 raw = None
                 for ie in _SLOT_CANDIDATES[slot]:
                     if ie in rec:
@@ -712,7 +855,7 @@ class FlowDecoder:
         return out
 
     def _options_records(self, c: _Compiled, body: bytes, seq_key: SeqKey, stats: ExporterStats) -> int:
-        records = self._fields_of(c, body)
+        records = self._fields_of(c, body, seq_key[0], stats)
         for rec in records:
             stats.options_records += 1
             rate = 0

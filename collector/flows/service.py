@@ -3,7 +3,8 @@
 :class:`FlowService` holds the pure pipeline (handle a datagram, flush finished buckets) with an injected clock;
 :func:`run_receiver` binds it to an asyncio ``DatagramProtocol`` on the configured address. Points go to InfluxDB
 from a writer thread, so a slow or unreachable InfluxDB never stalls the receive loop (the PointWriter spools).
-Templates are saved to disk (JSON, atomic replace) when they change and loaded at start.
+Templates are saved to disk (SQLite, only what changed: :mod:`collector.flows.state`) and loaded at start. Only
+exporters of flows.yaml or the inventory may teach templates (a flood from other addresses is counted, not kept).
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-import json
 import logging
-import os
 import queue
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +27,7 @@ from collector.flows.aggregate import FlowAggregator, Summary, summary_points
 from collector.flows.config import FlowsConfig
 from collector.flows.linemap import LineMap
 from collector.flows.netflow import FlowDecoder, TemplateCache
+from collector.flows.state import TemplateStore
 from linewatch.influx import Point
 from linewatch.inventory import Inventory
 
@@ -37,22 +38,22 @@ PointSink = Callable[[list[Point]], Any]
 
 def load_templates(path: Path | None) -> TemplateCache:
     """The persisted template cache, or an empty one (a missing or unreadable file is logged, not fatal)."""
-    if path is None or not path.exists():
+    if path is None:
         return TemplateCache()
+    store = TemplateStore(path)
     try:
-        return TemplateCache.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("%s: cannot load flow templates (%s); starting without them", path, exc)
-        return TemplateCache()
+        return store.load()
+    finally:
+        store.close()
 
 
-def save_templates(cache: TemplateCache, path: Path) -> None:
-    """Write atomically (temp file + rename) so a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(cache.to_json(), indent=1), encoding="utf-8")
-    os.replace(tmp, path)
-    cache.changed = False
+def save_templates(cache: TemplateCache, path: Path) -> int:
+    """Write what changed in ``cache`` to ``path``; return the rows written (see :class:`TemplateStore`)."""
+    store = TemplateStore(path)
+    try:
+        return store.save(cache)
+    finally:
+        store.close()
 
 
 def exporter_address(addr: Any) -> str:
@@ -80,9 +81,15 @@ class FlowService:
         self.sink = sink
         self.template_path = template_path
         self._clock = clock
-        self.decoder = FlowDecoder(templates=load_templates(template_path), pending_hold_s=cfg.pending_hold_s,
-                                   pending_max_sets=cfg.pending_max_sets, clock=clock, plain_tuples=True)
+        self.store = (TemplateStore(template_path, max_templates=cfg.max_templates_per_exporter,
+                                    max_fields=cfg.max_template_fields_per_exporter)
+                      if template_path is not None else None)
+        templates = self.store.load() if self.store is not None else TemplateCache(
+            max_templates=cfg.max_templates_per_exporter, max_fields=cfg.max_template_fields_per_exporter)
         self.linemap = LineMap(cfg, inventory)
+        self.decoder = FlowDecoder(templates=templates, pending_hold_s=cfg.pending_hold_s,
+                                   pending_max_sets=cfg.pending_max_sets, clock=clock, plain_tuples=True,
+                                   accept=self.linemap.is_configured)
         self.aggregator = FlowAggregator(interval_s=cfg.interval_s, top_n=cfg.top_n,
                                          max_conversations=cfg.max_conversations,
                                          flush_delay_s=cfg.flush_delay_s, clock=clock)
@@ -115,11 +122,13 @@ class FlowService:
                 cache = self.decoder.templates
                 cache.written_until_s = max(s.start_s + s.interval_s for s in summaries)
                 cache.changed = True
-        if self.template_path is not None and self.decoder.templates.changed:
+        if self.store is not None and self.decoder.templates.changed:
             try:
-                save_templates(self.decoder.templates, self.template_path)
-            except OSError as exc:
+                self.store.save(self.decoder.templates)
+            except (OSError, sqlite3.Error) as exc:
                 log.error("cannot save flow templates to %s: %s", self.template_path, exc)
+        if final and self.store is not None:
+            self.store.close()
         return summaries
 
     def exporter_points(self, collector: str) -> list[Point]:
@@ -133,6 +142,9 @@ class FlowService:
                 "lost_packets": st.lost_packets, "pending_sets": st.pending_sets,
                 "pending_expired_sets": st.pending_expired_sets + st.pending_overflow_sets,
                 "unmapped_records": self.aggregator.unmapped_records.get(exporter, 0),
+                "template_sets_refused": st.template_sets_refused, "data_sets_refused": st.data_sets_refused,
+                "templates_over_limit": st.templates_over_limit, "leftover_sets": st.leftover_sets,
+                "leftover_bytes": st.leftover_bytes,
             }, t_ns))
         return points
 
@@ -195,11 +207,16 @@ class ThreadedSink:
         self._thread.join(timeout_s)
 
 
-def _drain(sock: socket.socket, service: FlowService, *, limit: int = 100_000) -> int:
-    """Handle what already sits in the socket buffer, so a shutdown does not drop received datagrams."""
+def _drain(sock: socket.socket, service: FlowService, *, limit: int = 100_000, max_s: float = 2.0) -> int:
+    """Handle what already sits in the socket buffer, so a shutdown does not drop received datagrams.
+
+    Bounded in count and time: under a flood the buffer refills as fast as it drains, and a stop request must
+    still end the process within seconds.
+    """
     handled = 0
+    deadline = time.monotonic() + max_s
     with contextlib.suppress(OSError):
-        while handled < limit:
+        while handled < limit and (handled % 256 or time.monotonic() < deadline):
             try:
                 data, addr = sock.recvfrom(65535)
             except (BlockingIOError, InterruptedError):

@@ -3,6 +3,7 @@ dashboard's InfluxQL returns the rows, and the demo stage fills the demo lines."
 
 from __future__ import annotations
 
+import stat
 import threading
 from pathlib import Path
 
@@ -183,5 +184,6 @@ def test_listen_command_receives_udp_and_writes_on_shutdown(tmp_path: Path, flow
     assert rows[0]["tags"] == {} and rows[0]["values"][0][1:] == ["10.0.0.1", "198.51.100.9", 7000]
     counters = client.query('SELECT "records", "malformed_packets" FROM "flow_exporter"')
     assert counters[0]["values"][-1][1:] == [1, 1]
-    assert (tmp_path / "var" / "flow-templates.json").exists()
+    state = tmp_path / "var" / "flow-templates.sqlite3"
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600 and stat.S_IMODE(state.parent.stat().st_mode) == 0o700
     client.close()
