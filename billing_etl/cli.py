@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from billing_etl.model import Period
+from linewatch.choices import ExitCode
 
 
 def _period(text: str) -> Period:
@@ -13,6 +14,12 @@ def _period(text: str) -> Period:
         return Period.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _exit_code(file_errors: list[str]) -> int:
+    """``ExitCode.INPUT_REJECTED`` (3) when an invoice file was rejected, so a scheduler notices; the rest of
+    the run (the other files, audit, exports) still happened. docs/billing.md lists the codes."""
+    return ExitCode.INPUT_REJECTED if file_errors else ExitCode.OK
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -31,7 +38,7 @@ def _run(args: argparse.Namespace) -> int:
         progress_enabled=args.progress,
     )
     print(summary_text(report))
-    return 0
+    return _exit_code(report.imports.file_errors)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -62,7 +69,7 @@ def _import(args: argparse.Namespace) -> int:
         path = args.quarantine or settings.resolve(settings.state_dir) / "billing-quarantine.csv"
         write_quarantine(summary.quarantined, path)
         print(f"quarantined rows: {path}")
-    return 1 if summary.file_errors else 0
+    return _exit_code(summary.file_errors)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
