@@ -171,16 +171,16 @@ def test_rerun_is_byte_identical_and_does_not_double_count(
     world: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
-    assert (
+    assert (  # 3: acme-broken.csv is rejected (ExitCode.INPUT_REJECTED), the rest of the run is done
         cli_main(["-c", str(world), "etl", "run", "--period", "2026-10", "--out", str(out), "--no-progress"])
-        == 0
+        == 3
     )
     first = _digests(out)
     printed = capsys.readouterr().out
     assert "linewatch billing 2026-10" in printed and "at stake" in printed
     assert (
         cli_main(["-c", str(world), "etl", "run", "--period", "2026-10", "--out", str(out), "--no-progress"])
-        == 0
+        == 3
     )
     assert "0 new / 2 unchanged" in capsys.readouterr().out
     assert _digests(out) == first
@@ -218,7 +218,7 @@ def test_etl_import_loads_once_and_reports_rejected_files(
     quarantine = tmp_path / "cfg" / "var" / "billing-quarantine.csv"
     assert quarantine.read_text().splitlines()[1] == "acme-2026-10.csv,10,amount,'abc' is not a number"
     (invoices / "acme-broken.csv").write_text("invoice,date\nX,2026-10-01\n")
-    assert cli_main(["-c", str(cfg), "etl", "import"]) == 1
+    assert cli_main(["-c", str(cfg), "etl", "import"]) == 3  # ExitCode.INPUT_REJECTED
     out = capsys.readouterr().out
     assert "0 new, 1 unchanged" in out and "rejected:" in out and "acme-broken.csv" in out
 
