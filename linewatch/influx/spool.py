@@ -10,6 +10,9 @@ Overflow policy: when appending a batch would push the spool above ``max_bytes``
 counted in :attr:`DiskSpool.overflowed_batches` and logged at ERROR. Nothing is lost for an outage that fits.
 
 One process at a time owns a spool directory (an exclusive ``flock`` on ``.lock``); :meth:`close` releases it.
+
+The folder is private (0700) and every file in it 0600 (:mod:`linewatch.fileperms`): batches are measurements of
+the customer's lines and may carry tag values nobody else on the host should read.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import Self
 
 from linewatch.errors import InfluxError
+from linewatch.fileperms import ensure_private_dir, open_private
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +47,8 @@ class DiskSpool:
         self.max_bytes = max_bytes
         self.overflowed_batches = 0
         self._lock = threading.Lock()
-        self.path.mkdir(parents=True, exist_ok=True)
-        self._lock_fd: int | None = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        ensure_private_dir(self.path)
+        self._lock_fd: int | None = open_private(self.path / ".lock", os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -88,6 +92,16 @@ class DiskSpool:
     def __len__(self) -> int:
         return len(self._sizes)
 
+    @property
+    def newest_id(self) -> int | None:
+        """The id of the most recently appended batch still spooled, or ``None`` when empty."""
+        with self._lock:
+            return next(reversed(self._sizes), None)
+
+    def fits(self, size_bytes: int) -> bool:
+        """Whether a batch of ``size_bytes`` can be appended now without exceeding ``max_bytes``."""
+        return self._size_bytes + size_bytes <= self.max_bytes
+
     def append(self, batch: bytes) -> bool:
         """Store ``batch`` durably at the end; ``False`` (counted, logged) when it would exceed ``max_bytes``."""
         if not batch:
@@ -109,7 +123,7 @@ class DiskSpool:
             seq = self._next_seq
             self._next_seq += 1
             tmp = self.path / f"{_TMP_PREFIX}{seq:020d}"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            fd = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
             try:
                 view = memoryview(batch)
                 while view:

@@ -3,15 +3,21 @@
 Contract (one :meth:`PointWriter.write` call):
 
 1. The input is encoded into immutable batches (``bytes``) of at most ``batch_size`` lines.
-2. If the spool holds batches from an earlier outage, they are replayed first, oldest first; replay stops at the
-   first batch InfluxDB cannot take (``InfluxUnavailable``), or once ``max_retry_s`` has passed in this call
-   (a large backlog drains over several calls).
-3. New batches are sent only while the spool is empty, so points reach InfluxDB in the order they were written;
-   otherwise they are appended to the spool behind the older ones.
+2. **Write-ahead:** every new batch is appended to the disk spool (fsynced) *before* the first attempt to send it,
+   so a process killed while InfluxDB is down or slow loses nothing it was given: the next writer on the same
+   spool folder sends it. A batch that does not fit in the spool (``max_bytes``) is kept in memory for this call
+   only, and so is every later batch of the call (order); if it cannot be sent now it is dropped and counted as
+   an overflow.
+3. The spool is then replayed oldest first: the backlog of earlier outages, then this call's batches, so points
+   reach InfluxDB in the order they were written. Replay stops at the first batch InfluxDB cannot take
+   (``InfluxUnavailable``, setup errors); the backlog from before this call also stops once ``max_retry_s`` has
+   passed in this call (a large backlog drains over several calls), while this call's own batches are always
+   tried once the backlog is gone. A batch is removed from the spool only after InfluxDB accepted (or rejected)
+   it; a crash between the two resends it, which InfluxDB absorbs (same series and timestamp overwrite).
 4. Each send is retried on ``InfluxUnavailable`` (connection error, timeout, 5xx) with exponential backoff
    (``backoff_initial_s`` doubling up to ``backoff_max_s``), at most ``max_attempts`` times, and all retries of one
    call together sleep at most ``max_retry_s`` — a collector cycle is never blocked for long. A batch that still
-   fails is spooled, and so is every later batch of that call.
+   fails stays in the spool, and so does every later batch.
 5. ``InfluxRejected`` (4xx: bad line protocol, field type conflict) is logged at ERROR with the server's message
    and the batch is dropped and counted: a retry cannot help. InfluxDB 1.x writes the valid points of a rejected
    batch anyway (partial write), so a dropped batch may be partly stored.
@@ -25,6 +31,7 @@ Contract (one :meth:`PointWriter.write` call):
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -130,16 +137,18 @@ class PointWriter:
             return
         with self._lock:
             deadline = self._clock() + self.max_retry_s
-            if self.spool.count:
-                self._replay(deadline)
-            for index, batch in enumerate(batches):
-                if self.spool.count:
-                    for rest in batches[index:]:
-                        self.spool.append(rest)
-                    break
-                if self._send(batch, deadline) is _Outcome.KEEP:
-                    for rest in batches[index:]:
-                        self.spool.append(rest)
+            backlog_until = self.spool.newest_id or 0  # batch ids start at 1
+            in_memory: list[bytes] = []
+            for batch in batches:
+                if not in_memory and self.spool.fits(len(batch)):
+                    self.spool.append(batch)  # write-ahead: durable before the first send attempt
+                else:
+                    in_memory.append(batch)
+            self._replay(deadline, backlog_until=backlog_until)
+            for index, batch in enumerate(in_memory):
+                if self.spool.count or self._send(batch, deadline) is _Outcome.KEEP:
+                    for rest in in_memory[index:]:
+                        self.spool.append(rest)  # refused for lack of room: counted and logged as overflow
                     break
 
     def replay_spool(self) -> int:
@@ -186,16 +195,18 @@ class PointWriter:
 
     # -- internals ---------------------------------------------------------------------------------------------
 
-    def _replay(self, deadline: float) -> int:
+    def _replay(self, deadline: float, *, backlog_until: float = math.inf) -> int:
+        """Send spooled batches oldest first. Only batches up to ``backlog_until`` (default: all) are subject
+        to the time budget; later ones were appended by the current call and are always tried."""
         sent = 0
         while True:
-            if sent and self._clock() > deadline:
-                # A large backlog is drained over several calls so that one call stays short.
-                break
             oldest = self.spool.peek_oldest()
             if oldest is None:
                 break
             batch_id, batch = oldest
+            if sent and batch_id <= backlog_until and self._clock() > deadline:
+                # A large backlog is drained over several calls so that one call stays short.
+                break
             outcome = self._send(batch, deadline)
             if outcome is _Outcome.KEEP:
                 log.warning("spool replay paused: %d batches still waiting", self.spool.count)
