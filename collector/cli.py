@@ -7,13 +7,15 @@ import asyncio
 import signal
 import sys
 
+from linewatch.choices import ExitCode
 from linewatch.settings import load_settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("collect", help="poll the devices over SNMP and write line traffic to InfluxDB")
     p.add_argument("--once", action="store_true",
-                   help="run one cycle, print a per-line table, exit non-zero if a device failed")
+                   help="run one cycle, print a per-line table; exit 1 if a device failed, 3 if a line's interface "
+                        "could not be located")
     p.add_argument("--quiet", action="store_true", help="do not print the per-line table each cycle")
     p.set_defaults(func=_collect)
 
@@ -33,7 +35,9 @@ def _collect(args: argparse.Namespace) -> int:
                 await collector.close()
                 collector.writer.close()
             print(format_report(report))
-            return 1 if report.failed_devices else 0
+            if report.failed_devices:
+                return ExitCode.RUNTIME_ERROR
+            return ExitCode.INPUT_REJECTED if report.unresolved_lines else ExitCode.OK
 
         return asyncio.run(once())
 

@@ -12,7 +12,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from linewatch.errors import SnmpError
 from linewatch.influx import Point, PointWriter
@@ -70,6 +70,11 @@ class CycleReport:
     def failed_devices(self) -> list[DevicePoll]:
         return [p for p in self.polls if not p.ok]
 
+    @property
+    def unresolved_lines(self) -> list[str]:
+        """Lines whose interface could not be located on a device that answered (not found, ambiguous, absent)."""
+        return sorted(line_id for p in self.polls for line_id in p.unresolved)
+
 
 class Collector:
     """One collector instance over an inventory. ``run_cycle`` is safe to call repeatedly (never concurrently)."""
@@ -92,6 +97,7 @@ class Collector:
                 self.pollers[device.name] = DevicePoller(device, dev_lines, client_factory(device),
                                                          max_repetitions=settings.max_repetitions, clock=clock)
         self.max_interval_s = max(5 * settings.interval_s, 300.0)
+        self._said: dict[str, str] = {}  # line id -> the problem last logged for it (each is logged once)
         self.cycles = 0
 
     async def _poll_device(self, poller: DevicePoller, budget_s: float) -> DevicePoll:
@@ -154,9 +160,16 @@ class Collector:
                                            rates=rates, oper_status=sample.oper_status,
                                            admin_status=sample.admin_status, port_speed_bps=sample.port_speed_bps)
                 points.append(point)
-                report.lines.append(_line_result(line_id, poll.device, rates, point, sample.oper_status))
+                result = _line_result(line_id, poll.device, rates, point, sample.oper_status)
+                if line_id in poll.notes:
+                    result = replace(result, note="; ".join(filter(None, (result.note, poll.notes[line_id]))))
+                report.lines.append(result)
+                if self._said.pop(line_id, None) is not None:
+                    log.info("%s %s: sampled again", poll.device, line_id)
             for line_id, why in poll.line_errors.items():
-                log.warning("%s %s: %s", poll.device, line_id, why)
+                if self._said.get(line_id) != why:
+                    log.warning("%s %s: %s", poll.device, line_id, why)
+                    self._said[line_id] = why
                 report.lines.append(LineResult(line_id, poll.device, None, None, None, None, None, why))
             if not poll.ok:
                 for line in self.pollers[poll.device].lines:
@@ -213,7 +226,11 @@ def format_report(report: CycleReport) -> str:
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
     failed = report.failed_devices
-    tail = f"{len(report.polls) - len(failed)}/{len(report.polls)} devices ok, cycle {report.duration_s:.2f} s"
+    tail = f"{len(report.polls) - len(failed)}/{len(report.polls)} devices ok"
+    unresolved = report.unresolved_lines
+    if unresolved:
+        tail += f", {len(unresolved)} line{'s' if len(unresolved) != 1 else ''} unresolved ({', '.join(unresolved)})"
+    tail += f", cycle {report.duration_s:.2f} s"
     if failed:
         tail += "; failed: " + "; ".join(p.error for p in failed)
     return "\n".join([*lines, tail])

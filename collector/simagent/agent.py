@@ -32,11 +32,15 @@ MAX_RESPONSE_BYTES = 65_000
 _M32 = 2**32
 _M64 = 2**64
 
+def _octets(text: str | bytes) -> bytes:
+    return text if isinstance(text, bytes) else text.encode()
+
+
 # column OID -> (tag, value of (ifIndex, interface))
 Getter = Callable[[int, SimInterface], Any]
 COLUMNS: dict[str, tuple[int, Getter]] = {
     f"{IF_TABLE_ENTRY}.1": (ber.TAG_INTEGER, lambda ix, i: ix),  # ifIndex
-    f"{IF_TABLE_ENTRY}.2": (ber.TAG_OCTET_STRING, lambda ix, i: i.descr.encode()),  # ifDescr
+    f"{IF_TABLE_ENTRY}.2": (ber.TAG_OCTET_STRING, lambda ix, i: _octets(i.descr)),  # ifDescr
     f"{IF_TABLE_ENTRY}.3": (ber.TAG_INTEGER, lambda ix, i: i.if_type),  # ifType
     f"{IF_TABLE_ENTRY}.5": (ber.TAG_GAUGE32, lambda ix, i: min(i.speed_bps, _M32 - 1)),  # ifSpeed
     f"{IF_TABLE_ENTRY}.7": (ber.TAG_INTEGER, lambda ix, i: int(i.admin_status)),  # ifAdminStatus
@@ -47,17 +51,18 @@ COLUMNS: dict[str, tuple[int, Getter]] = {
     f"{IF_TABLE_ENTRY}.16": (ber.TAG_COUNTER32, lambda ix, i: i.out_octets % _M32),  # ifOutOctets
     f"{IF_TABLE_ENTRY}.19": (ber.TAG_COUNTER32, lambda ix, i: i.out_discards % _M32),  # ifOutDiscards
     f"{IF_TABLE_ENTRY}.20": (ber.TAG_COUNTER32, lambda ix, i: i.out_errors % _M32),  # ifOutErrors
-    f"{IFX_TABLE_ENTRY}.1": (ber.TAG_OCTET_STRING, lambda ix, i: i.name.encode()),  # ifName
+    f"{IFX_TABLE_ENTRY}.1": (ber.TAG_OCTET_STRING, lambda ix, i: _octets(i.name)),  # ifName
     f"{IFX_TABLE_ENTRY}.6": (ber.TAG_COUNTER64, lambda ix, i: i.in_octets % _M64),  # ifHCInOctets
     f"{IFX_TABLE_ENTRY}.10": (ber.TAG_COUNTER64, lambda ix, i: i.out_octets % _M64),  # ifHCOutOctets
     f"{IFX_TABLE_ENTRY}.15": (
         ber.TAG_GAUGE32,
         lambda ix, i: min(i.speed_bps // 1_000_000, _M32 - 1),
     ),  # ifHighSpeed
-    f"{IFX_TABLE_ENTRY}.18": (ber.TAG_OCTET_STRING, lambda ix, i: i.alias.encode()),  # ifAlias
+    f"{IFX_TABLE_ENTRY}.18": (ber.TAG_OCTET_STRING, lambda ix, i: _octets(i.alias)),  # ifAlias
 }
 
 HC_COLUMNS = frozenset({f"{IFX_TABLE_ENTRY}.6", f"{IFX_TABLE_ENTRY}.10"})
+OCTET_COLUMNS = frozenset({f"{IF_TABLE_ENTRY}.10", f"{IF_TABLE_ENTRY}.16"})
 
 # scalar OID -> (tag, value of device)
 SCALARS: dict[str, tuple[int, Callable[[SimDevice], Any]]] = {
@@ -96,8 +101,12 @@ class _MibView:
             entries.append((_arcs(oid), _Entry(ber.encode_oid(oid), tag, fn, None, 0)))
         for col, (tag, getter) in COLUMNS.items():
             base = _arcs(col)
+            if col.startswith(IFX_TABLE_ENTRY + ".") and not device.ifx_table:
+                continue
             for ix, iface in device.interfaces.items():
                 if col in HC_COLUMNS and not iface.hc_counters:
+                    continue
+                if col in OCTET_COLUMNS and not iface.octet_counters:
                     continue
                 entries.append((base + (ix,), _Entry(ber.encode_oid(f"{col}.{ix}"), tag, None, getter, ix)))
         entries.sort(key=lambda e: e[0])
@@ -145,13 +154,14 @@ class DeviceResponder:
         self.max_response_bytes = max_response_bytes
         self._wall_clock = wall_clock
         self._view: _MibView | None = None
-        self._view_key: tuple[int, tuple[tuple[int, bool], ...]] | None = None
+        self._view_key: tuple[object, ...] | None = None
         self.requests_served = 0
 
     def _mib_view(self) -> _MibView:
         key = (
             self.device.layout_version,
-            tuple((ix, i.hc_counters) for ix, i in self.device.interfaces.items()),
+            self.device.ifx_table,
+            tuple((ix, i.hc_counters, i.octet_counters) for ix, i in self.device.interfaces.items()),
         )
         if self._view is None or key != self._view_key:
             self._view = _MibView(self.device)

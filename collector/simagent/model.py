@@ -19,11 +19,13 @@ IF_TYPE_ETHERNET_CSMACD = 6
 
 @dataclass
 class SimInterface:
-    """One row of ifTable/ifXTable. Counters are unbounded ints; the agent reduces them mod 2^32 / 2^64."""
+    """One row of ifTable/ifXTable. Counters are unbounded ints; the agent reduces them mod 2^32 / 2^64.
 
-    name: str
-    descr: str = ""
-    alias: str = ""
+    ``name``, ``descr`` and ``alias`` are sent UTF-8-encoded, or as given when ``bytes`` (a trailing NUL, Latin-1)."""
+
+    name: str | bytes
+    descr: str | bytes = ""
+    alias: str | bytes = ""
     if_type: int = IF_TYPE_ETHERNET_CSMACD
     speed_bps: int = 1_000_000_000
     admin_status: int = OperStatus.UP
@@ -35,6 +37,7 @@ class SimInterface:
     in_discards: int = 0
     out_discards: int = 0
     hc_counters: bool = True  # False: no ifHCIn/OutOctets for this row (an old 32-bit-only device)
+    octet_counters: bool = True  # False: no ifIn/OutOctets either (noSuchInstance for every octet counter)
 
     def zeroed(self) -> SimInterface:
         return replace(
@@ -93,6 +96,7 @@ class SimDevice:
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
     layout_version: int = field(default=0, repr=False)
+    ifx_table: bool = True  # False: no ifXTable at all (no ifName, no HC counters), like Ruijie and old switches
 
     def __post_init__(self) -> None:
         if self.uptime_base_s is None:

@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from collector.snmp import ifmib
+from collector.snmp import ifmib, names
 from collector.snmp.counters import Reading, port_speed_bps
+from collector.snmp.names import InterfaceNames, Resolved
 from collector.snmp.protocol import SnmpClient, Value
 from linewatch.inventory import Device, Line
 
@@ -48,26 +49,30 @@ class DevicePoll:
     error: str = ""
     samples: dict[str, LineSample] = field(default_factory=dict)  # line id -> sample
     line_errors: dict[str, str] = field(default_factory=dict)  # line id -> why it has no sample
+    unresolved: set[str] = field(default_factory=set)  # line ids whose interface could not be located (of line_errors)
+    notes: dict[str, str] = field(default_factory=dict)  # line id -> remark on a sampled line (e.g. matched ifDescr)
 
 
 @dataclass
 class DeviceIndex:
-    """What we remember about a device between polls: ifName -> ifIndex, and interfaces without HC counters."""
+    """What we remember about a device between polls: its interface names, and interfaces without HC counters."""
 
-    by_name: dict[str, int] = field(default_factory=dict)
-    interface_count: int = 0
+    names: InterfaceNames | None = None
     resolved_at_s: float | None = None
     no_hc: set[int] = field(default_factory=set)
+
+    @property
+    def by_name(self) -> dict[str, int]:
+        """ifName -> ifIndex of the names the device reports once."""
+        return self.names.unique_names() if self.names is not None else {}
+
+    @property
+    def interface_count(self) -> int:
+        return self.names.interface_count if self.names is not None else 0
 
 
 def _as_int(v: Value) -> int | None:
     return v if isinstance(v, int) else None
-
-
-def _name(v: Value) -> str | None:
-    if isinstance(v, bytes):
-        return v.decode("utf-8", "replace")
-    return v if isinstance(v, str) else None
 
 
 class DevicePoller:
@@ -82,32 +87,43 @@ class DevicePoller:
         self.max_repetitions = max_repetitions
         self.clock = clock
         self.index = DeviceIndex()
+        self._matched: dict[str, str] = {}  # line id -> column its interface matched (names.IF_NAME / IF_DESCR)
+        self._said: dict[str, Resolved] = {}  # line id -> the match last logged
 
     # -- index resolution -------------------------------------------------------------------------------------------
     async def _resolve_names(self) -> int:
-        table = await self.client.walk_table([ifmib.IF_NAME], max_repetitions=self.max_repetitions)
-        names = table.get(ifmib.IF_NAME, {})
-        self.index.by_name = {n: ix for ix, v in names.items() if (n := _name(v)) is not None}
-        self.index.interface_count = len(names)
+        table = await self.client.walk_table(list(names.COLUMN_OIDS.values()), max_repetitions=self.max_repetitions)
+        self.index.names = InterfaceNames.from_table(self.device.name, table)
         self.index.resolved_at_s = self.clock()
-        return len(names)
+        return sum(len(v) for v in table.values())
 
     def _wanted(self) -> tuple[dict[str, int], dict[str, str]]:
         """line id -> ifIndex for lines we can locate; line id -> error for the others."""
         wanted: dict[str, int] = {}
         errors: dict[str, str] = {}
+        self._matched = {}
         for line in self.lines:
             if line.if_index is not None:
                 wanted[line.id] = line.if_index
-            elif line.interface in self.index.by_name:
-                wanted[line.id] = self.index.by_name[line.interface]
+                continue
+            assert line.interface is not None and self.index.names is not None
+            found = self.index.names.resolve(line.interface)
+            if isinstance(found, Resolved):
+                wanted[line.id] = found.if_index
+                self._matched[line.id] = found.column
+                if found.column != names.IF_NAME and self._said.get(line.id) != found:
+                    log.info("%s %s: interface %r matched %s at ifIndex %d (no ifName matches)", self.device.name,
+                             line.id, line.interface, found.column, found.if_index)
+                self._said[line.id] = found
             else:
-                errors[line.id] = f"interface {line.interface!r} not found on {self.device.name}"
+                errors[line.id] = found.message
         return wanted, errors
 
     # -- fetching ------------------------------------------------------------------------------------------------------
     def _columns(self, indexes: set[int]) -> list[str]:
-        cols = [ifmib.IF_NAME, *ifmib.HC_COLUMNS, *ifmib.STATUS_COLUMNS]
+        matched = set(self._matched.values())
+        cols = [names.COLUMN_OIDS[label] for label in names.COLUMN_OIDS if label in matched]
+        cols += [*ifmib.HC_COLUMNS, *ifmib.STATUS_COLUMNS]
         if self.index.no_hc & indexes:
             cols += ifmib.C32_COLUMNS
         return cols
@@ -123,31 +139,45 @@ class DevicePoller:
         varbinds = sum(len(v) for v in table.values()) + 1
         return table, uptime, varbinds
 
+    def _moved(self, wanted: dict[str, int], table: dict[str, dict[int, Value]]) -> list[str]:
+        """Lines whose interface name is no longer at the ifIndex it was found at."""
+        out = []
+        for line_id, ix in wanted.items():
+            column = self._matched.get(line_id)
+            if column is None:
+                continue  # configured by if_index
+            interface = self.lines_by_id[line_id].interface
+            assert interface is not None
+            if not names.matches(interface, table.get(names.COLUMN_OIDS[column], {}).get(ix)):
+                out.append(line_id)
+        return out
+
     async def poll(self) -> DevicePoll:
         """Poll every line of the device. Raises the client's SnmpError when the device fails as a whole."""
         started = time.monotonic()
         varbinds = 0
         needs_names = any(line.interface is not None for line in self.lines)
-        if needs_names and not self.index.by_name:
+        resolved_now = False
+        if needs_names and self.index.names is None:
             varbinds += await self._resolve_names()
+            resolved_now = True
         wanted, line_errors = self._wanted()
-        if line_errors and self.index.resolved_at_s is not None \
+        if line_errors and not resolved_now and self.index.resolved_at_s is not None \
                 and self.clock() - self.index.resolved_at_s >= RESOLVE_RETRY_S:
             varbinds += await self._resolve_names()
             wanted, line_errors = self._wanted()
         table, uptime, n = await self._fetch(set(wanted.values()))
         varbinds += n
 
-        # An ifName that no longer matches means the index moved: re-resolve once and refetch.
-        names = table.get(ifmib.IF_NAME, {})
-        moved = [lid for lid, ix in wanted.items()
-                 if (line := self.lines_by_id[lid]).interface is not None and _name(names.get(ix)) != line.interface]
+        # A name that no longer matches means the index moved: re-resolve once and refetch.
+        moved = self._moved(wanted, table)
         if moved:
-            log.info("%s: ifIndex moved for %s; re-resolving ifName", self.device.name, ", ".join(moved))
+            log.info("%s: ifIndex moved for %s; re-resolving interface names", self.device.name, ", ".join(moved))
             varbinds += await self._resolve_names()
             wanted, line_errors = self._wanted()
             table, uptime, n = await self._fetch(set(wanted.values()))
             varbinds += n
+        unresolved = set(line_errors)
 
         # Interfaces without HC counters fall back to 32-bit ones (fetched now, and in every later poll).
         no_hc = {ix for ix in wanted.values()
@@ -161,14 +191,25 @@ class DevicePoller:
 
         now = self.clock()
         samples: dict[str, LineSample] = {}
+        notes: dict[str, str] = {}
         for line_id, ix in wanted.items():
             oper = _as_int(table.get(ifmib.IF_OPER_STATUS, {}).get(ix))
-            if oper is None and names.get(ix) is None and table.get(ifmib.IF_ADMIN_STATUS, {}).get(ix) is None:
+            if oper is None and table.get(ifmib.IF_ADMIN_STATUS, {}).get(ix) is None \
+                    and all(table.get(c, {}).get(ix) is None for c in names.COLUMN_OIDS.values()):
                 line_errors[line_id] = f"ifIndex {ix} not present on {self.device.name}"
+                unresolved.add(line_id)
                 continue
+            if ix in self.index.no_hc and table.get(ifmib.IF_IN_OCTETS, {}).get(ix) is None \
+                    and table.get(ifmib.IF_OUT_OCTETS, {}).get(ix) is None:
+                line_errors[line_id] = (f"ifIndex {ix} on {self.device.name} has no octet counters (neither "
+                                        "ifHCIn/OutOctets nor ifIn/OutOctets): no traffic point written")
+                continue
+            if self._matched.get(line_id) == names.IF_DESCR:
+                notes[line_id] = f"matched {names.IF_DESCR}"
             samples[line_id] = self._sample(table, ix, uptime, now)
         return DevicePoll(device=self.device.name, ok=True, duration_s=time.monotonic() - started,
-                          varbinds=varbinds, samples=samples, line_errors=line_errors)
+                          varbinds=varbinds, samples=samples, line_errors=line_errors, unresolved=unresolved,
+                          notes=notes)
 
     def _sample(self, table: dict[str, dict[int, Value]], ix: int, uptime: int | None, now: float) -> LineSample:
         def col(oid: str) -> int | None:

@@ -176,7 +176,8 @@ def test_missing_interface_is_reported_and_the_other_lines_still_sampled(net: Ne
     collector = make_collector(net, None, None)
     report = cycle(collector)
     notes = {r.line: r.note for r in report.lines}
-    assert notes["r1-L2"] == "interface 'ge-0/0/2' not found on r1"
+    assert notes["r1-L2"] == ("interface 'ge-0/0/2' not found on r1: checked its 5 ifName and 5 ifDescr values; "
+                              "closest: 'ge-0/0/5', 'ge-0/0/4', 'ge-0/0/3'")
     assert notes["r1-L0"] == notes["r1-L1"] == "first sample"
     assert all(p.ok for p in report.polls)
 
