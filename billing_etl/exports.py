@@ -1,13 +1,23 @@
 """Write a period's tables as CSV, XLSX (formatted for finance) and Parquet — byte-identical on every re-run.
 
-A :class:`Table` is a list of typed columns and rows; each writer renders the same tables:
+A :class:`Table` is a list of typed columns and rows; each writer renders the same tables. A table with money
+columns names the column holding each row's currency (ISO 4217): every amount is rounded half up to that
+currency's minor unit (KRW and JPY 0 decimals, USD and EUR 2, BHD 3) and carries its code in every format. An
+amount without a known currency is an :class:`ExportError`, never a default.
 
-* CSV: UTF-8, ``,``, ``\\n`` line ends; money as plain decimals (``1234.50``), empty for "none".
+* CSV: UTF-8, ``,``, ``\\n`` line ends; money as plain decimals in the minor unit (``1234.50`` USD, ``1235``
+  KRW), empty for "none". Text that a spreadsheet would run as a formula (starting with ``= + - @``, tab or
+  CR; OWASP's CSV-injection guidance) is written with a leading ``'``.
 * XLSX (openpyxl): one sheet per table, bold frozen header row, auto-filter, column widths from content;
-  numbers are written as numbers (money as floats with a ``#,##0.00 "EUR"`` format from the row's currency,
-  percentages, integers), never as text. The file is made deterministic: fixed document timestamps and fixed
-  ZIP entry times.
-* Parquet (pyarrow): money as ``decimal128(20, 4)`` (exact), rates as float64, counts as int64.
+  numbers are written as numbers (money as floats with a per-currency format such as ``#,##0 "KRW"``,
+  ``#,##0.00 "USD"``, ``#,##0.000 "BHD"``, percentages, integers), never as text; text is always a string
+  cell (never a formula, whatever it starts with), formula-like text also with Excel's quote prefix. The file
+  is made deterministic: fixed document timestamps and fixed ZIP entry times.
+* Parquet (pyarrow): money as ``decimal128(20, 4)`` (exact; ISO 4217 has at most 4 minor digits), rates as
+  float64, counts as int64; the currency is a column of the table.
+
+Every file is written atomically (a temporary file with the export mode, default 0640, renamed over the old
+one), so a reader never sees half a file and an old world-readable export is replaced, not reused.
 """
 
 from __future__ import annotations
@@ -15,7 +25,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import re
+import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,9 +35,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+from billing_etl.model import CurrencyError, minor_unit, money
+
 Kind = Literal["text", "money", "int", "float", "pct", "date"]
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 MONEY_SCALE = Decimal("0.0001")
+EXPORT_MODE = 0o640
+# OWASP CSV injection: a cell starting with one of these is run as a formula by Excel, LibreOffice, Sheets.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ExportError(ValueError):
+    """A table cannot be exported as it stands (an amount without a currency): names table, row and column."""
 
 
 @dataclass(frozen=True)
@@ -37,58 +58,121 @@ class Column:
 
 @dataclass
 class Table:
-    """Rows of one sheet. ``currency_column`` names the column holding each row's currency (for money
-    formats)."""
+    """Rows of one sheet. A table with money columns must name, in ``currency_column``, the column holding
+    each row's ISO 4217 currency code: there is no default currency."""
 
     name: str
     columns: Sequence[Column]
     rows: list[Sequence[Any]] = field(default_factory=list)
     currency_column: str | None = None
-    currency: str = "EUR"
 
-    def row_currency(self, row: Sequence[Any]) -> str:
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        if self.currency_column is not None and self.currency_column not in names:
+            raise ExportError(f"table {self.name}: currency column {self.currency_column!r} is not a column")
+        if self.currency_column is None and any(c.kind == "money" for c in self.columns):
+            raise ExportError(f"table {self.name}: money columns need a currency column")
+
+    def row_currency(self, row: Sequence[Any]) -> str | None:
+        """The row's currency code, None when the row has none (then it must hold no amount)."""
         if self.currency_column is None:
-            return self.currency
+            return None
         value = row[[c.name for c in self.columns].index(self.currency_column)]
-        return str(value or self.currency)
+        return str(value).strip() if value not in (None, "") else None
+
+    def amount(self, index: int, row: Sequence[Any], column: Column, value: Any) -> tuple[Decimal, str]:
+        """``value`` rounded to the row's currency's minor unit, and that currency."""
+        currency = self.row_currency(row)
+        where = f"table {self.name}, row {index + 1}, column {column.name}"
+        if currency is None:
+            raise ExportError(f"{where}: amount {value} has no currency")
+        try:
+            rounded = money(Decimal(value), currency)
+        except CurrencyError as exc:
+            raise ExportError(f"{where}: {exc}") from None
+        return (abs(rounded) if rounded == 0 else rounded), currency
 
 
-def _csv_value(value: Any, kind: Kind) -> str:
+def neutralise_formula(text: str) -> str:
+    """``'`` before text a spreadsheet would evaluate (OWASP CSV injection: ``= + - @``, tab, CR)."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _csv_value(value: Any, kind: Kind, amount: Decimal | None = None) -> str:
     if value is None:
         return ""
     if kind == "money":
-        number = Decimal(value)
-        cents = number.quantize(Decimal("0.01"))
-        return str(cents if cents == number else number.normalize())
+        return str(amount if amount is not None else Decimal(value))
     if kind in ("float", "pct"):
         return f"{float(value):.6g}" if abs(float(value)) < 1e15 else repr(float(value))
     if isinstance(value, dt.date):
         return value.isoformat()
+    if kind == "text":
+        return neutralise_formula(str(value))
     return str(value)
 
 
-def write_csv(table: Table, path: Path) -> Path:
+def _cells(table: Table) -> list[list[tuple[Any, Column, Decimal | None, str | None]]]:
+    """Per row: (value, column, amount rounded to the row's currency or None, currency)."""
+    out = []
+    for index, row in enumerate(table.rows):
+        if len(row) != len(table.columns):
+            raise ExportError(
+                f"table {table.name}, row {index + 1}: {len(row)} values for {len(table.columns)} columns"
+            )
+        cells = []
+        for value, column in zip(row, table.columns, strict=True):
+            if column.kind == "money" and value is not None:
+                amount, currency = table.amount(index, row, column, value)
+                cells.append((value, column, amount, currency))
+            else:
+                cells.append((value, column, None, None))
+        out.append(cells)
+    return out
+
+
+def write_atomic(path: Path, data: bytes, *, mode: int = EXPORT_MODE) -> Path:
+    """Replace ``path`` with ``data``: a temporary file in the same folder, given ``mode`` before anything is
+    written (exactly, whatever the umask), fsynced, renamed over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow([c.name for c in table.columns])
-        for row in table.rows:
-            writer.writerow([_csv_value(v, c.kind) for v, c in zip(row, table.columns, strict=True)])
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # 0600
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
     return path
 
 
+def write_csv(table: Table, path: Path, *, mode: int = EXPORT_MODE) -> Path:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([c.name for c in table.columns])
+    for cells in _cells(table):
+        writer.writerow([_csv_value(value, column.kind, amount) for value, column, amount, _ in cells])
+    return write_atomic(path, buffer.getvalue().encode("utf-8"), mode=mode)
+
+
 def _money_format(currency: str) -> str:
-    return f'#,##0.00 "{currency}";-#,##0.00 "{currency}"'
+    places = minor_unit(currency)
+    number = "#,##0" + ("." + "0" * places if places else "")
+    return f'{number} "{currency}";-{number} "{currency}"'
 
 
 _FORMATS: Mapping[Kind, str] = {"int": "#,##0", "float": "#,##0.00", "pct": '0.00"%"', "date": "yyyy-mm-dd"}
 
 
-def _xlsx_value(value: Any, kind: Kind) -> Any:
+def _xlsx_value(value: Any, kind: Kind, amount: Decimal | None) -> Any:
     if value is None:
         return None
     if kind == "money":
-        return float(value)
+        return float(amount if amount is not None else value)
     if kind == "int":
         return int(value)
     if kind in ("float", "pct"):
@@ -118,7 +202,9 @@ def _deterministic_zip(data: bytes, fixed: dt.datetime) -> bytes:
     return out.getvalue()
 
 
-def write_xlsx(tables: Sequence[Table], path: Path, *, title: str, stamp: dt.datetime) -> Path:
+def write_xlsx(
+    tables: Sequence[Table], path: Path, *, title: str, stamp: dt.datetime, mode: int = EXPORT_MODE
+) -> Path:
     """One formatted sheet per table; ``stamp`` is the document's (fixed) creation time."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -140,15 +226,20 @@ def write_xlsx(tables: Sequence[Table], path: Path, *, title: str, stamp: dt.dat
             cell.fill = header_fill
             cell.alignment = Alignment(horizontal="center", vertical="center")
         widths = [len(c.name) + 2 for c in table.columns]
-        for r, row in enumerate(table.rows, start=2):
-            currency = table.row_currency(row)
-            for col, (value, column) in enumerate(zip(row, table.columns, strict=True), start=1):
-                cell = ws.cell(row=r, column=col, value=_xlsx_value(value, column.kind))
-                if column.kind == "money":
+        for r, cells in enumerate(_cells(table), start=2):
+            for col, (value, column, amount, currency) in enumerate(cells, start=1):
+                cell = ws.cell(row=r, column=col, value=_xlsx_value(value, column.kind, amount))
+                if column.kind == "text" and value is not None:
+                    # Carrier-supplied text ("=HYPERLINK(...)", "=cmd|..."): a string cell, never a formula;
+                    # Excel's quote prefix keeps it text when someone edits the cell.
+                    cell.data_type = "s"
+                    if cell.value.startswith(FORMULA_PREFIXES):
+                        cell.quotePrefix = True
+                elif currency is not None:
                     cell.number_format = _money_format(currency)
                 elif column.kind in _FORMATS:
                     cell.number_format = _FORMATS[column.kind]
-                shown = len(_csv_value(value, column.kind)) + (5 if column.kind == "money" else 1)
+                shown = len(_csv_value(value, column.kind, amount)) + (5 if column.kind == "money" else 1)
                 widths[col - 1] = max(widths[col - 1], min(shown, 80))
         for col, column in enumerate(table.columns, start=1):
             ws.column_dimensions[get_column_letter(col)].width = column.width or widths[col - 1] + 1
@@ -157,12 +248,10 @@ def write_xlsx(tables: Sequence[Table], path: Path, *, title: str, stamp: dt.dat
         ws.auto_filter.ref = f"A1:{last}"
     buffer = io.BytesIO()
     wb.save(buffer)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(_deterministic_zip(buffer.getvalue(), stamp))
-    return path
+    return write_atomic(path, _deterministic_zip(buffer.getvalue(), stamp), mode=mode)
 
 
-def write_parquet(table: Table, path: Path) -> Path:
+def write_parquet(table: Table, path: Path, *, mode: int = EXPORT_MODE) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -175,10 +264,11 @@ def write_parquet(table: Table, path: Path) -> Path:
         "date": pa.date32(),
     }
     arrays = []
+    cells = _cells(table)
     for i, column in enumerate(table.columns):
         values = [row[i] for row in table.rows]
         if column.kind == "money":
-            values = [None if v is None else Decimal(v).quantize(MONEY_SCALE) for v in values]
+            values = [None if c[i][2] is None else c[i][2].quantize(MONEY_SCALE) for c in cells]
         elif column.kind in ("float", "pct"):
             values = [None if v is None else float(v) for v in values]
         elif column.kind == "date":
@@ -187,9 +277,9 @@ def write_parquet(table: Table, path: Path) -> Path:
             values = [None if v is None else str(v) for v in values]
         arrays.append(pa.array(values, type=types[column.kind]))
     schema = pa.schema([pa.field(c.name, types[c.kind]) for c in table.columns])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_arrays(arrays, schema=schema), path, compression="zstd")
-    return path
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_arrays(arrays, schema=schema), sink, compression="zstd")
+    return write_atomic(path, sink.getvalue().to_pybytes(), mode=mode)
 
 
 def write_all(
@@ -199,15 +289,17 @@ def write_all(
     stem: str,
     stamp: dt.datetime,
     formats: Sequence[str] = ("csv", "xlsx", "parquet"),
+    mode: int = EXPORT_MODE,
 ) -> list[Path]:
-    """Every table in every format under ``out_dir``; returns the files written (sorted)."""
+    """Every table in every format under ``out_dir``, each file with ``mode``; returns the files written
+    (sorted)."""
     written = []
     if "xlsx" in formats:
-        written.append(write_xlsx(tables, out_dir / f"{stem}.xlsx", title=stem, stamp=stamp))
+        written.append(write_xlsx(tables, out_dir / f"{stem}.xlsx", title=stem, stamp=stamp, mode=mode))
     for table in tables:
         slug = table.name.lower().replace(" ", "_")
         if "csv" in formats:
-            written.append(write_csv(table, out_dir / f"{stem}-{slug}.csv"))
+            written.append(write_csv(table, out_dir / f"{stem}-{slug}.csv", mode=mode))
         if "parquet" in formats:
-            written.append(write_parquet(table, out_dir / f"{stem}-{slug}.parquet"))
+            written.append(write_parquet(table, out_dir / f"{stem}-{slug}.parquet", mode=mode))
     return sorted(written)
