@@ -27,9 +27,9 @@ from typing import TextIO
 from billing_etl.audit import ZERO, Auditor, Finding
 from billing_etl.config import BillingConfig, load_billing_config
 from billing_etl.costs import DepartmentCost, LineCost, PaymentDue, department_costs, line_costs, payments_due
-from billing_etl.exports import Column, Table, write_all
-from billing_etl.importer import QuarantinedRow, import_file, write_quarantine
-from billing_etl.model import Period, money
+from billing_etl.exports import Column, Table, write_all, write_csv
+from billing_etl.importer import QUARANTINE_COLUMNS, QuarantinedRow, import_file
+from billing_etl.model import Period, minor_unit, money
 from billing_etl.savings import Proposal, propose
 from billing_etl.store import ImportOutcome, InvoiceStore
 from billing_etl.usage import LineUsage, measure_usage
@@ -105,9 +105,8 @@ class PeriodReport:
             t["expected"] += lc.expected_amount or ZERO
         for (_carrier, currency), amount in self.unallocated.items():
             out[currency]["unallocated"] += amount
-        currency_of = {lc.line: lc.currency for lc in self.lines}
         for f in self.findings:
-            out[currency_of.get(f.line, "EUR")]["at_stake"] += f.recoverable
+            out[f.currency]["at_stake"] += f.recoverable
         for p in self.proposals:
             if p.monthly_saving is not None and p.monthly_saving > 0:
                 out[p.currency]["saving"] += p.monthly_saving
@@ -247,11 +246,12 @@ def run_period(
         progress.step("costs allocated")
         out = out_dir or settings.resolve(settings.state_dir) / "exports"
         stamp = dt.datetime(period.year, period.month, 1)
+        mode = settings.export_mode
         report.exports = write_all(
-            build_tables(report), out, stem=f"billing-{period}", stamp=stamp, formats=formats
+            build_tables(report), out, stem=f"billing-{period}", stamp=stamp, formats=formats, mode=mode
         )
-        write_quarantine(imports.quarantined, out / f"billing-{period}-quarantine.csv")
-        report.exports.append(out / f"billing-{period}-quarantine.csv")
+        quarantine = quarantine_table(imports.quarantined)
+        report.exports.append(write_csv(quarantine, out / f"billing-{period}-quarantine.csv", mode=mode))
         progress.step("exports written")
         if write_influx:
             points = influx_points(report, config)
@@ -268,6 +268,15 @@ def run_period(
 
 # -- tables
 # -----------------------------------------------------------------------------------------------------
+
+
+def quarantine_table(rows: Sequence[QuarantinedRow]) -> Table:
+    """The rows an import set aside, in a deterministic order (their reasons quote carrier text)."""
+    table = Table(
+        "Quarantine", [Column(name, "int" if name == "row" else "text") for name in QUARANTINE_COLUMNS]
+    )
+    table.rows = [(q.source_file, q.row, q.column, q.reason) for q in sorted(rows)]
+    return table
 
 
 def build_tables(report: PeriodReport) -> list[Table]:
@@ -304,7 +313,7 @@ def build_tables(report: PeriodReport) -> list[Table]:
     )
     for currency, totals in report.totals().items():
         for key, label in labels:
-            summary.rows.append((label, money(totals.get(key, ZERO)), currency))
+            summary.rows.append((label, money(totals.get(key, ZERO), currency), currency))
     summary.rows.insert(0, ("period", None, str(report.period)))
     lines = Table(
         "Lines",
@@ -365,9 +374,11 @@ def build_tables(report: PeriodReport) -> list[Table]:
             Column("circuit_id"),
             Column("department"),
             Column("amount_at_stake", "money"),
+            Column("currency"),
             Column("reason", width=100),
             Column("source"),
         ],
+        currency_column="currency",
     )
     for f in report.findings:
         findings.rows.append(
@@ -379,6 +390,7 @@ def build_tables(report: PeriodReport) -> list[Table]:
                 f.circuit_id,
                 f.department,
                 f.amount_at_stake,
+                f.currency,
                 f.reason,
                 f.source,
             )
@@ -535,6 +547,11 @@ def influx_points(report: PeriodReport, config: BillingConfig) -> list[Point]:
 # -------------------------------------------------------------------------------------
 
 
+def amount_text(value: Decimal, currency: str) -> str:
+    """``1,235`` KRW, ``1,234.50`` USD, ``1.235`` BHD: grouped, in the currency's minor unit."""
+    return f"{money(value, currency):,.{minor_unit(currency)}f}"
+
+
 def summary_text(report: PeriodReport, *, top: int = 8) -> str:
     imp = report.imports
     out = [
@@ -553,18 +570,20 @@ def summary_text(report: PeriodReport, *, top: int = 8) -> str:
     for err in imp.file_errors:
         out.append(f"  rejected: {err}")
     for currency, t in report.totals().items():
+
+        def amount(key: str, totals: dict[str, Decimal] = t, currency: str = currency) -> str:
+            return amount_text(totals.get(key, ZERO), currency)
+
+        count = sum(1 for f in report.findings if f.currency == currency)
         out.append(
-            f"  billed    {t.get('total', ZERO):>14,.2f} {currency}  (line charges "
-            f"{t.get('billed', ZERO):,.2f} "
-            f"+ taxes/surcharges {t.get('allocated', ZERO):,.2f})"
+            f"  billed    {amount('total'):>14} {currency}  (line charges {amount('billed')} "
+            f"+ taxes/surcharges {amount('allocated')})"
         )
-        out.append(f"  expected  {t.get('expected', ZERO):>14,.2f} {currency}")
+        out.append(f"  expected  {amount('expected'):>14} {currency}")
+        out.append(f"  at stake  {amount('at_stake'):>14} {currency}  in {count} finding(s)")
         out.append(
-            f"  at stake  {t.get('at_stake', ZERO):>14,.2f} {currency}  in {len(report.findings)} finding(s)"
-        )
-        out.append(
-            f"  savings   {t.get('saving', ZERO):>14,.2f} {currency}/month in {len(report.proposals)} "
-            "proposal(s)"
+            f"  savings   {amount('saving'):>14} {currency}/month in "
+            f"{sum(1 for p in report.proposals if p.currency == currency)} proposal(s)"
         )
     ranked = sorted(report.findings, key=lambda f: (-f.recoverable, f.rule.value, f.line))[:top]
     if ranked:
@@ -572,7 +591,7 @@ def summary_text(report: PeriodReport, *, top: int = 8) -> str:
         for f in ranked:
             out.append(
                 f"    {f.rule.value:<19} {f.line or f.circuit_id or f.invoice_number:<16} "
-                f"{f.amount_at_stake:>10,.2f}  {f.reason[:90]}"
+                f"{amount_text(f.amount_at_stake, f.currency):>10} {f.currency}  {f.reason[:90]}"
             )
     if report.exports:
         xlsx = [p for p in report.exports if p.suffix == ".xlsx"]
