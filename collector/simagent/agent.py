@@ -202,7 +202,7 @@ class DeviceResponder:
             version=msg.version,
             community=msg.community,
             pdu_type=ber.PDU_RESPONSE,
-            request_id=msg.request_id,
+            request_id=(msg.request_id + self.device.request_id_offset) % 2**31,
             error_status=error_status,
             error_index=error_index,
             varbind_bytes=body,

@@ -96,6 +96,7 @@ class SimDevice:
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
     layout_version: int = field(default=0, repr=False)
+    request_id_offset: int = 0  # answer with the request-id plus this (a stale or spoofed answer, to be ignored)
     ifx_table: bool = True  # False: no ifXTable at all (no ifName, no HC counters), like Ruijie and old switches
 
     def __post_init__(self) -> None:

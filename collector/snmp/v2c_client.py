@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
 
 from collector.snmp import ber
@@ -77,7 +79,7 @@ class _Endpoint(asyncio.DatagramProtocol):
         self._client._on_datagram(data)
 
     def error_received(self, exc: Exception) -> None:
-        self._client._last_problem = f"socket error: {exc}"
+        self._client._problem(f"socket error: {exc}")
 
 
 class V2cClient:
@@ -100,7 +102,8 @@ class V2cClient:
         self._connect_lock = asyncio.Lock()
         self._pending: dict[int, asyncio.Future[ber.Message]] = {}
         self._next_id = random.randrange(1, 2**30)
-        self._last_problem: str | None = None
+        self._problems: deque[tuple[float, str]] = deque(maxlen=64)  # (monotonic time, what) of bad datagrams
+        self.stray_responses = 0  # responses ignored because their request-id matched no request in flight
 
     def __repr__(self) -> str:
         return f"V2cClient(device={self.device!r}, {self.host}:{self.port})"
@@ -127,14 +130,30 @@ class V2cClient:
         try:
             msg = ber.decode_message(data)
         except BerError as exc:
-            self._last_problem = f"undecodable response ({exc})"
+            self._problem(f"undecodable response ({exc})")
             return
         if msg.pdu_type != ber.PDU_RESPONSE:
-            self._last_problem = f"unexpected PDU type 0x{msg.pdu_type:02x}"
+            self._problem(f"unexpected PDU type 0x{msg.pdu_type:02x}")
             return
         fut = self._pending.get(msg.request_id)
-        if fut is not None and not fut.done():
+        if fut is None:
+            self.stray_responses += 1
+            self._problem("ignored response(s) with a request-id that matches no request in flight "
+                          "(stale answer to an earlier request, or spoofed)")
+            return
+        if not fut.done():
             fut.set_result(msg)
+
+    def _problem(self, what: str) -> None:
+        self._problems.append((time.monotonic(), what))
+
+    def _problems_since(self, since: float) -> str:
+        """The problems seen since ``since`` (monotonic), each once with its count, or ''."""
+        counts: dict[str, int] = {}
+        for at, what in self._problems:
+            if at >= since:
+                counts[what] = counts.get(what, 0) + 1
+        return "; ".join(what if n == 1 else f"{what} ×{n}" for what, n in counts.items())
 
     def _take_request_id(self) -> int:
         rid = self._next_id
@@ -150,6 +169,7 @@ class V2cClient:
             raise SnmpError(self.device, f"{what}: cannot encode request: {exc}") from exc
         fut: asyncio.Future[ber.Message] = asyncio.get_running_loop().create_future()
         self._pending[rid] = fut
+        sent_at = time.monotonic()
         try:
             for _attempt in range(self.retries + 1):
                 transport.sendto(packet)
@@ -160,11 +180,8 @@ class V2cClient:
             del self._pending[rid]
             if not fut.done():
                 fut.cancel()
-        hint = (
-            f"; last problem: {self._last_problem}"
-            if self._last_problem
-            else " (unreachable or wrong community?)"
-        )
+        problems = self._problems_since(sent_at)
+        hint = f"; meanwhile: {problems}" if problems else " (unreachable or wrong community?)"
         raise SnmpTimeout(
             self.device,
             f"{what}: no response from {self.host}:{self.port} after {self.retries + 1} attempt(s) of "

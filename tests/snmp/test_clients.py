@@ -359,3 +359,36 @@ def test_table_walk_rejects_misbehaving_agents(response: list, message: str) -> 
 def test_walk_error_from_agent_becomes_snmp_error_naming_device(sim: SimAgent) -> None:
     with pytest.raises(SnmpError, match="^r1: GETBULK"):
         run(v2c(sim.port("r1")), lambda c: c.walk_table(["1.3.6.1.2.1.31.1.1.1"]))  # the entry, not a column
+
+
+# ------------------------------------------------------------------ responses that match no request
+
+
+def test_wrong_request_id_is_reported_as_stale_or_spoofed_response(sim: SimAgent) -> None:
+    """An answer whose request-id matches no request in flight is ignored, and the timeout says what it was
+    instead of guessing "wrong community?"."""
+    sim.devices["r1"].request_id_offset = 1000
+    client = v2c(sim.port("r1"), timeout_s=0.2, retries=1)
+    with pytest.raises(SnmpTimeout) as caught:
+        run(client, lambda c: c.get([SYS_NAME]))
+    message = str(caught.value)
+    assert "meanwhile: ignored response(s) with a request-id that matches no request in flight (stale answer to " \
+           "an earlier request, or spoofed) ×2" in message
+    assert "wrong community" not in message
+    assert isinstance(client, V2cClient) and client.stray_responses == 2
+
+
+def test_stale_response_problem_is_not_blamed_on_a_later_request(sim: SimAgent) -> None:
+    dev = sim.devices["r1"]
+
+    async def scenario(c: SnmpClient) -> str:
+        dev.request_id_offset = 1000
+        with pytest.raises(SnmpTimeout):
+            await c.get([SYS_NAME])
+        dev.request_id_offset = 0
+        dev.set_silent()
+        with pytest.raises(SnmpTimeout) as caught:
+            await c.get([SYS_NAME])
+        return str(caught.value)
+
+    assert run(v2c(sim.port("r1"), timeout_s=0.2, retries=0), scenario).endswith("(unreachable or wrong community?)")
