@@ -6,7 +6,7 @@ VPY := $(VENV)/bin/python
 RUN_DIR ?= run
 RUN_SECONDS ?= 0
 
-.PHONY: run test bench dashboards sysdeps venv check-config clean
+.PHONY: run test bench dashboards sysdeps venv snmpsim-venv check-config clean
 
 # Debian packages the tests and the demo talk to (real servers, not mocks).
 sysdeps:
@@ -20,7 +20,11 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-test: sysdeps venv
+# snmpsim with real-device recordings (tests/snmpsim), in its own venv on Debian's python3.
+snmpsim-venv:
+	@scripts/ensure-snmpsim.sh $(VENV)/snmpsim
+
+test: sysdeps venv snmpsim-venv
 	@$(VPY) -m pytest -q -p no:cacheprovider tests; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "no tests ran" >&2; exit 1; fi; exit $$rc
 
