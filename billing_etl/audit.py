@@ -2,15 +2,25 @@
 
 Every rule yields :class:`Finding` objects naming the rule, line, carrier, invoice, the amount at stake and a
 plain-language reason. Sign convention of ``amount_at_stake``: **positive = billed too much** (money to claim
-back or not to pay), negative = billed too little (money that will still be charged: accrue it). A charge
-belongs to the billing period holding its service period's first day (the invoice date when the row has no
-service period).
+back or not to pay), negative = billed too little (money that will still be charged: accrue it).
+
+Periods: an invoice is dated after the service it bills (November's invoice for October) or before it (a month
+in advance), so the invoice date decides nothing but the invoice's own period when no row says what it covers:
+
+* a charge is *checked* (rate, proration, install, duplicate, usage, …) once, in the billing period holding its
+  service period's first day; a row without a service period (tax, late fee, adjustment) belongs to its
+  invoice's period;
+* a charge's *amount* counts (cost, month over month) in every period its service days cover, in proportion
+  to the share of each month covered (a quarter billed in advance is a third in each month);
+* an invoice as a whole (arithmetic, conflicts, payments due) belongs to its **service period**
+  (:func:`invoice_period`): the month most of its rows bill, whatever the invoice date.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,7 +29,7 @@ from functools import cached_property
 from billing_etl.config import BillingConfig, Burstable, Contract, Flat, VolumeQuota
 from billing_etl.model import CurrencyError, Invoice, InvoiceLine, Period, minor_unit, money, overlap_days
 from billing_etl.store import Conflict
-from billing_etl.usage import LineUsage
+from billing_etl.usage import LineUsage, service_days
 from linewatch.choices import AuditRule, ChargeType, LineStatus, ProrationConvention
 from linewatch.inventory import Line
 
@@ -56,11 +66,21 @@ class Finding:
 @dataclass(frozen=True)
 class Charge:
     """An invoice row joined with the inventory (``line`` is None for circuits the inventory does not
-    know)."""
+    know). ``period``: where it is checked (see the module docstring)."""
 
     row: InvoiceLine
     invoice: Invoice
     line: Line | None
+    period: Period
+
+    def share_in(self, period: Period) -> Decimal:
+        """The part of the amount billing days of ``period`` (the whole amount for a row without service
+        period, in its own period)."""
+        if self.row.period_start is None:
+            return self.row.amount if period == self.period else ZERO
+        return month_shares(
+            self.row.amount, self.row.service_start, self.row.service_end, currency=self.row.currency
+        ).get(period, ZERO)
 
     @property
     def source(self) -> str:
@@ -69,6 +89,47 @@ class Charge:
     @property
     def order_key(self) -> tuple[dt.date, str, int]:
         return (self.invoice.invoice_date, self.invoice.invoice_number, self.row.source_row)
+
+
+@dataclass(frozen=True)
+class RejectedFile:
+    """An invoice file of ``carrier`` that could not be imported at all this run."""
+
+    carrier: str
+    source_file: str
+    reason: str
+
+
+def invoice_period(invoice: Invoice) -> Period:
+    """The billing period an invoice belongs to as a whole: the month holding the most of its rows' service
+    period starts (the earliest on a tie), whatever its date; its invoice date's month when no row has a
+    service period."""
+    months = Counter(Period.containing(r.period_start) for r in invoice.lines if r.period_start is not None)
+    if not months:
+        return Period.containing(invoice.invoice_date)
+    return min(months, key=lambda p: (-months[p], p))
+
+
+def month_shares(amount: Decimal, start: dt.date, end: dt.date, *, currency: str) -> dict[Period, Decimal]:
+    """``amount`` for the service days ``start..end`` split over the months they cover, each weighted by the
+    share of that month covered (a whole month weighs 1), in the currency's minor unit, adding up exactly
+    (largest remainder, ties to the earlier month)."""
+    period = Period.containing(start)
+    if end <= period.last_day:
+        return {period: amount}
+    weights: dict[Period, Decimal] = {}
+    while period.first_day <= end:
+        days = overlap_days(start, end, period.first_day, period.last_day)
+        weights[period] = Decimal(days) / calendar.monthrange(period.year, period.month)[1]
+        period = period.next()
+    unit = Decimal(1).scaleb(-minor_unit(currency))
+    units = int((amount / unit).to_integral_value(rounding="ROUND_HALF_UP"))
+    total = sum(weights.values(), ZERO)
+    raw = {p: units * w / total for p, w in weights.items()}
+    whole = {p: int(v.to_integral_value(rounding="ROUND_FLOOR")) for p, v in raw.items()}
+    for p in sorted(raw, key=lambda p: (-(raw[p] - whole[p]), p))[: units - sum(whole.values())]:
+        whole[p] += 1
+    return {p: n * unit for p, n in whole.items()}
 
 
 def _fmt(amount: Decimal, currency: str) -> str:
@@ -128,20 +189,24 @@ def expected_usage_charge(contract: Contract, usage: LineUsage | None, commit_bp
     return money(over_gb * billing.price_per_gb)
 
 
-def sla_credit(contract: Contract, usage: LineUsage | None, period: Period) -> tuple[Decimal, Decimal | None]:
-    """(credit owed, availability %) for the period; zero credit without SLA or data."""
+def sla_credit(
+    contract: Contract, usage: LineUsage | None, period: Period, line: Line | None = None
+) -> tuple[Decimal, Decimal | None]:
+    """(credit owed, availability %) for the period; zero credit without SLA or data, and never for days out
+    of service: a decommissioned line or a period outside install..termination owes nothing; a partial month
+    credits the tier's share of the MRC for the days in service (the availability is measured over those days,
+    see :func:`billing_etl.usage.measure_usage`)."""
     if contract.sla is None or usage is None or usage.availability_pct is None:
+        return ZERO, None
+    days = (period.first_day, period.last_day) if line is None else active_days(line, period)
+    if days is None or (line is not None and line.status is LineStatus.DECOMMISSIONED):
         return ZERO, None
     availability = Decimal(repr(round(usage.availability_pct, 4)))
     pct = contract.sla.credit_pct(availability)
-    return money(contract.mrc_on(period.first_day) * pct / 100), availability
+    return money(expected_mrc(contract, *days) * pct / 100), availability
 
 
-def active_days(line: Line, period: Period) -> tuple[dt.date, dt.date] | None:
-    """The days of ``period`` the line is in service (install..termination), or None."""
-    start = max(period.first_day, line.install_date or period.first_day)
-    end = min(period.last_day, line.termination_date or period.last_day)
-    return (start, end) if start <= end else None
+active_days = service_days  # the days of a period a line is in service (install..termination), or None
 
 
 def _whole_period(line: Line, period: Period) -> bool:
@@ -160,22 +225,30 @@ class Auditor:
         period: Period,
         usage: Mapping[str, LineUsage],
         conflicts: Iterable[Conflict] = (),
+        rejected: Iterable[RejectedFile] = (),
     ):
         self.config = config
         self.period = period
         self.usage = usage
         self.conflicts = list(conflicts)
+        self.rejected = list(rejected)
         self.invoices = sorted(invoices, key=lambda i: (i.carrier, i.invoice_number))
         self.contracts = config.contracts.by_line()
         self.audit = config.contracts.audit
         self.tol = self.audit.tolerance_amount
         self._circuits = {(ln.carrier, ln.circuit_id): ln for ln in config.inventory.lines}
+        self.invoice_periods = {(i.carrier, i.invoice_number): invoice_period(i) for i in self.invoices}
         self.charges: list[Charge] = []
         for inv in self.invoices:
+            own = self.invoice_periods[(inv.carrier, inv.invoice_number)]
             for row in inv.lines:
                 line = self._circuits.get((row.carrier, row.circuit_id)) if row.circuit_id else None
-                self.charges.append(Charge(row, inv, line))
-        self.in_period = [c for c in self.charges if self.period.contains(c.row.service_start)]
+                where = Period.containing(row.period_start) if row.period_start is not None else own
+                self.charges.append(Charge(row, inv, line, where))
+        self.in_period = [c for c in self.charges if c.period == self.period]
+        self.period_invoices = [
+            i for i in self.invoices if self.invoice_periods[(i.carrier, i.invoice_number)] == period
+        ]
 
     # -- helpers
     # ------------------------------------------------------------------------------------------------
@@ -218,7 +291,13 @@ class Auditor:
         return {(inv.carrier, inv.invoice_number): inv for inv in self.invoices}
 
     def _currency_of(
-        self, rule: AuditRule, charge: Charge | None, line: Line | None, carrier: str, invoice: str, reason: str
+        self,
+        rule: AuditRule,
+        charge: Charge | None,
+        line: Line | None,
+        carrier: str,
+        invoice: str,
+        reason: str,
     ) -> str:
         """The currency a finding's amount is in: the charge's row, else the invoice it names, else the line's
         contract, else the line's carrier. No default: a finding none of them names is an error."""
@@ -245,12 +324,13 @@ class Auditor:
         return contract.commit_bps if contract and contract.commit_bps else line.capacity_bps
 
     def billed_by_line(self, period: Period) -> dict[str, Decimal]:
-        """Circuit charges per inventory line whose service starts in ``period`` (no account-level
-        spreads)."""
+        """Circuit charges per inventory line for the days of ``period`` (no account-level spreads)."""
         out: dict[str, Decimal] = defaultdict(Decimal)
         for c in self.charges:
-            if c.line is not None and period.contains(c.row.service_start):
-                out[c.line.id] += c.row.amount
+            if c.line is not None and c.row.service_end >= period.first_day:
+                share = c.share_in(period)
+                if share or c.period == period:
+                    out[c.line.id] += share
         return dict(out)
 
     # -- rules
@@ -359,6 +439,14 @@ class Auditor:
         return out
 
     def _duplicates(self) -> list[Finding]:
+        """The later of two rows billing the same circuit and charge type for the same days (one-time: the
+        same amount and text) is the duplicate; it is compared with the earlier row sharing the most days
+        (the first of them on a tie).
+
+        Indexed, not pairwise: one-time rows by (amount, text); periodic rows by the months they cover, so a
+        row is only compared with earlier rows of its own months, in order, stopping at the first that covers
+        all its days (nothing can share more).
+        """
         groups: dict[tuple[str, str, ChargeType], list[Charge]] = defaultdict(list)
         for c in self.charges:
             if c.row.circuit_id and c.row.charge_type in (
@@ -370,46 +458,70 @@ class Auditor:
         out = []
         for (_carrier, _circuit, charge_type), charges in sorted(groups.items()):
             charges.sort(key=lambda c: c.order_key)
-            for i, later in enumerate(charges):
-                if not self.period.contains(later.row.service_start):
-                    continue
-                best: tuple[Decimal, Charge] | None = None
-                for earlier in charges[:i]:
-                    if charge_type is ChargeType.ONE_TIME:
-                        same = (
-                            earlier.row.amount == later.row.amount
-                            and earlier.row.description == later.row.description
-                        )
-                        share = later.row.amount if same else ZERO
-                    else:
-                        shared = overlap_days(
-                            earlier.row.service_start,
-                            earlier.row.service_end,
-                            later.row.service_start,
-                            later.row.service_end,
-                        )
-                        days = (later.row.service_end - later.row.service_start).days + 1
-                        share = later.row.amount * shared / days
-                    if share > 0 and (best is None or share > best[0]):
-                        best = (share, earlier)
+            if charge_type is ChargeType.ONE_TIME:
+                pairs = self._one_time_duplicates(charges)
+            else:
+                pairs = self._periodic_duplicates(charges)
+            for later, earlier, share in pairs:
+                where = (
+                    "the same invoice"
+                    if earlier.invoice is later.invoice
+                    else f"invoice {earlier.row.invoice_number}"
+                )
+                out.append(
+                    self._finding(
+                        AuditRule.DUPLICATE_CHARGE,
+                        later,
+                        share,
+                        f"{charge_type.value} for {later.row.service_start}..{later.row.service_end} is "
+                        "already "
+                        f"billed on {where} (row {earlier.row.source_row}, "
+                        f"{earlier.row.service_start}..{earlier.row.service_end})",
+                    )
+                )
+        return out
+
+    def _one_time_duplicates(self, charges: list[Charge]) -> list[tuple[Charge, Charge, Decimal]]:
+        first: dict[tuple[Decimal, str], Charge] = {}
+        out = []
+        for later in charges:
+            key = (later.row.amount, later.row.description)
+            earlier = first.get(key)
+            if earlier is None:
+                first[key] = later
+            elif later.period == self.period and later.row.amount > 0:
+                out.append((later, earlier, later.row.amount))
+        return out
+
+    def _periodic_duplicates(self, charges: list[Charge]) -> list[tuple[Charge, Charge, Decimal]]:
+        by_month: dict[Period, list[int]] = defaultdict(list)  # positions of the rows covering each month
+        out = []
+        for i, later in enumerate(charges):
+            start, end = later.row.service_start, later.row.service_end
+            months = []
+            month = Period.containing(start)
+            while month.first_day <= end:
+                months.append(month)
+                month = month.next()
+            if later.period == self.period and later.row.amount > 0:
+                days = (end - start).days + 1
+                best: tuple[int, Charge] | None = None
+                candidates = (
+                    by_month[months[0]]
+                    if len(months) == 1
+                    else sorted({j for m in months for j in by_month.get(m, ())})
+                )
+                for j in candidates:
+                    earlier = charges[j]
+                    shared = overlap_days(earlier.row.service_start, earlier.row.service_end, start, end)
+                    if shared > 0 and (best is None or shared > best[0]):
+                        best = (shared, earlier)
+                        if shared == days:
+                            break
                 if best is not None:
-                    share, earlier = best
-                    where = (
-                        "the same invoice"
-                        if earlier.invoice is later.invoice
-                        else f"invoice {earlier.row.invoice_number}"
-                    )
-                    out.append(
-                        self._finding(
-                            AuditRule.DUPLICATE_CHARGE,
-                            later,
-                            share,
-                            f"{charge_type.value} for {later.row.service_start}..{later.row.service_end} is "
-                            "already "
-                            f"billed on {where} (row {earlier.row.source_row}, "
-                            f"{earlier.row.service_start}..{earlier.row.service_end})",
-                        )
-                    )
+                    out.append((later, best[1], later.row.amount * best[0] / days))
+            for m in months:
+                by_month[m].append(i)
         return out
 
     def _unbilled(self) -> list[Finding]:
@@ -424,6 +536,8 @@ class Auditor:
             )
         }
         out = []
+        not_imported = self._carriers_not_imported()
+        unbilled: dict[str, list[tuple[Line, Contract | None, Decimal]]] = defaultdict(list)
         for line in self.config.inventory.lines:
             if line.status is not LineStatus.ACTIVE or line.carrier not in carriers or line.id in billed:
                 continue
@@ -432,6 +546,9 @@ class Auditor:
                 continue
             contract = self.contracts.get(line.id)
             expected = expected_mrc(contract, *days) if contract else ZERO
+            if line.carrier in not_imported:
+                unbilled[line.carrier].append((line, contract, expected))
+                continue
             out.append(
                 self._finding(
                     AuditRule.UNBILLED_LINE,
@@ -447,7 +564,64 @@ class Auditor:
                     line=line,
                 )
             )
+        for carrier, rejected in sorted(not_imported.items()):
+            out.append(self._not_imported(carrier, rejected, unbilled.get(carrier, [])))
         return out
+
+    def _carriers_not_imported(self) -> dict[str, list[RejectedFile]]:
+        """Carriers with a rejected invoice file this run and no imported charge for the period."""
+        rejected: dict[str, list[RejectedFile]] = defaultdict(list)
+        for r in self.rejected:
+            rejected[r.carrier].append(r)
+        for c in self.charges:
+            if c.row.carrier in rejected and (
+                c.period == self.period
+                or overlap_days(
+                    c.row.service_start, c.row.service_end, self.period.first_day, self.period.last_day
+                )
+            ):
+                del rejected[c.row.carrier]
+        return dict(rejected)
+
+    def _not_imported(
+        self,
+        carrier: str,
+        rejected: list[RejectedFile],
+        unbilled: list[tuple[Line, Contract | None, Decimal]],
+    ) -> Finding:
+        """One finding for a carrier whose invoice file was rejected, instead of one ``unbilled_line`` per
+        line: the lines are unbilled because nothing could be imported, not because the carrier forgot them."""
+        configured = self.config.carriers.by_name().get(carrier)
+        expected: dict[str, Decimal] = defaultdict(Decimal)
+        for _line, contract, amount in unbilled:
+            if contract is not None:
+                expected[contract.currency] += amount
+        currency = next(iter(expected)) if len(expected) == 1 else configured.currency if configured else ""
+        files = "; ".join(
+            f"file {r.source_file} rejected: {r.reason}"
+            for r in sorted(rejected, key=lambda r: r.source_file)
+        )
+        reason = f"no invoice imported for carrier {carrier} in period {self.period} ({files})"
+        if unbilled:
+            reason += (
+                f"; {len(unbilled)} active line(s) without a charge ("
+                + ", ".join(line.id for line, _c, _a in unbilled)
+                + ")"
+            )
+        if expected:
+            reason += (
+                ": expect "
+                + " + ".join(_fmt(v, cur) for cur, v in sorted(expected.items()))
+                + " (accrue it); fix the file and run again"
+            )
+        return self._finding(
+            AuditRule.INVOICE_NOT_IMPORTED,
+            None,
+            -expected.get(currency, ZERO),
+            reason,
+            carrier=carrier,
+            currency=currency,
+        )
 
     def _late_fees(self) -> list[Finding]:
         return [
@@ -562,7 +736,7 @@ class Auditor:
             contract = self.contracts.get(line.id)
             if contract is None:
                 continue
-            owed, availability = sla_credit(contract, self.usage.get(line.id), self.period)
+            owed, availability = sla_credit(contract, self.usage.get(line.id), self.period, line)
             missing = owed - credited.get(line.id, ZERO)
             if owed > 0 and missing > self.tol:
                 usage = self.usage[line.id]
@@ -632,9 +806,7 @@ class Auditor:
 
     def _arithmetic(self) -> list[Finding]:
         out = []
-        for inv in self.invoices:
-            if not self.period.contains(inv.invoice_date):
-                continue
+        for inv in self.period_invoices:  # each invoice once, in its service period, whatever its date
             if inv.stated_total is not None and abs(inv.lines_total - inv.stated_total) > self.tol:
                 out.append(
                     self._finding(
@@ -653,7 +825,7 @@ class Auditor:
                     continue
                 product = money(row.quantity * row.unit_price)
                 if abs(product - row.amount) > self.tol:
-                    charge = Charge(row, inv, self._circuits.get((row.carrier, row.circuit_id)))
+                    charge = Charge(row, inv, self._circuits.get((row.carrier, row.circuit_id)), self.period)
                     out.append(
                         self._finding(
                             AuditRule.INVOICE_ARITHMETIC,
@@ -671,7 +843,7 @@ class Auditor:
         out = []
         for conflict in self.conflicts:
             inv = stored.get((conflict.carrier, conflict.invoice_number))
-            if inv is None or not self.period.contains(inv.invoice_date):
+            if inv is None or self.invoice_periods[(inv.carrier, inv.invoice_number)] != self.period:
                 continue
             out.append(
                 self._finding(

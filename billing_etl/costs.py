@@ -22,6 +22,7 @@ from billing_etl.audit import (
     active_days,
     expected_mrc,
     expected_usage_charge,
+    invoice_period,
     sla_credit,
 )
 from billing_etl.model import CENT, Invoice, Period, money
@@ -124,17 +125,18 @@ def line_costs(
                 key = _key(c.row.carrier, c.row.circuit_id, c.line.id if c.line else None)
                 if c.line is None:
                     ghosts[key] = (c.row.carrier, c.row.circuit_id, c.row.currency)
-                in_period = period.contains(c.row.service_start)
-                if in_period:
-                    billed[key] += c.row.amount
-                weights[(key, in_period)] += abs(c.row.amount)
+                share = c.share_in(period)  # a charge counts in each month its service days cover
+                if share or c.period == period:
+                    billed[key] += share
+                weights[(key, True)] += abs(share)
+                weights[(key, False)] += abs(c.row.amount - share)
             else:
                 account.append(c)
         for a in account:
             shares = spread(a.row.amount, {f"{k}\x00{int(p)}": w for (k, p), w in weights.items()})
             if not shares:
-                if period.contains(a.row.service_start):
-                    unallocated[(a.row.carrier, a.row.currency)] += a.row.amount
+                if a.share_in(period):
+                    unallocated[(a.row.carrier, a.row.currency)] += a.share_in(period)
                 continue
             for composite, share in shares.items():
                 key, in_period = composite.split("\x00")
@@ -161,7 +163,7 @@ def line_costs(
             if days is not None:
                 expected = expected_mrc(contract, *days)
                 expected += expected_usage_charge(contract, usage, auditor.commit_bps(line)) or ZERO
-                expected -= sla_credit(contract, usage, period)[0]
+                expected -= sla_credit(contract, usage, period, line)[0]
         has = usage is not None and usage.has_data
         out.append(
             LineCost(
@@ -238,7 +240,8 @@ def department_costs(lines: Iterable[LineCost]) -> list[DepartmentCost]:
 def payments_due(
     invoices: Iterable[Invoice], period: Period, findings: Iterable[Finding]
 ) -> list[PaymentDue]:
-    """Invoices dated in ``period``, by due date, with the amount the audit disputes on each."""
+    """The invoices of ``period`` (their service period, whatever their date: see
+    :func:`~billing_etl.audit.invoice_period`), by due date, with the amount the audit disputes on each."""
     disputed: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for f in findings:
@@ -259,6 +262,6 @@ def payments_due(
             findings=counts.get((inv.carrier, inv.invoice_number), 0),
         )
         for inv in invoices
-        if period.contains(inv.invoice_date)
+        if invoice_period(inv) == period
     ]
     return sorted(out, key=lambda p: (p.due_date, p.carrier, p.invoice_number))

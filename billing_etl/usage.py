@@ -14,18 +14,23 @@ start)``:
 * **availability** from ``oper_status``: a sample with ``oper_status ≠ up`` while ``admin_status = up`` counts
   as down for one sample spacing (the covered time divided by the sample count); 5-minute buckets without any
   sample are *no data* and reported separately, not as downtime. Availability = 1 − down / covered time.
+  Availability is measured **over the line's days in service only** (``service``: install..termination within
+  the period): an interface that is down before the install or after the termination is not an outage.
 """
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from billing_etl.model import Period
 from linewatch.choices import UsageDirection
 from linewatch.influx import InfluxClient
+from linewatch.inventory import Line
 
 BUCKET_S = 300
 MEASUREMENT = "line_traffic"
@@ -83,6 +88,25 @@ class LineUsage:
             (period.end_s - period.start_s) / 60,
             None,
         )
+
+
+ServiceDays = tuple[dt.date, dt.date] | None
+
+
+def service_days(line: Line, period: Period) -> ServiceDays:
+    """The days of ``period`` the line is in service (install..termination, inclusive), or None."""
+    start = max(period.first_day, line.install_date or period.first_day)
+    end = min(period.last_day, line.termination_date or period.last_day)
+    return (start, end) if start <= end else None
+
+
+def service_windows(lines: Iterable[Line], period: Period) -> dict[str, ServiceDays]:
+    """:func:`service_days` of every line (what :func:`measure_usage` takes as ``service``)."""
+    return {line.id: service_days(line, period) for line in lines}
+
+
+def _day_s(day: dt.date) -> int:
+    return calendar.timegm((day.year, day.month, day.day, 0, 0, 0))
 
 
 def burstable_p95(top_values_desc: list[float], samples: int) -> float | None:
@@ -152,6 +176,34 @@ def stats_statements(period: Period) -> list[str]:
     ]
 
 
+def availability_statements(start_s: int, end_s: int, lines: Iterable[str]) -> list[str]:
+    """Samples, down samples and covered 5-minute buckets of ``lines`` within ``[start_s, end_s)`` (a line's
+    days in service when they are not the whole period)."""
+    where = f"time >= {start_s}s AND time < {end_s}s" + _line_filter(lines)
+    return [
+        f'SELECT COUNT(oper_status) AS samples FROM "{MEASUREMENT}" WHERE {where} GROUP BY "line"',
+        (
+            f'SELECT COUNT(oper_status) AS down FROM "{MEASUREMENT}" WHERE {where} AND oper_status <> 1 '
+            f'AND admin_status = 1 GROUP BY "line"'
+        ),
+        (
+            f'SELECT COUNT(c) AS buckets FROM (SELECT COUNT(oper_status) AS c FROM "{MEASUREMENT}" WHERE '
+            f'{where} GROUP BY time({BUCKET_S}s), "line" fill(none)) GROUP BY "line"'
+        ),
+    ]
+
+
+def _availability(
+    samples: int, down_samples: int, covered_buckets: int, window_buckets: int
+) -> tuple[float, float, float | None]:
+    """(down minutes, no-data minutes, availability %) from the counts of one window."""
+    covered_min = covered_buckets * BUCKET_S / 60
+    spacing_min = covered_min / samples if samples else 0.0
+    down_min = min(down_samples * spacing_min, covered_min)
+    no_data_min = max(window_buckets - covered_buckets, 0) * BUCKET_S / 60
+    return down_min, no_data_min, (100.0 * (1 - down_min / covered_min) if covered_min else None)
+
+
 def direction_groups(
     directions: Mapping[str, UsageDirection],
 ) -> list[tuple[UsageDirection, list[str] | None]]:
@@ -198,9 +250,16 @@ def measure_usage(
     period: Period,
     lines: Iterable[str],
     directions: Mapping[str, UsageDirection] | None = None,
+    *,
+    service: Mapping[str, ServiceDays] | None = None,
 ) -> dict[str, LineUsage]:
     """Usage of ``lines`` in ``period``; ``directions`` per line (default max(in, out)). Raises
-    InfluxError."""
+    InfluxError.
+
+    ``service`` (see :func:`service_windows`): a line's days in service; its availability, downtime and
+    no-data time are measured over those days only, and a line not in service at all in the period has no
+    availability (``None``). Lines missing from ``service`` are measured over the whole period.
+    """
     lines = sorted(set(lines))
     want = {line: (directions or {}).get(line, UsageDirection.MAX) for line in lines}
     stats_q, volume_q, down_q, n_q, buckets_q = stats_statements(period)
@@ -235,10 +294,10 @@ def measure_usage(
         row = stats[line]
         samples = int(row.get("samples") or 0)  # type: ignore[call-overload]
         covered_buckets = buckets.get(line, 0)
-        covered_min = covered_buckets * BUCKET_S / 60
         down_samples = int(down.get(line, {}).get("down") or 0)  # type: ignore[call-overload]
-        spacing_min = covered_min / samples if samples else 0.0
-        down_min = min(down_samples * spacing_min, covered_min)
+        down_min, no_data_min, availability = _availability(
+            samples, down_samples, covered_buckets, period_buckets
+        )
         peaks = [p for p in (_num(row.get("peak_in")), _num(row.get("peak_out"))) if p is not None]
         capacity = _num(row.get("capacity"))
         out[line] = LineUsage(
@@ -254,7 +313,40 @@ def measure_usage(
             peak_util_pct=max(peaks) if peaks else None,
             capacity_bps=int(capacity) if capacity is not None else None,
             down_minutes=down_min,
-            no_data_minutes=(period_buckets - covered_buckets) * BUCKET_S / 60,
-            availability_pct=100.0 * (1 - down_min / covered_min) if covered_min else None,
+            no_data_minutes=no_data_min,
+            availability_pct=availability,
         )
+    _measure_service_days(client, period, out, service or {})
     return out
+
+
+def _measure_service_days(
+    client: InfluxClient, period: Period, out: dict[str, LineUsage], service: Mapping[str, ServiceDays]
+) -> None:
+    """Replace the availability figures of lines not in service all period by those of their service days."""
+    windows: dict[tuple[int, int], list[str]] = {}
+    for line, usage in out.items():
+        if line not in service:
+            continue
+        days = service[line]
+        if days is None:
+            out[line] = replace(usage, down_minutes=0.0, no_data_minutes=0.0, availability_pct=None)
+            continue
+        start_s, end_s = _day_s(days[0]), _day_s(days[1]) + 86400
+        if (start_s, end_s) != (period.start_s, period.end_s):
+            windows.setdefault((start_s, end_s), []).append(line)
+    for (start_s, end_s), group in sorted(windows.items()):
+        samples_q, down_q, buckets_q = availability_statements(start_s, end_s, group)
+        samples = _by_line(client.query(samples_q))
+        down = _by_line(client.query(down_q))
+        buckets = _by_line(client.query(buckets_q))
+        for line in group:
+            down_min, no_data_min, availability = _availability(
+                int(samples.get(line, {}).get("samples") or 0),  # type: ignore[call-overload]
+                int(down.get(line, {}).get("down") or 0),  # type: ignore[call-overload]
+                int(buckets.get(line, {}).get("buckets") or 0),  # type: ignore[call-overload]
+                (end_s - start_s) // BUCKET_S,
+            )
+            out[line] = replace(
+                out[line], down_minutes=down_min, no_data_minutes=no_data_min, availability_pct=availability
+            )

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from billing_support import CONTRACTS, OCT, SEP, D, billing_config, invoice, month, row, usage
 
-from billing_etl.audit import Auditor, expected_mrc
+from billing_etl.audit import Auditor, RejectedFile, expected_mrc
 from billing_etl.config import Contract
 from billing_etl.model import Invoice, InvoiceLine, Period
 from billing_etl.store import Conflict
-from linewatch.choices import AuditRule, ChargeType
+from linewatch.choices import AuditRule, ChargeType, LineStatus
 
 MRC, USE, OTC, TAX, CRD, LATE = (
     ChargeType.MONTHLY_RECURRING,
@@ -43,6 +43,7 @@ class World:
     contracts: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(CONTRACTS))
     conflicts: list[Conflict] = field(default_factory=list)
     oct_total: Decimal | None | str = "auto"
+    rejected: list[RejectedFile] = field(default_factory=list)
 
 
 def baseline() -> World:
@@ -85,16 +86,16 @@ def audit(world: World, period: Period = OCT) -> set[tuple[str, str, str]]:
         inventory=config.inventory,
         invoice_dir=config.invoice_dir,
     )
-    invoices = [
-        invoice("OCT-1", world.oct_rows, stated_total=world.oct_total),
-        invoice("SEP-1", world.sep_rows),
-    ]
+    invoices = [invoice("SEP-1", world.sep_rows)]
+    if world.oct_rows:
+        invoices.append(invoice("OCT-1", world.oct_rows, stated_total=world.oct_total))
     findings = Auditor(
         config=config,
         invoices=invoices + world.extra,
         period=period,
         usage=world.usage,
         conflicts=world.conflicts,
+        rejected=world.rejected,
     ).run()
     return {(f.rule.value, f.line, f.invoice_number) for f in findings}
 
@@ -115,6 +116,7 @@ def test_clean_baseline_has_no_finding() -> None:
 
 
 Case = Callable[[World], None]
+REJECTED = RejectedFile("Acme", "acme-2026-10.csv", "missing column 'amount'")
 
 CASES: list[tuple[str, Case, set[tuple[str, str, str]]]] = [
     (
@@ -196,6 +198,16 @@ CASES: list[tuple[str, Case, set[tuple[str, str, str]]]] = [
         {("ghost_circuit", "", "OCT-1")},
     ),
     ("active_line_without_charge", lambda w: w.oct_rows.pop(0), {("unbilled_line", "L-FLAT", "")}),
+    (
+        "carrier_file_rejected_is_reported_once_not_per_line",
+        lambda w: (w.oct_rows.clear(), w.rejected.append(REJECTED)),
+        {("invoice_not_imported", "", "")},
+    ),
+    (
+        "rejected_file_of_a_carrier_billed_for_the_period_is_no_finding",
+        lambda w: w.rejected.append(REJECTED),
+        set(),
+    ),
     (
         "late_fee",
         lambda w: w.oct_rows.append(row("OCT-1", LATE, "15.00", description="late payment")),
@@ -397,3 +409,188 @@ def test_expected_mrc_follows_the_proration_convention(
     contract = Contract(line="L", carrier="Acme", mrc=D("310"), proration=proration)
     got = expected_mrc(contract, dt.date.fromisoformat(start), dt.date.fromisoformat(end))
     assert got == D(expected)
+
+
+def _auditor(world: World, period: Period = OCT, invoices: list[Invoice] | None = None) -> Auditor:
+    from billing_etl.config import ContractsFile
+
+    config = billing_config(world.contracts)
+    config = type(config)(
+        carriers=config.carriers,
+        contracts=ContractsFile.model_validate(world.contracts),
+        inventory=config.inventory,
+        invoice_dir=config.invoice_dir,
+    )
+    if invoices is None:
+        invoices = [invoice("SEP-1", world.sep_rows)]
+        if world.oct_rows:
+            invoices.append(invoice("OCT-1", world.oct_rows, stated_total=world.oct_total))
+    return Auditor(
+        config=config,
+        invoices=invoices + world.extra,
+        period=period,
+        usage=world.usage,
+        conflicts=world.conflicts,
+        rejected=world.rejected,
+    )
+
+
+def test_rejected_invoice_file_names_carrier_period_file_and_reason() -> None:
+    """One finding says why the carrier's lines are unbilled, with what to accrue (every active line's
+    expected MRC: 100 + 200 + 300 + 210)."""
+    world = baseline()
+    world.oct_rows.clear()
+    world.rejected.append(REJECTED)
+    [finding] = _auditor(world).run()
+    assert finding.reason.startswith(
+        "no invoice imported for carrier Acme in period 2026-10 "
+        "(file acme-2026-10.csv rejected: missing column 'amount')"
+    )
+    assert "L-FLAT, L-BURST, L-VOL, L-NEW" in finding.reason
+    assert (finding.carrier, finding.amount_at_stake, finding.currency) == ("Acme", D("-810.00"), "EUR")
+
+
+@pytest.mark.parametrize(
+    "invoice_date",
+    [
+        pytest.param(dt.date(2026, 10, 31), id="dated-at-the-end-of-its-month"),
+        pytest.param(dt.date(2026, 11, 5), id="dated-the-month-after"),
+        pytest.param(dt.date(2026, 9, 25), id="dated-the-month-before-billed-in-advance"),
+    ],
+)
+def test_invoice_dated_outside_its_service_month_is_audited_in_that_month(invoice_date: dt.date) -> None:
+    """October's invoice is checked (arithmetic) and listed in Payments due in October whatever its date,
+    and in no other period: each invoice once."""
+    from billing_etl.costs import payments_due
+
+    world = baseline()
+    world.oct_rows = [r.model_copy(update={"invoice_date": invoice_date}) for r in world.oct_rows]
+    world.oct_rows = [
+        r.model_copy(update={"due_date": invoice_date + dt.timedelta(days=30)}) for r in world.oct_rows
+    ]
+    world.oct_total = D("1033.39")  # rows add up to 1028.39
+    for period, expected in ((OCT, {("invoice_arithmetic", "", "OCT-1")}), (SEP, set()), (NOV, set())):
+        auditor = _auditor(world, period)
+        findings = auditor.run()
+        arithmetic = {
+            (f.rule.value, f.line, f.invoice_number)
+            for f in findings
+            if f.rule is AuditRule.INVOICE_ARITHMETIC
+        }
+        assert arithmetic == expected, period
+        due = [p.invoice_number for p in payments_due(auditor.invoices, period, findings)]
+        assert ("OCT-1" in due) == (period == OCT), period
+
+
+def test_payments_due_are_listed_by_due_date() -> None:
+    from billing_etl.costs import payments_due
+
+    world = baseline()
+    late = [
+        r.model_copy(update={"invoice_number": "OCT-2", "due_date": dt.date(2026, 12, 20)})
+        for r in world.oct_rows[:1]
+    ]
+    early = [
+        r.model_copy(
+            update={
+                "invoice_number": "OCT-3",
+                "invoice_date": dt.date(2026, 11, 2),
+                "due_date": dt.date(2026, 11, 10),
+            }
+        )
+        for r in world.oct_rows[1:2]
+    ]
+    invoices = [invoice("OCT-2", late), invoice("OCT-3", early), invoice("OCT-1", world.oct_rows[2:])]
+    due = payments_due(invoices, OCT, [])
+    assert [(p.invoice_number, p.due_date) for p in due] == [
+        ("OCT-3", "2026-11-10"),
+        ("OCT-1", "2026-11-30"),
+        ("OCT-2", "2026-12-20"),
+    ]
+
+
+def test_charge_for_a_quarter_counts_in_each_month_it_covers() -> None:
+    """A quarter billed in advance on October's invoice is a third in each month (cost, month over month),
+    not all of it in October and nothing in November and December."""
+    world = baseline()
+    world.oct_rows[0] = world.oct_rows[0].model_copy(
+        update={"amount": D("300.00"), "period_end": dt.date(2026, 12, 31)}
+    )
+    shares = {
+        str(p): _auditor(world, p).billed_by_line(p).get("L-FLAT") for p in (SEP, OCT, NOV, Period(2026, 12))
+    }
+    assert shares == {
+        "2026-09": D("100.00"),
+        "2026-10": D("100.00"),
+        "2026-11": D("100.00"),
+        "2026-12": D("100.00"),
+    }
+    assert ("month_over_month", "L-FLAT", "") not in audit(world)
+
+
+@pytest.mark.parametrize(
+    ("amount", "start", "end", "expected"),
+    [
+        pytest.param("100.00", "2026-10-01", "2026-10-31", {"2026-10": "100.00"}, id="one-month"),
+        pytest.param(
+            "100.00",
+            "2026-10-01",
+            "2026-12-31",
+            {"2026-10": "33.34", "2026-11": "33.33", "2026-12": "33.33"},
+            id="quarter-remainder-to-the-first",
+        ),
+        pytest.param("213.00", "2026-10-20", "2026-11-09", None, id="spanning-two-months-by-covered-share"),
+    ],
+)
+def test_month_shares_add_up_exactly(
+    amount: str, start: str, end: str, expected: dict[str, str] | None
+) -> None:
+    from billing_etl.audit import month_shares
+
+    shares = month_shares(D(amount), dt.date.fromisoformat(start), dt.date.fromisoformat(end), currency="EUR")
+    assert sum(shares.values()) == D(amount)
+    if expected is not None:
+        assert {str(p): str(v) for p, v in shares.items()} == expected
+    else:  # 12 of 31 October days and 9 of 30 November days of a 310.00 MRC: 120.00 + 93.00 (expected_mrc)
+        assert shares[OCT] == D("120.00") and shares[NOV] == D("93.00")
+
+
+SLA = {
+    "target_pct": 99.9,
+    "credit_tiers": [{"below_pct": 99.9, "credit_pct": 10}],
+}
+
+
+@pytest.mark.parametrize(
+    ("line", "changes", "expected_credit"),
+    [
+        pytest.param("L-NEW", {}, D("21.00"), id="installed-mid-month-credit-on-its-21-days-of-310"),
+        pytest.param("L-TERM", {}, D("4.84"), id="terminated-mid-month-credit-on-its-15-days-of-100"),
+        pytest.param(
+            "L-TERM", {"status": LineStatus.DECOMMISSIONED}, None, id="decommissioned-is-never-credited"
+        ),
+        pytest.param(
+            "L-TERM",
+            {"termination_date": dt.date(2026, 9, 30), "status": LineStatus.DECOMMISSIONED},
+            None,
+            id="terminated-before-the-period",
+        ),
+    ],
+)
+def test_sla_credit_only_for_days_in_service(
+    line: str, changes: dict[str, Any], expected_credit: Decimal | None
+) -> None:
+    """Availability is measured over the days in service (billing_etl.usage, see test_audit_periods_influxd);
+    the credit is the tier's share of what those days cost, and a decommissioned line is owed nothing."""
+    import dataclasses
+
+    world = baseline()
+    _set_contract(world, line, sla=SLA)
+    world.usage[line] = usage(line, p95_bps=5e6, availability_pct=99.0, down_minutes=300)
+    auditor = _auditor(world)
+    lines = [ln.model_copy(update=changes) if ln.id == line else ln for ln in auditor.config.inventory.lines]
+    inventory = auditor.config.inventory.model_copy(update={"lines": lines})
+    config = dataclasses.replace(auditor.config, inventory=inventory)
+    auditor = Auditor(config=config, invoices=auditor.invoices, period=OCT, usage=world.usage)
+    credits = [f.amount_at_stake for f in auditor.run() if f.rule is AuditRule.SLA_CREDIT_OWED]
+    assert credits == ([] if expected_credit is None else [expected_credit])
