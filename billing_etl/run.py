@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
-from billing_etl.audit import ZERO, Auditor, Finding
+from billing_etl.audit import ZERO, Auditor, Finding, RejectedFile
 from billing_etl.config import BillingConfig, load_billing_config
 from billing_etl.costs import DepartmentCost, LineCost, PaymentDue, department_costs, line_costs, payments_due
 from billing_etl.exports import Column, Table, write_all, write_csv
@@ -32,7 +32,7 @@ from billing_etl.importer import QUARANTINE_COLUMNS, QuarantinedRow, import_file
 from billing_etl.model import Period, minor_unit, money
 from billing_etl.savings import Proposal, propose
 from billing_etl.store import ImportOutcome, InvoiceStore
-from billing_etl.usage import LineUsage, measure_usage
+from billing_etl.usage import LineUsage, measure_usage, service_windows
 from linewatch.choices import AuditRule, BillingModel, UsageDirection
 from linewatch.errors import InvoiceFileError
 from linewatch.influx import InfluxClient, Point, encode_points
@@ -77,6 +77,7 @@ class ImportSummary:
     good_rows: int = 0
     bad_rows: int = 0
     file_errors: list[str] = field(default_factory=list)
+    rejected: list[RejectedFile] = field(default_factory=list)  # file_errors for the audit
     quarantined: list[QuarantinedRow] = field(default_factory=list)
 
 
@@ -144,6 +145,7 @@ def import_invoices(
         except InvoiceFileError as exc:
             log.error("invoice file skipped: %s", exc)
             summary.file_errors.append(str(exc))
+            summary.rejected.append(RejectedFile(carrier_name, Path(exc.file).name, exc.reason))
             if progress:
                 progress.step(f"skipped {path.name}")
             continue
@@ -190,7 +192,9 @@ def _history(
         if cached and all(u.has_data for u in cached.values()):
             history[str(p)] = cached
         elif client is not None:
-            measured = measure_usage(client, p, directions, directions)
+            measured = measure_usage(
+                client, p, directions, directions, service=service_windows(config.inventory.lines, p)
+            )
             if any(u.has_data for u in measured.values()):
                 store.save_usage(str(p), {k: v.as_dict() for k, v in measured.items()})
             history[str(p)] = measured
@@ -220,14 +224,21 @@ def run_period(
         progress = Progress(len(files) + 6, enabled=progress_enabled)
         imports = import_invoices(config, store, progress=progress, files=files)
         directions = _directions(config)
-        usage = measure_usage(client, period, directions, directions)
+        usage = measure_usage(
+            client, period, directions, directions, service=service_windows(config.inventory.lines, period)
+        )
         store.save_usage(str(period), {k: v.as_dict() for k, v in usage.items()})
         progress.step("usage measured")
         history = _history(config, store, client, period, directions)
         progress.step("usage history")
         invoices = store.invoices()
         auditor = Auditor(
-            config=config, invoices=invoices, period=period, usage=usage, conflicts=store.conflicts()
+            config=config,
+            invoices=invoices,
+            period=period,
+            usage=usage,
+            conflicts=store.conflicts(),
+            rejected=imports.rejected,
         )
         findings = auditor.run()
         progress.step(f"{len(findings)} findings")
@@ -292,7 +303,7 @@ def build_tables(report: PeriodReport) -> list[Table]:
     conflicts = sum(1 for f in report.findings if f.rule is AuditRule.INVOICE_CONFLICT)
     for metric, value in (
         ("invoice files", imp.files),
-        ("invoices dated in period", len(report.payments)),
+        ("invoices of the period", len(report.payments)),  # by service period, whatever their date
         ("invoices conflicting", conflicts),
         ("rows loaded", imp.good_rows),
         ("rows quarantined", imp.bad_rows),
