@@ -135,8 +135,8 @@ def _refuse_utf8_under_legacy_encoding(path: Path, data: bytes, encoding: str) -
     non_ascii = [c for c in text.lstrip("\ufeff") if ord(c) > 127]
     if not bom and not non_ascii:
         return
-    sample = next((w for w in text.lstrip("\ufeff").split() if not w.isascii()), "")
-    sample = sample[:20]
+    word = re.search(r"\w*[^\x00-\x7f]\w*", text.lstrip("\ufeff"))
+    sample = word.group(0)[:20] if word else ""
     seen_as = sample.encode("utf-8").decode(encoding, errors="replace") if sample else ""
     what = "starts with a UTF-8 byte-order mark" if bom else f"{len(non_ascii):,} non-ASCII character(s)"
     example = f"; e.g. {sample!r} would import as {seen_as!r}" if sample else ""
