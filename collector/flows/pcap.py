@@ -2,7 +2,9 @@
 
 Reads the file through ``mmap`` and ``struct.unpack_from`` (no per-packet copies): classic pcap (µs and ns, both
 byte orders), pcapng (SHB/IDB/EPB/SPB and the obsolete PB, any number of sections and interfaces, ``if_tsresol``).
-Link layers: Ethernet with any number of 802.1Q/802.1ad tags, Linux cooked (SLL, SLL2), raw IP, BSD loopback.
+Link layers: Ethernet, Linux cooked (SLL, SLL2), raw IP, BSD loopback, PPP (with or without HDLC framing, with
+direction), Cisco HDLC. Inside them, in any order and depth: 802.1Q/802.1ad tags (QinQ), PPPoE sessions, MPLS label
+stacks (IP found after the bottom label by its version nibble).
 Network/transport: IPv4 (fragments: ports only on the first), IPv6 (hop-by-hop, routing, destination-options and
 fragment headers), TCP/UDP/SCTP ports.
 
@@ -32,10 +34,19 @@ BYTE_ORDER_MAGIC = 0x1A2B3C4D
 
 LINKTYPE_NULL, LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2 = 0, 1, 101, 113, 276
 LINKTYPE_IPV4, LINKTYPE_IPV6 = 228, 229
+LINKTYPE_PPP, LINKTYPE_PPP_HDLC, LINKTYPE_C_HDLC, LINKTYPE_PPP_WITH_DIR = 9, 50, 104, 204
 _RAW_TYPES = {LINKTYPE_RAW, 12, 14}
+_PPP_TYPES = {LINKTYPE_PPP, LINKTYPE_PPP_HDLC, LINKTYPE_PPP_WITH_DIR}
+_KNOWN_LINKTYPES = {LINKTYPE_NULL, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_IPV4,
+                    LINKTYPE_IPV6, LINKTYPE_C_HDLC, *_RAW_TYPES, *_PPP_TYPES}
 
 ETH_IPV4, ETH_IPV6 = 0x0800, 0x86DD
-_VLAN_TYPES = {0x8100, 0x88A8, 0x9100}
+_VLAN_TYPES = {0x8100, 0x88A8, 0x9100, 0x9200, 0x9300}
+ETH_PPPOE_SESSION = 0x8864
+_MPLS_TYPES = {0x8847, 0x8848}
+# PPP protocol numbers (RFC 1661, IANA "PPP DLL protocol numbers") -> EtherType.
+_PPP_PROTOCOLS = {0x0021: ETH_IPV4, 0x0057: ETH_IPV6, 0x0281: 0x8847, 0x0283: 0x8848}
+_MAX_ENCAPSULATIONS = 16  # tags + PPPoE + labels per frame; a deeper stack is counted, not followed
 _PORT_PROTOS = {6, 17, 132}
 _IPV6_EXT = {0, 43, 60}
 
@@ -55,19 +66,78 @@ class CaptureStats:
     truncated_tail: bool = False
 
 
-def _l3(buf: mmap.mmap | bytes, off: int, end: int, linktype: int) -> tuple[int, int] | None:
-    """(ethertype, offset of the IP header) for one frame, or None when it carries no IP."""
-    if linktype == LINKTYPE_ETHERNET:
-        if end - off < 14:
+def _ppp(buf: mmap.mmap | bytes, off: int, end: int) -> tuple[int, int] | None:
+    """A PPP header (RFC 1661; HDLC-like framing ff 03 optional; protocol field compression) -> (ethertype, off)."""
+    if end - off >= 2 and buf[off] == 0xFF and buf[off + 1] == 0x03:
+        off += 2
+    if end - off < 1:
+        return None
+    if buf[off] & 1:  # compressed 1-byte protocol field
+        proto, off = buf[off], off + 1
+    else:
+        if end - off < 2:
             return None
-        etype = _U16.unpack_from(buf, off + 12)[0]
-        off += 14
-        while etype in _VLAN_TYPES:
+        proto, off = _U16.unpack_from(buf, off)[0], off + 2
+    return _PPP_PROTOCOLS.get(proto, 0), off
+
+
+def _encapsulated(buf: mmap.mmap | bytes, etype: int, off: int, end: int) -> tuple[int, int] | None:
+    """Follow VLAN tags, PPPoE session headers and MPLS labels from ``etype`` at ``off`` to the IP header."""
+    for _ in range(_MAX_ENCAPSULATIONS):
+        if etype in _VLAN_TYPES:
             if end - off < 4:
                 return None
             etype = _U16.unpack_from(buf, off + 2)[0]
             off += 4
-        return etype, off
+        elif etype == ETH_PPPOE_SESSION:
+            if end - off < 6:  # ver/type, code, session id, length; then the PPP protocol
+                return None
+            ppp = _ppp(buf, off + 6, end)
+            if ppp is None:
+                return None
+            etype, off = ppp
+        elif etype in _MPLS_TYPES:
+            while True:  # label stack: 4 bytes each, bottom of stack bit 0x100 in the third byte
+                if end - off < 4:
+                    return None
+                bottom = buf[off + 2] & 1
+                off += 4
+                if bottom:
+                    break
+            if end - off < 1:
+                return None
+            version = buf[off] >> 4
+            etype = ETH_IPV4 if version == 4 else ETH_IPV6 if version == 6 else 0  # 0: pseudowire, not IP
+        else:
+            return etype, off
+    return 0, off
+
+
+def _l3(buf: mmap.mmap | bytes, off: int, end: int, linktype: int) -> tuple[int, int] | None:
+    """(ethertype, offset of the IP header) for one frame, or None when it carries no IP."""
+    l2 = _l2(buf, off, end, linktype)
+    if l2 is None:
+        return None
+    etype, off = l2
+    if etype in (ETH_IPV4, ETH_IPV6):
+        return l2
+    return _encapsulated(buf, etype, off, end)
+
+
+def _l2(buf: mmap.mmap | bytes, off: int, end: int, linktype: int) -> tuple[int, int] | None:
+    """(ethertype, offset after the link-layer header), or None for a frame too short for it."""
+    if linktype == LINKTYPE_ETHERNET:
+        if end - off < 14:
+            return None
+        return _U16.unpack_from(buf, off + 12)[0], off + 14
+    if linktype in _PPP_TYPES:
+        if linktype == LINKTYPE_PPP_WITH_DIR:
+            off += 1  # direction byte
+        return _ppp(buf, off, end)
+    if linktype == LINKTYPE_C_HDLC:
+        if end - off < 4:
+            return None
+        return _U16.unpack_from(buf, off + 2)[0], off + 4
     if linktype in _RAW_TYPES or linktype in (LINKTYPE_IPV4, LINKTYPE_IPV6):
         if end - off < 1:
             return None
@@ -97,8 +167,7 @@ def parse_frame(buf: mmap.mmap | bytes, off: int, caplen: int, linktype: int, ts
     end = off + caplen
     l3 = _l3(buf, off, end, linktype)
     if l3 is None:
-        stats.skipped["unsupported_link_layer" if linktype not in (0, 1, 12, 14, 101, 113, 228, 229, 276)
-                      else "short_frame"] += 1
+        stats.skipped["unsupported_link_layer" if linktype not in _KNOWN_LINKTYPES else "short_frame"] += 1
         return None
     etype, off = l3
     sport = dport = 0

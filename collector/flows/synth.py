@@ -218,6 +218,32 @@ def v9_packet(flows: Sequence[SynthFlow], *, export_s: int, sequence: int, sourc
     return V9_HEADER.pack(9, count, uptime_ms, export_s, sequence, source_id) + b"".join(sets)
 
 
+def v9_custom_packet(fields: Sequence[tuple[int, int]], data: bytes, *, export_s: int, sequence: int,
+                     source_id: int = 0, template_id: int = 256, with_template: bool = True,
+                     uptime_ms: int = 3_600_000, trailer: bytes = b"") -> bytes:
+    """A v9 packet with any template (``(element, length)`` pairs) and one data set of ``data`` as given (no
+    padding added: the set is exactly ``data``); ``trailer`` is appended after the last set (e.g. zero padding)."""
+    sets = b""
+    if with_template:
+        sets += _set(0, struct.pack("!HH", template_id, len(fields)) + b"".join(struct.pack("!HH", *f) for f in fields),
+                     True)
+    if data:
+        sets += _set(template_id, data, False)
+    return V9_HEADER.pack(9, 2, uptime_ms, export_s, sequence, source_id) + sets + trailer
+
+
+def ipfix_custom_packet(fields: Sequence[tuple[int, int]], data: bytes, *, export_s: int, sequence: int,
+                        domain: int = 0, template_id: int = 256, with_template: bool = True) -> bytes:
+    """An IPFIX message with any template (IANA elements) and one data set of ``data`` as given."""
+    sets = b""
+    if with_template:
+        sets += _set(2, struct.pack("!HH", template_id, len(fields)) + b"".join(struct.pack("!HH", *f) for f in fields),
+                     False)
+    if data:
+        sets += _set(template_id, data, False)
+    return IPFIX_HEADER.pack(10, IPFIX_HEADER.size + len(sets), export_s, sequence, domain) + sets
+
+
 def v9_sampling_options(*, export_s: int, sequence: int, rate: int, source_id: int = 0,
                         template_id: int = 300) -> bytes:
     """A v9 packet with an options template (scope: system) and one record carrying SAMPLING_INTERVAL (34)."""

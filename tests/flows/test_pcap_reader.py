@@ -260,3 +260,77 @@ def test_live_capture_streams_packets_from_tshark_and_stops_on_request() -> None
     assert len(got) >= 3
     assert [(ip_text(p[1]), ip_text(p[2]), p[3], p[5], p[6]) for p in got[:3]] == [("127.0.0.1", "127.0.0.1", 17, port,
                                                                                    128)] * 3
+
+
+# -- link layers of carrier lines: PPP, PPPoE, MPLS, QinQ (issue 9) -----------------------------------------------
+
+def _ip4(src: str = "10.0.0.1", dst: str = "198.51.100.1", sport: int = 40000, dport: int = 443) -> bytes:
+    return frame(SynthPacket(T0, src, dst, 17, sport, dport, 100))[14:]  # IPv4 + UDP, 128 bytes
+
+
+def _ip6() -> bytes:
+    return _ipv6_frame()[14:]
+
+
+ETH = bytes(6) + bytes.fromhex("020000000001")
+PPPOE = struct.pack("!BBHH", 0x11, 0, 0x1234, 130)  # version/type 1/1, session data, session 0x1234, length
+QINQ = struct.pack("!HHHH", 0x88A8, 100, 0x8100, 200)  # S-tag 100, C-tag 200; then the inner EtherType
+LABELS = struct.pack("!II", 16000 << 12 | 64, 299 << 12 | 0x100 | 64)  # two labels, the second bottom of stack
+SLL = struct.pack("!HHH8s", 0, 1, 6, bytes(8))  # packet type, ARPHRD_ETHER, address length, address
+
+
+def _ipv4_expected(src: str = "10.0.0.1", dst: str = "198.51.100.1") -> tuple:
+    return (src, dst, 17, 40000, 443, 128)
+
+
+IPV6_EXPECTED = ("2001:db8::1", "2001:db8::2", 17, 5000, 53, 68)
+
+
+@pytest.mark.parametrize(("linktype", "frame_bytes", "expected", "skipped"), [
+    pytest.param(9, b"\xff\x03\x00\x21" + _ip4(), [_ipv4_expected()], {}, id="ppp-linktype-9-hdlc-framing"),
+    pytest.param(9, b"\x00\x57" + _ip6(), [IPV6_EXPECTED], {}, id="ppp-linktype-9-unframed-ipv6"),
+    pytest.param(9, b"\xff\x03\x00\x21" + _ip4()[:10], [], {"short_ip_header": 1}, id="ppp-cut-ip-header"),
+    pytest.param(9, b"\xff\x03\xc0\x21" + bytes(8), [], {"not_ip": 1}, id="ppp-lcp-is-not-ip"),
+    pytest.param(204, b"\x01\xff\x03\x00\x21" + _ip4(), [_ipv4_expected()], {}, id="ppp-with-direction"),
+    pytest.param(1, ETH + b"\x88\x64" + PPPOE + b"\x00\x21" + _ip4(), [_ipv4_expected()], {}, id="pppoe-session"),
+    pytest.param(1, ETH + QINQ + b"\x88\x64" + PPPOE + b"\x00\x57" + _ip6(), [IPV6_EXPECTED], {},
+                 id="qinq-pppoe-session-ipv6"),
+    pytest.param(1, ETH + QINQ + b"\x08\x00" + _ip4(), [_ipv4_expected()], {}, id="qinq-ethernet"),
+    pytest.param(1, ETH + b"\x88\x47" + LABELS + _ip4(), [_ipv4_expected()], {}, id="mpls-two-labels-ipv4"),
+    pytest.param(1, ETH + b"\x81\x00\x00\x0c\x88\x47" + LABELS[4:] + _ip6(), [IPV6_EXPECTED], {},
+                 id="vlan-mpls-ipv6"),
+    pytest.param(1, ETH + b"\x88\x47" + LABELS + bytes(4) + ETH + b"\x08\x00" + _ip4(), [], {"not_ip": 1},
+                 id="mpls-pseudowire-is-not-ip"),
+    pytest.param(1, ETH + b"\x88\x47" + LABELS[:4] * 3, [], {"short_frame": 1}, id="mpls-stack-without-bottom"),
+    pytest.param(113, SLL + b"\x81\x00" + b"\x00\x64\x81\x00\x00\xc8\x08\x00" + _ip4(), [_ipv4_expected()], {},
+                 id="qinq-on-linux-cooked"),
+    pytest.param(276, struct.pack("!HHIHBB8s", 0x88A8, 0, 1, 1, 0, 6, bytes(8)) + b"\x00\x64\x81\x00\x00\xc8\x08\x00"
+                 + _ip4(), [_ipv4_expected()], {}, id="qinq-on-linux-cooked-v2"),
+])
+def test_ppp_pppoe_mpls_and_qinq_link_layers_are_read(tmp_path: Path, linktype: int, frame_bytes: bytes,
+                                                      expected: list[tuple], skipped: dict) -> None:
+    path = tmp_path / "line.pcap"
+    path.write_bytes(_raw_pcap([frame_bytes], linktype))
+    stats = CaptureStats()
+    got = [(ip_text(s), ip_text(d), pr, sp, dp, n) for _, s, d, pr, sp, dp, n in iter_packets(path, stats)]
+    assert got == expected
+    assert dict(stats.skipped) == skipped
+    if expected:  # tshark decodes the same file to the same packet
+        theirs = [(ip_text(s), ip_text(d), pr, sp, dp, n)
+                  for _, s, d, pr, sp, dp, n in tshark_packets(tshark_command(file=path))]
+        assert theirs == expected
+
+
+def test_a_pppoe_mpls_qinq_capture_matches_tshark_packet_for_packet(tmp_path: Path) -> None:
+    # A longer capture mixing the encapsulations, cross-checked field by field against `tshark -T fields`.
+    encaps = [ETH + b"\x88\x64" + PPPOE + b"\x00\x21", ETH + QINQ + b"\x08\x00", ETH + b"\x88\x47" + LABELS,
+              ETH + QINQ + b"\x88\x64" + PPPOE + b"\x00\x21"]
+    frames = []
+    for i, p in enumerate(traffic(seed=11, packets=400, start_s=T0, duration_s=60)):
+        frames.append(encaps[i % len(encaps)] + frame(p)[14:])
+    path = tmp_path / "mix.pcap"
+    path.write_bytes(_raw_pcap(frames))
+    ours = [p[1:] for p in iter_packets(path)]
+    theirs = [p[1:] for p in tshark_packets(tshark_command(file=path))]
+    assert len(ours) == 400
+    assert ours == theirs
