@@ -25,7 +25,7 @@ from billing_etl.audit import (
     invoice_period,
     sla_credit,
 )
-from billing_etl.model import CENT, Invoice, Period, money
+from billing_etl.model import CENT, Invoice, Period, minor_unit, money
 from billing_etl.usage import LineUsage
 
 
@@ -85,19 +85,23 @@ class PaymentDue:
     findings: int
 
 
-def spread(amount: Decimal, weights: Mapping[str, Decimal]) -> dict[str, Decimal]:
-    """Split ``amount`` over ``weights`` in cents, exactly (largest remainder; ties by key)."""
+def spread(
+    amount: Decimal, weights: Mapping[str, Decimal], *, currency: str | None = None
+) -> dict[str, Decimal]:
+    """Split ``amount`` over ``weights`` in the currency's minor unit (cents without one), exactly (largest
+    remainder; ties by key): won are split in whole won, dinars in fils."""
     total_weight = sum(weights.values(), ZERO)
     if not weights or total_weight == 0:
         return {}
-    cents = int((amount / CENT).to_integral_value(rounding="ROUND_HALF_UP"))
+    unit = CENT if currency is None else Decimal(1).scaleb(-minor_unit(currency))
+    cents = int((amount / unit).to_integral_value(rounding="ROUND_HALF_UP"))
     raw = {k: Decimal(cents) * w / total_weight for k, w in weights.items()}
     floors = {k: int(v.to_integral_value(rounding="ROUND_FLOOR")) for k, v in raw.items()}
     left = cents - sum(floors.values())
     order = sorted(raw, key=lambda k: (-(raw[k] - floors[k]), k))
     for k in order[:left]:
         floors[k] += 1
-    return {k: Decimal(v) * CENT for k, v in floors.items()}
+    return {k: Decimal(v) * unit for k, v in floors.items()}
 
 
 def _key(carrier: str, circuit: str, line_id: str | None) -> str:
@@ -133,7 +137,11 @@ def line_costs(
             else:
                 account.append(c)
         for a in account:
-            shares = spread(a.row.amount, {f"{k}\x00{int(p)}": w for (k, p), w in weights.items()})
+            shares = spread(
+                a.row.amount,
+                {f"{k}\x00{int(p)}": w for (k, p), w in weights.items()},
+                currency=a.row.currency,
+            )
             if not shares:
                 if a.share_in(period):
                     unallocated[(a.row.carrier, a.row.currency)] += a.share_in(period)
@@ -165,6 +173,7 @@ def line_costs(
                 expected += expected_usage_charge(contract, usage, auditor.commit_bps(line)) or ZERO
                 expected -= sla_credit(contract, usage, period, line)[0]
         has = usage is not None and usage.has_data
+        currency = contract.currency if contract else carrier_currency.get(line.carrier, "EUR")
         out.append(
             LineCost(
                 line=line.id,
@@ -173,11 +182,11 @@ def line_costs(
                 site=line.site,
                 department=line.department,
                 cost_centre=line.cost_centre or "",
-                currency=contract.currency if contract else carrier_currency.get(line.carrier, "EUR"),
-                billed_amount=money(billed.get(line.id, ZERO)),
-                allocated_amount=money(allocated.get(line.id, ZERO)),
-                expected_amount=None if expected is None else money(expected),
-                at_stake_amount=money(at_stake.get(line.id, ZERO)),
+                currency=currency,
+                billed_amount=money(billed.get(line.id, ZERO), currency),
+                allocated_amount=money(allocated.get(line.id, ZERO), currency),
+                expected_amount=None if expected is None else money(expected, currency),
+                at_stake_amount=money(at_stake.get(line.id, ZERO), currency),
                 commit_bps=auditor.commit_bps(line),
                 p95_bps=usage.p95_bps if has else None,
                 peak_util_pct=usage.peak_util_pct if has else None,
@@ -199,10 +208,10 @@ def line_costs(
                 department=UNKNOWN_DEPARTMENT,
                 cost_centre="",
                 currency=currency,
-                billed_amount=money(billed.get(key, ZERO)),
-                allocated_amount=money(allocated.get(key, ZERO)),
+                billed_amount=money(billed.get(key, ZERO), currency),
+                allocated_amount=money(allocated.get(key, ZERO), currency),
                 expected_amount=ZERO,
-                at_stake_amount=money(at_stake.get(key, ZERO)),
+                at_stake_amount=money(at_stake.get(key, ZERO), currency),
                 commit_bps=None,
                 p95_bps=None,
                 peak_util_pct=None,
@@ -212,7 +221,7 @@ def line_costs(
                 no_data_minutes=None,
             )
         )
-    return out, {k: money(v) for k, v in sorted(unallocated.items())}
+    return out, {k: money(v, k[1]) for k, v in sorted(unallocated.items())}
 
 
 def department_costs(lines: Iterable[LineCost]) -> list[DepartmentCost]:
@@ -256,9 +265,9 @@ def payments_due(
             invoice_number=inv.invoice_number,
             invoice_date=inv.invoice_date.isoformat(),
             currency=inv.currency,
-            amount=money(inv.lines_total),
+            amount=money(inv.lines_total, inv.currency),
             stated_total=inv.stated_total,
-            disputed_amount=money(disputed.get((inv.carrier, inv.invoice_number), ZERO)),
+            disputed_amount=money(disputed.get((inv.carrier, inv.invoice_number), ZERO), inv.currency),
             findings=counts.get((inv.carrier, inv.invoice_number), 0),
         )
         for inv in invoices
