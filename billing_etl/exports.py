@@ -151,12 +151,22 @@ def write_atomic(path: Path, data: bytes, *, mode: int = EXPORT_MODE) -> Path:
 
 
 def write_csv(table: Table, path: Path, *, mode: int = EXPORT_MODE) -> Path:
+    # The csv module quotes a field only for the characters of its line terminator: with "\n" alone a CR
+    # inside a description would go out bare and split the row for every reader. Quote for "\r\n", end
+    # each row with "\n".
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([c.name for c in table.columns])
-    for cells in _cells(table):
-        writer.writerow([_csv_value(value, column.kind, amount) for value, column, amount, _ in cells])
-    return write_atomic(path, buffer.getvalue().encode("utf-8"), mode=mode)
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    lines = []
+    rows = [[c.name for c in table.columns]] + [
+        [_csv_value(value, column.kind, amount) for value, column, amount, _ in cells]
+        for cells in _cells(table)
+    ]
+    for row in rows:
+        writer.writerow(row)
+        lines.append(buffer.getvalue()[:-2] + "\n")
+        buffer.seek(0)
+        buffer.truncate()
+    return write_atomic(path, "".join(lines).encode("utf-8"), mode=mode)
 
 
 def _money_format(currency: str) -> str:
