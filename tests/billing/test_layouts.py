@@ -434,6 +434,28 @@ def test_bad_layout_keys_are_reported_with_file_line_and_key(
     assert any(p.key == key and reason in p.reason and p.line for p in problems), [str(p) for p in problems]
 
 
+def test_shipped_portal_example_carrier_reads_its_demo_invoice() -> None:
+    """config/carriers.yaml's KT Enterprise layout against config/demo-invoices/kt-2026-10.xlsx (header
+    block, 합계 row, ※ footnotes): the example the docs point to keeps working."""
+    from billing_etl.config import load_billing_config
+    from linewatch.settings import load_settings
+
+    config = load_billing_config(load_settings(REPO / "config" / "linewatch.yaml"))
+    result = import_file(config.invoice_dir / "kt-2026-10.xlsx", config.carriers.by_name()["KT Enterprise"])
+    assert result.quarantined == []
+    [inv] = result.invoices
+    assert (inv.invoice_number, inv.billing_account, inv.invoice_date, inv.due_date) == (
+        "KT-2026-10-004711",
+        "8421-0093-17",
+        dt.date(2026, 11, 5),
+        dt.date(2026, 11, 30),
+    )
+    assert inv.stated_total == inv.lines_total == D(3_355_000) and inv.currency == "KRW"
+    assert {(r.period_start, r.period_end) for r in inv.lines} == {
+        (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    }
+
+
 # -- encodings ----------------------------------------------------------------------------------------------
 
 HEADER = "invoice,date,due,circuit,type,from,to,qty,price,amount,text,total"
