@@ -170,6 +170,13 @@ def expected_mrc(contract: Contract, start: dt.date, end: dt.date) -> Decimal:
     return money(total)
 
 
+def burst_cost(billing: Burstable, p95_bps: float, commit_bps: int) -> Decimal:
+    """A burstable month at ``p95_bps`` above ``commit_bps``: the Mbit/s over (to 0.01) × the price per Mbit/s
+    (unrounded; the audit and the upgrade proposals both use it)."""
+    over_mbps = max(Decimal(repr(p95_bps)) - commit_bps, ZERO) / Decimal(10**6)
+    return over_mbps.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP") * billing.price_per_mbps
+
+
 def expected_usage_charge(contract: Contract, usage: LineUsage | None, commit_bps: int) -> Decimal | None:
     """Overage the contract allows for the measured usage; ``None`` when there is nothing to measure
     against."""
@@ -181,8 +188,7 @@ def expected_usage_charge(contract: Contract, usage: LineUsage | None, commit_bp
     if isinstance(billing, Burstable):
         if usage.p95_bps is None:
             return None
-        over_mbps = max(Decimal(repr(usage.p95_bps)) - commit_bps, ZERO) / Decimal(10**6)
-        return money(over_mbps.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP") * billing.price_per_mbps)
+        return money(burst_cost(billing, usage.p95_bps, commit_bps))
     assert isinstance(billing, VolumeQuota)
     gb = (Decimal(repr(usage.in_bytes)) + Decimal(repr(usage.out_bytes))) / billing.gb_unit.bytes
     over_gb = max(gb - billing.included_gb, ZERO).quantize(Decimal("0.001"), rounding="ROUND_HALF_UP")

@@ -4,6 +4,12 @@ ones.
 Each proposal carries its evidence (the 95th percentiles it rests on, the commit, the prices) so finance can
 check it. Prices come from the carrier's rate card (``carriers.yaml``) when one is configured; otherwise the
 saving is left empty and the proposal still names the commit to ask for.
+
+On a **burstable** contract a 95th percentile near or above the commit is not a reason to upgrade by itself:
+the traffic above the commit is billed per Mbit/s. An upgrade is proposed only when the expected burst cost
+(this period's 95th percentile over the commit × the contract's price per Mbit/s) exceeds what the next commit
+costs more (its MRC plus its own burst, if any, minus today's MRC); the proposal shows both figures and its
+saving is positive. Without a rate card the bigger commit cannot be priced, so no upgrade is proposed.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from billing_etl.config import BillingConfig, RateCardTier
+from billing_etl.audit import burst_cost
+from billing_etl.config import BillingConfig, Burstable, Contract, RateCardTier
 from billing_etl.model import Period, money
 from billing_etl.usage import LineUsage
 from linewatch.choices import LineStatus, SavingsAction
@@ -42,6 +49,31 @@ def _tier_at_least(card: Sequence[RateCardTier], bps: float) -> RateCardTier | N
     return next((t for t in card if t.commit_bps >= bps), None)
 
 
+def _burstable_upgrade(
+    contract: Contract,
+    billing: Burstable,
+    card: Sequence[RateCardTier],
+    p95: float,
+    commit: int,
+    mrc: Decimal,
+) -> tuple[RateCardTier, Decimal, Decimal, Decimal] | None:
+    """(tier, burst now, cost now, cost with the tier) of the cheapest bigger commit, when it is cheaper than
+    paying the burst; None when the burst is cheaper (or nothing on the rate card is bigger)."""
+    burst_now = burst_cost(billing, p95, commit)
+    cost_now = mrc + burst_now
+    best: tuple[Decimal, RateCardTier] | None = None
+    for tier in card:
+        if tier.commit_bps <= commit:
+            continue
+        cost = tier.mrc + burst_cost(billing, p95, tier.commit_bps)
+        if best is None or cost < best[0]:
+            best = (cost, tier)
+    if best is None or best[0] >= cost_now:
+        return None
+    currency = contract.currency
+    return best[1], money(burst_now, currency), money(cost_now, currency), money(best[0], currency)
+
+
 def propose(
     config: BillingConfig,
     period: Period,
@@ -67,14 +99,14 @@ def propose(
         p95 = now.p95_bps
         pct = 100 * p95 / commit
         headroom = 1 + float(rules.headroom_pct) / 100
-        base = dict(
-            line=line.id,
-            carrier=line.carrier,
-            department=line.department,
-            current_commit_bps=commit,
-            current_mrc=mrc,
-            currency=currency,
-        )
+        base = {
+            "line": line.id,
+            "carrier": line.carrier,
+            "department": line.department,
+            "current_commit_bps": commit,
+            "current_mrc": mrc,
+            "currency": currency,
+        }
         outage = now.availability_pct is not None and now.availability_pct < float(rules.min_availability_pct)
         if p95 < rules.idle_bps and not outage:
             out.append(
@@ -90,6 +122,30 @@ def propose(
                 )
             )
             continue
+        billing = contract.billing if contract else None
+        if pct > float(rules.saturated_pct) and isinstance(billing, Burstable):
+            assert contract is not None
+            upgrade = (
+                _burstable_upgrade(contract, billing, card, p95, commit, mrc) if mrc is not None else None
+            )
+            if upgrade is not None:
+                tier, burst_now, cost_now, cost_then = upgrade
+                out.append(
+                    Proposal(
+                        action=SavingsAction.UPGRADE,
+                        proposed_commit_bps=tier.commit_bps,
+                        proposed_mrc=tier.mrc,
+                        monthly_saving=cost_now - cost_then,
+                        evidence=f"95th percentile {_fmt_bps(p95)} in {period} is {pct:.1f} % of the "
+                        f"{_fmt_bps(commit)} commit: expected burst cost {burst_now:,} {currency} "
+                        f"({money(billing.price_per_mbps, currency):,} {currency}/Mbit/s above the commit; {cost_now:,} "
+                        f"{currency} with the MRC) exceeds the {_fmt_bps(tier.commit_bps)} commit's extra "
+                        f"price ({money(tier.mrc - mrc, currency):,} {currency}; {cost_then:,} {currency} with its "
+                        "burst)",
+                        **base,
+                    )
+                )
+            continue  # paying the burst is cheaper (or the bigger commit cannot be priced)
         if pct > float(rules.saturated_pct):
             tier = _tier_at_least(card, max(p95 * headroom, commit + 1))
             proposed = tier.commit_bps if tier else int(math.ceil(p95 * headroom / 1e6) * 1e6)

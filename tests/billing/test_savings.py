@@ -34,7 +34,6 @@ def _propose(
         pytest.param(
             0.05, None, True, ("terminate", None, None, "200.00"), id="idle-terminate-saves-the-mrc"
         ),
-        pytest.param(90, None, True, ("upgrade", 200, "320", "-120.00"), id="saturated-upgrade-to-next-tier"),
         pytest.param(80, None, True, None, id="exactly-80pct-is-not-saturated"),
         pytest.param(20, 25, True, ("downgrade", 50, "150", "50.00"), id="underused-two-months-priced"),
         pytest.param(20, 25, False, ("downgrade", 32, None, None), id="underused-without-rate-card"),
@@ -73,7 +72,7 @@ def test_downgrade_shows_the_figures_it_rests_on() -> None:
         pytest.param(0.05, None, 50.0, None, id="idle-because-down-is-not-a-termination"),
         pytest.param(0.05, None, 95.0, "terminate", id="idle-and-up-95pct-is"),
         pytest.param(20, 25, 90.0, None, id="underused-because-down-is-not-a-downgrade"),
-        pytest.param(90, None, 50.0, "upgrade", id="saturated-while-up-still-needs-an-upgrade"),
+        pytest.param(190, None, 50.0, "upgrade", id="saturated-while-up-still-needs-an-upgrade"),
     ],
 )
 def test_outage_is_not_a_lack_of_demand(
@@ -83,3 +82,54 @@ def test_outage_is_not_a_lack_of_demand(
         oct_mbps * MBPS, None if sep_mbps is None else sep_mbps * MBPS, availability_pct=availability_pct
     )
     assert [p.action.value for p in proposals] == ([] if expected_action is None else [expected_action])
+
+
+@pytest.mark.parametrize(
+    ("oct_mbps", "rate_card", "expected"),
+    [
+        # L-BURST: 100 Mbit/s commit for 200 EUR + 2 EUR per Mbit/s above; the 200 Mbit/s commit costs 320.
+        pytest.param(90, True, None, id="above-80pct-below-the-commit-no-burst-to-pay"),
+        pytest.param(150, True, None, id="burst-100-cheaper-than-the-next-commit-120-more"),
+        pytest.param(160, True, None, id="burst-120-equal-to-the-next-commit-120-more"),
+        pytest.param(190, True, ("upgrade", 200, "320", "60.00"), id="burst-180-dearer-than-next-commit"),
+        pytest.param(
+            250, True, ("upgrade", 200, "320", "80.00"), id="burst-300-vs-next-commit-with-its-burst"
+        ),
+        pytest.param(190, False, None, id="next-commit-unpriced-without-rate-card"),
+    ],
+)
+def test_burstable_upgrade_only_when_burst_costs_more_than_next_commit(
+    oct_mbps: float, rate_card: bool, expected: tuple | None
+) -> None:
+    """Above 80 % of a burstable commit the overage is billed per Mbit/s: an upgrade is proposed only where
+    that costs more than the bigger commit (MRC + its own burst), and then it saves money."""
+    proposals = _propose(oct_mbps * MBPS, None, rate_card=rate_card)
+    if expected is None:
+        assert proposals == []
+        return
+    [p] = proposals
+    action, commit_mbps, mrc, saving = expected
+    assert (p.action.value, p.proposed_commit_bps, p.proposed_mrc, p.monthly_saving) == (
+        action,
+        commit_mbps * MBPS,
+        D(mrc),
+        D(saving),
+    )
+
+
+def test_burstable_upgrade_shows_burst_cost_and_next_commit_price() -> None:
+    [p] = _propose(190 * MBPS, None)
+    assert "expected burst cost 180.00 EUR" in p.evidence, p.evidence
+    assert "200.00 Mbit/s commit's extra price (120.00 EUR; 320.00 EUR with its burst)" in p.evidence, (
+        p.evidence
+    )
+    assert "380.00 EUR with the MRC" in p.evidence, p.evidence
+
+
+def test_saturated_flat_line_still_gets_an_upgrade_at_its_cost() -> None:
+    """Without burst pricing there is nothing cheaper to pay: saturation alone proposes the next commit."""
+    config = billing_config()
+    proposals = propose(config, OCT, {"L-FLAT": usage("L-FLAT", p95_bps=90 * MBPS)}, {})
+    assert [(p.line, p.action.value, p.proposed_commit_bps, p.monthly_saving) for p in proposals] == [
+        ("L-FLAT", "upgrade", 200 * MBPS, D("-220.00"))
+    ]
