@@ -222,6 +222,9 @@ def load_inventory(path: Path | str) -> Inventory:
     and the cross-entry rules run over every entry that is valid by itself.
     """
     located = load_located(path)
+    if located.empty:
+        raise ConfigError([Problem(located.file, None, "", "the inventory file is empty (or only comments): "
+                                                           "it must list 'devices' and 'lines'")])
     data = located.data
     if not isinstance(data, dict):
         raise ConfigError([Problem(located.file, 1, "", "expected a mapping with 'devices' and 'lines'")])
