@@ -6,12 +6,13 @@ follows from a few lines of arithmetic written out here, not from the code under
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
 
 from billing_etl.model import Period
-from billing_etl.usage import burstable_p95, measure_usage
+from billing_etl.usage import burstable_p95, measure_usage, service_windows
 from linewatch.choices import UsageDirection
 from linewatch.influx import InfluxClient, InfluxSettings, Point, encode_points
 
@@ -162,3 +163,110 @@ def test_line_without_data_in_the_period(usage: dict, line: str) -> None:
 )
 def test_burstable_p95_rank(values: list[float], samples: int, expected: float | None) -> None:
     assert burstable_p95(values, samples) == expected
+
+
+# -- availability over the days in service only (issue 9) ------------------------------------------------------
+# Every line is polled all October, and its interface is down (admin up) whenever it is not in service:
+# L-NEW before its install on Oct 11, L-TERM after its termination on Oct 15, L-GONE (decommissioned in
+# September) all month. In service, L-NEW is down for 6 five-minute samples (30 min), L-TERM for 2 (10 min).
+NEW_FIRST = 10 * 288  # index of the first sample on Oct 11
+TERM_LAST = 15 * 288  # index of the first sample after Oct 15
+
+
+def _service_seed() -> Iterator[Point]:
+    for i in range(BUCKETS):
+        t = OCT.start_s + i * 300
+        new_down = i < NEW_FIRST or NEW_FIRST + 100 <= i < NEW_FIRST + 106
+        term_down = i >= TERM_LAST or 500 <= i < 502
+        for line, down in (("L-NEW", new_down), ("L-TERM", term_down), ("L-GONE", True)):
+            yield _point(line, t, in_bps=MBPS, out_bps=MBPS, interval_s=300, oper=2 if down else 1)
+
+
+@pytest.fixture(scope="module")
+def service_lines() -> list:
+    from billing_support import billing_config
+
+    from linewatch.choices import LineStatus
+
+    lines = billing_config().inventory.lines
+    gone = lines[0].model_copy(
+        update={
+            "id": "L-GONE",
+            "termination_date": dt.date(2026, 9, 30),
+            "status": LineStatus.DECOMMISSIONED,
+        }
+    )
+    return [*lines, gone]
+
+
+@pytest.fixture(scope="module")
+def service_usage(influxd, service_lines: list) -> Iterator[tuple[dict, dict]]:
+    """(usage measured over the days in service, usage measured over the whole month)."""
+    import uuid
+
+    settings = InfluxSettings(url=influxd.url, database=f"lw_service_{uuid.uuid4().hex[:8]}")
+    with InfluxClient(settings) as client:
+        client.ensure_database()
+        points = list(_service_seed())
+        for start in range(0, len(points), 5000):
+            client.write(encode_points(points[start : start + 5000]))
+        lines = ["L-NEW", "L-TERM", "L-GONE"]
+        yield (
+            measure_usage(client, OCT, lines, service=service_windows(service_lines, OCT)),
+            measure_usage(client, OCT, lines),
+        )
+        client.query(f'DROP DATABASE "{settings.database}"', database="")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("line", "down_min", "availability"),
+    [
+        pytest.param("L-NEW", 30, 100 * (1 - 30 / (21 * 288 * 5)), id="installed-mid-month-from-install"),
+        pytest.param("L-TERM", 10, 100 * (1 - 10 / (15 * 288 * 5)), id="terminated-mid-month-until-then"),
+        pytest.param("L-GONE", 0, None, id="decommissioned-has-no-availability"),
+    ],
+)
+def test_availability_counts_only_days_in_service(
+    service_usage: tuple[dict, dict], line: str, down_min: float, availability: float | None
+) -> None:
+    measured, whole_month = service_usage
+    u = measured[line]
+    assert u.availability_pct == (None if availability is None else pytest.approx(availability))
+    assert u.down_minutes == pytest.approx(down_min)
+    assert u.no_data_minutes == 0
+    assert whole_month[line].availability_pct < 70  # what the month as a whole says: not an outage
+
+
+@pytest.mark.slow
+def test_days_out_of_service_owe_no_sla_credit(service_usage: tuple[dict, dict], service_lines: list) -> None:
+    """Measured in InfluxDB and audited: 30 min down in 21 days and 10 min in 15 are within a 99.9 % SLA, so
+    no line is owed a credit; measured over the whole month both would have been."""
+    import copy
+    import dataclasses
+
+    from billing_support import CONTRACTS, billing_config
+
+    from billing_etl.audit import Auditor
+    from billing_etl.config import ContractsFile
+
+    contracts = copy.deepcopy(CONTRACTS)
+    sla = {"target_pct": 99.9, "credit_tiers": [{"below_pct": 99.9, "credit_pct": 10}]}
+    for c in contracts["contracts"]:
+        if c["line"] in ("L-NEW", "L-TERM"):
+            c["sla"] = sla
+    contracts["contracts"].append({"line": "L-GONE", "carrier": "Acme", "mrc": 100, "sla": sla})
+    config = billing_config(contracts)
+    config = dataclasses.replace(
+        config,
+        contracts=ContractsFile.model_validate(contracts),
+        inventory=config.inventory.model_copy(update={"lines": service_lines}),
+    )
+    measured, whole_month = service_usage
+
+    def credited(usage: dict) -> set[str]:
+        findings = Auditor(config=config, invoices=[], period=OCT, usage=usage).run()
+        return {f.line for f in findings if f.rule.value == "sla_credit_owed"}
+
+    assert credited(measured) == set()
+    assert credited(whole_month) == {"L-NEW", "L-TERM"}  # never L-GONE: decommissioned is never credited
