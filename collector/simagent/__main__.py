@@ -5,13 +5,15 @@ Spec (JSON)::
     {
       "devices": [
         {"name": "r1", "community": "public", "interfaces": 1000, "port": 0},
-        {"name": "r2", "interfaces": [{"if_index": 5, "name": "xe-0/0/0", "speed_bps": 10000000000}]}
+        {"name": "r2", "interfaces": [{"if_index": 5, "name": "xe-0/0/0", "speed_bps": 10000000000}],
+         "request_delays_s": [2.5, 0.5]}
       ],
       "model": "collector.simagent.model:ConstantRateModel",   # optional "module:callable" returning a CounterModel
       "model_args": {"in_bps": 1e7}                             # optional keyword arguments for it
     }
 
-``interfaces`` is a count (ifIndex 1..N) or a list of SimInterface fields plus ``if_index``. ``port`` 0 (default)
+``interfaces`` is a count (ifIndex 1..N) or a list of SimInterface fields plus ``if_index``. ``request_delays_s``
+(optional) makes the device busy that many seconds before it answers each request, in turn (a slow device). ``port`` 0 (default)
 picks a free port. Once every device is listening the process prints one line ``READY {"r1": PORT, ...}`` on
 stdout (and writes the same JSON to ``--ports-file`` if given), then serves until SIGTERM/SIGINT.
 """
@@ -30,7 +32,7 @@ from typing import Any
 from collector.simagent.agent import serve_device
 from collector.simagent.model import CounterModel, SimDevice, SimInterface
 
-_DEVICE_KEYS = {"name", "community", "interfaces", "port", "sys_descr"}
+_DEVICE_KEYS = {"name", "community", "interfaces", "port", "sys_descr", "request_delays_s"}
 
 
 class SpecError(ValueError):
@@ -76,6 +78,11 @@ def devices_from_spec(
             raise SpecError(f"{at}.interfaces: must be a count or a list")
         if "sys_descr" in d:
             dev.sys_descr = d["sys_descr"]
+        if "request_delays_s" in d:
+            try:
+                dev.set_request_delays(d["request_delays_s"])
+            except (TypeError, ValueError) as exc:
+                raise SpecError(f"{at}.request_delays_s: {exc}") from None
         dev.model = model
         out.append((dev, int(d.get("port", 0))))
     names = [d.name for d, _ in out]

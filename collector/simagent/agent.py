@@ -281,6 +281,7 @@ class _AgentProtocol(asyncio.DatagramProtocol):
     def __init__(self, responder: DeviceResponder):
         self.responder = responder
         self.transport: asyncio.DatagramTransport | None = None
+        self._busy_until = 0.0  # loop time until which the device is busy with earlier delayed requests
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -289,12 +290,25 @@ class _AgentProtocol(asyncio.DatagramProtocol):
         d = self.responder.device
         if d.silent:
             return
+        busy_s = d.next_request_delay()
+        if busy_s > 0:
+            if d.spend_delay is not None:
+                d.spend_delay(busy_s)  # injected time passes; the counters are read after it
+            else:
+                loop = asyncio.get_running_loop()
+                self._busy_until = max(loop.time(), self._busy_until) + busy_s
+                loop.call_at(self._busy_until, self._answer, data, addr)
+                return
+        self._answer(data, addr)
+
+    def _answer(self, data: bytes, addr: tuple[str, int]) -> None:
+        d = self.responder.device
         try:
             reply = self.responder.respond(data)
         except Exception:  # a bug in the simulator must not kill the agent loop
             log.exception("%s: simulated agent failed on a request", d.name)
             return
-        if reply is None or self.transport is None:
+        if reply is None or self.transport is None or self.transport.is_closing():
             return
         if d.delay_s > 0:
             asyncio.get_running_loop().call_later(d.delay_s, self._send, reply, addr)
@@ -307,12 +321,13 @@ class _AgentProtocol(asyncio.DatagramProtocol):
 
 
 async def serve_device(
-    device: SimDevice, *, host: str = "127.0.0.1", port: int = 0
+    device: SimDevice, *, host: str = "127.0.0.1", port: int = 0, wall_clock: Callable[[], float] = time.time
 ) -> tuple[asyncio.DatagramTransport, int]:
-    """Start answering for ``device`` on the running loop; returns the transport and the bound port."""
+    """Start answering for ``device`` on the running loop; returns the transport and the bound port.
+    ``wall_clock`` is the time the counter model is sampled at."""
     loop = asyncio.get_running_loop()
     transport, _ = await loop.create_datagram_endpoint(
-        lambda: _AgentProtocol(DeviceResponder(device)), local_addr=(host, port)
+        lambda: _AgentProtocol(DeviceResponder(device, wall_clock=wall_clock)), local_addr=(host, port)
     )
     return transport, transport.get_extra_info("sockname")[1]
 
@@ -329,9 +344,12 @@ class SimAgent:
         *,
         host: str = "127.0.0.1",
         ports: Mapping[str, int] | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ):
-        """``ports`` fixes the UDP port of named devices (others, and port 0, get a free port)."""
+        """``ports`` fixes the UDP port of named devices (others, and port 0, get a free port); ``wall_clock`` is
+        the time counter models are sampled at (tests inject theirs)."""
         self.host = host
+        self._wall_clock = wall_clock
         self._fixed_ports = dict(ports or {})
         self.devices: dict[str, SimDevice] = {}
         for d in devices:
@@ -370,7 +388,9 @@ class SimAgent:
     def _serve(self, device: SimDevice) -> None:
         assert self._loop is not None
         port = self._fixed_ports.get(device.name, 0)
-        fut = asyncio.run_coroutine_threadsafe(serve_device(device, host=self.host, port=port), self._loop)
+        fut = asyncio.run_coroutine_threadsafe(
+            serve_device(device, host=self.host, port=port, wall_clock=self._wall_clock), self._loop
+        )
         try:
             transport, port = fut.result(10)
         except OSError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -96,6 +96,13 @@ class SimDevice:
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
     layout_version: int = field(default=0, repr=False)
+    request_delay_s: Callable[[int], float] | None = field(default=None, repr=False)
+    """Seconds the agent is busy before it reads the counters and answers its n-th request (n from 0): a slow device
+    whose answers, and the counters in them, come late. See :meth:`set_request_delays`."""
+    spend_delay: Callable[[float], None] | None = field(default=None, repr=False)
+    """How a request delay passes: None -> the agent really waits (requests queue behind each other); a callable
+    (e.g. an injected test clock's ``advance``) -> the agent advances that clock instead and answers at once."""
+    requests_seen: int = field(default=0, repr=False)
     request_id_offset: int = 0  # answer with the request-id plus this (a stale or spoofed answer, to be ignored)
     ifx_table: bool = True  # False: no ifXTable at all (no ifName, no HC counters), like Ruijie and old switches
 
@@ -182,6 +189,28 @@ class SimDevice:
     def set_slow(self, delay_s: float) -> None:
         """Delay every response by ``delay_s`` (0 to stop)."""
         self.delay_s = delay_s
+
+    def set_request_delays(self, delays: Sequence[float] | Callable[[int], float] | None, *,
+                           spend: Callable[[float], None] | None = None) -> None:
+        """Make the device busy for ``delays[n % len(delays)]`` (or ``delays(n)``) seconds before it answers its n-th
+        request from now on; ``spend``: see :attr:`spend_delay`. ``None`` removes the delays."""
+        with self.lock:
+            if delays is None or callable(delays):
+                self.request_delay_s = delays
+            else:
+                seq = [float(d) for d in delays]
+                if not seq or min(seq) < 0:
+                    raise ValueError(f"{self.name}: request delays must be a non-empty list of seconds >= 0")
+                self.request_delay_s = lambda n: seq[n % len(seq)]
+            self.spend_delay = spend
+            self.requests_seen = 0
+
+    def next_request_delay(self) -> float:
+        """The delay of the request being received now (0 without delays); counts the request."""
+        with self.lock:
+            n = self.requests_seen
+            self.requests_seen = n + 1
+            return max(0.0, self.request_delay_s(n)) if self.request_delay_s is not None else 0.0
 
     def set_silent(self, silent: bool = True) -> None:
         """Drop every request (the device looks unreachable)."""

@@ -8,6 +8,8 @@ Rules (the same ones every mature poller converges on, written down so tests can
   wraps after 497 days; a decrease consistent with that wrap is not a reboot.
 * A rate above the port speed is impossible and means a discontinuity we could not see: discarded.
 * The first reading of an interface gives no rate (unless persisted state provides the previous reading).
+* Each reading is timed by the response that carried its counters (``time_s`` for in-octets, ``out_time_s`` when
+  out-octets came in another response), never by the end of the device's poll.
 
 Discarded deltas are never written as zero or as a spike; the caller counts them by reason.
 """
@@ -39,8 +41,8 @@ class DiscardReason(StrEnum):
 class Reading:
     """One interface's counters as read in one poll."""
 
-    time_s: float  # when the response arrived (epoch seconds)
-    uptime_cs: int | None  # sysUpTime of the device, centiseconds
+    time_s: float  # when the response carrying the in-octets counter arrived (epoch seconds)
+    uptime_cs: int | None  # sysUpTime of the device in that same response, centiseconds
     if_index: int
     counter_bits: int  # 64 (ifHC*) or 32 (ifIn/OutOctets)
     in_octets: int | None
@@ -49,6 +51,11 @@ class Reading:
     out_errors: int | None = None
     in_discards: int | None = None
     out_discards: int | None = None
+    out_time_s: float | None = None  # when the out-octets counter arrived, if in another response than in-octets
+
+    @property
+    def out_at_s(self) -> float:
+        return self.time_s if self.out_time_s is None else self.out_time_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +118,8 @@ def compute_rates(prev: Reading | None, cur: Reading, *, port_speed_bps: int | N
     if prev is None:
         return Rates(interval_s=0.0, discarded=DiscardReason.FIRST_SAMPLE)
     interval_s = cur.time_s - prev.time_s
-    if interval_s <= 0:
+    out_interval_s = cur.out_at_s - prev.out_at_s
+    if interval_s <= 0 or out_interval_s <= 0:
         return Rates(interval_s=interval_s, discarded=DiscardReason.BAD_INTERVAL)
     if max_interval_s is not None and interval_s > max_interval_s:
         return Rates(interval_s=interval_s, discarded=DiscardReason.STALE)
@@ -124,7 +132,7 @@ def compute_rates(prev: Reading | None, cur: Reading, *, port_speed_bps: int | N
 
     bits = cur.counter_bits
     in_ps, in_reset = _per_second(prev.in_octets, cur.in_octets, bits, interval_s)
-    out_ps, out_reset = _per_second(prev.out_octets, cur.out_octets, bits, interval_s)
+    out_ps, out_reset = _per_second(prev.out_octets, cur.out_octets, bits, out_interval_s)
     if in_reset or out_reset:
         return Rates(interval_s=interval_s, discarded=DiscardReason.COUNTER_RESET)
     in_bps = None if in_ps is None else in_ps * 8

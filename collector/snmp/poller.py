@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from collector.snmp import ifmib, names
 from collector.snmp.counters import Reading, port_speed_bps
 from collector.snmp.names import InterfaceNames, Resolved
-from collector.snmp.protocol import SnmpClient, Value
+from collector.snmp.protocol import SnmpClient, TimedTable, Value
 from linewatch.inventory import Device, Line
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 WALK_SHARE = 0.5
 # An ifName not found on the device is looked for again at most this often (it may be configured later).
 RESOLVE_RETRY_S = 600.0
+# Read in the same PDU as the counters (a non-repeater of every GETBULK, a varbind of every GET).
+UPTIME = (ifmib.SYS_UPTIME,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,18 +130,19 @@ class DevicePoller:
             cols += ifmib.C32_COLUMNS
         return cols
 
-    async def _fetch(self, indexes: set[int]) -> tuple[dict[str, dict[int, Value]], int | None, int]:
+    async def _fetch(self, indexes: set[int]) -> tuple[TimedTable, int]:
+        """The columns of ``indexes``, sysUpTime in every request, each response stamped when it arrived."""
         cols = self._columns(indexes)
         total = self.index.interface_count
         if total and len(indexes) >= WALK_SHARE * total:
-            table = await self.client.walk_table(cols, max_repetitions=self.max_repetitions)
+            table = await self.client.walk_table_timed(cols, scalars=UPTIME, max_repetitions=self.max_repetitions,
+                                                       clock=self.clock)
         else:
-            table = await self.client.get_rows(cols, sorted(indexes))
-        uptime = _as_int((await self.client.get([ifmib.SYS_UPTIME])).get(ifmib.SYS_UPTIME))
-        varbinds = sum(len(v) for v in table.values()) + 1
-        return table, uptime, varbinds
+            table = await self.client.get_rows_timed(cols, sorted(indexes), scalars=UPTIME, clock=self.clock)
+        varbinds = sum(len(v) for v in table.values.values()) + len(table.responses)
+        return table, varbinds
 
-    def _moved(self, wanted: dict[str, int], table: dict[str, dict[int, Value]]) -> list[str]:
+    def _moved(self, wanted: dict[str, int], table: TimedTable) -> list[str]:
         """Lines whose interface name is no longer at the ifIndex it was found at."""
         out = []
         for line_id, ix in wanted.items():
@@ -148,7 +151,7 @@ class DevicePoller:
                 continue  # configured by if_index
             interface = self.lines_by_id[line_id].interface
             assert interface is not None
-            if not names.matches(interface, table.get(names.COLUMN_OIDS[column], {}).get(ix)):
+            if not names.matches(interface, table.values.get(names.COLUMN_OIDS[column], {}).get(ix)):
                 out.append(line_id)
         return out
 
@@ -166,7 +169,7 @@ class DevicePoller:
                 and self.clock() - self.index.resolved_at_s >= RESOLVE_RETRY_S:
             varbinds += await self._resolve_names()
             wanted, line_errors = self._wanted()
-        table, uptime, n = await self._fetch(set(wanted.values()))
+        table, n = await self._fetch(set(wanted.values()))
         varbinds += n
 
         # A name that no longer matches means the index moved: re-resolve once and refetch.
@@ -175,54 +178,62 @@ class DevicePoller:
             log.info("%s: ifIndex moved for %s; re-resolving interface names", self.device.name, ", ".join(moved))
             varbinds += await self._resolve_names()
             wanted, line_errors = self._wanted()
-            table, uptime, n = await self._fetch(set(wanted.values()))
+            table, n = await self._fetch(set(wanted.values()))
             varbinds += n
         unresolved = set(line_errors)
 
         # Interfaces without HC counters fall back to 32-bit ones (fetched now, and in every later poll).
-        no_hc = {ix for ix in wanted.values()
-                 if table.get(ifmib.IF_HC_IN_OCTETS, {}).get(ix) is None and ix not in self.index.no_hc}
+        hc_in = table.values.get(ifmib.IF_HC_IN_OCTETS, {})
+        no_hc = {ix for ix in wanted.values() if hc_in.get(ix) is None and ix not in self.index.no_hc}
         if no_hc:
             self.index.no_hc |= no_hc
-            extra = await self.client.get_rows(list(ifmib.C32_COLUMNS), sorted(no_hc))
-            varbinds += sum(len(v) for v in extra.values())
-            for col, values in extra.items():
-                table.setdefault(col, {}).update(values)
+            extra = await self.client.get_rows_timed(list(ifmib.C32_COLUMNS), sorted(no_hc), scalars=UPTIME,
+                                                     clock=self.clock)
+            varbinds += sum(len(v) for v in extra.values.values()) + len(extra.responses)
+            table.update(extra)
 
-        now = self.clock()
+        values = table.values
         samples: dict[str, LineSample] = {}
         notes: dict[str, str] = {}
         for line_id, ix in wanted.items():
-            oper = _as_int(table.get(ifmib.IF_OPER_STATUS, {}).get(ix))
-            if oper is None and table.get(ifmib.IF_ADMIN_STATUS, {}).get(ix) is None \
-                    and all(table.get(c, {}).get(ix) is None for c in names.COLUMN_OIDS.values()):
+            oper = _as_int(values.get(ifmib.IF_OPER_STATUS, {}).get(ix))
+            if oper is None and values.get(ifmib.IF_ADMIN_STATUS, {}).get(ix) is None \
+                    and all(values.get(c, {}).get(ix) is None for c in names.COLUMN_OIDS.values()):
                 line_errors[line_id] = f"ifIndex {ix} not present on {self.device.name}"
                 unresolved.add(line_id)
                 continue
-            if ix in self.index.no_hc and table.get(ifmib.IF_IN_OCTETS, {}).get(ix) is None \
-                    and table.get(ifmib.IF_OUT_OCTETS, {}).get(ix) is None:
+            if ix in self.index.no_hc and values.get(ifmib.IF_IN_OCTETS, {}).get(ix) is None \
+                    and values.get(ifmib.IF_OUT_OCTETS, {}).get(ix) is None:
                 line_errors[line_id] = (f"ifIndex {ix} on {self.device.name} has no octet counters (neither "
                                         "ifHCIn/OutOctets nor ifIn/OutOctets): no traffic point written")
                 continue
             if self._matched.get(line_id) == names.IF_DESCR:
                 notes[line_id] = f"matched {names.IF_DESCR}"
-            samples[line_id] = self._sample(table, ix, uptime, now)
+            samples[line_id] = self._sample(table, ix)
         return DevicePoll(device=self.device.name, ok=True, duration_s=time.monotonic() - started,
                           varbinds=varbinds, samples=samples, line_errors=line_errors, unresolved=unresolved,
                           notes=notes)
 
-    def _sample(self, table: dict[str, dict[int, Value]], ix: int, uptime: int | None, now: float) -> LineSample:
+    def _sample(self, table: TimedTable, ix: int) -> LineSample:
+        values = table.values
+
         def col(oid: str) -> int | None:
-            return _as_int(table.get(oid, {}).get(ix))
+            return _as_int(values.get(oid, {}).get(ix))
 
         if ix in self.index.no_hc:
-            bits, in_oct, out_oct = 32, col(ifmib.IF_IN_OCTETS), col(ifmib.IF_OUT_OCTETS)
+            bits, in_col, out_col = 32, ifmib.IF_IN_OCTETS, ifmib.IF_OUT_OCTETS
         else:
-            bits, in_oct, out_oct = 64, col(ifmib.IF_HC_IN_OCTETS), col(ifmib.IF_HC_OUT_OCTETS)
+            bits, in_col, out_col = 64, ifmib.IF_HC_IN_OCTETS, ifmib.IF_HC_OUT_OCTETS
+        # Timed by the responses that carried the octet counters (in and out may come in two GETBULK responses
+        # when a reply ends between them); sysUpTime from the same response as in-octets.
+        r_in, r_out = table.response(in_col, ix), table.response(out_col, ix)
+        base = r_in or r_out or table.response(ifmib.IF_OPER_STATUS, ix) or table.responses[0]
+        out_time_s = r_out.time_s if r_in is not None and r_out is not None and r_out is not r_in else None
         reading = Reading(
-            time_s=now, uptime_cs=uptime, if_index=ix, counter_bits=bits, in_octets=in_oct, out_octets=out_oct,
+            time_s=base.time_s, uptime_cs=_as_int(base.scalars.get(ifmib.SYS_UPTIME)), if_index=ix,
+            counter_bits=bits, in_octets=col(in_col), out_octets=col(out_col),
             in_errors=col(ifmib.IF_IN_ERRORS), out_errors=col(ifmib.IF_OUT_ERRORS),
-            in_discards=col(ifmib.IF_IN_DISCARDS), out_discards=col(ifmib.IF_OUT_DISCARDS),
+            in_discards=col(ifmib.IF_IN_DISCARDS), out_discards=col(ifmib.IF_OUT_DISCARDS), out_time_s=out_time_s,
         )
         return LineSample(
             reading=reading,

@@ -6,7 +6,8 @@ never knows whether it was UDP.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -52,6 +53,43 @@ class V3Credentials:
                 )
 
 
+Clock = Callable[[], float]
+"""Wall clock (epoch seconds) a timed read stamps each response with when it arrives; tests inject their own."""
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """One response PDU of a timed read: when it arrived and the scalars it carried (missing ones map to None)."""
+
+    time_s: float
+    scalars: dict[str, Value]
+
+
+@dataclass
+class TimedTable:
+    """Cells of a table read by a timed read, with the response PDU that carried each cell.
+
+    ``values``: column -> {index: value}, as ``walk_table``/``get_rows`` return; ``response_of``: column ->
+    {index: position in ``responses``}."""
+
+    values: dict[str, dict[int, Value]]
+    responses: list[Response]
+    response_of: dict[str, dict[int, int]]
+
+    def response(self, column: str, index: int) -> Response | None:
+        n = self.response_of.get(column, {}).get(index)
+        return None if n is None else self.responses[n]
+
+    def update(self, other: TimedTable) -> None:
+        """Add ``other``'s cells (a later read), keeping each cell's own response."""
+        offset = len(self.responses)
+        self.responses.extend(other.responses)
+        for col, values in other.values.items():
+            self.values.setdefault(col, {}).update(values)
+            self.response_of.setdefault(col, {}).update(
+                {ix: n + offset for ix, n in other.response_of.get(col, {}).items()})
+
+
 @runtime_checkable
 class SnmpClient(Protocol):
     """Something that can GET and WALK one device. Errors: ``SnmpTimeout``, ``SnmpAuthError``, ``SnmpError``."""
@@ -72,6 +110,22 @@ class SnmpClient(Protocol):
         """GET ``column.index`` for every column and index (chunked): column -> {index: value}."""
         ...
 
+    async def walk_table_timed(
+        self, columns: Sequence[str], *, scalars: Sequence[str] = (), max_repetitions: int = 50,
+        clock: Clock = time.time,
+    ) -> TimedTable:
+        """``walk_table`` with ``scalars`` (instances such as sysUpTime.0) read as non-repeaters of every GETBULK,
+        and every response stamped with ``clock()`` when it arrives."""
+        ...
+
+    async def get_rows_timed(
+        self, columns: Sequence[str], indexes: Sequence[int], *, scalars: Sequence[str] = (),
+        clock: Clock = time.time,
+    ) -> TimedTable:
+        """``get_rows`` with ``scalars`` in every GET PDU, every response stamped with ``clock()`` when it arrives,
+        and the cells of one index never split across two PDUs."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -84,3 +138,31 @@ async def get_rows_by_get(client: SnmpClient, columns: Sequence[str], indexes: S
     for c, i in pairs:
         out[c][i] = values[f"{c}.{i}"]
     return out
+
+
+def row_chunks(indexes: Sequence[int], *, columns: int, scalars: int) -> list[list[int]]:
+    """Split ``indexes`` into GET PDUs of whole rows: at most MAX_VARBINDS_PER_GET varbinds with the scalars (at
+    least one row per PDU)."""
+    per_pdu = max(1, (MAX_VARBINDS_PER_GET - scalars) // max(1, columns))
+    return [list(indexes[i : i + per_pdu]) for i in range(0, len(indexes), per_pdu)]
+
+
+def timed_table(columns: Sequence[str], scalars: Sequence[str], chunks: Sequence[Sequence[int]],
+                replies: Sequence[tuple[dict[str, Value], float]]) -> TimedTable:
+    """Assemble a :class:`TimedTable` from GET replies (``oid -> value``, arrival time), one per chunk of rows."""
+    cols = [c.strip(".") for c in columns]
+    table = TimedTable(values={c: {} for c in cols}, responses=[], response_of={c: {} for c in cols})
+    for n, (chunk, (values, time_s)) in enumerate(zip(chunks, replies)):
+        table.responses.append(Response(time_s, {s: values.get(s) for s in scalars}))
+        for c in cols:
+            vals, resp = table.values[c], table.response_of[c]
+            for i in chunk:
+                vals[i] = values.get(f"{c}.{i}")
+                resp[i] = n
+    return table
+
+
+def scalar_parent(oid: str) -> str:
+    """The OID a GETBULK non-repeater must name to get the scalar instance ``oid`` (GETNEXT semantics)."""
+    parent, _, _ = oid.strip(".").rpartition(".")
+    return parent

@@ -6,6 +6,7 @@ reimplement. Errors are mapped to typed linewatch errors with a per-device messa
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +15,16 @@ from pysnmp.hlapi.v3arch import asyncio as hl
 from pysnmp.proto import errind, rfc1902, rfc1905
 
 from collector.snmp import ber
-from collector.snmp.protocol import MAX_VARBINDS_PER_GET, V3Credentials, Value, get_rows_by_get
+from collector.snmp.protocol import (
+    MAX_VARBINDS_PER_GET,
+    Clock,
+    TimedTable,
+    V3Credentials,
+    Value,
+    get_rows_by_get,
+    row_chunks,
+    timed_table,
+)
 from collector.snmp.v2c_client import TableWalk
 from linewatch.choices import SnmpAuthProtocol, SnmpPrivProtocol
 from linewatch.errors import SnmpAuthError, SnmpError, SnmpTimeout
@@ -181,43 +191,61 @@ class PysnmpV3Client:
     async def get(self, oids: Sequence[str]) -> dict[str, Value]:
         oids = [o.strip(".") for o in oids]
         out: dict[str, Value] = {}
-        target = await self._transport()
         for i in range(0, len(oids), MAX_VARBINDS_PER_GET):
-            chunk = oids[i : i + MAX_VARBINDS_PER_GET]
-            what = f"GET {chunk[0]}" + (f" (+{len(chunk) - 1})" if len(chunk) > 1 else "")
-            ind, status, index, vbs = await hl.get_cmd(
-                self._engine,
-                self._auth,
-                target,
-                self._context,
-                *(hl.ObjectType(hl.ObjectIdentity(o)) for o in chunk),
-                lookupMib=False,
-            )
-            if ind:
-                await self._raise_for(ind, what)
-            self._check_status(status, index, what)
-            for oid, (_, value) in zip(chunk, vbs):
-                out[oid] = convert_value(value)[1]
+            values, _ = await self._get_pdu(oids[i : i + MAX_VARBINDS_PER_GET], time.time)
+            out.update(values)
         return out
+
+    async def _get_pdu(self, chunk: list[str], clock: Clock) -> tuple[dict[str, Value], float]:
+        """One GET PDU; the values and ``clock()`` when the answer arrived."""
+        target = await self._transport()
+        what = f"GET {chunk[0]}" + (f" (+{len(chunk) - 1})" if len(chunk) > 1 else "")
+        ind, status, index, vbs = await hl.get_cmd(
+            self._engine,
+            self._auth,
+            target,
+            self._context,
+            *(hl.ObjectType(hl.ObjectIdentity(o)) for o in chunk),
+            lookupMib=False,
+        )
+        time_s = clock()
+        if ind:
+            await self._raise_for(ind, what)
+        self._check_status(status, index, what)
+        return {oid: convert_value(value)[1] for oid, (_, value) in zip(chunk, vbs)}, time_s
 
     async def walk_table(
         self, columns: Sequence[str], *, max_repetitions: int = 50
     ) -> dict[str, dict[int, Value]]:
         walk = TableWalk(columns)
+        await self._walk(walk, max_repetitions, None)
+        return walk.result
+
+    async def walk_table_timed(
+        self, columns: Sequence[str], *, scalars: Sequence[str] = (), max_repetitions: int = 50,
+        clock: Clock = time.time,
+    ) -> TimedTable:
+        walk = TableWalk(columns, scalars=scalars)
+        await self._walk(walk, max_repetitions, clock)
+        return walk.timed_table()
+
+    async def _walk(self, walk: TableWalk, max_repetitions: int, clock: Clock | None) -> None:
         target = await self._transport()
+        nr = len(walk.scalars)
         while walk.active:
-            oids = walk.next_oids()
-            what = f"GETBULK {oids[0]}" + (f" (+{len(oids) - 1})" if len(oids) > 1 else "")
+            oids = walk.request_oids()
+            what = f"GETBULK {oids[nr]}" + (f" (+{len(oids) - 1})" if len(oids) > 1 else "")
             ind, status, index, vbs = await hl.bulk_cmd(
                 self._engine,
                 self._auth,
                 target,
                 self._context,
-                0,
+                nr,
                 max(1, max_repetitions),
                 *(hl.ObjectType(hl.ObjectIdentity(o)) for o in oids),
                 lookupMib=False,
             )
+            time_s = clock() if clock is not None else None
             if ind:
                 await self._raise_for(ind, what)
             self._check_status(status, index, what)
@@ -230,13 +258,23 @@ class PysnmpV3Client:
                     tag, v = convert_value(value)
                     flat.append((str(name), tag, v))
             try:
-                walk.feed(flat)
+                walk.feed(flat, time_s)
             except ValueError as exc:
                 raise SnmpError(self.device, f"{what}: {exc}") from exc
-        return walk.result
 
     async def get_rows(self, columns: Sequence[str], indexes: Sequence[int]) -> dict[str, dict[int, Value]]:
         return await get_rows_by_get(self, columns, indexes)
+
+    async def get_rows_timed(
+        self, columns: Sequence[str], indexes: Sequence[int], *, scalars: Sequence[str] = (),
+        clock: Clock = time.time,
+    ) -> TimedTable:
+        cols = [c.strip(".") for c in columns]
+        scalars = [s.strip(".") for s in scalars]
+        chunks = row_chunks(indexes, columns=len(cols), scalars=len(scalars))
+        replies = [await self._get_pdu([*scalars, *(f"{c}.{i}" for i in chunk for c in cols)], clock)
+                   for chunk in chunks]
+        return timed_table(cols, scalars, chunks, replies)
 
     async def close(self) -> None:
         self._engine.close_dispatcher()

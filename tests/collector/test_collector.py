@@ -56,7 +56,9 @@ def make_inventory(ports: dict[str, int], *, timeout_s: float = 0.5) -> Inventor
 
 @pytest.fixture
 def net() -> Iterator[Net]:
-    devs = {n: SimDevice.with_interfaces(n, 6, community=f"c-{n}") for n in ("r1", "r2", "r3")}
+    # Booted 1,000 s ago, so a reboot in a test always makes sysUpTime go back, however fast the test runs.
+    devs = {n: SimDevice.with_interfaces(n, 6, community=f"c-{n}", uptime_base_s=time.monotonic() - 1000)
+            for n in ("r1", "r2", "r3")}
     with SimAgent(devs.values()) as agent:
         yield Net(agent, devs, make_inventory(agent.ports))
 

@@ -17,10 +17,10 @@ from collector.snmp.counters import (
 
 
 def reading(t: float, in_o: int | None, out_o: int | None, *, uptime: int | None = None, bits: int = 64,
-            ix: int = 3, errs: tuple[int | None, ...] = (0, 0, 0, 0)) -> Reading:
+            ix: int = 3, errs: tuple[int | None, ...] = (0, 0, 0, 0), out_t: float | None = None) -> Reading:
     return Reading(time_s=t, uptime_cs=uptime if uptime is not None else int(t * 100), if_index=ix,
                    counter_bits=bits, in_octets=in_o, out_octets=out_o, in_errors=errs[0], out_errors=errs[1],
-                   in_discards=errs[2], out_discards=errs[3])
+                   in_discards=errs[2], out_discards=errs[3], out_time_s=out_t)
 
 
 @pytest.mark.parametrize(("prev", "cur", "bits", "expected"), [
@@ -67,6 +67,11 @@ RATE_CASES = [
     ("clock-went-back", reading(60, 0, 0), reading(30, 100, 100), 10**9, DiscardReason.BAD_INTERVAL),
     ("stale-previous", reading(0, 0, 0), reading(7200, 100, 100), 10**9, DiscardReason.STALE),
     ("no-port-speed-known", reading(0, 0, 0), reading(1, 10**12, 0), None, (8e12, 0.0)),
+    # in and out octets carried by two responses (a GETBULK reply that ended between them): each its own interval
+    ("out-octets-in-a-later-response", reading(0, 0, 0, out_t=2), reading(60, 750_000_000, 375_000_000, out_t=62.5),
+     10**9, (100e6, 375_000_000 * 8 / 60.5)),
+    ("out-octets-interval-not-positive", reading(0, 0, 0, out_t=70), reading(60, 10, 10), 10**9,
+     DiscardReason.BAD_INTERVAL),
 ]
 
 

@@ -356,6 +356,68 @@ def test_table_walk_rejects_misbehaving_agents(response: list, message: str) -> 
         TableWalk([A, B]).feed(response)
 
 
+def test_timed_walk_records_which_response_carried_each_cell() -> None:
+    """A reply that ends between two columns of a row leaves the rest of the row to the next response: each cell
+    keeps the response (time, sysUpTime) that carried it."""
+    walk = TableWalk([A, B], scalars=[SYS_UPTIME])
+    assert walk.request_oids() == ["1.3.6.1.2.1.1.3", A, B]
+    walk.feed([(SYS_UPTIME, ber.TAG_TIMETICKS, 500), (f"{A}.1", INT, 1), (f"{B}.1", INT, 2), (f"{A}.2", INT, 3)],
+              10.0)
+    walk.feed([(SYS_UPTIME, ber.TAG_TIMETICKS, 700), (f"{A}.3", INT, 5), (f"{B}.2", INT, 4), (f"{A}.4", END, None),
+               (f"{B}.3", END, None)], 12.0)
+    table = walk.timed_table()
+    assert table.values == {A: {1: 1, 2: 3, 3: 5}, B: {1: 2, 2: 4}}
+    assert [(r.time_s, r.scalars) for r in table.responses] == [(10.0, {SYS_UPTIME: 500}), (12.0, {SYS_UPTIME: 700})]
+    assert (table.response(A, 2).time_s, table.response(B, 2).time_s) == (10.0, 12.0)
+    assert walk.active == []
+
+
+class CountingClock:
+    """Each call returns the next integer: tells apart responses stamped by different calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> float:
+        self.calls += 1
+        return float(self.calls)
+
+
+@pytest.mark.parametrize("client_kind", ["v2c", "v3-sha"], ids=["v2c-own-codec", "v3-pysnmp"])
+def test_timed_reads_carry_sysuptime_in_every_response_of_real_snmpd(snmpd: SnmpdServer, client_kind: str) -> None:
+    """Against net-snmp's snmpd: sysUpTime is a non-repeater of every GETBULK and a varbind of every GET, and every
+    response is stamped by the clock when it arrives (one call per response)."""
+    client = v2c(snmpd.port) if client_kind == "v2c" else v3(snmpd, "lwsha")
+
+    async def reads(c: SnmpClient):
+        walk_clock, get_clock = CountingClock(), CountingClock()
+        walk = await c.walk_table_timed([IF_DESCR, IF_IN_OCTETS], scalars=[SYS_UPTIME], max_repetitions=1,
+                                        clock=walk_clock)
+        rows = await c.get_rows_timed([IF_DESCR, IF_IN_OCTETS], sorted(walk.values[IF_DESCR]),
+                                      scalars=[SYS_UPTIME], clock=get_clock)
+        return walk, walk_clock.calls, rows, get_clock.calls
+
+    walk, walk_calls, rows, get_calls = run(client, reads)
+    indexes = sorted(walk.values[IF_DESCR])
+    assert len(indexes) >= 2 and len(walk.responses) == walk_calls >= len(indexes)
+    assert all(isinstance(r.scalars[SYS_UPTIME], int) for r in walk.responses)
+    assert [walk.response(IF_IN_OCTETS, ix).time_s for ix in indexes] == sorted(
+        {walk.response(IF_IN_OCTETS, ix).time_s for ix in indexes}), "one response per row at max_repetitions=1"
+    assert len(rows.responses) == get_calls >= 1 and all(isinstance(r.scalars[SYS_UPTIME], int)
+                                                         for r in rows.responses)
+    assert rows.values[IF_DESCR] == walk.values[IF_DESCR]
+
+
+def test_timed_get_keeps_each_row_in_one_pdu(sim: SimAgent) -> None:
+    """30 rows of 11 columns plus sysUpTime: whole rows per PDU, so an interface's in and out octets share one."""
+    cols = [IF_NAME, IF_HC_IN, IF_HC_OUT, *[f"1.3.6.1.2.1.2.2.1.{n}" for n in (5, 7, 8, 13, 14, 19, 20)], IF_ALIAS]
+    table = run(v2c(sim.port("r1")), lambda c: c.get_rows_timed(cols, list(range(1, 31)), scalars=[SYS_UPTIME]))
+    assert len(table.responses) == 6  # 5 rows (55 + 1 varbinds) per PDU
+    for ix in range(1, 31):
+        assert len({table.response_of[c][ix] for c in cols}) == 1, ix
+    assert all(r.scalars[SYS_UPTIME] == 1000 for r in table.responses)
+
+
 def test_walk_error_from_agent_becomes_snmp_error_naming_device(sim: SimAgent) -> None:
     with pytest.raises(SnmpError, match="^r1: GETBULK"):
         run(v2c(sim.port("r1")), lambda c: c.walk_table(["1.3.6.1.2.1.31.1.1.1"]))  # the entry, not a column

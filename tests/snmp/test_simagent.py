@@ -168,6 +168,29 @@ def test_silent_device_drops_requests(sim: SimAgent) -> None:
     assert r.returncode != 0 and "Timeout" in r.stderr
 
 
+def test_busy_device_answers_each_request_after_its_delay_in_turn(sim: SimAgent) -> None:
+    """Per-request delays (the slow-device option): the agent holds each request, then reads and answers it."""
+    dev = sim.devices["r1"]
+    dev.set_request_delays([0.2, 0.0])
+    for _ in range(3):
+        r = net_snmp("snmpget", "-v2c", "-c", "public", f"127.0.0.1:{sim.port('r1')}", SYS_NAME, timeout_s=5)
+        assert r.returncode == 0 and '"r1"' in r.stdout, r.stderr
+    assert dev.requests_seen == 3
+    assert [dev.request_delay_s(n) for n in range(3)] == [0.2, 0.0, 0.2]
+
+
+def test_spec_request_delays_make_a_slow_device() -> None:
+    (dev, _), = devices_from_spec({"devices": [{"name": "a", "request_delays_s": [2.5, 0.5]}]}, "spec.json")[0]
+    assert [dev.next_request_delay() for _ in range(3)] == [2.5, 0.5, 2.5]
+
+
+def test_request_delay_spent_on_an_injected_clock(sim: SimAgent, clock) -> None:  # noqa: ANN001
+    dev = sim.devices["r1"]
+    dev.set_request_delays([30.0], spend=clock.advance)
+    r = net_snmp("snmpget", "-v2c", "-c", "public", f"127.0.0.1:{sim.port('r1')}", SYS_UPTIME, timeout_s=5)
+    assert r.returncode == 0 and "(4000)" in r.stdout, r.stdout  # booted 10 s before, then busy 30 s
+
+
 # ------------------------------------------------------------------ the responder itself (pure, no sockets)
 
 
@@ -276,6 +299,7 @@ def test_subprocess_agent_serves_spec_devices(tmp_path: Path) -> None:
         ({"devices": [{"name": "a", "interfaces": [{"name": "x"}]}]}, r"devices\[0\].interfaces\[0\]"),
         ({"devices": [{"name": "a"}, {"name": "a"}]}, "unique"),
         ({"devices": [{"name": "a"}], "model": "nocolon"}, "module:callable"),
+        ({"devices": [{"name": "a", "request_delays_s": [1, -2]}]}, r"devices\[0\].request_delays_s: .*>= 0"),
     ],
     ids=[
         "no-devices",
@@ -284,6 +308,7 @@ def test_subprocess_agent_serves_spec_devices(tmp_path: Path) -> None:
         "interface-without-if-index",
         "duplicate-names",
         "bad-model-ref",
+        "negative-request-delay",
     ],
 )
 def test_bad_spec_is_rejected_naming_file_and_field(spec: dict, message: str) -> None:
