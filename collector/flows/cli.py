@@ -67,6 +67,7 @@ def template_path(settings, cfg) -> Path:
 def _writer(settings):
     import logging
 
+    from linewatch.errors import InfluxError
     from linewatch.influx import PointWriter
 
     # The resolved settings: a relative spool path is relative to the config file's folder, like every other
@@ -74,7 +75,7 @@ def _writer(settings):
     writer = PointWriter.from_settings(settings.influx_settings())
     try:
         writer.client.ensure_database()
-    except Exception as exc:  # InfluxDB may be down at start: points go to the spool until it returns
+    except InfluxError as exc:  # InfluxDB may be down at start: points go to the spool until it returns
         logging.getLogger(__name__).warning("InfluxDB not ready (%s); points will be spooled until it is", exc)
     return writer
 

@@ -15,8 +15,14 @@ import pytest
 
 from collector.flows.config import FlowsConfig
 from collector.flows.netflow import ExporterStats
-from collector.flows.synth import (SynthFlow, V9_FIELDS, ipfix_custom_packet, ipfix_packet, v9_custom_packet,
-                                   v9_packet)
+from collector.flows.synth import (
+    V9_FIELDS,
+    SynthFlow,
+    ipfix_custom_packet,
+    ipfix_packet,
+    v9_custom_packet,
+    v9_packet,
+)
 from linewatch.influx import Point
 from linewatch.inventory import Inventory
 
