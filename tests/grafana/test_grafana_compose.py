@@ -1,9 +1,12 @@
 """docker-compose.yml, checked offline (Docker cannot run here): valid against the compose specification that
-check-jsonschema ships, every mounted or copied path exists, versions pinned, secrets from the environment,
-least-privilege tokens created at init, the demo network opt-in."""
+check-jsonschema ships, every mounted or copied path exists, versions pinned, ports on 127.0.0.1 by default,
+secrets from .env as compose secrets with one InfluxDB credential per client, anonymous access only in the
+opt-in wall Grafana that has no finance dashboards, the demo network opt-in. The entry points themselves are run
+in tests/docker/test_docker_entrypoints.py."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -103,11 +106,16 @@ def test_every_variable_is_documented_in_env_example_or_has_a_default() -> None:
         )
 
 
-def test_required_secrets_fail_loudly_when_unset() -> None:
-    with pytest.raises(KeyError, match="GRAFANA_ADMIN_PASSWORD"):
-        interpolate(SERVICES["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"], {})
-    with pytest.raises(KeyError, match="INFLUXDB_ADMIN_TOKEN"):
-        interpolate(SERVICES["influxdb"]["environment"]["DOCKER_INFLUXDB_INIT_ADMIN_TOKEN"], {})
+def test_every_secret_comes_from_a_documented_env_variable() -> None:
+    """Compose secrets are read from .env variables (compose refuses to start when one is unset); each is in
+    .env.example, and nothing secret is passed as a plain environment variable any more."""
+    sources = {name: spec["environment"] for name, spec in COMPOSE["secrets"].items()}
+    assert set(sources.values()) <= set(ENV_EXAMPLE)
+    for service in SERVICES.values():
+        for key in service.get("environment", {}):
+            assert not re.search(r"PASSWORD$|TOKEN$", key), (
+                f"{key} is a secret in the environment; use secrets:"
+            )
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
@@ -124,30 +132,35 @@ def test_influxdb_is_2x_set_up_at_init_with_bucket_and_retention() -> None:
     assert influx["image"].startswith("influxdb:2.")
     env = influx["environment"]
     assert env["DOCKER_INFLUXDB_INIT_MODE"] == "setup"
-    for key in ("USERNAME", "PASSWORD", "ADMIN_TOKEN", "ORG", "BUCKET", "RETENTION"):
+    for key in ("USERNAME", "PASSWORD_FILE", "ADMIN_TOKEN_FILE", "ORG", "BUCKET", "RETENTION"):
         assert f"DOCKER_INFLUXDB_INIT_{key}" in env
+    assert influx["command"] == ["influxd"]
 
 
-def test_init_script_maps_the_v1_database_and_creates_least_privilege_tokens() -> None:
+def test_init_script_maps_the_v1_database_and_creates_least_privilege_credentials() -> None:
     script = (REPO / "docker" / "influxdb" / "init-linewatch.sh").read_text()
     assert "influx v1 dbrp create" in script
-    tokens = dict(re.findall(r'^create_token (\w+) "[^"]*"(.*?)$', script.replace("\\\n", " "), re.MULTILINE))
-    assert tokens.keys() == {"collector", "alerting", "grafana"}
-    assert "--write-bucket" in tokens["collector"] and "--read-bucket" not in tokens["collector"]
-    assert "--read-bucket" in tokens["grafana"] and "--write-bucket" not in tokens["grafana"]
+    clients = {
+        c: a.split() for c, a in re.findall(r'^\s+"(\w+)\|[\w-]+\|\w+\|([a-z ]+)"$', script, re.MULTILINE)
+    }
+    assert clients == {"collector": ["write"], "alerting": ["read", "write"], "grafana": ["read"]}
     assert "--all-access" not in script and "--operator" not in script
-    init = SERVICES["influxdb-init"]
-    assert init["depends_on"]["influxdb"]["condition"] == "service_healthy"
-    for client, token in (("grafana", "grafana"), ("collector", "collector"), ("alerting", "alerting")):
-        assert SERVICES[client]["environment"]["INFLUX_TOKEN_FILE"].endswith(f"/{token}.token")
+    assert SERVICES["influxdb-init"]["depends_on"]["influxdb"]["condition"] == "service_healthy"
 
 
 @pytest.mark.parametrize(
     "script",
-    ["docker/influxdb/init-linewatch.sh", "docker/linewatch/entrypoint.sh", "docker/grafana/entrypoint.sh"],
+    [
+        "docker/influxdb/init-linewatch.sh",
+        "docker/influxdb/entrypoint.sh",
+        "docker/linewatch/entrypoint.sh",
+        "docker/grafana/entrypoint.sh",
+        "docker/common/secrets.sh",
+    ],
 )
 def test_shell_scripts_parse(script: str) -> None:
-    shell = "bash" if (REPO / script).read_text().startswith("#!/bin/bash") else "sh"
+    text = (REPO / script).read_text()
+    shell = "bash" if text.startswith("#!/bin/bash") or "shell=bash" in text else "sh"
     if shutil.which(shell) is None:
         pytest.skip(f"{shell} not installed")
     result = subprocess.run(
@@ -156,11 +169,102 @@ def test_shell_scripts_parse(script: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_grafana_admin_password_from_env_and_anonymous_viewer_configurable() -> None:
-    env = SERVICES["grafana"]["environment"]
-    assert env["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD")
-    assert env["GF_AUTH_ANONYMOUS_ENABLED"].startswith("${GRAFANA_ANONYMOUS_ENABLED")
-    assert env["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
+def _published(service: str, env: dict[str, str]) -> list[str]:
+    return [interpolate(port, env) for port in SERVICES[service]["ports"]]
+
+
+@pytest.mark.parametrize(
+    "env", [pytest.param({}, id="no-env-file"), pytest.param(ENV_EXAMPLE, id="env-example")]
+)
+@pytest.mark.parametrize("service", ["influxdb", "grafana", "grafana-wall"])
+def test_grafana_published_on_every_interface_is_bound_to_localhost_by_default(
+    service: str, env: dict[str, str]
+) -> None:
+    """Like InfluxDB, both Grafanas are published on 127.0.0.1 unless .env binds them elsewhere."""
+    for port in _published(service, env):
+        assert port.startswith("127.0.0.1:"), f"{service} publishes {port}"
+    bind = {"influxdb": "INFLUXDB_BIND", "grafana": "GRAFANA_BIND", "grafana-wall": "GRAFANA_WALL_BIND"}[
+        service
+    ]
+    assert all(p.startswith("192.0.2.10:") for p in _published(service, {**env, bind: "192.0.2.10"}))
+
+
+def test_anonymous_viewer_is_off_unless_the_wall_is_configured() -> None:
+    """The grafana service (every dashboard, finance included) never allows anonymous access; the anonymous wall
+    Grafana only runs when its profile is enabled."""
+    grafana = SERVICES["grafana"]
+    assert grafana["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    assert "profiles" not in grafana
+    wall = SERVICES["grafana-wall"]
+    assert wall["profiles"] == ["wall"]
+    assert wall["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "true"
+    assert wall["environment"]["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
+    assert wall["environment"]["GF_AUTH_DISABLE_LOGIN_FORM"] == "true"
+    assert wall["environment"]["GF_AUTH_BASIC_ENABLED"] == "false"
+    assert "GRAFANA_ANONYMOUS_ENABLED" not in COMPOSE_FILE.read_text()
+
+
+def test_anonymous_wall_never_gets_the_finance_dashboards() -> None:
+    """The wall Grafana mounts dashboards one file at a time, none tagged finance, into the one folder its only
+    provider loads; it does not see the main provisioning (whose provider loads every dashboard)."""
+    wall = SERVICES["grafana-wall"]
+    mounts = [interpolate(v, ENV_EXAMPLE).split(":")[:2] for v in wall["volumes"]]
+    (provisioning,) = [s for s, t in mounts if t == "/etc/grafana/provisioning/dashboards"]
+    (provider,) = yaml.safe_load((REPO / provisioning / "wall.yaml").read_text())["providers"]
+    wall_dir = provider["options"]["path"]
+    dashboards = {t: s for s, t in mounts if t.startswith(wall_dir + "/")}
+    assert sorted(Path(t).name for t in dashboards) == ["collector.json", "line.json", "noc.json"]
+    for target, source in dashboards.items():
+        model = json.loads((REPO / source).read_text())
+        assert "finance" not in model.get("tags", []), f"{source} is a finance dashboard"
+        assert Path(source).name == Path(target).name
+    assert not any(t == "/etc/grafana/provisioning" for _, t in mounts)
+    assert not any(s.rstrip("/") == "./grafana/dashboards" for s, _ in mounts)
+    finance = json.loads((REPO / "grafana" / "dashboards" / "finance.json").read_text())
+    assert "finance" in finance["tags"], "the finance dashboard must carry the tag the entry point checks"
+
+
+@pytest.mark.parametrize("service", ["grafana", "grafana-wall"])
+def test_grafana_secrets_readable_by_grafana_only(service: str) -> None:
+    secrets = {s["source"]: s for s in SERVICES[service]["secrets"]}
+    assert set(secrets) == {"grafana_admin_password", "grafana_influx_password"}
+    assert all(s["uid"] == "472" and s["mode"] == 0o400 for s in secrets.values())
+    assert SERVICES[service]["environment"]["GF_SECURITY_ADMIN_PASSWORD__FILE"] == (
+        "/run/secrets/grafana_admin_password"
+    )
+
+
+CLIENT_SECRETS = {
+    "collector": "collector_influx_password",
+    "demo-network": "collector_influx_password",
+    "alerting": "alerting_influx_password",
+    "grafana": "grafana_influx_password",
+    "grafana-wall": "grafana_influx_password",
+}
+
+
+@pytest.mark.parametrize("service", sorted(CLIENT_SECRETS))
+def test_influx_tokens_in_one_volume_mounted_everywhere_replaced_by_one_secret_per_client(
+    service: str,
+) -> None:
+    """Each InfluxDB client gets its own credential's secret, and no other client's, readable only by the
+    container's user; no token volume is shared between containers any more."""
+    entries = SERVICES[service].get("secrets", [])
+    influx = [s for s in entries if s["source"].endswith("_influx_password")]
+    assert [s["source"] for s in influx] == [CLIENT_SECRETS[service]]
+    assert influx[0]["target"] == "influx_password" and influx[0]["mode"] == 0o400
+    assert all(s["source"] != "influxdb_admin_token" for s in entries)
+    assert SERVICES[service]["environment"]["INFLUX_PASSWORD_FILE"] == "/run/secrets/influx_password"
+    expected_uid = "472" if service.startswith("grafana") else "10001"
+    assert influx[0]["uid"] == expected_uid
+    assert "influx-tokens" not in COMPOSE["volumes"]
+    assert not any("tokens" in str(v) for v in SERVICES[service].get("volumes", []))
+
+
+def test_linewatch_image_user_has_the_uid_and_gid_the_secrets_are_given_to() -> None:
+    dockerfile = (REPO / "docker" / "linewatch" / "Dockerfile").read_text()
+    assert "groupadd --system --gid 10001 linewatch" in dockerfile
+    assert "useradd --system --uid 10001 --gid 10001" in dockerfile
 
 
 @pytest.mark.parametrize("service", ["influxdb", "grafana"])
@@ -187,60 +291,6 @@ def test_dockerfile_copies_only_existing_paths() -> None:
             assert (REPO / source).exists(), f"Dockerfile copies {source}, which does not exist"
     assert re.search(r"^FROM python:3\.11\.\d+-slim", dockerfile, re.MULTILINE)
     assert re.search(r"^USER linewatch$", dockerfile, re.MULTILINE)
-
-
-FAKE_INFLUX_CLI = """\
-#!/bin/bash
-# Stand-in for the influx CLI: logs each call, answers like influx 2.7 for the calls init-linewatch.sh makes.
-echo "$*" >> "$FAKE_STATE/calls"
-case "$1 $2 $3" in
-  "bucket list "*) printf 'b0c4e7\\t%s\\t400d\\n' "$INFLUXDB_BUCKET" ;;
-  "v1 dbrp list") cat "$FAKE_STATE/dbrp" 2>/dev/null || true ;;
-  "v1 dbrp create") printf 'm1\\tlinewatch\\tautogen\\tb0c4e7\\ttrue\\n' > "$FAKE_STATE/dbrp" ;;
-  "auth create "*) n=$(grep -c '^auth create' "$FAKE_STATE/calls")
-                   printf '{\\n  "id": "a%s",\\n  "token": "tok-%s==",\\n  "status": "active"\\n}\\n' "$n" "$n" ;;
-  *) echo "unexpected: $*" >&2; exit 2 ;;
-esac
-"""
-
-
-def test_init_script_is_idempotent_and_writes_one_readable_token_per_client(tmp_path: Path) -> None:
-    """Run twice against a stand-in influx CLI: one DBRP mapping, three tokens, nothing recreated."""
-    if shutil.which("bash") is None:
-        pytest.skip("bash not installed")
-    bin_dir, state, tokens = tmp_path / "bin", tmp_path / "state", tmp_path / "tokens"
-    bin_dir.mkdir()
-    state.mkdir()
-    (bin_dir / "influx").write_text(FAKE_INFLUX_CLI)
-    (bin_dir / "influx").chmod(0o755)
-    env = {
-        "PATH": f"{bin_dir}:/usr/bin:/bin",
-        "FAKE_STATE": str(state),
-        "INFLUX_HOST": "http://influxdb:8086",
-        "INFLUX_TOKEN": "operator",
-        "INFLUX_ORG": "linewatch",
-        "INFLUXDB_BUCKET": "linewatch",
-        "LINEWATCH_INFLUX_DATABASE": "linewatch",
-        "TOKEN_DIR": str(tokens),
-    }
-    script = str(REPO / "docker" / "influxdb" / "init-linewatch.sh")
-    for _ in range(2):
-        result = subprocess.run(
-            ["bash", script], env=env, capture_output=True, text=True, timeout=30, check=False
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-    calls = (state / "calls").read_text().splitlines()
-    assert sum(c.startswith("v1 dbrp create") for c in calls) == 1
-    creates = [c for c in calls if c.startswith("auth create")]
-    assert len(creates) == 3
-    assert {p.name: p.read_text() for p in tokens.iterdir()} == {
-        "collector.token": "tok-1==",
-        "alerting.token": "tok-2==",
-        "grafana.token": "tok-3==",
-    }
-    assert all(p.stat().st_mode & 0o777 == 0o444 for p in tokens.iterdir())
-    assert "--write-bucket b0c4e7" in creates[0] and "--read-bucket" not in creates[0]
-    assert "--read-bucket b0c4e7" in creates[2] and "--write-bucket" not in creates[2]
 
 
 def test_build_context_sends_only_what_the_dockerfile_copies() -> None:
