@@ -5,8 +5,14 @@ the counter math downstream never knows whether it was UDP.
 
 Fetch plan: the ifXTable/ifTable columns for the configured interfaces only — GET by index when the device's lines
 are a small part of its interfaces, a GETBULK walk of the columns when they are most of them (fewer round trips).
-``ifName`` is read with every poll so an ifIndex that moved (line card swap, reboot renumbering) is noticed and
-re-resolved in the same poll.
+The column a line's name matched (``ifName``, or ``ifDescr`` on devices without ifXTable: :mod:`.names`) is read
+with every poll so an ifIndex that moved (line card swap, reboot renumbering) is noticed and re-resolved in the same
+poll.
+
+Timing: every request carries sysUpTime.0 (a GETBULK non-repeater, a GET varbind) and every response is stamped by
+the injected clock when it arrives. A reading takes the time and sysUpTime of the response that carried its
+in-octets counter, and the out-octets time separately when a GETBULK reply ended between the two (GET PDUs always
+hold whole rows). So a slow poll, a 32-bit fallback request or a retry never shifts a rate.
 """
 
 from __future__ import annotations
@@ -91,6 +97,7 @@ class DevicePoller:
         self.index = DeviceIndex()
         self._matched: dict[str, str] = {}  # line id -> column its interface matched (names.IF_NAME / IF_DESCR)
         self._said: dict[str, Resolved] = {}  # line id -> the match last logged
+        self._keys = {line.id: names.config_keys(line.interface) for line in self.lines if line.interface is not None}
 
     # -- index resolution -------------------------------------------------------------------------------------------
     async def _resolve_names(self) -> int:
@@ -149,9 +156,7 @@ class DevicePoller:
             column = self._matched.get(line_id)
             if column is None:
                 continue  # configured by if_index
-            interface = self.lines_by_id[line_id].interface
-            assert interface is not None
-            if not names.matches(interface, table.values.get(names.COLUMN_OIDS[column], {}).get(ix)):
+            if names.raw_name(table.values.get(names.COLUMN_OIDS[column], {}).get(ix)) not in self._keys[line_id]:
                 out.append(line_id)
         return out
 
