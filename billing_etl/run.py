@@ -507,8 +507,9 @@ def build_tables(report: PeriodReport) -> list[Table]:
 
 
 def influx_points(report: PeriodReport, config: BillingConfig) -> list[Point]:
-    """``line_cost`` per line and ``billing_findings`` per rule × carrier × department (zeros included, so a
-    re-run after a fix overwrites yesterday's counts instead of leaving them)."""
+    """``line_cost`` per line and ``billing_findings`` per rule × carrier × department × currency (zeros
+    included, so a re-run after a fix overwrites yesterday's counts instead of leaving them). ``currency`` is
+    a tag of both, so a dashboard sums amounts of one currency only."""
     time_ns = report.period.start_s * 10**9
     period = str(report.period)
     points = []
@@ -520,33 +521,44 @@ def influx_points(report: PeriodReport, config: BillingConfig) -> list[Point]:
             "total_amount": float(lc.total_amount),
             "at_stake_amount": float(lc.at_stake_amount),
             "saving_amount": float(saving.get(lc.line, ZERO)),
-            "currency": lc.currency,
         }
         if lc.expected_amount is not None:
             fields["expected_amount"] = float(lc.expected_amount)
         points.append(
             Point(
                 "line_cost",
-                {"line": lc.line, "department": lc.department, "carrier": lc.carrier, "period": period},
+                {
+                    "line": lc.line,
+                    "department": lc.department,
+                    "carrier": lc.carrier,
+                    "currency": lc.currency,
+                    "period": period,
+                },
                 fields,
                 time_ns,
             )
         )
-    groups = {(lc.carrier, lc.department) for lc in report.lines}
-    groups |= {(f.carrier, f.department) for f in report.findings}
-    counts: dict[tuple[str, str, str], list] = {}
+    groups = {(lc.carrier, lc.department, lc.currency) for lc in report.lines}
+    groups |= {(f.carrier, f.department, f.currency) for f in report.findings}
+    counts: dict[tuple[str, str, str, str], list] = {}
     for rule in AuditRule:
-        for carrier, dept in groups:
-            counts[(rule.value, carrier, dept)] = [0, ZERO]
+        for carrier, dept, currency in groups:
+            counts[(rule.value, carrier, dept, currency)] = [0, ZERO]
     for f in report.findings:
-        entry = counts[(f.rule.value, f.carrier, f.department)]
+        entry = counts[(f.rule.value, f.carrier, f.department, f.currency)]
         entry[0] += 1
         entry[1] += f.amount_at_stake
-    for (rule, carrier, dept), (count, amount) in sorted(counts.items()):
+    for (rule, carrier, dept, currency), (count, amount) in sorted(counts.items()):
         points.append(
             Point(
                 "billing_findings",
-                {"rule": rule, "carrier": carrier or "(none)", "department": dept, "period": period},
+                {
+                    "rule": rule,
+                    "carrier": carrier or "(none)",
+                    "department": dept,
+                    "currency": currency,
+                    "period": period,
+                },
                 {"count": count, "amount": float(amount)},
                 time_ns,
             )
