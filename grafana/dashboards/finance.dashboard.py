@@ -3,8 +3,10 @@ findings and the savings proposed — from the ``line_cost`` and ``billing_findi
 writes (``linewatch etl run --period YYYY-MM``, one point per line / rule per month, timestamped at the
 month's start).
 
-Carrier → department variables filter every panel. Generated into finance.json by ``linewatch dashboards
-build``.
+Carrier → department variables filter every panel; the currency variable (one currency at a time, from the
+``currency`` tag) keeps amounts of different currencies from ever being added up. Grafana cannot take a unit
+from a variable, so amounts carry no unit and each money panel's title names the selected currency. Generated
+into finance.json by ``linewatch dashboards build``.
 """
 
 from grafanalib.core import Dashboard, Stat, Time, TimeSeries
@@ -12,10 +14,11 @@ from grafanalib.core import Dashboard, Stat, Time, TimeSeries
 from linewatch import dashboards as lw
 from linewatch.choices import LineHealth, Severity
 
-FILTER = lw.line_filter(("carrier", "department"))
+# ``::tag``: ETL runs before the currency tag wrote a ``currency`` field, which InfluxQL would prefer.
+FILTER = lw.line_filter(("carrier", "department")) + ' AND "currency"::tag =~ /^$currency$/'
 # One point per line per month: a day bucket holds exactly one month's points, whatever the time range.
 MONTHLY = "GROUP BY time(1d) fill(none)"
-CURRENCY = "currencyEUR"
+AMOUNT = "none"  # the currency is in the title: "Billed ($currency)"
 OK, WARN, BAD = LineHealth.UP.colour, Severity.WARNING.colour, Severity.CRITICAL.colour
 
 
@@ -27,7 +30,7 @@ def money_stat(title: str, query: str, *, x: int, description: str, colour: str)
         gridPos=lw.grid(x, 0, 4, 4),
         targets=[lw.target(query)],
         maxDataPoints=None,
-        format=CURRENCY,
+        format=AMOUNT,
         decimals=0,
         reduceCalc="sum",
         graphMode="none",
@@ -38,7 +41,7 @@ def money_stat(title: str, query: str, *, x: int, description: str, colour: str)
 
 
 billed = money_stat(
-    "Billed",
+    "Billed ($currency)",
     f'SELECT sum("total_amount") FROM "line_cost" WHERE $timeFilter AND {FILTER} {MONTHLY}',
     x=0,
     colour="text",
@@ -46,7 +49,7 @@ billed = money_stat(
     "surcharges spread over the lines in proportion to their amounts.",
 )
 expected = money_stat(
-    "Expected",
+    "Expected ($currency)",
     f'SELECT sum("expected_amount") FROM "line_cost" WHERE $timeFilter AND {FILTER} {MONTHLY}',
     x=4,
     colour="text",
@@ -54,14 +57,14 @@ expected = money_stat(
     "measured 95th percentile or volume; minus SLA credits owed). Taxes are not part of it.",
 )
 at_stake = money_stat(
-    "At stake",
+    "At stake ($currency)",
     f'SELECT sum("at_stake_amount") FROM "line_cost" WHERE $timeFilter AND {FILTER} {MONTHLY}',
     x=8,
     colour=BAD,
     description="Over-billing the audit found on the lines: money to claim back or not to pay.",
 )
 savings = money_stat(
-    "Savings proposed / month",
+    "Savings proposed / month ($currency)",
     f'SELECT sum("saving") FROM (SELECT last("saving_amount") AS "saving" FROM "line_cost" '
     f'WHERE $timeFilter AND {FILTER} GROUP BY "line")',
     x=12,
@@ -89,7 +92,7 @@ findings_count = Stat(
 )
 
 billed_vs_expected = TimeSeries(
-    title="Billed vs expected per month",
+    title="Billed vs expected per month ($currency)",
     description="Line charges invoiced (before taxes and surcharges, like the expectation, so a gap is a "
     "billing difference, not VAT) against the contracts' expectation and the amount the audit puts at stake.",
     dataSource=lw.DATASOURCE,
@@ -102,7 +105,7 @@ billed_vs_expected = TimeSeries(
         )
     ],
     maxDataPoints=None,
-    unit=CURRENCY,
+    unit=AMOUNT,
     drawStyle="bars",
     fillOpacity=60,
     legendDisplayMode="table",
@@ -130,7 +133,7 @@ def stacked(title: str, tag: str, *, x: int, y: int, description: str) -> TimeSe
             )
         ],
         maxDataPoints=None,
-        unit=CURRENCY,
+        unit=AMOUNT,
         drawStyle="bars",
         fillOpacity=80,
         stacking={"mode": "normal", "group": "A"},
@@ -142,13 +145,15 @@ def stacked(title: str, tag: str, *, x: int, y: int, description: str) -> TimeSe
 
 
 by_department = stacked(
-    "Cost by department",
+    "Cost by department ($currency)",
     "department",
     x=12,
     y=4,
     description="Total cost per department (cost centre allocation) per month.",
 )
-by_carrier = stacked("Cost by carrier", "carrier", x=0, y=13, description="Total cost per carrier per month.")
+by_carrier = stacked(
+    "Cost by carrier ($currency)", "carrier", x=0, y=13, description="Total cost per carrier per month."
+)
 
 findings_by_rule = lw.panel(
     "bargauge",
@@ -188,7 +193,7 @@ findings_by_rule = lw.panel(
 
 lines_table = lw.panel(
     "table",
-    title="Lines — latest month",
+    title="Lines — latest month ($currency)",
     description="Per line, the latest month in the range: billed (line charges, comparable with expected), "
     "expected, at stake, the total with its share of taxes and surcharges, and the monthly saving proposed. "
     "Sorted by the amount at stake.",
@@ -235,8 +240,7 @@ lines_table = lw.panel(
         "overrides": [
             lw.by_name(
                 "/Billed|Expected|At stake|With taxes|Saving/",
-                ("unit", CURRENCY),
-                ("decimals", 2),
+                ("unit", AMOUNT),
                 regex=True,
             ),
             lw.by_name(
@@ -263,6 +267,12 @@ dashboard = Dashboard(
             lw.query_variable("carrier", lw.tag_values_query("line_cost", "carrier")),
             lw.query_variable(
                 "department", lw.tag_values_query("line_cost", "department", depends_on=("carrier",))
+            ),
+            lw.query_variable(
+                "currency",
+                lw.tag_values_query("line_cost", "currency", depends_on=("carrier", "department")),
+                multi=False,
+                include_all=False,
             ),
         ]
     ),
