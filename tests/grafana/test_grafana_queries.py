@@ -116,15 +116,16 @@ def _billing_points(inventory: Inventory) -> list[Point]:
         year, month = (int(part) for part in period.split("-"))
         t_ns = int(dt.datetime(year, month, 1, tzinfo=dt.UTC).timestamp()) * 1_000_000_000
         for n, line in enumerate(inventory.polled_lines()):
-            tags = {"line": line.id, "department": line.department, "carrier": line.carrier, "period": period}
+            tags = {"line": line.id, "department": line.department, "carrier": line.carrier, "currency": "EUR",
+                    "period": period}  # fmt: skip
             expected = 100.0 + 10 * n
             fields = {"billed_amount": expected + 5, "total_amount": expected + 7, "expected_amount": expected,
-                      "at_stake_amount": 5.0 if n % 3 == 0 else 0.0, "saving_amount": 12.5 if n % 4 == 0 else 0.0,
-                      "currency": "EUR"}  # fmt: skip
+                      "at_stake_amount": 5.0 if n % 3 == 0 else 0.0,
+                      "saving_amount": 12.5 if n % 4 == 0 else 0.0}  # fmt: skip
             points.append(Point("line_cost", tags, fields, t_ns))
         for line in inventory.polled_lines()[::2]:
             tags = {"rule": "rate_above_contract", "carrier": line.carrier, "department": line.department,
-                    "period": period}  # fmt: skip
+                    "currency": "EUR", "period": period}  # fmt: skip
             points.append(Point("billing_findings", tags, {"count": 1, "amount": 5.0}, t_ns))
     return points
 
