@@ -100,9 +100,12 @@ def _norm(text: str) -> str:
 
 
 def _starts_with(text: str, marker: str) -> bool:
-    """``text`` is ``marker`` or starts with it followed by a non-alphanumeric character (``TOTAL DUE (EUR)``)."""
+    """``text`` is ``marker`` or starts with it, not in the middle of a word: ``TOTAL DUE (EUR)`` starts with
+    ``TOTAL DUE``, ``Totalcare Ltd`` does not start with ``Total``; ``※주의`` starts with ``※``."""
     t, m = _norm(text), _norm(marker).rstrip(":").rstrip()
-    return t.startswith(m) and (len(t) == len(m) or not t[len(m)].isalnum())
+    if not m or not t.startswith(m):
+        return False
+    return len(t) == len(m) or not (m[-1].isalnum() and t[len(m)].isalnum())
 
 
 def _label_value(text: str, label: str) -> str | None:
@@ -230,7 +233,7 @@ class RawFile:
     found outside the table (already converted: dates, decimals, text)."""
 
     header: list[str]
-    rows: list[RawRow]
+    rows: Iterator[RawRow]
     fields: dict[str, Any] = field(default_factory=dict)
 
 
@@ -267,14 +270,16 @@ def _table_end_markers(layout: Layout) -> list[str]:
 def _cut_table(layout: Layout, grid: list[GridRow], start: int) -> int:
     """Index in ``grid`` where the table that starts at ``start`` ends (exclusive)."""
     markers = _table_end_markers(layout)
+    if not markers and not layout.table_end.blank_row:
+        return len(grid)
     started = False
     for i in range(start, len(grid)):
-        texts = [t for t in (_text(c) for c in grid[i][1]) if t]
-        if not texts:
+        first = next((t for t in map(_text, grid[i][1]) if t), "")
+        if not first:
             if layout.table_end.blank_row and started:
                 return i
             continue
-        if any(_starts_with(texts[0], m) for m in markers):
+        if any(_starts_with(first, m) for m in markers):
             return i
         started = True
     return len(grid)
@@ -391,25 +396,27 @@ def read_file(path: Path, layout: Layout) -> RawFile:
         )
     end = _cut_table(layout, grid, h + 1)
     outside = grid[:h] + grid[end:]
-    rows: list[RawRow] = []
-    for number, cells in grid[h + 1 : end]:
-        if not any(_text(c) for c in cells):
-            continue
-        if layout.format == "csv" and len(cells) != len(header):
-            rows.append((number, {"__error__": f"row has {len(cells)} cells, the header has {len(header)}"}))
-            continue
-        rows.append((number, dict(zip(header, cells, strict=False))))
     fields = {}
     for name, source in layout.fields.items():
         value, where = _locate(path, name, source, grid=grid, outside=outside, header=header)
         fields[name] = _convert(path, name, value, where, source, layout)
-    return RawFile(header=header, rows=rows, fields=fields)
+
+    def rows() -> Iterator[RawRow]:  # one row dict at a time: a 200,000-row file is not held twice
+        for number, cells in grid[h + 1 : end]:
+            if not any(_text(c) for c in cells):
+                continue
+            if layout.format == "csv" and len(cells) != len(header):
+                yield number, {"__error__": f"row has {len(cells)} cells, the header has {len(header)}"}
+                continue
+            yield number, dict(zip(header, cells, strict=False))
+
+    return RawFile(header=header, rows=rows(), fields=fields)
 
 
 def read_raw(path: Path, layout: Layout) -> tuple[list[str], Iterator[RawRow]]:
     """Header and raw rows ``(row_number, {column: value})``; raises InvoiceFileError for a bad file."""
     raw = read_file(path, layout)
-    return raw.header, iter(raw.rows)
+    return raw.header, raw.rows
 
 
 def _normalize(

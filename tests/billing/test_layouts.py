@@ -314,6 +314,46 @@ def test_footnotes_without_a_table_end_are_what_the_table_end_keys_are_for(tmp_p
     assert result.quarantined == [] and result.good_rows == 3
 
 
+@pytest.mark.parametrize(
+    ("marker", "first_cell", "ends"),
+    [
+        pytest.param("TOTAL DUE", "TOTAL DUE (EUR)", True, id="marker-then-parenthesis"),
+        pytest.param("total due", "Total due:", True, id="case-and-colon"),
+        pytest.param("Total", "Totalcare Ltd", False, id="not-in-the-middle-of-a-word"),
+        pytest.param("※", "※부가가치세 포함", True, id="symbol-marker-before-hangul"),
+        pytest.param("합계", "합계금액 안내", False, id="hangul-word-continues"),
+        pytest.param("소계", "　소계　", True, id="full-width-spaces"),
+    ],
+)
+def test_table_end_marker_matches_at_a_word_boundary(
+    tmp_path: Path, marker: str, first_cell: str, ends: bool
+) -> None:
+    """A marker ends the table when the row's first non-empty cell starts with it, not mid-word."""
+    layout = copy.deepcopy(ENGLISH_CSV_LAYOUT)
+    layout["table_end"] = {"markers": [marker]}
+    del layout["fields"]["invoice_total"]
+    lines = english_csv(tmp_path).read_text(encoding="utf-8").splitlines()[:9]
+    lines.append(f"{first_cell};x;01.10.2026;31.10.2026;Monthly charge;1,00")
+    result = import_file(csv_file(tmp_path / "m.csv", lines), carrier(layout))
+    assert result.good_rows == (3 if ends else 4)
+
+
+def test_xlsx_with_a_wrong_dimension_record_is_read_whole(tmp_path: Path) -> None:
+    """Exporters other than Excel often write <dimension ref="A1" />; openpyxl's read-only mode trusts it and
+    would cut every row to one column. The importer reads every cell whatever the record says."""
+    good = english_xlsx(tmp_path)
+    path = tmp_path / "portal-dimension.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                assert b'<dimension ref="A1:F16" />' in data
+                data = data.replace(b'<dimension ref="A1:F16" />', b'<dimension ref="A1" />')
+            dst.writestr(info, data)
+    [inv] = import_file(path, carrier(ENGLISH_LAYOUT)).invoices
+    assert inv.lines_total == inv.stated_total == D(357)
+
+
 HEADER_FIELD_ERRORS = [
     pytest.param(
         {"invoice_number": {"cell": "A1", "pattern": r"Rechnung Nr\.\s*(\S+)"}},
