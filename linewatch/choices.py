@@ -129,6 +129,13 @@ class ChargeType(StrEnum):
         return self in (ChargeType.TAX, ChargeType.SURCHARGE)
 
 
+class LabelValuePosition(StrEnum):
+    """Where an invoice header value sits relative to its label (billing layouts, ``fields: {label, value}``)."""
+
+    RIGHT = "right"  # the next non-empty cell on the label's row ("Account | 778812")
+    BELOW = "below"  # the cell under the label (a row of labels above a row of values)
+
+
 class SnmpAuthProtocol(StrEnum):
     """SNMPv3 authentication protocols linewatch accepts (each maps to a pysnmp protocol in the SNMP client)."""
 
