@@ -273,10 +273,14 @@ def _write_invoice(path: Path, rows: list[list[str]]) -> None:
 
 @pytest.fixture
 def multi_currency(tmp_path: Path, influx_db: tuple[str, str]) -> Iterator[Path]:
-    """Hanil bills in KRW, Gulf in BHD, Yankee in USD; Yankee's invoices carry formula payloads."""
     url, db = influx_db
-    root = tmp_path / "cfg"
-    cfg = write_config_tree(root, influx_url=url, database=db)
+    yield write_multi_currency_world(tmp_path / "cfg", influx_url=url, database=db)
+
+
+def write_multi_currency_world(root: Path, *, influx_url: str, database: str) -> Path:
+    """Hanil bills in KRW, Gulf in BHD, Yankee in USD; Yankee's invoices carry formula payloads. Returns the
+    settings file."""
+    cfg = write_config_tree(root, influx_url=influx_url, database=database)
     inventory = copy.deepcopy(INVENTORY)
     inventory["lines"] = [
         _line("L-KR", "Hanil", "K-1"),
@@ -361,7 +365,7 @@ def multi_currency(tmp_path: Path, influx_db: tuple[str, str]) -> Iterator[Path]
             [payload, *WHOLE, payload, "MRC", "2026-10-01", "2026-10-31", "", "", "10.00", payload, "10.00"]
         )
     _write_invoice(invoices / "yankee-2026-10.csv", yankee)
-    yield cfg
+    return cfg
 
 
 def _run(cfg: Path, out: Path) -> PeriodReport:

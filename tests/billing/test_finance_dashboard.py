@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from billing_support import OCT, write_config_tree
 from grafana_macros import Selection, TimeRange, interpolate, panel_interval, panel_range, query_targets
+from test_exports import write_multi_currency_world
 from test_run_influxd import HEADER, OCT_ROWS, traffic
 
 from billing_etl.run import run_period
@@ -76,3 +77,27 @@ def test_every_finance_query_returns_data(client: InfluxClient, scenario: str) -
         query = interpolate(target.query, time_range=time_range, interval=interval, variables=variables)
         series = client.query(query, epoch="ms")
         assert any(s["values"] for s in series), f"{target.id} returned no data for {scenario}:\n{query}"
+
+
+@pytest.mark.slow
+def test_finance_amounts_are_never_summed_across_currencies(
+    tmp_path: Path, influx_db: tuple[str, str]
+) -> None:
+    """KRW, BHD and USD lines: the currency variable offers each once (one at a time, no "All"), and "Billed"
+    for a currency is that currency's total from the ETL, never a sum over all of them (the old EUR unit)."""
+    url, db = influx_db
+    settings = load_settings(write_multi_currency_world(tmp_path / "cfg", influx_url=url, database=db))
+    report = run_period(settings, OCT, out_dir=tmp_path / "out", progress_enabled=False)
+    [variable] = [v for v in MODEL["templating"]["list"] if v["name"] == "currency"]
+    assert not variable["multi"] and not variable["includeAll"]
+    every = {"carrier": ".*", "department": ".*"}
+    [billed] = [t for t in TARGETS if t.panel == "Billed ($currency)"]
+    with InfluxClient(settings.influx) as client:
+        query = interpolate(variable["query"], time_range=RANGE, interval="1d", variables=every)
+        assert sorted({row[1] for s in client.query(query) for row in s["values"]}) == ["BHD", "KRW", "USD"]
+        for currency, totals in report.totals().items():
+            query = interpolate(
+                billed.query, time_range=RANGE, interval="1d", variables={**every, "currency": currency}
+            )
+            got = sum(row[1] for s in client.query(query) for row in s["values"] if row[1] is not None)
+            assert got == pytest.approx(float(totals["total"])), currency
