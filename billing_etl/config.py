@@ -21,6 +21,7 @@ from linewatch.choices import (
     BillingModel,
     ChargeType,
     GbUnit,
+    LabelValuePosition,
     ProrationConvention,
     UsageDirection,
 )
@@ -101,6 +102,10 @@ class FieldSource(BaseModel):
         min_length=1,
         description="with label: the value is in this table column on the label's row (a totals row)",
     )
+    value: LabelValuePosition = Field(
+        default=LabelValuePosition.RIGHT,
+        description="with label: the value is the next non-empty cell to the right, or the cell below",
+    )
     date_format: str | None = Field(default=None, description="for a date field: overrides the layout's")
 
     @field_validator("pattern")
@@ -131,6 +136,10 @@ class FieldSource(BaseModel):
             raise ValueError("give a cell, a label or a pattern")
         if self.column is not None and self.label is None:
             raise ValueError("column needs a label (the row holding the value)")
+        if self.column is not None and self.value is LabelValuePosition.BELOW:
+            raise ValueError("give column (the label's row) or value: below, not both")
+        if "value" in self.model_fields_set and self.label is None:
+            raise ValueError("value (right or below) needs a label")
         return self
 
     def where(self) -> str:

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from billing_etl.config import INVOICE_FIELDS, REQUIRED_FIELDS, Carrier, FieldSource, Layout
 from billing_etl.model import Invoice, InvoiceLine, parse_date, parse_decimal
+from linewatch.choices import LabelValuePosition
 from linewatch.errors import InvoiceFileError
 
 QUARANTINE_COLUMNS = ("source_file", "row", "column", "reason")
@@ -162,6 +163,15 @@ def _read_csv_grid(path: Path, layout: Layout) -> list[GridRow]:
         raise _reject(path, "this is a ZIP/XLSX file, but the layout says csv")
     if not _unicode_codec(layout.encoding):
         _refuse_utf8_under_legacy_encoding(path, data, layout.encoding)
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") and not codecs.lookup(layout.encoding).name.startswith(
+        "utf-16"
+    ):
+        raise _reject(
+            path,
+            f'this file is UTF-16 (it starts with a UTF-16 byte-order mark: Excel\'s "Unicode text"), but the '
+            f'layout says {layout.encoding}: set encoding: utf-16 (and delimiter: "\\t" for a tab-separated '
+            "export) for this carrier in carriers.yaml; nothing was imported",
+        )
     encoding = "utf-8-sig" if codecs.lookup(layout.encoding).name == "utf-8" else layout.encoding
     try:
         text = data.decode(encoding)
@@ -324,6 +334,9 @@ def _locate(
                         )
                     k = header.index(source.column)
                     return (cells[k] if k < len(cells) else None), f"{where}, column {source.column!r}"
+                if source.value is LabelValuePosition.BELOW:
+                    below = next((c for n, c in grid if n > number), ())
+                    return (below[j] if j < len(below) else None), f"{where}, the cell below"
                 value = next((c for c in cells[j + 1 :] if _text(c)), None)
                 return value, where
         rows = f"rows {outside[0][0]}–{outside[-1][0]}" if outside else "no rows"

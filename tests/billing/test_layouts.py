@@ -338,6 +338,42 @@ def test_table_end_marker_matches_at_a_word_boundary(
     assert result.good_rows == (3 if ends else 4)
 
 
+def test_header_values_below_their_labels(tmp_path: Path) -> None:
+    """Some portals print the header block as a small table: a row of labels above a row of values."""
+    path = xlsx(
+        tmp_path / "grid.xlsx",
+        [
+            ["청구서"],
+            ["청구번호", "고객번호", "청구일", "납부기한"],
+            ["SKB-2026-10-0042", "7001-22", "2026.11.05", "2026.11.30"],
+            [],
+            ["회선번호", "서비스", "구분", "금액"],
+            ["C-1", "인터넷", "월정액", 1_250_000],
+            ["합계", None, None, 1_250_000],
+        ],
+    )
+    layout = copy.deepcopy(KOREAN_LAYOUT)
+    layout["fields"] = {
+        name: {"label": label, "value": "below"}
+        for name, label in (
+            ("invoice_number", "청구번호"),
+            ("billing_account", "고객번호"),
+            ("invoice_date", "청구일"),
+            ("due_date", "납부기한"),
+        )
+    }
+    layout["fields"]["invoice_total"] = {"label": "합계", "column": "금액"}
+    layout["charge_types"]["월정액"] = "one_time"  # no service period in this file
+    [inv] = import_file(path, carrier(layout, currency="KRW")).invoices
+    assert (inv.invoice_number, inv.billing_account, inv.invoice_date, inv.due_date, inv.stated_total) == (
+        "SKB-2026-10-0042",
+        "7001-22",
+        dt.date(2026, 11, 5),
+        dt.date(2026, 11, 30),
+        D(1_250_000),
+    )
+
+
 def test_xlsx_with_a_wrong_dimension_record_is_read_whole(tmp_path: Path) -> None:
     """Exporters other than Excel often write <dimension ref="A1" />; openpyxl's read-only mode trusts it and
     would cut every row to one column. The importer reads every cell whatever the record says."""
@@ -448,6 +484,18 @@ LAYOUT_CONFIG_ERRORS = [
         id="column-without-label",
     ),
     pytest.param(
+        {"fields": {"due_date": {"label": "Due", "value": "left"}}},
+        "carriers[0].layout.fields.due_date.value",
+        "'right' or 'below'",
+        id="value-position-not-a-choice",
+    ),
+    pytest.param(
+        {"fields": {"due_date": {"label": "Due", "column": "Due", "value": "below"}}},
+        "carriers[0].layout.fields.due_date",
+        "give column (the label's row) or value: below, not both",
+        id="column-and-below",
+    ),
+    pytest.param(
         {"table_end": {"blank_rows": True}},
         "carriers[0].layout.table_end.blank_rows",
         "unknown key",
@@ -538,6 +586,20 @@ def test_utf8_file_under_a_legacy_layout_encoding_is_refused_not_imported_as_moj
     assert "this file is UTF-8" in message and f"the layout says {encoding}" in message
     assert "mojibake" in message and "encoding: utf-8" in message
     assert reason in message
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8", "cp949"])
+def test_utf16_unicode_text_export_is_named_as_such(tmp_path: Path, encoding: str) -> None:
+    """Excel's "Unicode text" export is UTF-16 with a byte-order mark (tab-separated): say so, whatever the
+    layout's single- or multi-byte encoding, instead of "NUL characters" or "byte 0xff"."""
+    path = tmp_path / "acme-unicode.txt"
+    path.write_bytes(f"{HEADER}\n{ROW.format(text='Accès')}\n".encode("utf-16"))
+    with pytest.raises(
+        InvoiceFileError, match=f"this file is UTF-16 .* but the layout says {encoding}: set encoding"
+    ):
+        import_file(path, acme(encoding))
+    [inv] = import_file(path, acme("utf-16")).invoices
+    assert inv.lines[0].description == "Accès"
 
 
 @pytest.mark.parametrize(
