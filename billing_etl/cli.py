@@ -16,6 +16,13 @@ def _period(text: str) -> Period:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+EXIT_STATUS = (
+    f"exit status: {ExitCode.OK} done; {ExitCode.RUNTIME_ERROR} InfluxDB or another runtime error; "
+    f"{ExitCode.CONFIG_ERROR} configuration error; {ExitCode.INPUT_REJECTED} done, but an invoice file was "
+    "rejected (see the summary)"
+)
+
+
 def _exit_code(file_errors: list[str]) -> int:
     """``ExitCode.INPUT_REJECTED`` (3) when an invoice file was rejected, so a scheduler notices; the rest of
     the run (the other files, audit, exports) still happened. docs/billing.md lists the codes."""
@@ -76,7 +83,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     etl = subparsers.add_parser("etl", help="billing ETL: import invoices, audit them against usage, export")
     sub = etl.add_subparsers(dest="etl_command", required=True, metavar="ACTION")
     run = sub.add_parser(
-        "run", help="import new invoices, measure usage, audit and export one billing period"
+        "run",
+        help="import new invoices, measure usage, audit and export one billing period",
+        epilog=EXIT_STATUS,
     )
     run.add_argument("--period", required=True, type=_period, help="billing period YYYY-MM")
     run.add_argument("--invoices", type=Path, help="invoice folder (default: invoice_dir of carriers.yaml)")
@@ -92,7 +101,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="progress bar (default: when stderr is a terminal)",
     )
     run.set_defaults(func=_run)
-    imp = sub.add_parser("import", help="import the configured invoice files into the store only")
+    imp = sub.add_parser(
+        "import", help="import the configured invoice files into the store only", epilog=EXIT_STATUS
+    )
     imp.add_argument("--invoices", type=Path, help="invoice folder (default: invoice_dir of carriers.yaml)")
     imp.add_argument("--quarantine", type=Path, help="where to write quarantined rows (CSV)")
     imp.set_defaults(func=_import)
