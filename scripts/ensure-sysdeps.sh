@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages linewatch's tests and demo run against, when missing.
-# influxdb (1.6.7 in Debian 12), net-snmp's snmpd and tools, tshark, softflowd, nfdump.
+# influxdb (1.6.7 in Debian 12), net-snmp's snmpd and tools, tshark, softflowd, nfdump, busybox (the Grafana
+# image's userland, for tests/docker).
 set -euo pipefail
 declare -A need=( [influxd]=influxdb [snmpd]=snmpd [snmpbulkwalk]=snmp [tshark]=tshark
-                  [softflowd]=softflowd [nfdump]=nfdump [nfcapd]=nfdump )
+                  [softflowd]=softflowd [nfdump]=nfdump [nfcapd]=nfdump [busybox]=busybox )
 missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${need[$cmd]}")
