@@ -10,7 +10,7 @@
 # Then Grafana's own entry point (GRAFANA_RUN, default /run.sh).
 set -euo pipefail
 
-# shellcheck source=../common/secrets.sh
+# shellcheck source=SCRIPTDIR/../common/secrets.sh
 source "${LINEWATCH_SECRETS_LIB:-/usr/local/lib/linewatch/secrets.sh}"
 
 if [[ -n ${GF_SECURITY_ADMIN_PASSWORD__FILE:-} ]]; then
@@ -44,7 +44,8 @@ if [[ $anonymous == 1 ]]; then
         while IFS= read -r path; do
             path=${path%\"}; path=${path#\"}; path=${path%\'}; path=${path#\'}
             [[ -d $path ]] || continue
-            finance=$(grep -rlE --include='*.json' '"finance"' "$path" || true)
+            # find + grep -l: the image's BusyBox grep has no --include.
+            finance=$(find "$path" -name '*.json' -exec grep -l '"finance"' {} + || true)
             if [[ -n $finance ]]; then
                 echo "linewatch: refusing to start: anonymous access is on (GF_AUTH_ANONYMOUS_ENABLED) and the" \
                     "provider $provider loads finance dashboards: $(echo "$finance" | tr '\n' ' ')-" \

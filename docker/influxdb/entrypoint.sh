@@ -5,7 +5,7 @@
 # entry point (/entrypoint.sh) with the command (influxd).
 set -euo pipefail
 
-# shellcheck source=../common/secrets.sh
+# shellcheck source=SCRIPTDIR/../common/secrets.sh
 source "${LINEWATCH_SECRETS_LIB:-/opt/linewatch/secrets.sh}"
 
 check() {  # .env variable, the image's variable

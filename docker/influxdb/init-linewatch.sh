@@ -16,7 +16,7 @@
 # INFLUXDB_BUCKET, LINEWATCH_INFLUX_DATABASE, SECRETS_DIR (default /run/secrets).
 set -euo pipefail
 
-# shellcheck source=../common/secrets.sh
+# shellcheck source=SCRIPTDIR/../common/secrets.sh
 source "${LINEWATCH_SECRETS_LIB:-/opt/linewatch/secrets.sh}"
 
 secrets_dir="${SECRETS_DIR:-/run/secrets}"

@@ -8,7 +8,7 @@
 # Arguments are a linewatch subcommand ("collect", "alerts run"); "python ..." runs Python instead.
 set -euo pipefail
 
-# shellcheck source=../common/secrets.sh
+# shellcheck source=SCRIPTDIR/../common/secrets.sh
 source "${LINEWATCH_SECRETS_LIB:-/usr/local/lib/linewatch/secrets.sh}"
 
 if [[ -n ${LINEWATCH_INFLUX__TOKEN:-} ]]; then

@@ -38,6 +38,8 @@ LINEWATCH_ENTRYPOINT = (
     "docker/linewatch/entrypoint.sh"  # the image's ENTRYPOINT (docker/linewatch/Dockerfile)
 )
 STUB_MARKER = "stub-started"
+BASH = shutil.which("bash") or "bash"
+BUSYBOX = shutil.which("busybox") or "/bin/busybox"
 _VAR_RE = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
@@ -96,8 +98,11 @@ def _stub(path: Path, body: str) -> Path:
     return path
 
 
-def start(service: str, dotenv: dict[str, str], tmp_path: Path, **overrides: str) -> Started:
-    """Run ``service``'s entry point the way compose starts it, with ``dotenv`` as .env."""
+def start(
+    service: str, dotenv: dict[str, str], tmp_path: Path, *, busybox: bool = False, **overrides: str
+) -> Started:
+    """Run ``service``'s entry point the way compose starts it, with ``dotenv`` as .env. ``busybox``: with only
+    BusyBox's tools on PATH (besides bash), like the Alpine-based Grafana image."""
     root = tmp_path / "root"
     shutil.rmtree(root, ignore_errors=True)
     for source, target in bind_mounts(service):
@@ -119,8 +124,16 @@ def start(service: str, dotenv: dict[str, str], tmp_path: Path, **overrides: str
              'echo "grafana=${LINEWATCH_GRAFANA_INFLUX_TOKEN:-}"; env\n'  # fmt: skip
     _stub(bin_dir / "linewatch", report)
     _stub(bin_dir / "python", report)
+    path = f"{bin_dir}:/usr/bin:/bin"
+    if busybox:
+        tools = tmp_path / "busybox"
+        tools.mkdir(exist_ok=True)
+        for applet in ("cat", "env", "find", "grep", "id", "sed", "tr"):
+            (tools / applet).unlink(missing_ok=True)
+            (tools / applet).symlink_to(BUSYBOX)
+        path = f"{bin_dir}:{tools}"
     env = {
-        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "PATH": path,
         "LINEWATCH_SECRETS_LIB": str(REPO / "docker" / "common" / "secrets.sh"),
         "GF_PATHS_PROVISIONING": str(root / "etc/grafana/provisioning"),
         "GRAFANA_RUN": str(_stub(tmp_path / "run.sh", report)),
@@ -133,7 +146,7 @@ def start(service: str, dotenv: dict[str, str], tmp_path: Path, **overrides: str
     env.update(overrides)
     command = SERVICES[service].get("command", [])
     result = subprocess.run(
-        ["bash", str(entrypoint_script(service)), *command],
+        [BASH, str(entrypoint_script(service)), *command],
         env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     return Started(result.returncode, result.stdout, result.stderr, root)
@@ -267,16 +280,29 @@ def test_init_creates_one_least_privilege_credential_per_client_and_rotates_on_r
 # -- regression: anonymous Viewer sees the finance dashboards -------------------------------------------------
 
 
-def test_anonymous_grafana_refuses_to_start_with_finance_dashboards(tmp_path: Path) -> None:
+# The Grafana image is Alpine: its grep, find and sed are BusyBox's (installed by scripts/ensure-sysdeps.sh).
+USERLANDS = [
+    pytest.param(False, id="gnu"),
+    pytest.param(
+        True,
+        id="busybox",
+        marks=pytest.mark.skipif(not Path(BUSYBOX).exists(), reason="busybox not installed"),
+    ),
+]
+
+
+@pytest.mark.parametrize("busybox", USERLANDS)
+def test_anonymous_grafana_refuses_to_start_with_finance_dashboards(tmp_path: Path, busybox: bool) -> None:
     """Turning anonymous access on for the grafana service (which loads every dashboard) does not start it:
     anonymous viewers never get the finance dashboards."""
-    result = start("grafana", GOOD_ENV, tmp_path, GF_AUTH_ANONYMOUS_ENABLED="true")
+    result = start("grafana", GOOD_ENV, tmp_path, busybox=busybox, GF_AUTH_ANONYMOUS_ENABLED="true")
     assert result.returncode != 0 and not result.started
     assert "anonymous access is on" in result.stderr and "finance.json" in result.stderr
 
 
-def test_wall_grafana_starts_anonymous_without_finance(tmp_path: Path) -> None:
-    result = start("grafana-wall", GOOD_ENV, tmp_path)
+@pytest.mark.parametrize("busybox", USERLANDS)
+def test_wall_grafana_starts_anonymous_without_finance(tmp_path: Path, busybox: bool) -> None:
+    result = start("grafana-wall", GOOD_ENV, tmp_path, busybox=busybox)
     assert result.returncode == 0 and result.started, result.stderr
     wall = result.root / "var/lib/grafana/dashboards/wall"
     assert sorted(p.name for p in wall.iterdir()) == ["collector.json", "line.json", "noc.json"]
