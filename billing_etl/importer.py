@@ -1,8 +1,14 @@
 """Read one carrier invoice file (CSV or XLSX) into normalized invoices plus quarantined rows.
 
-A file is all-or-nothing at the *file* level (unreadable, wrong encoding, missing required column, empty, not
-a spreadsheet → :class:`~linewatch.errors.InvoiceFileError`, nothing imported) and row-by-row inside it: a bad
-row is quarantined with the source file, row number, column and reason, and the good rows still load.
+A file is read as a grid of rows and cut into its parts, the way carriers' portals lay them out: the header
+block above the table (invoice-level ``fields`` by cell, label or pattern), the table from the header row to a
+blank row, a marker or a field's label (``TOTAL DUE``), and what follows it (totals, footnotes: searched for
+labels, never read as charges).
+
+A file is all-or-nothing at the *file* level (unreadable, wrong or mismatched encoding, missing required column
+or header field, empty, not a spreadsheet, too big unpacked → :class:`~linewatch.errors.InvoiceFileError`,
+nothing imported) and row-by-row inside it: a bad row is quarantined with the source file, row number, column
+and reason, and the good rows still load. Whatever an error quotes from the file is cut short.
 """
 
 from __future__ import annotations
@@ -307,7 +313,8 @@ def _locate(
     source: FieldSource,
     *,
     grid: list[GridRow],
-    outside: list[GridRow],
+    above: list[GridRow],
+    below: list[GridRow],
     header: list[str],
 ) -> tuple[Any, str]:
     """The raw value of an invoice-level field and where it was found (for messages)."""
@@ -318,6 +325,7 @@ def _locate(
         index = column_index_from_string(letters) - 1
         cells = next((c for n, c in grid if n == number), ())
         return (cells[index] if index < len(cells) else None), f"cell {source.cell}"
+    outside = above + below
     if source.label is not None:
         for number, cells in outside:
             for j, cell in enumerate(cells):
@@ -339,8 +347,15 @@ def _locate(
                     return (below[j] if j < len(below) else None), f"{where}, the cell below"
                 value = next((c for c in cells[j + 1 :] if _text(c)), None)
                 return value, where
-        rows = f"rows {outside[0][0]}–{outside[-1][0]}" if outside else "no rows"
-        raise _reject(path, f"{name}: label {source.label!r} not found outside the table ({rows} searched)")
+        searched = [
+            f"rows {part[0][0]}–{part[-1][0]} {side}"
+            for part, side in ((above, "above"), (below, "below"))
+            if part
+        ]
+        raise _reject(
+            path,
+            f"{name}: label {source.label!r} not found outside the table (searched {' and '.join(searched) or 'nothing'})",
+        )
     assert source.pattern is not None
     compiled = re.compile(source.pattern)
     for number, cells in outside:
@@ -408,10 +423,9 @@ def read_file(path: Path, layout: Layout) -> RawFile:
             f"(found: {', '.join(found[:_LISTED_COLUMNS])}{more})",
         )
     end = _cut_table(layout, grid, h + 1)
-    outside = grid[:h] + grid[end:]
     fields = {}
     for name, source in layout.fields.items():
-        value, where = _locate(path, name, source, grid=grid, outside=outside, header=header)
+        value, where = _locate(path, name, source, grid=grid, above=grid[:h], below=grid[end:], header=header)
         fields[name] = _convert(path, name, value, where, source, layout)
 
     def rows() -> Iterator[RawRow]:  # one row dict at a time: a 200,000-row file is not held twice

@@ -398,7 +398,8 @@ HEADER_FIELD_ERRORS = [
     ),
     pytest.param(
         {"billing_account": {"label": "Customer number"}},
-        "billing_account: label 'Customer number' not found outside the table (rows 1–16 searched)",
+        "billing_account: label 'Customer number' not found outside the table (searched rows 1–6 above and "
+        "rows 12–16 below)",
         id="label-not-found",
     ),
     pytest.param(
