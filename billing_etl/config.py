@@ -14,8 +14,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
+from billing_etl.model import minor_unit
 from linewatch.choices import (
     UTILIZATION_WARNING_PCT,
     BillingModel,
@@ -45,7 +54,14 @@ def _to_decimal(value: object) -> object:
 Money = Annotated[Decimal, BeforeValidator(_to_decimal), Field(allow_inf_nan=False)]
 NonNegMoney = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0, allow_inf_nan=False)]
 Pct = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0, le=100, allow_inf_nan=False)]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+def _iso4217(code: str) -> str:
+    minor_unit(code)  # CurrencyError (a ValueError): reported as file:line by check-config
+    return code
+
+
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$"), AfterValidator(_iso4217)]
 
 # Normalized invoice fields a layout maps columns onto. Required ones must be mapped in every layout.
 REQUIRED_FIELDS = ("invoice_number", "invoice_date", "charge_type", "amount")
