@@ -61,8 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def setup_logging(verbosity: int) -> None:
+    """Log to stderr (-v: INFO, -vv: DEBUG) through the secret filter: configured secrets and the URL paths that
+    HTTP libraries log (a Slack webhook path is a password) are masked (docs/security.md)."""
+    from linewatch.logfilter import install
+
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    install()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

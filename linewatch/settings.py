@@ -123,5 +123,30 @@ def load_settings(path: Path | str | None = None) -> Settings:
     try:
         settings = Settings(**data)
     except ValidationError as exc:
-        raise ConfigError(validation_problems(located, exc)) from None
+        raise ConfigError(_settings_problems(located, exc)) from None
     return settings.model_copy(update={"config_file": file.resolve()})
+
+
+def _env_source(loc: tuple[str | int, ...]) -> str | None:
+    """The ``LINEWATCH_*`` variable that set the value at ``loc`` (``influx.url`` ← ``LINEWATCH_INFLUX__URL``, or a
+    JSON ``LINEWATCH_INFLUX``), if any: the environment overrides the file."""
+    present = {name.upper() for name in os.environ}
+    keys = [str(part).upper() for part in loc]
+    for end in range(len(keys), 0, -1):
+        name = "LINEWATCH_" + "__".join(keys[:end])
+        if name in present:
+            return name
+    return None
+
+
+def _settings_problems(located: Located, exc: ValidationError) -> list[Problem]:
+    """Located problems; a value that came from the environment is reported against its variable, not the file."""
+    problems = []
+    errors = exc.errors(include_input=False, include_url=False)
+    for err, problem in zip(errors, validation_problems(located, exc), strict=True):
+        var = _env_source(tuple(err["loc"]))
+        if var is not None and err["type"] != "extra_forbidden":
+            key = ".".join(str(part) for part in err["loc"])
+            problem = Problem(f"${var}", None, key, problem.reason)
+        problems.append(problem)
+    return problems

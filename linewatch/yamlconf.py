@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, SecretStr, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, SecretStr, ValidationError
 
 from linewatch.errors import ConfigError, Problem
+from linewatch.logfilter import register_secret
 
 M = TypeVar("M", bound=BaseModel)
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -61,8 +62,14 @@ def expand_env(value: object) -> object:
     return _ENV_REF.sub(sub, value)
 
 
-EnvSecretStr = Annotated[SecretStr, BeforeValidator(expand_env)]
-"""A secret that may be written as ``${ENV_VAR}`` so the file itself holds no secret."""
+def _registered(value: SecretStr) -> SecretStr:
+    register_secret(value.get_secret_value())
+    return value
+
+
+EnvSecretStr = Annotated[SecretStr, BeforeValidator(expand_env), AfterValidator(_registered)]
+"""A secret that may be written as ``${ENV_VAR}`` so the file itself holds no secret; once loaded it is masked in
+every log record (:mod:`linewatch.logfilter`), including what HTTP libraries log under ``-vv``."""
 PathKey = tuple[str | int, ...]
 
 

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from linewatch.logfilter import register_secret
+
 MIB = 1024 * 1024
 
 
@@ -45,9 +47,16 @@ class InfluxSettings(BaseModel):
     @field_validator("url")
     @classmethod
     def _url_is_http(cls, value: str) -> str:
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            raise ValueError("is not a valid URL") from None
+        if "@" in parts.netloc:
+            # Never echo the URL: what sits before the @ is a password.
+            raise ValueError("must not contain a user name or password (user:password@host): set influx.username "
+                             "and influx.password (InfluxDB 1.x) or influx.token (2.x/3.x) instead")
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"must be an http:// or https:// URL with a host, got {value!r}")
+            raise ValueError(f"must be an http:// or https:// URL with a host, got {_shown(value)!r}")
         return value.rstrip("/")
 
     @model_validator(mode="after")
@@ -60,4 +69,12 @@ class InfluxSettings(BaseModel):
             )
         if self.backoff_max_s < self.backoff_initial_s:
             raise ValueError("backoff_max_s must be >= backoff_initial_s")
+        for secret in (self.password, self.token):
+            if secret is not None:
+                register_secret(secret.get_secret_value())
         return self
+
+
+def _shown(url: str) -> str:
+    """A URL as it may appear in an error message: at most 80 characters, query and fragment left out."""
+    return url.split("?", 1)[0].split("#", 1)[0][:80]
