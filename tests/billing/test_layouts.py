@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
+import string
 import subprocess
 import sys
 import zipfile
@@ -22,6 +23,8 @@ from typing import Any
 import pytest
 import yaml
 from billing_support import CARRIERS, OCT, write_config_tree
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from billing_etl import importer
 from billing_etl.config import Carrier
@@ -543,6 +546,39 @@ def test_shipped_portal_example_carrier_reads_its_demo_invoice() -> None:
     assert {(r.period_start, r.period_end) for r in inv.lines} == {
         (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
     }
+
+
+PORTAL_CELL = st.text(alphabet=string.printable.replace("\r", "") + "합계※：€ ", max_size=12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    before=st.lists(st.lists(PORTAL_CELL, max_size=4), max_size=5),
+    after=st.lists(st.lists(PORTAL_CELL, max_size=4), max_size=5),
+)
+def test_fuzzed_header_block_and_footer_never_crash_the_importer(
+    tmp_path: Path, before: list[list[str]], after: list[list[str]]
+) -> None:
+    """Whatever surrounds the table, the importer either reads the file or rejects it with InvoiceFileError
+    naming it; it never raises anything else."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer.writerows(before)
+    lines = english_csv(tmp_path).read_text(encoding="utf-8").splitlines()
+    body = buffer.getvalue().splitlines() + lines[1:11]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer.writerows(after)
+    path = csv_file(tmp_path / "fuzz.csv", body + buffer.getvalue().splitlines())
+    try:
+        result = import_file(path, carrier(ENGLISH_CSV_LAYOUT))
+    except InvoiceFileError as exc:
+        assert "fuzz.csv" in str(exc) and len(str(exc)) < 1_000
+        return
+    assert result.good_rows + len(result.quarantined) >= 1
 
 
 # -- encodings ----------------------------------------------------------------------------------------------
