@@ -278,6 +278,14 @@ class SnmpsimServer:
         find_executable("snmpget", debian_package="snmp")
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self._prepare_runtime_dir()
+        try:
+            return self._spawn_until_ready(responder)
+        except BaseException:
+            self._process.stop(timeout_s=self.stop_timeout_s)
+            self._remove_runtime_dir()
+            raise
+
+    def _spawn_until_ready(self, responder: Path) -> SnmpsimServer:
         assert self.runtime_dir is not None
         for attempt in range(1, _PORT_RETRIES + 1):
             argv = [
@@ -307,7 +315,6 @@ class SnmpsimServer:
                 if exited
                 else f"did not answer on every community within {self.start_timeout_s} s"
             )
-            self._remove_runtime_dir()
             raise ServerError(
                 f"snmpsim on udp:{self.address} (venv {self.venv}) {state}; last lines of {self.log_path}:\n"
                 f"{log_tail(self.log_path)}"
@@ -394,8 +401,14 @@ class SnmpsimServer:
                         f"{FALLBACK_VENV}) and set {VENV_ENV_VAR}; linewatch never loosens system permissions"
                     )
         self._remove_runtime_dir()
-        runtime = Path(tempfile.mkdtemp(prefix="linewatch-snmpsim-"))  # 0700, ours
-        self.runtime_dir = runtime
+        self.runtime_dir = Path(tempfile.mkdtemp(prefix="linewatch-snmpsim-"))  # 0700, ours
+        try:
+            self._fill_runtime_dir(self.runtime_dir, owner)
+        except BaseException:
+            self._remove_runtime_dir()
+            raise
+
+    def _fill_runtime_dir(self, runtime: Path, owner: tuple[pwd.struct_passwd, grp.struct_group] | None) -> None:
         data, cache = runtime / "data", runtime / "cache"
         data.mkdir()
         cache.mkdir()
