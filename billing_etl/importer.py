@@ -591,13 +591,13 @@ def import_file(path: Path, carrier: Carrier, *, display_name: str | None = None
     )
 
 
-def write_quarantine(rows: Iterable[QuarantinedRow], path: Path) -> int:
-    """Write quarantined rows as CSV (deterministic order); return how many."""
+def write_quarantine(rows: Iterable[QuarantinedRow], path: Path, *, mode: int | None = None) -> int:
+    """Write quarantined rows as CSV (deterministic order) through the export writer (formula-like carrier text
+    neutralised, atomic, ``mode`` or the default export mode); return how many."""
+    from billing_etl.exports import EXPORT_MODE, Column, Table, write_csv
+
     rows = sorted(rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(QUARANTINE_COLUMNS)
-        for q in rows:
-            writer.writerow([q.source_file, q.row, q.column, q.reason])
+    columns = [Column(name, "int" if name == "row" else "text") for name in QUARANTINE_COLUMNS]
+    table = Table("Quarantine", columns, rows=[(q.source_file, q.row, q.column, q.reason) for q in rows])
+    write_csv(table, path, mode=EXPORT_MODE if mode is None else mode)
     return len(rows)
