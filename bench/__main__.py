@@ -1,5 +1,6 @@
 """``python -m bench [NAME ...]``: run every ``bench/bench_*.py`` module's ``main()`` in order, each in its own
-subprocess (so one benchmark's warm caches or threads never flatter the next). Names filter by substring."""
+subprocess (so one benchmark's warm caches or threads never flatter the next). Names filter by substring
+(``-`` matches ``_``: ``python -m bench dup-charge``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    filters = sys.argv[1:] if argv is None else argv
+    filters = [
+        f.replace("-", "_") for f in (sys.argv[1:] if argv is None else argv)
+    ]  # dup-charge → dup_charge
     root = Path(__file__).resolve().parent
     names = sorted(p.stem for p in root.glob("bench_*.py"))
     if filters:

@@ -220,6 +220,13 @@ def _whole_period(line: Line, period: Period) -> bool:
     return active_days(line, period) == (period.first_day, period.last_day)
 
 
+_SHORT_ROW_DAYS = 7  # rows up to a week are indexed by day in the duplicate check, longer ones by month
+
+
+def _days(start: dt.date, end: dt.date) -> list[dt.date]:
+    return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+
+
 class Auditor:
     """Runs every rule for one period. Build once per run; :meth:`run` returns the sorted findings."""
 
@@ -500,34 +507,40 @@ class Auditor:
         return out
 
     def _periodic_duplicates(self, charges: list[Charge]) -> list[tuple[Charge, Charge, Decimal]]:
-        by_month: dict[Period, list[int]] = defaultdict(list)  # positions of the rows covering each month
+        # Positions of the earlier rows by what they cover: short rows (daily usage) by day, longer ones by
+        # month, so a row meets only rows that can overlap it, in order.
+        by_day: dict[dt.date, list[int]] = defaultdict(list)
+        by_month: dict[Period, list[int]] = defaultdict(list)
         out = []
         for i, later in enumerate(charges):
             start, end = later.row.service_start, later.row.service_end
+            days = (end - start).days + 1
             months = []
             month = Period.containing(start)
             while month.first_day <= end:
                 months.append(month)
                 month = month.next()
             if later.period == self.period and later.row.amount > 0:
-                days = (end - start).days + 1
+                lists = [by_month[m] for m in months if m in by_month]
+                if by_day:
+                    lists += [by_day[d] for d in _days(start, end) if d in by_day]
+                candidates = lists[0] if len(lists) == 1 else sorted({j for group in lists for j in group})
                 best: tuple[int, Charge] | None = None
-                candidates = (
-                    by_month[months[0]]
-                    if len(months) == 1
-                    else sorted({j for m in months for j in by_month.get(m, ())})
-                )
                 for j in candidates:
                     earlier = charges[j]
                     shared = overlap_days(earlier.row.service_start, earlier.row.service_end, start, end)
                     if shared > 0 and (best is None or shared > best[0]):
                         best = (shared, earlier)
                         if shared == days:
-                            break
+                            break  # covers every day: nothing earlier can share more
                 if best is not None:
                     out.append((later, best[1], later.row.amount * best[0] / days))
-            for m in months:
-                by_month[m].append(i)
+            if days <= _SHORT_ROW_DAYS:
+                for d in _days(start, end):
+                    by_day[d].append(i)
+            else:
+                for m in months:
+                    by_month[m].append(i)
         return out
 
     def _unbilled(self) -> list[Finding]:
