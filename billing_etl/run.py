@@ -27,8 +27,8 @@ from typing import TextIO
 from billing_etl.audit import ZERO, Auditor, Finding, RejectedFile
 from billing_etl.config import BillingConfig, load_billing_config
 from billing_etl.costs import DepartmentCost, LineCost, PaymentDue, department_costs, line_costs, payments_due
-from billing_etl.exports import Column, Table, write_all, write_csv
-from billing_etl.importer import QUARANTINE_COLUMNS, QuarantinedRow, import_file
+from billing_etl.exports import Column, Table, write_all
+from billing_etl.importer import QuarantinedRow, import_file, write_quarantine
 from billing_etl.model import Period, minor_unit, money
 from billing_etl.savings import Proposal, propose
 from billing_etl.store import ImportOutcome, InvoiceStore
@@ -261,8 +261,8 @@ def run_period(
         report.exports = write_all(
             build_tables(report), out, stem=f"billing-{period}", stamp=stamp, formats=formats, mode=mode
         )
-        quarantine = quarantine_table(imports.quarantined)
-        report.exports.append(write_csv(quarantine, out / f"billing-{period}-quarantine.csv", mode=mode))
+        write_quarantine(imports.quarantined, out / f"billing-{period}-quarantine.csv", mode=mode)
+        report.exports.append(out / f"billing-{period}-quarantine.csv")
         progress.step("exports written")
         if write_influx:
             points = influx_points(report, config)
@@ -279,15 +279,6 @@ def run_period(
 
 # -- tables
 # -----------------------------------------------------------------------------------------------------
-
-
-def quarantine_table(rows: Sequence[QuarantinedRow]) -> Table:
-    """The rows an import set aside, in a deterministic order (their reasons quote carrier text)."""
-    table = Table(
-        "Quarantine", [Column(name, "int" if name == "row" else "text") for name in QUARANTINE_COLUMNS]
-    )
-    table.rows = [(q.source_file, q.row, q.column, q.reason) for q in sorted(rows)]
-    return table
 
 
 def build_tables(report: PeriodReport) -> list[Table]:
