@@ -519,3 +519,22 @@ def test_summary_text_shows_each_currency_in_its_minor_unit() -> None:
         "1.235",
         "-1",
     ]
+
+
+def test_etl_import_quarantine_is_written_like_an_export(tmp_path: Path) -> None:
+    """``etl import`` writes its quarantine CSV through the same writer: export mode, formula text neutralised."""
+    from linewatch.cli import main as cli_main
+
+    cfg = write_multi_currency_world(tmp_path / "cfg", influx_url="http://127.0.0.1:9", database="lw")
+    bad = ["=cmd|' /C calc'!A0", *WHOLE, "U-1", "MRC", "2026-10-01", "2026-10-31", "", "", "abc", "", ""]
+    _write_invoice(tmp_path / "cfg" / "invoices" / "yankee-2026-11.csv", [bad])
+    (tmp_path / "cfg" / "var").mkdir()
+    stale = tmp_path / "cfg" / "var" / "billing-quarantine.csv"
+    stale.write_text("old\n")
+    stale.chmod(0o644)
+    cli_main(["-c", str(cfg), "etl", "import"])
+    assert _mode(stale) == 0o640
+    [_header, row] = _csv_rows(stale)
+    assert (
+        row[0] == "yankee-2026-11.csv" and row[2] == "amount" and not row[3].startswith(("=", "+", "-", "@"))
+    )
