@@ -5,7 +5,9 @@
 #   docker/influxdb/entrypoint.sh    the InfluxDB server
 #   docker/influxdb/init-linewatch.sh
 # A secret that is empty or still the "change-me..." placeholder of .env.example is refused, naming the .env
-# variable it comes from; the value itself is never printed.
+# variable it comes from; so is one shorter than 8 characters. The value itself is never printed.
+
+LW_SECRET_MIN_LENGTH=8
 
 # lw_is_placeholder VALUE: true for an empty value or one that starts with change-me / changeme (any case).
 lw_is_placeholder() {
@@ -13,13 +15,20 @@ lw_is_placeholder() {
     [[ -z $value || $value == change-me* || $value == changeme* || $value == change_me* ]]
 }
 
-# lw_require_secret NAME VALUE [WHERE]: fail (status 1, message on stderr) when VALUE is a placeholder.
+# lw_require_secret NAME VALUE [WHERE]: fail (status 1, message on stderr) when VALUE is a placeholder or shorter
+# than LW_SECRET_MIN_LENGTH.
 lw_require_secret() {
     local name=$1 value=$2 where=${3:-}
     if lw_is_placeholder "$value"; then
         echo "linewatch: refusing to start: $name${where:+ ($where)} is empty or still the change-me" \
             "placeholder from .env.example; set a real secret in .env (e.g. openssl rand -hex 32)" \
             "and run docker compose up again" >&2
+        return 1
+    fi
+    if (( ${#value} < LW_SECRET_MIN_LENGTH )); then
+        echo "linewatch: refusing to start: $name${where:+ ($where)} is shorter than $LW_SECRET_MIN_LENGTH" \
+            "characters (InfluxDB's set-up refuses shorter passwords); set a longer secret in .env" \
+            "(e.g. openssl rand -hex 32)" >&2
         return 1
     fi
 }

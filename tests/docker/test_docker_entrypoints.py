@@ -208,6 +208,16 @@ def test_change_me_placeholder_is_refused_at_start_naming_the_variable(
         assert not (tmp_path / "influx-state" / "calls").exists(), "InfluxDB was touched before the check"
 
 
+@pytest.mark.parametrize(("service", "variable"), CASES)
+def test_short_secret_is_refused_naming_the_variable(tmp_path: Path, service: str, variable: str) -> None:
+    if service == "influxdb-init":
+        _influx_stub(tmp_path)
+    result = start(service, {**GOOD_ENV, variable: "s3cr3t"}, tmp_path)
+    assert result.returncode != 0 and not result.started
+    assert f"refusing to start: {variable}" in result.stderr and "shorter than 8 characters" in result.stderr
+    assert "s3cr3t" not in result.stderr + result.stdout
+
+
 @pytest.mark.parametrize("service", [s for s in SERVICES if _secret_variables(s)])
 def test_env_example_as_shipped_does_not_start(tmp_path: Path, service: str) -> None:
     if service == "influxdb-init":
