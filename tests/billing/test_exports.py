@@ -538,3 +538,40 @@ def test_etl_import_quarantine_is_written_like_an_export(tmp_path: Path) -> None
     assert (
         row[0] == "yankee-2026-11.csv" and row[2] == "amount" and not row[3].startswith(("=", "+", "-", "@"))
     )
+
+
+@pytest.mark.parametrize(
+    ("file", "edit", "message"),
+    [
+        pytest.param(
+            "carriers.yaml",
+            lambda d: d["carriers"][0].update(currency="ZZZ"),
+            "carriers[0].currency: 'ZZZ' is not an ISO 4217 currency code",
+            id="carrier-not-iso4217",
+        ),
+        pytest.param(
+            "carriers.yaml",
+            lambda d: d["carriers"][0]["layout"].update(currency="KRQ"),
+            "carriers[0].layout.currency: 'KRQ' is not an ISO 4217 currency code",
+            id="layout-typo",
+        ),
+        pytest.param(
+            "contracts.yaml",
+            lambda d: d["contracts"][0].update(currency="XAU"),
+            "contracts[0].currency: XAU has no minor unit in ISO 4217",
+            id="contract-gold",
+        ),
+    ],
+)
+def test_unknown_currency_code_is_a_config_error_naming_the_line(
+    file: str, edit: Any, message: str, tmp_path: Path
+) -> None:
+    from billing_etl.config import check_config
+
+    cfg = write_multi_currency_world(tmp_path / "cfg", influx_url="http://127.0.0.1:9", database="lw")
+    path = tmp_path / "cfg" / file
+    data = yaml.safe_load(path.read_text())
+    edit(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    problems = [str(p) for p in check_config(load_settings(cfg))]
+    assert any(file in p and re.search(r":\d+:", p) and message in p for p in problems), problems
