@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 PINS=(snmpsim==1.2.2 snmpsim-data==1.0.1 pysnmp==7.1.30)
 FALLBACK=/var/tmp/linewatch-snmpsim-venv
 venv=${1:-.venv/snmpsim}
+case "$venv" in /*) ;; *) venv="$PWD/$venv" ;; esac
 
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
 missing=()
