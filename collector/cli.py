@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-import sys
 
 from linewatch.choices import ExitCode
 from linewatch.settings import load_settings

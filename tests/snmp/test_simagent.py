@@ -184,7 +184,7 @@ def test_spec_request_delays_make_a_slow_device() -> None:
     assert [dev.next_request_delay() for _ in range(3)] == [2.5, 0.5, 2.5]
 
 
-def test_request_delay_spent_on_an_injected_clock(sim: SimAgent, clock) -> None:  # noqa: ANN001
+def test_request_delay_spent_on_an_injected_clock(sim: SimAgent, clock) -> None:
     dev = sim.devices["r1"]
     dev.set_request_delays([30.0], spend=clock.advance)
     r = net_snmp("snmpget", "-v2c", "-c", "public", f"127.0.0.1:{sim.port('r1')}", SYS_UPTIME, timeout_s=5)
