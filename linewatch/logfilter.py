@@ -37,7 +37,7 @@ LIBRARY_LOGGERS = ("urllib3", "requests", "aiosmtplib", "aiosmtpd", "mail.log", 
 """Loggers of libraries that may log URLs we were configured with (webhooks, SMTP, InfluxDB)."""
 SAFE_PATHS = frozenset({"/write", "/query", "/ping", "/health", "/api/v2/write", "/api/v2/query"})
 """Request paths shown in library logs: the InfluxDB endpoints, whose paths carry no secret."""
-MIN_SECRET_CHARS = 6
+MIN_SECRET_CHARS = 8
 """Shorter values are not registered: masking every "abc" in the logs would hide more than it protects."""
 
 _lock = threading.Lock()
