@@ -5,12 +5,14 @@ also reads, so the test is exact and never timing-flaky."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from collector.service import Collector, CycleReport
 from collector.simagent import ConstantRateModel, SimAgent, SimDevice, SimInterface
+from collector.snmp.counters import Reading
 from collector.state import CounterState
 from linewatch.inventory import Inventory
 from linewatch.settings import CollectorSettings
@@ -117,3 +119,19 @@ def test_sysuptime_is_read_in_the_same_response_as_the_counters() -> None:
     reading = poll.samples["L1"].reading
     assert dev.requests_seen == 1, "counters and sysUpTime in one GET"
     assert reading.uptime_cs == 104 * 100 and reading.time_s == 1_800_000_004.0
+
+
+def test_counter_state_keeps_the_out_octets_time(tmp_path: Path) -> None:
+    """A reading whose out-octets came in a later response keeps that time across a restart; a state file written
+    before ``out_time_s`` existed still loads."""
+    path = tmp_path / "state.json"
+    state = CounterState(path)
+    state.put("r1", "L1", Reading(time_s=10.0, uptime_cs=5, if_index=2, counter_bits=64, in_octets=1, out_octets=2,
+                                  out_time_s=12.5))
+    state.save()
+    again = CounterState(path)
+    assert again.load() == 1 and again.get("r1", "L1").out_at_s == 12.5
+    path.write_text('{"version": 1, "readings": [{"device": "r1", "line": "L1", "time_s": 10.0, "uptime_cs": 5, '
+                    '"if_index": 2, "counter_bits": 64, "in_octets": 1, "out_octets": 2}]}')
+    old = CounterState(path)
+    assert old.load() == 1 and old.get("r1", "L1").out_at_s == 10.0
