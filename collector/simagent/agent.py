@@ -244,6 +244,7 @@ class DeviceResponder:
         parts = [self._next(view, req, oids[:nr])]
         size = len(parts[0]) + 64 + len(msg.community)
         cursors = [(_arcs(o), o) for o in oids[nr:]]
+        sent = 0  # repeater varbinds in the reply so far
         for _ in range(reps if cursors else 0):
             row = []
             all_end = True
@@ -262,7 +263,12 @@ class DeviceResponder:
                 if len(parts) == 1 and not parts[0]:
                     return self._reply(msg, b"", error_status=ber.ERROR_TOO_BIG)
                 break  # RFC 3416 4.2.3: return fewer repetitions rather than tooBig
+            limit = self.device.max_bulk_varbinds
+            if limit is not None and sent + len(row) > limit:
+                parts.append(b"".join(row[: max(limit - sent, 0 if sent else 1)]))
+                break  # a reply may end in the middle of a row (RFC 3416 4.2.3): the rest comes next request
             parts.append(row_bytes)
+            sent += len(row)
             size += len(row_bytes)
             cursors = new_cursors
             if all_end:

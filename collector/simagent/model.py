@@ -103,6 +103,7 @@ class SimDevice:
     """How a request delay passes: None -> the agent really waits (requests queue behind each other); a callable
     (e.g. an injected test clock's ``advance``) -> the agent advances that clock instead and answers at once."""
     requests_seen: int = field(default=0, repr=False)
+    max_bulk_varbinds: int | None = None  # GETBULK replies end after this many repeater varbinds, even mid-row
     request_id_offset: int = 0  # answer with the request-id plus this (a stale or spoofed answer, to be ignored)
     ifx_table: bool = True  # False: no ifXTable at all (no ifName, no HC counters), like Ruijie and old switches
 

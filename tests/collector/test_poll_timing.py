@@ -135,3 +135,35 @@ def test_counter_state_keeps_the_out_octets_time(tmp_path: Path) -> None:
                     '"if_index": 2, "counter_bits": 64, "in_octets": 1, "out_octets": 2}]}')
     old = CounterState(path)
     assert old.load() == 1 and old.get("r1", "L1").out_at_s == 10.0
+
+
+def test_in_and_out_octets_in_two_responses_each_keep_their_own_time() -> None:
+    """GETBULK replies that end between ifHCInOctets and ifHCOutOctets of a row (13 varbinds: one row of 11 and two
+    of the next): out-octets are timed by the later response that carried them, so a slow first poll still gives
+    the true out rate."""
+    clock = Clock()
+    ifs = {ix: SimInterface(f"ge-0/0/{ix}", speed_bps=10_000_000_000) for ix in range(1, 7)}
+    dev = SimDevice(name="r1", interfaces=ifs, clock=clock, uptime_base_s=clock() - 5000, max_bulk_varbinds=13,
+                    model=ConstantRateModel(in_bps=IN_BPS, out_bps=OUT_BPS, start_s=clock() - 3600))
+    with SimAgent([dev], wall_clock=clock) as agent:
+        inventory = Inventory.model_validate({
+            "devices": [{"name": "r1", "address": "127.0.0.1", "port": agent.port("r1"),
+                         "snmp": {"version": "2c", "community": "public"}}],
+            "lines": [{"id": f"L{ix}", "carrier": "Telia", "circuit_id": f"C{ix}", "type": "internet", "site": "Lab",
+                       "department": "Eng", "device": "r1", "interface": f"ge-0/0/{ix}", "capacity_bps": 10**9}
+                      for ix in ifs],
+        })
+        collector = Collector(settings=CollectorSettings(name="t", interval_s=INTERVAL_S), inventory=inventory,
+                              writer=None, state=CounterState(None), clock=clock)
+        with asyncio.Runner() as runner:
+            dev.set_request_delays(SLOW_DELAYS_S, spend=clock.advance)
+            first = runner.run(collector.run_cycle())
+            dev.set_request_delays(None)
+            clock.advance(INTERVAL_S)
+            second = runner.run(collector.run_cycle())
+            runner.run(collector.close())
+    split = [s.reading for s in first.polls[0].samples.values() if s.reading.out_time_s is not None]
+    assert split, "some rows had their in and out octets in two responses"
+    for line, (in_bps, out_bps) in rates(second).items():
+        assert in_bps == pytest.approx(IN_BPS, rel=0.005), line
+        assert out_bps == pytest.approx(OUT_BPS, rel=0.005), line
