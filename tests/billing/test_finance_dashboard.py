@@ -101,3 +101,29 @@ def test_finance_amounts_are_never_summed_across_currencies(
             )
             got = sum(row[1] for s in client.query(query) for row in s["values"] if row[1] is not None)
             assert got == pytest.approx(float(totals["total"])), currency
+
+
+@pytest.mark.slow
+def test_finance_after_upgrade_reads_the_currency_tag_not_the_old_field(
+    tmp_path: Path, influx_db: tuple[str, str]
+) -> None:
+    """Runs before the tag wrote ``currency`` as a field, which InfluxQL prefers to a tag of the same name: the
+    dashboard's ``::tag`` filter must still see the new points (and not the old, untagged ones)."""
+    from linewatch.influx import Point, encode_points
+
+    url, db = influx_db
+    settings = load_settings(write_multi_currency_world(tmp_path / "cfg", influx_url=url, database=db))
+    old = Point(
+        "line_cost",
+        {"line": "L-KR", "department": "Sales", "carrier": "Hanil", "period": "2026-10"},
+        {"billed_amount": 5.0, "total_amount": 5.0, "currency": "KRW"},
+        OCT.start_s * 10**9,
+    )
+    [billed] = [t for t in TARGETS if t.panel == "Billed ($currency)"]
+    variables = {"carrier": ".*", "department": ".*", "currency": "KRW"}
+    with InfluxClient(settings.influx) as client:
+        client.write(encode_points([old]))
+        report = run_period(settings, OCT, out_dir=tmp_path / "out", progress_enabled=False)
+        query = interpolate(billed.query, time_range=RANGE, interval="1d", variables=variables)
+        got = sum(row[1] for s in client.query(query) for row in s["values"] if row[1] is not None)
+    assert got == pytest.approx(float(report.totals()["KRW"]["total"]))
