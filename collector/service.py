@@ -177,6 +177,7 @@ class Collector:
             points.append(Point("collector_poll", {"device": poll.device, "collector": self.settings.name}, {
                 "ok": int(poll.ok), "duration_s": poll.duration_s, "varbinds": poll.varbinds,
                 "lines": len(poll.samples), "discarded_samples": discarded_here, "error": poll.error,
+                "unresolved_lines": len(poll.unresolved),
             }, now_ns))
         return points
 
@@ -185,6 +186,7 @@ class Collector:
             "cycle_duration_s": report.duration_s,
             "devices_ok": sum(p.ok for p in report.polls),
             "devices_failed": len(report.failed_devices),
+            "lines_unresolved": len(report.unresolved_lines),
         }
         if self.writer is not None:
             st = self.writer.stats()

@@ -142,6 +142,11 @@ def test_collect_once_counts_unresolved_lines_and_exits_non_zero(
         assert main(["-c", str(cfg), "collect", "--once"]) == 3
     out = capsys.readouterr().out.splitlines()
     assert out[-1].startswith("1/1 devices ok, 2 lines unresolved (L-typo, L-typo2), cycle")
+    client = InfluxClient(InfluxSettings(url=url, database=db))
+    health = client.query("SELECT lines_unresolved FROM collector_health")[0]["values"]
+    poll = client.query("SELECT unresolved_lines, ok FROM collector_poll WHERE \"device\" = 'r1'")[0]["values"]
+    client.close()
+    assert [row[1] for row in health] == [2] and [row[1:] for row in poll] == [[2, 1]]
 
 
 # ------------------------------------------------------------------ NULs and non-UTF-8 names
