@@ -285,7 +285,7 @@ def build_tables(report: PeriodReport) -> list[Table]:
     """Summary, Lines, Findings, Savings, Departments, Payments due — the sheets of the XLSX."""
     summary = Table(
         "Summary",
-        [Column("metric"), Column("value", "money"), Column("currency")],
+        [Column("metric"), Column("value", "money"), Column("currency"), Column("period")],
         currency_column="currency",
     )
     counts = Table("Counts", [Column("metric"), Column("value", "int")])
@@ -315,8 +315,7 @@ def build_tables(report: PeriodReport) -> list[Table]:
     )
     for currency, totals in report.totals().items():
         for key, label in labels:
-            summary.rows.append((label, money(totals.get(key, ZERO), currency), currency))
-    summary.rows.insert(0, ("period", None, str(report.period)))
+            summary.rows.append((label, money(totals.get(key, ZERO), currency), currency, str(report.period)))
     lines = Table(
         "Lines",
         [
