@@ -460,7 +460,8 @@ def test_totals_are_per_currency_never_summed_across(multi_currency: Path, tmp_p
     assert totals["BHD"]["at_stake"] == D("0.125")  # the late fee, in fils, not rounded to 0.13
     assert totals["KRW"]["at_stake"] == D("65433") + D("22581")
     ws = load_workbook(tmp_path / "out" / "billing-2026-10.xlsx")["Summary"]
-    summary = {(r[0].value, r[2].value): r[1] for r in ws.iter_rows(min_row=3)}
+    summary = {(r[0].value, r[2].value): r[1] for r in ws.iter_rows(min_row=2)}
+    assert {r[3].value for r in ws.iter_rows(min_row=2)} == {"2026-10"}  # the period has a column of its own
     assert {currency for _, currency in summary} == {"BHD", "KRW", "USD"}
     assert summary[("billed (line charges)", "BHD")].value == pytest.approx(123.456)
     assert summary[("at stake (over-billed)", "BHD")].number_format == '#,##0.000 "BHD";-#,##0.000 "BHD"'
