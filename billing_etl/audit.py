@@ -340,7 +340,7 @@ class Auditor:
         """Circuit charges per inventory line for the days of ``period`` (no account-level spreads)."""
         out: dict[str, Decimal] = defaultdict(Decimal)
         for c in self.charges:
-            if c.line is not None and c.row.service_end >= period.first_day:
+            if c.line is not None:
                 share = c.share_in(period)
                 if share or c.period == period:
                     out[c.line.id] += share

@@ -688,3 +688,23 @@ def test_duplicate_charge_check_is_indexed_and_finds_what_pairwise_did(seed: int
         )
         assert found == _pairwise_duplicates(auditor), period
         assert found, period  # the random invoices do hold duplicates
+
+
+@pytest.mark.parametrize(
+    "invoice_date",
+    [
+        pytest.param(dt.date(2026, 9, 25), id="in-advance-dated-the-month-before"),
+        pytest.param(dt.date(2026, 11, 5), id="in-arrears-dated-the-month-after"),
+    ],
+)
+def test_one_time_fee_counts_in_its_invoices_service_month(invoice_date: dt.date) -> None:
+    """A fee without a service period belongs to its invoice's service period, not to its date: on October's
+    invoice it makes October's bill jump (100 + 50 against 100), whenever the invoice is dated."""
+    world = baseline()
+    world.oct_rows.append(row("OCT-1", OTC, "50.00", circuit="C-1", description="router swap"))
+    world.oct_rows = [
+        r.model_copy(update={"invoice_date": invoice_date, "due_date": invoice_date + dt.timedelta(days=30)})
+        for r in world.oct_rows
+    ]
+    assert ("month_over_month", "L-FLAT", "") in audit(world)
+    assert _auditor(world).billed_by_line(OCT)["L-FLAT"] == D("150.00")
