@@ -58,6 +58,8 @@ RESPONDER = "snmpsim-command-responder"
 COUNTER32_MAX = 2**32 - 1
 COUNTER64_MAX = 2**64 - 1
 _NUMERIC_TAGS = {"65": COUNTER32_MAX, "70": COUNTER64_MAX, "66": COUNTER32_MAX, "67": COUNTER32_MAX}
+# What the collector reads: system (sysUpTime), interfaces (ifTable), ifMIB (ifXTable).
+IF_MIB_SUBTREES = ("1.3.6.1.2.1.1", "1.3.6.1.2.1.2", "1.3.6.1.2.1.31")
 _COMMUNITY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _PORT_RETRIES = 3
 
@@ -92,6 +94,8 @@ class Recording:
     is served as recorded).
     ``replace``: recorded OIDs whose ``(tag, value)`` is replaced, for a case no recording shows; a test using
     it must say it is a derived recording.
+    ``subtrees``: serve only the records under these OIDs (e.g. :data:`IF_MIB_SUBTREES`), so that a walk of
+    half a million records that linewatch never reads is not indexed at every start; None serves everything.
     """
 
     community: str
@@ -99,6 +103,7 @@ class Recording:
     counters: tuple[MovingCounter, ...] = ()
     moving_uptime: bool = True
     replace: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    subtrees: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not _COMMUNITY.match(self.community):
@@ -125,6 +130,7 @@ def render_recording(recording: Recording, source_lines: Iterable[str], *, sourc
     replaced values rewritten. Raises ValueError naming the file and OID when one is missing or not numeric."""
     moving = {c.oid: c for c in recording.counters}
     replace = dict(recording.replace)
+    prefixes = None if recording.subtrees is None else tuple(t.strip(".") + "." for t in recording.subtrees)
     seen: set[str] = set()
     out: list[str] = []
     for number, raw in enumerate(source_lines, start=1):
@@ -132,6 +138,8 @@ def render_recording(recording: Recording, source_lines: Iterable[str], *, sourc
         oid, sep, rest = line.partition("|")
         if not sep:
             out.append(line)
+            continue
+        if prefixes is not None and not oid.startswith(prefixes):
             continue
         tag, _, value = rest.partition("|")
         if oid in replace:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from linewatch.servers.snmpsim import COUNTER32_MAX, MovingCounter, Recording, render_recording
+from linewatch.servers.snmpsim import COUNTER32_MAX, IF_MIB_SUBTREES, MovingCounter, Recording, render_recording
 
 SOURCE = [
     "1.3.6.1.2.1.1.1.0|4|Juniper router",
@@ -79,3 +79,10 @@ def test_recording_refuses_bad_specs(kwargs: dict[str, object], message: str) ->
 def test_moving_counter_refuses_bad_specs(oid: str, rate: float) -> None:
     with pytest.raises(ValueError, match="MovingCounter"):
         MovingCounter(oid, rate)
+
+
+def test_subtrees_keep_only_what_the_collector_reads() -> None:
+    source = [*SOURCE, "1.3.6.1.2.1.4.20.1.1.10.0.0.1|64x|0a000001", "1.3.6.1.2.1.310.1|2|1",
+              "1.3.6.1.4.1.2011.5.25.31.1.1.1.1.5.1|2|30"]
+    out = render_recording(rec(subtrees=IF_MIB_SUBTREES, moving_uptime=False), source, source_name="x.snmprec")
+    assert out == SOURCE, "ipAddrTable, an OID merely starting with 1.3.6.1.2.1.31 and enterprise MIBs are left out"
