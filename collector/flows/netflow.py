@@ -569,31 +569,32 @@ class FlowDecoder:
                                       f"{end - pos} left", kind="absurd_length")
             body = data[pos + 4:pos + set_len]
             pos += set_len
-            is_template = version == 9 and set_id == V9_TEMPLATE_SET or version == 10 and set_id == IPFIX_TEMPLATE_SET
-            is_options = version == 9 and set_id == V9_OPTIONS_SET or version == 10 and set_id == IPFIX_OPTIONS_SET
-            if (is_template or is_options) and not self._accepts(exporter, domain):
-                stats.template_sets_refused += 1
-                self._note("*", "unconfigured_exporter",
-                           f"templates from {exporter} (domain {domain}) ignored: not an exporter of flows.yaml "
-                           "or the inventory")
-            elif is_template or is_options:
-                self._templates_set(body, exporter, version, domain, stats, out, export_s, uptime_ms,
-                                    options=is_options)
-            elif set_id >= 256:
+            if set_id >= 256:  # data: the hot path, tested first
                 key = (exporter, version, domain, set_id)
                 compiled = self._compiled.get(key)
                 if compiled is None:
                     template = self.templates.get(key)
                     if template is not None:
                         compiled = self._compiled[key] = compile_template(template)
-                if compiled is None and not self._accepts(exporter, domain):
-                    stats.data_sets_refused += 1
-                elif compiled is None:
-                    self._msg_held = True
-                    self._hold(key, body, export_s, uptime_ms or 0, stats)
-                else:
+                if compiled is not None:
                     self._msg_records += self._data_set(compiled, body, exporter, version, domain, export_s,
                                                         uptime_ms or 0, stats, out)
+                elif not self._accepts(exporter, domain):
+                    stats.data_sets_refused += 1
+                else:
+                    self._msg_held = True
+                    self._hold(key, body, export_s, uptime_ms or 0, stats)
+                continue
+            is_options = set_id == (V9_OPTIONS_SET if version == 9 else IPFIX_OPTIONS_SET)
+            if is_options or set_id == (V9_TEMPLATE_SET if version == 9 else IPFIX_TEMPLATE_SET):
+                if self._accepts(exporter, domain):
+                    self._templates_set(body, exporter, version, domain, stats, out, export_s, uptime_ms,
+                                        options=is_options)
+                else:
+                    stats.template_sets_refused += 1
+                    self._note("*", "unconfigured_exporter",
+                               f"templates from {exporter} (domain {domain}) ignored: not an exporter of flows.yaml "
+                               "or the inventory")
             else:
                 raise FlowDecodeError(f"reserved set id {set_id}", kind="bad_set_id")
 
