@@ -28,6 +28,7 @@ The log (``snmpsim.log``) stays in ``work_dir``, which the caller owns.
 
 from __future__ import annotations
 
+import atexit
 import bz2
 import grp
 import os
@@ -410,6 +411,7 @@ class SnmpsimServer:
                     )
         self._remove_runtime_dir()
         self.runtime_dir = Path(tempfile.mkdtemp(prefix="linewatch-snmpsim-"))  # 0700, ours
+        atexit.register(shutil.rmtree, self.runtime_dir, True)  # also gone when the test session crashes
         try:
             self._fill_runtime_dir(self.runtime_dir, owner)
         except BaseException:
