@@ -6,20 +6,23 @@ All configuration files go through :func:`load_model`; it returns a validated py
 Hostile or broken files are refused with a located problem, never a traceback or a hang:
 
 * a file larger than :data:`MAX_YAML_BYTES` (override: ``$LINEWATCH_YAML_MAX_BYTES``) is not parsed at all;
-* YAML aliases (``*name``) are refused: they are how an "alias bomb" of a few hundred bytes expands into billions
-  of values, and no linewatch file needs them; anchors alone are harmless and ignored;
+* YAML aliases (``*name``) are refused where they are written, never expanded: they are how an "alias bomb" of a
+  few hundred bytes expands into billions of values, and no linewatch file needs them; anchors alone are ignored;
 * nesting deeper than :data:`MAX_YAML_DEPTH` levels is refused;
 * a scalar YAML cannot convert (``2026-02-30``, an integer of 5,000 digits, an unknown ``!tag``) becomes a problem
   naming its line and key.
 
 Parsing uses libyaml's C parser (``yaml.CSafeLoader``) when PyYAML was built with it, else the pure-Python one;
-both keep the line of every node.
+the data is built from the parser's events (both give each event its line), with PyYAML's own tag resolver and
+safe constructor, so values are exactly what ``yaml.safe_load`` would give.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -38,7 +41,7 @@ MAX_YAML_BYTES_ENV = "LINEWATCH_YAML_MAX_BYTES"
 MAX_YAML_DEPTH = 64
 """Deepest nesting of mappings and sequences accepted (linewatch's own files need fewer than 10 levels)."""
 YAML_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader) if yaml.__with_libyaml__ else yaml.SafeLoader
-"""The loader used to compose files: libyaml's C loader when available (much faster), else PyYAML's own."""
+"""The loader whose parser reads files: libyaml's C loader when available (much faster), else PyYAML's own."""
 _STR_TAG = "tag:yaml.org,2002:str"
 _COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 _TAG_NAMES = {"tag:yaml.org,2002:int": "integer", "tag:yaml.org,2002:float": "number",
@@ -102,93 +105,135 @@ def dotted(path: PathKey) -> str:
     return out
 
 
-class _Builder:
-    """Plain data from a composed YAML node tree, recording lines and refusing aliases, depth and bad scalars.
+_DISCARD = object()  # the key of a value that is read (to stay in step) but not kept: its key was refused
 
-    Each node is visited once: a node reached a second time is an alias (the composer shares the anchored node),
-    so it is reported and not descended into — an alias bomb costs as much as its few hundred bytes.
+
+@dataclass
+class _Frame:
+    container: dict[str, Any] | list[Any]
+    path: PathKey
+    key: tuple[Any, int] | None = None  # (key, line) waiting for its value, in a mapping
+
+
+class _Builder:
+    """Plain data and the line of every key and item, built from the parser's events in one pass.
+
+    Built from events rather than from a composed node graph: an alias (``*name``) is an event of its own, so it is
+    refused where it is written and never expanded (an alias bomb costs what its few hundred bytes cost); nesting
+    is tracked on an explicit stack (no recursion); and libyaml's C parser delivers events several times faster
+    than its composer builds nodes. Tags are resolved and scalars converted exactly as ``yaml.safe_load`` does.
     """
 
-    def __init__(self, file: str, text: str):
+    def __init__(self, file: str):
         self.file = file
-        self._text = text
         self.lines: dict[PathKey, int] = {}
         self.problems: list[Problem] = []
-        self._seen: set[int] = set()
-        self._aliases: list[tuple[int, PathKey, int]] = []  # (line of use, path, line of the anchor)
-        self._too_deep: tuple[int, PathKey] | None = None
-        self._scalars = yaml.constructor.SafeConstructor()
+        self.documents = 0
+        self._aliases: list[tuple[int, PathKey, str]] = []  # (line, path, anchor name)
+        self._too_deep = False
+        self._resolver = yaml.resolver.Resolver()
+        self._constructor = yaml.constructor.SafeConstructor()
 
-    def build(self, node: yaml.Node) -> Any:
-        data = self._node(node, (), node.start_mark.line + 1, 0)
+    def build(self, events: Iterable[yaml.Event]) -> Any:
+        root: Any = None
+        stack: list[_Frame] = []
+        skip = 0  # > 0 while inside a collection that is refused (too deep, bad tag, used as a key)
+        for event in events:
+            if skip:
+                if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                    skip += 1
+                elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                    skip -= 1
+                continue
+            if isinstance(event, yaml.DocumentStartEvent):
+                self.documents += 1
+                if self.documents > 1:
+                    raise ConfigError([Problem(self.file, event.start_mark.line + 1, "",
+                                               "invalid YAML: expected a single document in the stream")])
+                continue
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                stack.pop()
+                continue
+            if not isinstance(event, (yaml.NodeEvent)):
+                continue  # stream start/end, document end
+            line = event.start_mark.line + 1
+            frame = stack[-1] if stack else None
+            if frame is not None and isinstance(frame.container, dict) and frame.key is None:
+                if isinstance(event, yaml.ScalarEvent):
+                    frame.key = (str(event.value), line)
+                    continue
+                self.problems.append(Problem(self.file, line, dotted(frame.path),
+                                             "keys must be plain words, not lists, mappings or aliases"))
+                frame.key = (_DISCARD, line)
+                if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                    skip = 1
+                continue
+            if frame is None:
+                path: PathKey = ()
+            elif isinstance(frame.container, dict):
+                assert frame.key is not None
+                path = (*frame.path, frame.key[0]) if frame.key[0] is not _DISCARD else frame.path
+            else:
+                path = (*frame.path, len(frame.container))
+            value: Any = None
+            child: _Frame | None = None
+            if isinstance(event, yaml.AliasEvent):
+                self._aliases.append((line, path, str(event.anchor)[:40]))
+            elif isinstance(event, yaml.ScalarEvent):
+                value = self._scalar(event, path, line)
+            else:
+                kind = yaml.MappingNode if isinstance(event, yaml.MappingStartEvent) else yaml.SequenceNode
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = self._resolver.resolve(kind, None, event.implicit)
+                if tag not in _COLLECTION_TAGS:
+                    self.problems.append(Problem(self.file, line, dotted(path),
+                                                 f"unsupported YAML tag {tag[:60]!r}"))
+                    skip = 1
+                elif len(stack) >= MAX_YAML_DEPTH:
+                    if not self._too_deep:
+                        self.problems.append(Problem(self.file, line, dotted(path),
+                                                     f"nested deeper than {MAX_YAML_DEPTH} levels"))
+                    self._too_deep = True
+                    skip = 1
+                else:
+                    value = {} if kind is yaml.MappingNode else []
+                    child = _Frame(value, path)
+            if frame is None:
+                root = value
+                self.lines[()] = line
+            elif isinstance(frame.container, dict):
+                assert frame.key is not None
+                key, key_line = frame.key
+                frame.key = None
+                if key is not _DISCARD:
+                    if key in frame.container:
+                        self.problems.append(Problem(self.file, key_line, dotted(path), "duplicate key"))
+                    frame.container[key] = value
+                    self.lines[path] = key_line
+            else:
+                frame.container.append(value)
+                self.lines[path] = line
+            if child is not None:
+                stack.append(child)
         if self._aliases:
-            _, path, anchor = self._aliases[0]
-            line = self._first_alias_line()
+            line, path, anchor = self._aliases[0]
             more = f"; {len(self._aliases)} aliases in this file" if len(self._aliases) > 1 else ""
             self.problems.append(Problem(self.file, line, dotted(path),
-                                         f"YAML aliases are not allowed (this repeats the anchor at line {anchor})"
-                                         f"{more}: write the value out"))
-        if self._too_deep is not None:
-            line, path = self._too_deep
-            self.problems.append(Problem(self.file, line, dotted(path),
-                                         f"nested deeper than {MAX_YAML_DEPTH} levels"))
-        return data
+                                         f"YAML aliases are not allowed (*{anchor}{more}): write the value out"))
+        return root
 
-    def _first_alias_line(self) -> int | None:
-        """The line of the first ``*alias`` (nodes do not record where an alias was written; events do)."""
+    def _scalar(self, event: yaml.ScalarEvent, path: PathKey, line: int) -> Any:
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self._resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag == _STR_TAG:
+            return event.value
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
-            for event in yaml.parse(self._text, Loader=YAML_LOADER):
-                if isinstance(event, yaml.AliasEvent):
-                    return event.start_mark.line + 1
-        except yaml.YAMLError:  # pragma: no cover - the text was composed already
-            pass
-        return self._aliases[0][0]
-
-    def _node(self, node: yaml.Node, path: PathKey, used_at: int, depth: int) -> Any:
-        if id(node) in self._seen:
-            self._aliases.append((used_at, path, node.start_mark.line + 1))
-            return None
-        self._seen.add(id(node))
-        self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node, path)
-        if node.tag not in _COLLECTION_TAGS:
-            self.problems.append(Problem(self.file, node.start_mark.line + 1, dotted(path),
-                                         f"unsupported YAML tag {node.tag[:60]!r}"))
-            return None
-        if depth >= MAX_YAML_DEPTH:
-            if self._too_deep is None:
-                self._too_deep = (node.start_mark.line + 1, path)
-            return None
-        if isinstance(node, yaml.MappingNode):
-            out: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                key_line = key_node.start_mark.line + 1
-                if not isinstance(key_node, yaml.ScalarNode) or id(key_node) in self._seen:
-                    self.problems.append(Problem(self.file, key_line, dotted(path),
-                                                 "keys must be plain words, not lists, mappings or aliases"))
-                    continue
-                self._seen.add(id(key_node))
-                key = str(key_node.value)
-                child = (*path, key)
-                if key in out:
-                    self.problems.append(Problem(self.file, key_line, dotted(child), "duplicate key"))
-                out[key] = self._node(value_node, child, key_line, depth + 1)
-                self.lines[child] = key_line
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self._node(item, (*path, i), item.start_mark.line + 1, depth + 1)
-                    for i, item in enumerate(node.value)]
-        raise TypeError(f"unexpected YAML node {node!r}")  # pragma: no cover - the composer makes only these three
-
-    def _scalar(self, node: yaml.ScalarNode, path: PathKey) -> Any:
-        if node.tag == _STR_TAG:
-            return node.value
-        try:
-            return self._scalars.construct_object(node)
+            return self._constructor.construct_object(node)
         except (ValueError, OverflowError, ArithmeticError, yaml.YAMLError) as exc:
-            self.problems.append(Problem(self.file, node.start_mark.line + 1, dotted(path),
-                                         _scalar_reason(node, exc)))
+            self.problems.append(Problem(self.file, line, dotted(path), _scalar_reason(node, exc)))
             return None
 
 
@@ -235,19 +280,18 @@ def load_located(path: Path | str) -> Located:
     """
     file = str(path)
     text = _read_text(path, file)
+    builder = _Builder(file)
     try:
-        node = yaml.compose(text, Loader=YAML_LOADER)
+        data = builder.build(yaml.parse(text, Loader=YAML_LOADER))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([Problem(file, line, "", f"invalid YAML: {reason}")]) from None
-    if node is None:
-        return Located(file, {}, {}, empty=True)
-    builder = _Builder(file, text)
-    data = builder.build(node)
     if builder.problems:
         raise ConfigError(builder.problems)
+    if data is None:
+        return Located(file, {}, {}, empty=True)
     return Located(file, data, builder.lines)
 
 

@@ -115,9 +115,10 @@ def test_impossible_date_or_huge_int_in_any_config_file_is_a_located_problem(
 
 
 BAD_YAML = [
-    pytest.param(ALIAS_BOMB, 2, "b[0]", "YAML aliases are not allowed (this repeats the anchor at line 1)",
+    pytest.param(ALIAS_BOMB, 2, "b[0]", "YAML aliases are not allowed (*a; 45 aliases in this file)",
                  id="alias-bomb"),
-    pytest.param("community: &c secret\nother: *c\n", 2, "other", "YAML aliases are not allowed", id="scalar-alias"),
+    pytest.param("community: &c secret\nother: *c\n", 2, "other", "YAML aliases are not allowed (*c)",
+                 id="scalar-alias"),
     pytest.param("a:\n  - &x {k: 1}\n  - *x\n", 3, "a[1]", "YAML aliases are not allowed", id="alias-in-list"),
     pytest.param("x: " + "[" * (MAX_YAML_DEPTH + 5) + "]" * (MAX_YAML_DEPTH + 5) + "\n", 1, "x" + "[0]" * 63,
                  f"nested deeper than {MAX_YAML_DEPTH} levels", id="too-deep"),
@@ -185,3 +186,10 @@ def test_empty_inventory_file_gets_its_own_error(tmp_path: Path, text: str, caps
     assert main(["-c", str(cfg), "check-config"]) == 2
     err = capsys.readouterr().err
     assert f"error: {tmp_path / 'lines.yaml'}: the inventory file is empty (or only comments)" in err
+
+
+@pytest.mark.parametrize("name", CONFIG_FILES)
+def test_values_are_what_safe_load_gives(loader: type, name: str) -> None:
+    """Building from parser events changes nothing: every shipped file reads exactly as yaml.safe_load reads it."""
+    path = REPO / "config" / name
+    assert load_located(path).data == yaml.safe_load(path.read_text())
