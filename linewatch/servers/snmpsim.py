@@ -366,9 +366,10 @@ class SnmpsimServer:
             values[oid.lstrip(".")] = value.strip()
         return values
 
-    def snmpget_ints(self, community: str, oids: Sequence[str], **kwargs: float) -> dict[str, int]:
+    def snmpget_ints(self, community: str, oids: Sequence[str], *, timeout_s: float = 2.0,
+                     retries: int = 1) -> dict[str, int]:
         """:meth:`snmpget` for counters, gauges and timeticks; raises ServerError when a value is not a number."""
-        values = self.snmpget(community, oids, **kwargs)  # type: ignore[arg-type]
+        values = self.snmpget(community, oids, timeout_s=timeout_s, retries=retries)
         out: dict[str, int] = {}
         for oid in oids:
             text = values.get(oid, "")
