@@ -6,7 +6,7 @@ storm no longer rewrites the whole cache every second, and a crash leaves the la
 created 0600 in a 0700 folder (:mod:`linewatch.fileperms`; SQLite gives its WAL files the same mode).
 
 A JSON cache of earlier versions (``flow-templates.json`` next to the configured file, or the configured file
-itself when it holds JSON) is imported once; the JSON file is then renamed ``*.imported``.
+itself when it holds JSON) is imported once; the JSON file is renamed ``*.imported`` after the first save.
 """
 
 from __future__ import annotations
@@ -17,7 +17,12 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from collector.flows.netflow import MAX_TEMPLATE_FIELDS_PER_EXPORTER, MAX_TEMPLATES_PER_EXPORTER, Template, TemplateCache
+from collector.flows.netflow import (
+    MAX_TEMPLATE_FIELDS_PER_EXPORTER,
+    MAX_TEMPLATES_PER_EXPORTER,
+    Template,
+    TemplateCache,
+)
 from linewatch.fileperms import ensure_private_dir, ensure_private_file
 
 log = logging.getLogger(__name__)
@@ -45,6 +50,7 @@ class TemplateStore:
         self._limits = {"max_templates": max_templates, "max_fields": max_fields}
         self._conn: sqlite3.Connection | None = None
         self.rows_written = 0  # cumulative, for tests and stats
+        self._imported_from: Path | None = None  # a legacy JSON file, renamed once its content is saved here
 
     # -- connection ---------------------------------------------------------------------------------------
 
@@ -117,7 +123,7 @@ class TemplateStore:
     def _legacy_json(self) -> TemplateCache | None:
         """Import the JSON cache of earlier versions once, if there is one."""
         candidates = [self.path.with_name(LEGACY_NAME)] if self.path.name != LEGACY_NAME else []
-        if self.path.exists():
+        if self.path.exists() and self.path.stat().st_size:
             with open(self.path, "rb") as fh:
                 if fh.read(1) == b"{":
                     candidates.insert(0, self.path)
@@ -129,9 +135,12 @@ class TemplateStore:
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 log.warning("%s: cannot import flow templates (%s); starting without them", source, exc)
                 cache = TemplateCache(**self._limits)
-            imported = source.with_name(source.name + ".imported")
-            source.replace(imported)
-            log.info("imported %d flow templates from %s (renamed %s)", len(cache), source, imported.name)
+            log.info("importing %d flow templates from %s", len(cache), source)
+            self._imported_from = source
+            if source == self.path:  # the JSON sits where the database goes: move it aside first
+                aside = source.with_name(source.name + ".imported")
+                source.replace(aside)
+                self._imported_from = None
             cache.mark_all_dirty()
             return cache
         return None
@@ -169,4 +178,8 @@ class TemplateStore:
             raise
         cache.changed = False
         self.rows_written += rows
+        if self._imported_from is not None:
+            with contextlib.suppress(OSError):
+                self._imported_from.replace(self._imported_from.with_name(self._imported_from.name + ".imported"))
+            self._imported_from = None
         return rows

@@ -11,6 +11,7 @@ import pytest
 from collector.flows.netflow import FlowDecoder, TemplateCache
 from collector.flows.records import ip_text
 from collector.flows.service import load_templates, save_templates
+from collector.flows.state import TemplateStore
 from collector.flows.synth import SynthFlow, ipfix_packet, v5_packet, v9_packet, v9_sampling_options
 
 EXPORT_S = 1_700_000_100
@@ -347,3 +348,27 @@ def test_state_is_bounded_when_datagrams_come_from_too_many_exporters() -> None:
     assert sorted(dec.stats) == ["198.51.100.0", "198.51.100.1"]
     assert dec.refused_datagrams == 3
     assert len(dec.decode(_IPFIX, "198.51.100.1")) == 3
+
+
+def test_a_json_template_cache_of_an_earlier_version_is_imported_once(tmp_path) -> None:
+    first = FlowDecoder()
+    first.decode(v9_sampling_options(export_s=EXPORT_S, sequence=0, rate=64), "192.0.2.1")
+    first.decode(v9_packet(FLOWS, export_s=EXPORT_S, sequence=1), "192.0.2.1")
+    (tmp_path / "flow-templates.json").write_text(json.dumps(first.templates.to_json()))
+    path = tmp_path / "flow-templates.sqlite3"
+    store = TemplateStore(path)
+    imported = store.load()
+    assert (len(imported), imported.sampling[("192.0.2.1", 9, 0)]) == (2, 64)
+    assert (tmp_path / "flow-templates.json").exists()  # kept until its content is saved in the new file
+    assert store.save(imported) == 4  # 2 templates, 1 domain, the meta row: into SQLite
+    store.close()
+    assert not (tmp_path / "flow-templates.json").exists() and (tmp_path / "flow-templates.json.imported").exists()
+    again = load_templates(path)
+    assert (len(again), again.sampling[("192.0.2.1", 9, 0)]) == (2, 64)
+
+
+def test_an_unreadable_sqlite_state_file_is_moved_aside_and_starts_empty(tmp_path) -> None:
+    path = tmp_path / "flow-templates.sqlite3"
+    path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 200)
+    assert len(load_templates(path)) == 0
+    assert (tmp_path / "flow-templates.sqlite3.unreadable").exists()
