@@ -201,3 +201,42 @@ def test_zero_padding_inside_a_data_set_is_not_leftover(receiver_factory, invent
                ipfix_packet(FLOWS3, export_s=T0 + 30, sequence=0)]
     stats, _ = _through_receiver(receiver_factory, inventory, packets)
     assert (stats.records, stats.leftover_sets, stats.malformed_packets) == (6, 0, 0)
+
+
+def _pcap_of_datagrams(path, datagrams: list[bytes], port: int = 2055) -> None:
+    """The datagrams as Ethernet/IPv4/UDP frames to ``port`` in a pcap file (for tshark's cflow dissector)."""
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
+    for i, payload in enumerate(datagrams):
+        udp = struct.pack("!HHHH", 40000, port, 8 + len(payload), 0) + payload
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, socket.inet_aton("127.0.0.1"),
+                         socket.inet_aton("127.0.0.1"))
+        frame = bytes(12) + b"\x08\x00" + ip + udp
+        out.append(struct.pack("<IIII", T0 + i, 0, len(frame), len(frame)) + frame)
+    path.write_bytes(b"".join(out))
+
+
+def test_nsel_decoding_matches_tshark(tmp_path) -> None:
+    # tshark's cflow dissector reads IE 231/232/323 as initiatorOctets/responderOctets/observationTimeMilliseconds:
+    # our synthetic ASA export means what we think it means, and we decode what tshark decodes.
+    import subprocess
+
+    from collector.flows.netflow import FlowDecoder
+    from collector.flows.records import ip_text
+
+    data = (_nsel(1, "10.0.0.5", 51000, "198.51.100.20", 443, 2, 12_000, 340_000, T0 - 25)
+            + _nsel(2, "198.51.100.77", 50000, "10.0.0.9", 25, 2, 9_000, 800, T0 - 30))
+    packet = v9_custom_packet(NSEL_FIELDS, data, export_s=T0 + 30, sequence=0)
+    path = tmp_path / "asa.pcap"
+    _pcap_of_datagrams(path, [packet])
+    out = subprocess.run(["tshark", "-n", "-r", str(path), "-d", "udp.port==2055,cflow", "-T", "fields",
+                          "-E", "occurrence=a", "-E", "aggregator=;", "-e", "cflow.srcaddr", "-e", "cflow.dstaddr",
+                          "-e", "cflow.initiator_octets", "-e", "cflow.responder_octets",
+                          "-e", "frame.number"], capture_output=True, text=True, timeout=120, check=True).stdout
+    src, dst, fwd, rev, _ = out.strip().split("\t")
+    theirs = list(zip(src.split(";"), dst.split(";"), map(int, fwd.split(";")), map(int, rev.split(";"))))
+    records = FlowDecoder().decode(packet, "192.0.2.1")
+    ours = [(ip_text(r.src), ip_text(r.dst), r.bytes) for r in records]
+    expected = []
+    for s, d, f, r in theirs:
+        expected += [(s, d, f), (d, s, r)]
+    assert ours == expected
