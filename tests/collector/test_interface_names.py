@@ -40,7 +40,7 @@ def line(line_id: str, device: str = "r1", **where: Any) -> dict[str, Any]:
 def inventory(port: int, lines: list[dict[str, Any]]) -> Inventory:
     return Inventory.model_validate({
         "devices": [{"name": "r1", "address": "127.0.0.1", "port": port, "snmp": {"version": "2c", "community": "public"},
-                     "timeout_s": 1, "retries": 1}],
+                     "timeout_s": 3, "retries": 1}],
         "lines": lines,
     })
 
@@ -131,7 +131,7 @@ def test_collect_once_counts_unresolved_lines_and_exits_non_zero(
         (tmp_path / "lines.yaml").write_text(
             "devices:\n"
             f"  - {{name: r1, address: 127.0.0.1, port: {agent.port('r1')}, snmp: {{version: 2c, community: public}}, "
-            "timeout_s: 1, retries: 1}\n"
+            "timeout_s: 3, retries: 1}\n"
             "lines:\n"
             + "".join(f"  - {{id: {lid}, carrier: Telia, circuit_id: C-{lid}, type: internet, site: Lab, "
                       f"department: Eng, device: r1, interface: '{itf}', capacity_bps: 1000000}}\n"

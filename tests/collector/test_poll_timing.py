@@ -20,6 +20,8 @@ from linewatch.settings import CollectorSettings
 IN_BPS, OUT_BPS = 1e9, 4e8
 SCALE_32BIT = 0.1  # 32-bit counters wrap every 34 s at 1 Gb/s: the 32-bit cases run at 100/40 Mb/s
 INTERVAL_S = 60.0
+# A retry would make the agent spend a request's delay twice, racing the client's stamp: none, however loaded.
+NO_RETRY = {"timeout_s": 30, "retries": 0}
 SLOW_DELAYS_S = (7.0, 3.0, 11.0, 5.0, 13.0, 2.0, 17.0)  # seconds the device is busy per request, in turn
 
 
@@ -48,7 +50,7 @@ def run(*, interfaces: int, polled: list[int], hc: bool = True, max_repetitions:
     with SimAgent([dev], wall_clock=clock) as agent:
         inventory = Inventory.model_validate({
             "devices": [{"name": "r1", "address": "127.0.0.1", "port": agent.port("r1"),
-                         "snmp": {"version": "2c", "community": "public"}, "timeout_s": 5, "retries": 1}],
+                         "snmp": {"version": "2c", "community": "public"}, **NO_RETRY}],
             "lines": [{"id": f"L{ix}", "carrier": "Telia", "circuit_id": f"C{ix}", "type": "internet", "site": "Lab",
                        "department": "Eng", "device": "r1", "interface": f"ge-0/0/{ix}", "capacity_bps": 10**9}
                       for ix in polled],
@@ -105,7 +107,7 @@ def test_sysuptime_is_read_in_the_same_response_as_the_counters() -> None:
     with SimAgent([dev], wall_clock=clock) as agent:
         inventory = Inventory.model_validate({
             "devices": [{"name": "r1", "address": "127.0.0.1", "port": agent.port("r1"),
-                         "snmp": {"version": "2c", "community": "public"}}],
+                         "snmp": {"version": "2c", "community": "public"}, **NO_RETRY}],
             "lines": [{"id": "L1", "carrier": "Telia", "circuit_id": "C1", "type": "internet", "site": "Lab",
                        "department": "Eng", "device": "r1", "if_index": 2, "capacity_bps": 10**9}],
         })
@@ -148,7 +150,7 @@ def test_in_and_out_octets_in_two_responses_each_keep_their_own_time() -> None:
     with SimAgent([dev], wall_clock=clock) as agent:
         inventory = Inventory.model_validate({
             "devices": [{"name": "r1", "address": "127.0.0.1", "port": agent.port("r1"),
-                         "snmp": {"version": "2c", "community": "public"}}],
+                         "snmp": {"version": "2c", "community": "public"}, **NO_RETRY}],
             "lines": [{"id": f"L{ix}", "carrier": "Telia", "circuit_id": f"C{ix}", "type": "internet", "site": "Lab",
                        "department": "Eng", "device": "r1", "interface": f"ge-0/0/{ix}", "capacity_bps": 10**9}
                       for ix in ifs],
