@@ -64,7 +64,7 @@ def template_path(settings, cfg) -> Path:
     return path if path.is_absolute() else settings.resolve(settings.state_dir) / path
 
 
-def _writer(settings):
+def _writer(settings, *, max_retry_s: float | None = None):
     import logging
 
     from linewatch.errors import InfluxError
@@ -72,7 +72,9 @@ def _writer(settings):
 
     # The resolved settings: a relative spool path is relative to the config file's folder, like every other
     # path of linewatch.yaml, not to the folder the command was started in.
-    writer = PointWriter.from_settings(settings.influx_settings())
+    influx = settings.influx_settings()
+    overrides = {} if max_retry_s is None else {"max_retry_s": min(influx.max_retry_s, max_retry_s)}
+    writer = PointWriter.from_settings(influx, **overrides)
     try:
         writer.client.ensure_database()
     except InfluxError as exc:  # InfluxDB may be down at start: points go to the spool until it returns
@@ -84,7 +86,9 @@ def _listen(args: argparse.Namespace) -> int:
     from collector.flows.service import FlowService, ThreadedSink, run_receiver
 
     settings, cfg, inventory = _load(args)
-    writer = _writer(settings)
+    # Retrying a batch longer than a quarter of a bucket only delays the next ones (and the exit on SIGTERM):
+    # past that, batches go to the spool and are replayed when InfluxDB answers again.
+    writer = _writer(settings, max_retry_s=cfg.interval_s / 4)
     sink = ThreadedSink(writer.write)
     service = FlowService(cfg, inventory, sink=sink, template_path=template_path(settings, cfg))
 

@@ -807,33 +807,35 @@ class FlowDecoder:
         pos, end = 0, len(body)
         min_len = sum(1 if length == VARIABLE_LENGTH else length for _, length, _ in c.template.fields)
         while end - pos >= max(min_len, 1):
-            start = pos
-            rec: dict[int, bytes] = {}
-            for ie, length, ent in c.template.fields:
-                if length == VARIABLE_LENGTH:
-                    if pos >= end:
-                        break
-                    length = body[pos]
-                    pos += 1
-                    if length == 255:
-                        if end - pos < 2:
-                            pos = end + 1
-                            break
-                        length = U16.unpack_from(body, pos)[0]
-                        pos += 2
-                if pos + length > end:
-                    pos = end + 1
-                    break
-                if ent == 0:
-                    rec.setdefault(ie, body[pos:pos + length])
-                pos += length
-            else:
-                records.append(rec)
-                continue
-            pos = start  # the record did not fit
-            break
+            rec = self._one_record(c, body, pos, end)
+            if rec is None:
+                break  # the last record does not fit: leftover (or padding) from ``pos``
+            pos, fields = rec
+            records.append(fields)
         self._leftover(body, pos, c, exporter, stats)
         return records
+
+    @staticmethod
+    def _one_record(c: _Compiled, body: bytes, pos: int, end: int) -> tuple[int, dict[int, bytes]] | None:
+        """(position after it, {element id: raw bytes}) of the record at ``pos``, or None if it runs past ``end``."""
+        rec: dict[int, bytes] = {}
+        for ie, length, ent in c.template.fields:
+            if length == VARIABLE_LENGTH:
+                if pos >= end:
+                    return None
+                length = body[pos]
+                pos += 1
+                if length == 255:
+                    if end - pos < 2:
+                        return None
+                    length = U16.unpack_from(body, pos)[0]
+                    pos += 2
+            if pos + length > end:
+                return None
+            if ent == 0:
+                rec.setdefault(ie, body[pos:pos + length])
+            pos += length
+        return pos, rec
 
     def _variable_records(self, c: _Compiled, body: bytes, exporter: str, stats: ExporterStats) -> list[tuple[Any, ...]]:
         out = []
