@@ -576,3 +576,25 @@ def test_unknown_currency_code_is_a_config_error_naming_the_line(
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     problems = [str(p) for p in check_config(load_settings(cfg))]
     assert any(file in p and re.search(r":\d+:", p) and message in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("currency", "error"),
+    [
+        pytest.param("krw", None, id="lower-case-accepted"),
+        pytest.param("ZZZ", "'ZZZ' is not an ISO 4217 currency code", id="not-iso4217"),
+        pytest.param("XAU", "XAU has no minor unit in ISO 4217", id="gold"),
+    ],
+)
+def test_invoice_row_in_a_non_iso4217_currency_is_refused(currency: str, error: str | None) -> None:
+    """Pure validation (the importer quarantines the row with this message)."""
+    from pydantic import ValidationError
+
+    from billing_etl.model import InvoiceLine
+
+    raw = {"carrier": "Hanil", "invoice_number": "KR-1", "invoice_date": "2026-10-31", "charge_type": "tax"}
+    if error is None:
+        assert InvoiceLine.model_validate({**raw, "amount": "1", "currency": currency}).currency == "KRW"
+        return
+    with pytest.raises(ValidationError, match=re.escape(error)):
+        InvoiceLine.model_validate({**raw, "amount": "1", "currency": currency})
