@@ -372,3 +372,36 @@ def test_an_unreadable_sqlite_state_file_is_moved_aside_and_starts_empty(tmp_pat
     path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 200)
     assert len(load_templates(path)) == 0
     assert (tmp_path / "flow-templates.sqlite3.unreadable").exists()
+
+
+def test_unconfigured_exporters_teach_no_templates_and_their_data_is_not_held() -> None:
+    dec = FlowDecoder(accept=lambda exporter, domain: exporter == "192.0.2.1")
+    assert dec.decode(v9_packet(FLOWS, export_s=EXPORT_S, sequence=0), "192.0.2.66") == []
+    assert dec.decode(v9_packet(FLOWS, export_s=EXPORT_S, sequence=1, with_template=False), "192.0.2.66") == []
+    st = dec.stats["192.0.2.66"]
+    assert (st.template_sets_refused, st.data_sets_refused, st.pending_sets, st.malformed_packets) == (1, 2, 0, 0)
+    assert len(dec.templates) == 0
+    assert len(dec.decode(v9_packet(FLOWS, export_s=EXPORT_S, sequence=0), "192.0.2.1")) == 3
+
+
+def test_templates_beyond_the_per_exporter_limits_are_counted_and_the_packet_still_decodes() -> None:
+    dec = FlowDecoder(templates=TemplateCache(max_templates=2))
+    for tid in (256, 257):
+        dec.decode(v9_packet([], export_s=EXPORT_S, sequence=0, template_id=tid), "192.0.2.1")
+    assert len(dec.decode(v9_packet(FLOWS, export_s=EXPORT_S, sequence=1, template_id=258), "192.0.2.1")) == 0
+    assert len(dec.decode(v9_packet(FLOWS, export_s=EXPORT_S, sequence=2, template_id=257), "192.0.2.1")) == 3
+    st = dec.stats["192.0.2.1"]
+    assert (st.templates_learned, st.templates_over_limit, st.malformed_packets) == (2, 1, 0)
+    few_fields = FlowDecoder(templates=TemplateCache(max_fields=20))  # V9_FIELDS has 13: one template fits
+    few_fields.decode(v9_packet([], export_s=EXPORT_S, sequence=0, template_id=256), "192.0.2.1")
+    few_fields.decode(v9_packet([], export_s=EXPORT_S, sequence=1, template_id=257), "192.0.2.1")
+    assert few_fields.stats["192.0.2.1"].templates_over_limit == 1
+
+
+def test_held_data_is_bounded_in_bytes_over_all_exporters() -> None:
+    packet = v9_packet(FLOWS, export_s=EXPORT_S, sequence=0, with_template=False)
+    dec = FlowDecoder(pending_max_bytes=3 * (len(packet) - 20))
+    for i in range(5):
+        dec.decode(packet, f"192.0.2.{i + 1}")
+    assert sum(s.pending_sets for s in dec.stats.values()) == 3
+    assert sum(s.pending_overflow_sets for s in dec.stats.values()) == 2
