@@ -299,9 +299,6 @@ class TemplateCache:
     def __len__(self) -> int:
         return len(self._templates)
 
-    def items(self) -> list[tuple[TemplateKey, Template]]:
-        return list(self._templates.items())
-
     def get(self, key: TemplateKey) -> Template | None:
         return self._templates.get(key)
 
@@ -660,6 +657,9 @@ class FlowDecoder:
             known = self.templates.get(key)
             if known != template:
                 if not self.templates.put(exporter, template):
+                    if known is not None:  # redefined beyond the limits: the old layout no longer describes the data
+                        self.templates.withdraw(exporter, version, domain, template_id)
+                        self._compiled.pop(key, None)
                     stats.templates_over_limit += 1
                     self._note(exporter, "too_many_templates",
                                f"template {template_id} (domain {domain}) ignored: more than "

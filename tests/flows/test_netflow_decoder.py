@@ -12,7 +12,14 @@ from collector.flows.netflow import FlowDecoder, TemplateCache
 from collector.flows.records import ip_text
 from collector.flows.service import load_templates, save_templates
 from collector.flows.state import TemplateStore
-from collector.flows.synth import SynthFlow, ipfix_packet, v5_packet, v9_packet, v9_sampling_options
+from collector.flows.synth import (
+    SynthFlow,
+    ipfix_packet,
+    v5_packet,
+    v9_custom_packet,
+    v9_packet,
+    v9_sampling_options,
+)
 
 EXPORT_S = 1_700_000_100
 FLOWS = [
@@ -396,6 +403,12 @@ def test_templates_beyond_the_per_exporter_limits_are_counted_and_the_packet_sti
     few_fields.decode(v9_packet([], export_s=EXPORT_S, sequence=0, template_id=256), "192.0.2.1")
     few_fields.decode(v9_packet([], export_s=EXPORT_S, sequence=1, template_id=257), "192.0.2.1")
     assert few_fields.stats["192.0.2.1"].templates_over_limit == 1
+    # Template 256 redefined with more fields than the limit: the old layout is dropped, never used on new data.
+    wide = [(8, 4), (12, 4), (1, 4)] + [(1000 + i, 4) for i in range(18)]
+    few_fields.decode(v9_custom_packet(wide, b"", export_s=EXPORT_S, sequence=2), "192.0.2.1")
+    assert few_fields.stats["192.0.2.1"].templates_over_limit == 2
+    assert few_fields.decode(v9_packet(FLOWS, export_s=EXPORT_S, sequence=3, with_template=False), "192.0.2.1") == []
+    assert few_fields.stats["192.0.2.1"].pending_sets == 1
 
 
 def test_held_data_is_bounded_in_bytes_over_all_exporters() -> None:
