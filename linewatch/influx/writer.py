@@ -252,7 +252,8 @@ class PointWriter:
             except InfluxUnavailable as exc:
                 delay = min(self.backoff_max_s, self.backoff_initial_s * 2 ** (attempt - 1))
                 if attempt >= self.max_attempts or self._clock() + delay > deadline:
-                    log.warning("InfluxDB unavailable after %d attempts, spooling: %s", attempt, exc)
+                    log.warning("InfluxDB unavailable after %d attempts; the batch waits in the spool: %s",
+                                attempt, exc)
                     return _Outcome.KEEP
                 log.info("InfluxDB unavailable (attempt %d), retrying in %.1f s: %s", attempt, delay, exc)
                 self._sleep(delay)
