@@ -43,6 +43,7 @@ MAX_YAML_DEPTH = 64
 YAML_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader) if yaml.__with_libyaml__ else yaml.SafeLoader
 """The loader whose parser reads files: libyaml's C loader when available (much faster), else PyYAML's own."""
 _STR_TAG = "tag:yaml.org,2002:str"
+_INT64 = 2**63
 _COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 _TAG_NAMES = {"tag:yaml.org,2002:int": "integer", "tag:yaml.org,2002:float": "number",
               "tag:yaml.org,2002:timestamp": "date", "tag:yaml.org,2002:bool": "boolean",
@@ -231,10 +232,15 @@ class _Builder:
             return event.value
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
-            return self._constructor.construct_object(node)
+            value = self._constructor.construct_object(node)
         except (ValueError, OverflowError, ArithmeticError, yaml.YAMLError) as exc:
             self.problems.append(Problem(self.file, line, dotted(path), _scalar_reason(node, exc)))
             return None
+        if type(value) is int and not -_INT64 <= value < _INT64:
+            self.problems.append(Problem(self.file, line, dotted(path),
+                                         "integer out of range: at most 64 bits (InfluxDB and SQLite store no more)"))
+            return None
+        return value
 
 
 def _scalar_reason(node: yaml.ScalarNode, exc: Exception) -> str:

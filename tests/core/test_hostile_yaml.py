@@ -126,6 +126,8 @@ BAD_YAML = [
     pytest.param("when: 2026-02-30\n", 1, "when", "not a valid date", id="february-30"),
     pytest.param("n: " + HUGE_INT + "\n", 1, "n", "integer of 5000 characters is too long", id="5000-digit-int"),
     pytest.param("a: 1\na: 2\n", 2, "a", "duplicate key", id="duplicate-key"),
+    pytest.param("capacity_bps: 9223372036854775808\n", 1, "capacity_bps", "integer out of range: at most 64 bits",
+                 id="int-above-int64"),
 ]
 
 
