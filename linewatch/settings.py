@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from linewatch.errors import ConfigError, Problem
 from linewatch.influx.settings import InfluxSettings
+from linewatch.urls import check_http_url
 from linewatch.yamlconf import Located, load_located, validation_problems
 
 DEFAULT_CONFIG = Path("config/linewatch.yaml")
@@ -56,7 +57,8 @@ FileMode = Annotated[int, BeforeValidator(_octal_mode), AfterValidator(_export_m
 
 class GrafanaSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    base_url: str = "http://localhost:3000"
+    base_url: Annotated[str, AfterValidator(check_http_url)] = Field(
+        default="http://localhost:3000", description="put into notifications as links: no user:password@")
     line_dashboard_uid: str = "linewatch-line"
 
 

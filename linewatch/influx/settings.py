@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from linewatch.logfilter import register_secret
+from linewatch.urls import UrlHasUserInfo, check_http_url
 
 MIB = 1024 * 1024
 
@@ -48,16 +48,10 @@ class InfluxSettings(BaseModel):
     @classmethod
     def _url_is_http(cls, value: str) -> str:
         try:
-            parts = urlsplit(value)
-        except ValueError:
-            raise ValueError("is not a valid URL") from None
-        if "@" in parts.netloc:
-            # Never echo the URL: what sits before the @ is a password.
-            raise ValueError("must not contain a user name or password (user:password@host): set influx.username "
-                             "and influx.password (InfluxDB 1.x) or influx.token (2.x/3.x) instead")
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"must be an http:// or https:// URL with a host, got {_shown(value)!r}")
-        return value.rstrip("/")
+            return check_http_url(value)
+        except UrlHasUserInfo as exc:  # the message never echoes the URL: what sits before the @ is a password
+            raise ValueError(f"{exc}: set influx.username and influx.password (InfluxDB 1.x) or influx.token "
+                             "(2.x/3.x) instead") from None
 
     @model_validator(mode="after")
     def _auth_is_consistent(self) -> InfluxSettings:
@@ -73,8 +67,3 @@ class InfluxSettings(BaseModel):
             if secret is not None:
                 register_secret(secret.get_secret_value())
         return self
-
-
-def _shown(url: str) -> str:
-    """A URL as it may appear in an error message: at most 80 characters, query and fragment left out."""
-    return url.split("?", 1)[0].split("#", 1)[0][:80]

@@ -134,3 +134,18 @@ def test_registered_secret_is_masked_in_any_logger_and_in_tracebacks() -> None:
     SecretFilter().filter(record)
     assert "registered-secret-token" not in (record.exc_text or "")
     assert MASK in (record.exc_text or "")
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("influx: {url: 'http://lw:hunter2-influx-pass@127.0.0.1:8086'}\n", "influx.url"),
+    ("grafana: {base_url: 'https://viewer:hunter2-grafana-pass@grafana.example.net'}\n", "grafana.base_url"),
+], ids=["influx-url", "grafana-link-url"])  # fmt: skip
+def test_url_with_user_password_is_refused_in_every_url_setting(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                               text: str, key: str) -> None:
+    """Grafana's URL goes into every notification as a link: a password there would be mailed around."""
+    cfg = tmp_path / "linewatch.yaml"
+    cfg.write_text(text)
+    assert main(["-c", str(cfg), "check-config"]) == 2
+    err = capsys.readouterr().err
+    assert f"{cfg}:1: {key}: must not contain a user name or password" in err, err
+    assert "hunter2" not in err
