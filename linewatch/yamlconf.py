@@ -121,8 +121,9 @@ class _Builder:
 
     Built from events rather than from a composed node graph: an alias (``*name``) is an event of its own, so it is
     refused where it is written and never expanded (an alias bomb costs what its few hundred bytes cost); nesting
-    is tracked on an explicit stack (no recursion); and libyaml's C parser delivers events several times faster
-    than its composer builds nodes. Tags are resolved and scalars converted exactly as ``yaml.safe_load`` does.
+    is tracked on an explicit stack (no recursion); and libyaml's C parser delivers events faster than its composer
+    builds nodes (``python -m bench yaml-config``). Tags are resolved and scalars converted exactly as
+    ``yaml.safe_load`` does.
     """
 
     def __init__(self, file: str):
@@ -155,7 +156,7 @@ class _Builder:
             if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 stack.pop()
                 continue
-            if not isinstance(event, (yaml.NodeEvent)):
+            if not isinstance(event, yaml.NodeEvent):
                 continue  # stream start/end, document end
             line = event.start_mark.line + 1
             frame = stack[-1] if stack else None
