@@ -290,7 +290,7 @@ class Carrier(BaseModel):
     name: str = Field(min_length=1)
     files: list[str] = Field(min_length=1, description="glob patterns of invoice files, under invoice_dir")
     layout: Layout
-    currency: Currency = "EUR"
+    currency: Currency = Field(description="ISO 4217 code of the carrier's invoices (required: never assumed)")
     rate_card: list[RateCardTier] = Field(default_factory=list)
 
     @field_validator("rate_card")
@@ -408,7 +408,7 @@ class Contract(BaseModel):
     model_config = _STRICT
     line: str = Field(min_length=1)
     carrier: str = Field(min_length=1)
-    currency: Currency = "EUR"
+    currency: Currency | None = Field(default=None, description="ISO 4217 code; the carrier's currency when absent")
     mrc: NonNegMoney
     commit_bps: int | None = Field(
         default=None, gt=0, description="committed rate; the inventory capacity_bps when absent"
@@ -475,6 +475,17 @@ class BillingConfig:
     inventory: Inventory
     invoice_dir: Path
 
+    def __post_init__(self) -> None:
+        # Contracts that name no currency take their carrier's (a contract whose carrier is unknown and that
+        # names none is a problem of load_billing_config's).
+        by_name = self.carriers.by_name()
+        resolved = [
+            c.model_copy(update={"currency": by_name[c.carrier].currency})
+            if c.currency is None and c.carrier in by_name else c
+            for c in self.contracts.contracts
+        ]
+        object.__setattr__(self, "contracts", self.contracts.model_copy(update={"contracts": resolved}))
+
 
 def add_months(day: dt.date, months: int) -> dt.date:
     """``day`` moved by ``months`` calendar months (clamped to the month's last day)."""
@@ -534,7 +545,14 @@ def _contract_problems(
                 )
             )
         carrier = carriers.by_name().get(contract.carrier)
-        if carrier is not None and carrier.currency != contract.currency:
+        if carrier is None and contract.currency is None:
+            problems.append(
+                located.problem(
+                    ("contracts", i, "currency"),
+                    f"no currency: give one, or describe carrier {contract.carrier!r} in carriers.yaml",
+                )
+            )
+        if carrier is not None and contract.currency is not None and carrier.currency != contract.currency:
             problems.append(
                 located.problem(
                     ("contracts", i, "currency"),

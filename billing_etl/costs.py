@@ -173,7 +173,9 @@ def line_costs(
                 expected += expected_usage_charge(contract, usage, auditor.commit_bps(line)) or ZERO
                 expected -= sla_credit(contract, usage, period, line)[0]
         has = usage is not None and usage.has_data
-        currency = contract.currency if contract else carrier_currency.get(line.carrier, "EUR")
+        currency = contract.currency if contract else carrier_currency.get(line.carrier)
+        if currency is None:
+            continue  # no contract and no carrier in carriers.yaml: nothing about this line is priced
         out.append(
             LineCost(
                 line=line.id,

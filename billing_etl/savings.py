@@ -38,7 +38,7 @@ class Proposal:
     proposed_mrc: Decimal | None
     monthly_saving: Decimal | None  # negative for an upgrade: what it costs
     evidence: str
-    currency: str = "EUR"
+    currency: str | None  # None only for a line with no contract and no described carrier (then no amounts)
 
 
 def _fmt_bps(bps: float) -> str:
@@ -94,7 +94,8 @@ def propose(
         contract = contracts.get(line.id)
         commit = contract.commit_bps if contract and contract.commit_bps else line.capacity_bps
         mrc = contract.mrc_on(period.first_day) if contract else None
-        currency = contract.currency if contract else "EUR"
+        carrier = carriers.get(line.carrier)
+        currency = contract.currency if contract else (carrier.currency if carrier else None)
         card = carriers[line.carrier].rate_card if line.carrier in carriers else []
         p95 = now.p95_bps
         pct = 100 * p95 / commit
@@ -154,7 +155,7 @@ def propose(
                     action=SavingsAction.UPGRADE,
                     proposed_commit_bps=proposed,
                     proposed_mrc=tier.mrc if tier else None,
-                    monthly_saving=money(mrc - tier.mrc) if tier and mrc is not None else None,
+                    monthly_saving=money(mrc - tier.mrc, currency) if tier and mrc is not None else None,
                     evidence=f"95th percentile {_fmt_bps(p95)} in {period} is {pct:.1f} % of the "
                     f"{_fmt_bps(commit)} "
                     f"commit (threshold {rules.saturated_pct} %); peak utilization "
@@ -190,7 +191,7 @@ def propose(
                     action=SavingsAction.DOWNGRADE,
                     proposed_commit_bps=proposed,
                     proposed_mrc=tier.mrc if tier else None,
-                    monthly_saving=money(mrc - tier.mrc) if tier and mrc is not None else None,
+                    monthly_saving=money(mrc - tier.mrc, currency) if tier and mrc is not None else None,
                     evidence=f"95th percentile below {rules.underused_pct} % of the {_fmt_bps(commit)} "
                     "commit for "
                     f"{len(figures)} month(s): {per_month}",

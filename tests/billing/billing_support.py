@@ -99,6 +99,7 @@ CARRIERS: dict[str, Any] = {
         {
             "name": CARRIER,
             "files": ["acme-*.csv"],
+            "currency": "EUR",
             "layout": {
                 "format": "csv",
                 "currency": "EUR",

@@ -71,6 +71,20 @@ BROKEN = [
     ),
     pytest.param(
         "carriers.yaml",
+        {**CARRIERS, "carriers": [{k: v for k, v in CARRIERS["carriers"][0].items() if k != "currency"}]},
+        "carriers[0].currency",
+        "Field required",
+        id="carrier-without-currency-is-not-assumed-eur",
+    ),
+    pytest.param(
+        "contracts.yaml",
+        _with(CONTRACTS, ("contracts", 0, "carrier"), "Nobody"),
+        "contracts[0].currency",
+        "no currency",
+        id="contract-of-unknown-carrier-names-no-currency",
+    ),
+    pytest.param(
+        "carriers.yaml",
         _with(CARRIERS, ("carriers", 0, "colour"), "red"),
         "carriers[0].colour",
         "unknown key",
@@ -130,6 +144,16 @@ def test_check_config_names_file_line_key_and_reason(
     problems = [p for p in check_all(cfg) if p.file.endswith(file)]
     assert problems, "expected a problem"
     assert any(p.key == key and reason in p.reason and p.line for p in problems), [str(p) for p in problems]
+
+
+def test_contract_without_currency_takes_its_carriers_not_eur(tmp_path: Path) -> None:
+    carriers = _with(CARRIERS, ("carriers", 0, "currency"), "KRW")
+    carriers = _with(carriers, ("carriers", 0, "layout", "currency"), "KRW")
+    cfg = write_config_tree(tmp_path)
+    (tmp_path / "carriers.yaml").write_text(yaml.safe_dump(carriers, sort_keys=False))
+    config = load_billing_config(load_settings(cfg))
+    assert "currency" not in CONTRACTS["contracts"][0]
+    assert {c.currency for c in config.contracts.contracts} == {"KRW"}
 
 
 def test_missing_contracts_file_is_reported(tmp_path: Path) -> None:

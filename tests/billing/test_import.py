@@ -39,6 +39,7 @@ def colt_layout() -> Carrier:
     data = {
         "name": "Colt",
         "files": ["*.csv"],
+        "currency": "EUR",
         "layout": {
             "format": "csv",
             "encoding": "cp1252",
