@@ -504,13 +504,17 @@ GRAFANA_IMAGE = "grafana/grafana-oss:11.2.2"
 
 
 def grafana_run_command(*, influx_url: str, database: str, repo_root: Path = REPO_ROOT) -> str:
-    """A ``docker run`` that shows the provisioned dashboards against an InfluxDB reachable from this host."""
+    """A ``docker run`` that shows the provisioned dashboards against an InfluxDB reachable from this host.
+
+    Grafana listens on 127.0.0.1 only and asks for a login: the finance dashboards are among those provisioned,
+    so they are never shown to anonymous users or to the network (docs/docker.md has the wall set-up).
+    """
     return " ".join(
         [
             "docker run --rm --network host",
             f"-e LINEWATCH_GRAFANA_INFLUX_URL={influx_url}",
             f"-e LINEWATCH_GRAFANA_INFLUX_DATABASE={database}",
-            "-e GF_AUTH_ANONYMOUS_ENABLED=true -e GF_AUTH_ANONYMOUS_ORG_ROLE=Viewer",
+            "-e GF_SERVER_HTTP_ADDR=127.0.0.1 -e GF_AUTH_ANONYMOUS_ENABLED=false",
             f"-v {repo_root / 'grafana' / 'provisioning'}:/etc/grafana/provisioning:ro",
             f"-v {repo_root / 'grafana' / 'dashboards'}:/var/lib/grafana/dashboards/linewatch:ro",
             GRAFANA_IMAGE,
@@ -528,8 +532,8 @@ def demo_stage(ctx: Any) -> None:
     print(f"dashboards: to view them in Grafana against this demo's InfluxDB (docker {docker}):")
     print("  " + grafana_run_command(influx_url=influx.url, database=influx.database))
     print(
-        "  then open http://localhost:3000/d/linewatch-noc?kiosk (NOC wall), /d/linewatch-line, "
-        "/d/linewatch-collector"
+        "  then open http://127.0.0.1:3000/d/linewatch-noc?kiosk (NOC wall), /d/linewatch-line, "
+        "/d/linewatch-collector, /d/linewatch-finance (log in as admin/admin; Grafana asks for a new password)"
     )
     print(
         "dashboards: the whole stack (InfluxDB 2, Grafana, collector, alerting, demo network): "

@@ -270,3 +270,11 @@ def test_demo_stage_prints_how_to_view_the_dashboards(capsys: pytest.CaptureFixt
         and "LINEWATCH_GRAFANA_INFLUX_URL=http://127.0.0.1:8086" in out
     )
     assert "docker compose --profile demo up" in out
+
+
+def test_demo_grafana_command_is_loopback_only_and_never_anonymous() -> None:
+    """Regression (issue 9): the demo's docker run showed every dashboard, finance included, to anyone on the
+    network without a login."""
+    command = dashboards.grafana_run_command(influx_url="http://127.0.0.1:8086", database="lw")
+    assert "GF_SERVER_HTTP_ADDR=127.0.0.1" in command
+    assert "GF_AUTH_ANONYMOUS_ENABLED=false" in command and "ORG_ROLE=Viewer" not in command
