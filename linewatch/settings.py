@@ -12,7 +12,7 @@ import socket
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from linewatch.errors import ConfigError, Problem
@@ -62,6 +62,14 @@ class GrafanaSettings(BaseModel):
     line_dashboard_uid: str = "linewatch-line"
 
 
+class WebSettings(BaseModel):
+    """The management application (``web/``, docs/web.md). Only its settings live here: the core never imports it."""
+
+    model_config = ConfigDict(extra="forbid")
+    database_url: SecretStr | None = Field(
+        default=None, description="postgresql://user:password@host:port/name; a SQLite file under state_dir when absent")
+
+
 class Settings(BaseSettings):
     """Top-level settings. Other areas keep their own files (alerts, carriers, contracts) and are pointed at here."""
 
@@ -70,6 +78,7 @@ class Settings(BaseSettings):
     influx: InfluxSettings = Field(default_factory=InfluxSettings)
     collector: CollectorSettings = Field(default_factory=CollectorSettings)
     grafana: GrafanaSettings = Field(default_factory=GrafanaSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     inventory_path: Path = Path("lines.yaml")
     alerts_path: Path = Path("alerts.yaml")
     carriers_path: Path = Path("carriers.yaml")
