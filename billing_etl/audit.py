@@ -27,7 +27,16 @@ from decimal import Decimal
 from functools import cached_property
 
 from billing_etl.config import BillingConfig, Burstable, Contract, Flat, VolumeQuota
-from billing_etl.model import CurrencyError, Invoice, InvoiceLine, Period, minor_unit, money, overlap_days
+from billing_etl.model import (
+    CurrencyError,
+    Invoice,
+    InvoiceLine,
+    Period,
+    minor_unit,
+    money,
+    overlap_days,
+    spread,
+)
 from billing_etl.store import Conflict
 from billing_etl.usage import LineUsage, service_days
 from linewatch.choices import AuditRule, ChargeType, LineStatus, ProrationConvention
@@ -122,14 +131,7 @@ def month_shares(amount: Decimal, start: dt.date, end: dt.date, *, currency: str
         days = overlap_days(start, end, period.first_day, period.last_day)
         weights[period] = Decimal(days) / calendar.monthrange(period.year, period.month)[1]
         period = period.next()
-    unit = Decimal(1).scaleb(-minor_unit(currency))
-    units = int((amount / unit).to_integral_value(rounding="ROUND_HALF_UP"))
-    total = sum(weights.values(), ZERO)
-    raw = {p: units * w / total for p, w in weights.items()}
-    whole = {p: int(v.to_integral_value(rounding="ROUND_FLOOR")) for p, v in raw.items()}
-    for p in sorted(raw, key=lambda p: (-(raw[p] - whole[p]), p))[: units - sum(whole.values())]:
-        whole[p] += 1
-    return {p: n * unit for p, n in whole.items()}
+    return spread(amount, weights, currency=currency)
 
 
 def _fmt(amount: Decimal, currency: str) -> str:

@@ -2,14 +2,14 @@
 
 Circuit charges go to their line. Charges without a circuit (taxes, surcharges, account-level late fees and
 adjustments) are spread over the circuit charges *of the same invoice* in proportion to their amounts, in
-cents, with the rounding remainder on the largest shares (largest-remainder method), so the spread adds up
-exactly. An invoice with no circuit charge keeps its account-level charges "unallocated" under the carrier.
+the currency's minor unit, with the rounding remainder on the largest shares (largest-remainder method:
+:func:`~billing_etl.model.spread`), so the spread adds up exactly. An invoice with no circuit charge keeps its account-level charges "unallocated" under the carrier.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -25,7 +25,7 @@ from billing_etl.audit import (
     invoice_period,
     sla_credit,
 )
-from billing_etl.model import CENT, Invoice, Period, minor_unit, money
+from billing_etl.model import Invoice, Period, money, spread
 from billing_etl.usage import LineUsage
 
 
@@ -83,25 +83,6 @@ class PaymentDue:
     stated_total: Decimal | None
     disputed_amount: Decimal
     findings: int
-
-
-def spread(
-    amount: Decimal, weights: Mapping[str, Decimal], *, currency: str | None = None
-) -> dict[str, Decimal]:
-    """Split ``amount`` over ``weights`` in the currency's minor unit (cents without one), exactly (largest
-    remainder; ties by key): won are split in whole won, dinars in fils."""
-    total_weight = sum(weights.values(), ZERO)
-    if not weights or total_weight == 0:
-        return {}
-    unit = CENT if currency is None else Decimal(1).scaleb(-minor_unit(currency))
-    cents = int((amount / unit).to_integral_value(rounding="ROUND_HALF_UP"))
-    raw = {k: Decimal(cents) * w / total_weight for k, w in weights.items()}
-    floors = {k: int(v.to_integral_value(rounding="ROUND_FLOOR")) for k, v in raw.items()}
-    left = cents - sum(floors.values())
-    order = sorted(raw, key=lambda k: (-(raw[k] - floors[k]), k))
-    for k in order[:left]:
-        floors[k] += 1
-    return {k: Decimal(v) * unit for k, v in floors.items()}
 
 
 def _key(carrier: str, circuit: str, line_id: str | None) -> str:

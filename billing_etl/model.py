@@ -13,10 +13,11 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache, cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from iso4217 import Currency as _Iso4217
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -25,6 +26,7 @@ from linewatch.choices import ChargeType
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal(10) ** 12
+K = TypeVar("K")  # a key of spread(): sortable (ties go to the smaller one)
 
 # Charges that bill a circuit for a service period: they need both a circuit id and the period.
 PERIODIC_CHARGES = (ChargeType.MONTHLY_RECURRING, ChargeType.USAGE)
@@ -46,6 +48,24 @@ def minor_unit(currency: str) -> int:
     if exponent is None:
         raise CurrencyError(f"{currency} has no minor unit in ISO 4217: not a currency to bill in")
     return int(exponent)
+
+
+def spread(amount: Decimal, weights: Mapping[K, Decimal], *, currency: str | None = None) -> dict[K, Decimal]:
+    """Split ``amount`` over ``weights`` in proportion, in the currency's minor unit (cents without one),
+    adding up exactly: largest remainder, ties to the smaller key (won are split in whole won, dinars in
+    fils). Empty when the weights are empty or add up to zero. The one splitting routine: account-level
+    charges over an invoice's circuit charges (:mod:`~billing_etl.costs`) and a service period over its
+    months (:func:`~billing_etl.audit.month_shares`)."""
+    total_weight = sum(weights.values(), Decimal(0))
+    if not weights or total_weight == 0:
+        return {}
+    unit = CENT if currency is None else Decimal(1).scaleb(-minor_unit(currency))
+    units = int((amount / unit).to_integral_value(rounding="ROUND_HALF_UP"))
+    raw = {k: units * w / total_weight for k, w in weights.items()}
+    whole = {k: int(v.to_integral_value(rounding="ROUND_FLOOR")) for k, v in raw.items()}
+    for k in sorted(raw, key=lambda k: (-(raw[k] - whole[k]), k))[: units - sum(whole.values())]:
+        whole[k] += 1
+    return {k: n * unit for k, n in whole.items()}
 
 
 def money(value: Decimal, currency: str | None = None) -> Decimal:
