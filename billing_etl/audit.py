@@ -152,8 +152,6 @@ def expected_mrc(contract: Contract, start: dt.date, end: dt.date) -> Decimal:
     A whole calendar month costs the (discounted) MRC; a partial month is prorated per month touched: actual
     days / days in that month, or days / 30 (capped at 30/30) for the 1/30-per-day convention.
     """
-    import calendar
-
     total = ZERO
     day = start
     while day <= end:
