@@ -307,3 +307,4 @@ class ExitCode(IntEnum):
     RUNTIME_ERROR = 1  # InfluxDB or another runtime failure
     CONFIG_ERROR = 2  # a configuration file is invalid (check-config names each problem)
     INPUT_REJECTED = 3  # the command ran, but rejected some of its input (e.g. an invoice file): look at it
+    INTERRUPTED = 130  # stopped by Ctrl-C (SIGINT): 128 + 2, the shells' convention

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from linewatch import __version__
+from linewatch.choices import ExitCode
 from linewatch.errors import ConfigError, LinewatchError
 from linewatch.plugins import import_module
 
@@ -37,11 +38,11 @@ def _check_config(args: argparse.Namespace) -> int:
         print(f"error: {problem}", file=sys.stderr)
     if problems:
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
-        return 2
+        return ExitCode.CONFIG_ERROR
     if args.show:
         print(json.dumps(load_settings(args.config).redacted(), indent=2, default=str))
     print("configuration OK")
-    return 0
+    return ExitCode.OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,16 +76,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
     try:
-        return int(args.func(args) or 0)
+        return int(args.func(args) or ExitCode.OK)
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
-        return 2
+        return ExitCode.CONFIG_ERROR
     except LinewatchError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return ExitCode.RUNTIME_ERROR
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
 
 
 if __name__ == "__main__":
