@@ -68,6 +68,11 @@ class WebSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     database_url: SecretStr | None = Field(
         default=None, description="postgresql://user:password@host:port/name; a SQLite file under state_dir when absent")
+    secret_key: SecretStr | None = Field(
+        default=None, description="Django's signing key; generated into state_dir when absent (not in production)")
+    credentials_key: SecretStr | None = Field(
+        default=None, description="Fernet key(s), comma-separated, newest first: encrypt the devices' SNMP secrets")
+    allowed_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost"])
 
 
 class Settings(BaseSettings):
