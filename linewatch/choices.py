@@ -308,3 +308,41 @@ class ExitCode(IntEnum):
     CONFIG_ERROR = 2  # a configuration file is invalid (check-config names each problem)
     INPUT_REJECTED = 3  # the command ran, but rejected some of its input (e.g. an invoice file): look at it
     INTERRUPTED = 130  # stopped by Ctrl-C (SIGINT): 128 + 2, the shells' convention
+
+
+# --- management application (web/) -------------------------------------------------------------------------------
+
+
+class ContactRole(StrEnum):
+    """What a carrier contact is called for."""
+
+    NOC = "noc"  # faults, outages, maintenance windows
+    BILLING = "billing"  # invoices, disputes, payments
+    ESCALATION = "escalation"  # when the NOC does not answer (with an escalation level)
+    SALES = "sales"  # orders, upgrades, renewals
+
+
+class LineMemberRole(StrEnum):
+    """How an interface carries its line: LAG members share the load; primary/backup carry it in turn."""
+
+    MEMBER = "member"  # a LAG member or one of several ports billed as one circuit
+    PRIMARY = "primary"
+    BACKUP = "backup"
+
+
+class ChangeAction(StrEnum):
+    """What a change-log row of the management application records."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class Role(StrEnum):
+    """The management application's roles (Django groups of the same name), least to most privileged."""
+
+    VIEWER = "viewer"  # read everything but secrets
+    NOC = "noc"  # viewer + change a line's status
+    ENGINEER = "engineer"  # lines, members, devices, sites
+    FINANCE = "finance"  # carriers, billing accounts, contracts, cost centres
+    ADMIN = "admin"  # everything, users and roles included
