@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES = [
     "billing_etl.cli",
     "collector.flows.cli",
     "linewatch.dashboards",
+    "web.cli",
 ]
 
 log = logging.getLogger("linewatch")
