@@ -196,7 +196,9 @@ class Layout(BaseModel):
         "column of the required fields",
     )
     currency: Currency | None = Field(
-        default=None, description="currency when the file has no currency column"
+        default=None,
+        description="currency of rows without a currency cell; the carrier's currency when absent (the "
+        "Carrier fills it in)",
     )
     payment_terms_days: int = Field(
         default=30,
@@ -272,8 +274,6 @@ class Layout(BaseModel):
             raise ValueError("thousands_separator and decimal_separator must differ")
         if self.format == "csv" and self.delimiter == self.decimal_separator:
             raise ValueError(f"delimiter {self.delimiter!r} is also the decimal separator")
-        if "currency" not in self.columns and "currency" not in self.fields and self.currency is None:
-            raise ValueError("map a currency column or field, or give a default currency")
         return self
 
 
@@ -292,6 +292,14 @@ class Carrier(BaseModel):
     layout: Layout
     currency: Currency = Field(description="ISO 4217 code of the carrier's invoices (required: never assumed)")
     rate_card: list[RateCardTier] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _layout_currency(self) -> Carrier:
+        """Rows without a currency cell are in the carrier's currency: ``layout.currency`` defaults to it (one
+        that differs is a problem of load_billing_config's, located at the key)."""
+        if self.layout.currency is None:
+            object.__setattr__(self, "layout", self.layout.model_copy(update={"currency": self.currency}))
+        return self
 
     @field_validator("rate_card")
     @classmethod
@@ -508,6 +516,14 @@ def _carrier_problems(carriers: CarriersFile, located: Located) -> list[Problem]
                 )
             )
         seen.setdefault(carrier.name, i)
+        if carrier.layout.currency != carrier.currency:
+            problems.append(
+                located.problem(
+                    ("carriers", i, "layout", "currency"),
+                    f"{carrier.layout.currency} differs from the carrier's currency {carrier.currency}: drop "
+                    "it (rows without a currency cell take the carrier's)",
+                )
+            )
     return problems
 
 

@@ -77,6 +77,13 @@ BROKEN = [
         id="carrier-without-currency-is-not-assumed-eur",
     ),
     pytest.param(
+        "carriers.yaml",
+        _with(CARRIERS, ("carriers", 0, "layout", "currency"), "USD"),
+        "carriers[0].layout.currency",
+        "USD differs from the carrier's currency EUR",
+        id="layout-currency-differs-from-the-carriers",
+    ),
+    pytest.param(
         "contracts.yaml",
         _with(CONTRACTS, ("contracts", 0, "carrier"), "Nobody"),
         "contracts[0].currency",
@@ -148,7 +155,7 @@ def test_check_config_names_file_line_key_and_reason(
 
 def test_contract_without_currency_takes_its_carriers_not_eur(tmp_path: Path) -> None:
     carriers = _with(CARRIERS, ("carriers", 0, "currency"), "KRW")
-    carriers = _with(carriers, ("carriers", 0, "layout", "currency"), "KRW")
+    del carriers["carriers"][0]["layout"]["currency"]  # the layout takes the carrier's too
     cfg = write_config_tree(tmp_path)
     (tmp_path / "carriers.yaml").write_text(yaml.safe_dump(carriers, sort_keys=False))
     config = load_billing_config(load_settings(cfg))

@@ -377,6 +377,15 @@ def test_header_values_below_their_labels(tmp_path: Path) -> None:
     )
 
 
+def test_layout_currency_defaults_to_the_carriers_currency(tmp_path: Path) -> None:
+    """The carrier must state its currency; a layout without a currency column need not say it again."""
+    layout = {k: v for k, v in KOREAN_LAYOUT.items() if k != "currency"}
+    [inv] = import_file(korean_xlsx(tmp_path), carrier(layout, currency="KRW")).invoices
+    assert inv.currency == "KRW"
+    assert {line.currency for line in inv.lines} == {"KRW"}
+    assert inv.lines_total == inv.stated_total == D(2_750_000)
+
+
 def test_xlsx_with_a_wrong_dimension_record_is_read_whole(tmp_path: Path) -> None:
     """Exporters other than Excel often write <dimension ref="A1" />; openpyxl's read-only mode trusts it and
     would cut every row to one column. The importer reads every cell whatever the record says."""
