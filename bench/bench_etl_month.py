@@ -22,6 +22,7 @@ many runs, also in a subprocess. Ratio = ETL / bare queries (target ≤ 2). ``BE
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -144,7 +145,6 @@ def write_config(root: Path, lines: int, url: str, database: str) -> Path:
         )
     layout = {
         "format": "csv",
-        "currency": "EUR",
         "columns": {
             "invoice_number": "invoice",
             "invoice_date": "date",
@@ -163,7 +163,8 @@ def write_config(root: Path, lines: int, url: str, database: str) -> Path:
             {
                 "name": c,
                 "files": [f"{c.lower()}-*.csv"],
-                "layout": layout,
+                "currency": "EUR",
+                "layout": copy.deepcopy(layout),  # one copy each: linewatch refuses YAML aliases
                 "rate_card": [{"commit_bps": _capacity(k), "mrc": _capacity(k) // 100_000} for k in range(6)],
             }
             for c in CARRIERS
