@@ -89,11 +89,18 @@ class Unresolved:
 
 @dataclass
 class InterfaceNames:
-    """ifName and ifDescr of one device, indexed by their raw bytes. Build with :meth:`from_table`."""
+    """ifName and ifDescr of one device, indexed by their raw bytes. Build with :meth:`from_table`.
+
+    The names do not change once read, so each configured name is resolved once: the poller asks every poll, and
+    a name that is not found would otherwise rank every ifName and ifDescr (``difflib``) each time, on the event
+    loop that stamps the other devices' responses.
+    """
 
     device: str
     values: dict[str, dict[int, Value]] = field(default_factory=dict)  # label -> {ifIndex: value as sent}
+    interface_count: int = 0  # distinct ifIndexes over the columns
     _by_key: dict[str, dict[bytes, list[int]]] = field(default_factory=dict, repr=False)
+    _resolved: dict[str, Resolved | Unresolved] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_table(cls, device: str, table: Mapping[str, Mapping[int, Value]]) -> InterfaceNames:
@@ -108,17 +115,21 @@ class InterfaceNames:
                 if raw is not None:
                     by_key.setdefault(raw, []).append(ix)
             names._by_key[label] = by_key
+        names.interface_count = len(set().union(*names.values.values()))
         return names
-
-    @property
-    def interface_count(self) -> int:
-        return len(set().union(*(set(c) for c in self.values.values()))) if self.values else 0
 
     def unique_names(self) -> dict[str, int]:
         """Readable ifName -> ifIndex for the names that appear once."""
         return {text_of(raw): ixs[0] for raw, ixs in self._by_key.get(IF_NAME, {}).items() if len(ixs) == 1}
 
     def resolve(self, name: str) -> Resolved | Unresolved:
+        """The ifIndex ``name`` designates (and the column it matched), or why there is none."""
+        found = self._resolved.get(name)
+        if found is None:
+            found = self._resolved[name] = self._resolve(name)
+        return found
+
+    def _resolve(self, name: str) -> Resolved | Unresolved:
         keys = config_keys(name)
         for label in COLUMN_OIDS:
             by_key = self._by_key.get(label, {})

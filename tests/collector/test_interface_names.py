@@ -228,3 +228,25 @@ def test_interface_name_matching_rules(name: str, expected: Resolved | str) -> N
     else:
         assert isinstance(got, Unresolved) and expected in got.message
         assert got.ambiguous == (expected == "ambiguous")
+
+
+def test_unresolved_name_is_not_ranked_again_every_poll(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name that is not found ranks every ifName/ifDescr once per read of the names, not at every poll (on a
+    1,317-interface switch that took ~70 ms per line per poll, on the loop that stamps other devices' responses)."""
+    import difflib
+
+    from collector.snmp import names as names_module
+
+    calls = []
+    rank = difflib.get_close_matches
+
+    def counting(*args: Any, **kwargs: Any) -> list[str]:
+        calls.append(args[0])
+        return rank(*args, **kwargs)
+
+    monkeypatch.setattr(names_module.difflib, "get_close_matches", counting)
+    table = InterfaceNames.from_table("r1", {ifmib.IF_NAME: {1: b"ge-0/0/0", 2: b"ge-0/0/1"}})
+    first = [table.resolve("ge-0/0/9") for _ in range(3)]
+    assert calls == ["ge-0/0/9"] and first[0] == first[2]
+    assert "ge-0/0/0" in first[0].message  # type: ignore[union-attr]
+    assert table.interface_count == 2
