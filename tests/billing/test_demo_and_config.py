@@ -29,6 +29,32 @@ def test_shipped_billing_config_is_valid() -> None:
     assert config.invoice_dir == REPO / "config" / "demo-invoices"
 
 
+def test_shipped_demo_invoices_flag_only_the_planted_ghost_circuit(tmp_path: Path) -> None:
+    """Every invoice in config/demo-invoices bills lines of config/lines.yaml, except the one planted ghost:
+    an example invoice of a carrier without lines there (the KT portal example) lives outside invoice_dir."""
+    from billing_etl.audit import Auditor
+    from billing_etl.model import Period
+    from billing_etl.run import find_invoice_files, import_invoices
+    from billing_etl.store import InvoiceStore
+    from linewatch.choices import AuditRule
+
+    settings = load_settings(REPO / "config" / "linewatch.yaml")
+    config = load_billing_config(settings)
+    with InvoiceStore(tmp_path / "billing.sqlite") as store:
+        imports = import_invoices(config, store, files=find_invoice_files(config, None))
+        auditor = Auditor(
+            config=config,
+            invoices=store.invoices(),
+            period=Period.parse("2026-10"),
+            usage={},
+            conflicts=store.conflicts(),
+            rejected=imports.rejected,
+        )
+        ghosts = sorted(f.circuit_id for f in auditor.run() if f.rule is AuditRule.GHOST_CIRCUIT)
+    assert imports.file_errors == []
+    assert ghosts == ["OBS-DE-99999"], PLANTED["ghost_circuit"]
+
+
 def _with(data: dict, path: tuple, value: object) -> dict:
     import copy
 

@@ -536,13 +536,14 @@ def test_bad_layout_keys_are_reported_with_file_line_and_key(
 
 
 def test_shipped_portal_example_carrier_reads_its_demo_invoice() -> None:
-    """config/carriers.yaml's KT Enterprise layout against config/demo-invoices/kt-2026-10.xlsx (header
+    """config/carriers.yaml's KT Enterprise layout against config/examples/kt-2026-10.xlsx (header
     block, 합계 row, ※ footnotes): the example the docs point to keeps working."""
     from billing_etl.config import load_billing_config
     from linewatch.settings import load_settings
 
     config = load_billing_config(load_settings(REPO / "config" / "linewatch.yaml"))
-    result = import_file(config.invoice_dir / "kt-2026-10.xlsx", config.carriers.by_name()["KT Enterprise"])
+    example = REPO / "config" / "examples" / "kt-2026-10.xlsx"
+    result = import_file(example, config.carriers.by_name()["KT Enterprise"])
     assert result.quarantined == []
     [inv] = result.invoices
     assert (inv.invoice_number, inv.billing_account, inv.invoice_date, inv.due_date) == (
