@@ -1,0 +1,51 @@
+"""The roles (Django groups named after :class:`linewatch.choices.Role`) and the model permissions of each.
+
+:func:`sync_roles` makes the groups hold exactly these permissions; migrations call it (with the historical
+``apps``) whenever the table changes, so a new model's permissions reach the roles through a migration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from linewatch.choices import Role
+
+INVENTORY_MODELS = ("carrier", "billingaccount", "contact", "site", "department", "costcentre", "device", "line",
+                    "linemember", "contract", "discount", "credittier")
+_ALL = ("view", "add", "change", "delete")
+
+
+def _perms(actions: tuple[str, ...], models: tuple[str, ...], app: str = "inventory") -> set[tuple[str, str]]:
+    return {(app, f"{action}_{model}") for action in actions for model in models}
+
+
+_VIEW = _perms(("view",), INVENTORY_MODELS) | {("audit", "view_objectchange")}
+
+ROLE_PERMISSIONS: dict[Role, set[tuple[str, str]]] = {
+    Role.VIEWER: _VIEW,
+    Role.NOC: _VIEW | {("inventory", "change_line")},
+    Role.ENGINEER: _VIEW | _perms(_ALL, ("line", "linemember", "device", "site")),
+    Role.FINANCE: _VIEW | _perms(_ALL, ("carrier", "billingaccount", "contact", "contract", "discount",
+                                        "credittier", "department", "costcentre")),
+    Role.ADMIN: _VIEW | _perms(_ALL, INVENTORY_MODELS) | _perms(_ALL, ("user", "group"), app="auth"),
+}
+
+
+def sync_roles(apps: Any, schema_editor: Any = None) -> None:
+    """Create the role groups and set their permissions (RunPython-compatible)."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True  # historical app configs: create_permissions skips them otherwise
+        create_permissions(app_config, apps=apps, verbosity=0)
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for role, wanted in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=role.value)
+        perms = []
+        for app_label, codename in sorted(wanted):
+            try:
+                perms.append(permission_model.objects.get(content_type__app_label=app_label, codename=codename))
+            except permission_model.DoesNotExist:
+                raise LookupError(f"role {role.value}: permission {app_label}.{codename} does not exist") from None
+        group.permissions.set(perms)

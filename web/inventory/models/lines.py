@@ -1,0 +1,129 @@
+"""Carrier lines and the interfaces that carry them (one, or several: a LAG, a primary/backup pair, ports on
+two routers billed as one circuit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from linewatch import inventory as yaml_inventory
+from linewatch.choices import LineMemberRole, LineStatus, LineType
+from web.audit.models import ChangeLoggedModel
+from web.inventory.models.carriers import BillingAccount, Carrier
+from web.inventory.models.devices import Device
+from web.inventory.models.organisation import CostCentre, Department, Site
+from web.inventory.validation import present, validate
+from web.labels import choices_of
+
+_LINE_FIELDS = {
+    ("id",): "name", ("carrier",): "carrier", ("circuit_id",): "circuit_id", ("type",): "type",
+    ("site",): "site", ("department",): "department", ("cost_centre",): "cost_centre",
+    ("capacity_bps",): "capacity_bps", ("status",): "status", ("install_date",): "install_date",
+    ("termination_date",): "termination_date", ("description",): "description",
+}
+_MEMBER_FIELDS = {("device",): "device", ("interface",): "interface", ("if_index",): "if_index"}
+# Placeholder port for validating a line that has no member yet (the member rules are checked on the member).
+_NO_PORT = {"device": "-", "if_index": 1}
+
+
+class Line(ChangeLoggedModel):
+    name = models.CharField(_("line id"), max_length=128, unique=True)
+    carrier = models.ForeignKey(Carrier, verbose_name=_("carrier"), on_delete=models.PROTECT, related_name="lines")
+    circuit_id = models.CharField(_("circuit id"), max_length=128, help_text=_("the carrier's reference"))
+    billing_account = models.ForeignKey(BillingAccount, verbose_name=_("billing account"), on_delete=models.PROTECT,
+                                        null=True, blank=True, related_name="lines")
+    type = models.CharField(_("type"), max_length=32, choices=choices_of(LineType))
+    status = models.CharField(_("status"), max_length=32, choices=choices_of(LineStatus),
+                              default=LineStatus.ACTIVE.value)
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="lines")
+    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.PROTECT,
+                                   related_name="lines")
+    cost_centre = models.ForeignKey(CostCentre, verbose_name=_("cost centre"), on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="lines")
+    capacity_bps = models.PositiveBigIntegerField(_("capacity (bit/s)"),
+                                                  help_text=_("contracted (committed) capacity in bits per second"))
+    install_date = models.DateField(_("install date"), null=True, blank=True)
+    termination_date = models.DateField(_("termination date"), null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name = _("line")
+        verbose_name_plural = _("lines")
+        constraints = [models.UniqueConstraint(fields=("carrier", "circuit_id"), name="line_unique_circuit")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:line_detail", args=[self.pk])
+
+    def get_status_colour(self) -> str:
+        return LineStatus(self.status).colour
+
+    def as_config(self, port: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The line as a lines.yaml ``lines:`` entry carried by ``port`` (``{device, interface|if_index}``)."""
+        return present(
+            id=self.name, carrier=self.carrier.name if self.carrier_id else None, circuit_id=self.circuit_id,
+            type=self.type, site=self.site.name if self.site_id else None,
+            department=self.department.name if self.department_id else None,
+            cost_centre=self.cost_centre.code if self.cost_centre_id else None, capacity_bps=self.capacity_bps,
+            status=self.status, install_date=self.install_date, termination_date=self.termination_date,
+            description=self.description,
+        ) | (port or _NO_PORT)
+
+    def clean(self) -> None:
+        validate(yaml_inventory.Line, self.as_config(), fields=_LINE_FIELDS, model_field="termination_date")
+        if self.billing_account_id and self.carrier_id and self.billing_account.carrier_id != self.carrier_id:
+            raise ValidationError({"billing_account": [
+                _("billing account %(account)s belongs to %(carrier)s") % {
+                    "account": self.billing_account.number, "carrier": self.billing_account.carrier}]})
+
+
+class LineMember(ChangeLoggedModel):
+    """One interface carrying (part of) a line. The line's traffic is the members' sum per sample."""
+
+    line = models.ForeignKey(Line, verbose_name=_("line"), on_delete=models.CASCADE, related_name="members")
+    device = models.ForeignKey(Device, verbose_name=_("device"), on_delete=models.PROTECT,
+                               related_name="line_members")
+    interface = models.CharField(_("interface"), max_length=128, blank=True, help_text=_("ifName, e.g. ge-0/0/0"))
+    if_index = models.PositiveIntegerField(_("ifIndex"), null=True, blank=True)
+    role = models.CharField(_("role"), max_length=16, choices=choices_of(LineMemberRole),
+                            default=LineMemberRole.MEMBER.value)
+
+    class Meta:
+        ordering = ("line", "role", "device", "interface", "if_index")
+        verbose_name = _("line member")
+        verbose_name_plural = _("line members")
+
+    def __str__(self) -> str:
+        return f"{self.line}: {self.device} {self.interface_label}"
+
+    @property
+    def interface_label(self) -> str:
+        return self.interface or f"ifIndex:{self.if_index}"
+
+    def port(self) -> dict[str, Any]:
+        return present(device=self.device.name if self.device_id else None, interface=self.interface,
+                       if_index=self.if_index)
+
+    def clean(self) -> None:
+        if not self.line_id or not self.device_id:
+            return  # the required-field errors say so
+        validate(yaml_inventory.Line, self.line.as_config(self.port()), fields=_MEMBER_FIELDS,
+                 model_field="interface")
+        if self.line.status == LineStatus.DECOMMISSIONED:
+            return
+        same_port = LineMember.objects.filter(device_id=self.device_id).exclude(pk=self.pk).exclude(
+            line__status=LineStatus.DECOMMISSIONED)
+        same_port = (same_port.filter(interface=self.interface) if self.interface
+                     else same_port.filter(if_index=self.if_index))
+        other = same_port.select_related("line").first()
+        if other is not None:
+            field = "interface" if self.interface else "if_index"
+            raise ValidationError({field: [_("%(port)s on %(device)s already carries line %(line)s") % {
+                "port": self.interface_label, "device": self.device, "line": other.line}]})
