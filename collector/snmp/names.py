@@ -67,12 +67,6 @@ def config_keys(name: str) -> tuple[bytes, ...]:
     return (utf8,) if latin1 == utf8 else (utf8, latin1)
 
 
-def matches(name: str, value: Value) -> bool:
-    """Does the configured ``name`` designate the device's ``value``?"""
-    raw = raw_name(value)
-    return raw is not None and raw in config_keys(name)
-
-
 @dataclass(frozen=True, slots=True)
 class Resolved:
     if_index: int
