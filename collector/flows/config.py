@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from collector.flows.netflow import MAX_TEMPLATE_FIELDS_PER_EXPORTER, MAX_TEMPLATES_PER_EXPORTER
 from linewatch.errors import ConfigError, Problem
 from linewatch.inventory import Inventory, load_inventory
 from linewatch.settings import Settings
@@ -107,9 +108,9 @@ class FlowsConfig(BaseModel):
                                                "beyond, flows count in 'other' only")
     template_state_path: Path = Field(default=Path("flow-templates.sqlite3"),
                                       description="templates and sampling (SQLite), relative to state_dir")
-    max_templates_per_exporter: int = Field(default=1024, ge=1, le=65536,
+    max_templates_per_exporter: int = Field(default=MAX_TEMPLATES_PER_EXPORTER, ge=1, le=65536,
                                             description="templates kept per exporter address; more are counted")
-    max_template_fields_per_exporter: int = Field(default=32768, ge=16, le=1_048_576,
+    max_template_fields_per_exporter: int = Field(default=MAX_TEMPLATE_FIELDS_PER_EXPORTER, ge=16, le=1_048_576,
                                                   description="fields of all templates of one exporter address")
     pending_hold_s: float = Field(default=30.0, ge=0, le=3600,
                                   description="how long data waits for its template")
