@@ -706,12 +706,15 @@ class FlowDecoder:
 
     def _hold(self, key: TemplateKey, body: bytes, export_s: float, uptime_ms: int, stats: ExporterStats) -> None:
         exporter = key[0]
-        if (self._pending_count[exporter] >= self.pending_max_sets
-                or self._pending_bytes + len(body) > self.pending_max_bytes):
+        if self._pending_count[exporter] >= self.pending_max_sets:
+            full = f"more than {self.pending_max_sets} data sets of this exporter wait for templates"
+        elif self._pending_bytes + len(body) > self.pending_max_bytes:
+            full = f"data waiting for templates would exceed {self.pending_max_bytes} bytes (all exporters)"
+        else:
+            full = ""
+        if full:
             stats.pending_overflow_sets += 1
-            self._note(exporter, "pending_overflow",
-                       f"more than {self.pending_max_sets} data sets wait for templates; dropping template "
-                       f"{key[3]} data")
+            self._note(exporter, "pending_overflow", f"{full}; dropping template {key[3]} data")
             return
         self._pending.setdefault(key, deque()).append(_Pending(self._clock(), export_s, uptime_ms, body))
         self._pending_bytes += len(body)

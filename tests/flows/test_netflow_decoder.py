@@ -4,6 +4,7 @@ and bad input counted per exporter instead of raised."""
 from __future__ import annotations
 
 import json
+import logging
 import struct
 
 import pytest
@@ -411,10 +412,15 @@ def test_templates_beyond_the_per_exporter_limits_are_counted_and_the_packet_sti
     assert few_fields.stats["192.0.2.1"].pending_sets == 1
 
 
-def test_held_data_is_bounded_in_bytes_over_all_exporters() -> None:
+def test_held_data_is_bounded_in_bytes_over_all_exporters(caplog: pytest.LogCaptureFixture) -> None:
     packet = v9_packet(FLOWS, export_s=EXPORT_S, sequence=0, with_template=False)
-    dec = FlowDecoder(pending_max_bytes=3 * (len(packet) - 20))
-    for i in range(5):
-        dec.decode(packet, f"192.0.2.{i + 1}")
+    limit = 3 * (len(packet) - 20)
+    dec = FlowDecoder(pending_max_bytes=limit)
+    with caplog.at_level(logging.WARNING, logger="collector.flows.netflow"):
+        for i in range(5):
+            dec.decode(packet, f"192.0.2.{i + 1}")
     assert sum(s.pending_sets for s in dec.stats.values()) == 3
     assert sum(s.pending_overflow_sets for s in dec.stats.values()) == 2
+    # The log names the limit that was hit (each exporter holds one set: not the per-exporter count).
+    assert f"would exceed {limit} bytes (all exporters)" in caplog.text
+    assert "data sets of this exporter" not in caplog.text
