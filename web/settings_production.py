@@ -17,6 +17,7 @@ if _WEB.secret_key is None or _WEB.credentials_key is None:
         "(web.secret_key / web.credentials_key in linewatch.yaml): generated keys are for development only"
     )
 GENERATED_KEYS_ALLOWED = False
+WHITENOISE_USE_FINDERS = False
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = True

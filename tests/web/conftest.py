@@ -24,6 +24,7 @@ _ENV = {
     "LINEWATCH_WEB__SECRET_KEY": SECRET_KEY,
     "LINEWATCH_WEB__CREDENTIALS_KEY": CREDENTIALS_KEY,
 }
+(STATE_DIR / "var" / "web-static").mkdir(parents=True)  # STATIC_ROOT (whitenoise warns when it is missing)
 (STATE_DIR / "linewatch.yaml").write_text(f"state_dir: {STATE_DIR / 'var'}\n")
 _saved = {k: os.environ.get(k) for k in _ENV}
 os.environ.update(_ENV)
