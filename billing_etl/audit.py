@@ -150,7 +150,8 @@ def expected_mrc(contract: Contract, start: dt.date, end: dt.date) -> Decimal:
     rule.
 
     A whole calendar month costs the (discounted) MRC; a partial month is prorated per month touched: actual
-    days / days in that month, or days / 30 (capped at 30/30) for the 1/30-per-day convention.
+    days / days in that month, or days / 30 (capped at 30/30) for the 1/30-per-day convention. Rounded once, to
+    the contract currency's minor unit (fils stay fils, won are whole).
     """
     total = ZERO
     day = start
@@ -167,7 +168,7 @@ def expected_mrc(contract: Contract, start: dt.date, end: dt.date) -> Decimal:
         else:
             total += mrc * days / days_in_month
         day = last + dt.timedelta(days=1)
-    return money(total)
+    return money(total, contract.currency)
 
 
 def burst_cost(billing: Burstable, p95_bps: float, commit_bps: int) -> Decimal:
@@ -188,11 +189,11 @@ def expected_usage_charge(contract: Contract, usage: LineUsage | None, commit_bp
     if isinstance(billing, Burstable):
         if usage.p95_bps is None:
             return None
-        return money(burst_cost(billing, usage.p95_bps, commit_bps))
+        return money(burst_cost(billing, usage.p95_bps, commit_bps), contract.currency)
     assert isinstance(billing, VolumeQuota)
     gb = (Decimal(repr(usage.in_bytes)) + Decimal(repr(usage.out_bytes))) / billing.gb_unit.bytes
     over_gb = max(gb - billing.included_gb, ZERO).quantize(Decimal("0.001"), rounding="ROUND_HALF_UP")
-    return money(over_gb * billing.price_per_gb)
+    return money(over_gb * billing.price_per_gb, contract.currency)
 
 
 def sla_credit(
@@ -209,7 +210,7 @@ def sla_credit(
         return ZERO, None
     availability = Decimal(repr(round(usage.availability_pct, 4)))
     pct = contract.sla.credit_pct(availability)
-    return money(expected_mrc(contract, *days) * pct / 100), availability
+    return money(expected_mrc(contract, *days) * pct / 100, contract.currency), availability
 
 
 active_days = service_days  # the days of a period a line is in service (install..termination), or None
@@ -842,7 +843,7 @@ class Auditor:
             for row in inv.lines:
                 if row.quantity is None or row.unit_price is None:
                     continue
-                product = money(row.quantity * row.unit_price)
+                product = money(row.quantity * row.unit_price, row.currency)
                 if abs(product - row.amount) > self.tol:
                     charge = Charge(row, inv, self._circuits.get((row.carrier, row.circuit_id)), self.period)
                     out.append(

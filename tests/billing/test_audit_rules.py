@@ -411,6 +411,31 @@ def test_expected_mrc_follows_the_proration_convention(
     assert got == D(expected)
 
 
+@pytest.mark.parametrize(
+    ("currency", "mrc", "start", "end", "expected"),
+    [
+        pytest.param("BHD", "123.456", "2026-10-01", "2026-10-31", "123.456", id="bhd-full-month-in-fils"),
+        pytest.param("BHD", "123.456", "2026-10-01", "2026-10-15", "59.737", id="bhd-prorated-in-fils"),
+        pytest.param("KRW", "1000000", "2026-10-11", "2026-10-31", "677419", id="krw-prorated-in-won"),
+        pytest.param("EUR", "310", "2026-02-15", "2026-02-28", "155.00", id="eur-in-cents"),
+    ],
+)
+def test_expected_amounts_round_to_the_contract_currency_not_cents(
+    currency: str, mrc: str, start: str, end: str, expected: str
+) -> None:
+    """Expected charges were rounded to cents first: a 123.456 BHD contract "expected" 123.46 BHD, and an SLA
+    credit of 10 % of it 12.350 instead of 12.346."""
+    from billing_etl.audit import sla_credit
+
+    contract = Contract(line="L", carrier="Acme", currency=currency, mrc=D(mrc), sla=SLA)
+    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    got = expected_mrc(contract, first, last)
+    assert (got, got.as_tuple().exponent) == (D(expected), D(expected).as_tuple().exponent)
+    if (first, last) == (OCT.first_day, OCT.last_day):
+        credit, _availability = sla_credit(contract, usage("L", availability_pct=99.0), OCT)
+        assert credit == (D(expected) / 10).quantize(D(expected))
+
+
 def _auditor(world: World, period: Period = OCT, invoices: list[Invoice] | None = None) -> Auditor:
     from billing_etl.config import ContractsFile
 

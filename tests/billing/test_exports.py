@@ -449,6 +449,20 @@ def test_krw_amounts_carry_no_cents(multi_currency: Path, tmp_path: Path) -> Non
 
 
 @pytest.mark.slow
+def test_expected_amount_of_a_bhd_contract_keeps_its_fils(multi_currency: Path, tmp_path: Path) -> None:
+    """The expected MRC was rounded to cents before the currency: 123.456 BHD came out as 123.460."""
+    from openpyxl import load_workbook
+
+    _run(multi_currency, tmp_path / "out")
+    ws = load_workbook(tmp_path / "out" / "billing-2026-10.xlsx")["Lines"]
+    header = [c.value for c in ws[1]]
+    lines = {r[header.index("line")].value: r for r in ws.iter_rows(min_row=2)}
+    expected = lines["L-BH"][header.index("expected")]
+    assert Decimal(str(expected.value)) == D("123.456")
+    assert expected.number_format == '#,##0.000 "BHD";-#,##0.000 "BHD"'
+
+
+@pytest.mark.slow
 def test_totals_are_per_currency_never_summed_across(multi_currency: Path, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
