@@ -36,7 +36,8 @@ class Proposal:
     proposed_commit_bps: int | None
     current_mrc: Decimal | None
     proposed_mrc: Decimal | None
-    monthly_saving: Decimal | None  # negative for an upgrade: what it costs
+    # negative: what the change costs more (a flat upgrade); a burstable upgrade saves (the burst cost more)
+    monthly_saving: Decimal | None
     evidence: str
     currency: str | None  # None only for a line with no contract and no described carrier (then no amounts)
 
