@@ -32,7 +32,7 @@ from billing_etl.model import (
     Invoice,
     InvoiceLine,
     Period,
-    minor_unit,
+    amount_text,
     money,
     overlap_days,
     spread,
@@ -138,7 +138,7 @@ def _fmt(amount: Decimal, currency: str) -> str:
     """``1,235 KRW``, ``12.35 USD``, ``1.235 BHD``: rounded to the currency's minor unit."""
     if not currency:
         return f"{money(amount):,.2f}"
-    return f"{money(amount, currency):,.{minor_unit(currency)}f} {currency}"
+    return f"{amount_text(amount, currency)} {currency}"
 
 
 def _mbps(bps: float | None) -> str:

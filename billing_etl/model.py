@@ -59,7 +59,7 @@ def spread(amount: Decimal, weights: Mapping[K, Decimal], *, currency: str | Non
     total_weight = sum(weights.values(), Decimal(0))
     if not weights or total_weight == 0:
         return {}
-    unit = CENT if currency is None else Decimal(1).scaleb(-minor_unit(currency))
+    unit = _step(currency)
     units = int((amount / unit).to_integral_value(rounding="ROUND_HALF_UP"))
     raw = {k: units * w / total_weight for k, w in weights.items()}
     whole = {k: int(v.to_integral_value(rounding="ROUND_FLOOR")) for k, v in raw.items()}
@@ -71,9 +71,17 @@ def spread(amount: Decimal, weights: Mapping[K, Decimal], *, currency: str | Non
 def money(value: Decimal, currency: str | None = None) -> Decimal:
     """Round half up (what invoices do) to ``currency``'s ISO 4217 minor unit (KRW 1235, USD 12.35, BHD
     1.235); to cents when no currency is given (intermediate figures only: every exported amount has one)."""
-    if currency is None:
-        return value.quantize(CENT, rounding="ROUND_HALF_UP")
-    return value.quantize(Decimal(1).scaleb(-minor_unit(currency)), rounding="ROUND_HALF_UP")
+    return value.quantize(_step(currency), rounding="ROUND_HALF_UP")
+
+
+def amount_text(value: Decimal, currency: str) -> str:
+    """``1,235`` KRW, ``1,234.50`` USD, ``1.235`` BHD: rounded (:func:`money`), grouped, every minor digit."""
+    return f"{money(value, currency):,.{minor_unit(currency)}f}"
+
+
+def _step(currency: str | None) -> Decimal:
+    """The currency's minor unit as an amount (1 won, 0.01 dollar, 0.001 dinar); a cent without a currency."""
+    return CENT if currency is None else Decimal(1).scaleb(-minor_unit(currency))
 
 
 @dataclass(frozen=True, order=True)

@@ -29,7 +29,7 @@ from billing_etl.config import BillingConfig, load_billing_config
 from billing_etl.costs import DepartmentCost, LineCost, PaymentDue, department_costs, line_costs, payments_due
 from billing_etl.exports import Column, Table, write_all
 from billing_etl.importer import QuarantinedRow, import_file, write_quarantine
-from billing_etl.model import Period, minor_unit, money
+from billing_etl.model import Period, amount_text, money
 from billing_etl.savings import Proposal, propose
 from billing_etl.store import ImportOutcome, InvoiceStore
 from billing_etl.usage import LineUsage, measure_usage, service_windows
@@ -558,11 +558,6 @@ def influx_points(report: PeriodReport, config: BillingConfig) -> list[Point]:
 
 # -- the one-screen summary
 # -------------------------------------------------------------------------------------
-
-
-def amount_text(value: Decimal, currency: str) -> str:
-    """``1,235`` KRW, ``1,234.50`` USD, ``1.235`` BHD: grouped, in the currency's minor unit."""
-    return f"{money(value, currency):,.{minor_unit(currency)}f}"
 
 
 def summary_text(report: PeriodReport, *, top: int = 8) -> str:
