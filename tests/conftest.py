@@ -1,4 +1,4 @@
-"""Project-wide fixtures: a clean environment and the real servers (influxd, snmpd) on 127.0.0.1 free ports.
+"""Project-wide fixtures: a clean environment and the real servers (influxd, snmpd, PostgreSQL, slapd) on loopback.
 
 Area-specific fixtures live in ``tests/<area>/conftest.py``; only the shared servers are registered here.
 """
@@ -14,6 +14,8 @@ import pytest
 import requests
 
 from linewatch.servers import InfluxdServer, SnmpdServer, SnmpV3User
+from linewatch.servers.postgres import PostgresServer
+from linewatch.servers.slapd import LdapGroup, LdapUser, SlapdServer
 
 SNMP_COMMUNITY = "public"
 SNMP_V3_USERS = (
@@ -26,6 +28,20 @@ SNMP_V3_USERS = (
          "priv_protocol": "AES-256", "priv_key": "privpass-456"}
     ),
 )  # fmt: skip
+# The session slapd's directory: directory group names differ from the app's roles on purpose (the app maps them).
+LDAP_USERS = (
+    LdapUser("alice", password="alice-pw-1", cn="Alice Noc", mail="alice@linewatch.test"),
+    LdapUser("bob", password="bob-pw-2", cn="Bob Finance", mail="bob@linewatch.test"),
+    LdapUser("carol", password="carol-pw-3", cn="Carol Engineer", mail="carol@linewatch.test"),
+    LdapUser("dave", password="dave-pw-4", cn="Dave Admin", mail="dave@linewatch.test"),
+    LdapUser("erin", password="erin-pw-5", cn="Erin Nogroup", mail="erin@linewatch.test"),
+)
+LDAP_GROUPS = (
+    LdapGroup("noc", members=("alice", "carol")),
+    LdapGroup("finance", members=("bob",)),
+    LdapGroup("engineering", members=("carol",)),
+    LdapGroup("lw-admins", members=("dave",)),
+)
 
 
 @pytest.fixture(autouse=True)
@@ -88,3 +104,43 @@ def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpdServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL cluster for the session (as the ``postgres`` user when we are root): ``.dsn(name)``,
+    ``.connection_params(name)``, ``.create_database(name)``, ``.drop_database(name)``; see ``postgres_db``."""
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def postgres_db(postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh database on the session cluster: yields its name, drops it (ending its sessions) afterwards."""
+    name = f"lw_test_{uuid.uuid4().hex[:12]}"
+    postgres_server.create_database(name)
+    try:
+        yield name
+    finally:
+        if postgres_server.running:
+            postgres_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def slapd_server() -> Iterator[SlapdServer]:
+    """One slapd for the session at ``.url``, base ``dc=linewatch,dc=test``, admin ``.admin_dn`` /
+    ``.admin_password``, loaded with ``LDAP_USERS`` and ``LDAP_GROUPS`` (``.users``, ``.groups``; noc: alice
+    and carol, finance: bob, engineering: carol, lw-admins: dave; erin is in no group). Tests that add entries
+    use names of their own."""
+    server = SlapdServer()
+    server.start()
+    try:
+        server.add_users(LDAP_USERS)
+        server.add_groups(LDAP_GROUPS)
+        yield server
+    finally:
+        server.cleanup()
