@@ -51,3 +51,23 @@ lw_read_secret() {
     lw_require_secret "$name" "$value" "secret file $file" || return 1
     printf '%s' "$value"
 }
+
+# lw_export_influx_credential VAR: the InfluxDB credential of this container in VAR. A VAR set already is checked
+# like any secret; otherwise, when INFLUX_PASSWORD_FILE names a compose secret, VAR is set and exported to the v1
+# credential "<INFLUX_V1_USER>:<password>" (InfluxDB 2.x reads "Authorization: Token <v1 user>:<password>" on its
+# v1 API, /write and /query). INFLUX_PASSWORD_SETTING names the .env variable the secret comes from, for messages.
+lw_export_influx_credential() {
+    local var=$1 password
+    if [[ -n ${!var:-} ]]; then
+        lw_require_secret "$var" "${!var}" || return 1
+    elif [[ -n ${INFLUX_PASSWORD_FILE:-} ]]; then
+        if [[ -z ${INFLUX_V1_USER:-} ]]; then
+            echo "linewatch: refusing to start: INFLUX_PASSWORD_FILE is set but INFLUX_V1_USER is not" >&2
+            return 1
+        fi
+        password=$(lw_read_secret "${INFLUX_PASSWORD_SETTING:-INFLUX_PASSWORD_FILE}" "$INFLUX_PASSWORD_FILE") \
+            || return 1
+        printf -v "$var" '%s' "$INFLUX_V1_USER:$password"
+        export "${var?}"
+    fi
+}

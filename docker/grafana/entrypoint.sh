@@ -19,18 +19,7 @@ else
     lw_require_secret GRAFANA_ADMIN_PASSWORD "${GF_SECURITY_ADMIN_PASSWORD:-}" "GF_SECURITY_ADMIN_PASSWORD" || exit 1
 fi
 
-if [[ -n ${LINEWATCH_GRAFANA_INFLUX_TOKEN:-} ]]; then
-    lw_require_secret LINEWATCH_GRAFANA_INFLUX_TOKEN "$LINEWATCH_GRAFANA_INFLUX_TOKEN" || exit 1
-elif [[ -n ${INFLUX_PASSWORD_FILE:-} ]]; then
-    if [[ -z ${INFLUX_V1_USER:-} ]]; then
-        echo "linewatch: refusing to start: INFLUX_PASSWORD_FILE is set but INFLUX_V1_USER is not" >&2
-        exit 1
-    fi
-    password=$(lw_read_secret "${INFLUX_PASSWORD_SETTING:-INFLUX_PASSWORD_FILE}" "$INFLUX_PASSWORD_FILE") || exit 1
-    LINEWATCH_GRAFANA_INFLUX_TOKEN="$INFLUX_V1_USER:$password"
-    export LINEWATCH_GRAFANA_INFLUX_TOKEN
-    unset password
-fi
+lw_export_influx_credential LINEWATCH_GRAFANA_INFLUX_TOKEN || exit 1
 
 # Grafana's own boolean parsing (go-ini) takes these as true.
 case "${GF_AUTH_ANONYMOUS_ENABLED:-false}" in
