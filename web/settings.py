@@ -116,7 +116,7 @@ X_FRAME_OPTIONS = "DENY"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ko", _("Korean"))]
-LOCALE_PATHS: list[Path] = []
+LOCALE_PATHS = [BASE_DIR / "locale"]  # strings of web/*.py; each app has its own locale/
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True

@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
                 ('gb_unit', models.CharField(choices=[('decimal', 'Decimal (10^9 bytes)'), ('binary', 'Binary (2^30 bytes)')], default='decimal', max_length=8, verbose_name='GB unit')),
                 ('proration', models.CharField(choices=[('actual_days', 'Actual days of the month'), ('thirtieths', 'Thirtieths')], default='actual_days', max_length=16, verbose_name='proration')),
                 ('sla_target_pct', models.DecimalField(blank=True, decimal_places=4, max_digits=7, null=True, verbose_name='SLA availability target (%)')),
-                ('sla_cap_pct', models.DecimalField(decimal_places=4, default=100, max_digits=7, verbose_name='SLA credit cap (% of MRC)')),
+                ('sla_cap_pct', models.DecimalField(decimal_places=4, default=100, max_digits=7, verbose_name='SLA credit cap (percent of the MRC)')),
                 ('term_start', models.DateField(blank=True, null=True, verbose_name='term start')),
                 ('term_months', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='term (months)')),
                 ('auto_renew', models.BooleanField(default=False, verbose_name='renews automatically')),

@@ -52,7 +52,7 @@ class Contract(ChangeLoggedModel):
     proration = models.CharField(_("proration"), max_length=16, choices=choices_of(ProrationConvention),
                                  default=ProrationConvention.ACTUAL_DAYS.value)
     sla_target_pct = models.DecimalField(_("SLA availability target (%)"), null=True, blank=True, **_PCT)
-    sla_cap_pct = models.DecimalField(_("SLA credit cap (% of MRC)"), default=100, **_PCT)
+    sla_cap_pct = models.DecimalField(_("SLA credit cap (percent of the MRC)"), default=100, **_PCT)
     term_start = models.DateField(_("term start"), null=True, blank=True)
     term_months = models.PositiveSmallIntegerField(_("term (months)"), null=True, blank=True)
     auto_renew = models.BooleanField(_("renews automatically"), default=False)
@@ -136,7 +136,7 @@ class CreditTier(ChangeLoggedModel):
     contract = models.ForeignKey(Contract, verbose_name=_("contract"), on_delete=models.CASCADE,
                                  related_name="credit_tiers")
     below_pct = models.DecimalField(_("availability below (%)"), **_PCT)
-    credit_pct = models.DecimalField(_("credit (% of MRC)"), **_PCT)
+    credit_pct = models.DecimalField(_("credit (percent of the MRC)"), **_PCT)
 
     class Meta:
         ordering = ("contract", "-below_pct")

@@ -1,0 +1,45 @@
+"""Roles are groups created by a migration, each with its model permissions."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+
+from linewatch.choices import Role
+from web.accounts.roles import ROLE_PERMISSIONS
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_role_exists_as_a_group_after_migrate():
+    assert set(Group.objects.values_list("name", flat=True)) >= {r.value for r in Role}
+
+
+@pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])
+def test_role_group_holds_exactly_its_permissions(role):
+    group = Group.objects.get(name=role.value)
+    have = set(group.permissions.values_list("content_type__app_label", "codename"))
+    assert have == ROLE_PERMISSIONS[role]
+
+
+ACCESS = [
+    ("viewer", "inventory.view_line", True), ("viewer", "inventory.change_line", False),
+    ("viewer", "audit.view_objectchange", True), ("viewer", "inventory.add_contract", False),
+    ("noc", "inventory.change_line", True), ("noc", "inventory.add_line", False),
+    ("engineer", "inventory.add_line", True), ("engineer", "inventory.change_device", True),
+    ("engineer", "inventory.change_contract", False),
+    ("finance", "inventory.change_contract", True), ("finance", "inventory.add_discount", True),
+    ("finance", "inventory.change_device", False),
+    ("admin", "inventory.delete_line", True), ("admin", "auth.change_user", True),
+    ("admin", "audit.change_objectchange", False), ("admin", "audit.delete_objectchange", False),
+]
+
+
+@pytest.mark.parametrize(("role", "perm", "allowed"), ACCESS, ids=[f"{r}-{p}" for r, p, _ in ACCESS])
+def test_role_permissions(user_with_role, role, perm, allowed):
+    assert user_with_role(role).has_perm(perm) is allowed
+
+
+def test_passwords_are_hashed_with_argon2(django_user_model):
+    user = django_user_model.objects.create_user("kim", password="correct horse battery")
+    assert user.password.startswith("argon2")
