@@ -1,6 +1,6 @@
-"""Production settings: the development ones plus HTTPS-only cookies, HSTS and keys that must be given.
+"""Production settings: the common ones (web.settings_common) plus HTTPS-only cookies, HSTS and keys that must be given.
 
-``manage.py check --deploy`` is clean with these (tests/web/test_settings.py runs it). Put the app behind a
+``manage.py check --deploy`` is clean with these (tests/web/test_web_settings.py runs it). Put the app behind a
 TLS-terminating proxy that sets ``X-Forwarded-Proto``.
 """
 
@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from web.settings import *  # noqa: F403
-from web.settings import _WEB
+from web.keys import credentials_keys
+from web.settings_common import *  # noqa: F403
+from web.settings_common import _WEB
 
 if _WEB.secret_key is None or _WEB.credentials_key is None:
     raise ImproperlyConfigured(
         "production settings need LINEWATCH_WEB__SECRET_KEY and LINEWATCH_WEB__CREDENTIALS_KEY "
         "(web.secret_key / web.credentials_key in linewatch.yaml): generated keys are for development only"
     )
-GENERATED_KEYS_ALLOWED = False
+SECRET_KEY = _WEB.secret_key.get_secret_value()
+LINEWATCH_CREDENTIALS_KEYS = credentials_keys(_WEB.credentials_key, state_dir=STATE_DIR)  # noqa: F405
 WHITENOISE_USE_FINDERS = False
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

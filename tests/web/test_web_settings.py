@@ -1,0 +1,121 @@
+"""Settings: database from linewatch's settings, production settings clean under ``check --deploy``, the CLI."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import web_env
+from cryptography.fernet import Fernet
+
+from web.settings_common import database
+
+ROOT = Path(__file__).resolve().parents[2]
+PROD_KEY = "prod-" + "x" * 60
+
+
+def _config(tmp_path: Path, extra: str = "") -> Path:
+    cfg = tmp_path / "linewatch.yaml"
+    cfg.write_text(f"state_dir: {tmp_path / 'var'}\n{extra}")
+    return cfg
+
+
+def _run(args: list[str], env: dict[str, str], timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *args], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+DB_CASES = [
+    pytest.param(None, "django.db.backends.sqlite3", id="default-sqlite-under-state-dir"),
+    pytest.param("postgresql://lw:pw@db.example:5433/linewatch", "django.db.backends.postgresql", id="postgresql"),
+    pytest.param("sqlite:////srv/lw/web.sqlite3", "django.db.backends.sqlite3", id="sqlite-url"),
+]
+
+
+@pytest.mark.parametrize(("url", "engine"), DB_CASES)
+def test_database_from_settings(url, engine, tmp_path):
+    db = database(url, state_dir=tmp_path)
+    assert db["ENGINE"] == engine
+    if url is None:
+        assert db["NAME"] == str(tmp_path / "web.sqlite3")
+    if url and url.startswith("postgresql"):
+        assert (db["HOST"], db["PORT"], db["NAME"], db["USER"]) == ("db.example", 5433, "linewatch", "lw")
+
+
+@pytest.mark.parametrize("source", ["env", "yaml"])
+def test_database_url_from_the_environment_or_linewatch_yaml(tmp_path, source):
+    """LINEWATCH_WEB__DATABASE_URL or ``web: {database_url: …}`` selects the database; the URL is a secret."""
+    url = f"sqlite:///{tmp_path / 'chosen.sqlite3'}"
+    extra = f"web:\n  database_url: {url}\n" if source == "yaml" else ""
+    env = web_env(LINEWATCH_CONFIG=str(_config(tmp_path, extra)), DJANGO_SETTINGS_MODULE="web.settings")
+    if source == "env":
+        env["LINEWATCH_WEB__DATABASE_URL"] = url
+    code = "import django; django.setup(); from django.conf import settings; print(settings.DATABASES['default']['NAME'])"
+    result = _run(["-c", code], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(tmp_path / "chosen.sqlite3")
+
+
+def _prod_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return web_env(**{
+        "LINEWATCH_CONFIG": str(_config(tmp_path)), "DJANGO_SETTINGS_MODULE": "web.settings_production",
+        "LINEWATCH_WEB__SECRET_KEY": PROD_KEY, "LINEWATCH_WEB__CREDENTIALS_KEY": Fernet.generate_key().decode(),
+        "LINEWATCH_WEB__ALLOWED_HOSTS": '["lines.example.com"]', **extra})
+
+
+@pytest.mark.slow
+def test_check_deploy_is_clean_under_production_settings(tmp_path):
+    result = _run(["-m", "web.manage", "check", "--deploy", "--fail-level", "DEBUG"], _prod_env(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["LINEWATCH_WEB__SECRET_KEY", "LINEWATCH_WEB__CREDENTIALS_KEY"])
+def test_production_settings_refuse_generated_keys(tmp_path, missing):
+    env = _prod_env(tmp_path)
+    del env[missing]
+    result = _run(["-m", "web.manage", "check"], env)
+    assert result.returncode != 0
+    assert missing in result.stderr
+    assert not (tmp_path / "var").exists() or not any((tmp_path / "var").iterdir())
+
+
+def test_bad_credentials_key_is_named_and_not_echoed(tmp_path):
+    env = _prod_env(tmp_path, LINEWATCH_WEB__CREDENTIALS_KEY="not-a-fernet-key-s3cret")
+    result = _run(["-m", "web.manage", "check"], env)
+    assert result.returncode != 0
+    assert "web.credentials_key: key 1 is not a Fernet key" in result.stderr
+    assert "s3cret" not in result.stderr
+
+
+def test_development_keys_are_generated_once_and_private(tmp_path):
+    from web.keys import credentials_keys, secret_key
+
+    first = (secret_key(None, state_dir=tmp_path), credentials_keys(None, state_dir=tmp_path))
+    assert first == (secret_key(None, state_dir=tmp_path), credentials_keys(None, state_dir=tmp_path))
+    for name in ("web-secret-key", "web-credentials-key"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.slow
+def test_linewatch_web_migrate_creates_the_database_and_roles(tmp_path):
+    cfg = _config(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINEWATCH_", "DJANGO_"))}
+    linewatch = str(Path(sys.executable).with_name("linewatch"))
+    result = subprocess.run([linewatch, "-c", str(cfg), "web", "migrate"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with sqlite3.connect(tmp_path / "var" / "web.sqlite3") as db:
+        groups = {name for (name,) in db.execute("SELECT name FROM auth_group")}
+    assert groups == {"viewer", "noc", "engineer", "finance", "admin"}
+
+
+def test_linewatch_web_runserver_is_registered():
+    from linewatch.cli import build_parser
+
+    args = build_parser().parse_args(["web", "runserver"])
+    assert args.django_args(args) == ["runserver", "127.0.0.1:18000"]
