@@ -25,9 +25,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +34,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from billing_etl.model import CurrencyError, minor_unit, money
+from linewatch.fileperms import replace_atomically
 
 Kind = Literal["text", "money", "int", "float", "pct", "date"]
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -132,22 +131,11 @@ def _cells(table: Table) -> list[list[tuple[Any, Column, Decimal | None, str | N
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int = EXPORT_MODE) -> Path:
-    """Replace ``path`` with ``data``: a temporary file in the same folder, given ``mode`` before anything is
-    written (exactly, whatever the umask), fsynced, renamed over ``path``."""
+    """Replace ``path`` with ``data``, the file given ``mode`` exactly (whatever the umask) before anything is
+    written, renamed over the old one (:func:`linewatch.fileperms.replace_atomically`); a missing folder is
+    created with the process defaults (an export folder is meant to be shared)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # 0600
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return replace_atomically(path, data, mode=mode)
 
 
 def write_csv(table: Table, path: Path, *, mode: int = EXPORT_MODE) -> Path:

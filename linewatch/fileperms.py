@@ -30,6 +30,7 @@ __all__ = [
     "ensure_private_dir",
     "ensure_private_file",
     "open_private",
+    "replace_atomically",
     "write_private",
 ]
 
@@ -123,10 +124,20 @@ def write_private(path: Path | str, data: bytes | str, *, fsync: bool = True) ->
     """
     path = Path(path)
     ensure_private_dir(path.parent, tighten=False)
+    return replace_atomically(path, data, mode=_mode(PRIVATE_FILE_MODE), fsync=fsync)
+
+
+def replace_atomically(path: Path | str, data: bytes | str, *, mode: int, fsync: bool = True) -> Path:
+    """Replace ``path`` with ``data`` (str as UTF-8) in its existing folder, the file given ``mode`` exactly
+    before anything is written: a temporary file in the same folder (``mkstemp``: 0600 meanwhile), fsynced,
+    renamed over ``path``, folder fsynced. Readers never see half a file, and an older file with a looser mode
+    is replaced, not reused. :func:`write_private` and the billing exports (``export_mode``) both write so.
+    """
+    path = Path(path)
     body = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mkstemp: 0600
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, _mode(PRIVATE_FILE_MODE))
+        os.fchmod(fd, mode)
         view = memoryview(body)
         while view:
             view = view[os.write(fd, view):]
@@ -137,7 +148,11 @@ def write_private(path: Path | str, data: bytes | str, *, fsync: bool = True) ->
         os.unlink(tmp)
         raise
     os.close(fd)
-    os.replace(tmp, path)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
     if fsync:
         dfd = os.open(path.parent, os.O_RDONLY)
         try:
