@@ -2,23 +2,27 @@
 
 1. InfluxDB: the one in the settings when it answers; otherwise a private ``influxd`` (Debian's package) on the
    settings' loopback port with its data under the run directory. Without either it says how to use Docker.
-2. The demo network: simulated routers answering real SNMP on loopback, driven by the demo traffic model.
-3. History: the same model backfilled into InfluxDB (last month at 5-minute, the last hours at 1-minute
-   resolution), so dashboards and billing have something to show from the first second.
-4. The collector, printing per-line rates every cycle, and each stage in ``DEMO_STAGES`` (alerts, billing,
-   flows, dashboards) in its own thread.
+2. ``DEMO_SETUP``, in order: what every stage needs first. The collector's entry starts the demo network
+   (simulated routers answering real SNMP on loopback, driven by the demo traffic model) and backfills the same
+   model into InfluxDB (last month at 5-minute, the last hours at 1-minute resolution), so dashboards and billing
+   have something to show from the first second.
+3. ``DEMO_STAGES``, each in its own thread: the collector (printing per-line rates every cycle), alerts,
+   flows, billing, dashboards. A stage that fails is reported and the others go on.
 
-``--seconds N`` (``RUN_SECONDS=N make run``) stops everything cleanly after N seconds.
+The core imports no area: each area registers its entries here by name (``"module:function"``, loaded through
+:mod:`linewatch.plugins`, as the CLI's ``SUBCOMMAND_MODULES`` does); an area that is not installed is skipped.
+The demo owns the lifetime: Ctrl-C, SIGTERM or ``--seconds N`` (``RUN_SECONDS=N make run``) set
+``DemoContext.stop_event``, every stage returns, setup entries are undone in reverse order.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import datetime as dt
+import contextlib
 import logging
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -31,15 +35,19 @@ from linewatch.settings import Settings, load_settings
 
 log = logging.getLogger("linewatch.demo")
 
-# Each area adds one "module:function" taking a DemoContext; one-shot stages return, long-running ones watch stop_event.
+# Each area adds one "module:function" taking a DemoContext.
+# Setup entries return a context manager, entered in order before any stage starts and exited in reverse at the end.
+DEMO_SETUP: list[str] = [
+    "collector.demo.stage:demo_network",
+]
+# Stages run in threads; one-shot stages return, long-running ones return once stop_event is set.
 DEMO_STAGES: list[str] = [
     "alerting.demo:demo_stage",
     "collector.flows.demo:demo_stage",
     "billing_etl.demo:demo_stage",
     "linewatch.dashboards:demo_stage",
+    "collector.demo.stage:collect_stage",
 ]
-
-HISTORY_FINE_S = 6 * 3600  # the last hours at 1-minute resolution
 
 
 @dataclass
@@ -49,6 +57,8 @@ class DemoContext:
     influx: InfluxClient
     inventory: Inventory
     stop_event: threading.Event
+    seconds: float = 0  # --seconds: 0 runs until Ctrl-C
+    history: bool = True  # backfill the demo history (--no-history turns it off)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -99,78 +109,48 @@ def start_influx(settings: Settings, run_dir: Path):
     return server
 
 
-def backfill(client: InfluxClient, inventory: Inventory, *, now_s: int) -> int:
-    """Deterministic history from the start of the previous month up to now."""
-    from collector.demo.history import load_history
-
-    today = dt.datetime.fromtimestamp(now_s, dt.UTC).date()
-    first_of_prev = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    start_s = int(dt.datetime(first_of_prev.year, first_of_prev.month, 1, tzinfo=dt.UTC).timestamp())
-    fine_start = (now_s - HISTORY_FINE_S) // 300 * 300
-    n = load_history(client, inventory, start_s=start_s, end_s=fine_start, step_s=300)
-    n += load_history(client, inventory, start_s=fine_start, end_s=now_s // 60 * 60, step_s=60)
-    return n
-
-
 def _run_stage(spec: str, ctx: DemoContext) -> None:
     try:
-        load(spec)(ctx)
+        stage = load(spec, optional=True)
+        if stage is None:  # that area is not installed
+            log.info("demo stage %s skipped: its module is not installed", spec)
+            return
+        stage(ctx)
     except Exception:
         log.exception("demo stage %s failed", spec)
         say(f"stage {spec} failed (see the log above); the rest of the demo goes on")
 
 
 def _demo(args: argparse.Namespace) -> int:
-    import time
-
-    from collector.demo.network import demo_devices
-    from collector.runner import build_collector, run_forever
-    from collector.service import format_report
-    from collector.simagent.agent import SimAgent
-
     run_dir = Path(args.run_dir).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     settings = demo_settings(load_settings(args.config), run_dir)
     inventory = load_inventory(settings.resolve(settings.inventory_path))
     server = start_influx(settings, run_dir)
-    agent = SimAgent(demo_devices(inventory), ports={d.name: d.port for d in inventory.devices})
     stop_event = threading.Event()
     threads: list[threading.Thread] = []
     client = InfluxClient(settings.influx)
     try:
-        agent.start()
-        say(f"demo network: {len(agent.ports)} simulated routers on 127.0.0.1 ports "
-            + ", ".join(f"{n}:{p}" for n, p in agent.ports.items()))
-        client.ensure_database()
-        if not args.no_history:
-            t0 = time.monotonic()
-            n = backfill(client, inventory, now_s=int(time.time()))
-            say(f"backfilled {n} points of demo history in {time.monotonic() - t0:.1f} s")
-        ctx = DemoContext(settings=settings, run_dir=run_dir, influx=client, inventory=inventory,
-                          stop_event=stop_event)
-        for spec in DEMO_STAGES:
-            t = threading.Thread(target=_run_stage, args=(spec, ctx), name=spec, daemon=True)
-            t.start()
-            threads.append(t)
-        collector = build_collector(settings, inventory=inventory)
-        say(f"collector polling {len(inventory.polled_lines())} lines every {settings.collector.interval_s:g} s"
-            + (f" for {args.seconds:g} s" if args.seconds else " (Ctrl-C stops)"))
-
-        async def main() -> None:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
-            if args.seconds:
-                loop.call_later(args.seconds, stop.set)
-            await run_forever(collector, stop=stop, on_report=lambda r: print(format_report(r) + "\n", flush=True))
-
-        asyncio.run(main())
+        with contextlib.ExitStack() as setup:
+            client.ensure_database()
+            ctx = DemoContext(settings=settings, run_dir=run_dir, influx=client, inventory=inventory,
+                              stop_event=stop_event, seconds=args.seconds, history=not args.no_history)
+            for spec in DEMO_SETUP:
+                entry = load(spec, optional=True)
+                if entry is not None:
+                    setup.enter_context(entry(ctx))
+            try:
+                for spec in DEMO_STAGES:
+                    t = threading.Thread(target=_run_stage, args=(spec, ctx), name=spec, daemon=True)
+                    t.start()
+                    threads.append(t)
+                _wait_for_stop(stop_event, seconds=args.seconds)
+            finally:
+                stop_event.set()
+                for t in threads:
+                    t.join(timeout=15)
     finally:
         stop_event.set()
-        for t in threads:
-            t.join(timeout=15)
-        agent.stop()
         client.close()
         if server is not None:
             server.stop()
@@ -179,3 +159,17 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _wait_for_stop(stop_event: threading.Event, *, seconds: float) -> None:
+    """Until Ctrl-C, SIGTERM or ``seconds`` (0: no limit); the stages watch the same event."""
+    previous = {sig: signal.signal(sig, lambda *_: stop_event.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        deadline = time.monotonic() + seconds if seconds else None
+        while not stop_event.is_set():
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                break
+            stop_event.wait(timeout=1.0 if remaining is None else min(1.0, remaining))
+    finally:
+        stop_event.set()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
