@@ -13,8 +13,8 @@ import threading
 import time
 
 from collector.demo.network import demo_devices
+from collector.demo.stage import backfill
 from collector.simagent.agent import SimAgent
-from linewatch.demo import backfill
 from linewatch.errors import LinewatchError
 from linewatch.influx import InfluxClient
 from linewatch.inventory import load_inventory
