@@ -1,0 +1,36 @@
+"""The web tests once more on PostgreSQL: a second pytest run of tests/web against a database of the session
+PostgreSQL cluster (tests/conftest.py ``postgres_db``), so every model, migration, trigger and view is checked
+on both backends."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import TEST_DATABASE_ENV, TEST_DATABASE_URL
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(TEST_DATABASE_URL is not None, reason="this is the PostgreSQL run itself")
+def test_web_suite_passes_on_postgresql(postgres_server, postgres_db):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINEWATCH_", "DJANGO_"))}
+    env[TEST_DATABASE_ENV] = postgres_server.dsn(postgres_db)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", str(ROOT / "tests" / "web"),
+         "--deselect", "tests/web/test_web_postgres.py::test_web_suite_passes_on_postgresql"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    tail = result.stdout[-6000:] + result.stderr[-3000:]
+    assert result.returncode == 0, tail
+    assert " passed" in result.stdout and "skipped" not in result.stdout.splitlines()[-1], tail
+
+
+def test_postgresql_run_uses_postgresql():
+    """In the PostgreSQL run, Django really talks to PostgreSQL (and to SQLite otherwise)."""
+    from django.db import connection
+
+    assert connection.vendor == ("postgresql" if TEST_DATABASE_URL else "sqlite")
