@@ -106,10 +106,3 @@ class ServiceAccount:
         if self.switch:
             os.chown(path, self.uid, self.gid)
 
-
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` with mode 0600 from the first byte (secrets: passwords, password files)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)

@@ -48,7 +48,8 @@ from typing import Self
 from urllib.parse import quote
 
 from linewatch.errors import ServerError
-from linewatch.servers.account import ServiceAccount, write_private
+from linewatch.fileperms import write_private
+from linewatch.servers.account import ServiceAccount
 from linewatch.servers.ports import LOOPBACK, free_tcp_port
 from linewatch.servers.process import ServerProcess, clean_env, log_tail
 
@@ -269,7 +270,7 @@ class PostgresServer:
     def _initdb(self, bin_dir: Path) -> None:
         password = secrets.token_urlsafe(24)
         pwfile = self.work_dir / "initdb-password"
-        write_private(pwfile, password + "\n")
+        write_private(pwfile, password + "\n", fsync=False)
         try:
             self.account.give(pwfile)  # initdb runs as the account and reads it
             argv = [str(bin_dir / "initdb"), "-D", str(self.data_dir), f"--username={self.user}",
@@ -288,7 +289,7 @@ class PostgresServer:
                 )
         finally:
             pwfile.unlink(missing_ok=True)
-        write_private(self.password_path, password + "\n")
+        write_private(self.password_path, password + "\n", fsync=False)
         self._password = password
 
     def _wait_ready(self, bin_dir: Path) -> bool:

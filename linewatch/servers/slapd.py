@@ -44,7 +44,8 @@ from types import TracebackType
 from typing import Self
 
 from linewatch.errors import ServerError
-from linewatch.servers.account import ServiceAccount, write_private
+from linewatch.fileperms import write_private
+from linewatch.servers.account import ServiceAccount
 from linewatch.servers.ports import LOOPBACK, free_tcp_port
 from linewatch.servers.process import ServerProcess, clean_env, find_executable, log_tail
 
@@ -203,7 +204,7 @@ class SlapdServer:
             else:
                 self._admin_password = secrets.token_urlsafe(24)
                 self.work_dir.mkdir(parents=True, exist_ok=True)
-                write_private(self.admin_password_path, self._admin_password + "\n")
+                write_private(self.admin_password_path, self._admin_password + "\n", fsync=False)
         return self._admin_password
 
     def user_dn(self, uid: str) -> str:
@@ -396,7 +397,7 @@ class SlapdServer:
     def _secret_file(self, password: str) -> Path:
         # ldap-utils read -y files verbatim (a trailing newline would be part of the password).
         path = self.work_dir / f".secret-{secrets.token_hex(8)}"
-        write_private(path, password)
+        write_private(path, password, fsync=False)
         return path
 
     def _write_config(self) -> None:
@@ -408,7 +409,7 @@ class SlapdServer:
             includes=includes, work_dir=self.work_dir, module_dir=MODULE_DIR, base_dn=self.base_dn,
             admin_dn=self.admin_dn, admin_hash=self.hash_password(self.admin_password), db_dir=self.db_dir,
         )  # fmt: skip
-        write_private(self.config_path, text)
+        write_private(self.config_path, text, fsync=False)
         self.account.give(self.config_path)
         slaptest = find_executable("slaptest", debian_package="slapd")
         argv = self.account.wrap([slaptest, "-Q", "-u", "-f", str(self.config_path)])
