@@ -4,7 +4,7 @@ when linewatch's settings give none (``web.secret_key``, ``web.credentials_key``
 from __future__ import annotations
 
 from web.keys import credentials_keys, secret_key
-from web.settings_common import *  # noqa: F403
+from web.settings_common import *
 from web.settings_common import _WEB, STATE_DIR
 
 SECRET_KEY = secret_key(_WEB.secret_key, state_dir=STATE_DIR)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from web.keys import credentials_keys
-from web.settings_common import *  # noqa: F403
+from web.settings_common import *
 from web.settings_common import _WEB
 
 if _WEB.secret_key is None or _WEB.credentials_key is None:
@@ -18,7 +18,7 @@ if _WEB.secret_key is None or _WEB.credentials_key is None:
         "(web.secret_key / web.credentials_key in linewatch.yaml): generated keys are for development only"
     )
 SECRET_KEY = _WEB.secret_key.get_secret_value()
-LINEWATCH_CREDENTIALS_KEYS = credentials_keys(_WEB.credentials_key, state_dir=STATE_DIR)  # noqa: F405
+LINEWATCH_CREDENTIALS_KEYS = credentials_keys(_WEB.credentials_key, state_dir=STATE_DIR)
 WHITENOISE_USE_FINDERS = False
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -142,8 +142,8 @@ def test_valid_v3_device_is_accepted(make_inventory):
 
 
 CONTRACT_CASES = [
-    pytest.param({"mrc": Decimal("-1")}, "mrc", "greater than or equal to 0", id="negative-mrc"),
-    pytest.param({"price_per_mbps": Decimal("9")}, "price_per_mbps", "Extra inputs", id="flat-with-burst-price"),
+    pytest.param({"mrc": Decimal(-1)}, "mrc", "greater than or equal to 0", id="negative-mrc"),
+    pytest.param({"price_per_mbps": Decimal(9)}, "price_per_mbps", "Extra inputs", id="flat-with-burst-price"),
     pytest.param({"billing_model": BillingModel.BURSTABLE_95}, "price_per_mbps", "required",
                  id="burstable-without-price"),
     pytest.param({"billing_model": BillingModel.VOLUME_QUOTA, "price_per_gb": Decimal("0.05")}, "included_gb",
@@ -153,7 +153,7 @@ CONTRACT_CASES = [
     pytest.param({"currency": "USD"}, "currency", "differs from carrier currency EUR", id="currency-not-carriers"),
     pytest.param({"term_start": dt.date(2024, 1, 1)}, "term_months", "required", id="term-without-months"),
     pytest.param({"sla_target_pct": Decimal("99.9")}, "sla_target_pct", "at least 1", id="sla-without-tiers"),
-    pytest.param({"sla_target_pct": Decimal("101")}, "sla_target_pct", "less than or equal to 100",
+    pytest.param({"sla_target_pct": Decimal(101)}, "sla_target_pct", "less than or equal to 100",
                  id="sla-target-over-100"),
 ]
 
@@ -162,7 +162,7 @@ CONTRACT_CASES = [
 def test_contract_validation_names_the_field(make_inventory, change, field, reason):
     """Contract terms are checked by billing_etl/config.py's Contract, the ETL's own rules."""
     line = make_inventory(1)["lines"][0]
-    contract = Contract(line=line, **({"mrc": Decimal("100")} | change))
+    contract = Contract(line=line, **({"mrc": Decimal(100)} | change))
     errors = _errors(contract)
     assert field in errors, errors
     assert reason in " ".join(errors[field]), errors
@@ -171,14 +171,14 @@ def test_contract_validation_names_the_field(make_inventory, change, field, reas
 def test_contract_with_every_term_is_accepted(make_inventory):
     line = make_inventory(1)["lines"][0]
     contract = Contract.objects.create(
-        line=line, mrc=Decimal("1800"), billing_model=BillingModel.BURSTABLE_95, price_per_mbps=Decimal("9"),
+        line=line, mrc=Decimal(1800), billing_model=BillingModel.BURSTABLE_95, price_per_mbps=Decimal(9),
         term_start=dt.date(2022, 11, 15), term_months=36, auto_renew=True, notice_days=90)
-    CreditTier.objects.create(contract=contract, below_pct=Decimal("99.9"), credit_pct=Decimal("5"))
+    CreditTier.objects.create(contract=contract, below_pct=Decimal("99.9"), credit_pct=Decimal(5))
     contract.sla_target_pct = Decimal("99.9")
-    Discount.objects.create(contract=contract, name="welcome", percent=Decimal("10"),
+    Discount.objects.create(contract=contract, name="welcome", percent=Decimal(10),
                             valid_from=dt.date(2024, 4, 1), valid_to=dt.date(2025, 3, 31))
     contract.full_clean()
-    assert contract.as_config()["sla"]["credit_tiers"] == [{"below_pct": Decimal("99.9"), "credit_pct": Decimal("5")}]
+    assert contract.as_config()["sla"]["credit_tiers"] == [{"below_pct": Decimal("99.9"), "credit_pct": Decimal(5)}]
 
 
 def test_contract_of_a_carrier_without_currency_needs_one(make_inventory):
@@ -189,25 +189,25 @@ def test_contract_of_a_carrier_without_currency_needs_one(make_inventory):
 
 
 DISCOUNT_CASES = [
-    pytest.param({"percent": Decimal("10"), "amount": Decimal("5")}, "percent", "exactly one", id="percent-and-amount"),
+    pytest.param({"percent": Decimal(10), "amount": Decimal(5)}, "percent", "exactly one", id="percent-and-amount"),
     pytest.param({}, "percent", "exactly one", id="neither"),
-    pytest.param({"percent": Decimal("10"), "valid_from": dt.date(2025, 1, 1), "valid_to": dt.date(2024, 1, 1)},
+    pytest.param({"percent": Decimal(10), "valid_from": dt.date(2025, 1, 1), "valid_to": dt.date(2024, 1, 1)},
                  "valid_to", "before valid_from", id="ends-before-start"),
-    pytest.param({"percent": Decimal("120")}, "percent", "less than or equal to 100", id="over-100-percent"),
+    pytest.param({"percent": Decimal(120)}, "percent", "less than or equal to 100", id="over-100-percent"),
 ]
 
 
 @pytest.mark.parametrize(("values", "field", "reason"), DISCOUNT_CASES)
 def test_discount_validation_names_the_field(make_inventory, values, field, reason):
-    contract = Contract.objects.create(line=make_inventory(1)["lines"][0], mrc=Decimal("100"))
+    contract = Contract.objects.create(line=make_inventory(1)["lines"][0], mrc=Decimal(100))
     errors = _errors(Discount(contract=contract, name="promo", **values))
     assert reason in " ".join(errors[field]), errors
 
 
 def test_credit_tier_above_the_target_is_refused(make_inventory):
-    contract = Contract.objects.create(line=make_inventory(1)["lines"][0], mrc=Decimal("100"),
+    contract = Contract.objects.create(line=make_inventory(1)["lines"][0], mrc=Decimal(100),
                                        sla_target_pct=Decimal("99.5"))
-    errors = _errors(CreditTier(contract=contract, below_pct=Decimal("99.9"), credit_pct=Decimal("5")))
+    errors = _errors(CreditTier(contract=contract, below_pct=Decimal("99.9"), credit_pct=Decimal(5)))
     assert "above the availability target" in " ".join(errors["below_pct"])
 
 

@@ -25,7 +25,7 @@ def _config(tmp_path: Path, extra: str = "") -> Path:
 
 
 def _run(args: list[str], env: dict[str, str], timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, *args], env=env, cwd=ROOT, capture_output=True, text=True,
+    return subprocess.run([sys.executable, *args], env=env, cwd=ROOT, check=False, capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -107,7 +107,7 @@ def test_linewatch_web_migrate_creates_the_database_and_roles(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINEWATCH_", "DJANGO_"))}
     linewatch = str(Path(sys.executable).with_name("linewatch"))
     result = subprocess.run([linewatch, "-c", str(cfg), "web", "migrate"], env=env, cwd=tmp_path,
-                            capture_output=True, text=True, timeout=300)
+                            check=False, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     with sqlite3.connect(tmp_path / "var" / "web.sqlite3") as db:
         groups = {name for (name,) in db.execute("SELECT name FROM auth_group")}

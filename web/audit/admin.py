@@ -14,7 +14,7 @@ class ObjectChangeAdmin(admin.ModelAdmin):
     list_display = ("time", "user_name", "remote_addr", "action", "changed_object_type", "object_repr")
     list_filter = ("action", "changed_object_type")
     search_fields = ("object_repr", "user_name", "request_id")
-    readonly_fields = [f.name for f in ObjectChange._meta.fields]
+    readonly_fields = tuple(f.name for f in ObjectChange._meta.fields)
     actions = None
 
     def has_add_permission(self, request: Any) -> bool:

@@ -41,8 +41,9 @@ class ChangeLoggedModel(models.Model):
 
     def audit_data(self) -> dict[str, Any]:
         """The logged snapshot: every concrete field by attribute name, secrets masked, JSON-ready."""
-        from django.core.serializers.json import DjangoJSONEncoder
         import json
+
+        from django.core.serializers.json import DjangoJSONEncoder
 
         data: dict[str, Any] = {}
         for f in self._meta.concrete_fields:

@@ -21,7 +21,7 @@ class LineAdmin(admin.ModelAdmin):
     list_display = ("name", "carrier", "circuit_id", "site", "status", "type", "capacity_bps")
     list_filter = ("status", "type", "carrier", "site")
     search_fields = ("name", "circuit_id")
-    inlines = [LineMemberInline]
+    inlines = (LineMemberInline,)
 
 
 @admin.register(models.Device)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +23,7 @@ class DeviceForm(forms.ModelForm):
         fields = ("name", "address", "port", "site", "snmp_version", "snmp_community", "snmp_user",
                   "security_level", "auth_protocol", "auth_key", "priv_protocol", "priv_key", "timeout_s",
                   "retries")
-        widgets = {name: SecretInput() for name in Device.secret_fields}
+        widgets: ClassVar[dict[str, forms.Widget]] = {name: SecretInput() for name in Device.secret_fields}
 
     clear_secrets = forms.MultipleChoiceField(
         label=_("Clear stored secrets"), required=False, widget=forms.CheckboxSelectMultiple,

@@ -6,19 +6,18 @@ from django.db import migrations
 _MESSAGE = "audit_objectchange rows are append-only"
 
 _SQLITE = [
-    f"CREATE TRIGGER audit_objectchange_no_update BEFORE UPDATE ON audit_objectchange "
-    f"BEGIN SELECT RAISE(ABORT, '{_MESSAGE}'); END",
-    f"CREATE TRIGGER audit_objectchange_no_delete BEFORE DELETE ON audit_objectchange "
-    f"BEGIN SELECT RAISE(ABORT, '{_MESSAGE}'); END",
+    f"CREATE TRIGGER audit_objectchange_no_{op.lower()} BEFORE {op} ON audit_objectchange "
+    f"BEGIN SELECT RAISE(ABORT, '{_MESSAGE}'); END"
+    for op in ("UPDATE", "DELETE")
 ]
 _SQLITE_DROP = ["DROP TRIGGER audit_objectchange_no_update", "DROP TRIGGER audit_objectchange_no_delete"]
 _POSTGRES = [
-    "CREATE FUNCTION audit_objectchange_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-    f"$$ BEGIN RAISE EXCEPTION '{_MESSAGE}'; END $$",
-    "CREATE TRIGGER audit_objectchange_no_change BEFORE UPDATE OR DELETE ON audit_objectchange "
-    "FOR EACH ROW EXECUTE FUNCTION audit_objectchange_append_only()",
-    "CREATE TRIGGER audit_objectchange_no_truncate BEFORE TRUNCATE ON audit_objectchange "
-    "FOR EACH STATEMENT EXECUTE FUNCTION audit_objectchange_append_only()",
+    (f"CREATE FUNCTION audit_objectchange_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+     f"$$ BEGIN RAISE EXCEPTION '{_MESSAGE}'; END $$"),
+    ("CREATE TRIGGER audit_objectchange_no_change BEFORE UPDATE OR DELETE ON audit_objectchange "
+     "FOR EACH ROW EXECUTE FUNCTION audit_objectchange_append_only()"),
+    ("CREATE TRIGGER audit_objectchange_no_truncate BEFORE TRUNCATE ON audit_objectchange "
+     "FOR EACH STATEMENT EXECUTE FUNCTION audit_objectchange_append_only()"),
 ]
 _POSTGRES_DROP = ["DROP FUNCTION audit_objectchange_append_only() CASCADE"]
 

@@ -2,8 +2,9 @@
 
 import django.core.validators
 import django.db.models.deletion
-import web.inventory.fields
 from django.db import migrations, models
+
+import web.inventory.fields
 
 
 class Migration(migrations.Migration):

@@ -61,7 +61,7 @@ class BillingAccount(ChangeLoggedModel):
         ordering = ("carrier", "number")
         verbose_name = _("billing account")
         verbose_name_plural = _("billing accounts")
-        constraints = [models.UniqueConstraint(fields=("carrier", "number"), name="billing_account_unique_number")]
+        constraints = (models.UniqueConstraint(fields=("carrier", "number"), name="billing_account_unique_number"),)
 
     def __str__(self) -> str:
         return f"{self.carrier} {self.number}"

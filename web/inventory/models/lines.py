@@ -54,7 +54,7 @@ class Line(ChangeLoggedModel):
         ordering = ("name",)
         verbose_name = _("line")
         verbose_name_plural = _("lines")
-        constraints = [models.UniqueConstraint(fields=("carrier", "circuit_id"), name="line_unique_circuit")]
+        constraints = (models.UniqueConstraint(fields=("carrier", "circuit_id"), name="line_unique_circuit"),)
 
     def __str__(self) -> str:
         return self.name
