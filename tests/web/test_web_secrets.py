@@ -81,3 +81,20 @@ def test_admin_device_page_never_renders_the_secret(make_inventory, admin_client
     response = admin_client.get(f"/admin/inventory/device/{device.pk}/change/")
     assert response.status_code == 200
     assert b"s3cret-community" not in response.content
+
+
+def test_device_form_clear_removes_the_stored_secret(make_inventory):
+    device = make_inventory(0)["device"]
+    device.snmp_version = "3"
+    for key, value in V3.items():
+        setattr(device, key, value)
+    device.snmp_community = ""
+    device.save()
+    data = {"name": device.name, "address": device.address, "port": 161, "snmp_version": "3", "snmp_user": "lw",
+            "security_level": "authNoPriv", "auth_protocol": "SHA", "priv_protocol": "", "timeout_s": 2,
+            "retries": 1, "clear_secrets": ["priv_key"]}
+    form = DeviceForm(data=data, instance=device)
+    assert form.is_valid(), form.errors
+    form.save()
+    device.refresh_from_db()
+    assert device.priv_key == "" and device.auth_key == "authpass-secret-1"
