@@ -35,6 +35,7 @@ mode, which waits for every client to leave). ``stop()`` then ``start()`` keeps 
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import secrets
@@ -117,6 +118,8 @@ class PostgresServer:
             run_as, server="PostgreSQL", root_default=ROOT_RUNS_AS, package="postgresql-common"
         )
         self._own_work_dir = work_dir is None
+        if self._own_work_dir:  # a forgotten server does not leave its folder (a cluster is ~40 MB) in /tmp
+            atexit.register(self.cleanup)
         self.work_dir = (
             Path(work_dir).resolve() if work_dir is not None
             else self.account.private_dir(prefix="linewatch-postgres-")
@@ -216,6 +219,7 @@ class PostgresServer:
         self.stop()
         if self._own_work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
+            atexit.unregister(self.cleanup)
 
     def __enter__(self) -> Self:
         return self.start()

@@ -31,6 +31,7 @@ files of mode 0600 (``-y``), never in ``argv``, and ignore ``/etc/ldap/ldap.conf
 
 from __future__ import annotations
 
+import atexit
 import base64
 import re
 import secrets
@@ -166,6 +167,8 @@ class SlapdServer:
     ):
         self.account = ServiceAccount.for_server(run_as, server="slapd", root_default=ROOT_RUNS_AS, package="slapd")
         self._own_work_dir = work_dir is None
+        if self._own_work_dir:  # a forgotten server does not leave its folder (a cluster is ~40 MB) in /tmp
+            atexit.register(self.cleanup)
         self.work_dir = (
             Path(work_dir).resolve() if work_dir is not None
             else self.account.private_dir(prefix="linewatch-slapd-")
@@ -270,6 +273,7 @@ class SlapdServer:
         self.stop()
         if self._own_work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
+            atexit.unregister(self.cleanup)
 
     def __enter__(self) -> Self:
         return self.start()

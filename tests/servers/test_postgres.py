@@ -7,6 +7,7 @@ import shutil
 import socket
 import stat
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -194,3 +195,16 @@ def test_missing_server_binaries_name_package_and_installer(tmp_path: Path) -> N
 def test_missing_run_as_user_is_named() -> None:
     with pytest.raises(ServerError, match="user 'no-such-lw-user' does not exist"):
         PostgresServer(run_as="no-such-lw-user")
+
+
+def test_server_left_running_is_stopped_and_its_folder_removed_at_interpreter_exit() -> None:
+    script = (
+        "from linewatch.servers.postgres import PostgresServer; s = PostgresServer().start(); "
+        "print(s.pid, s.work_dir)"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    pid, work_dir = run.stdout.split()
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid), 0)
+    assert not Path(work_dir).exists()
