@@ -169,7 +169,7 @@ class FieldSource(BaseModel):
 
 class TableEnd(BaseModel):
     """Where the table of charges stops; what follows (totals, footnotes) is not read as rows. A row whose
-    first non-empty cell is a field's label (``TOTAL DUE``) ends the table as well."""
+    first non-empty cell is the label of a field not found above the table (``TOTAL DUE``) ends it as well."""
 
     model_config = _STRICT
     blank_row: bool = Field(default=False, description="the first blank row after the first charge row")

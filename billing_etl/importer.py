@@ -279,13 +279,23 @@ def _find_header(path: Path, layout: Layout, grid: list[GridRow]) -> int:
     raise _reject(path, f"no header row (expected at row {layout.header_row})")
 
 
-def _table_end_markers(layout: Layout) -> list[str]:
-    return [*layout.table_end.markers, *(s.label for s in layout.fields.values() if s.label is not None)]
+def _table_end_markers(layout: Layout, above: list[GridRow]) -> list[str]:
+    """The ``table_end`` markers and the labels of the fields *not* found in the header block ``above`` the
+    table (``TOTAL DUE``, ``합계``). A label the header block holds (``Account``) is taken from there and ends
+    nothing: else a charge described "Account management fee" would end the table and lose every row after
+    it."""
+    texts = [t for _, cells in above for t in map(_text, cells) if t]
+    labels = [s.label for s in layout.fields.values() if s.label is not None]
+    return [
+        *layout.table_end.markers,
+        *(label for label in labels if not any(_label_value(t, label) is not None for t in texts)),
+    ]
 
 
 def _cut_table(layout: Layout, grid: list[GridRow], start: int) -> int:
-    """Index in ``grid`` where the table that starts at ``start`` ends (exclusive)."""
-    markers = _table_end_markers(layout)
+    """Index in ``grid`` where the table that starts at ``start`` (the row after the header) ends
+    (exclusive)."""
+    markers = _table_end_markers(layout, grid[: start - 1])
     if not markers and not layout.table_end.blank_row:
         return len(grid)
     started = False

@@ -377,6 +377,38 @@ def test_header_values_below_their_labels(tmp_path: Path) -> None:
     )
 
 
+def test_charge_described_like_a_header_label_does_not_end_the_table(tmp_path: Path) -> None:
+    """Field labels end the table (TOTAL DUE), but a label the header block holds (Account) did too: a charge
+    described "Account management fee" cut the table there and every row after it was lost, silently."""
+    path = xlsx(
+        tmp_path / "portal-2026-11.xlsx",
+        [
+            ["Invoice No. INV-2026-1101"],
+            [],
+            ["Account", "ACC-778812"],
+            ["Invoice date", dt.datetime(2026, 11, 5)],
+            ["Due date", dt.datetime(2026, 12, 5)],
+            [],
+            ["Circuit", "Description", "Service from", "Service to", "Type", "Amount"],
+            ["C-1", "Internet 100M", dt.datetime(2026, 10, 1), dt.datetime(2026, 10, 31), "Monthly charge", 100],
+            [None, "Account management fee", None, None, "Surcharge", 20],
+            ["C-2", "MPLS 100M", dt.datetime(2026, 10, 1), dt.datetime(2026, 10, 31), "Monthly charge", 200],
+            [None, "Due date extension", None, None, "Surcharge", 5],
+            [None, "VAT 19%", None, None, "VAT", 61.75],
+            [],
+            ["TOTAL DUE", None, None, None, None, 386.75],
+            *EN_FOOTNOTES,
+        ],
+    )
+    layout = copy.deepcopy(ENGLISH_LAYOUT)
+    layout["charge_types"]["Surcharge"] = "surcharge"
+    result = import_file(path, carrier(layout))
+    assert result.quarantined == []
+    [inv] = result.invoices
+    assert [r.amount for r in inv.lines] == [D(100), D(20), D(200), D(5), D("61.75")]
+    assert inv.lines_total == inv.stated_total == D("386.75")
+
+
 def test_layout_currency_defaults_to_the_carriers_currency(tmp_path: Path) -> None:
     """The carrier must state its currency; a layout without a currency column need not say it again."""
     layout = {k: v for k, v in KOREAN_LAYOUT.items() if k != "currency"}
