@@ -45,6 +45,9 @@ MAX_TEMPLATE_FIELDS = 512
 MAX_TEMPLATES_PER_EXPORTER = 1024
 MAX_TEMPLATE_FIELDS_PER_EXPORTER = 32768
 MAX_PENDING_BYTES = 32 * 1024 * 1024  # data sets waiting for templates, all exporters together
+# Sequence-number state is kept per (exporter, version, observation domain), and the domain (v9 source id, IPFIX
+# domain) is whatever the datagram says: only configured exporters get it, for at most this many domains each.
+MAX_DOMAINS_PER_EXPORTER = 1024
 
 # Information elements we read (same numbers in NetFlow v9 and IPFIX).
 IE_OCTETS, IE_PACKETS, IE_PROTO, IE_SRC_PORT, IE_SRC4, IE_IN_IF = 1, 2, 4, 7, 8, 10
@@ -416,6 +419,7 @@ class FlowDecoder:
         self._pending: dict[TemplateKey, deque[_Pending]] = {}
         self._pending_count: Counter[str] = Counter()
         self._last_seq: dict[SeqKey, tuple[int, tuple[int, ...]]] = {}
+        self._seq_domains: Counter[str] = Counter()  # exporter -> keys it has in _last_seq
         self._sampling = self.templates.sampling  # shared: persisted with the templates
         self._system_init_ms = self.templates.system_init_ms
         self._last_log: dict[tuple[str, str], float] = {}
@@ -544,8 +548,8 @@ class FlowDecoder:
             # is unknown until its template comes, so the next message cannot be checked.
             self._sequence(exporter, 10, domain, seq, (self._msg_records, self._msg_records - self._msg_options),
                            stats, counts_records=True)
-            if self._msg_held:
-                self._last_seq.pop((exporter, 10, domain), None)
+            if self._msg_held and self._last_seq.pop((exporter, 10, domain), None) is not None:
+                self._seq_domains[exporter] -= 1
         return domain
 
     # -- sets --------------------------------------------------------------------------------------------------
@@ -897,6 +901,8 @@ class FlowDecoder:
         """
         key = (exporter, version, domain)
         prev = self._last_seq.get(key)
+        if prev is None and not self._tracks_sequence(exporter, domain):
+            return
         self._last_seq[key] = (seq, advance)
         if prev is None:
             return
@@ -914,6 +920,19 @@ class FlowDecoder:
                 stats.lost_packets += gap
         else:  # behind: exporter restart or reordering
             stats.sequence_resets += 1
+
+    def _tracks_sequence(self, exporter: str, domain: int) -> bool:
+        """May (exporter, domain) get sequence state? Not for an exporter that is not configured (a spoofed flood
+        with a new source id per datagram grew it by ~230 bytes a datagram), nor beyond
+        MAX_DOMAINS_PER_EXPORTER domains of a configured one (its address may be spoofed too)."""
+        if not self._accepts(exporter, domain):
+            return False
+        if self._seq_domains[exporter] >= MAX_DOMAINS_PER_EXPORTER:
+            self._note(exporter, "too_many_domains", f"more than {MAX_DOMAINS_PER_EXPORTER} observation domains: "
+                       f"sequence numbers of domain {domain} are not checked")
+            return False
+        self._seq_domains[exporter] += 1
+        return True
 
     def _bad(self, exporter: str, stats: ExporterStats, kind: str, reason: str) -> None:
         stats.malformed_packets += 1

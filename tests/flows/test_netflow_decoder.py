@@ -9,7 +9,7 @@ import struct
 
 import pytest
 
-from collector.flows.netflow import FlowDecoder, TemplateCache
+from collector.flows.netflow import MAX_DOMAINS_PER_EXPORTER, V9_HEADER, FlowDecoder, TemplateCache
 from collector.flows.records import ip_text
 from collector.flows.service import load_templates, save_templates
 from collector.flows.state import TemplateStore
@@ -229,6 +229,24 @@ def test_interleaved_exporters_and_domains_keep_their_own_sequence() -> None:
     a, b = dec.stats["192.0.2.1"], dec.stats["192.0.2.2"]
     assert (a.sequence_gaps, a.lost_packets, a.sequence_resets) == (0, 0, 0)
     assert (b.sequence_gaps, b.lost_packets, b.sequence_resets) == (1, 4, 0)
+
+
+@pytest.mark.parametrize(("exporter", "tracked"), [
+    pytest.param("198.51.100.7", 0, id="unconfigured-exporter-keeps-none"),
+    pytest.param("192.0.2.1", MAX_DOMAINS_PER_EXPORTER, id="configured-exporter-capped"),
+])
+def test_spoofed_observation_domains_do_not_grow_sequence_state(exporter: str, tracked: int) -> None:
+    """A flood with a new v9 source id in every datagram (spoofed, no templates needed) used to add sequence state
+    for each: ~230 bytes a datagram, without bound. Only configured exporters keep it, for a bounded number of
+    domains; the domains already tracked still count their gaps."""
+    dec = FlowDecoder(accept=lambda address, domain: address == "192.0.2.1")
+    n = MAX_DOMAINS_PER_EXPORTER + 500
+    for source_id in range(n):
+        dec.decode(V9_HEADER.pack(9, 0, 1000, EXPORT_S, 7, source_id), exporter)
+    assert dec.stats[exporter].packets == n
+    assert len(dec._last_seq) == tracked
+    dec.decode(V9_HEADER.pack(9, 0, 1000, EXPORT_S, 12, 0), exporter)  # source id 0: 4 datagrams lost
+    assert dec.stats[exporter].lost_packets == (4 if tracked else 0)
 
 
 def test_an_exporter_restart_counts_a_reset_not_loss() -> None:
