@@ -123,3 +123,42 @@ def test_every_inventory_model_is_change_logged():
     assert [m.__name__ for m in models if not issubclass(m, ChangeLoggedModel)] == []
     assert set(Device.secret_fields) == {"snmp_community", "auth_key", "priv_key"}
     assert Line.secret_fields == ()
+
+
+def _user_rows(user) -> list[ObjectChange]:
+    return _changes(user)
+
+
+def test_role_granted_and_revoked_is_logged(user_with_role):
+    """Who gave whom which role: user.groups changes are change-log rows of the user."""
+    from django.contrib.auth.models import Group
+
+    user = user_with_role(None)
+    admin_group = Group.objects.get(name="admin")
+    with change_context(user_name="boss", remote_addr="192.0.2.1"):
+        user.groups.add(admin_group)
+        admin_group.user_set.remove(user)
+    grant, revoke = [r for r in _user_rows(user) if r.action == "update"]
+    assert grant.diff == {"groups": [[], ["admin"]]} and grant.user_name == "boss"
+    assert revoke.diff == {"groups": [["admin"], []]}
+
+
+def test_role_permission_change_is_logged(db):
+    from django.contrib.auth.models import Group, Permission
+
+    viewer = Group.objects.get(name="viewer")
+    viewer.permissions.add(Permission.objects.get(codename="delete_line"))
+    (row,) = [r for r in _changes(viewer) if r.action == "update"]
+    assert row.diff["permissions"][1] == sorted([*row.diff["permissions"][0], "inventory.delete_line"])
+
+
+def test_password_change_is_logged_masked_and_login_is_not(client, django_user_model):
+    user = django_user_model.objects.create_user("kim", password="correct horse battery")
+    user.set_password("another horse battery")
+    user.save()
+    client.post("/login/", {"username": "kim", "password": "another horse battery"})
+    rows = _user_rows(user)
+    assert [r.action for r in rows] == ["create", "update"]
+    assert rows[1].diff == {"password": [MASK, MASK]}
+    for r in rows:
+        assert "argon2" not in str([r.prechange_data, r.postchange_data, r.diff])

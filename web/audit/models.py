@@ -7,10 +7,13 @@ triggers (migration 0002) refuse raw SQL as well.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -41,22 +44,49 @@ class ChangeLoggedModel(models.Model):
 
     def audit_data(self) -> dict[str, Any]:
         """The logged snapshot: every concrete field by attribute name, secrets masked, JSON-ready."""
-        import json
+        return snapshot(self, log_spec(type(self)))  # type: ignore[arg-type]
 
-        from django.core.serializers.json import DjangoJSONEncoder
 
-        data: dict[str, Any] = {}
-        for f in self._meta.concrete_fields:
-            if f.name in self.log_exclude:
-                continue
-            value = getattr(self, f.attname)
-            if f.name in self.secret_fields:
-                value = MASK if value else None
-            data[f.attname] = value
-        return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+@dataclass(frozen=True)
+class LogSpec:
+    """How a model's rows are logged: fields masked, fields left out."""
 
-    def secret_values(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.secret_fields}
+    secret_fields: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+# Django's own models whose changes are logged too: who may log in, and with which role.
+# ``last_login`` is left out: a login is not a change of the user (and would log a row per login).
+AUTH_SPECS = {
+    ("auth", "user"): LogSpec(secret_fields=("password",), exclude=("last_login",)),
+    ("auth", "group"): LogSpec(),
+}
+
+
+def log_spec(model: type) -> LogSpec | None:
+    """The logging rules of ``model``, or None when its changes are not logged."""
+    if isinstance(model, type) and issubclass(model, ChangeLoggedModel):
+        return LogSpec(secret_fields=model.secret_fields, exclude=model.log_exclude)
+    meta = getattr(model, "_meta", None)
+    if meta is None or getattr(meta, "auto_created", False):
+        return None
+    return AUTH_SPECS.get((meta.app_label, meta.model_name))
+
+
+def snapshot(instance: models.Model, spec: LogSpec) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for f in instance._meta.concrete_fields:
+        if f.name in spec.exclude:
+            continue
+        value = getattr(instance, f.attname)
+        if f.name in spec.secret_fields:
+            value = MASK if value else None
+        data[f.attname] = value
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def secret_values(instance: models.Model, spec: LogSpec) -> dict[str, Any]:
+    return {name: getattr(instance, name) for name in spec.secret_fields}
 
 
 class ObjectChangeQuerySet(models.QuerySet):
