@@ -231,3 +231,14 @@ def test_escalation_contact_needs_a_level(db):
     errors = _errors(Contact(carrier=carrier, role="escalation", name="Kim", email="kim@example.com"))
     assert list(errors) == ["escalation_level"]
     assert NON_FIELD_ERRORS not in errors
+
+
+def test_reactivating_a_line_whose_port_now_carries_another_is_refused(make_inventory):
+    """A decommissioned line's port was reused; setting the old line active again names the conflict."""
+    inv = make_inventory(2)
+    old, new = inv["lines"]
+    old.status = LineStatus.DECOMMISSIONED
+    old.save()
+    LineMember.objects.create(line=new, device=inv["device"], interface="ge-0/0/0", role="backup")
+    old.status = LineStatus.ACTIVE
+    assert "already carries line LINE-001" in " ".join(_errors(old)["status"])

@@ -78,6 +78,11 @@ class Line(ChangeLoggedModel):
 
     def clean(self) -> None:
         validate(yaml_inventory.Line, self.as_config(), fields=_LINE_FIELDS, model_field="termination_date")
+        if self.pk and self.status != LineStatus.DECOMMISSIONED:
+            # Leaving "decommissioned": its ports may carry another line by now.
+            conflicts = [c for m in self.members.select_related("device") if (c := m.port_conflict())]
+            if conflicts:
+                raise ValidationError({"status": conflicts})
         if self.billing_account_id and self.carrier_id and self.billing_account.carrier_id != self.carrier_id:
             raise ValidationError({"billing_account": [
                 _("billing account %(account)s belongs to %(carrier)s") % {
@@ -118,12 +123,18 @@ class LineMember(ChangeLoggedModel):
                  model_field="interface")
         if self.line.status == LineStatus.DECOMMISSIONED:
             return
-        same_port = LineMember.objects.filter(device_id=self.device_id).exclude(pk=self.pk).exclude(
+        conflict = self.port_conflict()
+        if conflict is not None:
+            raise ValidationError({"interface" if self.interface else "if_index": [conflict]})
+
+    def port_conflict(self) -> str | None:
+        """Why this port cannot carry its line: another line that is not decommissioned uses it (None if free)."""
+        same_port = LineMember.objects.filter(device_id=self.device_id).exclude(line_id=self.line_id).exclude(
             line__status=LineStatus.DECOMMISSIONED)
         same_port = (same_port.filter(interface=self.interface) if self.interface
                      else same_port.filter(if_index=self.if_index))
         other = same_port.select_related("line").first()
-        if other is not None:
-            field = "interface" if self.interface else "if_index"
-            raise ValidationError({field: [_("%(port)s on %(device)s already carries line %(line)s") % {
-                "port": self.interface_label, "device": self.device, "line": other.line}]})
+        if other is None:
+            return None
+        return _("%(port)s on %(device)s already carries line %(line)s") % {
+            "port": self.interface_label, "device": self.device, "line": other.line}
