@@ -1,0 +1,94 @@
+"""Every field of lines.yaml and contracts.yaml has a place in the models: the demo inventory stored in the
+database and read back through ``as_config()`` validates to the very objects the YAML loaders produce."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from billing_etl.config import ContractsFile
+from linewatch.inventory import load_inventory
+from linewatch.yamlconf import load_model
+from web.inventory.models import (
+    Carrier,
+    Contract,
+    CostCentre,
+    CreditTier,
+    Department,
+    Device,
+    Discount,
+    Line,
+    LineMember,
+    Site,
+)
+
+CONFIG = Path(__file__).resolve().parents[2] / "config"
+pytestmark = pytest.mark.django_db
+
+
+def _store_inventory():
+    inv = load_inventory(CONFIG / "lines.yaml")
+    devices = {}
+    for d in inv.devices:
+        snmp = d.snmp.model_dump()
+        secrets = {k: (v.get_secret_value() if v is not None else "") for k, v in snmp.items()
+                   if k in ("community", "auth_key", "priv_key")}
+        devices[d.name] = Device.objects.create(
+            name=d.name, address=d.address, port=d.port, timeout_s=d.timeout_s, retries=d.retries,
+            site=Site.objects.get_or_create(name=d.site)[0] if d.site else None, snmp_version=d.snmp.version,
+            snmp_community=secrets.get("community", ""), auth_key=secrets.get("auth_key", ""),
+            priv_key=secrets.get("priv_key", ""),
+            **{k: (snmp.get(k) or "") for k in ("user", "security_level", "auth_protocol", "priv_protocol")
+               if k in snmp} if d.snmp.version == "3" else {})
+    for y in inv.lines:
+        line = Line.objects.create(
+            name=y.id, carrier=Carrier.objects.get_or_create(name=y.carrier, defaults={"currency": "EUR"})[0],
+            circuit_id=y.circuit_id, type=y.type, site=Site.objects.get_or_create(name=y.site)[0],
+            department=Department.objects.get_or_create(name=y.department)[0],
+            cost_centre=CostCentre.objects.get_or_create(code=y.cost_centre)[0] if y.cost_centre else None,
+            capacity_bps=y.capacity_bps, status=y.status, install_date=y.install_date,
+            termination_date=y.termination_date, description=y.description)
+        LineMember.objects.create(line=line, device=devices[y.device], interface=y.interface or "",
+                                  if_index=y.if_index)
+    return inv
+
+
+def test_every_line_and_device_field_round_trips():
+    from linewatch import inventory as yaml_inventory
+
+    inv = _store_inventory()
+    for y in inv.lines:
+        line = Line.objects.get(name=y.id)
+        line.full_clean()
+        (member,) = line.members.all()
+        assert yaml_inventory.Line.model_validate(line.as_config(member.port())) == y
+    for d in inv.devices:
+        device = Device.objects.get(name=d.name)
+        device.full_clean()
+        assert yaml_inventory.Device.model_validate(device.as_config()) == d
+
+
+def test_every_contract_term_round_trips():
+    from billing_etl import config as billing
+
+    _store_inventory()
+    contracts, _ = load_model(CONFIG / "contracts.yaml", ContractsFile)
+    for y in contracts.contracts:
+        b = y.billing
+        contract = Contract.objects.create(
+            line=Line.objects.get(name=y.line), currency=y.currency or "", mrc=y.mrc, commit_bps=y.commit_bps,
+            billing_model=b.model, direction=getattr(b, "direction", "max"),
+            price_per_mbps=getattr(b, "price_per_mbps", None), included_gb=getattr(b, "included_gb", None),
+            price_per_gb=getattr(b, "price_per_gb", None), gb_unit=getattr(b, "gb_unit", "decimal"),
+            proration=y.proration, sla_target_pct=y.sla.target_pct if y.sla else None,
+            sla_cap_pct=y.sla.cap_pct if y.sla else 100,
+            **({"term_start": y.term.start, "term_months": y.term.months, "auto_renew": y.term.auto_renew,
+                "renewal_months": y.term.renewal_months, "notice_days": y.term.notice_days} if y.term else {}))
+        for tier in (y.sla.credit_tiers if y.sla else []):
+            CreditTier.objects.create(contract=contract, below_pct=tier.below_pct, credit_pct=tier.credit_pct)
+        for d in y.discounts:
+            Discount.objects.create(contract=contract, **d.model_dump())
+        contract.refresh_from_db()
+        contract.full_clean()
+        assert billing.Contract.model_validate(contract.as_config()) == y, y.line
