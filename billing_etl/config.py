@@ -101,6 +101,15 @@ ROW_FIELDS = ("charge_type", "amount")
 _CELL_REF = r"^[A-Z]{1,3}[1-9][0-9]{0,6}$"
 
 
+def _has_strftime_field(value: str) -> str:
+    if "%" not in value:
+        raise ValueError(f"date_format {value!r} has no strftime field (e.g. %Y-%m-%d)")
+    return value
+
+
+DateFormat = Annotated[str, AfterValidator(_has_strftime_field)]
+
+
 class FieldSource(BaseModel):
     """Where an invoice-level field sits outside the table: a fixed ``cell`` (``A1``), the cell next to a
     ``label`` (or the label's own text after a colon, ``Account: 12345``), or the first cell outside the table
@@ -122,7 +131,9 @@ class FieldSource(BaseModel):
         default=LabelValuePosition.RIGHT,
         description="with label: the value is the next non-empty cell to the right, or the cell below",
     )
-    date_format: str | None = Field(default=None, description="for a date field: overrides the layout's")
+    date_format: DateFormat | None = Field(
+        default=None, description="for a date field: overrides the layout's"
+    )
 
     @field_validator("pattern")
     @classmethod
@@ -135,13 +146,6 @@ class FieldSource(BaseModel):
             raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
         if compiled.groups > 1:
             raise ValueError(f"pattern {value!r} has {compiled.groups} groups; give at most one (the value)")
-        return value
-
-    @field_validator("date_format")
-    @classmethod
-    def _date_format_has_fields(cls, value: str | None) -> str | None:
-        if value is not None and "%" not in value:
-            raise ValueError(f"date_format {value!r} has no strftime field (e.g. %Y-%m-%d)")
         return value
 
     @model_validator(mode="after")
@@ -188,7 +192,7 @@ class Layout(BaseModel):
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     decimal_separator: Literal[".", ","] = "."
     thousands_separator: Literal["", ".", ",", " ", "'"] = ""
-    date_format: str = "%Y-%m-%d"
+    date_format: DateFormat = "%Y-%m-%d"
     sheet: str | None = Field(default=None, description="XLSX sheet name; the first sheet when absent")
     header_row: Annotated[int, Field(ge=1)] | Literal["auto"] = Field(
         default=1,
@@ -222,13 +226,6 @@ class Layout(BaseModel):
             codecs.lookup(value)
         except LookupError:
             raise ValueError(f"unknown encoding {value!r}") from None
-        return value
-
-    @field_validator("date_format")
-    @classmethod
-    def _date_format_has_fields(cls, value: str) -> str:
-        if "%" not in value:
-            raise ValueError(f"date_format {value!r} has no strftime field (e.g. %Y-%m-%d)")
         return value
 
     @field_validator("columns")

@@ -529,6 +529,18 @@ LAYOUT_CONFIG_ERRORS = [
         id="column-without-label",
     ),
     pytest.param(
+        {"fields": {"due_date": {"label": "Due", "date_format": "dd.mm.yyyy"}}},
+        "carriers[0].layout.fields.due_date.date_format",
+        "has no strftime field",
+        id="field-date-format-without-strftime-field",
+    ),
+    pytest.param(
+        {"date_format": "dd.mm.yyyy"},
+        "carriers[0].layout.date_format",
+        "has no strftime field",
+        id="layout-date-format-without-strftime-field",
+    ),
+    pytest.param(
         {"fields": {"due_date": {"label": "Due", "value": "left"}}},
         "carriers[0].layout.fields.due_date.value",
         "'right' or 'below'",
