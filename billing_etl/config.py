@@ -287,7 +287,9 @@ class Carrier(BaseModel):
     name: str = Field(min_length=1)
     files: list[str] = Field(min_length=1, description="glob patterns of invoice files, under invoice_dir")
     layout: Layout
-    currency: Currency = Field(description="ISO 4217 code of the carrier's invoices (required: never assumed)")
+    currency: Currency = Field(
+        description="ISO 4217 code of the carrier's invoices (required: never assumed)"
+    )
     rate_card: list[RateCardTier] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -413,7 +415,9 @@ class Contract(BaseModel):
     model_config = _STRICT
     line: str = Field(min_length=1)
     carrier: str = Field(min_length=1)
-    currency: Currency | None = Field(default=None, description="ISO 4217 code; the carrier's currency when absent")
+    currency: Currency | None = Field(
+        default=None, description="ISO 4217 code; the carrier's currency when absent"
+    )
     mrc: NonNegMoney
     commit_bps: int | None = Field(
         default=None, gt=0, description="committed rate; the inventory capacity_bps when absent"
@@ -486,7 +490,8 @@ class BillingConfig:
         by_name = self.carriers.by_name()
         resolved = [
             c.model_copy(update={"currency": by_name[c.carrier].currency})
-            if c.currency is None and c.carrier in by_name else c
+            if c.currency is None and c.carrier in by_name
+            else c
             for c in self.contracts.contracts
         ]
         object.__setattr__(self, "contracts", self.contracts.model_copy(update={"contracts": resolved}))
