@@ -140,6 +140,9 @@ class DevicePoller:
     async def _fetch(self, indexes: set[int]) -> tuple[TimedTable, int]:
         """The columns of ``indexes``, sysUpTime in every request, each response stamped when it arrived."""
         cols = self._columns(indexes)
+        if not indexes:  # no line to read (all unresolved): still ask, so a dead device fails instead of "ok"
+            await self.client.get(list(UPTIME))
+            return TimedTable(values={c: {} for c in cols}, responses=[], response_of={c: {} for c in cols}), 1
         total = self.index.interface_count
         if total and len(indexes) >= WALK_SHARE * total:
             table = await self.client.walk_table_timed(cols, scalars=UPTIME, max_repetitions=self.max_repetitions,

@@ -149,6 +149,23 @@ def test_collect_once_counts_unresolved_lines_and_exits_non_zero(
     assert [row[1] for row in health] == [2] and [row[1:] for row in poll] == [[2, 1]]
 
 
+def test_device_with_only_unresolved_lines_still_fails_when_it_stops_answering() -> None:
+    """With no line to read, the poll still asks the device (sysUpTime): a dead device is a failed device, not
+    "1/1 devices ok" until the names are looked up again ten minutes later."""
+    dev = device(ix1=SimInterface("ge-0/0/0"))
+    with SimAgent([dev]) as agent:
+        collector = Collector(settings=CollectorSettings(name="t", interval_s=STEP_S),
+                              inventory=inventory(agent.port("r1"), [line("L-typo", interface="ge-0/0/9")]),
+                              writer=None, state=CounterState(None), clock=Clock())
+        with asyncio.Runner() as runner:
+            first = runner.run(collector.run_cycle())
+            dev.set_silent()
+            second = runner.run(collector.run_cycle())
+            runner.run(collector.close())
+    assert not first.failed_devices and first.unresolved_lines == ["L-typo"]
+    assert [p.device for p in second.failed_devices] == ["r1"], format_report(second)
+
+
 # ------------------------------------------------------------------ NULs and non-UTF-8 names
 
 
