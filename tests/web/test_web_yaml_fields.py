@@ -27,8 +27,33 @@ CONFIG = Path(__file__).resolve().parents[2] / "config"
 pytestmark = pytest.mark.django_db
 
 
-def _store_inventory():
-    inv = load_inventory(CONFIG / "lines.yaml")
+EVERY_FIELD = """
+devices:
+  - {name: r3, address: 10.0.0.3, port: 1161, timeout_s: 5, retries: 3, site: Seoul,
+     snmp: {version: 3, user: lw, security_level: authPriv, auth_protocol: SHA-256, auth_key: authpass-123,
+            priv_protocol: AES-256, priv_key: privpass-456}}
+  - {name: r4, address: r4.example, snmp: {version: 3, user: lw2, security_level: authNoPriv,
+     auth_protocol: MD5, auth_key: authpass-999}}
+lines:
+  - {id: SEL-LL-9, carrier: KT, circuit_id: KT-1, type: leased_line, site: Seoul, department: Finance,
+     cost_centre: CC-9, device: r3, if_index: 7, capacity_bps: 2048000, status: offline,
+     install_date: 2020-01-02, termination_date: 2026-06-30, description: "to be replaced"}
+  - {id: SEL-LL-10, carrier: KT, circuit_id: KT-2, type: other, site: Seoul, department: Finance,
+     device: r4, interface: Gi0/1, capacity_bps: 1, status: planned}
+"""
+
+
+@pytest.fixture(params=["demo", "every-field"])
+def lines_yaml(request, tmp_path) -> Path:
+    if request.param == "demo":
+        return CONFIG / "lines.yaml"
+    path = tmp_path / "lines.yaml"
+    path.write_text(EVERY_FIELD)
+    return path
+
+
+def _store_inventory(path: Path = CONFIG / "lines.yaml"):
+    inv = load_inventory(path)
     devices = {}
     for d in inv.devices:
         snmp = d.snmp.model_dump()
@@ -39,8 +64,9 @@ def _store_inventory():
             site=Site.objects.get_or_create(name=d.site)[0] if d.site else None, snmp_version=d.snmp.version,
             snmp_community=secrets.get("community", ""), auth_key=secrets.get("auth_key", ""),
             priv_key=secrets.get("priv_key", ""),
-            **{k: (snmp.get(k) or "") for k in ("user", "security_level", "auth_protocol", "priv_protocol")
-               if k in snmp} if d.snmp.version == "3" else {})
+            **({"snmp_user": snmp["user"], "security_level": snmp["security_level"],
+                "auth_protocol": snmp["auth_protocol"] or "", "priv_protocol": snmp["priv_protocol"] or ""}
+               if d.snmp.version == "3" else {}))
     for y in inv.lines:
         line = Line.objects.create(
             name=y.id, carrier=Carrier.objects.get_or_create(name=y.carrier, defaults={"currency": "EUR"})[0],
@@ -54,10 +80,10 @@ def _store_inventory():
     return inv
 
 
-def test_every_line_and_device_field_round_trips():
+def test_every_line_and_device_field_round_trips(lines_yaml):
     from linewatch import inventory as yaml_inventory
 
-    inv = _store_inventory()
+    inv = _store_inventory(lines_yaml)
     for y in inv.lines:
         line = Line.objects.get(name=y.id)
         line.full_clean()
@@ -69,11 +95,41 @@ def test_every_line_and_device_field_round_trips():
         assert yaml_inventory.Device.model_validate(device.as_config()) == d
 
 
-def test_every_contract_term_round_trips():
+EVERY_TERM = """
+contracts:
+  - line: FRA-INET-1
+    carrier: Telia
+    currency: EUR
+    mrc: 1234.5678
+    commit_bps: 300000000
+    billing: {model: burstable_95th, direction: in+out, price_per_mbps: 1.25}
+    proration: thirtieths
+    discounts:
+      - {name: loyalty, amount: 50, valid_to: 2026-12-31}
+      - {name: launch, percent: 12.5, valid_from: 2023-03-01}
+    sla: {target_pct: 99.95, cap_pct: 50, credit_tiers: [{below_pct: 99.95, credit_pct: 2}]}
+    term: {start: 2023-03-01, months: 24, auto_renew: false, renewal_months: 6, notice_days: 30}
+  - line: AMS-INET-1
+    carrier: Telia
+    mrc: 0
+    billing: {model: volume_quota, included_gb: 0, price_per_gb: 0.01, gb_unit: decimal}
+"""
+
+
+@pytest.fixture(params=["demo", "every-term"])
+def contracts_yaml(request, tmp_path) -> Path:
+    if request.param == "demo":
+        return CONFIG / "contracts.yaml"
+    path = tmp_path / "contracts.yaml"
+    path.write_text(EVERY_TERM)
+    return path
+
+
+def test_every_contract_term_round_trips(contracts_yaml):
     from billing_etl import config as billing
 
     _store_inventory()
-    contracts, _ = load_model(CONFIG / "contracts.yaml", ContractsFile)
+    contracts, _ = load_model(contracts_yaml, ContractsFile)
     for y in contracts.contracts:
         b = y.billing
         contract = Contract.objects.create(

@@ -113,7 +113,7 @@ class Discount(ChangeLoggedModel):
     valid_to = models.DateField(_("valid to"), null=True, blank=True, help_text=_("inclusive"))
 
     class Meta:
-        ordering = ("contract", "valid_from", "name")
+        ordering = ("contract", "pk")  # entry order: what the YAML listed, in that order
         verbose_name = _("discount")
         verbose_name_plural = _("discounts")
 
@@ -139,7 +139,7 @@ class CreditTier(ChangeLoggedModel):
     credit_pct = models.DecimalField(_("credit (percent of the MRC)"), **_PCT)
 
     class Meta:
-        ordering = ("contract", "-below_pct")
+        ordering = ("contract", "pk")  # entry order, as contracts.yaml lists them
         verbose_name = _("SLA credit tier")
         verbose_name_plural = _("SLA credit tiers")
 
