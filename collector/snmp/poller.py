@@ -169,7 +169,7 @@ class DevicePoller:
         varbinds = 0
         needs_names = any(line.interface is not None for line in self.lines)
         resolved_now = False
-        if needs_names and self.index.names is None:
+        if needs_names and not self.index.interface_count:  # not read yet, or the device had none (booting)
             varbinds += await self._resolve_names()
             resolved_now = True
         wanted, line_errors = self._wanted()

@@ -166,6 +166,23 @@ def test_device_with_only_unresolved_lines_still_fails_when_it_stops_answering()
     assert [p.device for p in second.failed_devices] == ["r1"], format_report(second)
 
 
+def test_device_that_reported_no_interfaces_is_asked_again_next_poll() -> None:
+    """A device that answers with an empty ifTable (still booting) has its names read again at the next poll, not
+    only ten minutes later."""
+    dev = device()
+    with SimAgent([dev]) as agent:
+        collector = Collector(settings=CollectorSettings(name="t", interval_s=STEP_S),
+                              inventory=inventory(agent.port("r1"), [line("L1", interface="ge-0/0/0")]),
+                              writer=None, state=CounterState(None), clock=Clock())
+        with asyncio.Runner() as runner:
+            first = runner.run(collector.run_cycle())
+            dev.add_interface(1, SimInterface("ge-0/0/0"))
+            second = runner.run(collector.run_cycle())
+            runner.run(collector.close())
+    assert notes(first)["L1"] == "interface 'ge-0/0/0' not found on r1: the device reported no interfaces"
+    assert not second.unresolved_lines and second.polls[0].samples["L1"].reading.if_index == 1
+
+
 # ------------------------------------------------------------------ NULs and non-UTF-8 names
 
 
