@@ -1,54 +1,12 @@
-"""Django for the web tests: settings from a throw-away linewatch.yaml and fixed test keys, SQLite in memory.
-
-Django is configured when this file is imported (pytest-django then creates the test database); the
-``LINEWATCH_*`` variables used for that are removed again so they cannot leak into other areas' tests.
-
-With ``LW_WEB_TEST_DATABASE_URL`` set, the same tests run on that database instead:
-tests/web/test_web_postgres.py runs them once more on a database of the session PostgreSQL fixture.
-"""
+"""Fixtures of the web tests; Django itself is set up by :mod:`web_test_setup` (imported first)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import django
 import pytest
-from cryptography.fernet import Fernet
-
-STATE_DIR = Path(tempfile.mkdtemp(prefix="lw-web-tests-"))
-CREDENTIALS_KEY = Fernet.generate_key().decode()
-SECRET_KEY = "test-" + "k" * 60
-TEST_DATABASE_ENV = "LW_WEB_TEST_DATABASE_URL"
-TEST_DATABASE_URL = os.environ.get(TEST_DATABASE_ENV)
-_ENV = {
-    "LINEWATCH_CONFIG": str(STATE_DIR / "linewatch.yaml"),
-    "LINEWATCH_WEB__SECRET_KEY": SECRET_KEY,
-    "LINEWATCH_WEB__CREDENTIALS_KEY": CREDENTIALS_KEY,
-}
-_SETUP_ENV = _ENV | ({"LINEWATCH_WEB__DATABASE_URL": TEST_DATABASE_URL} if TEST_DATABASE_URL else {})
-(STATE_DIR / "var" / "web-static").mkdir(parents=True)  # STATIC_ROOT (whitenoise warns when it is missing)
-(STATE_DIR / "linewatch.yaml").write_text(f"state_dir: {STATE_DIR / 'var'}\n")
-_saved = {k: os.environ.get(k) for k in _SETUP_ENV}
-os.environ.update(_SETUP_ENV)
-os.environ["DJANGO_SETTINGS_MODULE"] = "web.settings"
-try:
-    django.setup()
-finally:
-    for k, v in _saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-
-
-def web_env(**extra: str) -> dict[str, str]:
-    """An environment for a subprocess running the web app with the test keys."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINEWATCH_", "DJANGO_"))}
-    return env | _ENV | extra
+import web_test_setup  # noqa: F401  (configures Django before pytest-django needs it)
 
 
 @pytest.fixture

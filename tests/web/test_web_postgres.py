@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TEST_DATABASE_ENV, TEST_DATABASE_URL
+from web_test_setup import TEST_DATABASE_ENV, TEST_DATABASE_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 

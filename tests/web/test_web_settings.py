@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import web_env
 from cryptography.fernet import Fernet
+from web_test_setup import web_env
 
 from web.settings_common import database
 
