@@ -25,6 +25,7 @@ def test_anonymous_user_is_sent_to_login(client: Client, inv, page):
     response = client.get(_url(page, inv))
     assert response.status_code == 302
     assert "/login/" in response["Location"]
+    assert response["X-Request-ID"]
 
 
 def test_login_page_is_open_and_logs_in(client: Client, django_user_model):
