@@ -98,3 +98,13 @@ def test_device_form_clear_removes_the_stored_secret(make_inventory):
     form.save()
     device.refresh_from_db()
     assert device.priv_key == "" and device.auth_key == "authpass-secret-1"
+
+
+def test_wrong_credentials_key_names_the_field_and_not_the_value(make_inventory):
+    from django.core.exceptions import ImproperlyConfigured
+
+    device = make_inventory(0)["device"]
+    with override_settings(LINEWATCH_CREDENTIALS_KEYS=[Fernet.generate_key().decode()]), \
+            pytest.raises(ImproperlyConfigured, match=r"Device\.snmp_community.*web\.credentials_key") as info:
+        Device.objects.get(pk=device.pk)
+    assert "s3cret" not in str(info.value)
