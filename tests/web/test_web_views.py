@@ -136,3 +136,16 @@ def test_line_list_in_korean_shows_translated_labels(viewer: Client, inv):
     viewer.post("/i18n/setlang/", {"language": "ko", "next": "/"})
     page = viewer.get("/inventory/lines/").content.decode()
     assert "회선 ID" in page and "통신사" in page and "사용 중" in page  # headings and the status label
+
+
+ROLE_PAGES = [(role, page, code) for page in PAGES[:4]
+              for role, code in (("viewer", 200), ("noc", 200), ("engineer", 200), ("finance", 200),
+                                 ("admin", 200), (None, 403))]
+
+
+@pytest.mark.parametrize(("role", "page", "status"), ROLE_PAGES,
+                         ids=[f"{r or 'no-role'}-{p.split('/')[2]}-{'detail' if '{' in p else 'list'}"
+                              for r, p, _ in ROLE_PAGES])
+def test_every_role_may_see_the_inventory_pages(client: Client, inv, user_with_role, role, page, status):
+    client.force_login(user_with_role(role))
+    assert client.get(_url(page, inv)).status_code == status
