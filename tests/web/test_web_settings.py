@@ -119,3 +119,13 @@ def test_linewatch_web_runserver_is_registered():
 
     args = build_parser().parse_args(["web", "runserver"])
     assert args.django_args(args) == ["runserver", "127.0.0.1:18000"]
+
+
+def test_web_secrets_are_masked_in_the_printed_settings(tmp_path, monkeypatch):
+    from linewatch.settings import load_settings
+
+    monkeypatch.setenv("LINEWATCH_WEB__DATABASE_URL", "postgresql://lw:db-s3cret@db/lw")
+    monkeypatch.setenv("LINEWATCH_WEB__SECRET_KEY", "signing-s3cret")
+    monkeypatch.setenv("LINEWATCH_WEB__CREDENTIALS_KEY", Fernet.generate_key().decode())
+    shown = str(load_settings(_config(tmp_path)).redacted())
+    assert "s3cret" not in shown and os.environ["LINEWATCH_WEB__CREDENTIALS_KEY"] not in shown
