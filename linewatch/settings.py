@@ -12,13 +12,13 @@ import socket
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from linewatch.errors import ConfigError, Problem
 from linewatch.influx.settings import InfluxSettings
 from linewatch.urls import check_http_url
-from linewatch.yamlconf import Located, load_located, validation_problems
+from linewatch.yamlconf import EnvSecretStr, Located, load_located, validation_problems
 
 DEFAULT_CONFIG = Path("config/linewatch.yaml")
 CONFIG_ENV = "LINEWATCH_CONFIG"
@@ -66,11 +66,11 @@ class WebSettings(BaseModel):
     """The management application (``web/``, docs/web.md). Only its settings live here: the core never imports it."""
 
     model_config = ConfigDict(extra="forbid")
-    database_url: SecretStr | None = Field(
+    database_url: EnvSecretStr | None = Field(
         default=None, description="postgresql://user:password@host:port/name; a SQLite file under state_dir when absent")
-    secret_key: SecretStr | None = Field(
+    secret_key: EnvSecretStr | None = Field(
         default=None, description="Django's signing key; generated into state_dir when absent (not in production)")
-    credentials_key: SecretStr | None = Field(
+    credentials_key: EnvSecretStr | None = Field(
         default=None, description="Fernet key(s), comma-separated, newest first: encrypt the devices' SNMP secrets")
     allowed_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost"])
 
