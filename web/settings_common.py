@@ -128,10 +128,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# linewatch's secret filter on Django's log output too: configured secrets (the database URL, the keys) and URL
+# credentials are masked in every record, tracebacks included (linewatch/logfilter.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "filters": {"secrets": {"()": "linewatch.logfilter.SecretFilter"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "filters": ["secrets"]}},
     "root": {"handlers": ["stderr"], "level": "WARNING"},
 }
 

@@ -129,3 +129,15 @@ def test_web_secrets_are_masked_in_the_printed_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("LINEWATCH_WEB__CREDENTIALS_KEY", Fernet.generate_key().decode())
     shown = str(load_settings(_config(tmp_path)).redacted())
     assert "s3cret" not in shown and os.environ["LINEWATCH_WEB__CREDENTIALS_KEY"] not in shown
+
+
+def test_django_log_output_masks_the_database_password(tmp_path):
+    """A database error logged by Django names the server, never the password from web.database_url."""
+    env = web_env(LINEWATCH_CONFIG=str(_config(tmp_path)), DJANGO_SETTINGS_MODULE="web.settings",
+                  LINEWATCH_WEB__DATABASE_URL="postgresql://lw:db-pa55word-x@127.0.0.1:1/lw")
+    code = ("import logging, django; django.setup()\n"
+            "from django.conf import settings\n"
+            "logging.getLogger('django.db').error('cannot use %s', settings.DATABASES['default']['PASSWORD'])\n")
+    result = _run(["-c", code], env)
+    assert result.returncode == 0, result.stderr
+    assert "cannot use" in result.stderr and "db-pa55word-x" not in result.stderr
