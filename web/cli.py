@@ -30,8 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _django(args: argparse.Namespace) -> int:
     if args.config:
         os.environ["LINEWATCH_CONFIG"] = args.config
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE",
-                          "web.settings_production" if args.production else "web.settings")
+    if args.production:
+        os.environ["DJANGO_SETTINGS_MODULE"] = "web.settings_production"  # even if the shell names another
+    else:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "web.settings")
     from web.manage import main
 
     return main(args.django_args(args))

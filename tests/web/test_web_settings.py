@@ -141,3 +141,13 @@ def test_django_log_output_masks_the_database_password(tmp_path):
     result = _run(["-c", code], env)
     assert result.returncode == 0, result.stderr
     assert "cannot use" in result.stderr and "db-pa55word-x" not in result.stderr
+
+
+def test_production_flag_wins_over_a_settings_module_in_the_shell(tmp_path):
+    """``linewatch web --production`` must not quietly run the development settings."""
+    env = web_env(DJANGO_SETTINGS_MODULE="web.settings")
+    for name in ("LINEWATCH_WEB__SECRET_KEY", "LINEWATCH_WEB__CREDENTIALS_KEY"):
+        env.pop(name)
+    result = _run(["-m", "linewatch.cli", "-c", str(_config(tmp_path)), "web", "--production", "manage", "check"],
+                  env)
+    assert result.returncode != 0 and "production settings need" in result.stderr

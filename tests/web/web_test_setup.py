@@ -2,8 +2,8 @@
 
 Imported by tests/web/conftest.py, and by the tests needing its names (a module name of its own: every test
 folder's ``conftest`` is called ``conftest``). Django is configured when this module is imported (pytest-django
-then creates the test database); the ``LINEWATCH_*`` variables used for that are removed again so they cannot
-leak into other areas' tests.
+then creates the test database); the ``LINEWATCH_*`` and ``DJANGO_SETTINGS_MODULE`` variables used for that are
+removed again so they cannot leak into other areas' tests (pytest-django sees ``settings.configured``).
 
 With ``LW_WEB_TEST_DATABASE_URL`` set, the same tests run on that database instead:
 tests/web/test_web_postgres.py runs them once more on a database of the session PostgreSQL fixture.
@@ -34,9 +34,9 @@ _ENV = {
 _SETUP_ENV = _ENV | ({"LINEWATCH_WEB__DATABASE_URL": TEST_DATABASE_URL} if TEST_DATABASE_URL else {})
 (STATE_DIR / "var" / "web-static").mkdir(parents=True)  # STATIC_ROOT (whitenoise warns when it is missing)
 (STATE_DIR / "linewatch.yaml").write_text(f"state_dir: {STATE_DIR / 'var'}\n")
+_SETUP_ENV["DJANGO_SETTINGS_MODULE"] = "web.settings"
 _saved = {k: os.environ.get(k) for k in _SETUP_ENV}
 os.environ.update(_SETUP_ENV)
-os.environ["DJANGO_SETTINGS_MODULE"] = "web.settings"
 try:
     django.setup()
 finally:
