@@ -21,7 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.set_defaults(func=_django, django_args=lambda a: ["migrate", "--noinput"])
     r = web_sub.add_parser("runserver", help=f"development server (default {DEFAULT_ADDRPORT})")
     r.add_argument("addrport", nargs="?", default=DEFAULT_ADDRPORT)
-    r.set_defaults(func=_django, django_args=lambda a: ["runserver", a.addrport])
+    r.add_argument("--noreload", action="store_true", help="do not restart on code changes (one process)")
+    r.set_defaults(func=_django,
+                   django_args=lambda a: ["runserver", a.addrport, *(["--noreload"] if a.noreload else [])])
     g = web_sub.add_parser("manage", help="any Django management command: linewatch web manage check --deploy")
     g.add_argument("args", nargs=argparse.REMAINDER)
     g.set_defaults(func=_django, django_args=lambda a: list(a.args))

@@ -81,6 +81,7 @@ def database(url: str | None, *, state_dir: Path) -> dict[str, object]:
     """The ``default`` database: ``url`` when given, else ``state_dir/web.sqlite3``."""
     if url:
         return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    state_dir.mkdir(parents=True, exist_ok=True)  # SQLite creates the file, not its folder
     return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(state_dir / "web.sqlite3")}
 
 

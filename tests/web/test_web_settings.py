@@ -151,3 +151,44 @@ def test_production_flag_wins_over_a_settings_module_in_the_shell(tmp_path):
     result = _run(["-m", "linewatch.cli", "-c", str(_config(tmp_path)), "web", "--production", "manage", "check"],
                   env)
     assert result.returncode != 0 and "production settings need" in result.stderr
+
+
+@pytest.mark.slow
+def test_linewatch_web_runserver_serves_the_login_page(tmp_path):
+    import time
+
+    import requests
+
+    from linewatch.servers.ports import free_tcp_port
+
+    cfg = _config(tmp_path)
+    env = web_env(LINEWATCH_CONFIG=str(cfg))
+    assert _run(["-m", "linewatch.cli", "web", "migrate"], env).returncode == 0
+    port = free_tcp_port()
+    proc = subprocess.Popen([sys.executable, "-m", "linewatch.cli", "web", "runserver", f"127.0.0.1:{port}",
+                             "--noreload"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                page = requests.get(f"http://127.0.0.1:{port}/login/", headers={"Accept-Language": "ko"}, timeout=10)
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None and time.monotonic() < deadline, "runserver did not start"
+                time.sleep(0.5)
+        assert page.status_code == 200 and "본문으로 건너뛰기" in page.text
+        lines = requests.get(f"http://127.0.0.1:{port}/inventory/lines/", allow_redirects=False, timeout=10)
+        assert lines.status_code == 302 and lines.headers["X-Request-ID"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        proc.stderr.close()
+
+
+def test_migrate_with_given_keys_creates_a_missing_state_dir(tmp_path):
+    """Regression: with both keys given nothing else created state_dir, and SQLite cannot create a folder
+    ('unable to open database file')."""
+    env = web_env(LINEWATCH_CONFIG=str(_config(tmp_path)))
+    result = _run(["-m", "linewatch.cli", "web", "migrate"], env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "var" / "web.sqlite3").is_file()
