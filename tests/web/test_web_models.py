@@ -181,6 +181,11 @@ def test_contract_with_every_term_is_accepted(make_inventory):
     assert contract.as_config()["sla"]["credit_tiers"] == [{"below_pct": Decimal("99.9"), "credit_pct": Decimal(5)}]
 
 
+def test_contract_without_a_line_is_an_error_on_line_only(db):
+    errors = _errors(Contract(mrc=Decimal(1)))
+    assert set(errors) == {"line"}, errors
+
+
 def test_contract_of_a_carrier_without_currency_needs_one(make_inventory):
     line = make_inventory(1)["lines"][0]
     Carrier.objects.filter(pk=line.carrier_id).update(currency="")

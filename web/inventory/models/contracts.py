@@ -20,7 +20,7 @@ _MONEY = {"max_digits": 16, "decimal_places": 4}
 _PCT = {"max_digits": 7, "decimal_places": 4}
 
 _CONTRACT_FIELDS = {
-    ("currency",): "currency", ("mrc",): "mrc", ("commit_bps",): "commit_bps",
+    ("line",): "line", ("carrier",): "line", ("currency",): "currency", ("mrc",): "mrc", ("commit_bps",): "commit_bps",
     ("billing", "model"): "billing_model", ("billing", "direction"): "direction",
     ("billing", "price_per_mbps"): "price_per_mbps", ("billing", "included_gb"): "included_gb",
     ("billing", "price_per_gb"): "price_per_gb", ("billing", "gb_unit"): "gb_unit",
