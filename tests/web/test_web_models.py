@@ -134,6 +134,21 @@ def test_device_validation_names_the_field(make_inventory, change, field, reason
     assert reason in " ".join(errors[field]), errors
 
 
+EMPTY_CASES = [
+    pytest.param(Device, {"name", "address", "snmp_version"}, id="device"),
+    pytest.param(Line, {"name", "carrier", "circuit_id", "type", "site", "department", "capacity_bps"}, id="line"),
+    pytest.param(LineMember, {"line", "device"}, id="member"),
+    pytest.param(Contract, {"line", "mrc"}, id="contract"),
+    pytest.param(Contact, {"carrier", "role", "name", "email"}, id="contact"),
+]
+
+
+@pytest.mark.parametrize(("model", "fields"), EMPTY_CASES)
+def test_empty_form_errors_only_on_the_missing_fields(db, model, fields):
+    """Regression: a device without SNMP version also had an error on security_level."""
+    assert set(_errors(model())) == fields
+
+
 def test_valid_v3_device_is_accepted(make_inventory):
     site = make_inventory(0)["sites"][0]
     Device(name="r2", address="10.0.0.2", snmp_version="3", snmp_user="lw", security_level="authPriv",

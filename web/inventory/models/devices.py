@@ -78,5 +78,7 @@ class Device(ChangeLoggedModel):
                        retries=self.retries, site=self.site.name if self.site_id else None) | {"snmp": snmp}
 
     def clean(self) -> None:
-        validate(yaml_inventory.Device, self.as_config(), fields=_FIELDS, tags=SNMP_VERSIONS,
+        # Without a version the SNMP block cannot be told apart: its error belongs to the version.
+        fields = _FIELDS if self.snmp_version else _FIELDS | {("snmp",): "snmp_version"}
+        validate(yaml_inventory.Device, self.as_config(), fields=fields, tags=SNMP_VERSIONS,
                  model_field="security_level")
