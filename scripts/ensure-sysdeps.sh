@@ -6,7 +6,7 @@
 set -euo pipefail
 declare -A need=( [influxd]=influxdb [snmpd]=snmpd [snmpbulkwalk]=snmp [tshark]=tshark
                   [softflowd]=softflowd [nfdump]=nfdump [nfcapd]=nfdump [busybox]=busybox
-                  [slapd]=slapd [ldapsearch]=ldap-utils )
+                  [slapd]=slapd [ldapsearch]=ldap-utils [msgfmt]=gettext )
 missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${need[$cmd]}")
