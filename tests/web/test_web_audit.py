@@ -162,3 +162,22 @@ def test_password_change_is_logged_masked_and_login_is_not(client, django_user_m
     assert rows[1].diff == {"password": [MASK, MASK]}
     for r in rows:
         assert "argon2" not in str([r.prechange_data, r.postchange_data, r.diff])
+
+
+@pytest.mark.slow
+def test_migrations_write_no_anonymous_rows(tmp_path):
+    """Regression: the role migration's historical Group rows were logged as 'Group object (1)' by 'system'."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    from web_test_setup import web_env
+
+    (tmp_path / "linewatch.yaml").write_text(f"state_dir: {tmp_path / 'var'}\n")
+    env = web_env(LINEWATCH_CONFIG=str(tmp_path / "linewatch.yaml"))
+    result = subprocess.run([sys.executable, "-m", "linewatch.cli", "web", "migrate"], env=env, check=False,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    with sqlite3.connect(tmp_path / "var" / "web.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM audit_objectchange").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM auth_group").fetchone() == (5,)
