@@ -346,3 +346,11 @@ class Role(StrEnum):
     ENGINEER = "engineer"  # lines, members, devices, sites
     FINANCE = "finance"  # carriers, billing accounts, contracts, cost centres
     ADMIN = "admin"  # everything, users and roles included
+
+
+class InventorySource(StrEnum):
+    """Where the collector, alert evaluator, billing ETL and flow collector read the inventory
+    (``inventory.source`` in linewatch.yaml)."""
+
+    FILES = "files"  # lines.yaml (inventory_path)
+    HTTP = "http"  # the management application's /api/inventory/ (inventory.url)
