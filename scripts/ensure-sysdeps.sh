@@ -2,17 +2,23 @@
 # Install the Debian packages linewatch's tests and demo run against, when missing.
 # influxdb (1.6.7 in Debian 12), net-snmp's snmpd and tools, tshark, softflowd, nfdump, busybox (the Grafana
 # image's userland, for tests/docker), postgresql (initdb/pg_ctl for the tests' private cluster), slapd and
-# ldap-utils (a private OpenLDAP for the LDAP login tests).
+# ldap-utils (a private OpenLDAP for the LDAP login tests),
+# chromium and fonts-noto-cjk (the web app's browser tests).
 set -euo pipefail
 declare -A need=( [influxd]=influxdb [snmpd]=snmpd [snmpbulkwalk]=snmp [tshark]=tshark
                   [softflowd]=softflowd [nfdump]=nfdump [nfcapd]=nfdump [busybox]=busybox
-                  [slapd]=slapd [ldapsearch]=ldap-utils [msgfmt]=gettext )
+                  [slapd]=slapd [ldapsearch]=ldap-utils [msgfmt]=gettext [chromium]=chromium )
 missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${need[$cmd]}")
 done
 # The server binaries are not on PATH: /usr/lib/postgresql/<version>/bin.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+# python-ldap (django-auth-ldap, the web app's LDAP login) builds against the OpenLDAP and SASL headers.
+[ -e /usr/include/ldap.h ] || missing+=(libldap2-dev)
+[ -e /usr/include/sasl/sasl.h ] || missing+=(libsasl2-dev)
+# chromium drives the web app's browser tests (Playwright); fonts-noto-cjk lets its screenshots show Hangul.
+[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
 [ ${#missing[@]} -eq 0 ] && exit 0
 pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
