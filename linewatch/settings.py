@@ -12,9 +12,10 @@ import socket
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from linewatch.choices import InventorySource
 from linewatch.errors import ConfigError, Problem
 from linewatch.influx.settings import InfluxSettings
 from linewatch.urls import check_http_url
@@ -73,6 +74,27 @@ class WebSettings(BaseModel):
     credentials_key: EnvSecretStr | None = Field(
         default=None, description="Fernet key(s), comma-separated, newest first: encrypt the devices' SNMP secrets")
     allowed_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost"])
+    inventory_token: EnvSecretStr | None = Field(
+        default=None, description="bearer token the collectors send to GET /api/inventory/ (SNMP secrets included)")
+
+
+class InventorySettings(BaseModel):
+    """Where the consumers read the inventory: lines.yaml (``files``) or the management application (``http``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: InventorySource = InventorySource.FILES
+    url: Annotated[str, AfterValidator(check_http_url)] | None = Field(
+        default=None, description="the application's inventory endpoint, e.g. http://web:18000/api/inventory/")
+    token: EnvSecretStr | None = Field(default=None, description="bearer token (web.inventory_token of the app)")
+    cache_path: Path = Field(default=Path("var/inventory-cache.json"),
+                             description="last good copy fetched from the app (0600), used while it is down")
+    timeout_s: float = Field(default=10.0, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _url_for_http(self) -> InventorySettings:
+        if self.source is InventorySource.HTTP and not self.url:
+            raise ValueError("inventory.source is http: give inventory.url")
+        return self
 
 
 class Settings(BaseSettings):
@@ -84,6 +106,7 @@ class Settings(BaseSettings):
     collector: CollectorSettings = Field(default_factory=CollectorSettings)
     grafana: GrafanaSettings = Field(default_factory=GrafanaSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    inventory: InventorySettings = Field(default_factory=InventorySettings)
     inventory_path: Path = Path("lines.yaml")
     alerts_path: Path = Path("alerts.yaml")
     carriers_path: Path = Path("carriers.yaml")
