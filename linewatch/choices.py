@@ -348,6 +348,13 @@ class Role(StrEnum):
     ADMIN = "admin"  # everything, users and roles included
 
 
+class TokenScope(StrEnum):
+    """What an API token may do: read only, or whatever its user's role allows."""
+
+    READ = "read"  # GET, HEAD, OPTIONS
+    WRITE = "write"  # also POST, PUT, PATCH, DELETE (within the user's permissions)
+
+
 class InventorySource(StrEnum):
     """Where the collector, alert evaluator, billing ETL and flow collector read the inventory
     (``inventory.source`` in linewatch.yaml)."""
