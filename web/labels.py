@@ -23,6 +23,7 @@ from linewatch.choices import (
     Role,
     SnmpAuthProtocol,
     SnmpPrivProtocol,
+    TokenScope,
     UsageDirection,
 )
 
@@ -83,6 +84,7 @@ LABELS: dict[type[Enum], dict[Enum, Promise | str]] = {
         Role.FINANCE: _("Finance"),
         Role.ADMIN: _("Administrator"),
     },
+    TokenScope: {TokenScope.READ: _("Read"), TokenScope.WRITE: _("Read and write")},
     # Protocol names are not translated.
     SnmpAuthProtocol: {p: p.value for p in SnmpAuthProtocol},
     SnmpPrivProtocol: {p: p.value for p in SnmpPrivProtocol},
