@@ -361,3 +361,20 @@ class InventorySource(StrEnum):
 
     FILES = "files"  # lines.yaml (inventory_path)
     HTTP = "http"  # the management application's /api/inventory/ (inventory.url)
+
+
+class LoginEventKind(StrEnum):
+    """What a row of the management application's login log records (web/accounts)."""
+
+    LOGIN = "login"
+    LOGOUT = "logout"
+    LOGIN_FAILED = "login_failed"
+    LOCKED_OUT = "locked_out"
+
+
+class LdapGroupType(StrEnum):
+    """How the directory holds group membership (``web.ldap.group_type``)."""
+
+    GROUP_OF_NAMES = "group_of_names"  # OpenLDAP groupOfNames: member = user DN
+    GROUP_OF_UNIQUE_NAMES = "group_of_unique_names"  # uniqueMember = user DN
+    ACTIVE_DIRECTORY = "active_directory"  # AD groups, nested membership resolved
