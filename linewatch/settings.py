@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from linewatch.choices import InventorySource
+from linewatch.choices import InventorySource, LdapGroupType, Role
 from linewatch.errors import ConfigError, Problem
 from linewatch.influx.settings import InfluxSettings
 from linewatch.urls import check_http_url
@@ -63,6 +63,24 @@ class GrafanaSettings(BaseModel):
     line_dashboard_uid: str = "linewatch-line"
 
 
+class LdapSettings(BaseModel):
+    """LDAP / Active Directory login of the management application (django-auth-ldap); off when absent."""
+
+    model_config = ConfigDict(extra="forbid")
+    server_uri: str = Field(min_length=1, pattern=r"^ldaps?://", description="ldap://host:389 or ldaps://host:636")
+    start_tls: bool = False
+    bind_dn: str = Field(default="", description="account that searches users and groups; empty: anonymous")
+    bind_password: EnvSecretStr | None = None
+    user_search_base: str = Field(min_length=1, description="e.g. ou=people,dc=example,dc=com")
+    user_search_filter: str = Field(
+        default="(uid=%(user)s)", pattern=r"%\(user\)s", description="AD: (sAMAccountName=%(user)s)")
+    group_search_base: str = Field(min_length=1, description="e.g. ou=groups,dc=example,dc=com")
+    group_type: LdapGroupType = LdapGroupType.GROUP_OF_NAMES
+    roles: dict[str, Role] = Field(
+        default_factory=dict, description="group DN -> role; a user gets the roles of every mapped group")
+    timeout_s: float = Field(default=5.0, gt=0, le=60, description="connect and operation timeout")
+
+
 class WebSettings(BaseModel):
     """The management application (``web/``, docs/web.md). Only its settings live here: the core never imports it."""
 
@@ -76,6 +94,7 @@ class WebSettings(BaseModel):
     allowed_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost"])
     inventory_token: EnvSecretStr | None = Field(
         default=None, description="bearer token the collectors send to GET /api/inventory/ (SNMP secrets included)")
+    ldap: LdapSettings | None = Field(default=None, description="LDAP/AD login; local accounts only when absent")
 
 
 class InventorySettings(BaseModel):
