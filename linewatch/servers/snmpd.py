@@ -28,16 +28,14 @@ root):
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 from linewatch.choices import SnmpAuthProtocol, SnmpPrivProtocol
 from linewatch.errors import ServerError
 from linewatch.servers.ports import LOOPBACK, free_udp_port
-from linewatch.servers.process import ServerProcess, clean_env, find_executable, log_tail
+from linewatch.servers.process import LocalServer, ServerProcess, clean_env, find_executable
 
 SYS_UPTIME_OID = "1.3.6.1.2.1.1.3.0"
 SYS_NAME_OID = "1.3.6.1.2.1.1.5.0"
@@ -53,7 +51,6 @@ _NETSNMP_PRIV = {
     SnmpPrivProtocol.AES256: "AES-256",
 }
 _PRIV_ALIASES = {"AES": SnmpPrivProtocol.AES128}
-_PORT_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -120,8 +117,11 @@ class SnmpV3User:
         )
 
 
-class SnmpdServer:
+class SnmpdServer(LocalServer):
     """A private snmpd on ``udp:127.0.0.1:port``; ``start()`` returns once an snmpget of sysUpTime answers."""
+
+    _not_ready = f"did not answer snmpget {SYS_UPTIME_OID}"
+    _poll_s = 0.05
 
     def __init__(
         self,
@@ -151,7 +151,7 @@ class SnmpdServer:
         self.sys_location = sys_location
         self.start_timeout_s = start_timeout_s
         self.stop_timeout_s = stop_timeout_s
-        self._port_chosen_by_us = port is None
+        self._ports_chosen_by_us = port is None
         self.port = port if port is not None else free_udp_port()
         self.host = LOOPBACK
         self.config_path = self.work_dir / "snmpd.conf"
@@ -159,19 +159,12 @@ class SnmpdServer:
         self.persistent_dir = self.work_dir / "persist"
         self.client_dir = self.work_dir / "client"
         self._process = ServerProcess(name="snmpd", log_path=self.log_path)
+        self._snmpd = ""  # the binary, found by start()
 
     @property
     def address(self) -> str:
         """``127.0.0.1:PORT``, the agent address net-snmp tools take."""
         return f"{self.host}:{self.port}"
-
-    @property
-    def running(self) -> bool:
-        return self._process.running
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid
 
     def user(self, name: str) -> SnmpV3User:
         for candidate in self.v3_users:
@@ -183,41 +176,10 @@ class SnmpdServer:
         """Write the config, start snmpd and wait until it answers an snmpget of sysUpTime; returns self."""
         if self.running:
             return self
-        snmpd = find_executable("snmpd", debian_package="snmpd")
+        self._snmpd = find_executable("snmpd", debian_package="snmpd")
         find_executable("snmpget", debian_package="snmp")
-        for attempt in range(1, _PORT_RETRIES + 1):
-            self._write_config()
-            self._process.spawn(
-                [snmpd, "-f", "-Lo", "-C", "-c", str(self.config_path), "-I", "-smux"],
-                env=self._env(self.persistent_dir),
-                cwd=self.work_dir,
-            )
-            if self._wait_ready():
-                return self
-            exited = self._process.returncode is not None
-            self._process.stop(timeout_s=self.stop_timeout_s)
-            if exited and self._port_chosen_by_us and attempt < _PORT_RETRIES:
-                # Most likely someone took the port between free_udp_port() and snmpd's bind.
-                self.port = free_udp_port()
-                continue
-            state = (
-                f"exited with code {self._process.returncode}"
-                if exited
-                else f"did not answer snmpget {SYS_UPTIME_OID} within {self.start_timeout_s} s"
-            )
-            raise ServerError(
-                f"snmpd on udp:{self.address} (work dir {self.work_dir}) {state}; "
-                f"last lines of {self.log_path}:\n{log_tail(self.log_path)}"
-            )
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def stop(self) -> None:
-        """SIGTERM, wait, SIGKILL if needed."""
-        self._process.stop(timeout_s=self.stop_timeout_s)
-
-    def restart(self) -> SnmpdServer:
-        self.stop()
-        return self.start()
+        self._start_with_port_retry()
+        return self
 
     def snmpget_argv(
         self, oid: str, *, user: str | None = None, timeout_s: float = 1.0, retries: int = 0
@@ -270,14 +232,6 @@ class SnmpdServer:
         self._write_client_config()
         return self._env(self.client_dir)
 
-    def __enter__(self) -> SnmpdServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
     def __repr__(self) -> str:
         return (
             f"SnmpdServer(address={self.address!r}, community={self.community!r}, "
@@ -295,18 +249,30 @@ class SnmpdServer:
             },
         )
 
-    def _wait_ready(self) -> bool:
-        deadline = time.monotonic() + self.start_timeout_s
+    def _spawn(self) -> None:
+        self._write_config()
+        self._process.spawn(
+            [self._snmpd, "-f", "-Lo", "-C", "-c", str(self.config_path), "-I", "-smux"],
+            env=self._env(self.persistent_dir),
+            cwd=self.work_dir,
+        )
+
+    def _probe(self) -> bool:
         first_user = self.v3_users[0].user if self.community is None else None
-        while time.monotonic() < deadline:
-            if not self._process.running:
-                return False
-            try:
-                self.snmpget(SYS_UPTIME_OID, user=first_user, timeout_s=0.3)
-                return True
-            except ServerError:
-                time.sleep(0.05)
-        return False
+        try:
+            self.snmpget(SYS_UPTIME_OID, user=first_user, timeout_s=0.3)
+        except ServerError:
+            return False
+        return True
+
+    def _port_taken(self, *, exited: bool, new_log: str) -> bool:
+        return exited  # most likely someone took the port between free_udp_port() and snmpd's bind
+
+    def _fresh_ports(self) -> None:
+        self.port = free_udp_port()
+
+    def _where(self) -> str:
+        return f"snmpd on udp:{self.address} (work dir {self.work_dir})"
 
     def _write_client_config(self) -> None:
         self.client_dir.mkdir(parents=True, exist_ok=True)
