@@ -39,6 +39,7 @@ log = logging.getLogger("linewatch.demo")
 # Setup entries return a context manager, entered in order before any stage starts and exited in reverse at the end.
 DEMO_SETUP: list[str] = [
     "collector.demo.stage:demo_network",
+    "web.demo:demo_web",  # the management application on 127.0.0.1:18000, up before any stage reads from it
 ]
 # Stages run in threads; one-shot stages return, long-running ones return once stop_event is set.
 DEMO_STAGES: list[str] = [
