@@ -1,0 +1,250 @@
+"""The management application's part of ``linewatch demo`` (``make run``), registered by name in ``linewatch.demo``.
+
+``demo_web`` (a ``DEMO_SETUP`` entry, so the application is up before any stage reads from it):
+
+1. ``python -m web.demo prepare`` in a subprocess: migrate a SQLite database under the demo's ``state_dir``
+   (``run/var/web.sqlite3``), import the demo inventory (``lines.yaml``, ``contracts.yaml``) on first start, and
+   create one demo user per role (:class:`linewatch.choices.Role`) whose password is generated, printed once and
+   written to ``run/web-users.txt`` (mode 0600).
+2. gunicorn serving ``web.wsgi`` (development settings: keys generated under ``state_dir``; whitenoise serves the
+   static files) on ``127.0.0.1:18000`` (``$LINEWATCH_DEMO_WEB_ADDR`` to change) until the demo ends.
+
+Django runs only in those subprocesses: the demo process itself never configures Django.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from linewatch.errors import LinewatchError
+
+ADDR_ENV = "LINEWATCH_DEMO_WEB_ADDR"
+DEFAULT_ADDR = "127.0.0.1:18000"
+USERS_FILE = "web-users.txt"
+DEMO_USER_NAME = "demo"  # the change log's user of the imported demo inventory
+START_TIMEOUT_S = 120.0  # two shared cores: migrations and gunicorn's import of Django take a while
+PASSWORD_BYTES = 12  # 16 URL-safe characters (the application's minimum length is 12)
+
+
+def say(msg: str) -> None:
+    print(f"[demo] {msg}", flush=True)
+
+
+def _django_env(ctx: Any) -> dict[str, str]:
+    """The subprocesses' environment: the demo's config file and its state_dir, development settings."""
+    env = dict(os.environ)
+    if ctx.settings.config_file is not None:
+        env["LINEWATCH_CONFIG"] = str(ctx.settings.config_file)
+    env["LINEWATCH_STATE_DIR"] = str(Path(ctx.settings.state_dir).resolve())
+    env["DJANGO_SETTINGS_MODULE"] = "web.settings"
+    return env
+
+
+def _wait_until_serving(proc: subprocess.Popen, url: str, *, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if proc.poll() is not None:
+            raise LinewatchError(f"the management application did not start on {url} (exit status "
+                                 f"{proc.returncode}; is the port taken? set {ADDR_ENV}=127.0.0.1:PORT)")
+        try:
+            if requests.get(url + "login/", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise LinewatchError(f"the management application did not answer {url}login/ within {timeout_s:g} s")
+        time.sleep(0.5)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)  # gunicorn: graceful shutdown of its workers
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def demo_web(ctx: Any) -> Iterator[None]:
+    """Prepare the demo database and users, serve the application until the demo ends, then stop it."""
+    env = _django_env(ctx)
+    addr = os.environ.get(ADDR_ENV) or DEFAULT_ADDR
+    prepare = subprocess.run(
+        [sys.executable, "-m", "web.demo", "prepare", "--run-dir", str(ctx.run_dir)],
+        env=env, timeout=600, check=False)
+    if prepare.returncode != 0:
+        raise LinewatchError(f"preparing the management application's demo database failed (exit status "
+                             f"{prepare.returncode}, see above)")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", addr, "--workers", "2", "--threads", "4",
+         "--log-level", "warning", "--graceful-timeout", "10", "web.wsgi"],
+        env=env, start_new_session=True)  # the demo stops it (Ctrl-C reaches the demo, not gunicorn)
+    try:
+        url = f"http://{addr}/"
+        _wait_until_serving(proc, url, timeout_s=START_TIMEOUT_S)
+        say(f"management application: {url} (users and passwords: {Path(ctx.run_dir) / USERS_FILE})")
+        yield
+    finally:
+        _stop(proc)
+        say("management application stopped")
+
+
+# --- inside the subprocess (Django configured) ---------------------------------------------------------------
+
+
+def _import_demo_inventory(lines_path: Path, contracts_path: Path) -> None:
+    """The demo inventory into an empty database, validated by the YAML's own loaders first."""
+    from billing_etl.config import ContractsFile
+    from linewatch.inventory import load_inventory
+    from linewatch.yamlconf import load_model
+    from web.inventory.models import (
+        Carrier,
+        Contract,
+        CostCentre,
+        CreditTier,
+        Department,
+        Device,
+        Discount,
+        Line,
+        LineMember,
+        Site,
+    )
+
+    inv = load_inventory(lines_path)
+    contracts, _ = load_model(contracts_path, ContractsFile)
+    currency = {c.carrier: c.currency for c in contracts.contracts if c.currency}
+
+    def site(name: str) -> Site:
+        return Site.objects.get_or_create(name=name)[0]
+
+    devices = {}
+    for d in inv.devices:
+        snmp = d.snmp.model_dump()
+        secret = {k: (v.get_secret_value() if v is not None else "") for k, v in snmp.items()
+                  if k in ("community", "auth_key", "priv_key")}
+        v3 = ({"snmp_user": snmp["user"], "security_level": snmp["security_level"],
+               "auth_protocol": snmp["auth_protocol"] or "", "priv_protocol": snmp["priv_protocol"] or ""}
+              if d.snmp.version == "3" else {})
+        device = Device(name=d.name, address=d.address, port=d.port, timeout_s=d.timeout_s, retries=d.retries,
+                        site=site(d.site) if d.site else None, snmp_version=d.snmp.version,
+                        snmp_community=secret.get("community", ""), auth_key=secret.get("auth_key", ""),
+                        priv_key=secret.get("priv_key", ""), **v3)
+        device.full_clean()
+        device.save()
+        devices[d.name] = device
+    for y in inv.lines:
+        carrier = Carrier.objects.get_or_create(name=y.carrier,
+                                                defaults={"currency": currency.get(y.carrier, "EUR")})[0]
+        line = Line(name=y.id, carrier=carrier, circuit_id=y.circuit_id, type=y.type, site=site(y.site),
+                    department=Department.objects.get_or_create(name=y.department)[0],
+                    cost_centre=CostCentre.objects.get_or_create(code=y.cost_centre)[0] if y.cost_centre else None,
+                    capacity_bps=y.capacity_bps, status=y.status, install_date=y.install_date,
+                    termination_date=y.termination_date, description=y.description)
+        line.full_clean()
+        line.save()
+        member = LineMember(line=line, device=devices[y.device], interface=y.interface or "", if_index=y.if_index)
+        member.full_clean()
+        member.save()
+    for y in contracts.contracts:
+        b = y.billing
+        contract = Contract(
+            line=Line.objects.get(name=y.line), currency=y.currency or "", mrc=y.mrc, commit_bps=y.commit_bps,
+            billing_model=b.model, direction=getattr(b, "direction", "max"),
+            price_per_mbps=getattr(b, "price_per_mbps", None), included_gb=getattr(b, "included_gb", None),
+            price_per_gb=getattr(b, "price_per_gb", None), gb_unit=getattr(b, "gb_unit", "decimal"),
+            proration=y.proration, sla_target_pct=y.sla.target_pct if y.sla else None,
+            sla_cap_pct=y.sla.cap_pct if y.sla else 100,
+            **({"term_start": y.term.start, "term_months": y.term.months, "auto_renew": y.term.auto_renew,
+                "renewal_months": y.term.renewal_months, "notice_days": y.term.notice_days} if y.term else {}))
+        contract.save()  # its SLA tiers and discounts point at it; validated with them below (one transaction)
+        for tier in y.sla.credit_tiers if y.sla else []:
+            CreditTier.objects.create(contract=contract, below_pct=tier.below_pct, credit_pct=tier.credit_pct)
+        for d in y.discounts:
+            Discount.objects.create(contract=contract, **d.model_dump())
+        contract.refresh_from_db()
+        contract.full_clean()
+
+
+def ensure_demo_users(users_path: Path) -> list[tuple[str, str]]:
+    """One user per role, named after it. Returns the (user, password) pairs made now (printed once by the caller).
+
+    While ``users_path`` exists only missing users are created (and appended); without it every demo user gets a
+    new password, so the file always holds working ones.
+    """
+    from django.contrib.auth.models import Group, User
+
+    from linewatch.choices import Role
+    from linewatch.fileperms import write_private
+
+    existing = users_path.read_text().splitlines() if users_path.exists() else []
+    known = {line.split()[0] for line in existing if line.strip() and not line.startswith("#")}
+    made = []
+    for role in Role:
+        if role.value in known and User.objects.filter(username=role.value).exists():
+            continue
+        password = secrets.token_urlsafe(PASSWORD_BYTES)
+        user, _ = User.objects.get_or_create(username=role.value)
+        user.set_password(password)
+        user.save()
+        user.groups.set([Group.objects.get(name=role.value)])
+        made.append((role.value, password))
+    if made:
+        kept = [line for line in existing if line.strip() and not line.startswith("#")
+                and line.split()[0] not in {u for u, _ in made}]
+        header = "# linewatch demo users of the management application: user password (one per role)"
+        write_private(users_path, "\n".join([header, *kept, *(f"{u} {p}" for u, p in made)]) + "\n")
+    return made
+
+
+def prepare(run_dir: Path) -> None:
+    """Migrate, import the demo inventory into an empty database, make the demo users; print new passwords once."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from linewatch.settings import load_settings
+    from web.audit.context import change_context
+    from web.inventory.models import Line
+
+    call_command("migrate", "--noinput", verbosity=0)
+    settings = load_settings()
+    with transaction.atomic(), change_context(user_name=DEMO_USER_NAME):
+        if not Line.objects.exists():
+            _import_demo_inventory(settings.resolve(settings.inventory_path), settings.resolve(settings.contracts_path))
+            say(f"management application: demo inventory imported ({Line.objects.count()} lines)")
+        made = ensure_demo_users(run_dir / USERS_FILE)
+    for user, password in made:
+        say(f"  demo user {user:<9} password {password}")
+    if made:
+        say(f"  (written to {run_dir / USERS_FILE}, mode 0600; shown only this once)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m web.demo")
+    sub = p.add_subparsers(dest="command", required=True)
+    pp = sub.add_parser("prepare", help="migrate, import the demo inventory, create the demo users")
+    pp.add_argument("--run-dir", type=Path, required=True)
+    args = p.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "web.settings")
+    prepare(args.run_dir.resolve())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
