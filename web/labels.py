@@ -19,6 +19,7 @@ from linewatch.choices import (
     LineMemberRole,
     LineStatus,
     LineType,
+    LoginEventKind,
     ProrationConvention,
     Role,
     SnmpAuthProtocol,
@@ -85,6 +86,12 @@ LABELS: dict[type[Enum], dict[Enum, Promise | str]] = {
         Role.ADMIN: _("Administrator"),
     },
     TokenScope: {TokenScope.READ: _("Read"), TokenScope.WRITE: _("Read and write")},
+    LoginEventKind: {
+        LoginEventKind.LOGIN: _("Logged in"),
+        LoginEventKind.LOGOUT: _("Logged out"),
+        LoginEventKind.LOGIN_FAILED: _("Login failed"),
+        LoginEventKind.LOCKED_OUT: _("Locked out"),
+    },
     # Protocol names are not translated.
     SnmpAuthProtocol: {p: p.value for p in SnmpAuthProtocol},
     SnmpPrivProtocol: {p: p.value for p in SnmpPrivProtocol},
