@@ -186,6 +186,10 @@ class LocalServer:
         """True when the server answers now (one quick try)."""
         raise NotImplementedError
 
+    def _wait_ready(self) -> bool:
+        """True once the server answers; False when it exits or ``start_timeout_s`` passes first."""
+        return wait_until_ready(self._process, self._probe, timeout_s=self.start_timeout_s, poll_s=self._poll_s)
+
     def _port_taken(self, *, exited: bool, new_log: str) -> bool:
         """True when a failed attempt lost a port race (the server exited, or its log says so)."""
         raise NotImplementedError
@@ -250,7 +254,7 @@ class LocalServer:
         for attempt in range(1, PORT_RETRIES + 1):
             log_start = log_size(self.log_path)
             self._spawn()
-            if wait_until_ready(self._process, self._probe, timeout_s=self.start_timeout_s, poll_s=self._poll_s):
+            if self._wait_ready():
                 return
             exited = self._process.returncode is not None
             new_log = log_since(self.log_path, log_start)

@@ -42,11 +42,10 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 
 from linewatch.errors import ServerError
 from linewatch.servers.ports import LOOPBACK, free_udp_port
-from linewatch.servers.process import ServerProcess, clean_env, find_executable, log_tail
+from linewatch.servers.process import LocalServer, ServerProcess, clean_env, find_executable
 
 SYS_UPTIME_OID = "1.3.6.1.2.1.1.3.0"
 VENV_ENV_VAR = "LINEWATCH_SNMPSIM_VENV"
@@ -62,7 +61,6 @@ _NUMERIC_TAGS = {"65": COUNTER32_MAX, "70": COUNTER64_MAX, "66": COUNTER32_MAX, 
 # What the collector reads: system (sysUpTime), interfaces (ifTable), ifMIB (ifXTable).
 IF_MIB_SUBTREES = ("1.3.6.1.2.1.1", "1.3.6.1.2.1.2", "1.3.6.1.2.1.31")
 _COMMUNITY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_PORT_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -212,9 +210,11 @@ def _site_packages(venv: Path) -> Path:
     return found[-1]
 
 
-class SnmpsimServer:
+class SnmpsimServer(LocalServer):
     """snmpsim on ``udp:127.0.0.1:port`` serving ``recordings``; ``start()`` returns once every community
     answers an snmpget of sysUpTime (all indexes built)."""
+
+    _not_ready = "did not answer on every community"
 
     def __init__(
         self,
@@ -240,7 +240,7 @@ class SnmpsimServer:
         self.process_group = process_group
         self.start_timeout_s = start_timeout_s
         self.stop_timeout_s = stop_timeout_s
-        self._port_chosen_by_us = port is None
+        self._ports_chosen_by_us = port is None
         self.port = port if port is not None else free_udp_port()
         self.host = LOOPBACK
         self.log_path = self.work_dir / "snmpsim.log"
@@ -249,19 +249,12 @@ class SnmpsimServer:
         self.started_at_s: float | None = None  # wall clock just before the agent was spawned
         self.startup_s: float | None = None  # spawn until every community answered
         self._process = ServerProcess(name="snmpsim", log_path=self.log_path)
+        self._responder = Path(RESPONDER)  # in the venv, found by start()
 
     # -- properties ------------------------------------------------------------------------------------------------
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
-
-    @property
-    def running(self) -> bool:
-        return self._process.running
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid
 
     @property
     def drops_privileges(self) -> bool:
@@ -283,65 +276,24 @@ class SnmpsimServer:
     def start(self) -> SnmpsimServer:
         if self.running:
             return self
-        responder = self.venv / "bin" / RESPONDER
+        self._responder = self.venv / "bin" / RESPONDER
         find_executable("snmpget", debian_package="snmp")
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self._prepare_runtime_dir()
         try:
-            return self._spawn_until_ready(responder)
+            self._start_with_port_retry()
         except BaseException:
             self._process.stop(timeout_s=self.stop_timeout_s)
             self._remove_runtime_dir()
             raise
-
-    def _spawn_until_ready(self, responder: Path) -> SnmpsimServer:
-        assert self.runtime_dir is not None
-        for attempt in range(1, _PORT_RETRIES + 1):
-            argv = [
-                str(responder),
-                f"--data-dir={self.runtime_dir / 'data'}",
-                f"--cache-dir={self.runtime_dir / 'cache'}",
-                f"--variation-modules-dir={_site_packages(self.venv) / 'snmpsim' / 'variation'}",
-                f"--agent-udpv4-endpoint={self.address}",
-                "--log-level=info",
-            ]
-            if self.drops_privileges:
-                argv += [f"--process-user={self.process_user}", f"--process-group={self.process_group}"]
-            log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
-            self.started_at_s = time.time()
-            self._process.spawn(argv, env=clean_env(drop_prefixes=("SNMPSIM", "PYTHON")), cwd=self.runtime_dir)
-            if self._wait_ready():
-                self.startup_s = time.time() - self.started_at_s
-                return self
-            exited = self._process.returncode is not None
-            self._process.stop(timeout_s=self.stop_timeout_s)
-            new_log = self._log_since(log_start)
-            if exited and self._port_chosen_by_us and "in use" in new_log and attempt < _PORT_RETRIES:
-                self.port = free_udp_port()
-                continue
-            state = (
-                f"exited with code {self._process.returncode}"
-                if exited
-                else f"did not answer on every community within {self.start_timeout_s} s"
-            )
-            raise ServerError(
-                f"snmpsim on udp:{self.address} (venv {self.venv}) {state}; last lines of {self.log_path}:\n"
-                f"{log_tail(self.log_path)}"
-            )
-        raise AssertionError("unreachable")  # pragma: no cover
+        assert self.started_at_s is not None
+        self.startup_s = time.time() - self.started_at_s
+        return self
 
     def stop(self) -> None:
         """SIGTERM, wait, SIGKILL if needed; then remove the private data and cache folder."""
-        self._process.stop(timeout_s=self.stop_timeout_s)
+        super().stop()
         self._remove_runtime_dir()
-
-    def __enter__(self) -> SnmpsimServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         return f"SnmpsimServer(address={self.address!r}, recordings={sorted(self.recordings)}, running={self.running})"
@@ -449,7 +401,23 @@ class SnmpsimServer:
             shutil.rmtree(self.runtime_dir, ignore_errors=True)
             self.runtime_dir = None
 
+    def _spawn(self) -> None:
+        assert self.runtime_dir is not None
+        argv = [
+            str(self._responder),
+            f"--data-dir={self.runtime_dir / 'data'}",
+            f"--cache-dir={self.runtime_dir / 'cache'}",
+            f"--variation-modules-dir={_site_packages(self.venv) / 'snmpsim' / 'variation'}",
+            f"--agent-udpv4-endpoint={self.address}",
+            "--log-level=info",
+        ]
+        if self.drops_privileges:
+            argv += [f"--process-user={self.process_user}", f"--process-group={self.process_group}"]
+        self.started_at_s = time.time()
+        self._process.spawn(argv, env=clean_env(drop_prefixes=("SNMPSIM", "PYTHON")), cwd=self.runtime_dir)
+
     def _wait_ready(self) -> bool:
+        # Ready when every community has answered once (its index is built): no pause between two that answer.
         deadline = time.monotonic() + self.start_timeout_s
         pending = list(self.recordings)
         while time.monotonic() < deadline:
@@ -464,10 +432,11 @@ class SnmpsimServer:
                 time.sleep(0.2)
         return False
 
-    def _log_since(self, offset: int) -> str:
-        try:
-            with open(self.log_path, "rb") as log:
-                log.seek(offset)
-                return log.read().decode(errors="replace")
-        except OSError:
-            return ""
+    def _port_taken(self, *, exited: bool, new_log: str) -> bool:
+        return exited and "in use" in new_log
+
+    def _fresh_ports(self) -> None:
+        self.port = free_udp_port()
+
+    def _where(self) -> str:
+        return f"snmpsim on udp:{self.address} (venv {self.venv})"
