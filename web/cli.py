@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 DEFAULT_ADDRPORT = "127.0.0.1:18000"
 
@@ -27,6 +28,58 @@ def register(sub: argparse._SubParsersAction) -> None:
     g = web_sub.add_parser("manage", help="any Django management command: linewatch web manage check --deploy")
     g.add_argument("args", nargs=argparse.REMAINDER)
     g.set_defaults(func=_django, django_args=lambda a: list(a.args))
+    _register_inventory(sub)
+
+
+def _register_inventory(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("inventory", help="import or export the application's inventory as lines.yaml/contracts.yaml")
+    p.add_argument("--production", action="store_true", help="production settings (docs/web.md)")
+    inv_sub = p.add_subparsers(dest="inventory_command", required=True, metavar="INVENTORY_COMMAND")
+    i = inv_sub.add_parser("import", help="make the database match DIR/lines.yaml, contracts.yaml (carriers.yaml): "
+                                          "all or nothing")
+    i.add_argument("dir", help="folder with lines.yaml (and contracts.yaml, carriers.yaml)")
+    i.add_argument("--user", default="import", help="name the change log gives the changes (default: import)")
+    i.set_defaults(func=_inventory_import)
+    e = inv_sub.add_parser("export", help="write DIR/lines.yaml and contracts.yaml from the database")
+    e.add_argument("dir")
+    e.add_argument("--secrets", choices=("env", "clear"), default="env",
+                   help="SNMP secrets as ${LINEWATCH_SNMP_…} references (default) or in clear (file mode 0600)")
+    e.set_defaults(func=_inventory_export)
+
+
+def _setup_django(args: argparse.Namespace) -> None:
+    if args.config:
+        os.environ["LINEWATCH_CONFIG"] = args.config
+    if args.production:
+        os.environ["DJANGO_SETTINGS_MODULE"] = "web.settings_production"
+    else:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "web.settings")
+    import django
+
+    django.setup()
+
+
+def _inventory_import(args: argparse.Namespace) -> int:
+    _setup_django(args)
+    from web.inventory.io import import_dir
+
+    result = import_dir(args.dir, user_name=args.user)  # ConfigError: printed by linewatch's CLI, exit 2
+    print(f"inventory imported from {args.dir}: {result.summary()}")
+    return 0
+
+
+def _inventory_export(args: argparse.Namespace) -> int:
+    _setup_django(args)
+    from web.inventory.io import export_dir
+
+    result = export_dir(args.dir, secrets=args.secrets)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if result.env_vars:
+        print("the SNMP secrets are references; set these variables before importing or loading the files: "
+              + " ".join(result.env_vars), file=sys.stderr)
+    print("exported " + ", ".join(str(f) for f in result.files))
+    return 0
 
 
 def _django(args: argparse.Namespace) -> int:
