@@ -12,5 +12,7 @@ urlpatterns = [
     # The language can be chosen before logging in.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("inventory/", include("web.inventory.urls")),
+    path("audit/", include("web.audit.urls")),
+    path("api/", include("web.api.urls")),
     path("admin/", admin.site.urls),
 ]
