@@ -35,24 +35,20 @@ mode, which waits for every client to leave). ``stop()`` then ``start()`` keeps 
 
 from __future__ import annotations
 
-import atexit
 import os
 import re
 import secrets
-import shutil
 import signal
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 from urllib.parse import quote
 
 from linewatch.errors import ServerError
 from linewatch.fileperms import write_private
 from linewatch.servers.account import ServiceAccount
 from linewatch.servers.ports import LOOPBACK, free_tcp_port
-from linewatch.servers.process import ServerProcess, clean_env, log_tail
+from linewatch.servers.process import LocalServer, ServerProcess, clean_env
 
 PG_LIB_DIR = Path("/usr/lib/postgresql")
 SUPERUSER = "linewatch"
@@ -61,7 +57,6 @@ ROOT_RUNS_AS = "postgres"
 # Plain identifiers only: no quoting games in CREATE DATABASE, and what Django and psql accept unquoted.
 DATABASE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
-_PORT_RETRIES = 3
 _SETTINGS = {
     "listen_addresses": LOOPBACK,
     "unix_socket_directories": "",
@@ -102,8 +97,14 @@ def _check_database_name(name: str) -> str:
     return name
 
 
-class PostgresServer:
-    """A private PostgreSQL cluster on 127.0.0.1; ``start()`` returns once ``pg_isready`` says it accepts."""
+class PostgresServer(LocalServer):
+    """A private PostgreSQL cluster on 127.0.0.1; ``start()`` returns once ``pg_isready`` says it accepts.
+
+    ``stop()`` is a fast shutdown (SIGINT), SIGKILL if it hangs; the data stays, so ``start()`` brings it back.
+    ``pid`` is the postmaster's (it runs as ``run_as``).
+    """
+
+    _not_ready = "did not accept connections"
 
     def __init__(
         self,
@@ -117,24 +118,19 @@ class PostgresServer:
         self.account = ServiceAccount.for_server(
             run_as, server="PostgreSQL", root_default=ROOT_RUNS_AS, package="postgresql-common"
         )
-        self._own_work_dir = work_dir is None
-        if self._own_work_dir:  # a forgotten server does not leave its folder (a cluster is ~40 MB) in /tmp
-            atexit.register(self.cleanup)
-        self.work_dir = (
-            Path(work_dir).resolve() if work_dir is not None
-            else self.account.private_dir(prefix="linewatch-postgres-")
-        )  # fmt: skip
+        self.work_dir = self._adopt_work_dir(work_dir, prefix="linewatch-postgres-")
         self.data_dir = self.work_dir / "data"
         self.log_path = self.work_dir / "postgres.log"
         self.password_path = self.work_dir / "password"
         self.start_timeout_s = start_timeout_s
         self.stop_timeout_s = stop_timeout_s
-        self._port_chosen_by_us = port is None
+        self._ports_chosen_by_us = port is None
         self.port = port if port is not None else free_tcp_port()
         self.host = LOOPBACK
         self.user = SUPERUSER
         self._password: str | None = None
         self._process = ServerProcess(name="postgres", log_path=self.log_path)
+        self._bin_dir = Path()  # pg_bin_dir(), found by start()
 
     # -- connection facts ------------------------------------------------------------------------------
 
@@ -162,72 +158,19 @@ class PostgresServer:
         return {"host": self.host, "port": self.port, "user": self.user, "password": self.password,
                 "dbname": dbname}  # fmt: skip
 
-    @property
-    def running(self) -> bool:
-        return self._process.running
-
-    @property
-    def pid(self) -> int | None:
-        """The postmaster's pid (it runs as ``run_as``)."""
-        return self._process.pid
-
     # -- lifecycle -------------------------------------------------------------------------------------
 
     def start(self) -> PostgresServer:
         """``initdb`` on the first start, then run ``postgres`` and wait until it accepts connections."""
         if self.running:
             return self
-        bin_dir = pg_bin_dir()
+        self._bin_dir = pg_bin_dir()
         self.account.claim(self.work_dir, server="PostgreSQL")
         if not (self.data_dir / "PG_VERSION").is_file():
-            self._initdb(bin_dir)
+            self._initdb(self._bin_dir)
         _ = self.password  # a work dir without its password file cannot be used: say so before starting
-        for attempt in range(1, _PORT_RETRIES + 1):
-            log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
-            argv = [str(bin_dir / "postgres"), "-D", str(self.data_dir), "-c", f"port={self.port}"]
-            for key, value in _SETTINGS.items():
-                argv += ["-c", f"{key}={value}"]
-            self._process.spawn(self.account.wrap(argv), env=self._env(), cwd=self.work_dir)
-            if self._wait_ready(bin_dir):
-                return self
-            new_log = self._log_since(log_start)
-            self._stop_process()
-            if self._port_chosen_by_us and "could not bind" in new_log and attempt < _PORT_RETRIES:
-                self.port = free_tcp_port()  # someone took the port between free_tcp_port() and the bind
-                continue
-            state = (
-                f"exited with code {self._process.returncode}"
-                if self._process.returncode is not None
-                else f"did not accept connections within {self.start_timeout_s} s"
-            )
-            raise ServerError(
-                f"postgres on {self.host}:{self.port} (data dir {self.data_dir}) {state}; last lines of "
-                f"{self.log_path}:\n{log_tail(self.log_path)}"
-            )
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def stop(self) -> None:
-        """Fast shutdown (SIGINT), SIGKILL if it hangs. The data stays, so ``start()`` brings it back."""
-        self._stop_process()
-
-    def restart(self) -> PostgresServer:
-        self.stop()
-        return self.start()
-
-    def cleanup(self) -> None:
-        """Stop, and remove the work folder when the launcher made it (a given ``work_dir`` stays)."""
-        self.stop()
-        if self._own_work_dir:
-            shutil.rmtree(self.work_dir, ignore_errors=True)
-            atexit.unregister(self.cleanup)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.cleanup()
+        self._start_with_port_retry()
+        return self
 
     def __repr__(self) -> str:  # the password stays out of logs and test output
         return (
@@ -296,22 +239,30 @@ class PostgresServer:
         write_private(self.password_path, password + "\n", fsync=False)
         self._password = password
 
-    def _wait_ready(self, bin_dir: Path) -> bool:
-        isready = [str(bin_dir / "pg_isready"), "-q", "-h", self.host, "-p", str(self.port), "-t", "2"]
-        env = clean_env(drop_prefixes=("PG",))
-        deadline = time.monotonic() + self.start_timeout_s
-        while time.monotonic() < deadline:
-            if not self._process.running:
-                return False
-            try:
-                if subprocess.run(isready, env=env, timeout=10, check=False).returncode == 0:
-                    return True
-            except subprocess.TimeoutExpired:
-                pass
-            time.sleep(0.1)
-        return False
+    def _spawn(self) -> None:
+        argv = [str(self._bin_dir / "postgres"), "-D", str(self.data_dir), "-c", f"port={self.port}"]
+        for key, value in _SETTINGS.items():
+            argv += ["-c", f"{key}={value}"]
+        self._process.spawn(self.account.wrap(argv), env=self._env(), cwd=self.work_dir)
 
-    def _stop_process(self) -> None:
+    def _probe(self) -> bool:
+        isready = [str(self._bin_dir / "pg_isready"), "-q", "-h", self.host, "-p", str(self.port), "-t", "2"]
+        env = clean_env(drop_prefixes=("PG",))
+        try:
+            return subprocess.run(isready, env=env, timeout=10, check=False).returncode == 0
+        except subprocess.TimeoutExpired:
+            return False
+
+    def _port_taken(self, *, exited: bool, new_log: str) -> bool:
+        return "could not bind" in new_log
+
+    def _fresh_ports(self) -> None:
+        self.port = free_tcp_port()
+
+    def _where(self) -> str:
+        return f"postgres on {self.host}:{self.port} (data dir {self.data_dir})"
+
+    def _stop_process(self) -> None:  # fast shutdown (SIGINT), SIGKILL if it hangs
         pid = self._process.pid
         if self._process.running and pid is not None:
             try:
@@ -322,11 +273,3 @@ class PostgresServer:
             while self._process.running and time.monotonic() < deadline:
                 time.sleep(0.05)
         self._process.stop(timeout_s=self.stop_timeout_s)  # reaps; SIGTERM/SIGKILL only if still there
-
-    def _log_since(self, offset: int) -> str:
-        try:
-            with open(self.log_path, "rb") as log:
-                log.seek(offset)
-                return log.read().decode(errors="replace")
-        except OSError:
-            return ""
