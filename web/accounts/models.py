@@ -1,0 +1,3 @@
+from web.accounts.tokens import Token
+
+__all__ = ["Token"]

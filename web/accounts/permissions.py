@@ -1,0 +1,58 @@
+"""The one permission check of the management application, used by the pages and by the API alike.
+
+A user may do ``action`` (view, add, change, delete) on a model if their role grants the model permission
+``<app>.<action>_<model>``; an API token additionally limits its user to viewing unless its scope is write.
+:func:`restrict` applies the same rule to a queryset (NetBox's ``RestrictedQuerySet``): an unpermitted user gets
+an empty queryset, never someone else's rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.db.models import Model, QuerySet
+
+from web.accounts.tokens import Token
+
+Action = Literal["view", "add", "change", "delete"]
+ACTIONS: tuple[Action, ...] = ("view", "add", "change", "delete")
+_M = TypeVar("_M", bound=Model)
+
+
+def permission_name(model: type[Model], action: Action) -> str:
+    meta = model._meta
+    return f"{meta.app_label}.{action}_{meta.model_name}"
+
+
+def is_permitted(user: Any, model: type[Model], action: Action, *, token: Token | None = None) -> bool:
+    """Whether ``user`` (authenticated through ``token``, if by one) may ``action`` objects of ``model``."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r} (one of {', '.join(ACTIONS)})")
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if token is not None and action != "view" and not token.can_write:
+        return False
+    return bool(user.has_perm(permission_name(model, action)))
+
+
+def restrict(queryset: QuerySet[_M], user: Any, action: Action = "view", *,
+             token: Token | None = None) -> QuerySet[_M]:
+    """``queryset`` if ``user`` may ``action`` its objects, else an empty queryset."""
+    if is_permitted(user, queryset.model, action, token=token):
+        return queryset
+    return queryset.none()
+
+
+class ModelPermissionRequiredMixin(PermissionRequiredMixin):
+    """Pages: 403 (302 to the login page when anonymous) unless :func:`is_permitted`; the queryset restricted."""
+
+    model: type[Model]
+    permission_action: Action = "view"
+
+    def has_permission(self) -> bool:
+        return is_permitted(self.request.user, self.model, self.permission_action)  # type: ignore[attr-defined]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return restrict(super().get_queryset(), self.request.user,  # type: ignore[misc, attr-defined]
+                        self.permission_action)

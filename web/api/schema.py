@@ -1,0 +1,16 @@
+"""Names of the OpenAPI enumerations whose field names collide (``ENUM_NAME_OVERRIDES`` in web/api/settings.py)."""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+
+from linewatch.choices import ContactRole, LineMemberRole
+from web.labels import choices_of
+
+
+def contact_roles() -> list[tuple[str, Promise | str]]:
+    return choices_of(ContactRole)
+
+
+def line_member_roles() -> list[tuple[str, Promise | str]]:
+    return choices_of(LineMemberRole)

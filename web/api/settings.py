@@ -1,0 +1,31 @@
+"""Django REST framework and drf-spectacular settings (imported by web/settings_common.py)."""
+
+REST_FRAMEWORK = {
+    # The token first: an unauthenticated request gets 401 with "WWW-Authenticate: Bearer".
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "web.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["web.api.permissions.ModelActionPermission"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "web.api.pagination.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
+                                 "rest_framework.renderers.BrowsableAPIRenderer"],
+    "PAGE_SIZE": 50,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "linewatch API",
+    "DESCRIPTION": "The inventory of the linewatch management application: carriers, sites, departments, "
+                   "cost centres, devices, lines with their member interfaces, contracts.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,  # write-only secrets appear in requests only
+    # Two models have a "role" field with different choices: name each set after its enumeration.
+    "ENUM_NAME_OVERRIDES": {
+        "ContactRoleEnum": "web.api.schema.contact_roles",
+        "LineMemberRoleEnum": "web.api.schema.line_member_roles",
+    },
+}

@@ -1,0 +1,120 @@
+"""Serializers of every inventory model. Device secrets are write-only: accepted, never returned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from web.api.serializers import ValidatedModelSerializer
+from web.inventory import models
+
+
+class CarrierSerializer(ValidatedModelSerializer):
+    class Meta:
+        model = models.Carrier
+        fields = "__all__"
+
+
+class BillingAccountSerializer(ValidatedModelSerializer):
+    class Meta:
+        model = models.BillingAccount
+        fields = "__all__"
+
+
+class ContactSerializer(ValidatedModelSerializer):
+    class Meta:
+        model = models.Contact
+        fields = "__all__"
+
+
+class SiteSerializer(ValidatedModelSerializer):
+    class Meta:
+        model = models.Site
+        fields = "__all__"
+
+
+class DepartmentSerializer(ValidatedModelSerializer):
+    class Meta:
+        model = models.Department
+        fields = "__all__"
+
+
+class CostCentreSerializer(ValidatedModelSerializer):
+    class Meta:
+        model = models.CostCentre
+        fields = "__all__"
+
+
+_SECRET = {"write_only": True, "required": False, "allow_blank": True,
+           "style": {"input_type": "password"}}
+
+
+class DeviceSerializer(ValidatedModelSerializer):
+    """A secret left out keeps its stored value; ``""`` removes it. ``stored_secrets`` names those set."""
+
+    stored_secrets = serializers.SerializerMethodField()
+
+    class Meta:
+        model = models.Device
+        fields = "__all__"
+        extra_kwargs = {name: _SECRET for name in models.Device.secret_fields}
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_stored_secrets(self, device: models.Device) -> list[str]:
+        return [name for name in models.Device.secret_fields if getattr(device, name)]
+
+
+class LineMemberSerializer(ValidatedModelSerializer):
+    class Meta:
+        model = models.LineMember
+        fields = "__all__"
+
+
+class LineMemberBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = models.LineMember
+        fields = ("id", "device", "interface", "if_index", "role")
+
+
+class LineSerializer(ValidatedModelSerializer):
+    members = LineMemberBriefSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = models.Line
+        fields = "__all__"
+
+
+class DiscountSerializer(ValidatedModelSerializer):
+    class Meta:
+        model = models.Discount
+        fields = "__all__"
+
+
+class CreditTierSerializer(ValidatedModelSerializer):
+    class Meta:
+        model = models.CreditTier
+        fields = "__all__"
+
+
+class _DiscountBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = models.Discount
+        fields = ("id", "name", "percent", "amount", "valid_from", "valid_to")
+
+
+class _CreditTierBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = models.CreditTier
+        fields = ("id", "below_pct", "credit_pct")
+
+
+class ContractSerializer(ValidatedModelSerializer):
+    discounts = _DiscountBriefSerializer(many=True, read_only=True)
+    credit_tiers = _CreditTierBriefSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = models.Contract
+        fields = "__all__"
+

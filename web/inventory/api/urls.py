@@ -1,0 +1,29 @@
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.routers import APIRootView, DefaultRouter
+
+from web.inventory.api import views
+
+
+class InventoryRootView(APIRootView):
+    """The inventory: carriers, sites, departments, cost centres, devices, lines, contracts."""
+
+    permission_classes = (IsAuthenticated,)
+
+
+router = DefaultRouter()
+router.APIRootView = InventoryRootView
+router.register("carriers", views.CarrierViewSet)
+router.register("billing-accounts", views.BillingAccountViewSet)
+router.register("contacts", views.ContactViewSet)
+router.register("sites", views.SiteViewSet)
+router.register("departments", views.DepartmentViewSet)
+router.register("cost-centres", views.CostCentreViewSet)
+router.register("devices", views.DeviceViewSet)
+router.register("lines", views.LineViewSet)
+router.register("line-members", views.LineMemberViewSet)
+router.register("contracts", views.ContractViewSet)
+router.register("discounts", views.DiscountViewSet)
+router.register("credit-tiers", views.CreditTierViewSet)
+
+app_name = "inventory-api"
+urlpatterns = router.urls
