@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
     "web.audit",
     "web.accounts",
     "web.inventory",
@@ -140,3 +142,5 @@ LOGGING = {
 }
 
 PAGINATE_BY = 50
+
+from web.api.settings import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: E402,F401  (the API: docs/web.md)
