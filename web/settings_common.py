@@ -10,12 +10,14 @@ generated once into ``state_dir`` (mode 0600). Production (``web.settings_produc
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from linewatch.settings import load_settings
+from web.accounts import directory as _ldap
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -40,6 +42,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "web.audit",
     "web.accounts",
+    "web.accounts.logins",
+    "axes",
+    "csp",
     "web.inventory",
 ]
 
@@ -57,6 +62,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last (django-axes): turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "web.urls"
@@ -109,7 +117,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inventory:line_list"
 LOGOUT_REDIRECT_URL = "login"
-SESSION_COOKIE_AGE = 8 * 3600  # one working day
+# Idle timeout: a session unused for 30 min ends (the cookie and the database row are renewed by each request).
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
@@ -144,3 +154,33 @@ LOGGING = {
 PAGINATE_BY = 50
 
 from web.api.settings import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: E402,F401  (the API: docs/web.md)
+
+# Login (docs/web.md "Logging in"): axes, then LDAP when web.ldap is set, then the local accounts.
+AUTHENTICATION_BACKENDS = _ldap.authentication_backends(_WEB.ldap)
+globals().update(_ldap.django_settings(_WEB.ldap))
+# django-axes: 5 failed logins of one user name from one address lock that pair out for 15 min; a success
+# resets the count. Unlock: linewatch web manage axes_reset_username NAME (or axes_reset_ip ADDR, axes_reset).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# Content-Security-Policy (django-csp): scripts, styles and everything else only from this site; no inline
+# script or style (htmx is loaded as a file), no framing, forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
