@@ -1,0 +1,173 @@
+"""Login security through the real login form: lockout (django-axes), CSRF, session idle timeout, security
+headers and CSP, and the login log (login, logout, failed login, lockout; never a password)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.contrib.sessions.models import Session
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from linewatch.choices import LoginEventKind
+from web.accounts.logins.models import LoginEvent
+from web.audit.models import AuditRowImmutable
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery"
+WRONG = "wrong-secret-pw-42"
+
+
+@pytest.fixture
+def kim(django_user_model):
+    user = django_user_model.objects.create_user("kim", password=PASSWORD)
+    return user
+
+
+def _login(client: Client, password: str, *, addr: str = "127.0.0.1", name: str = "kim", **extra):
+    return client.post("/login/", {"username": name, "password": password}, REMOTE_ADDR=addr, **extra)
+
+
+def _fail(client: Client, times: int, **kw) -> list:
+    return [_login(client, WRONG, **kw) for _ in range(times)]
+
+
+def test_fifth_failed_login_locks_user_and_address(client: Client, kim):
+    responses = _fail(client, 5)
+    assert [r.status_code for r in responses[:4]] == [200] * 4
+    assert responses[4].status_code == 429 and b"Account locked" in responses[4].content
+    locked = _login(client, PASSWORD)
+    assert locked.status_code == 429 and "_auth_user_id" not in client.session
+
+
+def test_lockout_is_per_user_and_address(client: Client, kim, django_user_model):
+    django_user_model.objects.create_user("lee", password=PASSWORD)
+    _fail(client, 5)
+    assert _login(Client(), PASSWORD, addr="192.0.2.7").status_code == 302  # kim from another address
+    assert _login(Client(), PASSWORD, name="lee").status_code == 302  # another user from this address
+
+
+def test_lockout_message_is_korean(client: Client, kim):
+    response = _fail(client, 5, HTTP_ACCEPT_LANGUAGE="ko")[-1]
+    assert response.status_code == 429
+    assert "계정 잠김" in response.content.decode() and "15분" in response.content.decode()
+
+
+def test_successful_login_resets_the_failure_count(client: Client, kim):
+    _fail(client, 4)
+    assert _login(client, PASSWORD).status_code == 302
+    client.logout()
+    assert [r.status_code for r in _fail(client, 4)] == [200] * 4
+
+
+def test_unlock_command_lifts_a_lockout(client: Client, kim):
+    _fail(client, 5)
+    call_command("axes_reset_username", "kim")
+    assert _login(client, PASSWORD).status_code == 302
+
+
+def test_lockout_ends_after_cooloff(client: Client, kim):
+    from axes.models import AccessAttempt
+
+    _fail(client, 5)
+    # The cool-off is measured from the last failure: move it 16 minutes back instead of waiting.
+    AccessAttempt.objects.update(attempt_time=timezone.now() - dt.timedelta(minutes=16))
+    assert _login(client, PASSWORD).status_code == 302
+
+
+FORMS = [
+    pytest.param("/login/", {"username": "kim", "password": PASSWORD}, False, id="login"),
+    pytest.param("/logout/", {}, True, id="logout"),
+    pytest.param("/i18n/setlang/", {"language": "ko"}, False, id="language"),
+]
+
+
+@pytest.mark.parametrize(("url", "data", "logged_in"), FORMS)
+def test_post_without_csrf_token_is_refused(kim, url, data, logged_in):
+    client = Client(enforce_csrf_checks=True)
+    if logged_in:
+        client.force_login(kim)
+    assert client.post(url, data).status_code == 403
+
+
+def test_login_form_with_csrf_token_works(kim):
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/login/")
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.content).group(1).decode()
+    response = client.post("/login/", {"username": "kim", "password": PASSWORD, "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+
+
+def test_idle_session_expires(client: Client, kim):
+    assert _login(client, PASSWORD).status_code == 302
+    assert client.session.get_expiry_age() == 30 * 60
+    # Idle for 31 min: the stored session has expired (instead of sleeping, its expiry is moved back).
+    Session.objects.update(expire_date=timezone.now() - dt.timedelta(minutes=1))
+    response = client.get("/inventory/lines/")
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_each_request_renews_the_idle_timeout(client: Client, kim):
+    _login(client, PASSWORD)
+    soon = timezone.now() + dt.timedelta(minutes=5)
+    Session.objects.update(expire_date=soon)
+    client.get("/login/")
+    assert Session.objects.get().expire_date > soon + dt.timedelta(minutes=20)
+
+
+def test_csp_allows_only_own_scripts_and_htmx_page_has_no_inline_script(client: Client, kim, make_inventory):
+    make_inventory(2)
+    client.force_login(kim)
+    kim.groups.add(Group.objects.get(name="viewer"))
+    response = client.get("/inventory/lines/")
+    assert response.status_code == 200
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    scripts = re.findall(rb"<script([^>]*)>(.*?)</script>", response.content, re.S)
+    assert scripts, "htmx is loaded"
+    assert all(b"src=" in attrs and not body.strip() for attrs, body in scripts)
+    assert b"htmx" in b"".join(attrs for attrs, _ in scripts)
+
+
+@pytest.mark.parametrize(("header", "value"), [
+    pytest.param("X-Frame-Options", "DENY", id="frame"),
+    pytest.param("X-Content-Type-Options", "nosniff", id="nosniff"),
+    pytest.param("Referrer-Policy", "same-origin", id="referrer"),
+    pytest.param("Cross-Origin-Opener-Policy", "same-origin", id="coop"),
+])
+def test_security_headers_on_the_login_page(client: Client, header, value):
+    assert client.get("/login/")[header] == value
+
+
+def _events() -> list[tuple[str, str]]:
+    return [(e.kind, e.user_name) for e in LoginEvent.objects.order_by("pk")]
+
+
+def test_login_logout_failure_and_lockout_are_logged_without_password(client: Client, kim):
+    _login(client, WRONG)
+    _login(client, PASSWORD)
+    client.post("/logout/")
+    _fail(client, 5, name="nobody")
+    events = _events()
+    assert events[:3] == [(LoginEventKind.LOGIN_FAILED, "kim"), (LoginEventKind.LOGIN, "kim"),
+                          (LoginEventKind.LOGOUT, "kim")]
+    assert (LoginEventKind.LOCKED_OUT, "nobody") in events
+    login = LoginEvent.objects.get(kind=LoginEventKind.LOGIN)
+    assert login.user == kim and login.backend == "local" and login.remote_addr == "127.0.0.1"
+    assert login.request_id is not None
+    dumped = repr(list(LoginEvent.objects.values()))
+    assert WRONG not in dumped and PASSWORD not in dumped
+
+
+def test_login_log_rows_are_append_only(client: Client, kim):
+    _login(client, PASSWORD)
+    row = LoginEvent.objects.get()
+    with pytest.raises(AuditRowImmutable):
+        row.save()
+    with pytest.raises(AuditRowImmutable):
+        LoginEvent.objects.all().delete()
