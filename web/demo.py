@@ -68,7 +68,7 @@ def _wait_until_serving(proc: subprocess.Popen, url: str, *, timeout_s: float) -
         time.sleep(0.5)
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def stop_app(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)  # gunicorn: graceful shutdown of its workers
         try:
@@ -80,27 +80,53 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def demo_web(ctx: Any) -> Iterator[None]:
-    """Prepare the demo database and users, serve the application until the demo ends, then stop it."""
-    env = _django_env(ctx)
-    addr = os.environ.get(ADDR_ENV) or DEFAULT_ADDR
+    """Prepare the demo database and users, serve the application until the demo ends, then stop it.
+
+    An application that cannot start (a taken port, a failed migration) is reported; the rest of the demo goes on.
+    """
+    try:
+        proc = start(ctx)
+    except (LinewatchError, OSError, subprocess.SubprocessError) as exc:
+        say(f"management application not started: {exc}; the rest of the demo goes on")
+        yield
+        return
+    try:
+        yield
+    finally:
+        stop_app(proc)
+        say("management application stopped")
+
+
+def start(ctx: Any) -> subprocess.Popen:
+    """The demo's application: prepared and served with the demo's settings (``$LINEWATCH_DEMO_WEB_ADDR``)."""
+    return start_app(env=_django_env(ctx), addr=os.environ.get(ADDR_ENV) or DEFAULT_ADDR, run_dir=Path(ctx.run_dir))
+
+
+def start_app(*, env: dict[str, str], addr: str, run_dir: Path) -> subprocess.Popen:
+    """Run ``prepare``, then gunicorn on ``addr``; return the server process once the login page answers.
+
+    ``env`` names the settings (``LINEWATCH_CONFIG``, ``LINEWATCH_STATE_DIR``, ``DJANGO_SETTINGS_MODULE``, keys);
+    the browser tests start the same server with the test keys. Stop it with :func:`stop_app`.
+    """
+    # whitenoise serves the apps' own static files (finders); it warns at every start when STATIC_ROOT is missing.
+    if "LINEWATCH_STATE_DIR" in env:
+        (Path(env["LINEWATCH_STATE_DIR"]) / "web-static").mkdir(parents=True, exist_ok=True)
     prepare = subprocess.run(
-        [sys.executable, "-m", "web.demo", "prepare", "--run-dir", str(ctx.run_dir)],
-        env=env, timeout=600, check=False)
+        [sys.executable, "-m", "web.demo", "prepare", "--run-dir", str(run_dir)], env=env, timeout=600, check=False)
     if prepare.returncode != 0:
-        raise LinewatchError(f"preparing the management application's demo database failed (exit status "
-                             f"{prepare.returncode}, see above)")
+        raise LinewatchError(f"preparing its demo database failed (exit status {prepare.returncode}, see above)")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", addr, "--workers", "2", "--threads", "4",
          "--log-level", "warning", "--graceful-timeout", "10", "web.wsgi"],
         env=env, start_new_session=True)  # the demo stops it (Ctrl-C reaches the demo, not gunicorn)
+    url = f"http://{addr}/"
     try:
-        url = f"http://{addr}/"
         _wait_until_serving(proc, url, timeout_s=START_TIMEOUT_S)
-        say(f"management application: {url} (users and passwords: {Path(ctx.run_dir) / USERS_FILE})")
-        yield
-    finally:
-        _stop(proc)
-        say("management application stopped")
+    except BaseException:
+        stop_app(proc)
+        raise
+    say(f"management application: {url} (users and passwords: {run_dir / USERS_FILE})")
+    return proc
 
 
 # --- inside the subprocess (Django configured) ---------------------------------------------------------------
