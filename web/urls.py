@@ -5,6 +5,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
+from web.inventory import api_inventory
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="inventory:line_list", permanent=False)),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -13,6 +15,8 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("inventory/", include("web.inventory.urls")),
     path("audit/", include("web.audit.urls")),
+    # Before the API's router: the collectors' whole-inventory document (bearer token, ETag), docs/web.md.
+    path("api/inventory.json", api_inventory.inventory_json, name="inventory_json"),
     path("api/", include("web.api.urls")),
     path("admin/", admin.site.urls),
 ]
