@@ -36,6 +36,20 @@ def is_permitted(user: Any, model: type[Model], action: Action, *, token: Token 
     return bool(user.has_perm(permission_name(model, action)))
 
 
+# A user who may change but not add objects of these models changes only these fields (the NOC: a line's status).
+CHANGE_ONLY_FIELDS: dict[str, tuple[str, ...]] = {"inventory.line": ("status",)}
+
+
+def changeable_fields(user: Any, model: type[Model], *, token: Token | None = None) -> tuple[str, ...] | None:
+    """The fields ``user`` may change on ``model`` (None: every field; ``()``: none)."""
+    if not is_permitted(user, model, "change", token=token):
+        return ()
+    limited = CHANGE_ONLY_FIELDS.get(model._meta.label_lower)
+    if limited is None or is_permitted(user, model, "add", token=token):
+        return None
+    return limited
+
+
 def restrict(queryset: QuerySet[_M], user: Any, action: Action = "view", *,
              token: Token | None = None) -> QuerySet[_M]:
     """``queryset`` if ``user`` may ``action`` its objects, else an empty queryset."""

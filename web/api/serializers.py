@@ -7,8 +7,12 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import serializers
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, serializers
 from rest_framework.settings import api_settings
+
+from web.accounts.permissions import changeable_fields
+from web.api.permissions import request_token
 
 
 def field_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
@@ -24,6 +28,9 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
         model = self.Meta.model
+        request = self.context.get("request")
+        if self.instance is not None and request is not None:
+            self._check_changeable(request, model, attrs)
         if self.instance is None:
             instance = model(**attrs)
         else:
@@ -35,3 +42,14 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(field_errors(exc)) from None
         return attrs
+
+    def _check_changeable(self, request: Any, model: type, attrs: dict[str, Any]) -> None:
+        """A role that may change only some fields (the NOC: a line's status) is refused the others (403)."""
+        allowed = changeable_fields(request.user, model, token=request_token(request))
+        if allowed is None:
+            return
+        refused = sorted(name for name, value in attrs.items()
+                         if name not in allowed and getattr(self.instance, name) != value)
+        if refused:
+            raise exceptions.PermissionDenied({"detail": _("your role may change only: %(fields)s") % {
+                "fields": ", ".join(allowed)}, "fields": refused})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -59,7 +59,7 @@ class DeviceSerializer(ValidatedModelSerializer):
     class Meta:
         model = models.Device
         fields = "__all__"
-        extra_kwargs = {name: _SECRET for name in models.Device.secret_fields}
+        extra_kwargs: ClassVar[dict[str, dict[str, Any]]] = {name: _SECRET for name in models.Device.secret_fields}
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_stored_secrets(self, device: models.Device) -> list[str]:
