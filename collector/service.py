@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from linewatch.errors import SnmpError
 from linewatch.influx import Point, PointWriter
 from linewatch.inventory import Device, Inventory, SnmpV2c
+from linewatch.inventory_source import InventorySource
 from linewatch.settings import CollectorSettings
 
 from collector.linepoints import line_traffic_point
@@ -81,7 +82,7 @@ class Collector:
 
     def __init__(self, *, settings: CollectorSettings, inventory: Inventory, writer: PointWriter | None,
                  state: CounterState, client_factory: Callable[[Device], SnmpClient] = client_for,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, inventory_source: InventorySource | None = None):
         self.settings = settings
         self.inventory = inventory
         self.writer = writer
@@ -90,15 +91,43 @@ class Collector:
         self._sem = asyncio.Semaphore(settings.max_concurrent_devices)
         self.in_flight: dict[str, float] = {}  # device -> monotonic start, for "which devices were slow"
         self.pollers: dict[str, DevicePoller] = {}
-        lines = inventory.polled_lines()
-        for device in inventory.devices:
-            dev_lines = [line for line in lines if line.device == device.name]
-            if dev_lines:
-                self.pollers[device.name] = DevicePoller(device, dev_lines, client_factory(device),
-                                                         max_repetitions=settings.max_repetitions, clock=clock)
+        self._client_factory = client_factory
+        self.inventory_source = inventory_source
+        self._build_pollers(inventory)
         self.max_interval_s = max(5 * settings.interval_s, 300.0)
         self._said: dict[str, str] = {}  # line id -> the problem last logged for it (each is logged once)
         self.cycles = 0
+
+    def _build_pollers(self, inventory: Inventory) -> list[DevicePoller]:
+        """Pollers for ``inventory``; a device whose entry and lines are unchanged keeps its poller (and its
+        interface names). Returns the pollers replaced or dropped (their clients still to be closed)."""
+        old, self.pollers = self.pollers, {}
+        lines = inventory.polled_lines()
+        for device in inventory.devices:
+            dev_lines = [line for line in lines if line.device == device.name]
+            if not dev_lines:
+                continue
+            kept = old.get(device.name)
+            if kept is not None and kept.device == device and kept.lines == dev_lines:
+                self.pollers[device.name] = old.pop(device.name)
+            else:
+                self.pollers[device.name] = DevicePoller(device, dev_lines, self._client_factory(device),
+                                                         max_repetitions=self.settings.max_repetitions,
+                                                         clock=self.clock)
+        self.inventory = inventory
+        return list(old.values())
+
+    async def refresh_inventory(self) -> None:
+        """Take the inventory source's current inventory (each cycle): a change applies from this cycle on."""
+        if self.inventory_source is None:
+            return
+        inventory = await asyncio.to_thread(self.inventory_source.current)
+        if inventory is self.inventory or inventory == self.inventory:
+            return
+        for poller in self._build_pollers(inventory):
+            await poller.client.close()
+        log.info("inventory changed: %d devices, %d lines polled", len(self.pollers),
+                 sum(len(p.lines) for p in self.pollers.values()))
 
     async def _poll_device(self, poller: DevicePoller, budget_s: float) -> DevicePoll:
         name = poller.device.name
@@ -121,6 +150,7 @@ class Collector:
 
     async def run_cycle(self) -> CycleReport:
         """Poll all devices once, write the points, save the counter state."""
+        await self.refresh_inventory()
         report = CycleReport(started_s=self.clock())
         t0 = time.monotonic()
         budget_s = max(1.0, self.settings.interval_s * 0.9)
@@ -188,6 +218,8 @@ class Collector:
             "devices_failed": len(report.failed_devices),
             "lines_unresolved": len(report.unresolved_lines),
         }
+        if self.inventory_source is not None:
+            fields["inventory_stale_s"] = self.inventory_source.stale_s
         if self.writer is not None:
             st = self.writer.stats()
             fields.update(spool_bytes=st.spool_bytes, spool_batches=st.spooled_batches,
