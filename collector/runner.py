@@ -12,7 +12,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from linewatch.influx import PointWriter
-from linewatch.inventory import Inventory, load_inventory
+from linewatch.inventory import Inventory
+from linewatch.inventory_source import InventorySource
 from linewatch.settings import Settings
 
 from collector.service import Collector, CycleReport
@@ -23,7 +24,9 @@ log = logging.getLogger(__name__)
 
 def build_collector(settings: Settings, *, inventory: Inventory | None = None) -> Collector:
     """Collector, writer (with its disk spool) and restored counter state, all from settings."""
-    inventory = inventory or load_inventory(settings.resolve(settings.inventory_path))
+    # Without an inventory given, the configured source (lines.yaml or the app) is asked again every cycle.
+    source = InventorySource(settings) if inventory is None else None
+    inventory = inventory or source.current()
     # A cycle must never wait on InfluxDB for long: what cannot be sent quickly goes to the spool and the next
     # cycle polls on time (at most a quarter of the interval of retrying, plus one request timeout).
     influx = settings.influx_settings()
@@ -36,7 +39,8 @@ def build_collector(settings: Settings, *, inventory: Inventory | None = None) -
     restored = state.load()
     if restored:
         log.info("restored counter state for %d lines from %s", restored, state.path)
-    return Collector(settings=settings.collector, inventory=inventory, writer=writer, state=state)
+    return Collector(settings=settings.collector, inventory=inventory, writer=writer, state=state,
+                     inventory_source=source)
 
 
 async def run_forever(collector: Collector, *, stop: asyncio.Event,
