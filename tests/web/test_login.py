@@ -128,7 +128,7 @@ def test_csp_allows_only_own_scripts_and_htmx_page_has_no_inline_script(client: 
     assert response.status_code == 200
     csp = response["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
-    scripts = re.findall(rb"<script([^>]*)>(.*?)</script>", response.content, re.S)
+    scripts = re.findall(rb"<script([^>]*)>(.*?)</script>", response.content, re.DOTALL)
     assert scripts, "htmx is loaded"
     assert all(b"src=" in attrs and not body.strip() for attrs, body in scripts)
     assert b"htmx" in b"".join(attrs for attrs, _ in scripts)

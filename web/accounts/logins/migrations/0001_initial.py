@@ -9,11 +9,11 @@ class Migration(migrations.Migration):
 
     initial = True
 
-    dependencies = [
+    dependencies = (
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-    ]
+    )
 
-    operations = [
+    operations = (
         migrations.CreateModel(
             name='LoginEvent',
             fields=[
@@ -33,4 +33,4 @@ class Migration(migrations.Migration):
                 'default_permissions': ('view',),
             },
         ),
-    ]
+    )
