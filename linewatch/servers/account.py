@@ -5,6 +5,8 @@ PostgreSQL refuses to run as root and slapd should not, so a launcher started by
 ``openldap``). Nothing existing changes mode: the server's work folder is a *new* folder owned by that account
 with mode 0700, made under the system temporary directory (world-traversable) unless the caller names one; a
 named folder must already be reachable by the account, and the error names the parent folder that is not.
+snmpsim, which drops to ``nobody`` by itself, uses the same account type to check that it can still read its
+venv (:meth:`ServiceAccount.cannot_read`) and to own its private data folder.
 Started by anyone else, servers run as the caller and none of this applies.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import stat
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -93,6 +96,24 @@ class ServiceAccount:
                 "its work folder: leave the work folder out (the launcher makes one) or give a new path"
             )
         return path
+
+    def cannot_read(self, path: Path) -> str | None:
+        """None when this account can reach and read ``path``; else the first folder or file in its way."""
+        p = Path(path).resolve()
+        for node in [*reversed(p.parents), p]:
+            try:
+                st = node.stat()
+            except OSError as exc:
+                return f"{node}: {exc.strerror}"
+            if st.st_uid == self.uid:
+                need = stat.S_IXUSR if node != p else stat.S_IRUSR
+            elif st.st_gid == self.gid:
+                need = stat.S_IXGRP if node != p else stat.S_IRGRP
+            else:
+                need = stat.S_IXOTH if node != p else stat.S_IROTH
+            if not st.st_mode & need:
+                return f"{node} is mode {stat.filemode(st.st_mode)} owned by uid {st.st_uid}"
+        return None
 
     def wrap(self, argv: Sequence[str]) -> list[str]:
         """``argv`` run as this account (util-linux ``setpriv``: exec, no PAM session, no extra groups)."""

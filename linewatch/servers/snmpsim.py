@@ -35,7 +35,6 @@ import os
 import pwd
 import re
 import shutil
-import stat
 import subprocess
 import tempfile
 import time
@@ -44,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from linewatch.errors import ServerError
+from linewatch.servers.account import ServiceAccount
 from linewatch.servers.ports import LOOPBACK, free_udp_port
 from linewatch.servers.process import LocalServer, ServerProcess, clean_env, find_executable
 
@@ -166,26 +166,6 @@ def render_recording(recording: Recording, source_lines: Iterable[str], *, sourc
     if missing:
         raise ValueError(f"{source_name}: recording has no {', '.join(missing)} (asked for by {recording.community})")
     return out
-
-
-def _world_reachable(path: Path, user: pwd.struct_passwd, group: grp.struct_group) -> str | None:
-    """None when ``user`` can reach and read ``path``; else the first directory or file that stops it."""
-    p = path.resolve()
-    chain = [*reversed(p.parents), p]
-    for node in chain:
-        try:
-            st = node.stat()
-        except OSError as exc:
-            return f"{node}: {exc.strerror}"
-        if st.st_uid == user.pw_uid:
-            need, have = stat.S_IXUSR if node != p else stat.S_IRUSR, st.st_mode
-        elif st.st_gid == group.gr_gid:
-            need, have = stat.S_IXGRP if node != p else stat.S_IRGRP, st.st_mode
-        else:
-            need, have = stat.S_IXOTH if node != p else stat.S_IROTH, st.st_mode
-        if not have & need:
-            return f"{node} is mode {stat.filemode(st.st_mode)} owned by uid {st.st_uid}"
-    return None
 
 
 def find_snmpsim_venv() -> Path:
@@ -339,23 +319,25 @@ class SnmpsimServer(LocalServer):
                                 "MIBS": ""})  # fmt: skip
 
     # -- internals ----------------------------------------------------------------------------------------------------
-    def _owner(self) -> tuple[pwd.struct_passwd, grp.struct_group] | None:
+    def _account(self) -> ServiceAccount | None:
+        """Who snmpsim runs as after binding (``process_user`` with ``process_group``), when it drops privileges."""
         if not self.drops_privileges:
             return None
         try:
-            return pwd.getpwnam(self.process_user), grp.getgrnam(self.process_group)
+            user, group = pwd.getpwnam(self.process_user), grp.getgrnam(self.process_group)
         except KeyError as exc:
             raise ServerError(
                 f"snmpsim: process_user {self.process_user!r} / process_group {self.process_group!r} unknown: {exc}"
             ) from None
+        return ServiceAccount(user.pw_name, user.pw_uid, group.gr_gid)
 
     def _prepare_runtime_dir(self) -> None:
-        owner = self._owner()
+        owner = self._account()
         if owner is not None:
             python = self.venv / "bin" / "python"
             for target in (python, _site_packages(self.venv) / "snmpsim" / "__init__.py",
                            Path(os.path.realpath(python))):  # fmt: skip
-                blocked = _world_reachable(target, *owner)
+                blocked = owner.cannot_read(target)
                 if blocked:
                     raise ServerError(
                         f"snmpsim drops privileges to {self.process_user}, who cannot read its venv {self.venv}: "
@@ -371,7 +353,7 @@ class SnmpsimServer(LocalServer):
             self._remove_runtime_dir()
             raise
 
-    def _fill_runtime_dir(self, runtime: Path, owner: tuple[pwd.struct_passwd, grp.struct_group] | None) -> None:
+    def _fill_runtime_dir(self, runtime: Path, owner: ServiceAccount | None) -> None:
         data, cache = runtime / "data", runtime / "cache"
         data.mkdir()
         cache.mkdir()
@@ -392,9 +374,8 @@ class SnmpsimServer(LocalServer):
         data.chmod(0o500)
         cache.chmod(0o700)
         if owner is not None:
-            uid, gid = owner[0].pw_uid, owner[1].gr_gid
             for path in (runtime, data, cache, *data.iterdir()):
-                os.chown(path, uid, gid)
+                os.chown(path, owner.uid, owner.gid)
 
     def _remove_runtime_dir(self) -> None:
         if self.runtime_dir is not None:
