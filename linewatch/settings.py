@@ -95,6 +95,11 @@ class WebSettings(BaseModel):
     inventory_token: EnvSecretStr | None = Field(
         default=None, description="bearer token the collectors send to GET /api/inventory/ (SNMP secrets included)")
     ldap: LdapSettings | None = Field(default=None, description="LDAP/AD login; local accounts only when absent")
+    login_failure_limit: int = Field(default=5, ge=1, le=100,
+                                     description="failed logins of one user name from one address before a lockout")
+    lockout_s: int = Field(default=15 * 60, ge=1, description="how long a lockout lasts (from the last failure)")
+    session_idle_s: int = Field(default=30 * 60, ge=60, description="a session unused this long ends")
+    session_max_s: int = Field(default=8 * 3600, ge=60, description="a session ends this long after its login")
 
 
 class InventorySettings(BaseModel):
