@@ -336,3 +336,25 @@ def test_noc_may_change_only_a_line_status_through_the_api(user_with_role, inv, 
     line.refresh_from_db()
     assert line.name == "LINE-000" and line.capacity_bps == 10_000_000
     assert line.status == ("offline" if status == 200 else before)
+
+
+def test_device_secret_given_empty_is_removed_and_browsable_api_shows_none(user_with_role, inv):
+    client = Client()
+    client.force_login(user_with_role(Role.ADMIN.value))
+    device = inv["device"]
+    page = client.get(f"/api/inventory/devices/{device.pk}/", HTTP_ACCEPT="text/html")
+    assert page.status_code == 200 and "s3cret-community" not in page.content.decode()
+    refused = client.patch(f"/api/inventory/devices/{device.pk}/", {"snmp_community": ""},
+                           content_type="application/json")
+    assert refused.status_code == 400 and "snmp_community" in refused.json()  # SNMPv2c needs one
+    device.refresh_from_db()
+    assert device.snmp_community == "s3cret-community"
+    v3 = models.Device.objects.create(name="v3", address="192.0.2.9", snmp_version="3", snmp_user="lw",
+                                      security_level="authPriv", auth_protocol="SHA", auth_key="auth-key-12345",
+                                      priv_protocol="AES-128", priv_key="priv-key-12345")
+    response = client.patch(f"/api/inventory/devices/{v3.pk}/", {"security_level": "authNoPriv",
+                            "priv_protocol": "", "priv_key": ""}, content_type="application/json")
+    assert response.status_code == 200, response.content
+    v3.refresh_from_db()
+    assert (v3.priv_key, v3.auth_key) == ("", "auth-key-12345")
+    assert response.json()["stored_secrets"] == ["auth_key"]
