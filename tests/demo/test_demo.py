@@ -20,6 +20,7 @@ def test_demo_collects_the_demo_network_and_stops_by_itself(tmp_path: Path) -> N
     port = free_tcp_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINEWATCH_")}
     env.update(LINEWATCH_INFLUX__URL=f"http://127.0.0.1:{port}", LINEWATCH_COLLECTOR__INTERVAL_S="5")
+    env["LINEWATCH_DEMO_WEB_ADDR"] = f"127.0.0.1:{free_tcp_port()}"  # not 18000: a `make run` may hold it
     run_dir = tmp_path / "run"
     # The shipped demo configuration, with free UDP ports for the simulated routers (the shipped ones may be taken
     # by a `make run` on the same machine).
@@ -40,6 +41,9 @@ def test_demo_collects_the_demo_network_and_stops_by_itself(tmp_path: Path) -> N
     assert any("down" in line for line in out.splitlines() if line.startswith("AMS-MPLS-1"))
     assert not any(line.startswith("PAR-INET-2") for line in out.splitlines()), "a planned line is not polled"
     assert (run_dir / "var" / "collector-state.json").exists()
+    assert f"management application: http://{env['LINEWATCH_DEMO_WEB_ADDR']}/" in out, out[-3000:]
+    assert "management application stopped" in out
+    assert (run_dir / "web-users.txt").stat().st_mode & 0o777 == 0o600
     assert "influxd stopped" in out
     try:  # the demo's own influxd is gone
         requests.get(f"http://127.0.0.1:{port}/ping", timeout=1)

@@ -70,6 +70,7 @@ def test_demo_stops_cleanly_on_sigint(tmp_path: Path) -> None:
     port = free_tcp_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINEWATCH_")}
     env.update(LINEWATCH_INFLUX__URL=f"http://127.0.0.1:{port}", LINEWATCH_COLLECTOR__INTERVAL_S="5")
+    env["LINEWATCH_DEMO_WEB_ADDR"] = f"127.0.0.1:{free_tcp_port()}"  # not 18000: a `make run` may hold it
     config = tmp_path / "config"
     shutil.copytree(REPO / "config", config)
     lines = config / "lines.yaml"
