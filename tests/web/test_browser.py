@@ -1,0 +1,204 @@
+"""The management application in a real browser: Debian's chromium driven by Playwright against the demo's own
+server (web/demo.py: gunicorn on a free port, the demo inventory, one user per role from ``web-users.txt``).
+
+Never downloads a browser (``executable_path`` is the system chromium). One browser per session; screenshots
+are kept under ``tests/artifacts/browser/`` (``$LW_TEST_ARTIFACTS`` to change; the folder is printed).
+In the PostgreSQL run of tests/web the server uses that run's PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web_test_setup import TEST_DATABASE_URL, web_env
+
+from linewatch.choices import Role
+from linewatch.servers.ports import free_tcp_port
+from web import demo as web_demo
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 60_000  # two shared cores
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+@pytest.fixture(scope="session")
+def artifacts(request) -> Path:
+    folder = Path(os.environ.get("LW_TEST_ARTIFACTS") or ROOT / "tests" / "artifacts") / "browser"
+    folder.mkdir(parents=True, exist_ok=True)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    yield folder
+    if reporter is not None:
+        reporter.write_line(f"browser test screenshots: {folder}")
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory) -> Iterator[dict[str, Any]]:
+    """The demo's application on a free port: its base URL and the demo users' passwords."""
+    run_dir = tmp_path_factory.mktemp("browser-run")
+    extra = {"LINEWATCH_CONFIG": str(ROOT / "config" / "linewatch.yaml"),  # the demo inventory; test keys
+             "LINEWATCH_STATE_DIR": str(run_dir / "var"), "DJANGO_SETTINGS_MODULE": "web.settings"}
+    if TEST_DATABASE_URL:
+        extra["LINEWATCH_WEB__DATABASE_URL"] = TEST_DATABASE_URL
+    addr = f"127.0.0.1:{free_tcp_port()}"
+    proc = web_demo.start_app(env=web_env(**extra), addr=addr, run_dir=run_dir)
+    try:
+        users = dict(line.split() for line in (run_dir / web_demo.USERS_FILE).read_text().splitlines()
+                     if line and not line.startswith("#"))
+        yield {"url": f"http://{addr}", "users": users}
+    finally:
+        web_demo.stop_app(proc)
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: make sysdeps (scripts/ensure-sysdeps.sh)"
+    with sync_playwright() as p:
+        # Playwright gives the browser a fresh temporary --user-data-dir of its own (launch, not persistent).
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _page(browser: Any, *, locale: str = "en-GB") -> Any:
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    return context.new_page()
+
+
+def _login(browser: Any, app: dict[str, Any], role: str, *, locale: str = "en-GB") -> Any:
+    page = _page(browser, locale=locale)
+    page.goto(app["url"] + "/login/")
+    page.fill("#id_username", role)
+    page.fill("#id_password", app["users"][role])
+    page.locator("main form button[type=submit], main form input[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/inventory/lines/"))
+    return page
+
+
+@pytest.mark.parametrize("role", [r.value for r in Role], ids=[r.value for r in Role])
+def test_every_role_logs_in_and_sees_the_lines(browser, app, artifacts, role) -> None:
+    page = _login(browser, app, role)
+    assert f"Signed in as {role}" in page.inner_text("header")
+    assert "FRA-MPLS-1" in page.inner_text("#line-table")
+    page.screenshot(path=str(artifacts / f"lines-{role}.png"), full_page=True)
+    page.context.close()
+
+
+def test_wrong_password_is_refused_in_the_browser(browser, app) -> None:
+    page = _page(browser)
+    page.goto(app["url"] + "/login/")
+    page.fill("#id_username", "engineer")
+    page.fill("#id_password", "not-" + app["users"]["engineer"])
+    page.locator("main form button[type=submit], main form input[type=submit]").first.click()
+    page.wait_for_load_state()
+    assert "/login/" in page.url and page.locator("#id_password").count() == 1
+    page.context.close()
+
+
+def test_engineer_adds_a_line_changes_its_capacity_and_sees_the_audit_entry(browser, app, artifacts) -> None:
+    page = _login(browser, app, "engineer")
+    page.get_by_role("link", name="Add line").click()
+    page.wait_for_url(re.compile(r"/inventory/lines/add/"))
+    page.fill("#id_name", "SEL-BROWSER-1")
+    page.select_option("#id_carrier", index=1)
+    page.fill("#id_circuit_id", "BROWSER-CID-1")
+    page.select_option("#id_type", "internet")
+    page.select_option("#id_status", "active")
+    page.select_option("#id_site", index=1)
+    page.select_option("#id_department", index=1)
+    page.fill("#id_capacity_bps", "100000000")
+    page.screenshot(path=str(artifacts / "line-add-engineer.png"), full_page=True)
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"/inventory/lines/\d+/$"))
+    assert "SEL-BROWSER-1" in page.inner_text("h1")
+    line_url = page.url
+
+    page.get_by_role("link", name="Edit line").click()
+    page.wait_for_url(re.compile(r"/inventory/lines/\d+/edit/$"))
+    assert page.input_value("#id_capacity_bps") == "100000000"
+    page.fill("#id_capacity_bps", "250000000")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(line_url)
+    assert "250000000" in page.inner_text("main dl")
+    page.screenshot(path=str(artifacts / "line-changed-engineer.png"), full_page=True)
+
+    line_id = re.search(r"/lines/(\d+)/", line_url).group(1)
+    page.goto(f"{app['url']}/audit/history/inventory/line/{line_id}/")
+    history = page.inner_text("main table")
+    assert re.search(r"capacity_bps\s*:\s*100000000\s*→\s*250000000", history), history
+    assert "engineer" in history and "127.0.0.1" in history, history
+    page.screenshot(path=str(artifacts / "line-history-engineer.png"), full_page=True)
+    page.context.close()
+
+
+def test_engineer_sees_field_errors_and_keeps_what_was_typed(browser, app) -> None:
+    """The model's rules (the YAML's pydantic models) name the field; the other values stay in the form."""
+    page = _login(browser, app, "engineer")
+    page.goto(app["url"] + "/inventory/lines/add/")
+    page.fill("#id_name", "SEL-BROWSER-BAD")
+    page.fill("#id_circuit_id", "BROWSER-CID-BAD")
+    page.fill("#id_capacity_bps", "0")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/inventory/lines/add/")
+    assert page.input_value("#id_circuit_id") == "BROWSER-CID-BAD"
+    assert page.locator(".errorlist").count() >= 1
+    page.context.close()
+
+
+@pytest.mark.parametrize(("role", "may_add", "editable"), [
+    ("viewer", False, None),
+    ("finance", False, None),
+    ("noc", False, ["status"]),
+], ids=["viewer", "finance", "noc"])
+def test_who_may_not_add_or_change_lines_gets_no_button_and_a_refusal(browser, app, role, may_add, editable) -> None:
+    page = _login(browser, app, role)
+    assert page.get_by_role("link", name="Add line").count() == 0
+    assert page.goto(app["url"] + "/inventory/lines/add/").status == 403
+    page.goto(app["url"] + "/inventory/lines/")
+    page.get_by_role("link", name="FRA-MPLS-1").first.click()
+    page.wait_for_url(re.compile(r"/inventory/lines/\d+/$"))
+    edit_url = page.url + "edit/"
+    if editable is None:
+        assert page.get_by_role("link", name="Edit line").count() == 0
+        assert page.goto(edit_url).status == 403
+    else:  # the NOC changes a line's status, nothing else
+        page.get_by_role("link", name="Edit line").click()
+        page.wait_for_url(edit_url)
+        names = page.eval_on_selector_all("main form [name]:not([type=hidden])", "els => els.map(e => e.name)")
+        assert names == editable
+    page.context.close()
+
+
+def test_switching_to_korean_shows_hangul(browser, app, artifacts) -> None:
+    page = _login(browser, app, "viewer")
+    assert not HANGUL.search(page.inner_text("h1"))
+    page.select_option("#language", "ko")
+    page.locator("form.lang button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.inner_text("h1").strip() == "회선"
+    assert page.evaluate("document.documentElement.lang") == "ko"
+    page.screenshot(path=str(artifacts / "lines-ko.png"), full_page=True)
+    page.context.close()
+
+
+def test_a_korean_browser_gets_the_korean_login_page(browser, app, artifacts) -> None:
+    page = _page(browser, locale="ko-KR")
+    page.goto(app["url"] + "/login/")
+    assert HANGUL.search(page.inner_text("main")), page.inner_text("main")
+    page.screenshot(path=str(artifacts / "login-ko.png"), full_page=True)
+    page.context.close()
