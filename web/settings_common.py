@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "web.accounts.middleware.SessionMaxAgeMiddleware",
     # Right after authentication: every response (a login redirect too) carries its X-Request-ID.
     "web.audit.middleware.ChangeContextMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -117,9 +118,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inventory:line_list"
 LOGOUT_REDIRECT_URL = "login"
-# Idle timeout: a session unused for 30 min ends (the cookie and the database row are renewed by each request).
-SESSION_COOKIE_AGE = 30 * 60
+# Idle timeout: a session unused for web.session_idle_s (30 min) ends (each request renews the cookie and the
+# database row); web.session_max_s (8 h) after the login it ends anyway (web.accounts.middleware).
+SESSION_COOKIE_AGE = _WEB.session_idle_s
 SESSION_SAVE_EVERY_REQUEST = True
+LINEWATCH_SESSION_MAX_S = _WEB.session_max_s
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
@@ -158,10 +161,11 @@ from web.api.settings import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: E402,
 # Login (docs/web.md "Logging in"): axes, then LDAP when web.ldap is set, then the local accounts.
 AUTHENTICATION_BACKENDS = _ldap.authentication_backends(_WEB.ldap)
 globals().update(_ldap.django_settings(_WEB.ldap))
-# django-axes: 5 failed logins of one user name from one address lock that pair out for 15 min; a success
-# resets the count. Unlock: linewatch web manage axes_reset_username NAME (or axes_reset_ip ADDR, axes_reset).
-AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = timedelta(minutes=15)
+# django-axes: web.login_failure_limit (5) failed logins of one user name from one address lock that pair out
+# for web.lockout_s (15 min); a success resets the count. Unlock: linewatch web manage axes_reset_username NAME
+# (or axes_reset_ip ADDR, axes_reset).
+AXES_FAILURE_LIMIT = _WEB.login_failure_limit
+AXES_COOLOFF_TIME = timedelta(seconds=_WEB.lockout_s)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
