@@ -4,6 +4,7 @@ headers and CSP, and the login log (login, logout, failed login, lockout; never 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -171,3 +172,32 @@ def test_login_log_rows_are_append_only(client: Client, kim):
         row.save()
     with pytest.raises(AuditRowImmutable):
         LoginEvent.objects.all().delete()
+
+
+def test_session_ends_at_max_age_however_busy(client: Client, kim, settings):
+    from web.accounts.middleware import LOGIN_TIME_KEY
+
+    settings.LINEWATCH_SESSION_MAX_S = 8 * 3600
+    kim.groups.add(Group.objects.get(name="viewer"))
+    _login(client, PASSWORD)
+    assert client.get("/inventory/lines/").status_code == 200
+    session = client.session
+    session[LOGIN_TIME_KEY] = (timezone.now() - dt.timedelta(hours=8, minutes=1)).timestamp()  # logged in 8 h ago
+    session.save()
+    response = client.get("/inventory/lines/")
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert LoginEvent.objects.filter(kind=LoginEventKind.LOGOUT).count() == 1
+
+
+def test_lockout_follows_the_configured_limit_and_duration(client: Client, kim, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.AXES_COOLOFF_TIME = dt.timedelta(minutes=40)
+    responses = _fail(client, 3)
+    assert [r.status_code for r in responses] == [200, 200, 429]
+    assert b"locked for 40 minutes" in responses[-1].content
+
+
+def test_htmx_is_configured_without_inline_style_or_eval(client: Client):
+    page = client.get("/login/").content.decode()
+    config = re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", page)
+    assert config and json.loads(config.group(1)) == {"includeIndicatorStyles": False, "allowEval": False}

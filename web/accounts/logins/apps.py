@@ -8,4 +8,5 @@ class LoginsConfig(AppConfig):
     verbose_name = _("Logins")
 
     def ready(self) -> None:
+        from web.accounts import middleware  # noqa: F401  (login time for the session cap)
         from web.accounts.logins import signals  # noqa: F401  (connects the receivers)
