@@ -3,7 +3,8 @@
 ``demo_web`` (a ``DEMO_SETUP`` entry, so the application is up before any stage reads from it):
 
 1. ``python -m web.demo prepare`` in a subprocess: migrate a SQLite database under the demo's ``state_dir``
-   (``run/var/web.sqlite3``), import the demo inventory (``lines.yaml``, ``contracts.yaml``) on first start, and
+   (``run/var/web.sqlite3``), import the demo inventory (``lines.yaml``, ``contracts.yaml``, ``carriers.yaml``,
+   through ``linewatch inventory import``) on first start, and
    create one demo user per role (:class:`linewatch.choices.Role`) whose password is generated, printed once and
    written to ``run/web-users.txt`` (mode 0600).
 2. gunicorn serving ``web.wsgi`` (development settings: keys generated under ``state_dir``; whitenoise serves the
@@ -132,77 +133,28 @@ def start_app(*, env: dict[str, str], addr: str, run_dir: Path) -> subprocess.Po
 # --- inside the subprocess (Django configured) ---------------------------------------------------------------
 
 
-def _import_demo_inventory(lines_path: Path, contracts_path: Path) -> None:
-    """The demo inventory into an empty database, validated by the YAML's own loaders first."""
-    from billing_etl.config import ContractsFile
-    from linewatch.inventory import load_inventory
-    from linewatch.yamlconf import load_model
-    from web.inventory.models import (
-        Carrier,
-        Contract,
-        CostCentre,
-        CreditTier,
-        Department,
-        Device,
-        Discount,
-        Line,
-        LineMember,
-        Site,
-    )
+def import_demo_inventory(settings: Any) -> str:
+    """The demo inventory (the settings' lines.yaml, contracts.yaml, carriers.yaml) through ``linewatch inventory
+    import`` (:func:`web.inventory.io.import_dir`: validated as a whole, all or nothing, change-logged).
 
-    inv = load_inventory(lines_path)
-    contracts, _ = load_model(contracts_path, ContractsFile)
-    currency = {c.carrier: c.currency for c in contracts.contracts if c.currency}
+    The importer reads a folder with the standard file names; files named otherwise are copied to one first.
+    """
+    import shutil
+    import tempfile
 
-    def site(name: str) -> Site:
-        return Site.objects.get_or_create(name=name)[0]
+    from web.inventory import io
 
-    devices = {}
-    for d in inv.devices:
-        snmp = d.snmp.model_dump()
-        secret = {k: (v.get_secret_value() if v is not None else "") for k, v in snmp.items()
-                  if k in ("community", "auth_key", "priv_key")}
-        v3 = ({"snmp_user": snmp["user"], "security_level": snmp["security_level"],
-               "auth_protocol": snmp["auth_protocol"] or "", "priv_protocol": snmp["priv_protocol"] or ""}
-              if d.snmp.version == "3" else {})
-        device = Device(name=d.name, address=d.address, port=d.port, timeout_s=d.timeout_s, retries=d.retries,
-                        site=site(d.site) if d.site else None, snmp_version=d.snmp.version,
-                        snmp_community=secret.get("community", ""), auth_key=secret.get("auth_key", ""),
-                        priv_key=secret.get("priv_key", ""), **v3)
-        device.full_clean()
-        device.save()
-        devices[d.name] = device
-    for y in inv.lines:
-        carrier = Carrier.objects.get_or_create(name=y.carrier,
-                                                defaults={"currency": currency.get(y.carrier, "EUR")})[0]
-        line = Line(name=y.id, carrier=carrier, circuit_id=y.circuit_id, type=y.type, site=site(y.site),
-                    department=Department.objects.get_or_create(name=y.department)[0],
-                    cost_centre=CostCentre.objects.get_or_create(code=y.cost_centre)[0] if y.cost_centre else None,
-                    capacity_bps=y.capacity_bps, status=y.status, install_date=y.install_date,
-                    termination_date=y.termination_date, description=y.description)
-        line.full_clean()
-        line.save()
-        member = LineMember(line=line, device=devices[y.device], interface=y.interface or "", if_index=y.if_index)
-        member.full_clean()
-        member.save()
-    for y in contracts.contracts:
-        b = y.billing
-        contract = Contract(
-            line=Line.objects.get(name=y.line), currency=y.currency or "", mrc=y.mrc, commit_bps=y.commit_bps,
-            billing_model=b.model, direction=getattr(b, "direction", "max"),
-            price_per_mbps=getattr(b, "price_per_mbps", None), included_gb=getattr(b, "included_gb", None),
-            price_per_gb=getattr(b, "price_per_gb", None), gb_unit=getattr(b, "gb_unit", "decimal"),
-            proration=y.proration, sla_target_pct=y.sla.target_pct if y.sla else None,
-            sla_cap_pct=y.sla.cap_pct if y.sla else 100,
-            **({"term_start": y.term.start, "term_months": y.term.months, "auto_renew": y.term.auto_renew,
-                "renewal_months": y.term.renewal_months, "notice_days": y.term.notice_days} if y.term else {}))
-        contract.save()  # its SLA tiers and discounts point at it; validated with them below (one transaction)
-        for tier in y.sla.credit_tiers if y.sla else []:
-            CreditTier.objects.create(contract=contract, below_pct=tier.below_pct, credit_pct=tier.credit_pct)
-        for d in y.discounts:
-            Discount.objects.create(contract=contract, **d.model_dump())
-        contract.refresh_from_db()
-        contract.full_clean()
+    files = {io.LINES_FILE: settings.resolve(settings.inventory_path),
+             io.CONTRACTS_FILE: settings.resolve(settings.contracts_path),
+             io.CARRIERS_FILE: settings.resolve(settings.carriers_path)}
+    folders = {path.parent for path in files.values()}
+    if len(folders) == 1 and all(path.name == name for name, path in files.items()):
+        return io.import_dir(folders.pop(), user_name=DEMO_USER_NAME).summary()
+    with tempfile.TemporaryDirectory(prefix="linewatch-demo-inventory-") as tmp:
+        for name, path in files.items():
+            if path.exists():
+                shutil.copyfile(path, Path(tmp) / name)
+        return io.import_dir(tmp, user_name=DEMO_USER_NAME).summary()
 
 
 def ensure_demo_users(users_path: Path) -> list[tuple[str, str]]:
@@ -251,9 +203,9 @@ def prepare(run_dir: Path) -> None:
     call_command("migrate", "--noinput", verbosity=0)
     settings = load_settings()
     with transaction.atomic(), change_context(user_name=DEMO_USER_NAME):
-        if not Line.objects.exists():
-            _import_demo_inventory(settings.resolve(settings.inventory_path), settings.resolve(settings.contracts_path))
-            say(f"management application: demo inventory imported ({Line.objects.count()} lines)")
+        if not Line.objects.exists():  # first start: later starts keep what was changed in the application
+            summary = import_demo_inventory(settings)
+            say(f"management application: demo inventory imported ({summary})")
         made = ensure_demo_users(run_dir / USERS_FILE)
     for user, password in made:
         say(f"  demo user {user:<9} password {password}")
