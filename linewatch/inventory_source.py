@@ -37,7 +37,7 @@ from linewatch.yamlconf import Located, validation_problems
 
 log = logging.getLogger(__name__)
 
-__all__ = ["InventorySource", "InventoryUnavailable", "inventory_from_document"]
+__all__ = ["InventorySource", "InventoryUnavailable", "inventory_from_document", "load_configured_inventory"]
 
 
 class InventoryUnavailable(LinewatchError):
@@ -107,9 +107,11 @@ class InventorySource:
 
     def current(self) -> Inventory:
         """The inventory, refreshed from the source; the last good copy when the source fails."""
+        error: Exception | None = None
         try:
             self._refresh()
         except (ConfigError, LinewatchError, requests.RequestException, OSError, ValueError) as exc:
+            error = exc
             self._failed(exc)
         else:
             if self._failing is not None:
@@ -118,7 +120,9 @@ class InventorySource:
             self.failures = 0
             self._confirmed_s = self.clock()
         if self._inventory is None:
-            raise InventoryUnavailable(f"no inventory: {self._failing} (and no last good copy)")
+            if isinstance(error, ConfigError):
+                raise error  # every located problem, as load_inventory reports them
+            raise InventoryUnavailable(f"no inventory from {self.origin}: {self._failing} (and no last good copy)")
         return self._inventory
 
     def _failed(self, exc: Exception) -> None:
@@ -177,3 +181,9 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, requests.RequestException):
         return f"request failed: {type(exc).__name__}"  # no URL with a token in it, no headers
     return str(exc) or type(exc).__name__
+
+
+def load_configured_inventory(settings: Settings) -> Inventory:
+    """The inventory at the start of a run (billing ETL, flows): from the configured source, or its last good
+    copy; ConfigError (files) or :class:`InventoryUnavailable` (http) when there is none."""
+    return InventorySource(settings).current()
