@@ -32,7 +32,8 @@ from alerting.store import AlertStore, StoredAlert
 from linewatch.choices import AlertRuleKind, AlertScope, AlertState, DeliveryStatus
 from linewatch.errors import DeliveryError, InfluxError, InfluxRejected, LineProtocolError
 from linewatch.influx import InfluxClient, Point, encode_point
-from linewatch.inventory import Inventory, load_inventory
+from linewatch.inventory import Inventory
+from linewatch.inventory_source import InventorySource
 from linewatch.settings import GrafanaSettings, Settings
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,11 @@ class AlertService:
 
     def __init__(self, *, config: AlertsConfig, inventory: Inventory, client: InfluxClient, store: AlertStore,
                  grafana: GrafanaSettings | None = None, senders: Mapping[str, Sender] | None = None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, inventory_source: InventorySource | None = None):
         self.config = config
+        self.inventory = inventory
+        self.grafana = grafana or GrafanaSettings()
+        self.inventory_source = inventory_source
         self.client = client
         self.store = store
         self.clock = clock
@@ -93,11 +97,22 @@ class AlertService:
     @classmethod
     def from_settings(cls, settings: Settings, *, client: InfluxClient | None = None,
                       clock: Callable[[], float] = time.time) -> AlertService:
-        inventory = load_inventory(settings.resolve(settings.inventory_path))
+        source = InventorySource(settings)  # lines.yaml or the management application, asked every evaluation
+        inventory = source.current()
         config = load_alerts(settings.resolve(settings.alerts_path), inventory=inventory)
         store = AlertStore(state_file(settings, config), exclusive=True)
         return cls(config=config, inventory=inventory, client=client or InfluxClient(settings.influx), store=store,
-                   grafana=settings.grafana, clock=clock)
+                   grafana=settings.grafana, clock=clock, inventory_source=source)
+
+    def refresh_inventory(self) -> None:
+        """Take the source's current inventory: a changed one applies from this evaluation on (the rules were
+        checked against the inventory at start; a line added later gets the rules' defaults)."""
+        if self.inventory_source is None:
+            return
+        inventory = self.inventory_source.current()
+        if inventory is not self.inventory and inventory != self.inventory:
+            self.evaluator = Evaluator(self.config, inventory, self.grafana)
+            self.inventory = inventory
 
     def close(self) -> None:
         self.store.close()
@@ -107,6 +122,7 @@ class AlertService:
     def evaluate(self, now_s: float | None = None, *, report_rows: bool = False) -> EvaluationReport:
         """Run every enabled rule once at ``now_s``; store state changes and write them to InfluxDB."""
         with self._lock:
+            self.refresh_inventory()
             end_s = int(self.clock() if now_s is None else now_s)
             report = EvaluationReport(end_s)
             stored = self.store.alerts()
