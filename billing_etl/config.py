@@ -36,6 +36,7 @@ from linewatch.choices import (
 )
 from linewatch.errors import ConfigError, Problem
 from linewatch.inventory import Inventory, load_inventory
+from linewatch.inventory_source import load_configured_inventory
 from linewatch.settings import Settings
 from linewatch.yamlconf import Located, load_model
 
@@ -588,8 +589,8 @@ def load_billing_config(settings: Settings, *, inventory: Inventory | None = Non
     problems: list[Problem] = []
     carriers_path = settings.resolve(settings.carriers_path)
     contracts_path = settings.resolve(settings.contracts_path)
-    if inventory is None:
-        inventory = load_inventory(settings.resolve(settings.inventory_path))
+    if inventory is None:  # lines.yaml or the management application (inventory.source)
+        inventory = load_configured_inventory(settings)
     carriers = contracts = None
     try:
         carriers, c_located = load_model(carriers_path, CarriersFile)
