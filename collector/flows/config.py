@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from collector.flows.netflow import MAX_TEMPLATE_FIELDS_PER_EXPORTER, MAX_TEMPLATES_PER_EXPORTER
 from linewatch.errors import ConfigError, Problem
-from linewatch.inventory import Inventory, load_inventory
+from linewatch.inventory import Inventory
+from linewatch.inventory_source import load_configured_inventory
 from linewatch.settings import Settings
 from linewatch.yamlconf import Located, load_model
 
@@ -185,7 +186,7 @@ def load_flows_config(path: Path | str, inventory: Inventory | None = None) -> F
 
 def load_for_settings(settings: Settings) -> tuple[FlowsConfig, Inventory]:
     """flows.yaml (defaults when the file does not exist) and the inventory, cross-checked."""
-    inventory = load_inventory(settings.resolve(settings.inventory_path))
+    inventory = load_configured_inventory(settings)  # lines.yaml or the management application (inventory.source)
     path = flows_path(settings)
     if not path.exists():
         return FlowsConfig(), inventory
