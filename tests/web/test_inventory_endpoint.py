@@ -193,3 +193,64 @@ def test_collector_takes_a_capacity_change_from_the_app_within_one_cycle_and_sur
             if proc is not None and proc.poll() is None:
                 proc.terminate()
                 proc.wait(timeout=60)
+
+
+# -- the files source and the other consumers ------------------------------------------------------------------
+
+
+def _files_settings(tmp_path: Path) -> Settings:
+    for name in ("lines.yaml", "alerts.yaml"):
+        (tmp_path / name).write_text((CONFIG / name).read_text())
+    (tmp_path / "linewatch.yaml").write_text("state_dir: var\n")
+    from linewatch.settings import load_settings
+
+    return load_settings(tmp_path / "linewatch.yaml")
+
+
+def test_files_source_takes_a_changed_lines_yaml_and_keeps_the_last_good_copy_of_a_broken_one(tmp_path, caplog):
+    clock = Clock()
+    source = InventorySource(_files_settings(tmp_path), clock=clock)
+    first = source.current()
+    text = (tmp_path / "lines.yaml").read_text()
+    (tmp_path / "lines.yaml").write_text(text.replace("capacity_bps: 20000000", "capacity_bps: 30000000"))
+    assert source.current().lines_by_id["FRA-VOICE-1"].capacity_bps == 30_000_000 != \
+        first.lines_by_id["FRA-VOICE-1"].capacity_bps
+    good = source.current()
+    (tmp_path / "lines.yaml").write_text(text.replace("capacity_bps: 20000000", "capacity_bps: -1"))
+    caplog.set_level(logging.ERROR, logger="linewatch.inventory_source")
+    for _ in range(3):
+        clock.now += 60
+        assert source.current() is good
+    assert source.stale_s == 180
+    (problem,) = [r.getMessage() for r in caplog.records]
+    assert "lines.yaml" in problem and "capacity_bps" in problem
+
+
+def test_http_source_with_no_app_and_no_copy_names_the_url_not_the_token(tmp_path):
+    settings = Settings(inventory={"source": "http", "url": f"http://127.0.0.1:{free_tcp_port()}{URL}",
+                                   "token": TOKEN, "cache_path": tmp_path / "none.json", "timeout_s": 5})
+    with pytest.raises(InventoryUnavailable) as caught:
+        InventorySource(settings).current()
+    assert "127.0.0.1" in str(caught.value) and TOKEN not in str(caught.value)
+
+
+def test_alert_evaluator_takes_the_sources_current_inventory_each_evaluation(tmp_path, influx_db):
+    from alerting.service import AlertService
+    from linewatch.influx import InfluxClient
+
+    url, db = influx_db
+    settings = _files_settings(tmp_path)
+    service = AlertService.from_settings(settings, client=InfluxClient(InfluxSettings(url=url, database=db)),
+                                         clock=lambda: 1_800_000_000.0)
+    try:
+        service.evaluate()
+        assert "FRA-NEW-1" not in service.evaluator.lines
+        text = (tmp_path / "lines.yaml").read_text()
+        (tmp_path / "lines.yaml").write_text(text.replace("lines:\n", """lines:
+  - {id: FRA-NEW-1, carrier: Telia, circuit_id: TLA-NEW-1, type: internet, site: Frankfurt,
+     department: Engineering, device: fra-edge-1, interface: ge-0/0/9, capacity_bps: 1000000}
+""", 1))
+        service.evaluate()
+        assert "FRA-NEW-1" in service.evaluator.lines
+    finally:
+        service.close()
