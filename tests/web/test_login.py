@@ -201,3 +201,14 @@ def test_htmx_is_configured_without_inline_style_or_eval(client: Client):
     page = client.get("/login/").content.decode()
     config = re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", page)
     assert config and json.loads(config.group(1)) == {"includeIndicatorStyles": False, "allowEval": False}
+
+
+def test_login_log_is_read_only_in_the_admin(client: Client, django_user_model):
+    root = django_user_model.objects.create_superuser("root", password=PASSWORD)
+    _login(client, PASSWORD, name="root")
+    event = LoginEvent.objects.get(user=root)
+    assert client.get("/admin/logins/loginevent/").status_code == 200
+    assert client.get(f"/admin/logins/loginevent/{event.pk}/change/").status_code == 200  # the view page
+    assert client.get("/admin/logins/loginevent/add/").status_code == 403
+    assert client.post(f"/admin/logins/loginevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert LoginEvent.objects.filter(pk=event.pk).exists()
