@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +19,11 @@ from typing import Any
 import pytest
 from web_test_setup import TEST_DATABASE_URL, web_env
 
+from linewatch.choices import InventorySource as SourceKind
 from linewatch.choices import Role
+from linewatch.inventory_source import InventorySource
 from linewatch.servers.ports import free_tcp_port
+from linewatch.settings import InventorySettings, load_settings
 from web import demo as web_demo
 
 pytestmark = pytest.mark.slow
@@ -49,12 +53,13 @@ def app(tmp_path_factory) -> Iterator[dict[str, Any]]:
              "LINEWATCH_STATE_DIR": str(run_dir / "var"), "DJANGO_SETTINGS_MODULE": "web.settings"}
     if TEST_DATABASE_URL:
         extra["LINEWATCH_WEB__DATABASE_URL"] = TEST_DATABASE_URL
+    extra["LINEWATCH_WEB__INVENTORY_TOKEN"] = token = secrets.token_urlsafe(24)  # the collectors' endpoint
     addr = f"127.0.0.1:{free_tcp_port()}"
     proc = web_demo.start_app(env=web_env(**extra), addr=addr, run_dir=run_dir)
     try:
         users = dict(line.split() for line in (run_dir / web_demo.USERS_FILE).read_text().splitlines()
                      if line and not line.startswith("#"))
-        yield {"url": f"http://{addr}", "users": users}
+        yield {"url": f"http://{addr}", "users": users, "inventory_token": token, "run_dir": run_dir}
     finally:
         web_demo.stop_app(proc)
 
@@ -143,6 +148,32 @@ def test_engineer_adds_a_line_changes_its_capacity_and_sees_the_audit_entry(brow
     assert "engineer" in history and "127.0.0.1" in history, history
     page.screenshot(path=str(artifacts / "line-history-engineer.png"), full_page=True)
     page.context.close()
+
+
+def test_a_capacity_changed_in_the_browser_reaches_the_collectors_inventory(browser, app, artifacts) -> None:
+    """The collector reads its inventory each cycle through InventorySource (inventory.source: http): the
+    application's endpoint serves the capacity the engineer just saved, no restart."""
+    settings = load_settings(ROOT / "config" / "linewatch.yaml")
+    settings = settings.model_copy(update={"inventory": InventorySettings(
+        source=SourceKind.HTTP, url=f"{app['url']}/api/inventory.json", token=app["inventory_token"],
+        cache_path=app["run_dir"] / "collector-inventory-cache.json")})
+    source = InventorySource(settings)
+
+    def capacity_bps() -> int:
+        return next(line.capacity_bps for line in source.current().lines if line.id == "LON-LL-1")
+
+    before = capacity_bps()
+    page = _login(browser, app, "engineer")
+    page.get_by_role("link", name="LON-LL-1").first.click()
+    page.wait_for_url(re.compile(r"/inventory/lines/\d+/$"))
+    page.get_by_role("link", name="Edit line").click()
+    page.fill("#id_capacity_bps", str(before * 2))
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"/inventory/lines/\d+/$"))
+    page.screenshot(path=str(artifacts / "line-capacity-for-collector.png"), full_page=True)
+    page.context.close()
+    assert capacity_bps() == before * 2
+    assert source.stale_s == 0
 
 
 def test_engineer_sees_field_errors_and_keeps_what_was_typed(browser, app) -> None:
