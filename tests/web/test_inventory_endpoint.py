@@ -41,7 +41,7 @@ def inventory_token(settings):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("header", [None, "Bearer wrong-token", f"Token {TOKEN}", "Bearer "],
+@pytest.mark.parametrize("header", [None, "Bearer wrong-token", f"Basic {TOKEN}", "Bearer "],
                          ids=["no-header", "wrong-token", "other-scheme", "empty-token"])
 def test_inventory_without_the_collector_token_is_401_and_shows_no_secret(client, inventory_token, header):
     import_dir(CONFIG)
@@ -49,6 +49,37 @@ def test_inventory_without_the_collector_token_is_401_and_shows_no_secret(client
     assert response.status_code == 401
     assert "ETag" not in response
     assert b"demo-fra" not in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role", "scope", "status"), [
+    ("engineer", "read", 200), ("admin", "read", 200), ("engineer", "write", 200),
+    ("viewer", "read", 403), ("noc", "read", 403), ("finance", "write", 403), (None, "read", 403),
+], ids=lambda v: str(v))
+def test_inventory_with_an_api_token_needs_a_role_that_may_change_devices(client, user_with_role, role, scope,
+                                                                          status):
+    from linewatch.choices import TokenScope
+    from web.accounts.tokens import Token
+
+    import_dir(CONFIG)
+    token, key = Token.create(user=user_with_role(role), name="collector", scope=TokenScope(scope))
+    response = client.get(URL, HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert response.status_code == status
+    assert (b"demo-fra" in response.content) is (status == 200)
+    token.refresh_from_db()
+    assert token.last_used is not None
+
+
+@pytest.mark.django_db
+def test_inventory_with_an_expired_api_token_is_401(client, user_with_role):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from web.accounts.tokens import Token
+
+    _, key = Token.create(user=user_with_role("engineer"), name="old", expires=timezone.now() - dt.timedelta(1))
+    assert client.get(URL, HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401
 
 
 @pytest.mark.django_db
