@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -212,3 +213,16 @@ def test_login_log_is_read_only_in_the_admin(client: Client, django_user_model):
     assert client.get("/admin/logins/loginevent/add/").status_code == 403
     assert client.post(f"/admin/logins/loginevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     assert LoginEvent.objects.filter(pk=event.pk).exists()
+
+
+TEMPLATES = sorted((Path(__file__).resolve().parents[2] / "web").rglob("*.html"))
+# What the Content-Security-Policy blocks: inline script, style attributes, event handler attributes, htmx's
+# hx-on (evaluated code), <style> blocks.
+CSP_VIOLATIONS = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle=\"|\son[a-z]+=|\shx-on|<style", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: str(p).split("/web/", 1)[-1])
+def test_templates_hold_nothing_the_csp_blocks(template):
+    found = [(n, line.strip()) for n, line in enumerate(template.read_text().splitlines(), 1)
+             if CSP_VIOLATIONS.search(line)]
+    assert not found, f"{template}: inline script/style or event handler (CSP forbids it): {found}"
