@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -226,3 +227,10 @@ def test_templates_hold_nothing_the_csp_blocks(template):
     found = [(n, line.strip()) for n, line in enumerate(template.read_text().splitlines(), 1)
              if CSP_VIOLATIONS.search(line)]
     assert not found, f"{template}: inline script/style or event handler (CSP forbids it): {found}"
+
+
+def test_failed_logins_and_lockout_log_no_password(client: Client, kim, caplog):
+    with caplog.at_level(logging.DEBUG):
+        _fail(client, 6)
+    assert "Too Many Requests: /login/" in caplog.text  # the lockout was logged
+    assert WRONG not in caplog.text
