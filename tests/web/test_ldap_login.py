@@ -121,3 +121,13 @@ def test_ldap_down_local_accounts_still_log_in_and_error_hides_bind_password(
     ours = [r for r in caplog.records if r.name == "web.accounts.ldap"]
     assert ours and "Can't contact LDAP server" in ours[0].getMessage()
     assert bind_password not in caplog.text and directory_password not in caplog.text
+
+
+def test_directory_entry_cannot_take_over_a_local_account(client: Client, directory, django_user_model):
+    """A local account named like a directory user (here alice) accepts only its local password."""
+    django_user_model.objects.create_superuser("alice", password="local-alice-password")
+    assert _login(client, "alice", directory.users["alice"].password).status_code == 200
+    assert "_auth_user_id" not in client.session
+    assert _login(client, "alice", "local-alice-password").status_code == 302
+    assert LoginEvent.objects.get(kind=LoginEventKind.LOGIN).backend == "local"
+    assert _roles(django_user_model, "alice") == set()  # no role copied from the directory

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django_auth_ldap.backend import LDAPBackend, ldap_error
 
@@ -21,10 +22,21 @@ class LdapBackend(LDAPBackend):
     are not roles are left alone."""
 
     def authenticate_ldap_user(self, ldap_user: Any, password: str) -> Any:
+        if _is_local_account(ldap_user._username):
+            # A directory entry of the same name must not take over a local account (a local superuser
+            # "admin" would otherwise accept the directory's "admin" password): local accounts log in locally.
+            return None
         user = super().authenticate_ldap_user(ldap_user, password)
         if user is not None:
             sync_roles(user, ldap_user.group_dns)
         return user
+
+
+def _is_local_account(username: str) -> bool:
+    """A user with a usable password was made here (createsuperuser, the admin), not by an LDAP login."""
+    model = get_user_model()
+    user = model._default_manager.filter(**{model.USERNAME_FIELD: username}).first()
+    return user is not None and user.has_usable_password()
 
 
 def roles_for(group_dns: set[str] | frozenset[str]) -> set[str]:
