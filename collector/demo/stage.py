@@ -61,7 +61,9 @@ def demo_network(ctx: Any) -> Iterator[None]:
 
 def collect_stage(ctx: Any) -> None:
     """Poll the demo network every ``collector.interval_s`` and print each cycle until ``ctx.stop_event``."""
-    collector = build_collector(ctx.settings, inventory=ctx.inventory)
+    # inventory.source http (the management application's demo entry sets it): re-read every cycle, no restart.
+    from_app = ctx.settings.inventory.source == "http"
+    collector = build_collector(ctx.settings, inventory=None if from_app else ctx.inventory)
     say(f"collector polling {len(ctx.inventory.polled_lines())} lines every {ctx.settings.collector.interval_s:g} s"
         + (f" for {ctx.seconds:g} s" if ctx.seconds else " (Ctrl-C stops)"))  # fmt: skip
 
