@@ -86,11 +86,12 @@ def demo_web(ctx: Any) -> Iterator[None]:
     An application that cannot start (a taken port, a failed migration) is reported; the rest of the demo goes on.
     """
     try:
-        proc = start(ctx)
+        proc, url, token = start(ctx)
     except (LinewatchError, OSError, subprocess.SubprocessError) as exc:
-        say(f"management application not started: {exc}; the rest of the demo goes on")
+        say(f"management application not started: {exc}; the rest of the demo goes on (inventory from files)")
         yield
         return
+    read_inventory_from_app(ctx, url=url, token=token)
     try:
         yield
     finally:
@@ -98,9 +99,27 @@ def demo_web(ctx: Any) -> Iterator[None]:
         say("management application stopped")
 
 
-def start(ctx: Any) -> subprocess.Popen:
-    """The demo's application: prepared and served with the demo's settings (``$LINEWATCH_DEMO_WEB_ADDR``)."""
-    return start_app(env=_django_env(ctx), addr=os.environ.get(ADDR_ENV) or DEFAULT_ADDR, run_dir=Path(ctx.run_dir))
+def start(ctx: Any) -> tuple[subprocess.Popen, str, str]:
+    """The demo's application, prepared and served with the demo's settings (``$LINEWATCH_DEMO_WEB_ADDR``):
+    the server process, its URL and the collectors' inventory token (``web.inventory_token``, else generated)."""
+    env = _django_env(ctx)
+    configured = ctx.settings.web.inventory_token
+    token = configured.get_secret_value() if configured else secrets.token_urlsafe(24)
+    env["LINEWATCH_WEB__INVENTORY_TOKEN"] = token
+    addr = os.environ.get(ADDR_ENV) or DEFAULT_ADDR
+    return start_app(env=env, addr=addr, run_dir=Path(ctx.run_dir)), f"http://{addr}/", token
+
+
+def read_inventory_from_app(ctx: Any, *, url: str, token: str) -> None:
+    """The demo's consumers (the collector) read the inventory from the application (``inventory.source: http``)
+    every cycle, keeping the last good copy under the run directory: a change in the UI reaches them."""
+    from linewatch.choices import InventorySource
+    from linewatch.settings import InventorySettings
+
+    inventory = InventorySettings(source=InventorySource.HTTP, url=url + "api/inventory.json", token=token,
+                                  cache_path=Path(ctx.settings.state_dir).resolve() / "inventory-cache.json")
+    ctx.settings = ctx.settings.model_copy(update={"inventory": inventory})
+    say(f"the demo's collector reads its inventory from {inventory.url} (a line changed there is polled next cycle)")
 
 
 def start_app(*, env: dict[str, str], addr: str, run_dir: Path) -> subprocess.Popen:
