@@ -239,3 +239,11 @@ def test_line_page_links_to_its_contract_history(client, inv, user_with_role):
 def test_nav_shows_the_change_log_only_to_those_who_may_see_it(client, inv, user_with_role):
     assert b"/audit/changes/" in _as(client, user_with_role, "viewer").get("/inventory/lines/").content
     assert Group.objects.filter(name="viewer").exists()
+
+
+@pytest.mark.parametrize(("page", "korean"), [("list", "변경 이력"), ("line-history", "변경 이력")],
+                         ids=["list", "history"])
+def test_audit_pages_in_korean(client, inv, user_with_role, page, korean):
+    response = _as(client, user_with_role, "viewer").get(PAGES[page](inv), headers={"accept-language": "ko"})
+    html = response.content.decode()
+    assert korean in html and "Change log" not in html and "Object type" not in html
