@@ -30,6 +30,7 @@ from alerting.config import AlertsConfig, load_alerts
 from alerting.service import AlertService
 from alerting.store import AlertStore
 from linewatch.errors import ServerError
+from linewatch.inventory_source import InventorySource
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,10 @@ def build_demo_service(ctx: Any) -> AlertService:
     config = load_alerts(settings.resolve(settings.alerts_path), inventory=ctx.inventory)
     store = AlertStore(demo_state_file(ctx), exclusive=True)
     client = getattr(ctx, "influx", None) or ctx.influx_client
-    return AlertService(config=config, inventory=ctx.inventory, client=client, store=store, grafana=settings.grafana)
+    # inventory.source http (the management application's demo entry sets it): asked at every evaluation.
+    from_app = settings.inventory.source == "http"
+    return AlertService(config=config, inventory=ctx.inventory, client=client, store=store, grafana=settings.grafana,
+                        inventory_source=InventorySource(settings) if from_app else None)
 
 
 def demo_stage(ctx: Any) -> None:
