@@ -111,15 +111,16 @@ def start(ctx: Any) -> tuple[subprocess.Popen, str, str]:
 
 
 def read_inventory_from_app(ctx: Any, *, url: str, token: str) -> None:
-    """The demo's consumers (the collector) read the inventory from the application (``inventory.source: http``)
-    every cycle, keeping the last good copy under the run directory: a change in the UI reaches them."""
+    """The demo's collector and alert evaluator read the inventory from the application (``inventory.source:
+    http``) every cycle, keeping the last good copy under the run directory: a change in the UI reaches them."""
     from linewatch.choices import InventorySource
     from linewatch.settings import InventorySettings
 
     inventory = InventorySettings(source=InventorySource.HTTP, url=url + "api/inventory.json", token=token,
                                   cache_path=Path(ctx.settings.state_dir).resolve() / "inventory-cache.json")
     ctx.settings = ctx.settings.model_copy(update={"inventory": inventory})
-    say(f"the demo's collector reads its inventory from {inventory.url} (a line changed there is polled next cycle)")
+    say(f"the demo's collector and alert evaluator read their inventory from {inventory.url} "
+        "(a line changed there is polled next cycle)")
 
 
 def start_app(*, env: dict[str, str], addr: str, run_dir: Path) -> subprocess.Popen:

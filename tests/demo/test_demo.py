@@ -44,7 +44,7 @@ def test_demo_collects_the_demo_network_and_stops_by_itself(tmp_path: Path) -> N
     assert f"management application: http://{env['LINEWATCH_DEMO_WEB_ADDR']}/" in out, out[-3000:]
     assert "management application stopped" in out
     # The collector polled the inventory the application served (its last good copy is kept).
-    assert "the demo's collector reads its inventory from http://" in out, out[-3000:]
+    assert "the demo's collector and alert evaluator read their inventory from http://" in out, out[-3000:]
     assert (run_dir / "var" / "inventory-cache.json").exists()
     assert (run_dir / "web-users.txt").stat().st_mode & 0o777 == 0o600
     assert "influxd stopped" in out
