@@ -100,7 +100,8 @@ def _check_database_name(name: str) -> str:
 class PostgresServer(LocalServer):
     """A private PostgreSQL cluster on 127.0.0.1; ``start()`` returns once ``pg_isready`` says it accepts.
 
-    ``stop()`` is a fast shutdown (SIGINT), SIGKILL if it hangs; the data stays, so ``start()`` brings it back.
+    ``stop()`` is a fast shutdown (SIGINT), SIGKILL if it hangs; the data stays, so ``start()`` brings it
+    back.
     ``pid`` is the postmaster's (it runs as ``run_as``).
     """
 

@@ -153,13 +153,14 @@ def clean_env(*, drop_prefixes: Sequence[str], extra: Mapping[str, str] | None =
 
 
 class LocalServer:
-    """The lifecycle every launcher shares: ``start()`` with port retry, ``stop()``, ``restart()``, ``cleanup()``,
-    the context manager, ``running`` and ``pid``.
+    """The lifecycle every launcher shares: ``start()`` with port retry, ``stop()``, ``restart()``,
+    ``cleanup()``, the context manager, ``running`` and ``pid``.
 
     A launcher sets ``log_path``, ``start_timeout_s``, ``stop_timeout_s``, ``_process`` and
-    ``_ports_chosen_by_us`` in ``__init__``, and implements ``start()`` (calling :meth:`_start_with_port_retry`)
-    and the hooks below. Launchers whose server runs as a :class:`ServiceAccount` make their work folder with
-    :meth:`_adopt_work_dir`, so ``cleanup()`` removes it when they made it.
+    ``_ports_chosen_by_us`` in ``__init__``, and implements ``start()`` (calling
+    :meth:`_start_with_port_retry`) and the hooks below. Launchers whose server runs as a
+    :class:`ServiceAccount` make their work folder with :meth:`_adopt_work_dir`, so ``cleanup()`` removes it
+    when they made it.
     """
 
     log_path: Path
@@ -188,7 +189,9 @@ class LocalServer:
 
     def _wait_ready(self) -> bool:
         """True once the server answers; False when it exits or ``start_timeout_s`` passes first."""
-        return wait_until_ready(self._process, self._probe, timeout_s=self.start_timeout_s, poll_s=self._poll_s)
+        return wait_until_ready(
+            self._process, self._probe, timeout_s=self.start_timeout_s, poll_s=self._poll_s
+        )
 
     def _port_taken(self, *, exited: bool, new_log: str) -> bool:
         """True when a failed attempt lost a port race (the server exited, or its log says so)."""
@@ -243,7 +246,8 @@ class LocalServer:
         self._own_work_dir = work_dir is None
         if work_dir is not None:
             return Path(work_dir).resolve()
-        atexit.register(self.cleanup)  # a forgotten server does not leave its folder (a cluster is ~40 MB) in /tmp
+        # A forgotten server does not leave its folder (a cluster is ~40 MB) in /tmp.
+        atexit.register(self.cleanup)
         return self.account.private_dir(prefix=prefix)
 
     def _start_with_port_retry(self) -> None:
@@ -259,7 +263,8 @@ class LocalServer:
             exited = self._process.returncode is not None
             new_log = log_since(self.log_path, log_start)
             self._stop_process()
-            if self._ports_chosen_by_us and attempt < PORT_RETRIES and self._port_taken(exited=exited, new_log=new_log):
+            lost_race = self._ports_chosen_by_us and self._port_taken(exited=exited, new_log=new_log)
+            if lost_race and attempt < PORT_RETRIES:
                 self._fresh_ports()  # someone took a port between free_*_port() and the server's bind
                 continue
             state = (
