@@ -247,3 +247,30 @@ def test_audit_pages_in_korean(client, inv, user_with_role, page, korean):
     response = _as(client, user_with_role, "viewer").get(PAGES[page](inv), headers={"accept-language": "ko"})
     html = response.content.decode()
     assert korean in html and "Change log" not in html and "Object type" not in html
+
+
+API = "/api/audit/changes/"
+API_EXPECTED = {None: 403, "viewer": 200, "noc": 200, "engineer": 200, "finance": 200, "admin": 200}
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[r or "none" for r in ROLES])
+def test_api_change_log_follows_the_pages_rule(client, inv, user_with_role, role):
+    response = _as(client, user_with_role, role).get(API, {"page_size": 500})
+    assert response.status_code == API_EXPECTED[role]
+    if response.status_code == 200:
+        types = {row["object_type"].split(".")[0] for row in response.json()["results"]}
+        assert types == ({"inventory", "auth"} if role == "admin" else {"inventory"})
+
+
+def test_api_change_log_filters_masks_and_refuses_writes(admin_client, inv):
+    device = inv["device"]
+    device.snmp_community = "n3w-s3cret"
+    device.save()
+    response = admin_client.get(API, {"action": "update", "user": "system"})
+    assert response.status_code == 200
+    rows = response.json()["results"]
+    assert rows and {r["action"] for r in rows} == {"update"}
+    assert "s3cret" not in response.content.decode()
+    assert admin_client.post(API, {}, content_type="application/json").status_code == 405
+    row = rows[0]["id"]
+    assert admin_client.delete(f"{API}{row}/").status_code == 405
