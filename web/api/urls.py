@@ -13,5 +13,6 @@ from rest_framework.permissions import IsAuthenticated
 app_name = "api"
 urlpatterns = [
     path("inventory/", include("web.inventory.api.urls")),
+    path("audit/", include("web.audit.api")),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="schema"),
 ]
