@@ -9,6 +9,7 @@ import logging
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,22 @@ class Clock:
         return self.now
 
 
+class _LoopThread:
+    """The collector's one event loop (its UDP sockets belong to it, as in production), in a thread of its own:
+    the test thread may already run a loop (left by another test's async code)."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._runner = asyncio.Runner()
+
+    def run(self, coro):
+        return self._pool.submit(self._runner.run, coro).result(timeout=300)
+
+    def close(self) -> None:
+        self._pool.submit(self._runner.close).result(timeout=60)
+        self._pool.shutdown()
+
+
 def _lines_yaml(ports: dict[str, int], capacity_bps: int) -> str:
     devices = [{"name": n, "address": "127.0.0.1", "port": p, "snmp": {"version": "2c", "community": f"c-{n}"},
                 "timeout_s": 0.5, "retries": 1} for n, p in ports.items()]
@@ -160,7 +177,7 @@ def test_collector_takes_a_capacity_change_from_the_app_within_one_cycle_and_sur
     inv_dir = tmp_path / "inventory"
     inv_dir.mkdir()
     port = free_tcp_port()
-    runner = asyncio.Runner()
+    loop = _LoopThread()
     proc = collector = None
     with SimAgent(devs.values()) as agent:
         try:
@@ -187,12 +204,12 @@ def test_collector_takes_a_capacity_change_from_the_app_within_one_cycle_and_sur
             collector = Collector(settings=CollectorSettings(name="test", interval_s=60), inventory=inventory,
                                   writer=writer, state=CounterState(tmp_path / "state.json"), clock=clock,
                                   inventory_source=source)
-            runner.run(collector.run_cycle())
+            loop.run(collector.run_cycle())
             # The line's capacity changes in the application's database (through an import: a real change).
             (inv_dir / "lines.yaml").write_text(_lines_yaml(agent.ports, 250_000_000))
             _linewatch(["inventory", "import", str(inv_dir), "--user", "noc"], env)
             clock.now += 60
-            runner.run(collector.run_cycle())
+            loop.run(collector.run_cycle())
             assert collector.inventory.lines_by_id["r1-L0"].capacity_bps == 250_000_000
             cache = settings.inventory.cache_path
             assert cache.stat().st_mode & 0o777 == 0o600
@@ -203,7 +220,7 @@ def test_collector_takes_a_capacity_change_from_the_app_within_one_cycle_and_sur
             caplog.set_level(logging.ERROR, logger="linewatch.inventory_source")
             for _ in range(2):
                 clock.now += 60
-                report = runner.run(collector.run_cycle())
+                report = loop.run(collector.run_cycle())
                 assert {p.device for p in report.polls if p.ok} == {"r1", "r2"}
             assert source.stale_s == 120
             outage_logs = [r for r in caplog.records if "keeping the last good copy" in r.getMessage()]
@@ -219,8 +236,8 @@ def test_collector_takes_a_capacity_change_from_the_app_within_one_cycle_and_sur
             assert stale == [0, 0, 60, 120]
         finally:
             if collector is not None:
-                runner.run(collector.close())
-            runner.close()
+                loop.run(collector.close())
+            loop.close()
             if proc is not None and proc.poll() is None:
                 proc.terminate()
                 proc.wait(timeout=60)
