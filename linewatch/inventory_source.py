@@ -99,6 +99,11 @@ class InventorySource:
         return str(self.path) if self.kind is SourceKind.FILES else str(self.url)
 
     @property
+    def last_failure(self) -> str | None:
+        """Why the last refresh failed (None when it succeeded)."""
+        return self._failing
+
+    @property
     def stale_s(self) -> float:
         """Seconds since the inventory in use was last confirmed current (0 while the source answers)."""
         if self.failures == 0 or self._confirmed_s is None:
