@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from linewatch.errors import ConfigError, Problem
+from linewatch.choices import InventorySource
+from linewatch.errors import ConfigError, LinewatchError, Problem
 from linewatch.inventory import load_inventory
 from linewatch.plugins import load
 from linewatch.settings import Settings, load_settings
@@ -20,10 +21,29 @@ CHECKERS: list[tuple[str, str]] = [
 
 
 def check_inventory(settings: Settings) -> list[Problem]:
+    if settings.inventory.source is InventorySource.HTTP:
+        return _check_inventory_url(settings)
     try:
         load_inventory(settings.resolve(settings.inventory_path))
     except ConfigError as exc:
         return exc.problems
+    return []
+
+
+def _check_inventory_url(settings: Settings) -> list[Problem]:
+    """``inventory.source: http``: the application answers and its document validates (lines.yaml is not read)."""
+    from linewatch.inventory_source import InventorySource as Source
+
+    source = Source(settings)
+    try:
+        source.current()
+    except ConfigError as exc:
+        return exc.problems
+    except LinewatchError as exc:
+        return [Problem(str(settings.config_file or ""), None, "inventory.url", str(exc))]
+    if source.failures:
+        return [Problem(str(settings.config_file or ""), None, "inventory.url",
+                        f"{source.last_failure}; the consumers would use the last good copy {source.cache_path}")]
     return []
 
 
