@@ -302,3 +302,14 @@ def test_alert_evaluator_takes_the_sources_current_inventory_each_evaluation(tmp
         assert "FRA-NEW-1" in service.evaluator.lines
     finally:
         service.close()
+
+
+def test_check_config_with_the_http_source_reports_an_unreachable_app_on_inventory_url(tmp_path, monkeypatch):
+    from linewatch.configcheck import check_all
+
+    monkeypatch.setenv("LW_TEST_INVENTORY_TOKEN", TOKEN)
+    (tmp_path / "linewatch.yaml").write_text(
+        f"inventory:\n  source: http\n  url: http://127.0.0.1:{free_tcp_port()}{URL}\n"
+        "  token: ${LW_TEST_INVENTORY_TOKEN}\n  timeout_s: 5\n")
+    problems = [p for p in check_all(tmp_path / "linewatch.yaml") if p.key == "inventory.url"]
+    assert len(problems) == 1 and "ConnectionError" in problems[0].reason and TOKEN not in str(problems[0])
