@@ -135,9 +135,8 @@ class InventorySource:
         reason = _describe(exc)
         if self._inventory is None and self.kind is SourceKind.HTTP:
             self._load_cache()
-        if reason != self._failing:
-            kept = "keeping the last good copy" if self._inventory is not None else "no last good copy"
-            log.error("inventory from %s: %s; %s", self.origin, reason, kept)
+        if reason != self._failing and self._inventory is not None:  # without a copy current() raises it
+            log.error("inventory from %s: %s; keeping the last good copy", self.origin, reason)
         self._failing = reason
 
     def _refresh(self) -> None:
