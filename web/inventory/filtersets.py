@@ -7,15 +7,16 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from linewatch.choices import LineStatus, LineType
+from web.api.filters import BoundedModelMultipleChoiceFilter
 from web.inventory.models import Carrier, Department, Line, Site
 from web.labels import choices_of
 
 
 class LineFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    carrier = django_filters.ModelMultipleChoiceFilter(queryset=Carrier.objects.all(), label=_("Carrier"))
-    site = django_filters.ModelMultipleChoiceFilter(queryset=Site.objects.all(), label=_("Site"))
-    department = django_filters.ModelMultipleChoiceFilter(queryset=Department.objects.all(), label=_("Department"))
+    carrier = BoundedModelMultipleChoiceFilter(queryset=Carrier.objects.all(), label=_("Carrier"))
+    site = BoundedModelMultipleChoiceFilter(queryset=Site.objects.all(), label=_("Site"))
+    department = BoundedModelMultipleChoiceFilter(queryset=Department.objects.all(), label=_("Department"))
     status = django_filters.MultipleChoiceFilter(choices=choices_of(LineStatus), label=_("Status"))
     type = django_filters.MultipleChoiceFilter(choices=choices_of(LineType), label=_("Type"))
     sort = django_filters.OrderingFilter(
