@@ -8,6 +8,7 @@ import socket
 import stat
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -73,14 +74,47 @@ def test_ldapsearch_lists_group_members(
     assert slapd_server.group_members(group) == entry["member"]
 
 
+@pytest.fixture(scope="module")
+def memberof_names(slapd_server: SlapdServer) -> dict[str, str]:
+    """Users and groups of this module's own on the session slapd: ``ana`` in g1, ``cal`` in g1 and g2, ``eve``
+    in none. Other tests change the session directory (a web test puts ``erin`` into groups of its own, and
+    pytest-django runs the database tests first), so memberOf is checked on entries nobody else touches."""
+    tag = uuid.uuid4().hex[:8]
+    names = {short: f"mo-{short}-{tag}" for short in ("ana", "cal", "eve", "g1", "g2")}
+    slapd_server.add_users([LdapUser(names[u], password=f"{u}-pw-{tag}") for u in ("ana", "cal", "eve")])
+    slapd_server.add_groups([LdapGroup(names["g1"], members=(names["ana"], names["cal"])),
+                             LdapGroup(names["g2"], members=(names["cal"],))])  # fmt: skip
+    return names
+
+
 @pytest.mark.parametrize(
     ("uid", "groups"),
-    [("alice", ["noc"]), ("carol", ["engineering", "noc"]), ("erin", [])],
+    [("ana", ["g1"]), ("cal", ["g1", "g2"]), ("eve", [])],
     ids=["one-group", "two-groups", "no-group"],
 )
-def test_memberof_names_each_users_groups(slapd_server: SlapdServer, uid: str, groups: list[str]) -> None:
+def test_memberof_is_not_changed_by_groups_other_tests_add(
+    slapd_server: SlapdServer, memberof_names: dict[str, str], uid: str, groups: list[str]
+) -> None:
+    """memberOf names exactly the user's groups (it used to read ``erin``, whom a web test puts in groups)."""
+    [entry] = slapd_server.search(f"(uid={memberof_names[uid]})", ["memberOf"], base=slapd_server.people_dn)
+    assert sorted(entry.get("memberOf", [])) == sorted(slapd_server.group_dn(memberof_names[cn]) for cn in groups)
+
+
+def test_memberof_follows_a_group_change_at_once(slapd_server: SlapdServer, tmp_path: Path) -> None:
+    """The overlay updates memberOf inside the modify itself: the next search sees it, no waiting."""
+    tag = uuid.uuid4().hex[:8]
+    uid, old, new = f"mv-{tag}", f"mv-old-{tag}", f"mv-new-{tag}"
+    slapd_server.add_users([LdapUser(uid, password=f"mv-pw-{tag}"), LdapUser(f"{uid}-x", password=f"x-pw-{tag}")])
+    slapd_server.add_groups([LdapGroup(old, members=(uid,)), LdapGroup(new, members=(f"{uid}-x",))])
+    admin = (slapd_server.admin_dn, slapd_server.admin_password)
+    change = (f"dn: {slapd_server.group_dn(new)}\nchangetype: modify\nadd: member\nmember: {slapd_server.user_dn(uid)}\n\n"
+              f"dn: {slapd_server.group_dn(old)}\nchangetype: modify\nreplace: member\n"
+              f"member: {slapd_server.user_dn(uid + '-x')}\n")  # fmt: skip
+    (tmp_path / "move.ldif").write_text(change)
+    run = _cli(slapd_server, "ldapmodify", "-f", str(tmp_path / "move.ldif"), bind=admin, tmp_path=tmp_path)
+    assert run.returncode == 0, run.stderr
     [entry] = slapd_server.search(f"(uid={uid})", ["memberOf"], base=slapd_server.people_dn)
-    assert sorted(entry.get("memberOf", [])) == [slapd_server.group_dn(cn) for cn in groups]
+    assert entry["memberOf"] == [slapd_server.group_dn(new)]
 
 
 def test_anonymous_users_can_bind_but_not_read(slapd_server: SlapdServer, tmp_path: Path) -> None:
