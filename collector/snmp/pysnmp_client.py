@@ -25,7 +25,7 @@ from collector.snmp.protocol import (
     row_chunks,
     timed_table,
 )
-from collector.snmp.v2c_client import TableWalk
+from collector.snmp.v2c_client import TableWalk, TableWalking
 from linewatch.choices import SnmpAuthProtocol, SnmpPrivProtocol
 from linewatch.errors import SnmpAuthError, SnmpError, SnmpTimeout
 
@@ -80,7 +80,7 @@ def convert_value(value: Any) -> tuple[int, Value]:
     return ber.TAG_INTEGER, int(value)
 
 
-class PysnmpV3Client:
+class PysnmpV3Client(TableWalking):
     """SNMPv3 (USM) client. One pysnmp engine per client."""
 
     def __init__(
@@ -213,21 +213,6 @@ class PysnmpV3Client:
             await self._raise_for(ind, what)
         self._check_status(status, index, what)
         return {oid: convert_value(value)[1] for oid, (_, value) in zip(chunk, vbs)}, time_s
-
-    async def walk_table(
-        self, columns: Sequence[str], *, max_repetitions: int = 50
-    ) -> dict[str, dict[int, Value]]:
-        walk = TableWalk(columns)
-        await self._walk(walk, max_repetitions, None)
-        return walk.result
-
-    async def walk_table_timed(
-        self, columns: Sequence[str], *, scalars: Sequence[str] = (), max_repetitions: int = 50,
-        clock: Clock = time.time,
-    ) -> TimedTable:
-        walk = TableWalk(columns, scalars=scalars)
-        await self._walk(walk, max_repetitions, clock)
-        return walk.timed_table()
 
     async def _walk(self, walk: TableWalk, max_repetitions: int, clock: Clock | None) -> None:
         target = await self._transport()

@@ -110,6 +110,29 @@ class TableWalk:
             self.active = [c for c in active if c not in done]
 
 
+class TableWalking:
+    """``walk_table``/``walk_table_timed`` for a client whose ``_walk(walk, max_repetitions, clock)`` runs the
+    GETBULK loop of a :class:`TableWalk` (each client sends its PDUs its own way)."""
+
+    async def _walk(self, walk: TableWalk, max_repetitions: int, clock: Clock | None) -> None:
+        raise NotImplementedError
+
+    async def walk_table(
+        self, columns: Sequence[str], *, max_repetitions: int = 50
+    ) -> dict[str, dict[int, Value]]:
+        walk = TableWalk(columns)
+        await self._walk(walk, max_repetitions, None)
+        return walk.result
+
+    async def walk_table_timed(
+        self, columns: Sequence[str], *, scalars: Sequence[str] = (), max_repetitions: int = 50,
+        clock: Clock = time.time,
+    ) -> TimedTable:
+        walk = TableWalk(columns, scalars=scalars)
+        await self._walk(walk, max_repetitions, clock)
+        return walk.timed_table()
+
+
 class _Endpoint(asyncio.DatagramProtocol):
     def __init__(self, client: V2cClient):
         self._client = client
@@ -121,7 +144,7 @@ class _Endpoint(asyncio.DatagramProtocol):
         self._client._problem(f"socket error: {exc}")
 
 
-class V2cClient:
+class V2cClient(TableWalking):
     """:class:`~collector.snmp.protocol.SnmpClient` for SNMPv2c. Create with keywords; close when done."""
 
     def __init__(
@@ -262,21 +285,6 @@ class V2cClient:
                 self.device, f"{what}: asked {len(oids)} varbinds, agent answered {len(msg.varbinds)}"
             )
         return {oid: value for (_, _, value), oid in zip(msg.varbinds, oids)}, time_s
-
-    async def walk_table(
-        self, columns: Sequence[str], *, max_repetitions: int = 50
-    ) -> dict[str, dict[int, Value]]:
-        walk = TableWalk(columns)
-        await self._walk(walk, max_repetitions, None)
-        return walk.result
-
-    async def walk_table_timed(
-        self, columns: Sequence[str], *, scalars: Sequence[str] = (), max_repetitions: int = 50,
-        clock: Clock = time.time,
-    ) -> TimedTable:
-        walk = TableWalk(columns, scalars=scalars)
-        await self._walk(walk, max_repetitions, clock)
-        return walk.timed_table()
 
     async def _walk(self, walk: TableWalk, max_repetitions: int, clock: Clock | None) -> None:
         community = self._community
