@@ -1,7 +1,11 @@
 """The roles (Django groups named after :class:`linewatch.choices.Role`) and the model permissions of each.
 
 :func:`sync_roles` makes the groups hold exactly these permissions; migrations call it (with the historical
-``apps``) whenever the table changes, so a new model's permissions reach the roles through a migration.
+``apps``) whenever the table changes, so a new model's permissions reach the roles through a migration. It runs
+the CURRENT table in every such migration: a permission of a model that does not exist yet at that point of the
+migration history is skipped (the later migration creating the model, or one depending on it, calls
+``sync_roles`` again); a permission missing from a model that does exist is an error. Codenames are Django's
+default ``<action>_<model>``.
 """
 
 from __future__ import annotations
@@ -27,8 +31,19 @@ ROLE_PERMISSIONS: dict[Role, set[tuple[str, str]]] = {
     Role.ENGINEER: _VIEW | _perms(_ALL, ("line", "linemember", "device", "site")),
     Role.FINANCE: _VIEW | _perms(_ALL, ("carrier", "billingaccount", "contact", "contract", "discount",
                                         "credittier", "department", "costcentre")),
-    Role.ADMIN: _VIEW | _perms(_ALL, INVENTORY_MODELS) | _perms(_ALL, ("user", "group"), app="auth"),
+    # Admin also sees and revokes every user's API tokens, and reads the login log (/accounts/tokens/, /audit/logins/).
+    Role.ADMIN: _VIEW | _perms(_ALL, INVENTORY_MODELS) | _perms(_ALL, ("user", "group"), app="auth")
+    | {("accounts", "view_token"), ("accounts", "delete_token"), ("logins", "view_loginevent")},
 }
+
+
+def _model_exists(apps: Any, app_label: str, codename: str) -> bool:
+    """Whether the model of the default permission ``codename`` is in ``apps`` (the migration state)."""
+    try:
+        apps.get_model(app_label, codename.split("_", 1)[1])
+    except LookupError:
+        return False
+    return True
 
 
 def sync_roles(apps: Any, schema_editor: Any = None) -> None:
@@ -44,6 +59,8 @@ def sync_roles(apps: Any, schema_editor: Any = None) -> None:
         group, _ = group_model.objects.get_or_create(name=role.value)
         perms = []
         for app_label, codename in sorted(wanted):
+            if not _model_exists(apps, app_label, codename):
+                continue  # created by a later migration, which syncs the roles again
             try:
                 perms.append(permission_model.objects.get(content_type__app_label=app_label, codename=codename))
             except permission_model.DoesNotExist:
