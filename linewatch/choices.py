@@ -378,3 +378,53 @@ class LdapGroupType(StrEnum):
     GROUP_OF_NAMES = "group_of_names"  # OpenLDAP groupOfNames: member = user DN
     GROUP_OF_UNIQUE_NAMES = "group_of_unique_names"  # uniqueMember = user DN
     ACTIVE_DIRECTORY = "active_directory"  # AD groups, nested membership resolved
+
+
+class DocumentKind(StrEnum):
+    """What a document attached to a carrier, contract or line is (web/inventory Document)."""
+
+    CONTRACT = "contract"  # the signed contract, its annexes and amendments
+    ACCEPTANCE_REPORT = "acceptance_report"  # the final acceptance test of a new line (brief §2.1 최종 검수)
+    QUOTE = "quote"
+    INVOICE = "invoice"
+    ORDER_FORM = "order_form"  # order, change request or termination request (brief §2.1-2.3)
+    OTHER = "other"
+
+
+class DocumentFileType(StrEnum):
+    """File types a document may have (``web.documents.allowed_types``), recognised from the content, not from the
+    client's Content-Type; the file name's extension must be one of the type's."""
+
+    PDF = "pdf"
+    PNG = "png"
+    JPEG = "jpeg"
+    XLSX = "xlsx"
+    DOCX = "docx"
+    CSV = "csv"
+    TXT = "txt"
+    EML = "eml"
+    MSG = "msg"
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        """File name extensions of the type, lower case with the dot; the first is the usual one."""
+        return _DOCUMENT_FILE_EXTENSIONS.get(self, (f".{self.value}",))
+
+    @property
+    def media_type(self) -> str:
+        """The Content-Type a download is sent with (text types get their charset added)."""
+        return _DOCUMENT_MEDIA_TYPES[self]
+
+
+_DOCUMENT_FILE_EXTENSIONS = {DocumentFileType.JPEG: (".jpg", ".jpeg")}
+_DOCUMENT_MEDIA_TYPES = {
+    DocumentFileType.PDF: "application/pdf",
+    DocumentFileType.PNG: "image/png",
+    DocumentFileType.JPEG: "image/jpeg",
+    DocumentFileType.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    DocumentFileType.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    DocumentFileType.CSV: "text/csv",
+    DocumentFileType.TXT: "text/plain",
+    DocumentFileType.EML: "message/rfc822",
+    DocumentFileType.MSG: "application/vnd.ms-outlook",
+}
