@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from linewatch.choices import InventorySource, LdapGroupType, Role
+from linewatch.choices import DocumentFileType, InventorySource, LdapGroupType, Role
 from linewatch.errors import ConfigError, Problem
 from linewatch.influx.settings import InfluxSettings
 from linewatch.urls import check_http_url
@@ -81,6 +81,25 @@ class LdapSettings(BaseModel):
     timeout_s: float = Field(default=5.0, gt=0, le=60, description="connect and operation timeout")
 
 
+class DocumentSettings(BaseModel):
+    """Documents attached to carriers, contracts and lines (``web.documents``, docs/web.md "Documents")."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_size_bytes: int = Field(default=20 * 1024 * 1024, ge=1, le=1024**3,
+                                description="largest upload accepted; a larger one is refused as it arrives")
+    allowed_types: list[DocumentFileType] = Field(
+        default_factory=lambda: list(DocumentFileType), min_length=1,
+        description="file types accepted, recognised from the content: " + ", ".join(DocumentFileType))
+    path: Path | None = Field(default=None, description="private folder of the files; state_dir/documents when absent")
+
+    @model_validator(mode="after")
+    def _no_duplicate_type(self) -> DocumentSettings:
+        twice = sorted({t.value for t in self.allowed_types if self.allowed_types.count(t) > 1})
+        if twice:
+            raise ValueError(f"allowed_types lists {', '.join(twice)} more than once")
+        return self
+
+
 class WebSettings(BaseModel):
     """The management application (``web/``, docs/web.md). Only its settings live here: the core never imports it."""
 
@@ -100,6 +119,7 @@ class WebSettings(BaseModel):
     lockout_s: int = Field(default=15 * 60, ge=1, description="how long a lockout lasts (from the last failure)")
     session_idle_s: int = Field(default=30 * 60, ge=60, description="a session unused this long ends")
     session_max_s: int = Field(default=8 * 3600, ge=60, description="a session ends this long after its login")
+    documents: DocumentSettings = Field(default_factory=DocumentSettings)
 
 
 class InventorySettings(BaseModel):
