@@ -1,12 +1,25 @@
-"""Model forms. Secrets (SNMP community and keys) are write-only: never rendered, kept when left empty."""
+"""Model forms and the inline formsets of the add/edit pages. Secrets (SNMP community and keys) are write-only:
+never rendered, kept when left empty.
+
+An :class:`Inline` names the child rows edited with their parent (a line's member interfaces, a carrier's billing
+accounts and contacts, a contract's discounts and SLA tiers); :func:`inline_formset` builds its formset for a user:
+none unless the role may change those rows, rows added only if it may add them, deleted only if it may delete them
+(the permissions of the API's endpoints for the same rows, by the same function).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django import forms
+from django.db.models import Model
+from django.forms.models import BaseInlineFormSet, inlineformset_factory
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from web.accounts.permissions import is_permitted
+from web.inventory import models
 from web.inventory.models import Device
 
 
@@ -44,3 +57,92 @@ class DeviceForm(forms.ModelForm):
                 data[name] = getattr(self.instance, name)  # empty means "keep": the value is never sent back
                 setattr(self.instance, name, data[name])
         return data
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker (values in ISO form, whatever the language)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def _dates(*names: str) -> dict[str, forms.Widget]:
+    return {name: DateInput() for name in names}
+
+
+class CarrierForm(forms.ModelForm):
+    class Meta:
+        model = models.Carrier
+        fields = ("name", "currency", "portal_url", "description")
+
+
+class SiteForm(forms.ModelForm):
+    class Meta:
+        model = models.Site
+        fields = ("name", "code", "address", "description")
+
+
+LINE_FORM_FIELDS = ("name", "carrier", "circuit_id", "billing_account", "type", "status", "site", "department",
+                    "cost_centre", "capacity_bps", "install_date", "termination_date", "description")
+
+
+class ContractForm(forms.ModelForm):
+    class Meta:
+        model = models.Contract
+        fields = ("line", "currency", "mrc", "commit_bps", "billing_model", "direction", "price_per_mbps",
+                  "included_gb", "price_per_gb", "gb_unit", "proration", "sla_target_pct", "sla_cap_pct",
+                  "term_start", "term_months", "auto_renew", "renewal_months", "notice_days")
+        widgets: ClassVar[dict[str, forms.Widget]] = _dates("term_start")
+
+
+class InlineFormSet(BaseInlineFormSet):
+    """An inline formset whose rows may be added only when ``can_add`` (the role's add permission)."""
+
+    can_add = True
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.can_add and any(form.has_changed() for form in self.extra_forms):
+            raise forms.ValidationError(_("your role may not add %(rows)s") % {
+                "rows": self.model._meta.verbose_name_plural})
+
+
+@dataclass(frozen=True)
+class Inline:
+    """Child rows edited on their parent's form, in one transaction with it."""
+
+    model: type[Model]
+    fields: tuple[str, ...]
+    prefix: str
+    title: str | Promise
+    widgets: dict[str, forms.Widget] | None = None
+
+
+LINE_INLINES = (Inline(models.LineMember, ("device", "interface", "if_index", "role"), "members", _("Interfaces")),)
+CARRIER_INLINES = (
+    Inline(models.BillingAccount, ("number", "name", "description"), "accounts", _("Billing accounts")),
+    Inline(models.Contact, ("role", "name", "email", "phone", "escalation_level", "notes"), "contacts",
+           _("Contacts")),
+)
+CONTRACT_INLINES = (
+    Inline(models.Discount, ("name", "percent", "amount", "valid_from", "valid_to"), "discounts", _("Discounts"),
+           widgets=_dates("valid_from", "valid_to")),
+    Inline(models.CreditTier, ("below_pct", "credit_pct"), "tiers", _("SLA credit tiers")),
+)
+
+
+def inline_formset(inline: Inline, parent_model: type[Model], *, user: Any, instance: Model,
+                   data: Any = None) -> BaseInlineFormSet | None:
+    """The formset of ``inline`` for ``user`` (None when the role may not change those rows)."""
+    if not is_permitted(user, inline.model, "change"):
+        return None
+    can_add = is_permitted(user, inline.model, "add")
+    formset_class = inlineformset_factory(
+        parent_model, inline.model, formset=InlineFormSet, fields=inline.fields, widgets=inline.widgets,
+        extra=1 if can_add else 0, can_delete=is_permitted(user, inline.model, "delete"))
+    formset_class.can_add = can_add
+    formset = formset_class(data, instance=instance, prefix=inline.prefix)
+    formset.title = inline.title
+    return formset

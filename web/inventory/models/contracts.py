@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from billing_etl import config as billing
@@ -66,6 +67,9 @@ class Contract(ChangeLoggedModel):
 
     def __str__(self) -> str:
         return _("contract of %(line)s") % {"line": self.line} if self.line_id else str(_("contract"))
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:contract_detail", args=[self.pk])
 
     def as_config(self) -> dict[str, Any]:
         """The contract as a contracts.yaml ``contracts:`` entry."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from linewatch import inventory as yaml_inventory
@@ -61,6 +62,9 @@ class Device(ChangeLoggedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:device_detail", args=[self.pk])
 
     def as_config(self) -> dict[str, Any]:
         """The device as a lines.yaml ``devices:`` entry (secrets in clear: for the collector only)."""
