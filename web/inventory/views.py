@@ -5,6 +5,7 @@ Permissions: :mod:`web.accounts.permissions`, the check the API uses too."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -18,8 +19,11 @@ from django.forms import BaseForm, ModelForm, modelform_factory
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
+from pydantic import ValidationError as PydanticValidationError
 
+from billing_etl import config as billing
 from linewatch.choices import ContactRole, LineStatus, LineType
 from web.accounts.permissions import ModelPermissionRequiredMixin, changeable_fields, is_permitted, restrict
 from web.inventory import poll
@@ -391,6 +395,15 @@ class ContractDetailView(ModelPermissionRequiredMixin, DetailView):
         context |= {"currency": contract.currency or contract.line.carrier.currency,
                     "discounts": restrict(contract.discounts.all(), user),
                     "tiers": restrict(contract.credit_tiers.all(), user)}
+        try:  # the ETL's own reading of the terms: today's MRC after discounts, the current term's end
+            terms = billing.Contract.model_validate(contract.as_config())
+        except PydanticValidationError:
+            return context  # saved before a rule was tightened: the page still shows every stored term
+        today = timezone.localdate()
+        context["mrc_today"] = terms.mrc_on(today)
+        if terms.term is not None:
+            end = terms.term.end(on_or_after=today)
+            context |= {"term_end": end, "notice_by": end - dt.timedelta(days=terms.term.notice_days)}
         return context
 
 
