@@ -10,11 +10,13 @@ from enum import Enum
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from linewatch.choices import (
     BillingModel,
     ChangeAction,
     ContactRole,
+    DocumentKind,
     GbUnit,
     LineMemberRole,
     LineStatus,
@@ -91,6 +93,14 @@ LABELS: dict[type[Enum], dict[Enum, Promise | str]] = {
         LoginEventKind.LOGOUT: _("Logged out"),
         LoginEventKind.LOGIN_FAILED: _("Login failed"),
         LoginEventKind.LOCKED_OUT: _("Locked out"),
+    },
+    DocumentKind: {
+        DocumentKind.CONTRACT: pgettext_lazy("document kind", "Contract"),
+        DocumentKind.ACCEPTANCE_REPORT: pgettext_lazy("document kind", "Acceptance report"),
+        DocumentKind.QUOTE: pgettext_lazy("document kind", "Quote"),
+        DocumentKind.INVOICE: pgettext_lazy("document kind", "Invoice"),
+        DocumentKind.ORDER_FORM: pgettext_lazy("document kind", "Order form"),
+        DocumentKind.OTHER: pgettext_lazy("document kind", "Other document"),
     },
     # Protocol names are not translated.
     SnmpAuthProtocol: {p: p.value for p in SnmpAuthProtocol},
