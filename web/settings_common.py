@@ -118,10 +118,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inventory:line_list"
 LOGOUT_REDIRECT_URL = "login"
-# Idle timeout: a session unused for web.session_idle_s (30 min) ends (each request renews the cookie and the
-# database row); web.session_max_s (8 h) after the login it ends anyway (web.accounts.middleware).
+# Idle timeout: a session unused for web.session_idle_s (30 min) ends (requests renew its database row, at most
+# once a minute); web.session_max_s (8 h) after the login it ends anyway (web.accounts.middleware).
 SESSION_COOKIE_AGE = _WEB.session_idle_s
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_ENGINE = "web.accounts.sessions"  # the database, renewed when due (web.accounts.middleware.RENEW_S)
+SESSION_SAVE_EVERY_REQUEST = False
 LINEWATCH_SESSION_MAX_S = _WEB.session_max_s
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
