@@ -8,10 +8,12 @@ an empty queryset, never someone else's rows.
 
 from __future__ import annotations
 
+import functools
+import operator
 from typing import Any, Literal, TypeVar
 
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from web.accounts.tokens import Token
 
@@ -56,6 +58,28 @@ def restrict(queryset: QuerySet[_M], user: Any, action: Action = "view", *,
     if is_permitted(user, queryset.model, action, token=token):
         return queryset
     return queryset.none()
+
+
+# Attachments (documents, web/inventory/models/documents.py) have no permissions of their own: they follow their
+# parent (the model's ``parent_fields``: carrier, contract or line). Seeing and downloading one needs the parent's
+# view permission; attaching and deleting one, the parent's change permission (finance for carriers and contracts,
+# engineers for lines, admins all).
+def attachment_permitted(user: Any, parent_model: type[Model], action: Action, *, token: Token | None = None) -> bool:
+    """Whether ``user`` may ``action`` an attachment of a ``parent_model`` object."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r} (one of {', '.join(ACTIONS)})")
+    return is_permitted(user, parent_model, "view" if action == "view" else "change", token=token)
+
+
+def restrict_attachments(queryset: QuerySet[_M], user: Any, action: Action = "view", *,
+                         token: Token | None = None) -> QuerySet[_M]:
+    """The attachments of ``queryset`` whose parent lets ``user`` ``action`` them (:func:`attachment_permitted`)."""
+    model = queryset.model
+    allowed = [Q(**{f"{name}__isnull": False}) for name in model.parent_fields  # type: ignore[attr-defined]
+               if attachment_permitted(user, model._meta.get_field(name).related_model, action, token=token)]
+    if not allowed:
+        return queryset.none()
+    return queryset.filter(functools.reduce(operator.or_, allowed))
 
 
 class ModelPermissionRequiredMixin(PermissionRequiredMixin):
