@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web.inventory import views
+from web.inventory import document_views, views
 
 app_name = "inventory"
 urlpatterns = [
@@ -23,4 +23,7 @@ urlpatterns = [
     path("contracts/add/", views.ContractCreateView.as_view(), name="contract_add"),
     path("contracts/<int:pk>/", views.ContractDetailView.as_view(), name="contract_detail"),
     path("contracts/<int:pk>/edit/", views.ContractUpdateView.as_view(), name="contract_edit"),
+    path("documents/add/", document_views.DocumentUploadView.as_view(), name="document_add"),
+    path("documents/<int:pk>/download/", document_views.DocumentDownloadView.as_view(), name="document_download"),
+    path("documents/<int:pk>/delete/", document_views.DocumentDeleteView.as_view(), name="document_delete"),
 ]
