@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Model
-from django.forms.models import BaseInlineFormSet, inlineformset_factory
+from django.forms.models import BaseInlineFormSet, construct_instance, inlineformset_factory
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -95,6 +96,27 @@ class ContractForm(forms.ModelForm):
                   "included_gb", "price_per_gb", "gb_unit", "proration", "sla_target_pct", "sla_cap_pct",
                   "term_start", "term_months", "auto_renew", "renewal_months", "notice_days")
         widgets: ClassVar[dict[str, forms.Widget]] = _dates("term_start")
+
+
+class ParentFormMixin:
+    """For a form saved with its inline rows: the fields, constraints and uniqueness are checked as usual, but
+    the model's ``clean()`` — rules that may concern the rows too (a contract's SLA target needs its tiers) — is
+    left to the save transaction, which runs ``full_clean()`` once the rows are saved (web/inventory/views.py
+    ``InlineEditMixin``)."""
+
+    def _post_clean(self) -> None:
+        opts = self._meta  # type: ignore[attr-defined]
+        exclude = self._get_validation_exclusions()  # type: ignore[attr-defined]
+        try:
+            self.instance = construct_instance(self, self.instance, opts.fields, opts.exclude)  # type: ignore
+        except ValidationError as exc:
+            self._update_errors(exc)  # type: ignore[attr-defined]
+        for check in (self.instance.clean_fields, self.instance.validate_constraints):
+            try:
+                check(exclude=exclude)
+            except ValidationError as exc:
+                self._update_errors(exc)  # type: ignore[attr-defined]
+        self.validate_unique()  # type: ignore[attr-defined]
 
 
 class InlineFormSet(BaseInlineFormSet):

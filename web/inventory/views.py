@@ -18,7 +18,7 @@ from django.db.models import Case, Count, F, Model, Q, QuerySet, Sum, When
 from django.forms import BaseForm, ModelForm, modelform_factory
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 from pydantic import ValidationError as PydanticValidationError
@@ -37,6 +37,7 @@ from web.inventory.forms import (
     ContractForm,
     DeviceForm,
     Inline,
+    ParentFormMixin,
     SiteForm,
     inline_formset,
 )
@@ -169,6 +170,10 @@ class InlineEditMixin:
     model: type[Model]
     object: Any
 
+    def get_form_class(self) -> type[ModelForm]:
+        base = super().get_form_class()  # type: ignore[misc]
+        return type(base.__name__, (ParentFormMixin, base), {})
+
     def get_formsets(self, instance: Model, data: Any = None) -> list[BaseInlineFormSet]:
         formsets = (inline_formset(inline, self.model, user=self.request.user, instance=instance, data=data)
                     for inline in self.inlines)
@@ -178,6 +183,12 @@ class InlineEditMixin:
         context = super().get_context_data(**kwargs)  # type: ignore[misc]
         if "formsets" not in context:
             context["formsets"] = self.get_formsets(context["form"].instance)
+        meta = self.model._meta
+        try:
+            cancel_url = self.object.get_absolute_url() if self.object else reverse(f"inventory:{meta.model_name}_list")
+        except NoReverseMatch:  # no list page (contracts): the line list
+            cancel_url = reverse("inventory:line_list")
+        context |= {"verbose_name": meta.verbose_name, "cancel_url": cancel_url}
         return context
 
     def post(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -261,7 +272,8 @@ class LineUpdateView(ModelPermissionRequiredMixin, InlineEditMixin, UpdateView):
     template_name = "inventory/line_form.html"
 
     def get_form_class(self) -> type[ModelForm]:
-        return modelform_factory(Line, fields=line_form_fields(self.request.user))
+        return modelform_factory(Line, form=type("LineForm", (ParentFormMixin, ModelForm), {}),
+                                 fields=line_form_fields(self.request.user))
 
 
 def _line_table(request: Any, lines: QuerySet[Line]) -> dict[str, Any]:
@@ -306,7 +318,7 @@ class SearchListView(ModelPermissionRequiredMixin, ListView):
 
 class CarrierListView(SearchListView):
     model = Carrier
-    queryset = Carrier.objects.annotate(line_count=Count("lines", distinct=True))
+    queryset = Carrier.objects.annotate(line_count=Count("lines", distinct=True)).order_by("name")
     search_fields = ("name", "description", "billing_accounts__number", "contacts__name")
     table_template = "inventory/_carrier_table.html"
 
@@ -314,14 +326,15 @@ class CarrierListView(SearchListView):
 class SiteListView(SearchListView):
     model = Site
     queryset = Site.objects.annotate(line_count=Count("lines", distinct=True),
-                                     device_count=Count("devices", distinct=True))
+                                     device_count=Count("devices", distinct=True)).order_by("name")
     search_fields = ("name", "code", "address", "description")
     table_template = "inventory/_site_table.html"
 
 
 class DeviceListView(SearchListView):
     model = Device
-    queryset = Device.objects.select_related("site").annotate(member_count=Count("line_members", distinct=True))
+    queryset = Device.objects.select_related("site").annotate(
+        member_count=Count("line_members", distinct=True)).order_by("name")
     search_fields = ("name", "address", "site__name")  # never the secrets (encrypted: not searchable)
     table_template = "inventory/_device_table.html"
 
@@ -357,7 +370,7 @@ class SiteDetailView(ModelPermissionRequiredMixin, DetailView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        devices = self.object.devices.annotate(member_count=Count("line_members"))
+        devices = self.object.devices.annotate(member_count=Count("line_members")).order_by("name")
         context |= {"devices": restrict(devices, self.request.user)} | _line_table(self.request,
                                                                                    self.object.lines.all())
         return context
