@@ -52,15 +52,21 @@ PAGES = {
     "line-row": lambda inv: f"/audit/changes/{_row_of(inv['lines'][0]).pk}/",
     "user-history": lambda inv: _history(inv["granted"]),
     "user-row": lambda inv: f"/audit/changes/{_row_of(inv['granted']).pk}/",
+    "login-list": lambda inv: "/audit/logins/",
+    "login-export": lambda inv: "/audit/logins/export.csv",
+    "api-logins": lambda inv: "/api/audit/logins/",
 }
 # Expected status per role; the rule lives in web/audit/permissions.py. No role: nothing at all. Every role sees
 # the inventory's history; rows about users and roles only reach the admin (404 for a row one may not see).
 INVENTORY_PAGE = {None: 403, "viewer": 200, "noc": 200, "engineer": 200, "finance": 200, "admin": 200}
+ADMIN_ONLY = {None: 403, "viewer": 403, "noc": 403, "engineer": 403, "finance": 403, "admin": 200}
 EXPECTED = {
     "list": INVENTORY_PAGE, "export": INVENTORY_PAGE, "line-history": INVENTORY_PAGE,
     "carrier-history": INVENTORY_PAGE, "device-history": INVENTORY_PAGE, "line-row": INVENTORY_PAGE,
     "user-history": {None: 403, "viewer": 403, "noc": 403, "engineer": 403, "finance": 403, "admin": 200},
     "user-row": {None: 403, "viewer": 404, "noc": 404, "engineer": 404, "finance": 404, "admin": 200},
+    # The login log (who logged in from where) is the admin's: logins.view_loginevent.
+    "login-list": ADMIN_ONLY, "login-export": ADMIN_ONLY, "api-logins": ADMIN_ONLY,
 }
 CASES = [(role, page) for page in PAGES for role in ROLES]
 
@@ -274,3 +280,102 @@ def test_api_change_log_filters_masks_and_refuses_writes(admin_client, inv):
     assert admin_client.post(API, {}, content_type="application/json").status_code == 405
     row = rows[0]["id"]
     assert admin_client.delete(f"{API}{row}/").status_code == 405
+
+
+# -- the login log beside the change log: who logged in from where, and what they changed --------------------
+
+
+@pytest.fixture
+def logins(inv):
+    from linewatch.choices import LoginEventKind
+    from web.accounts.logins.models import LoginEvent
+
+    with change_context(user_name="kim", remote_addr="192.0.2.7"):
+        line = inv["lines"][0]
+        line.description = "kim was here"
+        line.save()
+    return [
+        LoginEvent.objects.create(kind=LoginEventKind.LOGIN, user_name="kim", remote_addr="192.0.2.7", backend="local"),
+        LoginEvent.objects.create(kind=LoginEventKind.LOGIN_FAILED, user_name="kim", remote_addr="198.51.100.9"),
+        LoginEvent.objects.create(kind=LoginEventKind.LOCKED_OUT, user_name="=cmd|' /C calc'!A0",
+                                  remote_addr="198.51.100.9"),
+    ]
+
+
+LOGIN_FILTERS = [
+    pytest.param({"user": "KIM"}, lambda e: e.user_name == "kim", id="user"),
+    pytest.param({"address": "198.51.100.9"}, lambda e: e.remote_addr == "198.51.100.9", id="address"),
+    pytest.param({"kind": "login_failed"}, lambda e: e.kind == "login_failed", id="kind"),
+    pytest.param({"since": _today(1)}, lambda e: False, id="date-from-tomorrow"),
+]
+
+
+@pytest.mark.parametrize(("query", "keep"), LOGIN_FILTERS)
+def test_login_log_tab_filters(client, logins, user_with_role, query, keep):
+    response = _as(client, user_with_role, "admin").get("/audit/logins/", query)
+    assert response.status_code == 200
+    assert list(response.context["events"]) == [e for e in sorted(logins, key=lambda e: -e.pk) if keep(e)]
+
+
+def test_login_log_and_change_log_share_user_and_address_filters_across_tabs(client, logins, user_with_role):
+    """An auditor filters logins by user and address, switches tab and sees what that user changed from there."""
+    admin = _as(client, user_with_role, "admin")
+    page = admin.get("/audit/logins/", {"user": "kim", "address": "192.0.2.7", "kind": "login"})
+    assert b'href="/audit/changes/?user=kim&amp;address=192.0.2.7"' in page.content  # kind is not shared
+    changes = admin.get("/audit/changes/", {"user": "kim", "address": "192.0.2.7"})
+    rows = list(changes.context["page_obj"])
+    assert rows and {(r.user_name, r.remote_addr) for r in rows} == {("kim", "192.0.2.7")}
+    assert b'href="/audit/logins/?user=kim&amp;address=192.0.2.7"' in changes.content
+
+
+def test_change_log_tab_to_the_login_log_only_for_those_who_may_read_it(client, logins, user_with_role):
+    assert b"/audit/logins/" in _as(client, user_with_role, "admin").get("/audit/changes/").content
+    assert b"/audit/logins/" not in _as(Client(), user_with_role, "viewer").get("/audit/changes/").content
+
+
+@pytest.mark.parametrize("page", ["/audit/changes/", "/audit/logins/"])
+def test_bad_address_filter_is_a_field_error_not_a_server_error(admin_client, logins, page):
+    """PostgreSQL's inet column would fail on a non-address: the filter refuses it first, naming the field."""
+    response = admin_client.get(page, {"address": "not-an-ip", "user": "kim"})
+    assert response.status_code == 200
+    assert "address" in response.context["filter"].errors
+
+
+def test_login_log_csv_export_follows_the_filters_and_neutralises_formulas(admin_client, logins):
+    rows = _csv(admin_client.get("/audit/logins/export.csv", {"address": "198.51.100.9"}))
+    assert rows[0] == ["time", "event", "user", "address", "request_id", "backend"]
+    assert sorted(r[1] for r in rows[1:]) == ["locked_out", "login_failed"]
+    assert "'=cmd|' /C calc'!A0" in {r[2] for r in rows[1:]}
+    assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows[1:] for cell in r)
+
+
+def test_login_log_shows_no_password_of_a_real_login(client, django_user_model, user_with_role):
+    """Failed and successful logins through the login page reach the tab, the export and the API; no password."""
+    django_user_model.objects.create_user("lee", password="lee-correct-password")
+    Client().post("/login/", {"username": "lee", "password": "lee-wrong-password"})
+    Client().post("/login/", {"username": "lee", "password": "lee-correct-password"})
+    admin = _as(client, user_with_role, "admin")
+    pages = [admin.get("/audit/logins/", {"user": "lee"}).content,
+             b"".join(admin.get("/audit/logins/export.csv", {"user": "lee"}).streaming_content),
+             admin.get("/api/audit/logins/", {"user": "lee"}).content]
+    assert [e["kind"] for e in admin.get("/api/audit/logins/", {"user": "lee"}).json()["results"]] == [
+        "login", "login_failed"]
+    for page in pages:
+        assert b"lee" in page
+        assert b"lee-wrong-password" not in page and b"lee-correct-password" not in page
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_login_log_offers_no_way_to_edit(admin_client, logins, method):
+    from web.accounts.logins.models import LoginEvent
+
+    admin_client.get("/audit/logins/")  # logged in (a login event) before counting
+    before = LoginEvent.objects.count()
+    for url in ("/audit/logins/", "/audit/logins/export.csv", f"/api/audit/logins/{logins[0].pk}/"):
+        assert getattr(admin_client, method)(url).status_code == 405
+    assert LoginEvent.objects.count() == before
+
+
+def test_login_log_in_korean(client, logins, user_with_role):
+    html = _as(client, user_with_role, "admin").get("/audit/logins/", headers={"accept-language": "ko"}).content.decode()
+    assert "로그인 기록" in html and "Login log" not in html and "Address" not in html

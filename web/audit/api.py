@@ -1,5 +1,7 @@
 """``/api/audit/changes/``: the change log, read-only, with the pages' rule (:mod:`web.audit.permissions`), the
-pages' filters (``user``, ``type``, ``action``, ``since``, ``until``, ``request_id``) and secrets masked."""
+pages' filters (``user``, ``type``, ``action``, ``address``, ``since``, ``until``, ``request_id``) and secrets masked.
+``/api/audit/logins/``: the login log, read-only, for those who may read it (the admin role), with the login tab's
+filters (``user``, ``kind``, ``address``, ``since``, ``until``, ``request_id``)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ from django.db.models import QuerySet
 from rest_framework import serializers, viewsets
 from rest_framework.routers import DefaultRouter
 
-from web.audit.filtersets import ObjectChangeFilterSet
+from web.accounts.logins.models import LoginEvent
+from web.audit.filtersets import LoginEventFilterSet, ObjectChangeFilterSet
 from web.audit.models import ObjectChange
 from web.audit.permissions import visible_changes
 from web.audit.views import masked
@@ -57,8 +60,24 @@ class ObjectChangeViewSet(viewsets.ReadOnlyModelViewSet):
         return visible_changes(self.request.user).select_related("changed_object_type")
 
 
+class LoginEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LoginEvent
+        fields = ("id", "time", "kind", "user_name", "remote_addr", "request_id", "backend")
+        read_only_fields = fields
+
+
+class LoginEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """Login-log rows, newest first (the default permission class checks ``logins.view_loginevent``)."""
+
+    queryset = LoginEvent.objects.all()
+    serializer_class = LoginEventSerializer
+    filterset_class = LoginEventFilterSet
+
+
 router = DefaultRouter()
 router.register("changes", ObjectChangeViewSet)
+router.register("logins", LoginEventViewSet)
 
 app_name = "audit-api"
 urlpatterns = router.urls

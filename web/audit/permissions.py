@@ -3,7 +3,7 @@
 A row is visible to a user who holds ``audit.view_objectchange`` (every role has it, docs/web.md) **and** may
 view the changed object's model: a viewer sees the history of lines, carriers and contracts, but rows about users
 and groups (who holds which role, password changes) only reach those allowed to view users and groups (admin).
-A user in no group sees nothing. Superusers see everything. Nobody may change or delete a row
+A user in no group sees nothing. Superusers see everything. The login log (:func:`may_view_logins`) is the admin's. Nobody may change or delete a row
 (:mod:`web.audit.models`).
 """
 
@@ -14,9 +14,16 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
+from web.accounts.logins.models import LoginEvent
+from web.accounts.permissions import is_permitted
 from web.audit.models import ObjectChange
 
 VIEW_LOG = "audit.view_objectchange"
+
+
+def may_view_logins(user: Any) -> bool:
+    """Whether ``user`` may read the login log (``logins.view_loginevent``: the admin role, superusers)."""
+    return is_permitted(user, LoginEvent, "view")
 
 
 def _view_permission(ct: ContentType) -> str:

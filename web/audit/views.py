@@ -1,4 +1,5 @@
-"""The change-log pages: the filtered list, its CSV export, one row, and an object's history (read-only).
+"""The change-log pages: the filtered list, its CSV export, one row, and an object's history (read-only); and the
+login log's tab beside it (list and CSV export), with the same ``user``, ``address`` and date filters.
 
 Which rows a user sees is decided in one place, :mod:`web.audit.permissions`. Secrets are masked twice: when a
 row is written (:mod:`web.audit.models`) and again here, from the model's ``secret_fields``, whatever the row
@@ -16,17 +17,21 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView
 
 from billing_etl.exports import neutralise_formula
-from web.audit.filtersets import ObjectChangeFilterSet
+from web.accounts.logins.models import LoginEvent
+from web.audit.filtersets import LoginEventFilterSet, ObjectChangeFilterSet
 from web.audit.models import MASK, ObjectChange, log_spec
-from web.audit.permissions import may_view_history, may_view_log, visible_changes
+from web.audit.permissions import may_view_history, may_view_log, may_view_logins, visible_changes
 
 CSV_COLUMNS = ("time", "user", "address", "request_id", "action", "object_type", "object_id", "object", "changes")
+LOGIN_CSV_COLUMNS = ("time", "event", "user", "address", "request_id", "backend")
+# Filters both tabs understand: switching tab keeps them (a user's logins, then what they changed).
+SHARED_FILTERS = ("user", "address", "since", "until")
 
 
 def _secret_fields(ct: ContentType) -> tuple[str, ...]:
@@ -65,6 +70,18 @@ class _Filtered(_LogAccess):
         return self.filterset.qs if self.filterset.is_bound else base
 
 
+def _tabs(request: HttpRequest) -> dict[str, Any]:
+    """The query strings of the list (without ``page``) and of the other tab (the shared filters only)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    shared = QueryDict(mutable=True)
+    for name in SHARED_FILTERS:
+        if query.get(name):
+            shared[name] = query[name]
+    return {"query": query.urlencode(), "shared_query": shared.urlencode(),
+            "may_view_log": may_view_log(request.user), "may_view_logins": may_view_logins(request.user)}
+
+
 class ChangeListView(_Filtered, ListView):
     template_name = "audit/change_list.html"
     paginate_by = settings.PAGINATE_BY
@@ -75,10 +92,8 @@ class ChangeListView(_Filtered, ListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        context |= {"filter": self.filterset, "query": query.urlencode(),
-                    "rows": [(row, masked(row)["diff"]) for row in context["changes"]]}
+        context |= _tabs(self.request) | {"filter": self.filterset,
+                                          "rows": [(row, masked(row)["diff"]) for row in context["changes"]]}
         return context
 
 
@@ -158,3 +173,49 @@ class ObjectHistoryView(_LogAccess, ListView):
             "rows": [(row, masked(row)["diff"]) for row in context["changes"]],
         }
         return context
+
+
+class _LoginLogAccess:
+    request: HttpRequest
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not may_view_logins(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+    def filtered(self) -> QuerySet[LoginEvent]:
+        base = LoginEvent.objects.all()
+        self.filterset = LoginEventFilterSet(self.request.GET or None, queryset=base)
+        return self.filterset.qs if self.filterset.is_bound else base
+
+
+class LoginListView(_LoginLogAccess, ListView):
+    """The login log beside the change log: logins, logouts, failed logins and lockouts, newest first."""
+
+    template_name = "audit/login_list.html"
+    paginate_by = settings.PAGINATE_BY
+    context_object_name = "events"
+
+    def get_queryset(self) -> QuerySet[LoginEvent]:
+        return self.filtered()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(**kwargs) | _tabs(self.request) | {"filter": self.filterset}
+
+
+def login_csv_rows(rows: QuerySet[LoginEvent]) -> Iterator[list[str]]:
+    """The login log's CSV export: a header, then one row per event; every cell neutralised (never a password:
+    the log holds none)."""
+    yield list(LOGIN_CSV_COLUMNS)
+    for row in rows.iterator(chunk_size=500):
+        yield [_cell(v) for v in (row.time.isoformat(), row.kind, row.user_name, row.remote_addr, row.request_id,
+                                  row.backend)]
+
+
+class LoginExportView(_LoginLogAccess, View):
+    def get(self, request: HttpRequest) -> StreamingHttpResponse:
+        writer = csv.writer(_Echo())
+        response = StreamingHttpResponse((writer.writerow(r) for r in login_csv_rows(self.filtered())),
+                                         content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="linewatch-logins.csv"'
+        return response
