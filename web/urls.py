@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
+from web.accounts.health import health
 from web.inventory import api_inventory
 
 urlpatterns = [
@@ -15,6 +16,8 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("inventory/", include("web.inventory.urls")),
     path("audit/", include("web.audit.urls")),
+    path("accounts/", include("web.accounts.urls")),
+    path("-/health", health, name="health"),  # open: the container health check (docs/docker.md)
     # Before the API's router: the collectors' whole-inventory document (bearer token, ETag), docs/web.md.
     path("api/inventory.json", api_inventory.inventory_json, name="inventory_json"),
     path("api/", include("web.api.urls")),
