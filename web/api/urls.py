@@ -14,5 +14,6 @@ app_name = "api"
 urlpatterns = [
     path("inventory/", include("web.inventory.api.urls")),
     path("audit/", include("web.audit.api")),
+    path("accounts/", include("web.accounts.api")),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="schema"),
 ]
