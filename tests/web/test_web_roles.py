@@ -43,3 +43,32 @@ def test_role_permissions(user_with_role, role, perm, allowed):
 def test_passwords_are_hashed_with_argon2(django_user_model):
     user = django_user_model.objects.create_user("kim", password="correct horse battery")
     assert user.password.startswith("argon2")
+
+
+# -- role x endpoint: each page and API endpoint answers each role as the role table says ------------------------
+# "anonymous": no login; None: logged in, in no group. Pages send the anonymous to the login page (302), the API
+# answers 401. /-/health is open to everyone (the container health check).
+ROLES = ["anonymous", None, "viewer", "noc", "engineer", "finance", "admin"]
+_ADMIN_PAGE = {"anonymous": 302, None: 403, "viewer": 403, "noc": 403, "engineer": 403, "finance": 403, "admin": 200}
+_ADMIN_API = _ADMIN_PAGE | {"anonymous": 401}
+ENDPOINTS = {
+    "/accounts/tokens/": _ADMIN_PAGE,
+    "/accounts/tokens/{token}/revoke/": _ADMIN_PAGE,
+    "/api/accounts/tokens/": _ADMIN_API,
+    "/api/accounts/tokens/{token}/": _ADMIN_API,
+    "/audit/logins/": _ADMIN_PAGE,
+    "/audit/logins/export.csv": _ADMIN_PAGE,
+    "/api/audit/logins/": _ADMIN_API,
+    "/-/health": dict.fromkeys(ROLES, 200),
+}
+ENDPOINT_CASES = [(role, url) for url in ENDPOINTS for role in ROLES]
+
+
+@pytest.mark.parametrize(("role", "url"), ENDPOINT_CASES, ids=[f"{r or 'none'}-{u}" for r, u in ENDPOINT_CASES])
+def test_role_endpoint_access(client, user_with_role, role, url):
+    from web.accounts.tokens import Token
+
+    token, _ = Token.create(user=user_with_role("engineer"), name="table")
+    if role != "anonymous":
+        client.force_login(user_with_role(role))
+    assert client.get(url.format(token=token.pk)).status_code == ENDPOINTS[url][role]
