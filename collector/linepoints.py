@@ -1,10 +1,10 @@
-"""Build the ``line_traffic`` point of one line from a reading and its rates (docs/schema.md). Pure."""
+"""Build the ``line_traffic`` point of one line member from a reading and its rates (docs/schema.md). Pure."""
 
 from __future__ import annotations
 
 from linewatch.choices import health_from_status
 from linewatch.influx import Point
-from linewatch.inventory import Line
+from linewatch.inventory import Line, LineMember
 
 from collector.snmp.counters import Rates, Reading, utilization_pct
 
@@ -14,6 +14,7 @@ MEASUREMENT = "line_traffic"
 def line_traffic_point(
     line: Line,
     *,
+    member: LineMember | None = None,
     time_ns: int,
     reading: Reading | None,
     rates: Rates | None,
@@ -21,6 +22,8 @@ def line_traffic_point(
     admin_status: int | None,
     port_speed_bps: int | None,
 ) -> Point:
+    """``member``'s point (default: the line's primary member). Utilization is relative to the line's capacity, so
+    the members' utilizations add up to the line's."""
     fields: dict[str, float | int] = {"capacity_bps": line.capacity_bps}
     health = health_from_status(oper=oper_status, admin=admin_status)
     fields["health"] = int(health)
@@ -46,4 +49,4 @@ def line_traffic_point(
             util = utilization_pct(getattr(rates, f"{direction}_bps"), line.capacity_bps)
             if util is not None:
                 fields[f"{direction}_util_pct"] = util
-    return Point(MEASUREMENT, line.tags(), fields, time_ns)
+    return Point(MEASUREMENT, line.tags(member), fields, time_ns)

@@ -49,6 +49,8 @@ def client_for(device: Device) -> SnmpClient:
 
 @dataclass(frozen=True)
 class LineResult:
+    """One port's figures in a cycle; ``line`` is the line id (then its interface, for a line with several members)."""
+
     line: str
     device: str
     in_bps: float | None
@@ -104,7 +106,7 @@ class Collector:
         old, self.pollers = self.pollers, {}
         lines = inventory.polled_lines()
         for device in inventory.devices:
-            dev_lines = [line for line in lines if line.device == device.name]
+            dev_lines = [line for line in lines if any(m.device == device.name for m in line.members)]
             if not dev_lines:
                 continue
             kept = old.get(device.name)
@@ -126,8 +128,9 @@ class Collector:
             return
         for poller in self._build_pollers(inventory):
             await poller.client.close()
-        log.info("inventory changed: %d devices, %d lines polled", len(self.pollers),
-                 sum(len(p.lines) for p in self.pollers.values()))
+        log.info("inventory changed: %d devices, %d lines polled on %d interfaces", len(self.pollers),
+                 len({line.id for p in self.pollers.values() for line in p.lines}),
+                 sum(len(p.ports) for p in self.pollers.values()))
 
     async def _poll_device(self, poller: DevicePoller, budget_s: float) -> DevicePoll:
         name = poller.device.name
@@ -175,18 +178,20 @@ class Collector:
         now_ns = int(report.started_s * 1e9)
         for poll in report.polls:
             discarded_here = 0
-            for line_id, sample in poll.samples.items():
-                line = self.inventory.lines_by_id[line_id]
-                prev = self.state.get(poll.device, line_id)
+            ports = self.pollers[poll.device].ports
+            for line_id, sample in poll.samples.items():  # line_id: the port's key (Port.key)
+                line, member = ports[line_id].line, ports[line_id].member
+                prev = self.state.get(poll.device, line.id, member.interface_label)
                 rates = compute_rates(prev, sample.reading, port_speed_bps=sample.port_speed_bps,
                                       max_interval_s=self.max_interval_s)
-                self.state.put(poll.device, line_id, sample.reading)
+                self.state.put(poll.device, line.id, sample.reading, member.interface_label)
                 if rates.discarded is not None:
                     report.discarded[rates.discarded.value] += 1
                     if rates.discarded is not DiscardReason.FIRST_SAMPLE:
                         discarded_here += 1
                         log.info("%s %s: rate discarded (%s)", poll.device, line_id, rates.discarded.value)
-                point = line_traffic_point(line, time_ns=int(sample.reading.time_s * 1e9), reading=sample.reading,
+                point = line_traffic_point(line, member=member, time_ns=int(sample.reading.time_s * 1e9),
+                                           reading=sample.reading,
                                            rates=rates, oper_status=sample.oper_status,
                                            admin_status=sample.admin_status, port_speed_bps=sample.port_speed_bps)
                 points.append(point)
@@ -202,8 +207,8 @@ class Collector:
                     self._said[line_id] = why
                 report.lines.append(LineResult(line_id, poll.device, None, None, None, None, None, why))
             if not poll.ok:
-                for line in self.pollers[poll.device].lines:
-                    report.lines.append(LineResult(line.id, poll.device, None, None, None, None, None, "no data"))
+                for key in ports:
+                    report.lines.append(LineResult(key, poll.device, None, None, None, None, None, "no data"))
             points.append(Point("collector_poll", {"device": poll.device, "collector": self.settings.name}, {
                 "ok": int(poll.ok), "duration_s": poll.duration_s, "varbinds": poll.varbinds,
                 "lines": len(poll.samples), "discarded_samples": discarded_here, "error": poll.error,

@@ -17,11 +17,12 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from linewatch.choices import LineStatus, LineType, SnmpAuthProtocol, SnmpPrivProtocol
+from linewatch.choices import LineMemberRole, LineStatus, LineType, SnmpAuthProtocol, SnmpPrivProtocol
 from linewatch.errors import ConfigError, Problem
 from linewatch.yamlconf import EnvSecretStr, Located, load_located, validation_problems
 
@@ -88,8 +89,52 @@ class Device(BaseModel):
         return v
 
 
+class LineMember(BaseModel):
+    """One interface carrying (part of) a line: a LAG member, the primary or backup port, or the only port."""
+
+    model_config = _STRICT
+    device: str
+    interface: str | None = Field(default=None, description="ifName of the carrying interface")
+    if_index: int | None = Field(default=None, ge=1)
+    role: LineMemberRole = LineMemberRole.MEMBER
+
+    @model_validator(mode="after")
+    def _one_port(self) -> LineMember:
+        if (self.interface is None) == (self.if_index is None):
+            raise ValueError("give exactly one of interface (ifName) or if_index")
+        return self
+
+    @property
+    def interface_label(self) -> str:
+        return self.interface if self.interface is not None else f"ifIndex:{self.if_index}"
+
+    @property
+    def port(self) -> tuple[str, str]:
+        """(device, interface label): the member's series in ``line_traffic`` (docs/schema.md)."""
+        return (self.device, self.interface_label)
+
+
+SINGLE_PORT_KEYS = ("device", "interface", "if_index")
+_UNPOLLED = (LineStatus.PLANNED, LineStatus.DECOMMISSIONED)
+
+
+def both_port_forms(entry: object) -> str | None:
+    """Why a raw ``lines:`` entry is refused for giving ``members`` and the single-port form, else None."""
+    if not isinstance(entry, dict) or "members" not in entry:
+        return None
+    given = [k for k in SINGLE_PORT_KEYS if k in entry]
+    if not given:
+        return None
+    return (f"{', '.join(given)} given together with members: give either members: [{{device, interface | "
+            f"if_index, role}}] or the single-port form (device + interface | if_index), not both")
+
+
 class Line(BaseModel):
-    """A carrier line and the device interface that carries it."""
+    """A carrier line and the interfaces (members) that carry it.
+
+    ``members: [{device, interface | if_index, role}]``; the single-port form (``device`` + ``interface`` or
+    ``if_index``) is the same as one member with role ``member``. A line's traffic is its members' sum per sample.
+    """
 
     model_config = _STRICT
     id: Name
@@ -99,19 +144,47 @@ class Line(BaseModel):
     site: str = Field(min_length=1)
     department: str = Field(min_length=1)
     cost_centre: str | None = None
-    device: str
-    interface: str | None = Field(default=None, description="ifName of the carrying interface")
-    if_index: int | None = Field(default=None, ge=1)
     capacity_bps: int = Field(gt=0, description="contracted (committed) capacity in bits per second")
     status: LineStatus = LineStatus.ACTIVE
     install_date: dt.date | None = None
     termination_date: dt.date | None = None
     description: str = ""
+    members: tuple[LineMember, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_port_form(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not any(k in data for k in SINGLE_PORT_KEYS):
+            return data
+        both = both_port_forms(data)
+        if both:
+            raise ValueError(both)
+        port = {k: data[k] for k in SINGLE_PORT_KEYS if k in data}
+        return {**{k: v for k, v in data.items() if k not in SINGLE_PORT_KEYS}, "members": [port]}
+
+    @field_validator("members")
+    @classmethod
+    def _members(cls, members: tuple[LineMember, ...], info: ValidationInfo) -> tuple[LineMember, ...]:
+        status = info.data.get("status")
+        if not members and status is not None and status not in _UNPOLLED:
+            raise ValueError(f"a {status.value} line is polled and needs at least one member (members: "
+                             f"[{{device, interface | if_index}}], or device + interface | if_index)")
+        seen: dict[tuple[str, str], int] = {}
+        for j, m in enumerate(members):
+            if m.port in seen:
+                raise ValueError(f"duplicate member {m.device} {m.interface_label} (members[{seen[m.port]}] "
+                                 f"and members[{j}])")
+            seen[m.port] = j
+        roles = [m.role for m in members]
+        if any(r is not LineMemberRole.MEMBER for r in roles):
+            primaries = roles.count(LineMemberRole.PRIMARY)
+            if primaries != 1 or LineMemberRole.MEMBER in roles:
+                raise ValueError(f"a primary/backup line needs exactly one member with role primary and the "
+                                 f"others backup (roles given: {', '.join(r.value for r in roles)})")
+        return members
 
     @model_validator(mode="after")
     def _check(self) -> Line:
-        if (self.interface is None) == (self.if_index is None):
-            raise ValueError("give exactly one of interface (ifName) or if_index")
         if self.install_date and self.termination_date and self.termination_date < self.install_date:
             raise ValueError(
                 f"termination_date {self.termination_date} is before install_date {self.install_date}"
@@ -119,20 +192,35 @@ class Line(BaseModel):
         return self
 
     @property
-    def interface_label(self) -> str:
-        return self.interface if self.interface is not None else f"ifIndex:{self.if_index}"
+    def primary(self) -> LineMember | None:
+        """The member with role primary, else the first (None for a line without members)."""
+        for m in self.members:
+            if m.role is LineMemberRole.PRIMARY:
+                return m
+        return self.members[0] if self.members else None
 
-    def tags(self) -> dict[str, str]:
-        """The InfluxDB tags of this line's series (docs/schema.md)."""
-        return {
+    @property
+    def devices(self) -> tuple[str, ...]:
+        """The devices of the line's members, each once, in member order."""
+        return tuple(dict.fromkeys(m.device for m in self.members))
+
+    def members_on(self, device: str) -> list[LineMember]:
+        return [m for m in self.members if m.device == device]
+
+    def tags(self, member: LineMember | None = None) -> dict[str, str]:
+        """The InfluxDB tags of ``member``'s series of this line (docs/schema.md); without ``member``, the primary
+        member's (a line without members has the line's tags only)."""
+        tags = {
             "line": self.id,
             "carrier": self.carrier,
             "site": self.site,
             "department": self.department,
             "line_type": self.type.value,
-            "device": self.device,
-            "interface": self.interface_label,
         }
+        member = member if member is not None else self.primary
+        if member is not None:
+            tags |= {"device": member.device, "interface": member.interface_label, "member_role": member.role.value}
+        return tags
 
 
 class Inventory(BaseModel):
@@ -149,7 +237,12 @@ class Inventory(BaseModel):
         return {line.id: line for line in self.lines}
 
     def lines_on(self, device: str) -> list[Line]:
-        return [line for line in self.lines if line.device == device]
+        """The lines with at least one member on ``device``."""
+        return [line for line in self.lines if any(m.device == device for m in line.members)]
+
+    def ports_on(self, device: str) -> list[tuple[Line, LineMember]]:
+        """Every member interface on ``device``, with its line (a line on two devices appears on each)."""
+        return [(line, m) for line in self.lines for m in line.members if m.device == device]
 
     def polled_lines(self) -> list[Line]:
         """Lines whose interface is polled: everything not yet planned and not decommissioned."""
@@ -187,11 +280,13 @@ def cross_check(inv: Inventory, located: Located, *, device_pos: list[int] | Non
                                             f"duplicate line id {line.id!r} (first at lines[{seen_line[line.id]}])"))
         seen_line.setdefault(line.id, i)
         if line.status is not LineStatus.DECOMMISSIONED:
-            port = (line.device, line.interface_label)
-            if port in seen_port:
-                problems.append(located.problem(("lines", i, "interface"),
-                                                f"interface {port[1]} on {port[0]} already carries line {seen_port[port]!r}"))
-            seen_port.setdefault(port, line.id)
+            for j, member in enumerate(line.members):
+                port = member.port
+                if port in seen_port:
+                    field = "interface" if member.interface is not None else "if_index"
+                    problems.append(located.problem(member_path(located, i, j, field),
+                                                    f"interface {port[1]} on {port[0]} already carries line {seen_port[port]!r}"))
+                seen_port.setdefault(port, line.id)
         circuit = (line.carrier, line.circuit_id)
         if circuit in seen_circuit:
             problems.append(located.problem(("lines", i, "circuit_id"),
@@ -205,14 +300,36 @@ def _entries(data: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]
     return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)] if isinstance(items, list) else []
 
 
+def member_path(located: Located, line_pos: int, member_pos: int, field: str) -> tuple[str | int, ...]:
+    """Where member ``member_pos`` of entry ``line_pos`` gives ``field``: under ``members:``, or on the entry
+    itself for the single-port form."""
+    entry = _descend_entry(located.data, line_pos)
+    if isinstance(entry, dict) and "members" in entry:
+        return ("lines", line_pos, "members", member_pos, field)
+    return ("lines", line_pos, field)
+
+
+def _descend_entry(data: Any, i: int) -> Any:
+    items = data.get("lines") if isinstance(data, dict) else None
+    return items[i] if isinstance(items, list) and 0 <= i < len(items) else None
+
+
+def _raw_members(entry: dict[str, Any]) -> list[tuple[tuple[str | int, ...], dict[str, Any]]]:
+    """(path under the entry, member mapping) of a raw ``lines:`` entry, in either form."""
+    if "members" not in entry:
+        return [((), entry)]
+    members = entry["members"]
+    return [(("members", j), m) for j, m in enumerate(members) if isinstance(m, dict)] if isinstance(members, list) else []
+
+
 def unknown_devices(data: dict[str, Any], located: Located) -> list[Problem]:
-    """Every line, valid or not, must name a device the file defines (a device with errors of its own counts as
-    defined: its errors are reported on the device, not again on each of its lines)."""
+    """Every line member, valid or not, must name a device the file defines (a device with errors of its own counts
+    as defined: its errors are reported on the device, not again on each of its lines)."""
     names = {d["name"] for _, d in _entries(data, "devices") if isinstance(d.get("name"), str)}
     known = ", ".join(sorted(names)) or "none defined"
-    return [located.problem(("lines", i, "device"), f"unknown device {line['device']!r} (known: {known})")
-            for i, line in _entries(data, "lines")
-            if isinstance(line.get("device"), str) and line["device"] not in names]
+    return [located.problem(("lines", i, *sub, "device"), f"unknown device {m['device']!r} (known: {known})")
+            for i, line in _entries(data, "lines") for sub, m in _raw_members(line)
+            if isinstance(m.get("device"), str) and m["device"] not in names]
 
 
 def load_inventory(path: Path | str) -> Inventory:
@@ -237,6 +354,11 @@ def load_inventory(path: Path | str) -> Inventory:
             problems.append(located.problem((key,), "expected a list"))
             continue
         for i, item in enumerate(items):
+            both = both_port_forms(item) if model is Line else None
+            if both:
+                given = next(k for k in SINGLE_PORT_KEYS if k in item)
+                problems.append(located.problem((key, i, given), both))
+                continue
             try:
                 parsed[key].append(model.model_validate(item))
                 positions[key].append(i)

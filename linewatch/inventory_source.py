@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from linewatch.choices import InventorySource as SourceKind
 from linewatch.errors import ConfigError, LinewatchError, Problem
 from linewatch.fileperms import write_private
-from linewatch.inventory import Device, Inventory, Line, cross_check, load_inventory
+from linewatch.inventory import Device, Inventory, Line, cross_check, load_inventory, member_path
 from linewatch.settings import Settings
 from linewatch.yamlconf import Located, validation_problems
 
@@ -67,8 +67,8 @@ def inventory_from_document(data: Any, *, origin: str) -> Inventory:
     inv = Inventory(devices=parsed["devices"], lines=parsed["lines"])
     problems = cross_check(inv, located)
     names = set(inv.devices_by_name)
-    problems += [located.problem(("lines", i, "device"), f"unknown device {line.device!r}")
-                 for i, line in enumerate(inv.lines) if line.device not in names]
+    problems += [located.problem(member_path(located, i, j, "device"), f"unknown device {m.device!r}")
+                 for i, line in enumerate(inv.lines) for j, m in enumerate(line.members) if m.device not in names]
     if problems:
         raise ConfigError(problems)
     return inv

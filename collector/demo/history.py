@@ -7,9 +7,10 @@ from itertools import islice
 
 from linewatch.choices import OperStatus
 from linewatch.influx import InfluxClient, Point, encode_points
-from linewatch.inventory import Inventory
+from linewatch.inventory import Inventory, Line, LineMember
 
 from collector.demo.model import oper_status, profile_for, rate_bps
+from collector.demo.network import member_share
 from collector.linepoints import line_traffic_point
 from collector.snmp.counters import Rates, Reading
 
@@ -17,28 +18,35 @@ CHUNK_POINTS = 5000
 
 
 def line_traffic_points(inventory: Inventory, *, start_s: int, end_s: int, step_s: int = 60) -> Iterator[Point]:
-    """One point per polled line every ``step_s`` seconds in [start_s, end_s), deterministic."""
+    """One point per member of each polled line every ``step_s`` seconds in [start_s, end_s), deterministic; the
+    members' rates add up to the line's demo rate (:func:`member_share`)."""
     if step_s <= 0 or end_s <= start_s:
         return
     for line in inventory.polled_lines():
-        p = profile_for(line.id)
-        mod = 2**p.counter_bits
-        in_octets = out_octets = p.counter_start
-        for t in range(start_s, end_s, step_s):
-            oper = oper_status(line.id, t, live=False)
-            up = oper == OperStatus.UP
-            in_bps = rate_bps(line.id, line.capacity_bps, t, direction="in") if up else 0.0
-            out_bps = rate_bps(line.id, line.capacity_bps, t, direction="out") if up else 0.0
-            in_octets = (in_octets + int(in_bps * step_s / 8)) % mod
-            out_octets = (out_octets + int(out_bps * step_s / 8)) % mod
-            errors = p.error_rate_ps if up else 0.0
-            rates = Rates(interval_s=float(step_s), in_bps=in_bps, out_bps=out_bps, in_errors_ps=errors,
-                          out_errors_ps=0.0, in_discards_ps=errors / 2, out_discards_ps=0.0)
-            reading = Reading(time_s=t, uptime_cs=None, if_index=line.if_index or 0, counter_bits=p.counter_bits,
-                              in_octets=in_octets, out_octets=out_octets)
-            yield line_traffic_point(line, time_ns=t * 1_000_000_000, reading=reading, rates=rates,
-                                     oper_status=int(oper), admin_status=int(OperStatus.UP),
-                                     port_speed_bps=p.port_speed_bps)
+        for member in line.members:
+            yield from _member_points(line, member, start_s=start_s, end_s=end_s, step_s=step_s)
+
+
+def _member_points(line: Line, member: LineMember, *, start_s: int, end_s: int, step_s: int) -> Iterator[Point]:
+    p = profile_for(line.id)
+    share = member_share(line, member)
+    mod = 2**p.counter_bits
+    in_octets = out_octets = p.counter_start
+    for t in range(start_s, end_s, step_s):
+        oper = oper_status(line.id, t, live=False)
+        up = oper == OperStatus.UP
+        in_bps = share * rate_bps(line.id, line.capacity_bps, t, direction="in") if up else 0.0
+        out_bps = share * rate_bps(line.id, line.capacity_bps, t, direction="out") if up else 0.0
+        in_octets = (in_octets + int(in_bps * step_s / 8)) % mod
+        out_octets = (out_octets + int(out_bps * step_s / 8)) % mod
+        errors = share * p.error_rate_ps if up else 0.0
+        rates = Rates(interval_s=float(step_s), in_bps=in_bps, out_bps=out_bps, in_errors_ps=errors,
+                      out_errors_ps=0.0, in_discards_ps=errors / 2, out_discards_ps=0.0)
+        reading = Reading(time_s=t, uptime_cs=None, if_index=member.if_index or 0, counter_bits=p.counter_bits,
+                          in_octets=in_octets, out_octets=out_octets)
+        yield line_traffic_point(line, member=member, time_ns=t * 1_000_000_000, reading=reading, rates=rates,
+                                 oper_status=int(oper), admin_status=int(OperStatus.UP),
+                                 port_speed_bps=p.port_speed_bps)
 
 
 def load_history(client: InfluxClient, inventory: Inventory, *, start_s: int, end_s: int, step_s: int = 60) -> int:

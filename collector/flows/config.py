@@ -153,14 +153,14 @@ def cross_check(cfg: FlowsConfig, inv: Inventory, located: Located | None) -> li
             problem(("exporters", i, "device"), f"unknown device {exp.device!r}")
             continue
         ports: dict[int, str] = {}
-        for line in inv.lines_on(exp.device):
-            index = line.if_index if line.if_index is not None else exp.if_indexes.get(line.interface or "")
+        for line, member in inv.ports_on(exp.device):
+            index = member.if_index if member.if_index is not None else exp.if_indexes.get(member.interface or "")
             if index is None:
                 problem(("exporters", i, "if_indexes"),
-                        f"line {line.id} is on interface {line.interface!r}: flows carry ifIndex only, "
-                        f"add '{line.interface}: <ifIndex>' under if_indexes")
+                        f"line {line.id} is on interface {member.interface!r}: flows carry ifIndex only, "
+                        f"add '{member.interface}: <ifIndex>' under if_indexes")
                 continue
-            if index in ports and line.status.monitored:
+            if index in ports and ports[index] != line.id and line.status.monitored:
                 problem(("exporters", i, "if_indexes"),
                         f"ifIndex {index} maps to both {ports[index]} and {line.id}")
             ports.setdefault(index, line.id)

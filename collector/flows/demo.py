@@ -58,10 +58,10 @@ def _ports(cfg: FlowsConfig, inventory: Inventory) -> list[_Port]:
     for exp in cfg.exporters:
         if exp.device is None:
             continue
-        for i, line in enumerate(inventory.lines_on(exp.device)):
+        for i, (line, member) in enumerate(inventory.ports_on(exp.device)):
             if line not in inventory.polled_lines():
                 continue
-            index = line.if_index if line.if_index is not None else exp.if_indexes.get(line.interface or "")
+            index = member.if_index if member.if_index is not None else exp.if_indexes.get(member.interface or "")
             if index is not None:
                 out.append(_Port(line.id, line.capacity_bps, exp.address, exp.observation_domain or 0, index,
                                  int(hashlib.sha256(line.id.encode()).hexdigest()[:4], 16) % 200 + i))

@@ -114,10 +114,10 @@ def _normal(address: str) -> str:
 
 def _ports(inventory: Inventory, device: str, if_indexes: dict[str, int]) -> dict[int, str]:
     ports: dict[int, str] = {}
-    for line in inventory.lines_on(device):
+    for line, member in inventory.ports_on(device):
         if not line.status.monitored and line.id in ports.values():
             continue
-        index = line.if_index if line.if_index is not None else if_indexes.get(line.interface or "")
+        index = member.if_index if member.if_index is not None else if_indexes.get(member.interface or "")
         if index is not None and (index not in ports or line.status.monitored):
             ports[index] = line.id
     return ports

@@ -3,7 +3,7 @@
 I/O is only the client calls; everything else (index resolution, fetch planning, value conversion) is plain code so
 the counter math downstream never knows whether it was UDP.
 
-Fetch plan: the ifXTable/ifTable columns for the configured interfaces only — GET by index when the device's lines
+Fetch plan: the ifXTable/ifTable columns for the configured interfaces only — GET by index when the device's line members
 are a small part of its interfaces, a GETBULK walk of the columns when they are most of them (fewer round trips).
 The column a line's name matched (``ifName``, or ``ifDescr`` on devices without ifXTable: :mod:`.names`) is read
 with every poll so an ifIndex that moved (line card swap, reboot renumbering) is noticed and re-resolved in the same
@@ -26,7 +26,7 @@ from collector.snmp import ifmib, names
 from collector.snmp.counters import Reading, port_speed_bps
 from collector.snmp.names import InterfaceNames, Resolved
 from collector.snmp.protocol import SnmpClient, TimedTable, Value
-from linewatch.inventory import Device, Line
+from linewatch.inventory import Device, Line, LineMember
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,29 @@ UPTIME = (ifmib.SYS_UPTIME,)
 
 
 @dataclass(frozen=True, slots=True)
+class Port:
+    """One member interface of a line, on the polled device: what is read and written as one series."""
+
+    line: Line
+    member: LineMember
+
+    @property
+    def key(self) -> str:
+        """The port's key in a :class:`DevicePoll`: the line id, followed by the interface for a line with several
+        members (line ids hold no spaces)."""
+        if len(self.line.members) == 1:
+            return self.line.id
+        return f"{self.line.id} {self.member.interface_label}"
+
+
+def ports_of(device: str, lines: Sequence[Line]) -> list[Port]:
+    """Every member of ``lines`` on ``device`` (a line on two devices is polled by each device's poll)."""
+    return [Port(line, m) for line in lines for m in line.members if m.device == device]
+
+
+@dataclass(frozen=True, slots=True)
 class LineSample:
-    """What one poll read for one line's interface."""
+    """What one poll read for one line member's interface."""
 
     reading: Reading
     oper_status: int | None
@@ -55,10 +76,11 @@ class DevicePoll:
     duration_s: float
     varbinds: int = 0
     error: str = ""
-    samples: dict[str, LineSample] = field(default_factory=dict)  # line id -> sample
-    line_errors: dict[str, str] = field(default_factory=dict)  # line id -> why it has no sample
-    unresolved: set[str] = field(default_factory=set)  # line ids whose interface could not be located (of line_errors)
-    notes: dict[str, str] = field(default_factory=dict)  # line id -> remark on a sampled line (e.g. matched ifDescr)
+    # Keyed by Port.key: the line id (the line's member interface for a line with several members).
+    samples: dict[str, LineSample] = field(default_factory=dict)  # port -> sample
+    line_errors: dict[str, str] = field(default_factory=dict)  # port -> why it has no sample
+    unresolved: set[str] = field(default_factory=set)  # ports whose interface could not be located (of line_errors)
+    notes: dict[str, str] = field(default_factory=dict)  # port -> remark on a sampled port (e.g. matched ifDescr)
 
 
 @dataclass
@@ -84,20 +106,21 @@ def _as_int(v: Value) -> int | None:
 
 
 class DevicePoller:
-    """Polls one device's lines. Keeps the device's ifName index between polls."""
+    """Polls every member interface of the device's lines. Keeps the device's ifName index between polls."""
 
     def __init__(self, device: Device, lines: Sequence[Line], client: SnmpClient, *,
                  max_repetitions: int = 50, clock: Callable[[], float] = time.time):
         self.device = device
         self.lines = list(lines)
-        self.lines_by_id = {line.id: line for line in self.lines}
+        self.ports = {p.key: p for p in ports_of(device.name, self.lines)}
         self.client = client
         self.max_repetitions = max_repetitions
         self.clock = clock
         self.index = DeviceIndex()
-        self._matched: dict[str, str] = {}  # line id -> column its interface matched (names.IF_NAME / IF_DESCR)
-        self._said: dict[str, Resolved] = {}  # line id -> the match last logged
-        self._keys = {line.id: names.config_keys(line.interface) for line in self.lines if line.interface is not None}
+        self._matched: dict[str, str] = {}  # port -> column its interface matched (names.IF_NAME / IF_DESCR)
+        self._said: dict[str, Resolved] = {}  # port -> the match last logged
+        self._keys = {key: names.config_keys(p.member.interface) for key, p in self.ports.items()
+                      if p.member.interface is not None}
 
     # -- index resolution -------------------------------------------------------------------------------------------
     async def _resolve_names(self) -> int:
@@ -107,25 +130,26 @@ class DevicePoller:
         return sum(len(v) for v in table.values())
 
     def _wanted(self) -> tuple[dict[str, int], dict[str, str]]:
-        """line id -> ifIndex for lines we can locate; line id -> error for the others."""
+        """port -> ifIndex for the ports we can locate; port -> error for the others."""
         wanted: dict[str, int] = {}
         errors: dict[str, str] = {}
         self._matched = {}
-        for line in self.lines:
-            if line.if_index is not None:
-                wanted[line.id] = line.if_index
+        for key, port in self.ports.items():
+            member = port.member
+            if member.if_index is not None:
+                wanted[key] = member.if_index
                 continue
-            assert line.interface is not None and self.index.names is not None
-            found = self.index.names.resolve(line.interface)
+            assert member.interface is not None and self.index.names is not None
+            found = self.index.names.resolve(member.interface)
             if isinstance(found, Resolved):
-                wanted[line.id] = found.if_index
-                self._matched[line.id] = found.column
-                if found.column != names.IF_NAME and self._said.get(line.id) != found:
+                wanted[key] = found.if_index
+                self._matched[key] = found.column
+                if found.column != names.IF_NAME and self._said.get(key) != found:
                     log.info("%s %s: interface %r matched %s at ifIndex %d (no ifName matches)", self.device.name,
-                             line.id, line.interface, found.column, found.if_index)
-                self._said[line.id] = found
+                             key, member.interface, found.column, found.if_index)
+                self._said[key] = found
             else:
-                errors[line.id] = found.message
+                errors[key] = found.message
         return wanted, errors
 
     # -- fetching ------------------------------------------------------------------------------------------------------
@@ -153,21 +177,21 @@ class DevicePoller:
         return table, varbinds
 
     def _moved(self, wanted: dict[str, int], table: TimedTable) -> list[str]:
-        """Lines whose interface name is no longer at the ifIndex it was found at."""
+        """Ports whose interface name is no longer at the ifIndex it was found at."""
         out = []
-        for line_id, ix in wanted.items():
-            column = self._matched.get(line_id)
+        for key, ix in wanted.items():
+            column = self._matched.get(key)
             if column is None:
                 continue  # configured by if_index
-            if names.raw_name(table.values.get(names.COLUMN_OIDS[column], {}).get(ix)) not in self._keys[line_id]:
-                out.append(line_id)
+            if names.raw_name(table.values.get(names.COLUMN_OIDS[column], {}).get(ix)) not in self._keys[key]:
+                out.append(key)
         return out
 
     async def poll(self) -> DevicePoll:
-        """Poll every line of the device. Raises the client's SnmpError when the device fails as a whole."""
+        """Poll every line member on the device. Raises the client's SnmpError when the device fails as a whole."""
         started = time.monotonic()
         varbinds = 0
-        needs_names = any(line.interface is not None for line in self.lines)
+        needs_names = any(p.member.interface is not None for p in self.ports.values())
         resolved_now = False
         if needs_names and not self.index.interface_count:  # not read yet, or the device had none (booting)
             varbinds += await self._resolve_names()
@@ -203,21 +227,21 @@ class DevicePoller:
         values = table.values
         samples: dict[str, LineSample] = {}
         notes: dict[str, str] = {}
-        for line_id, ix in wanted.items():
+        for key, ix in wanted.items():
             oper = _as_int(values.get(ifmib.IF_OPER_STATUS, {}).get(ix))
             if oper is None and values.get(ifmib.IF_ADMIN_STATUS, {}).get(ix) is None \
                     and all(values.get(c, {}).get(ix) is None for c in names.COLUMN_OIDS.values()):
-                line_errors[line_id] = f"ifIndex {ix} not present on {self.device.name}"
-                unresolved.add(line_id)
+                line_errors[key] = f"ifIndex {ix} not present on {self.device.name}"
+                unresolved.add(key)
                 continue
             if ix in self.index.no_hc and values.get(ifmib.IF_IN_OCTETS, {}).get(ix) is None \
                     and values.get(ifmib.IF_OUT_OCTETS, {}).get(ix) is None:
-                line_errors[line_id] = (f"ifIndex {ix} on {self.device.name} has no octet counters (neither "
+                line_errors[key] = (f"ifIndex {ix} on {self.device.name} has no octet counters (neither "
                                         "ifHCIn/OutOctets nor ifIn/OutOctets): no traffic point written")
                 continue
-            if self._matched.get(line_id) == names.IF_DESCR:
-                notes[line_id] = f"matched {names.IF_DESCR}"
-            samples[line_id] = self._sample(table, ix)
+            if self._matched.get(key) == names.IF_DESCR:
+                notes[key] = f"matched {names.IF_DESCR}"
+            samples[key] = self._sample(table, ix)
         return DevicePoll(device=self.device.name, ok=True, duration_s=time.monotonic() - started,
                           varbinds=varbinds, samples=samples, line_errors=line_errors, unresolved=unresolved,
                           notes=notes)

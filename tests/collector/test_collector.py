@@ -77,9 +77,9 @@ def advance(net: Net, bps_by_line: dict[str, tuple[float, float]]) -> None:
     """Advance the test clock one step and every named line's counters by the given in/out rates."""
     net.clock.now += STEP_S
     for line_id, (in_bps, out_bps) in bps_by_line.items():
-        line = net.inventory.lines_by_id[line_id]
-        dev = net.devices[line.device]
-        ix = next(i for i, itf in dev.interfaces.items() if itf.name == line.interface)
+        (member,) = net.inventory.lines_by_id[line_id].members
+        dev = net.devices[member.device]
+        ix = next(i for i, itf in dev.interfaces.items() if itf.name == member.interface)
         dev.advance(ix, in_octets=int(in_bps * STEP_S / 8), out_octets=int(out_bps * STEP_S / 8), in_errors=30)
 
 

@@ -143,3 +143,73 @@ def test_import_cli_prints_each_problem_and_exits_2(tmp_path, capsys, monkeypatc
     (d / "lines.yaml").write_text((CONFIG / "lines.yaml").read_text())
     assert linewatch_main(["inventory", "import", str(d), "--user", "carol"]) == 0
     assert set(ObjectChange.objects.values_list("user_name", flat=True)) == {"carol"}
+
+
+LAG_AND_PAIR = """\
+devices:
+  - {name: r1, address: 127.0.0.1, snmp: {version: 2c, community: c1}}
+  - {name: r2, address: 127.0.0.1, snmp: {version: 2c, community: c2}}
+lines:
+  - id: LAG-1
+    carrier: Telia
+    circuit_id: C-LAG
+    type: internet
+    site: Seoul
+    department: Engineering
+    capacity_bps: 2000000000
+    members:
+      - {device: r1, interface: ge-0/0/1}
+      - {device: r1, interface: ge-0/0/2}
+  - id: PAIR-1
+    carrier: Telia
+    circuit_id: C-PAIR
+    type: mpls
+    site: Seoul
+    department: Engineering
+    capacity_bps: 100000000
+    members:
+      - {device: r1, if_index: 7, role: primary}
+      - {device: r2, interface: xe-0/0/0, role: backup}
+  - id: PLANNED-1
+    carrier: Telia
+    circuit_id: C-PLAN
+    type: internet
+    site: Seoul
+    department: Engineering
+    capacity_bps: 100000000
+    status: planned
+"""
+
+
+def test_export_keeps_every_member_of_a_multi_interface_line_not_only_the_primary(tmp_path):
+    """The export wrote a line's primary member only: a LAG came back with one port, the collector polled one."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "lines.yaml").write_text(LAG_AND_PAIR)
+    want = load_inventory(tmp_path / "in" / "lines.yaml")
+    import_dir(tmp_path / "in")
+    result = export_dir(tmp_path / "out", secrets="clear")
+    assert result.notes == []
+    got = load_inventory(tmp_path / "out" / "lines.yaml")
+    assert got == want
+    assert [len(line.members) for line in got.lines] == [2, 2, 0]
+    assert [m.role.value for m in got.lines_by_id["PAIR-1"].members] == ["primary", "backup"]
+    rows = ObjectChange.objects.count()
+    assert not import_dir(tmp_path / "out").changed  # the round trip is lossless: nothing to change
+    assert ObjectChange.objects.count() == rows
+
+
+def test_import_makes_a_lines_members_exactly_the_files(tmp_path):
+    """A member removed from the file is removed from the line, a role change is saved, a kept port keeps its row."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "lines.yaml").write_text(LAG_AND_PAIR)
+    import_dir(tmp_path / "in")
+    kept = Line.objects.get(name="LAG-1").members.get(interface="ge-0/0/1").pk
+    changed = LAG_AND_PAIR.replace("      - {device: r1, interface: ge-0/0/2}\n", "").replace(
+        "{device: r1, if_index: 7, role: primary}", "{device: r1, if_index: 7, role: backup}").replace(
+        "{device: r2, interface: xe-0/0/0, role: backup}", "{device: r2, interface: xe-0/0/0, role: primary}")
+    (tmp_path / "in" / "lines.yaml").write_text(changed)
+    result = import_dir(tmp_path / "in")
+    assert result.deleted == {"linemember": 1} and result.updated == {"linemember": 2}, result.summary()
+    assert list(Line.objects.get(name="LAG-1").members.values_list("pk", flat=True)) == [kept]
+    roles = dict(Line.objects.get(name="PAIR-1").members.values_list("if_index", "role"))
+    assert roles == {7: "backup", None: "primary"}

@@ -75,8 +75,9 @@ def _store_inventory(path: Path = CONFIG / "lines.yaml"):
             cost_centre=CostCentre.objects.get_or_create(code=y.cost_centre)[0] if y.cost_centre else None,
             capacity_bps=y.capacity_bps, status=y.status, install_date=y.install_date,
             termination_date=y.termination_date, description=y.description)
-        LineMember.objects.create(line=line, device=devices[y.device], interface=y.interface or "",
-                                  if_index=y.if_index)
+        for m in y.members:
+            LineMember.objects.create(line=line, device=devices[m.device], interface=m.interface or "",
+                                      if_index=m.if_index, role=m.role)
     return inv
 
 
@@ -87,8 +88,8 @@ def test_every_line_and_device_field_round_trips(lines_yaml):
     for y in inv.lines:
         line = Line.objects.get(name=y.id)
         line.full_clean()
-        (member,) = line.members.all()
-        assert yaml_inventory.Line.model_validate(line.as_config(member.port())) == y
+        members = [m.port() | {"role": m.role} for m in line.members.order_by("pk")]
+        assert yaml_inventory.Line.model_validate(line.as_config({"members": members})) == y
     for d in inv.devices:
         device = Device.objects.get(name=d.name)
         device.full_clean()

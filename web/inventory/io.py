@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from billing_etl import config as billing
 from linewatch import inventory as yaml_inventory
-from linewatch.choices import LineMemberRole
+from linewatch.choices import LineStatus
 from linewatch.errors import ConfigError, Problem
 from linewatch.fileperms import replace_atomically
 from linewatch.yamlconf import load_located, load_model
@@ -55,7 +55,7 @@ _SNMP_SECRETS = {"community": "snmp_community", "auth_key": "auth_key", "priv_ke
 class ExportResult:
     files: list[Path] = field(default_factory=list)
     env_vars: list[str] = field(default_factory=list)  # the variables the exported lines.yaml refers to
-    notes: list[str] = field(default_factory=list)  # lines lines.yaml cannot express (no member, several)
+    notes: list[str] = field(default_factory=list)  # lines lines.yaml cannot express (polled, without members)
 
 
 def secret_env_var(device: str, key: str) -> str:
@@ -63,12 +63,7 @@ def secret_env_var(device: str, key: str) -> str:
     return "LINEWATCH_SNMP_" + re.sub(r"[^A-Z0-9]+", "_", f"{device}_{key}".upper()).strip("_")
 
 
-def member_for_yaml(members: list[LineMember]) -> LineMember | None:
-    """The member lines.yaml's single port stands for: the primary one, else the first."""
-    for m in members:
-        if m.role == LineMemberRole.PRIMARY:
-            return m
-    return members[0] if members else None
+_UNPOLLED = (LineStatus.PLANNED, LineStatus.DECOMMISSIONED)  # lines.yaml lists these without members too
 
 
 # Entries in the order they were created: an imported file comes back in its own order.
@@ -89,16 +84,12 @@ def inventory_data(*, secrets: str = "clear", notes: list[str] | None = None) ->
     queryset = Line.objects.select_related("carrier", "site", "department", "cost_centre").prefetch_related(
         "members__device").order_by("pk")
     for line in queryset:
-        members = list(line.members.all())
-        member = member_for_yaml(members)
-        if member is None:
+        members = [m.port() | {"role": m.role} for m in sorted(line.members.all(), key=lambda m: m.pk)]
+        if not members and line.status not in _UNPOLLED:
             if notes is not None:
                 notes.append(f"line {line.name}: no interface carries it; lines.yaml cannot list it")
             continue
-        if len(members) > 1 and notes is not None:
-            notes.append(f"line {line.name}: {len(members)} member interfaces; lines.yaml holds only "
-                         f"{member.device.name} {member.interface_label}")
-        lines.append(line.as_config(member.port()))
+        lines.append(line.as_config({"members": members}))
     return {"devices": devices, "lines": lines}
 
 
@@ -300,7 +291,7 @@ class _Applier:
                 self.result.count(self.result.deleted, Line)
         for y in inv.lines:
             line = self._save(existing.get(y.id) or Line(), self._line_values(y))
-            self._member(line, devices[y.device], y)
+            self._members(line, devices, y)
         for name, device in devices.items():
             if name not in inv.devices_by_name:
                 device.delete()
@@ -332,14 +323,22 @@ class _Applier:
             "install_date": y.install_date, "termination_date": y.termination_date, "description": y.description,
         }
 
-    def _member(self, line: Line, device: Device, y: yaml_inventory.Line) -> None:
-        port = {"device": device, "interface": y.interface or "", "if_index": y.if_index}
-        members = list(line.members.all()) if line.pk else []
-        if any(m.device_id == device.pk and m.interface == port["interface"] and m.if_index == port["if_index"]
-               for m in members):
-            return  # the port is one of the line's members (the others, not expressible in lines.yaml, stay)
-        member = member_for_yaml(members) or LineMember(line=line)
-        self._save(member, port)
+    def _members(self, line: Line, devices: dict[str, Device], y: yaml_inventory.Line) -> None:
+        """The line's members become exactly the file's: a kept port keeps its row (and history), its role updated."""
+        have = {(m.device_id, m.interface, m.if_index): m for m in line.members.all()} if line.pk else {}
+        wanted = []
+        for ym in y.members:
+            device = devices[ym.device]
+            wanted.append(((device.pk, ym.interface or "", ym.if_index),
+                           {"device": device, "interface": ym.interface or "", "if_index": ym.if_index,
+                            "role": ym.role.value}))
+        keep = {key for key, _ in wanted}
+        for key, member in have.items():  # first: a port moving between lines is free when it is saved again
+            if key not in keep:
+                member.delete()
+                self.result.count(self.result.deleted, LineMember)
+        for key, values in wanted:
+            self._save(have.get(key) or LineMember(line=line), values)
 
     def _contracts(self, contracts: billing.ContractsFile) -> None:
         lines = {line.name: line for line in Line.objects.all()}
