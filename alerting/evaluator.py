@@ -50,9 +50,11 @@ def build_subjects(inventory: Inventory, grafana: GrafanaSettings) -> tuple[dict
         tags = line.tags()
         labels = {**tags, "scope": AlertScope.LINE.value}
         info = {"circuit_id": line.circuit_id, "capacity_bps": line.capacity_bps, "description": line.description,
-                "interface": line.interface_label, "grafana_url": grafana_url(grafana, line=line.id)}
+                "interface": ", ".join(m.interface_label for m in line.members),
+                "grafana_url": grafana_url(grafana, line=line.id)}
         lines[line.id] = Subject(line.id, AlertScope.LINE, labels, info, line)
-        per_device.setdefault(line.device, []).append(line)
+        for device_name in line.devices:
+            per_device.setdefault(device_name, []).append(line)
     devices: dict[str, Subject] = {}
     for name, dev_lines in per_device.items():
         device = inventory.devices_by_name.get(name)
