@@ -72,3 +72,41 @@ def test_role_endpoint_access(client, user_with_role, role, url):
     if role != "anonymous":
         client.force_login(user_with_role(role))
     assert client.get(url.format(token=token.pk)).status_code == ENDPOINTS[url][role]
+
+
+# -- role x endpoint: the inventory's pages (lists, detail pages, add and edit forms) ---------------------------
+def _page_for(*roles: str) -> dict[str | None, int]:
+    return {"anonymous": 302, None: 403} | {r: 200 if r in roles else 403 for r in ROLES[2:]}
+
+
+_EVERY_ROLE = _page_for("viewer", "noc", "engineer", "finance", "admin")
+_ENGINEER = _page_for("engineer", "admin")
+_FINANCE = _page_for("finance", "admin")
+INVENTORY_PAGES = {
+    "/inventory/lines/": _EVERY_ROLE, "/inventory/lines/{line}/": _EVERY_ROLE,
+    "/inventory/lines/add/": _ENGINEER, "/inventory/lines/{line}/edit/": _page_for("noc", "engineer", "admin"),
+    "/inventory/carriers/": _EVERY_ROLE, "/inventory/carriers/{carrier}/": _EVERY_ROLE,
+    "/inventory/carriers/add/": _FINANCE, "/inventory/carriers/{carrier}/edit/": _FINANCE,
+    "/inventory/sites/": _EVERY_ROLE, "/inventory/sites/{site}/": _EVERY_ROLE,
+    "/inventory/sites/add/": _ENGINEER, "/inventory/sites/{site}/edit/": _ENGINEER,
+    "/inventory/devices/": _EVERY_ROLE, "/inventory/devices/{device}/": _EVERY_ROLE,
+    "/inventory/devices/add/": _ENGINEER, "/inventory/devices/{device}/edit/": _ENGINEER,
+    "/inventory/contracts/{contract}/": _EVERY_ROLE,
+    "/inventory/contracts/add/": _FINANCE, "/inventory/contracts/{contract}/edit/": _FINANCE,
+}
+INVENTORY_CASES = [(role, url) for url in INVENTORY_PAGES for role in ROLES]
+
+
+@pytest.mark.parametrize(("role", "url"), INVENTORY_CASES, ids=[f"{r or 'none'}-{u}" for r, u in INVENTORY_CASES])
+def test_role_inventory_page_access(client, user_with_role, make_inventory, role, url):
+    from decimal import Decimal
+
+    from web.inventory.models import Contract
+
+    inv = make_inventory(1)
+    contract = Contract.objects.create(line=inv["lines"][0], mrc=Decimal("10"))
+    if role != "anonymous":
+        client.force_login(user_with_role(role))
+    page = url.format(line=inv["lines"][0].pk, carrier=inv["carriers"][0].pk, site=inv["sites"][0].pk,
+                      device=inv["device"].pk, contract=contract.pk)
+    assert client.get(page).status_code == INVENTORY_PAGES[url][role]
