@@ -149,7 +149,7 @@ class Line(BaseModel):
     install_date: dt.date | None = None
     termination_date: dt.date | None = None
     description: str = ""
-    members: tuple[LineMember, ...] = ()
+    members: tuple[LineMember, ...] = Field(default=(), validate_default=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -176,11 +176,12 @@ class Line(BaseModel):
                                  f"and members[{j}])")
             seen[m.port] = j
         roles = [m.role for m in members]
-        if any(r is not LineMemberRole.MEMBER for r in roles):
-            primaries = roles.count(LineMemberRole.PRIMARY)
-            if primaries != 1 or LineMemberRole.MEMBER in roles:
-                raise ValueError(f"a primary/backup line needs exactly one member with role primary and the "
-                                 f"others backup (roles given: {', '.join(r.value for r in roles)})")
+        # A primary/backup line has exactly one primary, the others backups; a LAG's members may have backups too.
+        primaries = roles.count(LineMemberRole.PRIMARY)
+        if primaries > 1 or (primaries and LineMemberRole.MEMBER in roles) or (
+                roles and all(r is LineMemberRole.BACKUP for r in roles)):
+            raise ValueError(f"a primary/backup line needs exactly one member with role primary and the others "
+                             f"backup (roles given: {', '.join(r.value for r in roles)})")
         return members
 
     @model_validator(mode="after")
