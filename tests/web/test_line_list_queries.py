@@ -68,3 +68,17 @@ def test_line_list_rows_show_every_member_and_the_labels(client: Client, make_in
     assert "spare-1 xe-0/0/1, fra-edge-1 ge-0/0/1" in body  # two members, the model's order (role, device)
     planned = LineStatus(line.status)
     assert f'<span class="badge badge-{planned.colour}">Planned</span>' in body
+
+
+def test_line_list_row_escapes_every_value(client: Client, make_inventory, user_with_role):
+    """The rows are formatted in Python (LineRow.html), not by the template: every value is still escaped."""
+    from web.inventory.models import Line
+
+    inv = make_inventory(1)
+    Line.objects.filter(pk=inv["lines"][0].pk).update(name="<b>x</b>", circuit_id='"&')
+    inv["carriers"][0].name = "<i>Telia</i>"
+    inv["carriers"][0].save()
+    client.force_login(user_with_role("viewer"))
+    body = client.get("/inventory/lines/").content.decode()
+    assert "&lt;b&gt;x&lt;/b&gt;</a>" in body and "<td>&quot;&amp;</td>" in body
+    assert "&lt;i&gt;Telia&lt;/i&gt;</a>" in body and "<b>x" not in body and "<i>Telia" not in body

@@ -20,6 +20,9 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 from pydantic import ValidationError as PydanticValidationError
 
@@ -66,6 +69,17 @@ class LineRow:
     capacity_mbps: int
     interfaces: str
 
+    def html(self) -> SafeString:
+        """The row's ``<tr>`` (every value escaped): one template variable per row, not a dozen (the table's
+        variables were most of the page's time: bench ``web-lines``)."""
+        return format_html(_ROW_HTML, self.url, self.name, self.carrier_url, self.carrier, self.circuit_id,
+                           self.type_label, self.status_colour, self.status_label, self.site_url, self.site,
+                           self.department, localize(self.capacity_mbps), self.interfaces)
+
+
+_ROW_HTML = ('<tr><td><a href="{}">{}</a></td><td><a href="{}">{}</a></td><td>{}</td><td>{}</td>'
+             '<td><span class="badge badge-{}">{}</span></td><td><a href="{}">{}</a></td><td>{}</td><td>{}</td>'
+             "<td>{}</td></tr>\n")
 
 _ROW_VALUES = ("pk", "name", "circuit_id", "type", "status", "capacity_bps", "carrier_id", "carrier__name",
                "site_id", "site__name", "department__name")
