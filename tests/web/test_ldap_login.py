@@ -83,13 +83,29 @@ def test_wrong_ldap_password_is_refused(client: Client, directory):
     assert LoginEvent.objects.get().kind == LoginEventKind.LOGIN_FAILED
 
 
-def test_roles_follow_ldap_group_change_at_next_login(settings, slapd_server, django_user_model):
+def _memberships(slapd) -> dict[str, set[str]]:
+    """Every directory group and the uids of its members (as the session's slapd holds them now)."""
+    conn = ldap.initialize(slapd.url)
+    conn.simple_bind_s(slapd.admin_dn, slapd.admin_password)
+    try:
+        found = conn.search_s(slapd.groups_dn, ldap.SCOPE_ONELEVEL, "(objectClass=groupOfNames)", ["cn", "member"])
+    finally:
+        conn.unbind_s()
+    return {attrs["cn"][0].decode(): {m.decode().split(",")[0].split("=")[1] for m in attrs.get("member", [])}
+            for _, attrs in found}
+
+
+def test_roles_follow_ldap_group_change_at_next_login_using_entries_of_its_own(
+        settings, slapd_server, django_user_model):
     """A user moved from one directory group to another has the new role (and not the old one) at the next
-    login; a role given by hand to someone else is untouched."""
+    login; a role given by hand to someone else is untouched. The test makes its own users and groups: it used to
+    put the shared directory user ``erin`` ("in no group") into its groups, which later tests then saw."""
+    shared_users = set(slapd_server.users)
+    before = {cn: members & shared_users for cn, members in _memberships(slapd_server).items()}
     tag = uuid.uuid4().hex[:8]
-    uid, old, new = f"frank-{tag}", f"billing-{tag}", f"ops-{tag}"
-    slapd_server.add_users([LdapUser(uid, password="frank-pw-6")])
-    slapd_server.add_groups([LdapGroup(old, members=(uid,)), LdapGroup(new, members=("erin",))])
+    uid, other, old, new = f"frank-{tag}", f"grace-{tag}", f"billing-{tag}", f"ops-{tag}"
+    slapd_server.add_users([LdapUser(uid, password="frank-pw-6"), LdapUser(other, password="grace-pw-7")])
+    slapd_server.add_groups([LdapGroup(old, members=(uid,)), LdapGroup(new, members=(other,))])
     _use(settings, _cfg(slapd_server, roles={slapd_server.group_dn(old): Role.FINANCE,
                                              slapd_server.group_dn(new): Role.NOC}))
     assert _login(Client(), uid, "frank-pw-6").status_code == 302
@@ -99,11 +115,14 @@ def test_roles_follow_ldap_group_change_at_next_login(settings, slapd_server, dj
     conn.simple_bind_s(slapd_server.admin_dn, slapd_server.admin_password)
     try:
         conn.modify_s(slapd_server.group_dn(new), [(ldap.MOD_ADD, "member", [slapd_server.user_dn(uid).encode()])])
-        conn.modify_s(slapd_server.group_dn(old), [(ldap.MOD_REPLACE, "member", [slapd_server.user_dn("erin").encode()])])
+        conn.modify_s(slapd_server.group_dn(old), [(ldap.MOD_REPLACE, "member", [slapd_server.user_dn(other).encode()])])
     finally:
         conn.unbind_s()
     assert _login(Client(), uid, "frank-pw-6").status_code == 302
     assert _roles(django_user_model, uid) == {"noc"}
+    after = {cn: members & shared_users for cn, members in _memberships(slapd_server).items()}
+    assert {cn: m for cn, m in after.items() if m} == {cn: m for cn, m in before.items() if m}, \
+        "the test changed the groups of the session directory's shared users"
 
 
 def test_ldap_down_local_accounts_still_log_in_and_error_hides_bind_password(
