@@ -233,7 +233,8 @@ class AlertRuleKind(StrEnum):
 
     UTILIZATION = "utilization"  # in/out % of the contracted capacity, sustained, with hysteresis
     ERROR_RATE = "error_rate"  # errors/discards per second, sustained, with hysteresis
-    LINE_DOWN = "line_down"  # oper down while admin up for N consecutive polls
+    LINE_DOWN = "line_down"  # oper down while admin up for N consecutive polls (every member of the line)
+    MEMBER_DOWN = "member_down"  # one member of a multi-member line down, the others carry the traffic
     DEVICE_UNREACHABLE = "device_unreachable"  # collector_poll ok=0 for N consecutive polls
     NO_DATA = "no_data"  # the collector stopped writing for a line (or a device)
 
