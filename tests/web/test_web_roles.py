@@ -104,7 +104,7 @@ def test_role_inventory_page_access(client, user_with_role, make_inventory, role
     from web.inventory.models import Contract
 
     inv = make_inventory(1)
-    contract = Contract.objects.create(line=inv["lines"][0], mrc=Decimal("10"))
+    contract = Contract.objects.create(line=inv["lines"][0], mrc=Decimal(10))
     if role != "anonymous":
         client.force_login(user_with_role(role))
     page = url.format(line=inv["lines"][0].pk, carrier=inv["carriers"][0].pk, site=inv["sites"][0].pk,
