@@ -222,9 +222,9 @@ def carrier_page(inv):
     Contact.objects.create(carrier=carrier, role=ContactRole.BILLING, name="Invoices", email="bill@telia.example")
     lines = {line.name: line for line in inv["lines"]}
     Contract.objects.create(line=lines["LINE-000"], mrc=Decimal("1000.50"))
-    Contract.objects.create(line=lines["LINE-002"], mrc=Decimal("200"), currency="EUR")
-    Contract.objects.create(line=lines["LINE-004"], mrc=Decimal("5"))
-    Contract.objects.create(line=lines["LINE-001"], mrc=Decimal("777"))  # Colt's: not on Telia's page
+    Contract.objects.create(line=lines["LINE-002"], mrc=Decimal(200), currency="EUR")
+    Contract.objects.create(line=lines["LINE-004"], mrc=Decimal(5))
+    Contract.objects.create(line=lines["LINE-001"], mrc=Decimal(777))  # Colt's: not on Telia's page
     return carrier
 
 
@@ -244,15 +244,15 @@ def test_carrier_page_shows_portal_accounts_contacts_by_role_contracts_and_lines
 def test_carrier_mrc_totals_are_per_currency_and_leave_out_decommissioned_lines(login, inv):
     colt = inv["carriers"][1]  # LINE-001 (provisioning), 003 (offline), 005 (decommissioned)
     lines = {line.name: line for line in inv["lines"]}
-    Contract.objects.create(line=lines["LINE-001"], mrc=Decimal("100"))
-    Contract.objects.create(line=lines["LINE-003"], mrc=Decimal("30"), currency="EUR")
-    Contract.objects.create(line=lines["LINE-005"], mrc=Decimal("999"))
+    Contract.objects.create(line=lines["LINE-001"], mrc=Decimal(100))
+    Contract.objects.create(line=lines["LINE-003"], mrc=Decimal(30), currency="EUR")
+    Contract.objects.create(line=lines["LINE-005"], mrc=Decimal(999))
     html = login("finance").get(colt.get_absolute_url()).content.decode()
     assert re.findall(r'class="mrc-total">([^<]*)<', html) == ["130.00 EUR"]
     usd = Carrier.objects.create(name="Lumen", currency="USD")
     line = Line.objects.create(name="LINE-USD", carrier=usd, circuit_id="U1", type="internet", site=inv["sites"][0],
                                department=inv["departments"][0], capacity_bps=1)
-    Contract.objects.create(line=line, mrc=Decimal("10"))
+    Contract.objects.create(line=line, mrc=Decimal(10))
     html = login("finance").get(usd.get_absolute_url()).content.decode()
     assert re.findall(r'class="mrc-total">([^<]*)<', html) == ["10.00 USD"]
 
@@ -273,7 +273,7 @@ def v3_device(inv):
 
 def _stored(device: Device, column: str) -> str:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {column} FROM inventory_device WHERE id = %s", [device.pk])  # noqa: S608
+        cursor.execute(f"SELECT {column} FROM inventory_device WHERE id = %s", [device.pk])
         return cursor.fetchone()[0]
 
 
@@ -341,13 +341,13 @@ def test_device_page_shows_the_newest_poll_of_each_collector(login, inv, setting
 
 @pytest.fixture
 def contract(inv):
-    c = Contract.objects.create(line=inv["lines"][0], mrc=Decimal("1000"), billing_model="burstable_95th",
+    c = Contract.objects.create(line=inv["lines"][0], mrc=Decimal(1000), billing_model="burstable_95th",
                                 direction="in", price_per_mbps=Decimal("2.5"), sla_target_pct=Decimal("99.9"),
                                 term_start=dt.date(2025, 1, 1), term_months=12, auto_renew=True, renewal_months=12,
                                 notice_days=60)
-    Discount.objects.create(contract=c, name="Launch offer", percent=Decimal("10"), valid_from=dt.date(2020, 1, 1),
+    Discount.objects.create(contract=c, name="Launch offer", percent=Decimal(10), valid_from=dt.date(2020, 1, 1),
                             valid_to=dt.date(2099, 12, 31))
-    CreditTier.objects.create(contract=c, below_pct=Decimal("99.5"), credit_pct=Decimal("5"))
+    CreditTier.objects.create(contract=c, below_pct=Decimal("99.5"), credit_pct=Decimal(5))
     return c
 
 
@@ -467,6 +467,24 @@ def test_device_add_and_edit_keep_secrets_write_only(login, inv):
     assert "brand-new-secret" not in client.get(f"/inventory/devices/{device.pk}/edit/").content.decode()
 
 
+DEVICE_ERRORS = [
+    pytest.param({"snmp_version": "3", "snmp_community": "", "snmp_user": "u", "security_level": "authPriv",
+                  "auth_protocol": "SHA", "auth_key": "k" * 12}, "security_level", id="v3-authpriv-without-privacy-key"),
+    pytest.param({"port": 70000}, "port", id="port-out-of-range"),
+    pytest.param({"snmp_version": ""}, "snmp_version", id="no-snmp-version"),
+]
+
+
+@pytest.mark.parametrize(("bad", "field"), DEVICE_ERRORS)
+def test_device_add_with_a_bad_value_saves_nothing_and_names_the_field(login, inv, bad, field):
+    data = {"name": "icn-edge-2", "address": "192.0.2.21", "port": 161, "snmp_version": "2c",
+            "snmp_community": "c", "timeout_s": 2.0, "retries": 1} | bad
+    response = login("engineer").post("/inventory/devices/add/", data)
+    assert response.status_code == 200 and not Device.objects.filter(name="icn-edge-2").exists()
+    assert field in response.context["form"].errors
+    assert 'value="192.0.2.21"' in response.content.decode()
+
+
 def test_site_edit_saves_and_is_change_logged(login, inv):
     site = inv["sites"][1]
     response = login("engineer").post(f"/inventory/sites/{site.pk}/edit/", {"name": "Seoul", "code": "ICN",
@@ -486,7 +504,7 @@ def test_contract_add_with_an_sla_target_and_its_tiers_in_one_form(login, inv):
     assert response.status_code == 302, (response.context["form"].errors, [fs.errors for fs in response.context["formsets"]])
     contract = Contract.objects.get(line=line)
     assert response.status_code == 302 and response["Location"] == contract.get_absolute_url()
-    assert contract.discounts.get().amount == Decimal("50") and contract.credit_tiers.count() == 1
+    assert contract.discounts.get().amount == Decimal(50) and contract.credit_tiers.count() == 1
 
 
 def test_contract_with_a_tier_above_its_sla_target_saves_nothing(login, inv):
