@@ -1,7 +1,7 @@
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import APIRootView, DefaultRouter
 
-from web.inventory.api import views
+from web.inventory.api import documents, views
 
 
 class InventoryRootView(APIRootView):
@@ -24,6 +24,7 @@ router.register("line-members", views.LineMemberViewSet)
 router.register("contracts", views.ContractViewSet)
 router.register("discounts", views.DiscountViewSet)
 router.register("credit-tiers", views.CreditTierViewSet)
+router.register("documents", documents.DocumentViewSet)
 
 app_name = "inventory-api"
 urlpatterns = router.urls
