@@ -155,6 +155,16 @@ CONTRACT_INLINES = (
 )
 
 
+# Each inline by its prefix, with its parent's model: the "add a row" endpoint renders one more row of it.
+INLINES: dict[str, tuple[type[Model], Inline]] = {
+    inline.prefix: (parent, inline)
+    for parent, inlines in ((models.Line, LINE_INLINES), (models.Carrier, CARRIER_INLINES),
+                            (models.Contract, CONTRACT_INLINES))
+    for inline in inlines
+}
+MAX_ROWS = 1000  # Django's formset default (max_num): no row beyond it is rendered or accepted
+
+
 def inline_formset(inline: Inline, parent_model: type[Model], *, user: Any, instance: Model,
                    data: Any = None) -> BaseInlineFormSet | None:
     """The formset of ``inline`` for ``user`` (None when the role may not change those rows)."""
@@ -168,3 +178,11 @@ def inline_formset(inline: Inline, parent_model: type[Model], *, user: Any, inst
     formset = formset_class(data, instance=instance, prefix=inline.prefix)
     formset.title = inline.title
     return formset
+
+
+def new_row(formset: BaseInlineFormSet, index: int) -> forms.Form:
+    """An empty row numbered ``index`` of ``formset`` (what its ``empty_form`` is, under a real number)."""
+    row = formset.form(**formset.get_form_kwargs(None), auto_id=formset.auto_id, prefix=formset.add_prefix(index),
+                       empty_permitted=True, use_required_attribute=False, renderer=formset.renderer)
+    formset.add_fields(row, None)
+    return row

@@ -23,6 +23,7 @@ urlpatterns = [
     path("contracts/add/", views.ContractCreateView.as_view(), name="contract_add"),
     path("contracts/<int:pk>/", views.ContractDetailView.as_view(), name="contract_detail"),
     path("contracts/<int:pk>/edit/", views.ContractUpdateView.as_view(), name="contract_edit"),
+    path("rows/<slug:prefix>/", views.InlineRowView.as_view(), name="inline_row"),
     path("documents/add/", document_views.DocumentUploadView.as_view(), name="document_add"),
     path("documents/<int:pk>/download/", document_views.DocumentDownloadView.as_view(), name="document_download"),
     path("documents/<int:pk>/delete/", document_views.DocumentDeleteView.as_view(), name="document_delete"),

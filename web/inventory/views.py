@@ -11,19 +11,20 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Case, Count, F, Model, Q, QuerySet, Sum, When
 from django.forms import BaseForm, ModelForm, modelform_factory
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.views.generic import CreateView, DetailView, ListView, UpdateView
+from django.views.generic import CreateView, DetailView, ListView, UpdateView, View
 from pydantic import ValidationError as PydanticValidationError
 
 from billing_etl import config as billing
@@ -34,8 +35,10 @@ from web.inventory.filtersets import LineFilterSet
 from web.inventory.forms import (
     CARRIER_INLINES,
     CONTRACT_INLINES,
+    INLINES,
     LINE_FORM_FIELDS,
     LINE_INLINES,
+    MAX_ROWS,
     CarrierForm,
     ContractForm,
     DeviceForm,
@@ -43,6 +46,7 @@ from web.inventory.forms import (
     ParentFormMixin,
     SiteForm,
     inline_formset,
+    new_row,
 )
 from web.inventory.models import Carrier, Contract, Device, Line, LineMember, Site
 from web.labels import choices_of
@@ -499,3 +503,27 @@ class ContractUpdateView(ModelPermissionRequiredMixin, InlineEditMixin, UpdateVi
     form_class = ContractForm
     inlines = CONTRACT_INLINES
     template_name = "inventory/object_form.html"
+
+
+class InlineRowView(View):
+    """``GET /inventory/rows/PREFIX/?PREFIX-TOTAL_FORMS=N`` (htmx, the forms' *Add a row*): row N of that inline
+    table, empty, and the management form's ``TOTAL_FORMS`` raised to N + 1 (an out-of-band swap). Only for a
+    role that may add such rows (the permission the save checks)."""
+
+    def get(self, request: Any, prefix: str) -> HttpResponse:
+        if prefix not in INLINES:
+            raise Http404(prefix)
+        parent, inline = INLINES[prefix]
+        if not (is_permitted(request.user, inline.model, "add") and is_permitted(request.user, parent, "view")):
+            raise PermissionDenied
+        try:
+            index = int(request.GET.get(f"{prefix}-TOTAL_FORMS", ""))
+        except ValueError:
+            return HttpResponseBadRequest(f"{prefix}-TOTAL_FORMS: a number of rows is needed")
+        if not 0 <= index < MAX_ROWS:
+            return HttpResponseBadRequest(f"{prefix}-TOTAL_FORMS: at most {MAX_ROWS} rows")
+        formset = inline_formset(inline, parent, user=request.user, instance=parent())
+        if formset is None:  # may add but not change such rows: no role is so (web/accounts/roles.py)
+            raise PermissionDenied
+        return TemplateResponse(request, "inventory/_formset_new_row.html",
+                                {"formset": formset, "row": new_row(formset, index), "total": index + 1})
