@@ -37,6 +37,8 @@ GOOD_ENV: dict[str, str] = {
 LINEWATCH_ENTRYPOINT = (
     "docker/linewatch/entrypoint.sh"  # the image's ENTRYPOINT (docker/linewatch/Dockerfile)
 )
+# The ENTRYPOINT of each image built from docker/linewatch/Dockerfile (its targets linewatch and web).
+IMAGE_ENTRYPOINTS = {"linewatch:0.1.0": LINEWATCH_ENTRYPOINT, "linewatch-web:0.1.0": "docker/web/entrypoint.sh"}
 STUB_MARKER = "stub-started"
 BASH = shutil.which("bash") or "bash"
 BUSYBOX = shutil.which("busybox") or "/bin/busybox"
@@ -63,7 +65,7 @@ def entrypoint_script(service: str) -> Path:
     """The repository file the service runs as its entry point."""
     entrypoint = SERVICES[service].get("entrypoint")
     if entrypoint is None:
-        return REPO / LINEWATCH_ENTRYPOINT
+        return REPO / IMAGE_ENTRYPOINTS[SERVICES[service]["image"]]
     assert entrypoint[0] == "/bin/bash", entrypoint
     (source,) = [src for src, target in bind_mounts(service) if target == entrypoint[1]]
     return source
@@ -124,6 +126,7 @@ def start(
              'echo "grafana=${LINEWATCH_GRAFANA_INFLUX_TOKEN:-}"; env\n'  # fmt: skip
     _stub(bin_dir / "linewatch", report)
     _stub(bin_dir / "python", report)
+    _stub(bin_dir / "gunicorn", report)
     path = f"{bin_dir}:/usr/bin:/bin"
     if busybox:
         tools = tmp_path / "busybox"
@@ -138,6 +141,7 @@ def start(
         "GF_PATHS_PROVISIONING": str(root / "etc/grafana/provisioning"),
         "GRAFANA_RUN": str(_stub(tmp_path / "run.sh", report)),
         "INFLUXDB_IMAGE_ENTRYPOINT": str(_stub(tmp_path / "entrypoint.sh", report)),
+        "POSTGRES_IMAGE_ENTRYPOINT": str(_stub(tmp_path / "docker-entrypoint.sh", report)),
     }
     for key, value in SERVICES[service].get("environment", {}).items():
         value = interpolate(str(value), dotenv)
@@ -232,9 +236,11 @@ def test_service_starts_with_real_secrets(tmp_path: Path, service: str) -> None:
     result = start(service, GOOD_ENV, tmp_path)
     assert result.returncode == 0 and result.started, result.stdout + result.stderr
     command = [str(a) for a in SERVICES[service].get("command", [])]
-    if command[:1] == ["python"]:  # the entry point runs Python itself: the stub stands for python
+    if command[:1] in (["python"], ["gunicorn"]):  # run by the entry point itself: the stub stands for it
         command = command[1:]
-    assert result.stdout.split("\n", 1)[0].split()[1:] == command
+    # The last program started is the command (the web service runs `linewatch web migrate` etc. before it).
+    started = [line for line in result.stdout.splitlines() if line.startswith(STUB_MARKER)]
+    assert started[-1].split()[1:] == command
 
 
 # -- regression: all three InfluxDB tokens in one volume mounted into every container --------------------------
