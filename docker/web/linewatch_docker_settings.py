@@ -4,6 +4,6 @@ check (``/-/health``, compose's own probe) and the collectors' ``/api/inventory.
 evaluator call ``http://web:8000``). Browsers reach the app through a TLS proxy in front of the published port
 (docs/docker.md), as the production settings require (secure ``__Host-`` cookies, HSTS)."""
 
-from web.settings_production import *  # noqa: F403
+from web.settings_production import *
 
 SECURE_REDIRECT_EXEMPT = [r"^-/health$", r"^api/inventory\.json$"]
