@@ -93,6 +93,9 @@ INVENTORY_PAGES = {
     "/inventory/devices/add/": _ENGINEER, "/inventory/devices/{device}/edit/": _ENGINEER,
     "/inventory/contracts/{contract}/": _EVERY_ROLE,
     "/inventory/contracts/add/": _FINANCE, "/inventory/contracts/{contract}/edit/": _FINANCE,
+    "/inventory/rows/members/?members-TOTAL_FORMS=1": _ENGINEER,  # "Add a row" of the inline tables
+    "/inventory/rows/contacts/?contacts-TOTAL_FORMS=1": _FINANCE,
+    "/inventory/rows/tiers/?tiers-TOTAL_FORMS=1": _FINANCE,
 }
 INVENTORY_CASES = [(role, url) for url in INVENTORY_PAGES for role in ROLES]
 
@@ -110,3 +113,65 @@ def test_role_inventory_page_access(client, user_with_role, make_inventory, role
     page = url.format(line=inv["lines"][0].pk, carrier=inv["carriers"][0].pk, site=inv["sites"][0].pk,
                       device=inv["device"].pk, contract=contract.pk)
     assert client.get(page).status_code == INVENTORY_PAGES[url][role]
+
+
+# -- role x endpoint: documents follow their parent (view: see, download; change of the whole parent: attach,
+# delete) on the pages and the API alike; expectations from the role table, not from the code under test.
+def _may_change_whole(role: str | None, parent: str) -> bool:
+    if role in ("anonymous", None):
+        return False
+    perms = ROLE_PERMISSIONS[Role(role)]
+    # The NOC's change of a line is its status only (CHANGE_ONLY_FIELDS): no documents.
+    return ("inventory", f"change_{parent}") in perms and (parent != "line" or ("inventory", "add_line") in perms)
+
+
+def _document_expected(role: str | None, kind: str, allowed: bool) -> int:
+    if role == "anonymous":
+        return 302 if kind.startswith("page") else 401
+    if not allowed:
+        return 403
+    return {"page-get": 200, "page-post": 302, "api-get": 200, "api-post": 201, "api-delete": 204}[kind]
+
+
+# (method, url, kind, needs the change permission)
+DOCUMENT_ENDPOINTS = [
+    ("get", "/inventory/documents/add/?{parent}={parent_pk}", "page-get", True),
+    ("post", "/inventory/documents/add/", "page-post", True),
+    ("get", "/inventory/documents/{document}/download/", "page-get", False),
+    ("get", "/inventory/documents/{document}/delete/", "page-get", True),
+    ("post", "/inventory/documents/{document}/delete/", "page-post", True),
+    ("get", "/api/inventory/documents/", "api-get", False),
+    ("get", "/api/inventory/documents/{document}/", "api-get", False),
+    ("get", "/api/inventory/documents/{document}/download/", "api-get", False),
+    ("post", "/api/inventory/documents/", "api-post", True),
+    ("delete", "/api/inventory/documents/{document}/", "api-delete", True),
+]
+DOCUMENT_CASES = [(role, parent, *endpoint) for endpoint in DOCUMENT_ENDPOINTS for parent in ("line", "carrier", "contract")
+                  for role in ROLES]
+
+
+@pytest.mark.parametrize(("role", "parent", "method", "url", "kind", "needs_change"), DOCUMENT_CASES,
+                         ids=[f"{c[0] or 'none'}-{c[1]}-{c[2]}-{c[3]}" for c in DOCUMENT_CASES])
+def test_role_document_endpoint_access(client, user_with_role, make_inventory, role, parent, method, url, kind,
+                                       needs_change):
+    from decimal import Decimal
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from document_samples import pdf
+
+    from web.inventory import documents
+    from web.inventory.models import Contract
+
+    inv = make_inventory(1)
+    parents = {"line": inv["lines"][0], "carrier": inv["carriers"][0],
+               "contract": Contract.objects.create(line=inv["lines"][0], mrc=Decimal(10))}
+    document = documents.add_document(documents.prepare_document(
+        **{parent: parents[parent]}, kind="contract", title="", upload=SimpleUploadedFile("a.pdf", pdf())), user=None)
+    if role != "anonymous":
+        client.force_login(user_with_role(role))
+    target = url.format(parent=parent, parent_pk=parents[parent].pk, document=document.pk)
+    data = {parent: parents[parent].pk, "file": SimpleUploadedFile("b.pdf", pdf() + b"%")} if method == "post" and \
+        "add" in target or target == "/api/inventory/documents/" else None
+    response = getattr(client, method)(target, data) if data is not None else getattr(client, method)(target)
+    allowed = _may_change_whole(role, parent) if needs_change else role not in ("anonymous", None)
+    assert response.status_code == _document_expected(role, kind, allowed), response.content[:300]
