@@ -167,6 +167,44 @@ def test_noc_line_form_has_no_member_rows_and_posted_member_rows_are_ignored(log
     assert line.status == "offline" and not LineMember.objects.filter(interface="xe-5/5/5").exists()
 
 
+def test_add_a_row_answers_the_next_empty_row_and_raises_the_row_count(login, inv):
+    response = login("engineer").get("/inventory/rows/members/", {"members-TOTAL_FORMS": 3})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="members-3-device"' in html and 'name="members-3-interface"' in html and "members-2-" not in html
+    assert re.search(r'<input type="hidden" name="members-TOTAL_FORMS" value="4" id="id_members-TOTAL_FORMS" '
+                     r'hx-swap-oob="true">', html)
+
+
+def test_a_row_added_through_the_endpoint_is_saved_with_the_line(login, inv):
+    """The row the endpoint renders has exactly the names the save expects (two members, one form)."""
+    client = login("engineer")
+    page = client.get("/inventory/lines/add/").content.decode()
+    extra = client.get("/inventory/rows/members/", {"members-TOTAL_FORMS": 1}).content.decode()
+    names = set(re.findall(r'name="(members-\d+-\w+)"', page + extra))
+    assert {"members-0-interface", "members-1-interface", "members-1-device", "members-1-role"} <= names
+    data = _new_line(inv) | _management("members", [_member(inv, interface="xe-3/0/0"),
+                                                     _member(inv, interface="xe-3/0/1")])
+    assert client.post("/inventory/lines/add/", data).status_code == 302
+    assert Line.objects.get(name="LINE-NEW").members.count() == 2
+
+
+ROW_ERRORS = [
+    pytest.param("engineer", "/inventory/rows/nosuch/", {"nosuch-TOTAL_FORMS": 1}, 404, id="unknown-table"),
+    pytest.param("engineer", "/inventory/rows/members/", {}, 400, id="no-row-count"),
+    pytest.param("engineer", "/inventory/rows/members/", {"members-TOTAL_FORMS": "x"}, 400, id="bad-row-count"),
+    pytest.param("engineer", "/inventory/rows/members/", {"members-TOTAL_FORMS": 1000}, 400, id="too-many-rows"),
+    pytest.param("noc", "/inventory/rows/members/", {"members-TOTAL_FORMS": 1}, 403, id="noc-may-not-add-members"),
+    pytest.param("engineer", "/inventory/rows/contacts/", {"contacts-TOTAL_FORMS": 1}, 403,
+                 id="engineer-may-not-add-contacts"),
+]
+
+
+@pytest.mark.parametrize(("role", "url", "params", "status"), ROW_ERRORS)
+def test_add_a_row_refuses_what_the_save_would(login, inv, role, url, params, status):
+    assert login(role).get(url, params).status_code == status
+
+
 # --- one NOC rule: the line form's fields are the API's ---------------------------------------------------------
 
 _CHANGED = {"name": "LINE-RENAMED", "circuit_id": "CID-RENAMED", "type": "internet", "status": "offline",
