@@ -125,11 +125,22 @@ class ErrorRateRule(_Sustained):
 
 
 class LineDownRule(_RuleBase):
-    """Oper status down while admin status up, for ``consecutive_polls`` polls in a row."""
+    """Oper status down while admin status up, for ``consecutive_polls`` polls in a row — on every member
+    interface of the line (a LAG or a primary/backup pair is down only when all its members are)."""
 
     kind: Literal[AlertRuleKind.LINE_DOWN]
     consecutive_polls: int = Field(default=3, ge=1, le=100)
     severity: Severity = Severity.CRITICAL
+    lookback_s: int = Field(default=1800, ge=60, le=86400, description="polls older than this are not looked at")
+
+
+class MemberDownRule(_RuleBase):
+    """One or more members of a multi-member line down (oper down, admin up) for ``consecutive_polls`` polls
+    while another member still carries the traffic: the LAG is degraded or the backup took over."""
+
+    kind: Literal[AlertRuleKind.MEMBER_DOWN]
+    consecutive_polls: int = Field(default=3, ge=1, le=100)
+    severity: Severity = Severity.WARNING
     lookback_s: int = Field(default=1800, ge=60, le=86400, description="polls older than this are not looked at")
 
 
@@ -173,7 +184,7 @@ class NoDataRule(_RuleBase):
 
 
 Rule = Annotated[
-    UtilizationRule | ErrorRateRule | LineDownRule | DeviceUnreachableRule | NoDataRule,
+    UtilizationRule | ErrorRateRule | LineDownRule | MemberDownRule | DeviceUnreachableRule | NoDataRule,
     Field(discriminator="kind"),
 ]
 

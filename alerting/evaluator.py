@@ -2,8 +2,14 @@
 pure per-subject verdicts (``alerting.logic``).
 
 Queries use explicit epoch bounds from the evaluation time (nanosecond integers), plain ``SELECT`` with ``mean``,
-``last``, ``ORDER BY time DESC LIMIT n`` and ``GROUP BY time(...), "line"`` — InfluxQL that InfluxDB 1.x, the v1
-API of 2.x and 3.x all answer.
+``sum``, ``last``, ``ORDER BY time DESC LIMIT n``, ``GROUP BY time(...), "line"`` and one subquery — InfluxQL that
+InfluxDB 1.x, the v1 API of 2.x and 3.x all answer.
+
+A line may be carried by several interfaces (docs/schema.md: one ``line_traffic`` series per member, tagged
+``device`` and ``interface``). Its value in a bucket is the **sum over its members** of each member's mean in that
+bucket (utilization relative to the line's capacity, error rates): the subquery averages per member, the outer
+query sums per line. ``line_down`` fires when **every** member of the line is down; ``member_down`` warns when some
+but not all are (a degraded LAG, a backup carrying the line).
 """
 
 from __future__ import annotations
@@ -15,12 +21,22 @@ from typing import Any
 from urllib.parse import quote
 
 from alerting.config import AlertsConfig, Thresholds
-from alerting.logic import HOLD, Bucket, Verdict, judge_consecutive, judge_no_data, judge_threshold
+from alerting.logic import (
+    HOLD,
+    Bucket,
+    Verdict,
+    judge_all_members_down,
+    judge_consecutive,
+    judge_no_data,
+    judge_some_members_down,
+    judge_threshold,
+)
 from linewatch.choices import AlertRuleKind, AlertScope, OperStatus, Severity
 from linewatch.inventory import Inventory, Line
 from linewatch.settings import GrafanaSettings
 
 NS = 1_000_000_000
+MEMBER_TAGS = '"line", "device", "interface"'  # one series per member interface of a line
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,14 +149,16 @@ class Evaluator:
         start_s = end_s - self.lookback_s(rule)
         if kind in (AlertRuleKind.UTILIZATION, AlertRuleKind.ERROR_RATE):
             fields = ("in_util_pct", "out_util_pct") if kind is AlertRuleKind.UTILIZATION else rule.fields
-            select = ", ".join(f'mean("{f}") AS "{f}"' for f in fields)
-            offset = end_s % rule.sample_s
-            return (f'SELECT {select} FROM "line_traffic" WHERE time >= {_ns(start_s)} AND time < {_ns(end_s)} '
-                    f'GROUP BY time({rule.sample_s}s, {offset}s), "line" fill(none)')
-        if kind is AlertRuleKind.LINE_DOWN:
+            window = f"time >= {_ns(start_s)} AND time < {_ns(end_s)}"
+            every = f"time({rule.sample_s}s, {end_s % rule.sample_s}s)"
+            members = ", ".join(f'mean("{f}") AS "{f}"' for f in fields)
+            summed = ", ".join(f'sum("{f}") AS "{f}"' for f in fields)
+            return (f'SELECT {summed} FROM (SELECT {members} FROM "line_traffic" WHERE {window} GROUP BY {every}, '
+                    f'{MEMBER_TAGS} fill(none)) WHERE {window} GROUP BY {every}, "line" fill(none)')
+        if kind in (AlertRuleKind.LINE_DOWN, AlertRuleKind.MEMBER_DOWN):
             polls = int(self._max_over_lines(rule, "consecutive_polls"))
             return (f'SELECT "oper_status", "admin_status" FROM "line_traffic" WHERE time > {_ns(start_s)} '
-                    f'AND time <= {_ns(end_s)} GROUP BY "line" ORDER BY time DESC LIMIT {polls}')
+                    f'AND time <= {_ns(end_s)} GROUP BY {MEMBER_TAGS} ORDER BY time DESC LIMIT {polls}')
         if kind is AlertRuleKind.DEVICE_UNREACHABLE:
             return (f'SELECT "ok" FROM "collector_poll" WHERE time > {_ns(start_s)} AND time <= {_ns(end_s)} '
                     f'GROUP BY "device" ORDER BY time DESC LIMIT {rule.consecutive_polls}')
@@ -161,10 +179,12 @@ class Evaluator:
         subjects = self.subjects(rule)
         tag = "device" if rule.scope is AlertScope.DEVICE else "line"
         by_subject: dict[str, Sequence[Sequence[Any]]] = {}
+        by_member: dict[str, list[Sequence[Sequence[Any]]]] = {}
         for s in series:
             name = s["tags"].get(tag)
             if name in subjects:
                 by_subject[name] = s["values"]
+                by_member.setdefault(name, []).append(s["values"])
         kind = rule.kind
         out: dict[str, Verdict] = {}
         if kind in (AlertRuleKind.UTILIZATION, AlertRuleKind.ERROR_RATE):
@@ -176,15 +196,15 @@ class Evaluator:
                     continue
                 buckets: list[Bucket] = [(row[0], _max_present(row)) for row in rows]
                 out[name] = judge_threshold(buckets, th, end_s=end_s, firing=firing.get(name))
-        elif kind is AlertRuleKind.LINE_DOWN:
+        elif kind in (AlertRuleKind.LINE_DOWN, AlertRuleKind.MEMBER_DOWN):
+            judge = judge_all_members_down if kind is AlertRuleKind.LINE_DOWN else judge_some_members_down
             for name in subjects:
                 eff = self.effective(rule, name)
                 if not eff.enabled:
                     continue
-                rows = by_subject.get(name) or []
-                samples = [(int(t), oper is not None and oper != OperStatus.UP and admin == OperStatus.UP)
-                           for t, oper, admin in rows]
-                out[name] = judge_consecutive(samples, polls=eff.consecutive_polls, severity=eff.severity)
+                members = [[(int(t), oper is not None and oper != OperStatus.UP and admin == OperStatus.UP)
+                            for t, oper, admin in rows] for rows in by_member.get(name, [])]
+                out[name] = judge(members, polls=eff.consecutive_polls, severity=eff.severity)
         elif kind is AlertRuleKind.DEVICE_UNREACHABLE:
             for name in subjects:
                 rows = by_subject.get(name) or []
@@ -216,6 +236,6 @@ class Evaluator:
         if kind is AlertRuleKind.ERROR_RATE:
             return {"warning": eff.warning_ps, "critical": eff.critical_ps, "for_s": eff.for_s, "unit": "/s",
                     "fields": list(eff.fields)}
-        if kind in (AlertRuleKind.LINE_DOWN, AlertRuleKind.DEVICE_UNREACHABLE):
+        if kind in (AlertRuleKind.LINE_DOWN, AlertRuleKind.MEMBER_DOWN, AlertRuleKind.DEVICE_UNREACHABLE):
             return {"polls": eff.consecutive_polls}
         return {"after_s": eff.after_s}

@@ -122,6 +122,48 @@ def judge_consecutive(bad_newest_first: Sequence[tuple[int, bool]], *, polls: in
     return Verdict(None, pending_since_s=since, value=float(run))
 
 
+MemberSamples = Sequence[tuple[int, bool]]  # one member's ``(time_s, is_bad)``, newest first
+
+
+def _member_verdicts(members: Sequence[MemberSamples], polls: int, severity: Severity) -> list[Verdict]:
+    return [judge_consecutive(m, polls=polls, severity=severity) for m in members if m]
+
+
+def judge_all_members_down(members: Sequence[MemberSamples], *, polls: int, severity: Severity) -> Verdict:
+    """A line carried by several interfaces is down only when **every** member is: it fires once each member
+    has ``polls`` bad samples in a row (since the last member went down), is pending while every member's newest
+    sample is bad, and one member with a good newest sample clears it. Members without samples are left out
+    (no member with samples: hold). One member: :func:`judge_consecutive`."""
+    verdicts = _member_verdicts(members, polls, severity)
+    if not verdicts:
+        return HOLD
+    if len(verdicts) == 1:
+        return verdicts[0]
+    run = min(v.value or 0.0 for v in verdicts)
+    if all(v.severity is not None for v in verdicts):
+        return Verdict(severity, since_s=max(v.since_s or 0 for v in verdicts), value=run)
+    starts = [v.since_s if v.severity is not None else v.pending_since_s for v in verdicts]
+    if all(t is not None for t in starts):
+        return Verdict(None, pending_since_s=max(t for t in starts if t is not None), value=run)
+    return Verdict(None, value=run)
+
+
+def judge_some_members_down(members: Sequence[MemberSamples], *, polls: int, severity: Severity) -> Verdict:
+    """Some members of a multi-member line down for ``polls`` polls while at least one is not (a degraded LAG,
+    the backup carrying the line): fires since the first of them went down, ``value`` = members down. All members
+    down is :func:`judge_all_members_down`'s business (this clears); a single-member line never fires."""
+    verdicts = _member_verdicts(members, polls, severity)
+    if not verdicts:
+        return HOLD
+    down = [v for v in verdicts if v.severity is not None]
+    if down and len(down) < len(verdicts):
+        return Verdict(severity, since_s=min(v.since_s or 0 for v in down), value=float(len(down)))
+    pending = [v.pending_since_s for v in verdicts if v.pending_since_s is not None]
+    if not down and pending and len(pending) < len(verdicts):
+        return Verdict(None, pending_since_s=min(pending), value=0.0)
+    return Verdict(None, value=float(len(down)))
+
+
 def judge_no_data(last_seen_s: int | None, *, end_s: int, after_s: float, lookback_s: int,
                   severity: Severity) -> Verdict:
     """Fire when the newest point is older than ``after_s`` (or absent from the whole ``lookback_s`` window)."""

@@ -62,6 +62,12 @@ def summary(alert: Mapping[str, Any]) -> str:
         if resolved:
             return f"{name} is up again"
         return f"{name} is down (oper down, admin up) for {info.get('polls')} consecutive polls"
+    if kind is AlertRuleKind.MEMBER_DOWN:
+        if resolved:
+            return f"{name}: every member interface is up again (or the whole line is down: see line_down)"
+        members = "a member interface" if value is None or value == 1 else f"{value:g} member interfaces"
+        return (f"{name} has {members} down (oper down, admin up) for {info.get('polls')} consecutive polls; "
+                f"the other members still carry the line (LAG degraded or backup in use)")
     if kind is AlertRuleKind.DEVICE_UNREACHABLE:
         lines = ", ".join(info.get("lines", []))
         if resolved:
