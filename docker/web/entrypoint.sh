@@ -9,8 +9,8 @@
 #     postgresql://POSTGRES_USER:<password, percent-encoded>@POSTGRES_HOST:POSTGRES_PORT/POSTGRES_DB
 # With the command "gunicorn ..." (the service's): `linewatch web migrate`, collectstatic, on the first start the
 # import of WEB_INITIAL_IMPORT_DIR (lines.yaml, contracts.yaml, carriers.yaml; only while the database holds no
-# line, so later starts keep what was changed in the app), then gunicorn. Any other command is a `linewatch web`
-# subcommand:  docker compose run --rm web manage createsuperuser
+# line, so later starts keep what was changed in the app), then gunicorn. "inventory ..." is `linewatch inventory`;
+# any other command a `linewatch web` subcommand:  docker compose run --rm web manage createsuperuser
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/../common/secrets.sh
@@ -73,5 +73,6 @@ case "${1:-}" in
         fi
         exec "$@"
         ;;
+    inventory) exec linewatch "$@" ;;
     *) exec linewatch web "$@" ;;
 esac
