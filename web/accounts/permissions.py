@@ -62,13 +62,15 @@ def restrict(queryset: QuerySet[_M], user: Any, action: Action = "view", *,
 
 # Attachments (documents, web/inventory/models/documents.py) have no permissions of their own: they follow their
 # parent (the model's ``parent_fields``: carrier, contract or line). Seeing and downloading one needs the parent's
-# view permission; attaching and deleting one, the parent's change permission (finance for carriers and contracts,
-# engineers for lines, admins all).
+# view permission; attaching and deleting one, the right to change the whole parent (finance for carriers and
+# contracts, engineers for lines, admins all; not the NOC, whose change of a line is its status only).
 def attachment_permitted(user: Any, parent_model: type[Model], action: Action, *, token: Token | None = None) -> bool:
     """Whether ``user`` may ``action`` an attachment of a ``parent_model`` object."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r} (one of {', '.join(ACTIONS)})")
-    return is_permitted(user, parent_model, "view" if action == "view" else "change", token=token)
+    if action == "view":
+        return is_permitted(user, parent_model, "view", token=token)
+    return changeable_fields(user, parent_model, token=token) is None
 
 
 def restrict_attachments(queryset: QuerySet[_M], user: Any, action: Action = "view", *,
