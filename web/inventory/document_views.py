@@ -36,7 +36,8 @@ class DocumentForm(forms.Form):
     carrier = forms.ModelChoiceField(Carrier.objects.all(), required=False, widget=forms.HiddenInput)
     contract = forms.ModelChoiceField(Contract.objects.all(), required=False, widget=forms.HiddenInput)
     line = forms.ModelChoiceField(Line.objects.all(), required=False, widget=forms.HiddenInput)
-    kind = forms.ChoiceField(label=_("Kind"), choices=choices_of(DocumentKind), initial=DocumentKind.CONTRACT.value)
+    kind = forms.ChoiceField(label=_("Kind"), choices=choices_of(DocumentKind), initial=DocumentKind.CONTRACT.value,
+                             required=False)  # as in the API: "other" when not given
     title = forms.CharField(label=_("Title"), max_length=200, required=False,
                             help_text=_("optional: the file name is shown when empty"))
     file = forms.FileField(label=_("File"), allow_empty_file=True)  # "empty" is refused by the shared check
