@@ -94,3 +94,9 @@ def test_tokens_cannot_be_made_or_changed_through_the_api(user_with_role, tokens
 def test_token_page_in_korean(user_with_role, tokens):
     html = _as(user_with_role, "admin").get("/accounts/tokens/", headers={"accept-language": "ko"}).content.decode()
     assert "API 토큰" in html and "폐기" in html and "Revoke" not in html
+
+
+@pytest.mark.parametrize(("role", "shown"), [("admin", True), ("engineer", False), ("viewer", False)])
+def test_nav_links_the_token_list_only_for_those_who_may_see_it(user_with_role, tokens, role, shown):
+    html = _as(user_with_role, role).get("/inventory/lines/").content
+    assert (b'href="/accounts/tokens/"' in html) is shown
