@@ -12,20 +12,34 @@ from linewatch import dashboards as lw
 from linewatch.choices import UTILIZATION_WARNING_PCT, Severity
 
 FILTER = lw.line_filter()
+# A line may be carried by several interfaces (a LAG, a primary/backup pair): one series per member (docs/schema.md).
+# Its value per interval is the SUM over its members of each member's mean in that interval, never their mean.
+MEMBER = '"line", "device", "interface"'
+
+
+def member_sum(fields: dict[str, str], *, interval: str = "$__interval", fill: str = "null") -> str:
+    """Per interval per line, the sum over the line's members of each member's mean of ``fields`` (alias →
+    field)."""
+    means = ", ".join(f'mean("{field}") AS "{alias}"' for alias, field in fields.items())
+    sums = ", ".join(f'sum("{alias}") AS "{alias}"' for alias in fields)
+    return (
+        f'SELECT {sums} FROM (SELECT {means} FROM "line_traffic" WHERE $timeFilter AND {FILTER} '
+        f"GROUP BY time({interval}), {MEMBER} fill(none)) WHERE $timeFilter "
+        f'GROUP BY time({interval}), "line" fill({fill})'
+    )
+
+
 WARNING_FRACTION = UTILIZATION_WARNING_PCT / 100
 LEVEL_STYLE = ("custom.lineStyle", {"fill": "dash", "dash": [10, 10]})
 
 throughput = lw.timeseries(
     title="Throughput",
-    description="Mean in/out bits per second per interval (out below zero), with the contracted capacity and "
-    f"the {UTILIZATION_WARNING_PCT:g} % warning level of each line.",
+    description="In/out bits per second per interval (out below zero): each member interface's mean, summed over "
+    f"the line's members, with the contracted capacity and the {UTILIZATION_WARNING_PCT:g} % warning level of each "
+    "line.",
     gridPos=lw.grid(0, 0, 24, 10),
     targets=[
-        lw.target(
-            'SELECT mean("in_bps") AS "in", mean("out_bps") AS "out" FROM "line_traffic" '
-            f'WHERE $timeFilter AND {FILTER} GROUP BY time($__interval), "line" fill(null)',
-            alias="$tag_line $col",
-        ),
+        lw.target(member_sum({"in": "in_bps", "out": "out_bps"}), alias="$tag_line $col"),
         lw.target(
             f'SELECT max("capacity_bps") AS "capacity", max("capacity_bps") * {WARNING_FRACTION:g} AS "warning" '
             f'FROM "line_traffic" WHERE $timeFilter AND {FILTER} GROUP BY time($__interval), "line" fill(previous)',
@@ -60,14 +74,11 @@ throughput = lw.timeseries(
 
 utilization = lw.timeseries(
     title="Utilization of the contracted capacity",
-    description="in_util_pct / out_util_pct; may exceed 100 % when the port is faster than the commit.",
+    description="in_util_pct / out_util_pct summed over the line's member interfaces (each relative to the line's "
+    "contracted capacity); may exceed 100 % when the ports are faster than the commit.",
     gridPos=lw.grid(0, 10, 12, 8),
     targets=[
-        lw.target(
-            'SELECT mean("in_util_pct") AS "in", mean("out_util_pct") AS "out" FROM "line_traffic" '
-            f'WHERE $timeFilter AND {FILTER} GROUP BY time($__interval), "line" fill(null)',
-            alias="$tag_line $col",
-        )
+        lw.target(member_sum({"in": "in_util_pct", "out": "out_util_pct"}), alias="$tag_line $col")
     ],
     unit="percent",
     axisSoftMin=0,
@@ -80,13 +91,18 @@ utilization = lw.timeseries(
 
 errors = lw.timeseries(
     title="Errors and discards",
-    description="Interface errors and discards per second (packets/s).",
+    description="Interface errors and discards per second (packets/s), summed over the line's member interfaces.",
     gridPos=lw.grid(12, 10, 12, 8),
     targets=[
         lw.target(
-            'SELECT mean("in_errors_ps") AS "in errors", mean("out_errors_ps") AS "out errors", '
-            'mean("in_discards_ps") AS "in discards", mean("out_discards_ps") AS "out discards" '
-            f'FROM "line_traffic" WHERE $timeFilter AND {FILTER} GROUP BY time($__interval), "line" fill(null)',
+            member_sum(
+                {
+                    "in errors": "in_errors_ps",
+                    "out errors": "out_errors_ps",
+                    "in discards": "in_discards_ps",
+                    "out discards": "out_discards_ps",
+                }
+            ),
             alias="$tag_line $col",
         )
     ],
@@ -98,13 +114,15 @@ errors = lw.timeseries(
 
 status = StateTimeline(
     title="Oper status",
-    description="Line health from ifOperStatus and ifAdminStatus (up / down / admin down); gaps are no data.",
+    description="Line health from ifOperStatus and ifAdminStatus (up / down / admin down); gaps are no data. A "
+    "line of several member interfaces is up while any member is up (the best member's health).",
     dataSource=lw.DATASOURCE,
     gridPos=lw.grid(0, 18, 16, 7),
     targets=[
         lw.target(
-            f'SELECT last("health") FROM "line_traffic" WHERE $timeFilter AND {FILTER} '
-            'GROUP BY time($__interval), "line" fill(none)',
+            'SELECT min("health") FROM (SELECT last("health") AS "health" FROM "line_traffic" '
+            f"WHERE $timeFilter AND {FILTER} GROUP BY time($__interval), {MEMBER} fill(none)) "
+            'WHERE $timeFilter GROUP BY time($__interval), "line" fill(none)',
             alias="$tag_line",
         )
     ],
@@ -120,15 +138,14 @@ status = StateTimeline(
 p95 = Stat(
     title="95th percentile this month",
     description="95th percentile of 5-minute mean rates since the first of the month (UTC), as carriers bill "
-    "burstable lines.",
+    "burstable lines; a line's 5-minute rate is the sum over its member interfaces.",
     dataSource=lw.DATASOURCE,
     gridPos=lw.grid(16, 18, 8, 7),
     targets=[
         lw.target(
             'SELECT percentile("in", 95) AS "in p95", percentile("out", 95) AS "out p95" FROM ('
-            'SELECT mean("in_bps") AS "in", mean("out_bps") AS "out" FROM "line_traffic" '
-            f'WHERE $timeFilter AND {FILTER} GROUP BY time(5m), "line"'
-            ') WHERE $timeFilter GROUP BY "line"',
+            + member_sum({"in": "in_bps", "out": "out_bps"}, interval="5m", fill="none")
+            + ') WHERE $timeFilter GROUP BY "line"',
             alias="$tag_line $col",
         )
     ],

@@ -10,6 +10,9 @@ from grafanalib.core import Dashboard, StateTimeline, Time
 from linewatch import dashboards as lw
 
 FILTER = lw.line_filter()
+# A line may be carried by several interfaces: one series per member (docs/schema.md); a line's figure is the sum
+# over its members (traffic, utilization) or its best member (health: up while any member is up).
+MEMBER = '"line", "device", "interface"'
 # A line without a point for this long shows "no data" (2.5 × the production poll interval of 60 s); the status
 # query groups by a fixed 1-minute bucket over a fixed 3-hour window so the threshold always fits the buckets.
 NO_DATA_AFTER_MS = 150_000
@@ -18,13 +21,15 @@ BIG_TEXT = {"titleSize": 22, "valueSize": 30}
 line_status = StateTimeline(
     title="Line status — right edge is now",
     description="Health of every polled line (up / down / admin down); a line that stops reporting turns to "
-    "'no data' after 2.5 minutes. Colours from linewatch.choices.LineHealth.",
+    "'no data' after 2.5 minutes; a line of several member interfaces is up while any member is up. Colours from "
+    "linewatch.choices.LineHealth.",
     dataSource=lw.DATASOURCE,
     gridPos=lw.grid(0, 0, 14, 13),
     targets=[
         lw.target(
-            f'SELECT last("health") FROM "line_traffic" WHERE $timeFilter AND {FILTER} '
-            'GROUP BY time(1m), "line" fill(none)',
+            'SELECT min("health") FROM (SELECT last("health") AS "health" FROM "line_traffic" '
+            f"WHERE $timeFilter AND {FILTER} GROUP BY time(1m), {MEMBER} fill(none)) "
+            'WHERE $timeFilter GROUP BY time(1m), "line" fill(none)',
             alias="$tag_line",
         )
     ],
@@ -52,13 +57,14 @@ line_status = StateTimeline(
 most_utilized = lw.panel(
     "bargauge",
     title="Most utilized lines — last 5 min",
-    description="Mean utilization of the contracted capacity over the last 5 minutes, in and out, highest first. "
-    "Orange from 80 %, red from 95 % (linewatch.choices).",
+    description="Mean utilization of the contracted capacity over the last 5 minutes, in and out, highest first "
+    "(a line's is the sum over its member interfaces). Orange from 80 %, red from 95 % (linewatch.choices).",
     gridPos=lw.grid(14, 0, 10, 13),
     targets=[
         lw.target(
-            'SELECT mean("in_util_pct") AS "in", mean("out_util_pct") AS "out" FROM "line_traffic" '
-            f'WHERE $timeFilter AND {FILTER} GROUP BY "line"',
+            'SELECT sum("in") AS "in", sum("out") AS "out" FROM (SELECT mean("in_util_pct") AS "in", '
+            f'mean("out_util_pct") AS "out" FROM "line_traffic" WHERE $timeFilter AND {FILTER} GROUP BY {MEMBER}) '
+            'GROUP BY "line"',
             alias="$tag_line $col",
         )
     ],
@@ -160,13 +166,14 @@ firing_alerts = lw.panel(
 
 site_throughput = lw.timeseries(
     title="Throughput per site",
-    description="Sum over the site's lines of each line's mean rate per interval; out is drawn below zero.",
+    description="Sum over the site's lines (and their member interfaces) of each one's mean rate per interval; out "
+    "is drawn below zero.",
     gridPos=lw.grid(12, 13, 12, 13),
     targets=[
         lw.target(
             'SELECT sum("in") AS "in", sum("out") AS "out" FROM ('
             'SELECT mean("in_bps") AS "in", mean("out_bps") AS "out" FROM "line_traffic" '
-            f'WHERE $timeFilter AND {FILTER} GROUP BY time($__interval), "line", "site"'
+            f'WHERE $timeFilter AND {FILTER} GROUP BY time($__interval), {MEMBER}, "site"'
             ') WHERE $timeFilter GROUP BY time($__interval), "site" fill(none)',
             alias="$tag_site $col",
         )

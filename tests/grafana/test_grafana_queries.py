@@ -184,7 +184,8 @@ def demo_client(influxd: InfluxdServer) -> Iterator[InfluxClient]:
     try:
         inventory = load_inventory(REPO / "config" / "lines.yaml")
         written = load_history(client, inventory, start_s=NOW_S - HISTORY_S, end_s=NOW_S, step_s=STEP_S)
-        assert written == len(inventory.polled_lines()) * HISTORY_S // STEP_S
+        # one point per member interface of each polled line per step (a LAG or primary/backup line has two)
+        assert written == sum(len(line.members) for line in inventory.polled_lines()) * HISTORY_S // STEP_S
         client.write(
             encode_points(
                 _alert_points(inventory)
