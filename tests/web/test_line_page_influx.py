@@ -83,7 +83,7 @@ def test_current_traffic_sums_the_members_of_a_line(loaded):
 
 def test_this_months_95th_percentile_drops_the_top_five_percent(loaded):
     month = _measure(loaded).month
-    # 20 samples of 1..20 Mbit/s and the current bucket (mean of the members' points: 4 Mbit/s in) → N = 21,
+    # 20 samples of 1..20 Mbit/s and the current bucket (the sum of the members: 8 Mbit/s in) → N = 21,
     # one dropped → 19 Mbit/s.
     assert month.samples_5m == 21
     assert month.p95_bps == pytest.approx(19e6)
@@ -97,6 +97,20 @@ def test_past_periods_show_95th_percentile_volume_and_billed_amount(loaded):
     assert past["2026-10"].in_bytes == pytest.approx(sum(range(1, 41)) * 1e6 * 300 / 8)
     assert (past["2026-10"].billed_amount, past["2026-10"].currency) == (1234.5, "EUR")
     assert (past["2026-08"].samples_5m, past["2026-08"].billed_amount) == (0, 999.0)
+
+
+def test_line_page_p95_is_the_p95_of_the_member_sum_not_the_member_mean(influx_db):
+    """A LAG: per five-minute bucket member 1 carries k and member 2 21 − k Mbit/s (k = 1..20), so the line carries
+    21 Mbit/s all along. The page shows 21 (what billing bills), not the mean of the members (10.5 Mbit/s) nor the
+    sum of the members' own 95th percentiles (19 + 19)."""
+    url, dbname = influx_db
+    settings = InfluxSettings(url=url, database=dbname)
+    points = [_traffic(OCT + 86400 + 300 * k, v * 1e6, 0.0, interval_s=300, interface=interface)
+              for k in range(1, 21) for interface, v in (("ge-0/0/0", k), ("ge-0/0/1", 21 - k))]
+    with InfluxClient(settings) as client:
+        client.write(encode_points(points))
+    past = {p.period: p for p in _measure(settings).past}
+    assert (past["2026-10"].samples_5m, past["2026-10"].p95_bps) == (20, pytest.approx(21e6))
 
 
 def test_open_alerts_are_the_pending_or_firing_ones_of_the_line_and_its_devices(loaded):

@@ -1,11 +1,12 @@
 """The line page's live figures from InfluxDB (docs/schema.md): now, this month, past periods, open alerts.
 
-* **now**: the newest ``in_bps``/``out_bps`` of each of the line's series within :data:`CURRENT_WINDOW_S`,
-  summed (a line carried by several interfaces is the sum of its members), and the utilization of the line's
-  contracted capacity;
+* **now**: the newest ``in_bps``/``out_bps`` of each of the line's member series (device, interface) within
+  :data:`CURRENT_WINDOW_S`, summed (a line carried by several interfaces is the sum of its members), and the
+  utilization of the line's contracted capacity;
 * **this month** and the :data:`PAST_PERIODS` billing periods before it: the 95th percentile of the contract's
-  direction (billing_etl.usage's query and its "drop the top 5 %" pick, so the page shows what billing bills),
-  the volume in and out, and the billed amount of ``line_cost`` when the billing ETL has run for that period;
+  direction — :func:`billing_etl.usage.measure_p95`, the very function billing bills with (per 5-minute bucket the
+  sum of the members' means, then "drop the top 5 %") — the volume in and out, and the billed amount of
+  ``line_cost`` when the billing ETL has run for that period;
 * **open alerts**: the newest ``alert_events`` point per rule of the line (and of its devices, for device-level
   alerts) whose state is ``pending`` or ``firing``.
 
@@ -26,7 +27,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from billing_etl.model import Period
-from billing_etl.usage import BUCKET_S, MEASUREMENT, burstable_p95, p95_statements
+from billing_etl.usage import MEASUREMENT, MEMBER_TAGS, measure_p95
 from linewatch.choices import UsageDirection
 from linewatch.errors import InfluxError
 from linewatch.influx import InfluxClient, InfluxSettings
@@ -97,14 +98,11 @@ def _window(start_s: int, end_s: int) -> str:
     return f"time >= {start_s}s AND time < {end_s}s"
 
 
-def period_statements(line: str, period: Period, end_s: int) -> tuple[str, str]:
-    """(5-minute sample count, volume) of ``line`` within ``[period start, end_s)``."""
+def volume_statement(line: str, period: Period, end_s: int) -> str:
+    """The volume of ``line`` (every member's samples) within ``[period start, end_s)``."""
     where = f'{_window(period.start_s, end_s)} AND "line" = {_quote(line)}'
-    count = (f'SELECT COUNT(i) AS n FROM (SELECT MEAN(in_bps) AS i FROM "{MEASUREMENT}" WHERE {where} '
-             f"GROUP BY time({BUCKET_S}s) fill(none))")
-    volume = (f"SELECT SUM(x) AS in_bits, SUM(y) AS out_bits FROM (SELECT in_bps * interval_s AS x, "
-              f'out_bps * interval_s AS y FROM "{MEASUREMENT}" WHERE {where})')
-    return count, volume
+    return (f"SELECT SUM(x) AS in_bits, SUM(y) AS out_bits FROM (SELECT in_bps * interval_s AS x, "
+            f'out_bps * interval_s AS y FROM "{MEASUREMENT}" WHERE {where})')
 
 
 def alerts_statement(subjects: Iterable[str]) -> str:
@@ -139,7 +137,7 @@ def _current(client: InfluxClient, line: str, capacity_bps: int | None, now_s: i
     if not newest:
         return None
     per_series = (f"SELECT LAST(in_bps) AS i, LAST(out_bps) AS o FROM \"{MEASUREMENT}\" WHERE \"line\" = "
-                  f"{_quote(line)} AND {_window(now_s - CURRENT_WINDOW_S, now_s + 1)} GROUP BY *")
+                  f"{_quote(line)} AND {_window(now_s - CURRENT_WINDOW_S, now_s + 1)} GROUP BY {MEMBER_TAGS}")
     in_bps = out_bps = None
     for s in client.query(per_series):
         row = dict(zip(s["columns"], s["values"][0], strict=False)) if s["values"] else {}
@@ -151,16 +149,11 @@ def _current(client: InfluxClient, line: str, capacity_bps: int | None, now_s: i
 
 
 def _period(client: InfluxClient, line: str, period: Period, direction: UsageDirection, end_s: int) -> PeriodUsage:
-    count_q, volume_q = period_statements(line, period, end_s)
-    samples = int(_first_row(client.query(count_q)).get("n") or 0)  # type: ignore[call-overload]
-    [top_q] = p95_statements(period, direction, [line])
-    top: list[float] = []
-    for s in client.query(top_q):
-        idx = s["columns"].index("v")
-        top += [float(v[idx]) for v in s["values"] if v[idx] is not None]
-    volume = _first_row(client.query(volume_q))
+    # No data after ``end_s`` (now) exists yet, so the period's figure is the one so far.
+    samples, p95 = measure_p95(client, period, {line: direction}).get(line, (0, None))
+    volume = _first_row(client.query(volume_statement(line, period, end_s)))
     return PeriodUsage(
-        period=str(period), p95_bps=burstable_p95(sorted(top, reverse=True), samples), samples_5m=samples,
+        period=str(period), p95_bps=p95, samples_5m=samples,
         in_bytes=(_float(volume.get("in_bits")) or 0.0) / 8, out_bytes=(_float(volume.get("out_bits")) or 0.0) / 8,
     )
 
