@@ -194,6 +194,34 @@ def test_oversized_upload_through_the_api_is_a_400_naming_the_file_field(admin_a
     assert set(response.json()) == {"file"} and "too large" in response.json()["file"][0]
 
 
+OVERSIZE_ROUTES = [("page", "/inventory/documents/add/", "engineer"), ("api", "/api/inventory/documents/", "admin")]
+
+
+@pytest.mark.parametrize(("url", "role"), [r[1:] for r in OVERSIZE_ROUTES], ids=[r[0] for r in OVERSIZE_ROUTES])
+def test_oversized_upload_never_reaches_memory_or_a_temporary_file(user_with_role, parents, small_limit, monkeypatch,
+                                                                 url, role):
+    """The page and the API put the size limit first: Django's memory and temporary-file handlers get at most the
+    limit and one chunk of a 1 MiB upload, not the whole of it."""
+    from django.core.files import uploadhandler
+
+    received = []
+    for handler in (uploadhandler.MemoryFileUploadHandler, uploadhandler.TemporaryFileUploadHandler):
+        original = handler.receive_data_chunk
+
+        def counting(self: Any, raw_data: bytes, start: int, _original: Any = original) -> Any:
+            received.append(len(raw_data))
+            return _original(self, raw_data, start)
+
+        monkeypatch.setattr(handler, "receive_data_chunk", counting)
+    client = Client()
+    client.force_login(user_with_role(role))
+    size = 1024 * 1024
+    response = client.post(url, {"line": parents["line"].pk,
+                                 "file": SimpleUploadedFile("big.pdf", samples.pdf() + b"0" * size)})
+    assert response.status_code in (200, 400) and not Document.objects.exists()
+    assert sum(received) <= small_limit + uploadhandler.FileUploadHandler.chunk_size < size
+
+
 def test_size_limit_handler_drops_the_rest_of_an_oversized_file_as_it_arrives(rf, small_limit):
     """Django's own multipart parser with our handler first: the handlers after it (memory, temporary file) never
     receive more than the limit plus one chunk, and the form gets a stand-in that says how much arrived."""
@@ -387,20 +415,21 @@ def test_viewer_sees_documents_without_upload_form_or_delete_link(user_with_role
 
 
 def test_api_upload_list_filter_download_and_delete(admin_api, parents, django_capture_on_commit_callbacks):
+    content = samples.xlsx()  # openpyxl writes the time into the file: one copy
     created = admin_api.post("/api/inventory/documents/", {
         "contract": parents["contract"].pk, "kind": "quote", "title": "Renewal quote",
-        "file": SimpleUploadedFile("견적서.xlsx", samples.xlsx())})
+        "file": SimpleUploadedFile("견적서.xlsx", content)})
     assert created.status_code == 201, created.content
     body = created.json()
     assert (body["file_name"], body["kind"], body["contract"], body["size_bytes"]) == (
-        "견적서.xlsx", "quote", parents["contract"].pk, len(samples.xlsx()))
+        "견적서.xlsx", "quote", parents["contract"].pk, len(content))
     assert "file" not in body and "storage_name" not in body
     admin_api.post("/api/inventory/documents/", {"line": parents["line"].pk,
                                                  "file": SimpleUploadedFile("a.pdf", samples.pdf())})
     listed = admin_api.get("/api/inventory/documents/", {"contract": parents["contract"].pk}).json()
     assert [d["id"] for d in listed["results"]] == [body["id"]]
     download = admin_api.get(body["download_url"])
-    assert download.status_code == 200 and b"".join(download.streaming_content) == samples.xlsx()
+    assert download.status_code == 200 and b"".join(download.streaming_content) == content
     assert download["Content-Disposition"].startswith("attachment;")
     with django_capture_on_commit_callbacks(execute=True):
         assert admin_api.delete(f"/api/inventory/documents/{body['id']}/").status_code == 204
@@ -439,3 +468,10 @@ def test_settings_refuse_an_unknown_document_type(tmp_path: Path):
 def test_documents_folder_default_is_under_the_state_dir(settings):
     assert documents.store().root == Path(settings.STATE_DIR) / "documents"
     assert os.fspath(documents.store().root).startswith(os.fspath(settings.STATE_DIR))
+
+
+def test_documents_section_and_errors_are_in_korean(engineer, parents):
+    response = upload(engineer, "line", parents["line"], "계약서.pdf", samples.html(), htmx=True,
+                      meta={"HTTP_ACCEPT_LANGUAGE": "ko"})
+    html = response.content.decode()
+    assert "문서 업로드" in html and "확장자 .pdf와(과) 맞지 않습니다" in html and "계약서" in html
