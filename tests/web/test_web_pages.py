@@ -453,6 +453,43 @@ def test_list_pages_paginate_and_keep_the_search(login, inv, monkeypatch):
     assert [s.name for s in third.context["page_obj"]] == ["Busan 4"]
 
 
+def _queries(client: Client, url: str) -> int:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("url", ["/inventory/carriers/", "/inventory/sites/", "/inventory/devices/",
+                                 "/inventory/carriers/{carrier}/", "/inventory/sites/{site}/",
+                                 "/inventory/devices/{device}/"])
+def test_list_and_detail_pages_take_as_many_queries_for_many_rows_as_for_few(login, inv, url, settings):
+    from linewatch.influx import InfluxSettings
+
+    settings.LINEWATCH = settings.LINEWATCH.model_copy(  # no InfluxDB: the device page's poll is "no data"
+        update={"influx": InfluxSettings(url="http://127.0.0.1:9", database="linewatch", timeout_s=1)})
+    client = login("viewer")
+    url = url.format(carrier=inv["carriers"][0].pk, site=inv["sites"][0].pk, device=inv["device"].pk)
+    few = _queries(client, url)
+    carrier, site, device = inv["carriers"][0], inv["sites"][0], inv["device"]
+    for n in range(20):
+        Carrier.objects.create(name=f"Carrier {n}")
+        Site.objects.create(name=f"Site {n}")
+        Device.objects.create(name=f"dev-{n}", address="192.0.2.1", snmp_version="2c", site=site)
+        line = Line.objects.create(name=f"MANY-{n}", carrier=carrier, circuit_id=f"M{n}", type="internet",
+                                   site=site, department=inv["departments"][0], capacity_bps=1)
+        LineMember.objects.create(line=line, device=device, interface=f"many-{n}")
+        Contract.objects.create(line=line, mrc=Decimal(n))
+        Contact.objects.create(carrier=carrier, role="noc", name=f"c{n}", email="n@x.example")
+    assert _queries(client, url) == few
+
+
+def test_add_line_from_a_carrier_page_preselects_the_carrier(login, inv):
+    form = login("engineer").get("/inventory/lines/add/", {"carrier": inv["carriers"][1].pk}).context["form"]
+    assert str(form["carrier"].value()) == str(inv["carriers"][1].pk)
+
+
 # --- add and edit forms -----------------------------------------------------------------------------------------
 
 
