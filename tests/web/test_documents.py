@@ -384,7 +384,7 @@ def test_htmx_upload_error_keeps_the_title_typed(engineer, parents):
     assert 'value="Signed copy"' in html and "text/html" in html
 
 
-@pytest.mark.parametrize("page", ["line", "carrier"])
+@pytest.mark.parametrize("page", ["line", "carrier", "contract"])
 def test_parent_page_shows_its_documents_section(user_with_role, parents, page):
     admin = Client()
     admin.force_login(user_with_role(Role.ADMIN.value))
