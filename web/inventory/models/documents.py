@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import post_delete
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -89,3 +90,13 @@ class Document(ChangeLoggedModel):
     def clean(self) -> None:
         if sum(getattr(self, f"{name}_id") is not None for name in PARENT_FIELDS) != 1:
             raise ValidationError(_("attach the document to exactly one of: carrier, contract, line"))
+
+
+def _remove_file_after_commit(sender: type, instance: Document, **kwargs: object) -> None:
+    from web.inventory.documents import remove_file_after_commit
+
+    remove_file_after_commit(sender, instance)
+
+
+# Every deletion, a parent's cascade included, removes the file once the deletion is committed.
+post_delete.connect(_remove_file_after_commit, sender=Document, dispatch_uid="inventory-document-file")
