@@ -475,3 +475,31 @@ def test_documents_section_and_errors_are_in_korean(engineer, parents):
                       meta={"HTTP_ACCEPT_LANGUAGE": "ko"})
     html = response.content.decode()
     assert "문서 업로드" in html and "확장자 .pdf와(과) 맞지 않습니다" in html and "계약서" in html
+
+
+def test_documents_check_finds_orphan_files_and_rows_without_their_file(parents):
+    """A crash between writing a file and committing its row leaves an orphan; a restored folder may lack a file.
+    The check lists both; --delete-orphans removes orphans old enough not to be an upload in flight."""
+    from django.core.management import CommandError, call_command
+
+    def add(name: str, content: bytes) -> Document:
+        return documents.add_document(documents.prepare_document(
+            line=parents["line"], kind="other", title="", upload=SimpleUploadedFile(name, content)), user=None)
+
+    kept, lost = add("kept.pdf", samples.pdf()), add("lost.txt", samples.txt())
+    root = documents.store().root
+    documents.store().path(lost.storage_name).unlink()
+    old, young = root / ("a" * 32), root / ("b" * 32 + ".part")
+    old.write_bytes(b"x")
+    young.write_bytes(b"y")
+    os.utime(old, (0, 0))
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("documents_check", stdout=out)
+    report = out.getvalue()
+    assert f"orphan file {old}" in report and str(young) not in report
+    assert f"document {lost.pk} (lost.txt" in report and kept.file_name not in report
+    with pytest.raises(CommandError):  # the missing file is still missing
+        call_command("documents_check", "--delete-orphans", stdout=io.StringIO())
+    assert not old.exists() and young.exists() and documents.store().path(kept.storage_name).exists()
+    young.unlink()
