@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case, Count, F, Model, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, F, Model, ProtectedError, Q, QuerySet, Sum, When
 from django.forms import BaseForm, ModelForm, modelform_factory
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 from django.views.generic import CreateView, DetailView, ListView, UpdateView, View
 from pydantic import ValidationError as PydanticValidationError
 
@@ -233,9 +234,18 @@ class InlineEditMixin:
                 parent = form.save()
                 for fs in formsets:  # deletions first: a port moved from one row to another is free again
                     for row in fs.deleted_forms:
-                        if row.instance.pk is not None:
-                            deleted.append((row.instance, row.instance.pk))
+                        if row.instance.pk is None:
+                            continue
+                        pk = row.instance.pk
+                        try:
                             row.instance.delete()
+                        except ProtectedError as exc:  # raised before anything is deleted (as the API's 409)
+                            used_by = ", ".join(sorted({str(o) for o in exc.protected_objects})[:10])
+                            row.add_error(None, _("%(row)s is still used by %(used_by)s") % {
+                                "row": row.instance, "used_by": used_by})
+                            ok = False
+                        else:
+                            deleted.append((row.instance, pk))
                 for fs in formsets:
                     gone = {id(row) for row in fs.deleted_forms}
                     for row in fs.forms:
