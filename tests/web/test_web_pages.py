@@ -529,6 +529,21 @@ def test_carrier_add_with_a_bad_value_saves_nothing_and_names_the_field(login, c
         assert field in formset.forms[row[1]].errors
 
 
+def test_deleting_a_billing_account_still_used_by_a_line_saves_nothing_and_names_the_line(login, inv):
+    carrier = inv["carriers"][0]
+    account = BillingAccount.objects.create(carrier=carrier, number="ACC-USED")
+    Line.objects.filter(pk=inv["lines"][0].pk).update(billing_account=account)
+    data = {"name": "Telia renamed", "currency": "EUR"} | _management(
+        "accounts", [{"id": account.pk, "carrier": carrier.pk, "number": "ACC-USED", "DELETE": "on"}], initial=1) | (
+        _management("contacts", []))
+    response = login("finance").post(f"/inventory/carriers/{carrier.pk}/edit/", data)
+    assert response.status_code == 200
+    carrier.refresh_from_db()
+    assert carrier.name == "Telia" and BillingAccount.objects.filter(pk=account.pk).exists()
+    [row] = next(fs for fs in response.context["formsets"] if fs.prefix == "accounts").forms
+    assert "still used by LINE-000" in " ".join(row.non_field_errors())
+
+
 def test_device_add_and_edit_keep_secrets_write_only(login, inv):
     client = login("engineer")
     data = {"name": "icn-edge-1", "address": "192.0.2.20", "port": 161, "snmp_version": "2c",
