@@ -297,6 +297,7 @@ def test_carrier_mrc_totals_are_per_currency_and_leave_out_decommissioned_lines(
 
 def test_site_page_lists_its_devices_and_lines(login, inv):
     html = login("viewer").get(inv["sites"][0].get_absolute_url()).content.decode()
+    assert f'href="/inventory/lines/?site={inv["sites"][0].pk}"' in html
     assert f'href="{inv["device"].get_absolute_url()}"' in html
     assert "LINE-000" in html and "LINE-002" in html and "LINE-001" not in html
 
