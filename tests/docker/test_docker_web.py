@@ -1,7 +1,7 @@
 """The web service of docker-compose.yml, its entry point run for real (Docker cannot run here) against the session
 PostgreSQL (``postgres_server``): secrets from compose secrets, ``linewatch web migrate``, collectstatic, the
 first-start import of the configuration folder, gunicorn, and the compose health check answering; then the
-collectors' /api/inventory.json with the inventory token they get. Also: the compose wiring of web, postgres,
+collectors' /api/inventory.json with the inventory token they get; a second start imports nothing. Also: the compose wiring of web, postgres,
 collector and alerting (secrets per service, health checks, depends_on)."""
 
 from __future__ import annotations
@@ -110,7 +110,13 @@ def test_web_entry_point_migrates_imports_serves_and_passes_its_health_check(tmp
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
-    output = _tail(log, 10**6)
+    # A later start (here its command asks gunicorn only for its version) migrates again and imports nothing:
+    # what was changed in the app is kept.
+    again = subprocess.run(["bash", str(REPO / "docker/web/entrypoint.sh"), "gunicorn", "--version"], env=env,
+                           capture_output=True, text=True, timeout=300, check=False)
+    assert again.returncode == 0 and "gunicorn" in again.stdout, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "first start" not in again.stderr
+    output = _tail(log, 10**6) + again.stdout + again.stderr
     for variable in ("POSTGRES_PASSWORD", "LINEWATCH_WEB_SECRET_KEY", "LINEWATCH_WEB_CREDENTIALS_KEY",
                      "LINEWATCH_INVENTORY_TOKEN"):
         assert dotenv[variable] not in output, f"{variable}'s value is in the service's output"
