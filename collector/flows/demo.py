@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from collector.demo.network import member_share
 from collector.flows.aggregate import FlowAggregator, summary_points
 from collector.flows.config import FlowsConfig, load_for_settings
 from collector.flows.linemap import LineMap
@@ -63,7 +64,10 @@ def _ports(cfg: FlowsConfig, inventory: Inventory) -> list[_Port]:
                 continue
             index = member.if_index if member.if_index is not None else exp.if_indexes.get(member.interface or "")
             if index is not None:
-                out.append(_Port(line.id, line.capacity_bps, exp.address, exp.observation_domain or 0, index,
+                share = member_share(line, member)  # a LAG's members split the line's demo traffic
+                if not share:
+                    continue  # an idle backup port exports no flows
+                out.append(_Port(line.id, int(line.capacity_bps * share), exp.address, exp.observation_domain or 0, index,
                                  int(hashlib.sha256(line.id.encode()).hexdigest()[:4], 16) % 200 + i))
     return out
 
