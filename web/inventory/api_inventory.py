@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
+from decimal import Decimal
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -73,14 +74,14 @@ def inventory_body(request: HttpRequest) -> bytes:
     body = getattr(request, _CACHE_ATTR, None)
     if body is None:
         data = inventory_data(secrets="clear")
-        body = json.dumps(data, sort_keys=True, separators=(",", ":"), default=_json_value).encode()
+        body = orjson.dumps(data, option=orjson.OPT_SORT_KEYS, default=_json_value)  # dates: ISO 8601
         setattr(request, _CACHE_ATTR, body)
     return body
 
 
 def _json_value(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 

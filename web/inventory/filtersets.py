@@ -20,7 +20,6 @@ from web.api.filters import BoundedModelMultipleChoiceFilter
 from web.inventory.models import Carrier, Department, Line, Site
 from web.labels import choices_of
 
-
 _SELECTED = mark_safe(" selected")
 
 

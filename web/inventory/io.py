@@ -40,6 +40,7 @@ from web.inventory.models import (
     LineMember,
     Site,
 )
+from web.inventory.validation import present
 
 LINES_FILE = "lines.yaml"
 CONTRACTS_FILE = "contracts.yaml"
@@ -66,10 +67,21 @@ def secret_env_var(device: str, key: str) -> str:
 _UNPOLLED = (LineStatus.PLANNED, LineStatus.DECOMMISSIONED)  # lines.yaml lists these without members too
 
 
+# The line's own fields, as Line.as_config() names them (a test holds the two equal), read with one values() query:
+# the collectors' endpoint builds this document for 10,000 lines, and model instances took ~95 % of its time.
+_LINE_VALUES = {"id": "name", "carrier": "carrier__name", "circuit_id": "circuit_id", "type": "type",
+                "site": "site__name", "department": "department__name", "cost_centre": "cost_centre__code",
+                "capacity_bps": "capacity_bps", "status": "status", "install_date": "install_date",
+                "termination_date": "termination_date", "description": "description"}
+
+
 # Entries in the order they were created: an imported file comes back in its own order.
 def inventory_data(*, secrets: str = "clear", notes: list[str] | None = None) -> dict[str, Any]:
     """The inventory as lines.yaml data (``devices``, ``lines``). ``secrets="env"`` writes ``${VAR}`` instead of
-    each SNMP secret (see :func:`secret_env_var`); ``"clear"`` the values (for the collector endpoint)."""
+    each SNMP secret (see :func:`secret_env_var`); ``"clear"`` the values (for the collector endpoint).
+
+    Three queries whatever the size: the devices (model instances: their secrets are decrypted by the field),
+    every line with its joins and every member with its device name (``values()``, straight to dicts)."""
     if secrets not in SECRET_MODES:
         raise ValueError(f"secrets must be one of {SECRET_MODES}")
     devices = []
@@ -80,16 +92,21 @@ def inventory_data(*, secrets: str = "clear", notes: list[str] | None = None) ->
                 if data["snmp"].get(key):
                     data["snmp"][key] = "${" + secret_env_var(d.name, key) + "}"
         devices.append(data)
+    members: dict[int, list[dict[str, Any]]] = {}
+    for line_id, device, interface, if_index, role in LineMember.objects.order_by("pk").values_list(
+            "line_id", "device__name", "interface", "if_index", "role"):
+        members.setdefault(line_id, []).append(
+            present(device=device, interface=interface, if_index=if_index) | {"role": role})
     lines = []
-    queryset = Line.objects.select_related("carrier", "site", "department", "cost_centre").prefetch_related(
-        "members__device").order_by("pk")
-    for line in queryset:
-        members = [m.port() | {"role": m.role} for m in sorted(line.members.all(), key=lambda m: m.pk)]
-        if not members and line.status not in _UNPOLLED:
+    keys = tuple(_LINE_VALUES)
+    for pk, *row in Line.objects.order_by("pk").values_list("pk", *_LINE_VALUES.values()):
+        line = present(**dict(zip(keys, row, strict=True)))
+        carried = members.get(pk, [])
+        if not carried and line["status"] not in _UNPOLLED:
             if notes is not None:
-                notes.append(f"line {line.name}: no interface carries it; lines.yaml cannot list it")
+                notes.append(f"line {line['id']}: no interface carries it; lines.yaml cannot list it")
             continue
-        lines.append(line.as_config({"members": members}))
+        lines.append(line | {"members": carried})
     return {"devices": devices, "lines": lines}
 
 
