@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'document',
                 'verbose_name_plural': 'documents',
                 'ordering': ('-uploaded_at', '-pk'),
-                'default_permissions': (),
+                'default_permissions': ('view',),
                 'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('carrier__isnull', False), ('contract__isnull', True), ('line__isnull', True)), models.Q(('carrier__isnull', True), ('contract__isnull', False), ('line__isnull', True)), models.Q(('carrier__isnull', True), ('contract__isnull', True), ('line__isnull', False)), _connector='OR'), name='document_exactly_one_parent'), models.UniqueConstraint(fields=('carrier', 'sha256'), name='document_unique_carrier_file'), models.UniqueConstraint(fields=('contract', 'sha256'), name='document_unique_contract_file'), models.UniqueConstraint(fields=('line', 'sha256'), name='document_unique_line_file')],
             },
         ),

@@ -64,8 +64,9 @@ class Document(ChangeLoggedModel):
         ordering = ("-uploaded_at", "-pk")
         verbose_name = _("document")
         verbose_name_plural = _("documents")
-        # No permissions of its own: a document follows its parent (web/accounts/permissions.py).
-        default_permissions = ()
+        # Adding and deleting follow the parent (web/accounts/permissions.py); "view" only lets the change log show
+        # documents' history to every role, as the rest of the inventory's (web/audit/permissions.py).
+        default_permissions = ("view",)
         constraints = (
             models.CheckConstraint(condition=_exactly_one_parent(), name="document_exactly_one_parent"),
             *(models.UniqueConstraint(fields=(name, "sha256"), name=f"document_unique_{name}_file")
