@@ -23,7 +23,9 @@ def _perms(actions: tuple[str, ...], models: tuple[str, ...], app: str = "invent
     return {(app, f"{action}_{model}") for action in actions for model in models}
 
 
-_VIEW = _perms(("view",), INVENTORY_MODELS) | {("audit", "view_objectchange")}
+# Documents have only a view permission (their history in the change log); attaching and deleting one follow its
+# parent (web/accounts/permissions.py attachment_permitted).
+_VIEW = _perms(("view",), (*INVENTORY_MODELS, "document")) | {("audit", "view_objectchange")}
 
 ROLE_PERMISSIONS: dict[Role, set[tuple[str, str]]] = {
     Role.VIEWER: _VIEW,
