@@ -503,3 +503,15 @@ def test_documents_check_finds_orphan_files_and_rows_without_their_file(parents)
         call_command("documents_check", "--delete-orphans", stdout=io.StringIO())
     assert not old.exists() and young.exists() and documents.store().path(kept.storage_name).exists()
     young.unlink()
+
+
+@pytest.mark.parametrize("role", [r.value for r in Role])
+def test_document_changes_are_visible_in_the_change_log_to_every_role(user_with_role, parents, role):
+    """Documents had no view permission, so the change log's rule (view permission of the changed model) hid their
+    history from every role but superusers."""
+    from web.audit.permissions import visible_changes
+
+    document = documents.add_document(documents.prepare_document(
+        line=parents["line"], kind="contract", title="", upload=SimpleUploadedFile("c.pdf", samples.pdf())), user=None)
+    visible = visible_changes(user_with_role(role)).filter(changed_object_type__model="document")
+    assert list(visible.values_list("changed_object_id", flat=True)) == [document.pk]
