@@ -379,3 +379,13 @@ def test_login_log_offers_no_way_to_edit(admin_client, logins, method):
 def test_login_log_in_korean(client, logins, user_with_role):
     html = _as(client, user_with_role, "admin").get("/audit/logins/", headers={"accept-language": "ko"}).content.decode()
     assert "로그인 기록" in html and "Login log" not in html and "Address" not in html
+
+
+def test_api_change_and_login_logs_filter_by_address_and_refuse_a_non_address(admin_client, logins):
+    changes = admin_client.get(API, {"address": "192.0.2.7"}).json()["results"]
+    assert changes and {r["remote_addr"] for r in changes} == {"192.0.2.7"}
+    events = admin_client.get("/api/audit/logins/", {"address": "198.51.100.9"}).json()["results"]
+    assert sorted(e["kind"] for e in events) == ["locked_out", "login_failed"]
+    for url in (API, "/api/audit/logins/"):
+        response = admin_client.get(url, {"address": "not-an-ip"})
+        assert response.status_code == 400 and "address" in response.json()
