@@ -5,10 +5,11 @@ fresh SQLite database. Server time of the line list page (Django's test client a
 page, default sort: every middleware, session, permission check and template) and of the collectors' inventory
 endpoint ``/api/inventory.json`` (bearer token; the whole inventory as JSON), p95 over repeated requests after a
 warm-up, against the bare SQL those pages need, run in the same process with ``connection.cursor()`` and every
-row fetched: for the list, the count, the first 50 lines joined with carrier, site, department and cost centre,
-and their members joined with devices; for the inventory, every device with its site, every line with its joins
-and every member with its device. Ratio = page p95 / bare SQL p95. Also prints the number of queries each page
-runs (a growing count is an N+1).
+row fetched, alternately with the page (so both see the same load): for the list, the count, the first 50 lines
+joined with carrier, site, department and cost centre, and their members joined with devices; for the
+inventory, every device with its site, every line with its joins and every member with its device. Ratio = page
+p95 / bare SQL p95. Also prints the number of queries each page runs (a growing count is an N+1) and the median
+CPU time of both (the same comparison, less disturbed by other processes on a shared machine).
 """
 
 from __future__ import annotations
@@ -75,15 +76,26 @@ def _populate() -> None:
         for i, line in enumerate(lines))
 
 
-def _p95_ms(run: Callable[[], object], repeat: int) -> float:
+def _p95(times: list[float]) -> float:
+    return statistics.quantiles(times, n=20, method="inclusive")[18] * 1000  # the 95th percentile, in ms
+
+
+def _measure(page: Callable[[], object], bare: Callable[[], object], repeat: int) -> dict[str, float]:
+    """Page and bare SQL alternately (each pair sees the same load from other processes): wall-clock p95 of each,
+    and the median CPU time of this process (less disturbed by the other processes on the cores)."""
     for _ in range(WARMUP):
-        run()
-    times = []
+        page()
+        bare()
+    wall: dict[str, list[float]] = {"page": [], "bare": []}
+    cpu: dict[str, list[float]] = {"page": [], "bare": []}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t0)
-    return statistics.quantiles(times, n=20, method="inclusive")[18] * 1000  # the 95th percentile
+        for name, run in (("page", page), ("bare", bare)):
+            t0, c0 = time.perf_counter(), time.process_time()
+            run()
+            wall[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)
+    return {"page": _p95(wall["page"]), "bare": _p95(wall["bare"]),
+            "page_cpu": statistics.median(cpu["page"]) * 1000, "bare_cpu": statistics.median(cpu["bare"]) * 1000}
 
 
 def _tables() -> dict[str, str]:
@@ -139,9 +151,10 @@ def _queries(run: Callable[[], object]) -> int:
 
 def _report(name: str, page: Callable[[], object], bare: Callable[[], object], repeat: int = REPEAT) -> None:
     queries = _queries(page)
-    page_ms, bare_ms = _p95_ms(page, repeat), _p95_ms(bare, repeat)
-    print(f"bench web-lines{name}: {page_ms:.1f} ms | bare SQL: {bare_ms:.1f} ms | ratio {page_ms / bare_ms:.2f}"
-          f"  ({queries} queries, p95 of {repeat}, {LINES:,} lines)", flush=True)
+    m = _measure(page, bare, repeat)
+    print(f"bench web-lines{name}: {m['page']:.1f} ms | bare SQL: {m['bare']:.1f} ms | ratio {m['page'] / m['bare']:.2f}"
+          f"  ({queries} queries, p95 of {repeat}, {LINES:,} lines; CPU median {m['page_cpu']:.1f} ms | "
+          f"{m['bare_cpu']:.1f} ms, ratio {m['page_cpu'] / m['bare_cpu']:.2f})", flush=True)
 
 
 def main() -> None:
@@ -149,10 +162,12 @@ def main() -> None:
     try:
         _setup(state)
         _populate()
+        from django.conf import settings
         from django.contrib.auth.models import Group, User
         from django.test import Client
         from django.urls import NoReverseMatch, reverse
 
+        assert not settings.DEBUG, "DEBUG is on: no cached template loader, queries kept (production has it off)"
         user = User.objects.create_user("bench-viewer", password=None)
         user.groups.add(Group.objects.get(name="viewer"))
         client = Client()

@@ -80,5 +80,5 @@ def test_line_list_row_escapes_every_value(client: Client, make_inventory, user_
     inv["carriers"][0].save()
     client.force_login(user_with_role("viewer"))
     body = client.get("/inventory/lines/").content.decode()
-    assert "&lt;b&gt;x&lt;/b&gt;</a>" in body and "<td>&quot;&amp;</td>" in body
+    assert "&lt;b&gt;x&lt;/b&gt;</a>" in body and "&amp;</td>" in body and '<td>"&' not in body
     assert "&lt;i&gt;Telia&lt;/i&gt;</a>" in body and "<b>x" not in body and "<i>Telia" not in body

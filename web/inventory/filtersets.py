@@ -5,13 +5,14 @@ The selects render their options in Python (:class:`PlainSelect`): Django's own 
 
 from __future__ import annotations
 
+from html import escape as escape_html
 from typing import Any
 
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +21,9 @@ from web.api.filters import BoundedModelMultipleChoiceFilter
 from web.inventory.models import Carrier, Department, Line, Site
 from web.labels import choices_of
 
-_SELECTED = mark_safe(" selected")
+# Escaped by html.escape, as Django's escape() does (without its lazy-string wrapper).
+_OPTION = '<option value="{}"{}>{}</option>'
+_SELECTED = " selected"
 
 
 class PlainSelect(forms.Select):
@@ -30,10 +33,9 @@ class PlainSelect(forms.Select):
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None,
                renderer: Any = None) -> SafeString:
         chosen = set(self.format_value(value))
-        options = format_html_join(
-            "", '<option value="{}"{}>{}</option>',
-            ((key, _SELECTED if key in chosen else "", label)
-             for key, label in ((str(v), label) for v, label in self.choices)))
+        options = mark_safe("".join(_OPTION.format(escape_html(key), _SELECTED if key in chosen else "",
+                                                   escape_html(str(label)))
+                                    for key, label in ((str(v), label) for v, label in self.choices)))
         final = self.build_attrs(self.attrs, attrs) | ({"multiple": True} if self.allow_multiple_selected else {})
         return format_html('<select name="{}"{}>{}</select>', name, flatatt(final), options)
 
