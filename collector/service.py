@@ -180,11 +180,12 @@ class Collector:
             discarded_here = 0
             ports = self.pollers[poll.device].ports
             for line_id, sample in poll.samples.items():  # line_id: the port's key (Port.key)
-                line, member = ports[line_id].line, ports[line_id].member
-                prev = self.state.get(poll.device, line.id, member.interface_label)
+                port = ports[line_id]
+                line, member, label = port.line, port.member, port.member.interface_label
+                prev = self.state.get(poll.device, line.id, label)
                 rates = compute_rates(prev, sample.reading, port_speed_bps=sample.port_speed_bps,
                                       max_interval_s=self.max_interval_s)
-                self.state.put(poll.device, line.id, sample.reading, member.interface_label)
+                self.state.put(poll.device, line.id, sample.reading, label)
                 if rates.discarded is not None:
                     report.discarded[rates.discarded.value] += 1
                     if rates.discarded is not DiscardReason.FIRST_SAMPLE:
