@@ -131,7 +131,8 @@ class AlertService:
             events: list[str] = []
             for rule in iter_rules(self.config):
                 try:
-                    series = self.client.query(self.evaluator.query(rule, end_s=end_s), epoch="s")
+                    series = [s for q in self.evaluator.queries(rule, end_s=end_s)
+                              for s in self.client.query(q, epoch="s")]
                 except InfluxError as exc:
                     # Never resolve (nor fire) on a failed query: the states stay as they are.
                     log.error("alert rule %s: query failed, states kept: %s", rule.name, exc)

@@ -16,8 +16,9 @@ import pytest
 from alerting.logic import judge_all_members_down, judge_some_members_down
 from linewatch.choices import LineMemberRole, OperStatus, Severity
 from linewatch.influx import InfluxSettings, Point, PointWriter, SpoolSettings
+from linewatch.inventory import Inventory
 from tests.alerting import test_alerting_service as stories
-from tests.alerting.conftest import T0, SmtpServer, traffic_point
+from tests.alerting.conftest import T0, SmtpServer, make_inventory, traffic_point
 from tests.alerting.test_alerting_service import Harness, states
 
 harness = stories.harness  # the service stories' fixtures: same config, inventory, SMTP server and webhook
@@ -48,18 +49,32 @@ def write_real(h: Harness, points: list[Point], tmp_path: Path) -> None:
         assert writer.stats().spooled_batches == 0
 
 
+def with_members(**members: list[dict[str, str]]) -> Inventory:
+    """The stories' inventory (tests/alerting/test_alerting_service.py) with some lines carried by ``members``."""
+    inventory = make_inventory(*stories.LINES)
+    data = inventory.model_dump(mode="json")
+    for line in data["lines"]:
+        if line["id"] in members:
+            line["members"] = [{"device": m["device"], "interface": m["interface"], "role": m["member_role"]}
+                               for m in members[line["id"]]]
+    return Inventory.model_validate(data)
+
+
 DOWN3 = [OperStatus.UP] * 7 + [OperStatus.DOWN] * 3  # the newest 3 of 10 polls down
 
 
 def test_lag_utilization_alert_fires_on_member_sum_not_member_mean(harness: Harness, mailbox: SmtpServer,
                                                                    tmp_path: Path) -> None:
     """Each member alone at 45 % of the line's capacity: the line is at 90 %, above the 80 % warning (the mean
-    over the members, 45 %, stayed quiet)."""
+    over the members, 45 %, stayed quiet). FRA-2's members at 30 % each: 60 %, quiet."""
+    harness.inventory = with_members(**{"FRA-1": [M1, M2], "FRA-2": [M1, M2]})
     service = harness.start()
     write_real(harness, member_series("FRA-1", M1, [45.0] * 10) + member_series("FRA-1", M2, [45.0] * 10)
-               + member_series("FRA-2", M1, [30.0] * 10) + member_series("FRA-2", M2, [30.0] * 10), tmp_path)
+               + member_series("FRA-2", M1, [30.0] * 10) + member_series("FRA-2", M2, [30.0] * 10)
+               + member_series("LON-1", {"device": "r2", "interface": "ge-0/0/2"}, [85.0] * 10), tmp_path)
     harness.tick()
-    assert states(service) == {"utilization/FRA-1": ("firing", "warning")}
+    # LON-1, a single-member line, is judged by the plain statement next to the LAGs' member-sum statement
+    assert states(service) == {"utilization/FRA-1": ("firing", "warning"), "utilization/LON-1": ("firing", "warning")}
     assert service.store.alerts()["utilization/FRA-1"].status.value == pytest.approx(90.0)
 
 
@@ -68,6 +83,7 @@ def test_line_down_only_when_every_member_is_down_member_down_warns_otherwise(ha
     """FRA-1: the primary is down, the backup carries the traffic → a member_down warning, no line_down.
     FRA-2: both LAG members down → line_down (critical), and no member_down on top of it."""
     harness.more_rules = MEMBER_DOWN_RULE
+    harness.inventory = with_members(**{"FRA-1": [PRIMARY, BACKUP], "FRA-2": [M1, M2]})
     service = harness.start()
     write_real(harness,
                member_series("FRA-1", PRIMARY, [0.0] * 10, oper=DOWN3)
@@ -85,6 +101,7 @@ def test_line_down_only_when_every_member_is_down_member_down_warns_otherwise(ha
 
 def test_member_back_up_resolves_member_down(harness: Harness, mailbox: SmtpServer, tmp_path: Path) -> None:
     harness.more_rules = MEMBER_DOWN_RULE
+    harness.inventory = with_members(**{"FRA-1": [M1, M2]})
     service = harness.start()
     write_real(harness, member_series("FRA-1", M1, [20.0] * 10, oper=DOWN3)
                + member_series("FRA-1", M2, [20.0] * 10), tmp_path)
