@@ -105,7 +105,7 @@ def main() -> None:
                                    store=AlertStore(Path(tmp) / "alerts.sqlite"), clock=lambda: float(NOW_S))
             first = service.evaluate(NOW_S)  # creates the states of the lines in trouble (not timed)
             service.flush(NOW_S)
-            queries = [service.evaluator.query(rule, end_s=NOW_S) for rule in config.rules]
+            queries = [q for rule in config.rules for q in service.evaluator.queries(rule, end_s=NOW_S)]
 
             real_query = client.query
             in_queries = [0.0]
