@@ -40,7 +40,6 @@ from web.inventory.models import (
     LineMember,
     Site,
 )
-from web.inventory.validation import present
 
 LINES_FILE = "lines.yaml"
 CONTRACTS_FILE = "contracts.yaml"
@@ -95,12 +94,18 @@ def inventory_data(*, secrets: str = "clear", notes: list[str] | None = None) ->
     members: dict[int, list[dict[str, Any]]] = {}
     for line_id, device, interface, if_index, role in LineMember.objects.order_by("pk").values_list(
             "line_id", "device__name", "interface", "if_index", "role"):
-        members.setdefault(line_id, []).append(
-            present(device=device, interface=interface, if_index=if_index) | {"role": role})
+        member = {"device": device}  # LineMember.port() | {"role": …}, written out: it runs for every member
+        if interface:
+            member["interface"] = interface
+        if if_index is not None:
+            member["if_index"] = if_index
+        member["role"] = role
+        members.setdefault(line_id, []).append(member)
     lines = []
     keys = tuple(_LINE_VALUES)
     for pk, *row in Line.objects.order_by("pk").values_list("pk", *_LINE_VALUES.values()):
-        line = present(**dict(zip(keys, row, strict=True)))
+        # Only the values that are set, as Line.as_config() (validation.present) gives them.
+        line = {key: value for key, value in zip(keys, row, strict=True) if value is not None and value != ""}
         carried = members.get(pk, [])
         if not carried and line["status"] not in _UNPOLLED:
             if notes is not None:
