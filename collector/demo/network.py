@@ -26,13 +26,15 @@ class _Counters:
 
 
 def member_share(line: Line, member: LineMember) -> float:
-    """The part of the line's demo traffic ``member`` carries: a LAG's members share it equally, a primary carries
-    all of it and its backup none."""
+    """The part of the line's demo traffic ``member`` carries: a LAG's members share it unevenly, as hashing does
+    (weights n+1, n, …, 2: 60/40 for two), a primary carries all of it and its backup none."""
     if member.role is LineMemberRole.BACKUP:
         return 0.0
     if member.role is LineMemberRole.PRIMARY:
         return 1.0
-    return 1.0 / len(line.members)
+    n = len(line.members)
+    weights = [n + 1 - j for j in range(n)]
+    return weights[line.members.index(member)] / sum(weights)
 
 
 class DemoCounterModel:

@@ -209,3 +209,22 @@ def test_counter_state_of_one_reading_per_line_serves_the_lines_member(tmp_path:
                                   out_octets=9), "ge-0/0/1")
     state.save()
     assert [(r["line"], r["interface"]) for r in json.loads(path.read_text())["readings"]] == [("L1", "ge-0/0/1")]
+
+
+def test_demo_lag_and_pair_members_add_up_to_the_lines_demo_rate() -> None:
+    """The demo's LAG line (config/lines.yaml) has one history series per member, unevenly loaded, summing to the
+    line's demo rate; the backup of the primary/backup pair idles."""
+    from collector.demo.history import line_traffic_points
+    from collector.demo.model import rate_bps
+    from linewatch.inventory import load_inventory
+
+    inv = load_inventory(Path(__file__).resolve().parents[2] / "config" / "lines.yaml")
+    t = 1_800_000_000
+    points = [p for p in line_traffic_points(inv, start_s=t, end_s=t + 60) if p.tags["line"] in ("AMS-INET-1",
+                                                                                                  "LON-MPLS-1")]
+    got = {(p.tags["line"], p.tags["interface"], p.tags["member_role"]): p.fields["in_bps"] for p in points}
+    ams = inv.lines_by_id["AMS-INET-1"]
+    line_bps = rate_bps(ams.id, ams.capacity_bps, t, direction="in")
+    assert got[("AMS-INET-1", "xe-0/1/0", "member")] == pytest.approx(0.6 * line_bps)
+    assert got[("AMS-INET-1", "xe-0/1/2", "member")] == pytest.approx(0.4 * line_bps)
+    assert got[("LON-MPLS-1", "Gi0/0/3", "backup")] == 0.0 and got[("LON-MPLS-1", "Gi0/0/2", "primary")] > 0
