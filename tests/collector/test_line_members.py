@@ -228,3 +228,37 @@ def test_demo_lag_and_pair_members_add_up_to_the_lines_demo_rate() -> None:
     assert got[("AMS-INET-1", "xe-0/1/0", "member")] == pytest.approx(0.6 * line_bps)
     assert got[("AMS-INET-1", "xe-0/1/2", "member")] == pytest.approx(0.4 * line_bps)
     assert got[("LON-MPLS-1", "Gi0/0/3", "backup")] == 0.0 and got[("LON-MPLS-1", "Gi0/0/2", "primary")] > 0
+
+
+FLOW_LINES = """\
+devices:
+  - {name: r1, address: 192.0.2.1, snmp: {version: 2c, community: c}}
+lines:
+  - {id: LAG-1, carrier: C, circuit_id: c1, type: internet, site: S, department: D, capacity_bps: 100000000,
+     members: [{device: r1, interface: ge-0/0/1}, {device: r1, if_index: 9}]}
+"""
+
+
+@pytest.mark.parametrize(("flows", "want"), [
+    pytest.param("exporters:\n  - {address: 192.0.2.1, device: r1, if_indexes: {ge-0/0/1: 3}}\n",
+                 {3: "LAG-1", 9: "LAG-1"}, id="both-members-route-to-the-line"),
+    pytest.param("exporters:\n  - {address: 192.0.2.1, device: r1}\n", "exporters[0].if_indexes",
+                 id="member-by-name-needs-its-ifindex"),
+])
+def test_flows_of_every_lag_member_count_for_the_line(tmp_path: Path, flows: str, want: Any) -> None:
+    """Flow records carry the ifIndex of the member they crossed: each member's ifIndex maps to the line."""
+    from collector.flows.config import load_flows_config
+    from collector.flows.linemap import LineMap
+    from linewatch.errors import ConfigError
+    from linewatch.inventory import load_inventory
+
+    (tmp_path / "lines.yaml").write_text(FLOW_LINES)
+    (tmp_path / "flows.yaml").write_text(flows)
+    inv = load_inventory(tmp_path / "lines.yaml")
+    if isinstance(want, str):
+        with pytest.raises(ConfigError) as err:
+            load_flows_config(tmp_path / "flows.yaml", inv)
+        assert [p.key for p in err.value.problems] == [want], err.value.problems
+        return
+    route = LineMap(load_flows_config(tmp_path / "flows.yaml", inv), inv).route("192.0.2.1", 0)
+    assert route is not None and route.ports == want
