@@ -1,4 +1,5 @@
-"""The line inventory: which carrier lines exist, what they cost us in capacity, and which router port carries each.
+"""The line inventory: which carrier lines exist, what they cost us in capacity, and which router ports (members)
+carry each.
 
 Loaded once from ``lines.yaml`` (path in settings) into typed, validated objects. Cross-field rules (unknown device,
 duplicate ids, dates) are checked here and reported with the file line of the offending entry.
@@ -246,7 +247,7 @@ class Inventory(BaseModel):
         return [(line, m) for line in self.lines for m in line.members if m.device == device]
 
     def polled_lines(self) -> list[Line]:
-        """Lines whose interface is polled: everything not yet planned and not decommissioned."""
+        """Lines whose members are polled: everything not yet planned and not decommissioned."""
         skip = (LineStatus.PLANNED, LineStatus.DECOMMISSIONED)
         return [line for line in self.lines if line.status not in skip]
 
@@ -259,7 +260,7 @@ class Inventory(BaseModel):
 
 def cross_check(inv: Inventory, located: Located, *, device_pos: list[int] | None = None,
                 line_pos: list[int] | None = None) -> list[Problem]:
-    """Rules across valid entries: unique names, one line per interface, one line per circuit.
+    """Rules across valid entries: unique names, one line per interface (member), one line per circuit.
 
     ``device_pos``/``line_pos`` give each entry's index in the file when invalid entries were left out.
     """
