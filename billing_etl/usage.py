@@ -7,9 +7,9 @@ in that bucket** — never a mean over the members, never a sum of per-member pe
 first aggregates per bucket per member (``GROUP BY time(5m), "line", "device", "interface"``), then sums the
 members per bucket per line, then aggregates over the period. For a line of one member series these
 *member-sum statements* give exactly what the plain per-line statements give, and InfluxDB 1.x answers the
-plain ones several times faster (it re-runs a subquery for every field read from it): so the member series of
-every line are counted first (``members_statement``), lines of one series are measured by the plain
-statements, and the member-sum statements run for the other lines only (a line filter).
+plain ones faster (``python -m bench usage-members``; it re-runs a subquery for every field read from it): so the
+member series of every line are counted first (``members_statement``), lines of one series are measured by the
+plain statements, and the member-sum statements run for the other lines only (a line filter).
 
 What the queries compute (``line_traffic``, docs/schema.md), per line, over ``[period start, next period
 start)``:
@@ -67,7 +67,7 @@ _PLAIN_EXPR = {
 
 # The same over the members' per-bucket sums: (per member per bucket, per line per bucket over those). As few
 # fields and SUM()s as the direction needs: InfluxDB 1.x re-runs the inner statement for every field the outer
-# one reads, and a second SUM() costs several times the first (bench etl-month, docs/billing.md).
+# one reads.
 _MEMBER_EXPR = {
     UsageDirection.IN: ("MEAN(in_bps) AS i", "SUM(i)"),
     UsageDirection.OUT: ("MEAN(out_bps) AS o", "SUM(o)"),
