@@ -62,12 +62,16 @@ def summary(alert: Mapping[str, Any]) -> str:
         if resolved:
             return f"{name} is up again"
         return f"{name} is down (oper down, admin up) for {info.get('polls')} consecutive polls"
-    if kind is AlertRuleKind.MEMBER_DOWN:
+    if kind is AlertRuleKind.MEMBER_DOWN:  # the newest rule kind says it in Korean too (the NOC's language)
         if resolved:
-            return f"{name}: every member interface is up again (or the whole line is down: see line_down)"
-        members = "a member interface" if value is None or value == 1 else f"{value:g} member interfaces"
+            return (f"{name}: every member interface is up again (or the whole line is down: see line_down) / "
+                    f"회선 {name}: 구성 인터페이스 복구 (또는 회선 전체 장애: line_down 참조)")
+        count = 1 if value is None else int(value)
+        members = "a member interface" if count == 1 else f"{count} member interfaces"
         return (f"{name} has {members} down (oper down, admin up) for {info.get('polls')} consecutive polls; "
-                f"the other members still carry the line (LAG degraded or backup in use)")
+                f"the other members still carry the line (LAG degraded or backup in use) / "
+                f"회선 {name}: 구성 인터페이스 {count}개 장애 ({info.get('polls')}회 연속 폴링), 나머지 인터페이스로 "
+                f"운용 중 (LAG 성능 저하 또는 백업 사용)")
     if kind is AlertRuleKind.DEVICE_UNREACHABLE:
         lines = ", ".join(info.get("lines", []))
         if resolved:
