@@ -75,7 +75,8 @@ class CycleReport:
 
     @property
     def unresolved_lines(self) -> list[str]:
-        """Lines whose interface could not be located on a device that answered (not found, ambiguous, absent)."""
+        """Line members (``LineResult.line`` keys) whose interface could not be located on a device that answered
+        (not found, ambiguous, absent)."""
         return sorted(line_id for p in self.polls for line_id in p.unresolved)
 
 
