@@ -10,6 +10,10 @@ joined with carrier, site, department and cost centre, and their members joined 
 inventory, every device with its site, every line with its joins and every member with its device. Ratio = page
 p95 / bare SQL p95. Also prints the number of queries each page runs (a growing count is an N+1) and the median
 CPU time of both (the same comparison, less disturbed by other processes on a shared machine).
+
+``web-lines floor`` (printed first): a one-line ``HttpResponse`` view registered only in this process, behind the
+same middleware stack, logged in as the same viewer (session and user loaded, no permission check, no template),
+against the same bare SQL: what Django itself costs here before any page does its work.
 """
 
 from __future__ import annotations
@@ -74,6 +78,21 @@ def _populate() -> None:
     LineMember.objects.bulk_create(
         LineMember(line=line, device=devices[i % DEVICES], interface=f"ge-0/0/{i // DEVICES}")
         for i, line in enumerate(lines))
+
+
+FLOOR_PATH = "/bench-floor/"
+
+
+def _add_floor_url() -> None:
+    """The floor: a one-line view behind the whole middleware stack, logged in (what Django itself costs here).
+    Registered only in this process, before the application's URLs."""
+    from django.http import HttpResponse
+    from django.urls import clear_url_caches, path
+
+    import web.urls
+
+    web.urls.urlpatterns.insert(0, path(FLOOR_PATH.strip("/") + "/", lambda request: HttpResponse("ok")))
+    clear_url_caches()
 
 
 def _p95(times: list[float]) -> float:
@@ -173,12 +192,18 @@ def main() -> None:
         client = Client()
         client.force_login(user)
         url = reverse("inventory:line_list")
+        _add_floor_url()
+
+        def floor() -> None:
+            response = client.get(FLOOR_PATH)
+            assert response.status_code == 200 and response.content == b"ok", response.status_code
 
         def line_list() -> None:
             response = client.get(url)
             assert response.status_code == 200, response.status_code
             assert response.content.count(b'">LINE-') == PAGE_SIZE, response.content.count(b'">LINE-')
 
+        _report(" floor", floor, _bare_list)
         _report("", line_list, _bare_list)
         try:
             inventory_url = reverse("inventory_json")
