@@ -255,6 +255,13 @@ class AlertScope(StrEnum):
     DEVICE = "device"
 
 
+class Language(StrEnum):
+    """Language of what people read: alert notifications per receiver (alerts.yaml ``language``)."""
+
+    EN = "en"
+    KO = "ko"
+
+
 class SmtpTls(StrEnum):
     """How an email receiver secures its SMTP connection."""
 
