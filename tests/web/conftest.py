@@ -3,10 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import web_test_setup  # noqa: F401  (configures Django before pytest-django needs it)
+from web_test_setup import TEST_DATABASE_URL
+
+HERE = Path(__file__).resolve().parent
+# Started first (xdist gives each file to one worker, in this order): the PostgreSQL run of tests/web is the
+# suite's longest test, so the other worker takes everything else meanwhile.
+SCHEDULED_FIRST = ("test_web_postgres.py",)
+
+
+def uses_the_database(item: pytest.Item) -> bool:
+    """Whether a test reaches the app's database: through pytest-django (``db`` and its kin, ``django_db``) or
+    outside it (marked ``web_database``: a server process on the test database, the backend itself)."""
+    return bool(item.get_closest_marker("django_db") or item.get_closest_marker("web_database")
+                or "django_db_setup" in getattr(item, "fixturenames", ()))
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django's own ordering
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In the PostgreSQL run, only the tests that touch the database (the others ran on SQLite already, and
+    the database is all that differs). In every run, the files of ``SCHEDULED_FIRST`` go first."""
+    if TEST_DATABASE_URL:
+        elsewhere = [item for item in items if not uses_the_database(item)]
+        if elsewhere:
+            config.hook.pytest_deselected(items=elsewhere)
+            items[:] = [item for item in items if uses_the_database(item)]
+    first = [item for item in items if item.path.parent == HERE and item.path.name in SCHEDULED_FIRST]
+    if first:
+        items[:] = first + [item for item in items if item not in first]
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ from linewatch.servers.ports import free_tcp_port
 from linewatch.settings import InventorySettings, load_settings
 from web import demo as web_demo
 
-pytestmark = pytest.mark.slow
+# web_database: the server uses the run's database; xdist_group: one worker starts the browser and the server.
+pytestmark = [pytest.mark.slow, pytest.mark.web_database, pytest.mark.xdist_group("browser")]
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
