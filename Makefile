@@ -5,6 +5,8 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 RUN_DIR ?= run
 RUN_SECONDS ?= 0
+# pytest-xdist workers for `make test`: 0 is one process; 2 is not the default yet (docs/testing.md).
+PYTEST_WORKERS ?= 0
 
 .PHONY: run test bench dashboards sysdeps venv snmpsim-venv check-config clean
 
@@ -25,7 +27,7 @@ snmpsim-venv:
 	@scripts/ensure-snmpsim.sh $(VENV)/snmpsim
 
 test: sysdeps venv snmpsim-venv
-	@$(VPY) -m pytest -q -p no:cacheprovider tests; rc=$$?; \
+	@$(VPY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder tests; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "no tests ran" >&2; exit 1; fi; exit $$rc
 
 run: sysdeps venv
