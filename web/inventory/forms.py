@@ -131,6 +131,34 @@ class InlineFormSet(BaseInlineFormSet):
                 "rows": self.model._meta.verbose_name_plural})
 
 
+class LineMemberFormSet(InlineFormSet):
+    """A line's interfaces, checked together with the line's new values by the core's rules over a line's
+    members (a polled line needs one, no duplicate, one primary with backups only): the error goes on the row
+    and field that breaks the rule, before anything is saved."""
+
+    def clean(self) -> None:
+        super().clean()
+        rows = []
+        for row in self.forms:
+            if self.can_delete and self._should_delete_form(row):
+                continue
+            if row.errors:
+                return  # the row's own errors first
+            if row.instance.pk is None and not row.has_changed():
+                continue  # an empty extra row
+            data = row.cleaned_data
+            member = models.LineMember(device=data.get("device"), interface=data.get("interface") or "",
+                                       if_index=data.get("if_index"), role=data.get("role") or "")
+            rows.append((row, member.member()))
+        problem = self.instance.members_problem([m for _, m in rows])
+        if problem is None:
+            return
+        if problem.row is None:
+            raise forms.ValidationError(problem.message)
+        row = rows[problem.row][0]
+        row.add_error(problem.field if problem.field in row.fields else None, problem.message)
+
+
 @dataclass(frozen=True)
 class Inline:
     """Child rows edited on their parent's form, in one transaction with it."""
@@ -140,9 +168,11 @@ class Inline:
     prefix: str
     title: str | Promise
     widgets: dict[str, forms.Widget] | None = None
+    formset: type[InlineFormSet] = InlineFormSet
 
 
-LINE_INLINES = (Inline(models.LineMember, ("device", "interface", "if_index", "role"), "members", _("Interfaces")),)
+LINE_INLINES = (Inline(models.LineMember, ("device", "interface", "if_index", "role"), "members", _("Interfaces"),
+                       formset=LineMemberFormSet),)
 CARRIER_INLINES = (
     Inline(models.BillingAccount, ("number", "name", "description"), "accounts", _("Billing accounts")),
     Inline(models.Contact, ("role", "name", "email", "phone", "escalation_level", "notes"), "contacts",
@@ -172,7 +202,7 @@ def inline_formset(inline: Inline, parent_model: type[Model], *, user: Any, inst
         return None
     can_add = is_permitted(user, inline.model, "add")
     formset_class = inlineformset_factory(
-        parent_model, inline.model, formset=InlineFormSet, fields=inline.fields, widgets=inline.widgets,
+        parent_model, inline.model, formset=inline.formset, fields=inline.fields, widgets=inline.widgets,
         extra=1 if can_add else 0, can_delete=is_permitted(user, inline.model, "delete"))
     formset_class.can_add = can_add
     formset = formset_class(data, instance=instance, prefix=inline.prefix)

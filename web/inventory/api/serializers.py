@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any, ClassVar
 
 from drf_spectacular.utils import extend_schema_field
@@ -67,9 +68,36 @@ class DeviceSerializer(ValidatedModelSerializer):
 
 
 class LineMemberSerializer(ValidatedModelSerializer):
+    """A member is also checked with its line's other members, by the core's rules over a line's members (no
+    duplicate, one primary with backups only); moved to another line, its old line is checked without it."""
+
     class Meta:
         model = models.LineMember
         fields = "__all__"
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        member = copy.copy(self.instance) if self.instance is not None else models.LineMember()
+        for name, value in attrs.items():
+            setattr(member, name, value)
+        pk = self.instance.pk if self.instance is not None else None
+        others = [m.member() for m in member.line.members.select_related("device").exclude(pk=pk).order_by("pk")]
+        problem = member.line.members_problem([*others, member.member()])
+        if problem is not None:
+            raise serializers.ValidationError({problem.field if problem.row is not None else "line": [
+                problem.message]})
+        if self.instance is not None and self.instance.line_id != member.line_id:
+            check_members_without(self.instance)
+        return attrs
+
+
+def check_members_without(member: models.LineMember) -> None:
+    """400 naming ``line`` when ``member``'s line would break its members' rules without it (deleted, moved)."""
+    line = member.line
+    problem = line.members_problem([m.member() for m in line.members.select_related("device").exclude(
+        pk=member.pk).order_by("pk")])
+    if problem is not None:
+        raise serializers.ValidationError({"line": [problem.message]})
 
 
 class LineMemberBriefSerializer(serializers.ModelSerializer):

@@ -61,6 +61,10 @@ class LineMemberViewSet(ModelViewSet):
     serializer_class = serializers.LineMemberSerializer
     filterset_fields = ("line", "device", "role")
 
+    def perform_destroy(self, instance: models.LineMember) -> None:
+        serializers.check_members_without(instance)  # the last member of a polled line, a primary with backups
+        super().perform_destroy(instance)
+
 
 class ContractViewSet(ModelViewSet):
     queryset = models.Contract.objects.select_related("line__carrier").prefetch_related("discounts", "credit_tiers")

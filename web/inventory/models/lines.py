@@ -3,12 +3,15 @@ two routers billed as one circuit)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from pydantic import ValidationError as PydanticValidationError
 
 from linewatch import inventory as yaml_inventory
 from linewatch.choices import LineMemberRole, LineStatus, LineType
@@ -28,6 +31,30 @@ _LINE_FIELDS = {
 _MEMBER_FIELDS = {("device",): "device", ("interface",): "interface", ("if_index",): "if_index"}
 # Placeholder port for validating a line that has no member yet (the member rules are checked on the member).
 _NO_PORT = {"device": "-", "if_index": 1}
+_MEMBER_KEYS = frozenset({"device", "interface", "if_index", "role"})
+
+
+@dataclass(frozen=True)
+class MembersProblem:
+    """A rule of the core's ``Line.members`` broken by a line's member interfaces taken together: ``row`` is the
+    member whose addition breaks it (None when none does: a polled line without members), ``field`` that
+    member's field (``role``, ``interface``/``if_index`` for a duplicate port)."""
+
+    row: int | None
+    field: str
+    message: str
+
+
+def _members_error(config: dict[str, Any], members: Sequence[Mapping[str, Any]]) -> tuple[Any, str] | None:
+    """(location, message) of the first error the core's ``Line`` reports on ``members`` (other fields' errors
+    are the line's own ``clean()``'s), else None."""
+    try:
+        yaml_inventory.Line.model_validate(config | {"members": [dict(m) for m in members]})
+    except PydanticValidationError as exc:
+        for err in exc.errors(include_url=False, include_input=False):
+            if err["loc"][:1] == ("members",):
+                return err["loc"], str(err["msg"]).removeprefix("Value error, ")
+    return None
 
 
 class Line(ChangeLoggedModel):
@@ -76,8 +103,38 @@ class Line(ChangeLoggedModel):
             description=self.description,
         ) | (port or _NO_PORT)
 
+    def members_problem(self, members: Sequence[Mapping[str, Any]]) -> MembersProblem | None:
+        """What the core's rules over a line's members (linewatch/inventory.py ``Line``: a polled line needs a
+        member, no duplicate, one primary with backups only) say of ``members`` (``{device, interface |
+        if_index, role}`` each, in row order) as this line's members: None if they hold."""
+        config = {k: v for k, v in self.as_config().items() if k not in yaml_inventory.SINGLE_PORT_KEYS}
+        found = _members_error(config, members)
+        if found is None:
+            return None
+        message = found[1]
+        for k in range(1, len(members) + 1):  # the first row whose addition breaks a rule is the offending one
+            prefix = _members_error(config, members[:k])
+            if prefix is None:
+                continue
+            loc, member = prefix[0], members[k - 1]
+            if len(loc) >= 3 and loc[2] in _MEMBER_KEYS:
+                return MembersProblem(k - 1, str(loc[2]), prefix[1])
+            port = {key: member.get(key) for key in ("device", "interface", "if_index")}
+            duplicate = any({key: m.get(key) for key in port} == port for m in members[:k - 1])
+            field = ("interface" if member.get("interface") else "if_index") if duplicate else "role"
+            return MembersProblem(k - 1, field, message)
+        return MembersProblem(None, "role", message)
+
+    def stored_members(self) -> list[dict[str, Any]]:
+        """The line's members as saved, ``{device, interface | if_index, role}`` each."""
+        return [m.member() for m in self.members.select_related("device").order_by("pk")]
+
     def clean(self) -> None:
         validate(yaml_inventory.Line, self.as_config(), fields=_LINE_FIELDS, model_field="termination_date")
+        if self.pk:  # a change of the line (its status) must leave its saved members valid
+            problem = self.members_problem(self.stored_members())
+            if problem is not None:
+                raise ValidationError({"status": [problem.message]})
         if self.pk and self.status != LineStatus.DECOMMISSIONED:
             # Leaving "decommissioned": its ports may carry another line by now.
             conflicts = [c for m in self.members.select_related("device") if (c := m.port_conflict())]
@@ -111,6 +168,10 @@ class LineMember(ChangeLoggedModel):
     @property
     def interface_label(self) -> str:
         return self.interface or f"ifIndex:{self.if_index}"
+
+    def member(self) -> dict[str, Any]:
+        """``{device, interface | if_index, role}``: the member as the core's ``LineMember``."""
+        return self.port() | {"role": self.role}
 
     def port(self) -> dict[str, Any]:
         return present(device=self.device.name if self.device_id else None, interface=self.interface,
