@@ -33,6 +33,7 @@ from linewatch.choices import (
     UTILIZATION_WARNING_PCT,
     AlertRuleKind,
     AlertScope,
+    Language,
     Severity,
     SmtpTls,
 )
@@ -316,10 +317,20 @@ class SlackReceiver(BaseModel):
         return value
 
 
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Seoul)") from None
+    return value
+
+
 class Receiver(BaseModel):
     model_config = _STRICT
     name: Name
     send_resolved: bool = True
+    language: Language = Language.EN  # of the texts: rendered at delivery, so a change applies to queued messages
+    timezone: str = "UTC"  # of the times shown (since, resolved at)
     email: EmailReceiver | None = None
     slack: SlackReceiver | None = None
 
@@ -328,6 +339,11 @@ class Receiver(BaseModel):
         if (self.email is None) == (self.slack is None):
             raise ValueError("give exactly one of email or slack")
         return self
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        return _zone(value)
 
 
 class MaintenanceWindow(BaseModel):

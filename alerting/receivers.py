@@ -19,7 +19,7 @@ import aiosmtplib
 import requests
 
 from alerting.config import EmailReceiver, Receiver, SlackReceiver
-from alerting.render import html_body, slack_message, subject_line, text_body
+from alerting.render import ENGLISH, Locale, html_body, slack_message, subject_line, text_body
 from linewatch.choices import SmtpTls
 from linewatch.errors import DeliveryError
 
@@ -32,13 +32,14 @@ class Sender(Protocol):
 
 
 class EmailSender:
-    def __init__(self, name: str, config: EmailReceiver):
+    def __init__(self, name: str, config: EmailReceiver, *, locale: Locale = ENGLISH):
         self.name = name
         self.config = config
+        self.locale = locale  # applied when the message is built from the outbox payload, at each delivery
 
     def build(self, payload: Mapping[str, Any], *, message_id: str) -> EmailMessage:
         msg = EmailMessage()
-        msg["Subject"] = subject_line(payload, self.config.subject_prefix)
+        msg["Subject"] = subject_line(payload, self.config.subject_prefix, locale=self.locale)  # RFC 2047 if needed
         msg["From"] = self.config.from_address
         msg["To"] = ", ".join(self.config.to)
         msg["Date"] = formatdate(localtime=False)
@@ -46,8 +47,9 @@ class EmailSender:
         domain = self.config.from_address.rpartition("@")[2] or socket.gethostname()
         msg["Message-ID"] = f"<linewatch.{message_id}@{domain}>"
         msg["X-Linewatch-Group"] = str(payload.get("group_key", ""))[:200]
-        msg.set_content(text_body(payload))
-        msg.add_alternative(html_body(payload), subtype="html")
+        msg["Content-Language"] = self.locale.language.value
+        msg.set_content(text_body(payload, locale=self.locale))
+        msg.add_alternative(html_body(payload, locale=self.locale), subtype="html")
         return msg
 
     def _tls_context(self) -> ssl.SSLContext:
@@ -107,13 +109,16 @@ def _retry_after_s(value: str | None) -> float | None:
 
 
 class SlackSender:
-    def __init__(self, name: str, config: SlackReceiver, *, session: requests.Session | None = None):
+    def __init__(self, name: str, config: SlackReceiver, *, session: requests.Session | None = None,
+                 locale: Locale = ENGLISH):
         self.name = name
         self.config = config
+        self.locale = locale
         self._session = session or requests.Session()
 
     def send(self, payload: Mapping[str, Any], *, message_id: str) -> None:
-        body = slack_message(payload, channel=self.config.channel, username=self.config.username)
+        body = slack_message(payload, channel=self.config.channel, username=self.config.username,
+                             locale=self.locale)
         try:
             response = self._session.post(self.config.webhook_url.get_secret_value(), json=body,
                                           timeout=self.config.timeout_s)
@@ -136,8 +141,9 @@ class SlackSender:
 def build_senders(receivers: list[Receiver]) -> dict[str, Sender]:
     senders: dict[str, Sender] = {}
     for r in receivers:
+        locale = Locale(language=r.language, timezone=r.timezone)
         if r.email is not None:
-            senders[r.name] = EmailSender(r.name, r.email)
+            senders[r.name] = EmailSender(r.name, r.email, locale=locale)
         elif r.slack is not None:
-            senders[r.name] = SlackSender(r.name, r.slack)
+            senders[r.name] = SlackSender(r.name, r.slack, locale=locale)
     return senders

@@ -3,21 +3,57 @@
 Everything is rendered from the outbox payload alone (alerts as plain dicts), so a message renders the same after
 a restart and without the inventory. Each alert names the line, carrier and circuit id, department, current value
 and contracted capacity, since when, and links to the line's Grafana dashboard.
+
+Texts are in the receiver's language (:class:`Locale`: ``language`` and ``timezone`` of ``alerts.yaml``), through
+the gettext catalogue ``alerting/locale/<lang>/LC_MESSAGES/alerting.po`` (compiled ``.mo`` committed next to it).
+The payload holds no rendered text: the language is applied at delivery, per receiver.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gettext
 import html
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from linewatch.choices import AlertRuleKind, AlertScope, Severity
+from linewatch.choices import AlertRuleKind, AlertScope, Language, Severity
 
 MAX_LISTED = 100  # alerts detailed per section of an email (a dead collector can make thousands at once)
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "alerting"
+
+
+@lru_cache(maxsize=None)
+def _translations(language: Language) -> gettext.NullTranslations:
+    if language is Language.EN:  # the msgids are the English texts
+        return gettext.NullTranslations()
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[language.value])  # missing .mo: an error, not English
+
+
+@dataclass(frozen=True)
+class Locale:
+    """How one receiver reads: the language of the texts and the time zone of the times shown."""
+
+    language: Language = Language.EN
+    timezone: str = "UTC"
+
+    def gettext(self, message: str) -> str:
+        return _translations(self.language).gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return _translations(self.language).ngettext(singular, plural, n)
+
+
+ENGLISH = Locale()
 
 
 def format_bps(bps: float) -> str:
+    """Bits per second with SI prefixes; the same units in every language (the NOC reads Mbit/s in Korean too)."""
     for unit, scale in (("Gbit/s", 1e9), ("Mbit/s", 1e6), ("kbit/s", 1e3)):
         if bps >= scale:
             value = bps / scale
@@ -25,170 +61,213 @@ def format_bps(bps: float) -> str:
     return f"{bps:.0f} bit/s"
 
 
-def format_duration(seconds: float) -> str:
+def format_duration(seconds: float, locale: Locale = ENGLISH) -> str:
+    _ = locale.gettext
     seconds = int(max(0, seconds))
     if seconds < 120:
-        return f"{seconds} s"
+        return _("{seconds} s").format(seconds=seconds)
     if seconds < 7200:
-        return f"{seconds // 60} min"
+        return _("{minutes} min").format(minutes=seconds // 60)
     if seconds < 2 * 86400:
-        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
-    return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
+        return _("{hours} h {minutes} min").format(hours=seconds // 3600, minutes=seconds % 3600 // 60)
+    return _("{days} d {hours} h").format(days=seconds // 86400, hours=seconds % 86400 // 3600)
 
 
-def format_time(t_s: float) -> str:
-    return dt.datetime.fromtimestamp(t_s, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+def format_time(t_s: float, locale: Locale = ENGLISH) -> str:
+    """``2026-12-01 09:00 KST``: the receiver's time zone, named by its abbreviation."""
+    return dt.datetime.fromtimestamp(t_s, ZoneInfo(locale.timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def summary(alert: Mapping[str, Any]) -> str:
+def summary(alert: Mapping[str, Any], locale: Locale = ENGLISH) -> str:
     """One line of human text for an alert dict (``kind``, ``state``, ``value``, ``labels``, ``info``)."""
+    _ = locale.gettext
     kind = AlertRuleKind(alert["kind"])
     labels, info = alert["labels"], alert.get("info", {})
     value = alert.get("value")
     name = labels.get("line", "?")
     resolved = alert["state"] != "firing" and alert["state"] != "pending"
+    polls = info.get("polls")
     if kind is AlertRuleKind.UTILIZATION:
         cap = format_bps(info.get("capacity_bps", 0))
-        val = "n/a" if value is None else f"{value:.1f} %"
+        val = _("n/a") if value is None else f"{value:.1f} %"
         if resolved:
-            return f"{name} back to {val} of its contracted {cap}"
-        return (f"{name} at {val} of its contracted {cap} (warning at {info.get('warning'):g} %, "
-                f"sustained {format_duration(info.get('for_s', 0))})")
+            return _("{line} back to {value} of its contracted {capacity}").format(line=name, value=val, capacity=cap)
+        return _("{line} at {value} of its contracted {capacity} (warning at {warning} %, sustained {duration})").format(
+            line=name, value=val, capacity=cap, warning=f"{info.get('warning'):g}",
+            duration=format_duration(info.get("for_s", 0), locale))
     if kind is AlertRuleKind.ERROR_RATE:
-        val = "n/a" if value is None else f"{value:.2f}/s"
-        what = " + ".join(info.get("fields", [])) or "errors"
-        return f"{name} {what} {'back to ' if resolved else 'at '}{val} (warning at {info.get('warning'):g}/s)"
+        val = _("n/a") if value is None else f"{value:.2f}/s"
+        what = " + ".join(info.get("fields", [])) or _("errors")
+        text = _("{line} {fields} back to {value} (warning at {warning}/s)") if resolved else \
+            _("{line} {fields} at {value} (warning at {warning}/s)")
+        return text.format(line=name, fields=what, value=val, warning=f"{info.get('warning'):g}")
     if kind is AlertRuleKind.LINE_DOWN:
         if resolved:
-            return f"{name} is up again"
-        return f"{name} is down (oper down, admin up) for {info.get('polls')} consecutive polls"
-    if kind is AlertRuleKind.MEMBER_DOWN:  # the newest rule kind says it in Korean too (the NOC's language)
+            return _("{line} is up again").format(line=name)
+        return _("{line} is down (oper down, admin up) for {polls} consecutive polls").format(line=name, polls=polls)
+    if kind is AlertRuleKind.MEMBER_DOWN:
         if resolved:
-            return (f"{name}: every member interface is up again (or the whole line is down: see line_down) / "
-                    f"회선 {name}: 구성 인터페이스 복구 (또는 회선 전체 장애: line_down 참조)")
+            return _("{line}: every member interface is up again (or the whole line is down: see line_down)").format(
+                line=name)
         count = 1 if value is None else int(value)
-        members = "a member interface" if count == 1 else f"{count} member interfaces"
-        return (f"{name} has {members} down (oper down, admin up) for {info.get('polls')} consecutive polls; "
-                f"the other members still carry the line (LAG degraded or backup in use) / "
-                f"회선 {name}: 구성 인터페이스 {count}개 장애 ({info.get('polls')}회 연속 폴링), 나머지 인터페이스로 "
-                f"운용 중 (LAG 성능 저하 또는 백업 사용)")
+        return locale.ngettext(
+            "{line} has a member interface down (oper down, admin up) for {polls} consecutive polls; "
+            "the other members still carry the line (LAG degraded or backup in use)",
+            "{line} has {count} member interfaces down (oper down, admin up) for {polls} consecutive polls; "
+            "the other members still carry the line (LAG degraded or backup in use)", count,
+        ).format(line=name, count=count, polls=polls)
     if kind is AlertRuleKind.DEVICE_UNREACHABLE:
-        lines = ", ".join(info.get("lines", []))
         if resolved:
-            return f"device {name} answers again"
-        return f"device {name} unreachable for {info.get('polls')} consecutive polls (lines: {lines})"
-    what = "device" if labels.get("scope") == AlertScope.DEVICE.value else "line"
+            return _("device {device} answers again").format(device=name)
+        return _("device {device} unreachable for {polls} consecutive polls (lines: {lines})").format(
+            device=name, polls=polls, lines=", ".join(info.get("lines", [])))
+    device = labels.get("scope") == AlertScope.DEVICE.value
     if resolved:
-        return f"the collector writes data for {what} {name} again"
-    age = "" if value is None else f" for {format_duration(value)}"
-    return f"no data from the collector for {what} {name}{age}"
+        text = _("the collector writes data for device {name} again") if device else \
+            _("the collector writes data for line {name} again")
+        return text.format(name=name)
+    if value is None:
+        text = _("no data from the collector for device {name}") if device else \
+            _("no data from the collector for line {name}")
+        return text.format(name=name)
+    text = _("no data from the collector for device {name} for {duration}") if device else \
+        _("no data from the collector for line {name} for {duration}")
+    return text.format(name=name, duration=format_duration(value, locale))
 
 
-def _facts(alert: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _facts(alert: Mapping[str, Any], locale: Locale) -> list[tuple[str, str]]:
+    _ = locale.gettext
     labels, info = alert["labels"], alert.get("info", {})
     facts = []
     if labels.get("scope") == AlertScope.DEVICE.value:
-        facts.append(("Device", labels.get("device", "")))
-        facts.append(("Lines", ", ".join(info.get("lines", []))))
+        facts.append((_("Device"), labels.get("device", "")))
+        facts.append((_("Lines"), ", ".join(info.get("lines", []))))
     else:
-        facts.append(("Line", labels.get("line", "")))
-        facts.append(("Carrier / circuit", f"{labels.get('carrier', '')} {info.get('circuit_id', '')}".strip()))
+        facts.append((_("Line"), labels.get("line", "")))
+        facts.append((_("Carrier / circuit"), f"{labels.get('carrier', '')} {info.get('circuit_id', '')}".strip()))
         if info.get("capacity_bps"):
-            facts.append(("Contracted capacity", format_bps(info["capacity_bps"])))
-        facts.append(("Device / interface", f"{labels.get('device', '')} {info.get('interface', '')}".strip()))
-    facts.append(("Department", labels.get("department", "")))
-    facts.append(("Site", labels.get("site", "")))
+            facts.append((_("Contracted capacity"), format_bps(info["capacity_bps"])))
+        facts.append((_("Device / interface"), f"{labels.get('device', '')} {info.get('interface', '')}".strip()))
+    facts.append((_("Department"), labels.get("department", "")))
+    facts.append((_("Site"), labels.get("site", "")))
     if alert["state"] == "firing":
-        facts.append(("Since", format_time(alert["since_s"])))
+        facts.append((_("Since"), format_time(alert["since_s"], locale)))
     else:
-        facts.append(("Resolved at", format_time(alert.get("changed_s", alert["since_s"]))))
+        facts.append((_("Resolved at"), format_time(alert.get("changed_s", alert["since_s"]), locale)))
     return facts
 
 
-def _title(alert: Mapping[str, Any]) -> str:
-    state = "RESOLVED" if alert["state"] != "firing" else Severity(alert["severity"]).value.upper()
-    return f"[{state}] {alert['rule']}: {summary(alert)}"
+def severity_name(severity: Severity | str, locale: Locale = ENGLISH) -> str:
+    _ = locale.gettext
+    names = {Severity.INFO: _("info"), Severity.WARNING: _("warning"), Severity.CRITICAL: _("critical")}
+    return names[Severity(severity)]
 
 
-def subject_line(payload: Mapping[str, Any], prefix: str = "[linewatch]") -> str:
+def _title(alert: Mapping[str, Any], locale: Locale) -> str:
+    _ = locale.gettext
+    state = _("RESOLVED") if alert["state"] != "firing" else severity_name(alert["severity"], locale).upper()
+    return f"[{state}] {alert['rule']}: {summary(alert, locale)}"
+
+
+def subject_line(payload: Mapping[str, Any], prefix: str = "[linewatch]", *, locale: Locale = ENGLISH) -> str:
+    _ = locale.gettext
     firing, resolved = payload.get("firing", []), payload.get("resolved", [])
     group = payload.get("group_labels", {})
-    what = " ".join(v for k, v in sorted(group.items()) if v) or "alerts"
+    what = " ".join(v for k, v in sorted(group.items()) if v) or _("alerts")
     if len(firing) == 1 and not resolved:
-        return f"{prefix} {_title(firing[0])}".strip()
+        return f"{prefix} {_title(firing[0], locale)}".strip()
     if len(resolved) == 1 and not firing:
-        return f"{prefix} {_title(resolved[0])}".strip()
+        return f"{prefix} {_title(resolved[0], locale)}".strip()
     parts = []
     if firing:
         worst = max((Severity(a["severity"]) for a in firing), key=lambda s: s.rank)
-        parts.append(f"FIRING:{len(firing)} ({worst.value})")
+        parts.append(_("FIRING:{count} ({severity})").format(count=len(firing),
+                                                             severity=severity_name(worst, locale)))
     if resolved:
-        parts.append(f"RESOLVED:{len(resolved)}")
+        parts.append(_("RESOLVED:{count}").format(count=len(resolved)))
     return f"{prefix} [{' '.join(parts)}] {what}".strip()
 
 
-def text_body(payload: Mapping[str, Any]) -> str:
+def _sections(payload: Mapping[str, Any], locale: Locale) -> list[tuple[str, list[Mapping[str, Any]]]]:
+    _ = locale.gettext
+    return [(heading, alerts) for heading, alerts in ((_("Firing"), payload.get("firing", [])),
+                                                      (_("Resolved"), payload.get("resolved", []))) if alerts]
+
+
+def text_body(payload: Mapping[str, Any], *, locale: Locale = ENGLISH) -> str:
+    _ = locale.gettext
     out = []
-    for heading, alerts in (("Firing", payload.get("firing", [])), ("Resolved", payload.get("resolved", []))):
-        if not alerts:
-            continue
+    for heading, alerts in _sections(payload, locale):
         out.append(f"{heading} ({len(alerts)})")
         out.append("=" * len(out[-1]))
         for alert in alerts[:MAX_LISTED]:
             out.append("")
-            out.append(_title(alert))
-            for label, value in _facts(alert):
+            out.append(_title(alert, locale))
+            for label, value in _facts(alert, locale):
                 out.append(f"  {label + ':':<21} {value}")
-            out.append(f"  {'Dashboard:':<21} {alert.get('info', {}).get('grafana_url', '')}")
-            out.append(f"  {'Alert id:':<21} {alert.get('id')} (ack: linewatch alerts ack {alert.get('id')})")
+            dashboard, alert_id = _("Dashboard"), _("Alert id")
+            out.append(f"  {dashboard + ':':<21} {alert.get('info', {}).get('grafana_url', '')}")
+            ack = _("{id} (ack: linewatch alerts ack {id})").format(id=alert.get("id"))
+            out.append(f"  {alert_id + ':':<21} {ack}")
         if len(alerts) > MAX_LISTED:
-            out.append(f"\n… and {len(alerts) - MAX_LISTED} more: linewatch alerts list")
+            out.append("\n… " + _("and {count} more: linewatch alerts list").format(count=len(alerts) - MAX_LISTED))
         out.append("")
-    out.append(f"-- linewatch alert evaluator ({payload.get('reason', '')})")
+    out.append("-- " + _("linewatch alert evaluator ({reason})").format(reason=payload.get("reason", "")))
     return "\n".join(out) + "\n"
 
 
-def html_body(payload: Mapping[str, Any]) -> str:
+def html_body(payload: Mapping[str, Any], *, locale: Locale = ENGLISH) -> str:
+    _ = locale.gettext
     e = html.escape
-    parts = ["<html><body style=\"font-family:sans-serif\">"]
-    for heading, alerts in (("Firing", payload.get("firing", [])), ("Resolved", payload.get("resolved", []))):
-        if not alerts:
-            continue
-        parts.append(f"<h2>{heading} ({len(alerts)})</h2>")
+    parts = [f"<html lang=\"{e(locale.language.value)}\"><body style=\"font-family:sans-serif\">"]
+    for heading, alerts in _sections(payload, locale):
+        parts.append(f"<h2>{e(heading)} ({len(alerts)})</h2>")
         for alert in alerts[:MAX_LISTED]:
             colour = "green" if alert["state"] != "firing" else Severity(alert["severity"]).colour
             url = alert.get("info", {}).get("grafana_url", "")
-            parts.append(f"<h3 style=\"color:{colour}\">{e(_title(alert))}</h3><table>")
-            for label, value in _facts(alert):
+            parts.append(f"<h3 style=\"color:{colour}\">{e(_title(alert, locale))}</h3><table>")
+            for label, value in _facts(alert, locale):
                 parts.append(f"<tr><th align=\"left\">{e(label)}</th><td>{e(value)}</td></tr>")
-            parts.append(f"<tr><th align=\"left\">Dashboard</th><td><a href=\"{e(url)}\">{e(url)}</a></td></tr>")
+            dashboard = _("Dashboard")
+            parts.append(f"<tr><th align=\"left\">{e(dashboard)}</th>"
+                         f"<td><a href=\"{e(url)}\">{e(url)}</a></td></tr>")
             parts.append("</table>")
         if len(alerts) > MAX_LISTED:
-            parts.append(f"<p>… and {len(alerts) - MAX_LISTED} more: <code>linewatch alerts list</code></p>")
-    parts.append(f"<p style=\"color:gray\">linewatch alert evaluator ({e(payload.get('reason', ''))})</p>")
+            more = "… " + e(_("and {count} more: linewatch alerts list").format(count=len(alerts) - MAX_LISTED))
+            parts.append(f"<p>{more}</p>")
+    reason = _("linewatch alert evaluator ({reason})").format(reason=payload.get("reason", ""))
+    parts.append(f"<p style=\"color:gray\">{e(reason)}</p>")
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def slack_message(payload: Mapping[str, Any], *, channel: str | None = None,
-                  username: str | None = None) -> dict[str, Any]:
+def _mrkdwn(text: str) -> str:
+    """Slack's control characters in mrkdwn text (https://api.slack.com/reference/surfaces/formatting#escaping)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_message(payload: Mapping[str, Any], *, channel: str | None = None, username: str | None = None,
+                  locale: Locale = ENGLISH) -> dict[str, Any]:
     """A Slack incoming-webhook body: ``text`` (notification fallback) plus readable blocks."""
+    _ = locale.gettext
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": subject_line(payload, "")[:150]}}
+        {"type": "header", "text": {"type": "plain_text", "text": subject_line(payload, "", locale=locale)[:150]}}
     ]
     for alerts in (payload.get("firing", []), payload.get("resolved", [])):
         for alert in alerts[:20]:  # Slack allows 50 blocks per message
             icon = ":large_green_circle:" if alert["state"] != "firing" else (
                 ":red_circle:" if alert["severity"] == Severity.CRITICAL else ":large_orange_circle:")
             url = alert.get("info", {}).get("grafana_url", "")
-            fields = [{"type": "mrkdwn", "text": f"*{label}*\n{value or '-'}"} for label, value in _facts(alert)]
-            blocks.append({"type": "section", "text": {"type": "mrkdwn",
-                                                       "text": f"{icon} *{_title(alert)}*\n<{url}|Grafana dashboard>"},
-                           "fields": fields[:10]})
+            fields = [{"type": "mrkdwn", "text": f"*{_mrkdwn(label)}*\n{_mrkdwn(value) or '-'}"}
+                      for label, value in _facts(alert, locale)]
+            link = _("Grafana dashboard")
+            text = f"{icon} *{_mrkdwn(_title(alert, locale))}*\n<{url}|{_mrkdwn(link)}>"
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}, "fields": fields[:10]})
     hidden = len(payload.get("firing", [])) + len(payload.get("resolved", [])) - (len(blocks) - 1)
     if hidden > 0:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"… and {hidden} more"}]})
-    body: dict[str, Any] = {"text": subject_line(payload, "linewatch"), "blocks": blocks}
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": "… " + _mrkdwn(_("and {count} more").format(count=hidden))}]})
+    body: dict[str, Any] = {"text": subject_line(payload, "linewatch", locale=locale), "blocks": blocks}
     if channel:
         body["channel"] = channel
     if username:
