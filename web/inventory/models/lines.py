@@ -119,6 +119,8 @@ class Line(ChangeLoggedModel):
             loc, member = prefix[0], members[k - 1]
             if len(loc) >= 3 and loc[2] in _MEMBER_KEYS:
                 return MembersProblem(k - 1, str(loc[2]), prefix[1])
+            if len(loc) == 2:  # the member's own port rule (interface or if_index), as LineMember.clean() puts it
+                return MembersProblem(k - 1, "interface", prefix[1])
             port = {key: member.get(key) for key in ("device", "interface", "if_index")}
             duplicate = any({key: m.get(key) for key in port} == port for m in members[:k - 1])
             field = ("interface" if member.get("interface") else "if_index") if duplicate else "role"
