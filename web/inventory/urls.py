@@ -6,6 +6,8 @@ app_name = "inventory"
 urlpatterns = [
     path("lines/", views.LineListView.as_view(), name="line_list"),
     path("lines/add/", views.LineCreateView.as_view(), name="line_add"),
+    path("lines/export.csv", views.LineExportView.as_view(file_format="csv"), name="line_export_csv"),
+    path("lines/export.xlsx", views.LineExportView.as_view(file_format="xlsx"), name="line_export_xlsx"),
     path("lines/<int:pk>/", views.LineDetailView.as_view(), name="line_detail"),
     path("lines/<int:pk>/edit/", views.LineUpdateView.as_view(), name="line_edit"),
     path("carriers/", views.CarrierListView.as_view(), name="carrier_list"),

@@ -144,8 +144,28 @@ class LineListView(ModelPermissionRequiredMixin, ListView):
 
     def get_template_names(self) -> list[str]:
         if self.request.htmx:  # type: ignore[attr-defined]
-            return ["inventory/_line_table.html"]
+            return ["inventory/_line_list_htmx.html"]  # the table, and the export links out of band
         return [self.template_name]
+
+
+class LineExportView(ModelPermissionRequiredMixin, View):
+    """``lines/export.csv`` and ``lines/export.xlsx``: every line the list's query string selects (filters,
+    search, sort; not only the page), restricted like the list (:mod:`web.inventory.export`)."""
+
+    model = Line
+    file_format = "csv"
+
+    def get(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        from web.inventory import export
+
+        base = restrict(Line.objects.all(), request.user)
+        filterset = LineFilterSet(request.GET or None, queryset=base, request=request)
+        if filterset.is_bound and not filterset.is_valid():
+            return HttpResponseBadRequest("; ".join(f"{field}: {' '.join(errors)}"
+                                                    for field, errors in filterset.errors.items()))
+        lines = filterset.qs if filterset.is_bound else base
+        table = export.rows(lines)
+        return export.xlsx_response(table) if self.file_format == "xlsx" else export.csv_response(table)
 
 
 class LineDetailView(ModelPermissionRequiredMixin, DetailView):
