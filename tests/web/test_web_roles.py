@@ -85,6 +85,7 @@ _FINANCE = _page_for("finance", "admin")
 INVENTORY_PAGES = {
     "/inventory/lines/": _EVERY_ROLE, "/inventory/lines/{line}/": _EVERY_ROLE,
     "/inventory/lines/add/": _ENGINEER, "/inventory/lines/{line}/edit/": _page_for("noc", "engineer", "admin"),
+    "/inventory/lines/export.csv": _EVERY_ROLE, "/inventory/lines/export.xlsx": _EVERY_ROLE,
     "/inventory/carriers/": _EVERY_ROLE, "/inventory/carriers/{carrier}/": _EVERY_ROLE,
     "/inventory/carriers/add/": _FINANCE, "/inventory/carriers/{carrier}/edit/": _FINANCE,
     "/inventory/sites/": _EVERY_ROLE, "/inventory/sites/{site}/": _EVERY_ROLE,
