@@ -47,9 +47,9 @@ class EmailSender:
         domain = self.config.from_address.rpartition("@")[2] or socket.gethostname()
         msg["Message-ID"] = f"<linewatch.{message_id}@{domain}>"
         msg["X-Linewatch-Group"] = str(payload.get("group_key", ""))[:200]
-        msg["Content-Language"] = self.locale.language.value
         msg.set_content(text_body(payload, locale=self.locale))
         msg.add_alternative(html_body(payload, locale=self.locale), subtype="html")
+        msg["Content-Language"] = self.locale.language.value  # after set_content, which drops Content-* headers
         return msg
 
     def _tls_context(self) -> ssl.SSLContext:

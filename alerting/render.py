@@ -16,7 +16,7 @@ import gettext
 import html
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,7 +28,7 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "alerting"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _translations(language: Language) -> gettext.NullTranslations:
     if language is Language.EN:  # the msgids are the English texts
         return gettext.NullTranslations()

@@ -137,9 +137,11 @@ class SmtpServer:
     messages: list[EmailMessage] = field(default_factory=list)
     recipients: list[list[str]] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)  # as received: headers still RFC 2047-encoded
     controller: Controller | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.raw.append(envelope.original_content)
         self.messages.append(message_from_bytes(envelope.original_content, policy=default_policy))  # type: ignore[arg-type]
         self.recipients.append(list(envelope.rcpt_tos))
         return "250 OK"
