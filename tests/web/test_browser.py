@@ -127,6 +127,9 @@ def test_engineer_adds_a_line_changes_its_capacity_and_sees_the_audit_entry(brow
     page.select_option("#id_site", index=1)
     page.select_option("#id_department", index=1)
     page.fill("#id_capacity_bps", "100000000")
+    # An active line is polled: it needs an interface (the core's rule over a line's members, checked by the form).
+    page.select_option("#id_members-0-device", index=1)
+    page.fill("#id_members-0-interface", "ge-9/9/9")
     page.screenshot(path=str(artifacts / "line-add-engineer.png"), full_page=True)
     page.get_by_role("button", name="Save").click()
     page.wait_for_url(re.compile(r"/inventory/lines/\d+/$"))
