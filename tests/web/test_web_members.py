@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 from django.test import Client
+from django.utils.html import escape
 
 from linewatch.choices import LineStatus, Role, TokenScope
 from linewatch.errors import ConfigError
@@ -121,6 +122,8 @@ def test_member_breaking_the_lines_rules_is_refused_in_the_form_on_its_row_nothi
     else:
         assert formset.forms[row].errors.get(case.field), formset.errors
         assert formset.forms[row][case.field].value() == typed
+    shown = formset.non_form_errors() + [m for f in formset.forms for ms in f.errors.values() for m in ms]
+    assert shown and all(escape(m) in response.content.decode() for m in shown)  # on the page, not only in the form
     assert _members(line) == before
 
 
