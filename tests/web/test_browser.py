@@ -237,3 +237,63 @@ def test_a_korean_browser_gets_the_korean_login_page(browser, app, artifacts) ->
     assert HANGUL.search(page.inner_text("main")), page.inner_text("main")
     page.screenshot(path=str(artifacts / "login-ko.png"), full_page=True)
     page.context.close()
+
+
+# What a screen reader and a tablet need of every page: the page's language, one main landmark and a heading, a name
+# for every form control and link, alternative text for images, and no sideways scrolling at a tablet's width.
+_ACCESSIBILITY_PROBLEMS = """() => {
+  const problems = [];
+  if (!document.documentElement.lang) problems.push('html without lang');
+  if (document.querySelectorAll('main').length !== 1) problems.push('not exactly one <main>');
+  if (!document.querySelector('h1')) problems.push('no <h1>');
+  for (const el of document.querySelectorAll('input, select, textarea')) {
+    if (el.type === 'hidden' || el.type === 'submit' || el.type === 'button') continue;
+    const named = (el.labels && el.labels.length) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')
+      || el.getAttribute('title');
+    if (!named) problems.push('unlabelled ' + el.tagName.toLowerCase() + ' ' + (el.name || el.id));
+  }
+  for (const el of document.querySelectorAll('a[href], button')) {
+    const name = (el.innerText || '').trim() || el.getAttribute('aria-label') || el.getAttribute('title');
+    if (!name) problems.push('nameless ' + el.tagName.toLowerCase() + ' ' + (el.getAttribute('href') || ''));
+  }
+  for (const img of document.querySelectorAll('img')) if (!img.hasAttribute('alt')) problems.push('img without alt');
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth + 1) problems.push('scrolls sideways: ' + root.scrollWidth + ' > ' + root.clientWidth);
+  return problems;
+}"""
+
+_TABLET = {"width": 768, "height": 1024}
+
+
+def _first_link(page: Any, pattern: str) -> str:
+    href = page.eval_on_selector(f"a[href*='{pattern}']", "a => a.getAttribute('href')")
+    assert href, f"no link to {pattern} on {page.url}"
+    return href
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "ko-KR"])
+def test_pages_are_accessible_and_fit_a_tablet(browser, app, artifacts, locale) -> None:
+    """Line list, line page and form, carrier, site, device and contract pages, change log: at 768 px wide, in
+    English and Korean, each has a language, a main landmark and a heading, names for its controls and links, and no
+    sideways scrolling (wide tables scroll inside their own box)."""
+    page = _login(browser, app, "admin", locale=locale)
+    page.set_viewport_size(_TABLET)
+    line = _first_link(page, "/inventory/lines/1")
+    urls = ["/inventory/lines/", line, line + "edit/"]
+    page.goto(app["url"] + line)
+    for part in ("/inventory/carriers/", "/inventory/sites/", "/inventory/devices/", "/inventory/contracts/"):
+        if page.locator(f"main a[href*='{part}']").count():
+            urls.append(page.eval_on_selector(f"main a[href*='{part}']", "a => a.getAttribute('href')"))
+    urls.append("/audit/changes/")
+    assert len(urls) >= 7, urls  # the line page links its carrier, site, device and contract
+    found = {}
+    for url in urls:
+        page.goto(app["url"] + url)
+        page.wait_for_load_state()
+        problems = page.evaluate(_ACCESSIBILITY_PROBLEMS)
+        if problems:
+            found[url] = problems
+        name = url.strip("/").replace("/", "-") or "home"
+        page.screenshot(path=str(artifacts / f"tablet-{locale}-{name}.png"), full_page=True)
+    page.context.close()
+    assert not found, "\n".join(f"{url}: {sorted(set(p))}" for url, p in found.items())
