@@ -120,6 +120,9 @@ class WebSettings(BaseModel):
     session_idle_s: int = Field(default=30 * 60, ge=60, description="a session unused this long ends")
     session_max_s: int = Field(default=8 * 3600, ge=60, description="a session ends this long after its login")
     documents: DocumentSettings = Field(default_factory=DocumentSettings)
+    inventory_read_only: bool = Field(
+        default=False, description="the files are the inventory's source: the app shows it read-only to every role "
+                                   "(changes reach it by `linewatch inventory import DIR`)")
 
 
 class InventorySettings(BaseModel):
