@@ -12,8 +12,12 @@ import functools
 import operator
 from typing import Any, Literal, TypeVar
 
+from django.conf import settings
+from django.contrib.auth.context_processors import PermLookupDict, PermWrapper
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from web.accounts.tokens import Token
 
@@ -27,10 +31,37 @@ def permission_name(model: type[Model], action: Action) -> str:
     return f"{meta.app_label}.{action}_{meta.model_name}"
 
 
+# The files are the inventory's source (``web.inventory_read_only``): no role may add, change or delete any
+# inventory model, admins included; ``linewatch inventory import DIR`` (no user, no permission) still writes.
+READ_ONLY_APP = "inventory"
+
+
+def inventory_read_only() -> bool:
+    return bool(getattr(settings, "LINEWATCH_INVENTORY_READ_ONLY", False))
+
+
+def read_only_refuses(app_label: str, action: str) -> bool:
+    """Whether the read-only inventory refuses ``action`` on a model of ``app_label``."""
+    return action != "view" and app_label == READ_ONLY_APP and inventory_read_only()
+
+
+def read_only_message() -> str:
+    return _("The inventory is managed in files: change config/lines.yaml and run `linewatch inventory import`.")
+
+
 def is_permitted(user: Any, model: type[Model], action: Action, *, token: Token | None = None) -> bool:
-    """Whether ``user`` (authenticated through ``token``, if by one) may ``action`` objects of ``model``."""
+    """Whether ``user`` (authenticated through ``token``, if by one) may ``action`` objects of ``model``
+    (never a write on the inventory when it is read-only: :func:`read_only_refuses`)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r} (one of {', '.join(ACTIONS)})")
+    if read_only_refuses(model._meta.app_label, action):
+        return False
+    return role_permits(user, model, action, token=token)
+
+
+def role_permits(user: Any, model: type[Model], action: Action, *, token: Token | None = None) -> bool:
+    """The role's (and token's) grant alone, whatever the read-only inventory: for the collectors' access to
+    ``/api/inventory/`` (a token of a user whose role changes devices), which is a read."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     if token is not None and action != "view" and not token.can_write:
@@ -93,6 +124,38 @@ class ModelPermissionRequiredMixin(PermissionRequiredMixin):
     def has_permission(self) -> bool:
         return is_permitted(self.request.user, self.model, self.permission_action)  # type: ignore[attr-defined]
 
+    def get_permission_denied_message(self) -> str:
+        if read_only_refuses(self.model._meta.app_label, self.permission_action):
+            return read_only_message()
+        return super().get_permission_denied_message()
+
     def get_queryset(self) -> QuerySet[Any]:
         return restrict(super().get_queryset(), self.request.user,  # type: ignore[misc, attr-defined]
                         self.permission_action)
+
+
+class _ReadOnlyPermLookupDict(PermLookupDict):
+    def __getitem__(self, perm_name: str) -> bool:
+        action = perm_name.partition("_")[0]
+        return not read_only_refuses(self.app_label, action) and super().__getitem__(perm_name)
+
+
+class _ReadOnlyPermWrapper(PermWrapper):
+    def __getitem__(self, app_label: str) -> PermLookupDict:
+        return _ReadOnlyPermLookupDict(self.user, app_label)
+
+    def __contains__(self, perm_name: str) -> bool:
+        app_label, _dot, name = perm_name.partition(".")
+        return not read_only_refuses(app_label, name.partition("_")[0]) and super().__contains__(perm_name)
+
+
+def context(request: HttpRequest) -> dict[str, Any]:
+    """Template context: ``perms`` (as Django's, less the writes the read-only inventory refuses: the add and
+    edit buttons hide) and ``inventory_read_only`` with its message (the banner of base.html)."""
+    if not inventory_read_only():
+        return {"inventory_read_only": False}
+    user = getattr(request, "user", None)
+    extra: dict[str, Any] = {"inventory_read_only": True, "inventory_read_only_message": read_only_message()}
+    if user is not None:
+        extra["perms"] = _ReadOnlyPermWrapper(user)
+    return extra

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import permissions
 from rest_framework.request import Request
 
-from web.accounts.permissions import Action, is_permitted
+from web.accounts.permissions import Action, is_permitted, read_only_message, read_only_refuses
 from web.accounts.tokens import Token
 
 METHOD_ACTIONS: dict[str, Action] = {
@@ -28,6 +28,9 @@ class ModelActionPermission(permissions.BasePermission):
         if action is None:
             return False
         model = view.get_queryset().model
+        if read_only_refuses(model._meta.app_label, action):
+            self.message = read_only_message()  # the 403's detail (DRF reads the refusing permission's message)
+            return False
         return is_permitted(request.user, model, action, token=request_token(request))
 
 

@@ -27,7 +27,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import condition, require_safe
 
-from web.accounts.permissions import is_permitted
+from web.accounts.permissions import role_permits
 from web.accounts.tokens import Token
 from web.api.authentication import KEYWORDS
 from web.inventory.io import inventory_data
@@ -59,7 +59,7 @@ def collector_access(request: HttpRequest) -> int:
     if given is not None:
         token = Token.objects.for_key(given)
         if token is not None and token.user.is_active:
-            status = 200 if is_permitted(token.user, Device, "change") else 403
+            status = 200 if role_permits(token.user, Device, "change") else 403
             Token.objects.filter(pk=token.pk).update(last_used=timezone.now())  # not a change: not logged
         else:
             expected = configured_token()
