@@ -82,6 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "web.accounts.permissions.context",
             ],
         },
     },
@@ -124,6 +125,7 @@ SESSION_COOKIE_AGE = _WEB.session_idle_s
 SESSION_ENGINE = "web.accounts.sessions"  # the database, renewed when due (web.accounts.middleware.RENEW_S)
 SESSION_SAVE_EVERY_REQUEST = False
 LINEWATCH_SESSION_MAX_S = _WEB.session_max_s
+LINEWATCH_INVENTORY_READ_ONLY = _WEB.inventory_read_only  # web/accounts/permissions.py: no inventory writes
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
