@@ -150,3 +150,17 @@ def test_read_only_message_is_translated():
 
     with translation.override("ko"):
         assert read_only_message().startswith("자산 목록은 파일로 관리됩니다")
+
+
+def test_read_only_inventory_document_upload_and_delete_answer_403_with_the_files_message(
+        client, read_only, make_inventory, user_with_role):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    objects = _objects(make_inventory(1))
+    client.force_login(user_with_role("admin"))
+    upload = client.post("/api/inventory/documents/", {"line": objects["line"],
+                                                      "file": SimpleUploadedFile("a.txt", b"text")},
+                         HTTP_ACCEPT_LANGUAGE="en")
+    assert (upload.status_code, upload.json()) == (403, {"detail": MESSAGE})
+    page = client.get(f"/inventory/documents/add/?line={objects['line']}", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 403

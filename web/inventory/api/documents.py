@@ -19,7 +19,12 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 
 from linewatch.choices import DocumentKind
-from web.accounts.permissions import attachment_permitted, restrict_attachments
+from web.accounts.permissions import (
+    attachment_permitted,
+    read_only_message,
+    read_only_refuses,
+    restrict_attachments,
+)
 from web.api.permissions import METHOD_ACTIONS, request_token
 from web.api.serializers import field_errors
 from web.inventory import documents
@@ -82,6 +87,9 @@ class DocumentPermission(permissions.BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         action_name = METHOD_ACTIONS.get(request.method or "")
         if action_name is None or action_name == "change":
+            return False
+        if read_only_refuses(Document._meta.app_label, action_name):
+            self.message = read_only_message()
             return False
         return any(attachment_permitted(request.user, model, action_name, token=request_token(request))
                    for model in _PARENTS.values())
