@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
@@ -61,7 +62,7 @@ def _safe(value: Any) -> Any:
 
 
 def _filename(extension: str) -> str:
-    return f'attachment; filename="lines-{dt.date.today().isoformat()}.{extension}"'
+    return f'attachment; filename="lines-{timezone.localdate().isoformat()}.{extension}"'
 
 
 def csv_response(table: Iterable[list[Any]]) -> HttpResponse:
