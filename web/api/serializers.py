@@ -31,25 +31,32 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if self.instance is not None and request is not None:
             self._check_changeable(request, model, attrs)
-        if self.instance is None:
-            instance = model(**attrs)
-        else:
-            instance = copy.copy(self.instance)
-            for name, value in attrs.items():
-                setattr(instance, name, value)
+        instance = self.would_be(attrs)
         try:
             instance.full_clean()
         except DjangoValidationError as exc:
             raise serializers.ValidationError(field_errors(exc)) from None
         return attrs
 
-    def _check_changeable(self, request: Any, model: type, attrs: dict[str, Any]) -> None:
-        """A role that may change only some fields (the NOC: a line's status) is refused the others (403)."""
+    def would_be(self, attrs: dict[str, Any]) -> Any:
+        """The object as ``attrs`` would make it (unsaved), for ``full_clean()``."""
+        if self.instance is None:
+            return self.Meta.model(**attrs)
+        instance = copy.copy(self.instance)
+        for name, value in attrs.items():
+            setattr(instance, name, value)
+        return instance
+
+    def _check_changeable(self, request: Any, model: type, attrs: dict[str, Any], *,
+                          replaced: tuple[str, ...] = ()) -> None:
+        """A role that may change only some fields (the NOC: a line's status) is refused the others (403);
+        ``replaced`` names given fields that count as changed whatever their value (nested rows: a line's members)."""
         allowed = changeable_fields(request.user, model, token=request_token(request))
         if allowed is None:
             return
-        refused = sorted(name for name, value in attrs.items()
-                         if name not in allowed and getattr(self.instance, name) != value)
+        refused = sorted({name for name, value in attrs.items()
+                          if name not in allowed and getattr(self.instance, name) != value}
+                         | {name for name in replaced if name not in allowed})
         if refused:
             raise exceptions.PermissionDenied({"detail": _("your role may change only: %(fields)s") % {
                 "fields": ", ".join(allowed)}, "fields": refused})

@@ -5,10 +5,13 @@ from __future__ import annotations
 import copy
 from typing import Any, ClassVar
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from web.api.serializers import ValidatedModelSerializer
+from linewatch.choices import LineMemberRole
+from web.api.serializers import ValidatedModelSerializer, field_errors
 from web.inventory import models
 
 
@@ -107,11 +110,94 @@ class LineMemberBriefSerializer(serializers.ModelSerializer):
 
 
 class LineSerializer(ValidatedModelSerializer):
-    members = LineMemberBriefSerializer(many=True, read_only=True)
+    """``members`` given (POST, PUT, PATCH) makes the line's members exactly those, in the same transaction: a
+    kept port (device, interface, ifIndex) keeps its row and history, its role updated. They are checked together
+    with the line's new values by the core's rules before anything is saved (400 ``{"members": {"1": {"role":
+    […]}}}``: the offending row, as DRF's own errors of a list). Left out of a PATCH, the members are untouched."""
+
+    members = LineMemberBriefSerializer(many=True, required=False, help_text=gettext_lazy(
+        "the line's member interfaces: given, they replace the line's members"))
 
     class Meta:
         model = models.Line
         fields = "__all__"
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        members = attrs.pop("members", None)
+        self._members = members
+        request = self.context.get("request")
+        if members is not None and self.instance is not None and request is not None:
+            self._check_changeable(request, models.Line, attrs, replaced=("members",))  # the NOC: 403
+        attrs = super().validate(attrs)
+        if members is None:
+            return attrs
+        missing = {i: {"device": [str(_REQUIRED)]} for i, m in enumerate(members) if not m.get("device")}
+        if missing:
+            raise serializers.ValidationError({"members": missing})
+        problem = self._line.members_problem([_member(self._line, m).member() for m in members])
+        if problem is not None:
+            if problem.row is None:
+                raise serializers.ValidationError({"members": [problem.message]})
+            raise serializers.ValidationError({"members": {problem.row: {problem.field: [problem.message]}}})
+        return attrs | {"members": members}
+
+    def would_be(self, attrs: dict[str, Any]) -> models.Line:
+        line = super().would_be(attrs)
+        line.replacing_members = self._members is not None
+        self._line = line
+        return line
+
+    def create(self, validated_data: dict[str, Any]) -> models.Line:
+        members = validated_data.pop("members", None)
+        line = super().create(validated_data)
+        if members is not None:
+            _replace_members(line, members)
+        return line
+
+    def update(self, instance: models.Line, validated_data: dict[str, Any]) -> models.Line:
+        members = validated_data.pop("members", None)
+        line = super().update(instance, validated_data)
+        if members is not None:
+            _replace_members(line, members)
+        return line
+
+
+_REQUIRED = serializers.Field.default_error_messages["required"]
+
+
+def _member(line: models.Line, values: dict[str, Any]) -> models.LineMember:
+    return models.LineMember(line=line, device=values["device"], interface=values.get("interface") or "",
+                             if_index=values.get("if_index"),
+                             role=values.get("role") or LineMemberRole.MEMBER.value)
+
+
+def _replace_members(line: models.Line, members: list[dict[str, Any]]) -> None:
+    """``line``'s members become exactly ``members`` (as the form and the import: a kept port keeps its row, each
+    saved change-logged); a member its own rules refuse (a port of another line) is a 400 naming its row, the
+    caller's transaction rolled back."""
+    have = {m.port_key(): m for m in line.members.select_related("device")}
+    wanted = [_member(line, values) for values in members]
+    keep = {m.port_key() for m in wanted}
+    for key, member in have.items():  # first: a port moving between rows is free when it is saved again
+        if key not in keep:
+            member.delete()
+    errors: dict[int, dict[str, list[str]]] = {}
+    for row, new in enumerate(wanted):
+        member = have.get(new.port_key())
+        if member is not None and member.role == new.role:
+            continue
+        if member is not None:
+            member.role = new.role
+        else:
+            member = new
+        try:
+            member.full_clean()
+        except DjangoValidationError as exc:
+            errors[row] = field_errors(exc)
+            continue
+        member.save()
+    if errors:
+        raise serializers.ValidationError({"members": errors})
 
 
 class DiscountSerializer(ValidatedModelSerializer):

@@ -131,13 +131,18 @@ class Line(ChangeLoggedModel):
         """The line's members as saved, ``{device, interface | if_index, role}`` each."""
         return [m.member() for m in self.members.select_related("device").order_by("pk")]
 
+    #: Set by a write that replaces the members with the line (the API's nested ``members``): ``clean()`` leaves
+    #: the saved members alone, that write checks its members with ``members_problem`` and each member's
+    #: ``LineMember.clean()``.
+    replacing_members = False
+
     def clean(self) -> None:
         validate(yaml_inventory.Line, self.as_config(), fields=_LINE_FIELDS, model_field="termination_date")
-        if self.pk:  # a change of the line (its status) must leave its saved members valid
+        if self.pk and not self.replacing_members:  # a change of the line (its status) must leave its members valid
             problem = self.members_problem(self.stored_members())
             if problem is not None:
                 raise ValidationError({"status": [problem.message]})
-        if self.pk and self.status != LineStatus.DECOMMISSIONED:
+        if self.pk and not self.replacing_members and self.status != LineStatus.DECOMMISSIONED:
             # Leaving "decommissioned": its ports may carry another line by now.
             conflicts = [c for m in self.members.select_related("device") if (c := m.port_conflict())]
             if conflicts:
@@ -174,6 +179,10 @@ class LineMember(ChangeLoggedModel):
     def member(self) -> dict[str, Any]:
         """``{device, interface | if_index, role}``: the member as the core's ``LineMember``."""
         return self.port() | {"role": self.role}
+
+    def port_key(self) -> tuple[int | None, str, int | None]:
+        """(device id, interface, ifIndex): the port, as kept rows are matched."""
+        return self.device_id, self.interface or "", self.if_index
 
     def port(self) -> dict[str, Any]:
         return present(device=self.device.name if self.device_id else None, interface=self.interface,
