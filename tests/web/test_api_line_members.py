@@ -231,3 +231,16 @@ def test_openapi_schema_shows_the_lines_writable_members(user_with_role, request
     assert members["type"] == "array", members
     item = schemas[members["items"]["$ref"].rsplit("/", 1)[1]]
     assert set(item["properties"]) == {"device", "interface", "if_index", "role"} and item["required"] == ["device"]
+
+
+@pytest.mark.parametrize(("status", "created"), [(LineStatus.ACTIVE.value, False), (LineStatus.PLANNED.value, True)])
+def test_line_post_of_a_polled_line_without_members_is_refused_naming_members(engineer_api, inv, status, created):
+    """It used to be accepted: the inventory document then held an active line without an interface, which the
+    collectors' model refuses — so they kept their last good copy and no later change reached them. A planned line
+    may wait for its interfaces."""
+    logged = _audit(Line)
+    response = engineer_api.post(URL, _line_body(inv, status=status), content_type="application/json")
+    assert (response.status_code == 201) is created, response.content
+    if not created:
+        assert response.status_code == 400 and response.json()["members"], response.content
+        assert not Line.objects.filter(name="L-H11").exists() and _audit(Line) == logged

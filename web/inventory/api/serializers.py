@@ -124,6 +124,8 @@ class LineSerializer(ValidatedModelSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         members = attrs.pop("members", None)
+        if members is None and self.instance is None:
+            members = []  # a new line has none: a polled one must be given its members (400 naming members)
         self._members = members
         request = self.context.get("request")
         if members is not None and self.instance is not None and request is not None:
