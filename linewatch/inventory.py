@@ -168,7 +168,7 @@ class Line(BaseModel):
     def _members(cls, members: tuple[LineMember, ...], info: ValidationInfo) -> tuple[LineMember, ...]:
         status = info.data.get("status")
         if not members and status is not None and status not in _UNPOLLED:
-            raise ValueError(f"a {status.value} line is polled and needs at least one member (members: "
+            raise ValueError(f"a line with status {status.value} is polled and needs at least one member (members: "
                              f"[{{device, interface | if_index}}], or device + interface | if_index)")
         seen: dict[tuple[str, str], int] = {}
         for j, m in enumerate(members):
