@@ -6,7 +6,7 @@ VPY := $(VENV)/bin/python
 RUN_DIR ?= run
 RUN_SECONDS ?= 0
 # pytest-xdist workers for `make test`: 0 is one process; 2 is not the default yet (docs/testing.md).
-PYTEST_WORKERS ?= 0
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test bench dashboards sysdeps venv snmpsim-venv check-config clean
 
