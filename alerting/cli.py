@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Any
 
+from linewatch.choices import ExitCode
 from linewatch.errors import ConfigError, DeliveryError, Problem
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
@@ -51,7 +52,7 @@ def _run(args: argparse.Namespace) -> int:
         service.run(stop)
     finally:
         service.close()
-    return 0
+    return ExitCode.OK
 
 
 def _print_evaluation(report: Any, *, as_json: bool) -> None:
@@ -78,7 +79,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                 service.dispatch(report.now_s)
             _print_evaluation(report, as_json=args.json)
             if args.once:
-                return 1 if report.rule_errors else 0
+                return ExitCode.RUNTIME_ERROR if report.rule_errors else ExitCode.OK
             time.sleep(service.config.evaluation_interval_s)
     finally:
         service.close()
@@ -110,9 +111,9 @@ def _test_notify(args: argparse.Namespace) -> int:
         senders[args.receiver].send(payload, message_id=f"test.{int(now)}")
     except DeliveryError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return ExitCode.RUNTIME_ERROR
     print(f"test notification delivered to {args.receiver}")
-    return 0
+    return ExitCode.OK
 
 
 def _open_store(args: argparse.Namespace) -> Any:
@@ -133,13 +134,13 @@ def _silence_add(args: argparse.Namespace) -> int:
             parse_matcher(m)
         except ValueError as exc:
             print(f"error: --match: {exc}", file=sys.stderr)
-            return 2
+            return ExitCode.CONFIG_ERROR
     now = time.time()
     with _open_store(args) as store:
         silence = store.add_silence(matchers=args.match, starts_s=now, ends_s=now + args.duration,
                                     reason=args.reason, created_by=args.by, now_s=now)
     print(f"silence {silence.id} until {_time(silence.ends_s)} UTC: {', '.join(silence.matchers)}")
-    return 0
+    return ExitCode.OK
 
 
 def _silence_list(args: argparse.Namespace) -> int:
@@ -150,14 +151,14 @@ def _silence_list(args: argparse.Namespace) -> int:
     for s in silences:
         state = "" if s.active_at(now) else " (expired)"
         print(f"{s.id:>4}  {_time(s.ends_s):<19}  {s.created_by:<12} {', '.join(s.matchers)} — {s.reason}{state}")
-    return 0
+    return ExitCode.OK
 
 
 def _silence_expire(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
         store.expire_silence(args.id, now_s=time.time())
     print(f"silence {args.id} expired")
-    return 0
+    return ExitCode.OK
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -177,14 +178,14 @@ def _list(args: argparse.Namespace) -> int:
         print(f"\n{'MSG':>5}  {'RECEIVER':<20} {'STATUS':<10} {'TRIES':>5}  LAST ERROR")
         for m in outbox:
             print(f"{m.id:>5}  {m.receiver:<20} {m.status.value:<10} {m.attempts:>5}  {m.last_error or ''}")
-    return 0
+    return ExitCode.OK
 
 
 def _ack(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
         alert = store.acknowledge(args.id, by=args.by, comment=args.comment, now_s=time.time())
     print(f"alert {alert.id} ({alert.key}) acknowledged: no repeats until it changes state")
-    return 0
+    return ExitCode.OK
 
 
 def register(subparsers: Any) -> None:

@@ -49,6 +49,6 @@ def _collect(args: argparse.Namespace) -> int:
                           on_report=None if args.quiet else (lambda r: print(format_report(r), flush=True)))
 
     asyncio.run(forever())
-    return 0
+    return ExitCode.OK
 
 

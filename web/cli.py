@@ -10,6 +10,8 @@ import argparse
 import os
 import sys
 
+from linewatch.choices import ExitCode
+
 DEFAULT_ADDRPORT = "127.0.0.1:18000"
 
 
@@ -65,7 +67,7 @@ def _inventory_import(args: argparse.Namespace) -> int:
 
     result = import_dir(args.dir, user_name=args.user)  # ConfigError: printed by linewatch's CLI, exit 2
     print(f"inventory imported from {args.dir}: {result.summary()}")
-    return 0
+    return ExitCode.OK
 
 
 def _inventory_export(args: argparse.Namespace) -> int:
@@ -79,7 +81,7 @@ def _inventory_export(args: argparse.Namespace) -> int:
         print("the SNMP secrets are references; set these variables before importing or loading the files: "
               + " ".join(result.env_vars), file=sys.stderr)
     print("exported " + ", ".join(str(f) for f in result.files))
-    return 0
+    return ExitCode.OK
 
 
 def _django(args: argparse.Namespace) -> int:

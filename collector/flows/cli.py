@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from linewatch.choices import FlowDirection
+from linewatch.choices import ExitCode, FlowDirection
 from linewatch.errors import ConfigError, Problem
 
 
@@ -107,7 +107,7 @@ def _listen(args: argparse.Namespace) -> int:
     finally:
         sink.close()
         writer.close()
-    return 0
+    return ExitCode.OK
 
 
 def _pcap(args: argparse.Namespace) -> int:
@@ -130,7 +130,7 @@ def _pcap(args: argparse.Namespace) -> int:
             for rank, c in enumerate(s.top, 1):
                 print(f"  {s.start_s} {s.direction:<3} #{rank:<2} {c.src} -> {c.dst} {c.proto}/{c.dst_port} "
                       f"{c.bytes} B")
-        return 0
+        return ExitCode.OK
     writer = _writer(settings)
     try:
         writer.write(points)
@@ -139,7 +139,7 @@ def _pcap(args: argparse.Namespace) -> int:
         writer.close()
     print(f"wrote {len(points)} points to {settings.influx.url} database {settings.influx.database}"
           + (f" ({st.spooled_batches} batches spooled: InfluxDB unreachable)" if st.spooled_batches else ""))
-    return 0
+    return ExitCode.OK
 
 
 def _capture(args: argparse.Namespace) -> int:
@@ -180,7 +180,7 @@ def _capture(args: argparse.Namespace) -> int:
         writer.write(summary_points(agg.flush_all()))
         writer.close()
         stop.set()
-    return 0
+    return ExitCode.OK
 
 
 def _top(args: argparse.Namespace) -> int:
@@ -194,12 +194,12 @@ def _top(args: argparse.Namespace) -> int:
         start, end = parse_time(args.from_, now_s=now), parse_time(args.to, now_s=now)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.CONFIG_ERROR
     if end <= start:
         print(f"error: --to ({end}) must be after --from ({start})", file=sys.stderr)
-        return 2
+        return ExitCode.CONFIG_ERROR
     with InfluxClient(settings.influx) as client:
         top = top_talkers(client, line=args.line, start_s=start, end_s=end, limit=args.limit,
                           direction=args.direction)
     print(format_table(top))
-    return 0
+    return ExitCode.OK
