@@ -507,7 +507,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _carrier_problems(carriers: CarriersFile, located: Located) -> list[Problem]:
+def carrier_problems(carriers: CarriersFile, located: Located) -> list[Problem]:
     problems = []
     seen: dict[str, int] = {}
     for i, carrier in enumerate(carriers.carriers):
@@ -530,7 +530,7 @@ def _carrier_problems(carriers: CarriersFile, located: Located) -> list[Problem]
     return problems
 
 
-def _contract_problems(
+def contract_problems(
     contracts: ContractsFile, located: Located, inventory: Inventory, carriers: CarriersFile
 ) -> list[Problem]:
     problems = []
@@ -594,13 +594,13 @@ def load_billing_config(settings: Settings, *, inventory: Inventory | None = Non
     carriers = contracts = None
     try:
         carriers, c_located = load_model(carriers_path, CarriersFile)
-        problems += _carrier_problems(carriers, c_located)
+        problems += carrier_problems(carriers, c_located)
     except ConfigError as exc:
         problems += exc.problems
     try:
         contracts, k_located = load_model(contracts_path, ContractsFile)
         if carriers is not None:
-            problems += _contract_problems(contracts, k_located, inventory, carriers)
+            problems += contract_problems(contracts, k_located, inventory, carriers)
     except ConfigError as exc:
         problems += exc.problems
     if problems or carriers is None or contracts is None:

@@ -203,7 +203,7 @@ def validate_dir(directory: Path | str) -> ValidatedSet:
     if (d / CARRIERS_FILE).exists():
         try:
             carriers, c_located = load_model(d / CARRIERS_FILE, billing.CarriersFile)
-            problems += billing._carrier_problems(carriers, c_located)
+            problems += billing.carrier_problems(carriers, c_located)
         except ConfigError as exc:
             problems += exc.problems
     currency = {c.name: c.currency for c in carriers.carriers}
@@ -214,7 +214,7 @@ def validate_dir(directory: Path | str) -> ValidatedSet:
         except ConfigError as exc:
             problems += exc.problems
         if contracts is not None and known_lines is not None:
-            problems += billing._contract_problems(_with_db_currency(contracts, currency), k_located, known_lines,
+            problems += billing.contract_problems(_with_db_currency(contracts, currency), k_located, known_lines,
                                                    carriers)
     if problems or inventory is None:
         raise ConfigError(problems)
