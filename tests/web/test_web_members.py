@@ -220,3 +220,22 @@ def test_inventory_document_stays_valid_after_any_sequence_of_accepted_api_write
         document = engineer_api.get("/api/inventory.json")
         assert document.status_code == 200, document.content
         Inventory.model_validate(document.json())
+
+
+def test_planned_line_set_active_with_its_first_interface_in_one_form_post_is_saved(engineer, inv):
+    """Bringing a planned line up on the form: its status and its first interface in the same post."""
+    line = _line(inv, Case((), ("add",), ""))  # no interface yet: only a planned line may be so
+    Line.objects.filter(pk=line.pk).update(status=LineStatus.PLANNED.value)
+    line.refresh_from_db()
+    data = {"name": line.name, "carrier": line.carrier_id, "circuit_id": line.circuit_id, "type": line.type,
+            "status": LineStatus.ACTIVE.value, "site": line.site_id, "department": line.department_id,
+            "capacity_bps": line.capacity_bps, "description": "",
+            "members-TOTAL_FORMS": 1, "members-INITIAL_FORMS": 0, "members-MIN_NUM_FORMS": 0,
+            "members-MAX_NUM_FORMS": 1000,
+            "members-0-device": inv["device"].pk, "members-0-interface": "xe-9/0/5", "members-0-if_index": "",
+            "members-0-role": "member"}
+    response = engineer.post(f"/inventory/lines/{line.pk}/edit/", data)
+    assert response.status_code == 302, response.context and (response.context["form"].errors,
+                                                              response.context["formsets"][0].errors)
+    line.refresh_from_db()
+    assert line.status == LineStatus.ACTIVE.value and _members(line) == [("xe-9/0/5", "member")]
