@@ -145,6 +145,18 @@ def line_filter(tags: Sequence[str] = LINE_VARIABLES) -> str:
     return " AND ".join(tag_match(tag) for tag in tags)
 
 
+# A line's member series (docs/schema.md): a line carried by several interfaces has one series per member.
+MEMBER_SERIES = '"line", "device", "interface"'
+
+
+def line_health_query(where: str, interval: str) -> str:
+    """Each line's health per ``interval``: the best member's (``min`` of :class:`linewatch.choices.LineHealth`
+    over the members' last values), so a LAG or a primary/backup pair is up while any member is."""
+    return ('SELECT min("health") FROM (SELECT last("health") AS "health" FROM "line_traffic" '
+            f"WHERE $timeFilter AND {where} GROUP BY time({interval}), {MEMBER_SERIES} fill(none)) "
+            f'WHERE $timeFilter GROUP BY time({interval}), "line" fill(none)')
+
+
 def query_variable(
     name: str,
     query: str,

@@ -14,7 +14,7 @@ from linewatch.choices import UTILIZATION_WARNING_PCT, Severity
 FILTER = lw.line_filter()
 # A line may be carried by several interfaces (a LAG, a primary/backup pair): one series per member (docs/schema.md).
 # Its value per interval is the SUM over its members of each member's mean in that interval, never their mean.
-MEMBER = '"line", "device", "interface"'
+MEMBER = lw.MEMBER_SERIES
 
 
 def member_sum(fields: dict[str, str], *, interval: str = "$__interval", fill: str = "null") -> str:
@@ -120,9 +120,7 @@ status = StateTimeline(
     gridPos=lw.grid(0, 18, 16, 7),
     targets=[
         lw.target(
-            'SELECT min("health") FROM (SELECT last("health") AS "health" FROM "line_traffic" '
-            f"WHERE $timeFilter AND {FILTER} GROUP BY time($__interval), {MEMBER} fill(none)) "
-            'WHERE $timeFilter GROUP BY time($__interval), "line" fill(none)',
+            lw.line_health_query(FILTER, "$__interval"),
             alias="$tag_line",
         )
     ],

@@ -12,7 +12,7 @@ from linewatch import dashboards as lw
 FILTER = lw.line_filter()
 # A line may be carried by several interfaces: one series per member (docs/schema.md); a line's figure is the sum
 # over its members (traffic, utilization) or its best member (health: up while any member is up).
-MEMBER = '"line", "device", "interface"'
+MEMBER = lw.MEMBER_SERIES
 # A line without a point for this long shows "no data" (2.5 × the production poll interval of 60 s); the status
 # query groups by a fixed 1-minute bucket over a fixed 3-hour window so the threshold always fits the buckets.
 NO_DATA_AFTER_MS = 150_000
@@ -27,9 +27,7 @@ line_status = StateTimeline(
     gridPos=lw.grid(0, 0, 14, 13),
     targets=[
         lw.target(
-            'SELECT min("health") FROM (SELECT last("health") AS "health" FROM "line_traffic" '
-            f"WHERE $timeFilter AND {FILTER} GROUP BY time(1m), {MEMBER} fill(none)) "
-            'WHERE $timeFilter GROUP BY time(1m), "line" fill(none)',
+            lw.line_health_query(FILTER, "1m"),
             alias="$tag_line",
         )
     ],
