@@ -18,7 +18,6 @@ some but not all are (a degraded LAG, a backup carrying the line).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +35,7 @@ from alerting.logic import (
     judge_threshold,
 )
 from linewatch.choices import AlertRuleKind, AlertScope, OperStatus, Severity
+from linewatch.influx.influxql import exact_regex
 from linewatch.inventory import Inventory, Line
 from linewatch.settings import GrafanaSettings
 
@@ -104,11 +104,6 @@ def _ns(t_s: int) -> int:
     return t_s * NS
 
 
-def _lines_regex(lines: Sequence[str]) -> str:
-    alternatives = "|".join(re.escape(line).replace("/", r"\/") for line in sorted(lines))
-    return f"/^(?:{alternatives})$/"
-
-
 class Evaluator:
     """Builds each rule's query and turns its answer into a verdict per subject. Stateless between calls."""
 
@@ -167,7 +162,7 @@ class Evaluator:
             means = ", ".join(f'mean("{f}") AS "{f}"' for f in fields)
             if not self.multi_member:
                 return [f'SELECT {means} FROM "line_traffic" WHERE {window} GROUP BY {every}, "line" fill(none)']
-            lines = _lines_regex(self.multi_member)
+            lines = exact_regex(self.multi_member)
             summed = ", ".join(f'sum("{f}") AS "{f}"' for f in fields)
             plain = (f'SELECT {means} FROM "line_traffic" WHERE {window} AND "line" !~ {lines} '
                      f'GROUP BY {every}, "line" fill(none)')

@@ -43,13 +43,13 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 
 from billing_etl.model import Period
 from linewatch.choices import UsageDirection
 from linewatch.influx import InfluxClient
+from linewatch.influx.influxql import exact_regex
 from linewatch.inventory import Line
 
 BUCKET_S = 300
@@ -165,8 +165,7 @@ def burstable_p95(top_values_desc: list[float], samples: int) -> float | None:
 def _line_filter(lines: Iterable[str] | None) -> str:
     if lines is None:
         return ""
-    alternatives = "|".join(re.escape(line).replace("/", r"\/") for line in sorted(lines))
-    return f' AND "line" =~ /^(?:{alternatives})$/'
+    return f' AND "line" =~ {exact_regex(lines)}'
 
 
 def _window(period: Period) -> str:

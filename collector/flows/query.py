@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from linewatch.influx import InfluxClient
+from linewatch.influx.influxql import escape_string
 
 # Grafana (InfluxQL data source), line-detail dashboard, "Top talkers" table. Returns the ranked rows of every
 # minute in the range; the panel's "Group by" transformation sums bytes per (direction, src, dst, proto, dst_port)
@@ -28,14 +29,10 @@ APP_MIX_INFLUXQL = (
 )
 
 
-def _quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("'", "\\'")
-
-
 def render(query: str, *, line: str, start_s: int, end_s: int) -> str:
     """Substitute the Grafana variables the way Grafana does (for tests and the CLI)."""
     time_filter = f"time >= {start_s}s AND time < {end_s}s"
-    return query.replace("$line", _quote(line)).replace("$timeFilter", time_filter)
+    return query.replace("$line", escape_string(line)).replace("$timeFilter", time_filter)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from billing_etl.usage import MEASUREMENT, MEMBER_TAGS, measure_p95
 from linewatch.choices import UsageDirection
 from linewatch.errors import InfluxError
 from linewatch.influx import InfluxClient, InfluxSettings
+from linewatch.influx.influxql import exact_regex, string_literal
 from linewatch.settings import GrafanaSettings
 
 log = logging.getLogger(__name__)
@@ -85,33 +85,24 @@ class LiveFigures:
         return self.current is not None or bool(self.month and self.month.samples_5m) or bool(self.past)
 
 
-def _quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _regex(values: Iterable[str]) -> str:
-    alternatives = "|".join(re.escape(v).replace("/", r"\/") for v in sorted(set(values)))
-    return f"/^(?:{alternatives})$/"
-
-
 def _window(start_s: int, end_s: int) -> str:
     return f"time >= {start_s}s AND time < {end_s}s"
 
 
 def volume_statement(line: str, period: Period, end_s: int) -> str:
     """The volume of ``line`` (every member's samples) within ``[period start, end_s)``."""
-    where = f'{_window(period.start_s, end_s)} AND "line" = {_quote(line)}'
+    where = f'{_window(period.start_s, end_s)} AND "line" = {string_literal(line)}'
     return (f"SELECT SUM(x) AS in_bits, SUM(y) AS out_bits FROM (SELECT in_bps * interval_s AS x, "
             f'out_bps * interval_s AS y FROM "{MEASUREMENT}" WHERE {where})')
 
 
 def alerts_statement(subjects: Iterable[str]) -> str:
-    return f'SELECT * FROM "alert_events" WHERE "line" =~ {_regex(subjects)} GROUP BY "rule", "line" ORDER BY time DESC LIMIT 1'
+    return f'SELECT * FROM "alert_events" WHERE "line" =~ {exact_regex(subjects)} GROUP BY "rule", "line" ORDER BY time DESC LIMIT 1'
 
 
 def cost_statement(line: str, periods: Iterable[Period]) -> str:
-    wanted = _regex(str(p) for p in periods)
-    return (f'SELECT LAST(billed_amount) AS billed FROM "line_cost" WHERE "line" = {_quote(line)} '
+    wanted = exact_regex(str(p) for p in periods)
+    return (f'SELECT LAST(billed_amount) AS billed FROM "line_cost" WHERE "line" = {string_literal(line)} '
             f'AND "period" =~ {wanted} GROUP BY "period", "currency"')
 
 
@@ -131,13 +122,13 @@ def _util(bps: float | None, capacity_bps: int | None) -> float | None:
 
 
 def _current(client: InfluxClient, line: str, capacity_bps: int | None, now_s: int) -> Current | None:
-    q = (f'SELECT LAST(in_bps) AS i FROM "{MEASUREMENT}" WHERE "line" = {_quote(line)} AND '
+    q = (f'SELECT LAST(in_bps) AS i FROM "{MEASUREMENT}" WHERE "line" = {string_literal(line)} AND '
          f"{_window(now_s - CURRENT_WINDOW_S, now_s + 1)}")
     newest = _first_row(client.query(q))
     if not newest:
         return None
     per_series = (f"SELECT LAST(in_bps) AS i, LAST(out_bps) AS o FROM \"{MEASUREMENT}\" WHERE \"line\" = "
-                  f"{_quote(line)} AND {_window(now_s - CURRENT_WINDOW_S, now_s + 1)} GROUP BY {MEMBER_TAGS}")
+                  f"{string_literal(line)} AND {_window(now_s - CURRENT_WINDOW_S, now_s + 1)} GROUP BY {MEMBER_TAGS}")
     in_bps = out_bps = None
     for s in client.query(per_series):
         row = dict(zip(s["columns"], s["values"][0], strict=False)) if s["values"] else {}

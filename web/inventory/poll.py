@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from linewatch.errors import InfluxError
 from linewatch.influx import InfluxClient, InfluxSettings
-from web.inventory.live import PAGE_TIMEOUT_S, _quote
+from linewatch.influx.influxql import string_literal
+from web.inventory.live import PAGE_TIMEOUT_S
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class LastPolls:
 
 
 def poll_statement(device: str) -> str:
-    return (f'SELECT * FROM "collector_poll" WHERE "device" = {_quote(device)} GROUP BY "collector" '
+    return (f'SELECT * FROM "collector_poll" WHERE "device" = {string_literal(device)} GROUP BY "collector" '
             "ORDER BY time DESC LIMIT 1")
 
 
