@@ -181,3 +181,16 @@ def test_migrations_write_no_anonymous_rows(tmp_path):
     with sqlite3.connect(tmp_path / "var" / "web.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM audit_objectchange").fetchone() == (0,)
         assert db.execute("SELECT count(*) FROM auth_group").fetchone() == (5,)
+
+
+def test_admin_offers_no_way_to_change_or_delete_login_events(admin_client):
+    from web.accounts.logins.models import LoginEvent
+
+    event = LoginEvent.objects.create(kind="login", user_name="kim", remote_addr="192.0.2.7")
+    base = f"/admin/{LoginEvent._meta.app_label}/loginevent"
+    assert admin_client.post(f"{base}/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    page = admin_client.get(f"{base}/{event.pk}/change/")
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    admin_client.post(f"{base}/{event.pk}/change/", {"user_name": "mallory"})
+    assert LoginEvent.objects.get(pk=event.pk).user_name == "kim"
+    assert admin_client.get(f"{base}/add/").status_code == 403
