@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from collector_support import Clock
 
 from collector.service import Collector, format_report
 from collector.simagent.agent import SimAgent
@@ -20,16 +21,6 @@ from linewatch.settings import CollectorSettings
 
 GBIT = 1_000_000_000
 STEP_S = 60.0
-
-
-@dataclass
-class Clock:
-    """The collector's wall clock, advanced by the test: rates are exact regardless of how long a poll takes."""
-
-    now: float = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass

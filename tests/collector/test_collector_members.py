@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from collector_support import Clock
 
 from collector.service import Collector, CycleReport
 from collector.simagent import SimAgent, SimDevice
@@ -23,14 +24,6 @@ from linewatch.settings import CollectorSettings
 
 STEP_S = 60.0
 CAPACITY_BPS = 2_000_000_000
-
-
-@dataclass
-class Clock:
-    now: float = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from collector_support import Clock
 
 from collector.service import Collector, CycleReport, format_report
 from collector.simagent import SimAgent, SimDevice, SimInterface
@@ -22,14 +23,6 @@ from linewatch.inventory import Inventory
 from linewatch.settings import CollectorSettings
 
 STEP_S = 60.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def line(line_id: str, device: str = "r1", **where: Any) -> dict[str, Any]:
