@@ -46,6 +46,10 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "web.inventory",
+    "web.notify",
+    "web.orders",
+    "web.faults",
+    "web.inspections",
 ]
 
 MIDDLEWARE = [

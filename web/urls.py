@@ -15,6 +15,10 @@ urlpatterns = [
     # The language can be chosen before logging in.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("inventory/", include("web.inventory.urls")),
+    path("orders/", include("web.orders.urls")),
+    path("faults/", include("web.faults.urls")),
+    path("inspections/", include("web.inspections.urls")),
+    path("notify/", include("web.notify.urls")),
     path("audit/", include("web.audit.urls")),
     path("accounts/", include("web.accounts.urls")),
     path("-/health", health, name="health"),  # open: the container health check (docs/docker.md)

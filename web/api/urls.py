@@ -13,6 +13,10 @@ from rest_framework.permissions import IsAuthenticated
 app_name = "api"
 urlpatterns = [
     path("inventory/", include("web.inventory.api.urls")),
+    path("orders/", include("web.orders.api.urls")),
+    path("faults/", include("web.faults.api.urls")),
+    path("inspections/", include("web.inspections.api.urls")),
+    path("notify/", include("web.notify.api.urls")),
     path("audit/", include("web.audit.api")),
     path("accounts/", include("web.accounts.api")),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="schema"),

@@ -1,0 +1,1 @@
+"""Fault tickets from alert to carrier to root cause (brief §6)."""

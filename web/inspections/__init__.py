@@ -1,0 +1,1 @@
+"""Recurring inspections with checklists (brief §9.1)."""

@@ -1,0 +1,1 @@
+"""The application's outbox: reminders and notices through the alert receivers."""

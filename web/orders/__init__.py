@@ -1,0 +1,1 @@
+"""New lines, changes and terminations as workflows (brief §2)."""
