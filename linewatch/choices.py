@@ -282,6 +282,14 @@ class DeliveryStatus(StrEnum):
     EXPIRED = "expired"  # retried until ``expire_s`` without success (logged at ERROR)
 
 
+class MessageKind(StrEnum):
+    """Messages the management application sends through its outbox (``web/notify``): each has an editable template
+    (``MessageTemplate``) and built-in files ``web/notify/templates/notify/messages/<kind>.<language>.txt``. The
+    owning app adds its kinds here."""
+
+    TEST_MESSAGE = "test_message"  # web/notify: "does delivery work?" (template preview, docs/notify.md)
+
+
 class FlowDirection(StrEnum):
     """Direction of a flow relative to a line: ``in`` arrives from the carrier, ``out`` leaves towards it."""
 
