@@ -120,6 +120,12 @@ class WebSettings(BaseModel):
     session_idle_s: int = Field(default=30 * 60, ge=60, description="a session unused this long ends")
     session_max_s: int = Field(default=8 * 3600, ge=60, description="a session ends this long after its login")
     documents: DocumentSettings = Field(default_factory=DocumentSettings)
+    mail_receiver: str | None = Field(
+        default=None, description="alerts.yaml email receiver whose SMTP settings and From send the app's mail to "
+                                  "addresses that are not receivers (carrier NOCs, users); default: the first one")
+    alert_intake_token: EnvSecretStr | None = Field(
+        default=None, description="bearer token the alert evaluator's webhook receiver sends to "
+                                  "POST /api/faults/alerts/ (compared in constant time)")
     inventory_read_only: bool = Field(
         default=False, description="the files are the inventory's source: the app shows it read-only to every role "
                                    "(changes reach it by `linewatch inventory import DIR`)")
