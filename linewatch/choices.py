@@ -288,6 +288,8 @@ class MessageKind(StrEnum):
     owning app adds its kinds here."""
 
     TEST_MESSAGE = "test_message"  # web/notify: "does delivery work?" (template preview, docs/notify.md)
+    CARRIER_FAULT_NOTICE = "carrier_fault_notice"  # web/faults: a fault reported to the carrier's NOC
+    CARRIER_ESCALATION = "carrier_escalation"  # web/faults: no update from the carrier: the next contact
 
 
 class FlowDirection(StrEnum):
@@ -444,3 +446,67 @@ _DOCUMENT_MEDIA_TYPES = {
     DocumentFileType.EML: "message/rfc822",
     DocumentFileType.MSG: "application/vnd.ms-outlook",
 }
+
+
+# --- fault tickets (web/faults, docs/faults.md) ------------------------------------------------------------------
+
+
+class FaultKind(StrEnum):
+    """What a fault ticket is about (brief §6.2 장애 신고: type)."""
+
+    LINE_DOWN = "line_down"
+    NO_DATA = "no_data"
+    SATURATION = "saturation"
+    DEGRADED = "degraded"  # errors, loss, latency: up but bad
+    OTHER = "other"
+
+
+class FaultCause(StrEnum):
+    """Root-cause category recorded when a ticket is resolved (prevention, brief §6.3)."""
+
+    CARRIER = "carrier"
+    CPE = "cpe"  # our router or the carrier's box on our site
+    POWER = "power"
+    CONFIGURATION = "configuration"
+    CAPACITY = "capacity"
+    CABLING = "cabling"
+    THIRD_PARTY = "third_party"  # construction work, another provider
+    UNKNOWN = "unknown"
+
+
+class TicketState(StrEnum):
+    """Life of a fault ticket (django-fsm transitions in web/faults/models.py, role table in docs/faults.md)."""
+
+    OPEN = "open"
+    CARRIER_NOTIFIED = "carrier_notified"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+    @property
+    def active(self) -> bool:
+        """Still being worked (an alert's resolution resolves it; the line page lists it)."""
+        return self in (TicketState.OPEN, TicketState.CARRIER_NOTIFIED, TicketState.IN_PROGRESS)
+
+
+class TicketEventKind(StrEnum):
+    """One entry of a ticket's timeline (append-only)."""
+
+    OPENED = "opened"
+    ALERT_FIRED = "alert_fired"
+    ALERT_RESOLVED = "alert_resolved"
+    COMMENT = "comment"
+    STATE_CHANGE = "state_change"
+    CARRIER_NOTIFIED = "carrier_notified"
+    ESCALATED = "escalated"
+    CARRIER_ANSWER = "carrier_answer"
+    SLA_CLAIM = "sla_claim"
+
+
+class SlaClaimState(StrEnum):
+    """An SLA-credit claim for finance (web/faults SlaClaim)."""
+
+    OPEN = "open"
+    CLAIMED = "claimed"  # sent to the carrier
+    CREDITED = "credited"  # the credit is on an invoice
+    REJECTED = "rejected"
