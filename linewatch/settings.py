@@ -150,6 +150,19 @@ class InventorySettings(BaseModel):
         return self
 
 
+class FaultsSettings(BaseModel):
+    """Fault tickets of the management application (``web/faults``, docs/faults.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    open_on_rules: list[str] = Field(
+        default_factory=lambda: ["line_down", "no_data", "utilization"],
+        description="alerts.yaml rule names whose firing alerts open a ticket (POST /api/faults/alerts/)")
+    notify_carrier_automatically: bool = Field(
+        default=False, description="an outage ticket opened by an alert mails the carrier's NOC at once")
+    escalate_after_h: float = Field(
+        default=4.0, gt=0, le=24 * 30, description="hours without an update before the next carrier contact is mailed")
+
+
 class Settings(BaseSettings):
     """Top-level settings. Other areas keep their own files (alerts, carriers, contracts) and are pointed at here."""
 
@@ -160,6 +173,7 @@ class Settings(BaseSettings):
     grafana: GrafanaSettings = Field(default_factory=GrafanaSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     inventory: InventorySettings = Field(default_factory=InventorySettings)
+    faults: FaultsSettings = Field(default_factory=FaultsSettings)
     inventory_path: Path = Path("lines.yaml")
     alerts_path: Path = Path("alerts.yaml")
     carriers_path: Path = Path("carriers.yaml")
