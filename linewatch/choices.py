@@ -290,6 +290,9 @@ class MessageKind(StrEnum):
     TEST_MESSAGE = "test_message"  # web/notify: "does delivery work?" (template preview, docs/notify.md)
     CARRIER_FAULT_NOTICE = "carrier_fault_notice"  # web/faults: a fault reported to the carrier's NOC
     CARRIER_ESCALATION = "carrier_escalation"  # web/faults: no update from the carrier: the next contact
+    ORDER_ASSIGNED = "order_assigned"  # web/orders: a step of an order was assigned to you
+    ORDER_DUE = "order_due"  # web/orders: a step of yours is due soon, or overdue
+    TERMINATION_NOTICE = "termination_notice"  # web/orders: a line's termination is complete (requester, finance)
 
 
 class FlowDirection(StrEnum):
@@ -510,3 +513,63 @@ class SlaClaimState(StrEnum):
     CLAIMED = "claimed"  # sent to the carrier
     CREDITED = "credited"  # the credit is on an invoice
     REJECTED = "rejected"
+
+
+class OrderKind(StrEnum):
+    """What an order of the management application asks for (web/orders, brief §2)."""
+
+    NEW_LINE = "new_line"  # 개통: request, approval, carrier order, installation, final acceptance
+    CHANGE = "change"  # 변경: bandwidth, move or carrier, from an effective moment
+    TERMINATION = "termination"  # 해지: notice check, carrier confirmation, equipment recovery, completion
+
+
+class ChangeKind(StrEnum):
+    """What a change order changes."""
+
+    BANDWIDTH_UP = "bandwidth_up"
+    BANDWIDTH_DOWN = "bandwidth_down"
+    MOVE = "move"  # another site (and port)
+    CARRIER_CHANGE = "carrier_change"  # another carrier (and circuit)
+
+
+class OrderState(StrEnum):
+    """States of an order's state machine (web/orders/workflow.py says which kind uses which, and the moves)."""
+
+    REQUESTED = "requested"
+    # new line
+    APPROVED = "approved"
+    ORDERED = "ordered"
+    INSTALLED = "installed"
+    IN_ACCEPTANCE = "in_acceptance"
+    ACCEPTANCE_FAILED = "acceptance_failed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    # change
+    AGREED = "agreed"
+    SCHEDULED = "scheduled"
+    APPLIED = "applied"
+    VERIFIED = "verified"
+    # termination
+    NOTICE_CHECKED = "notice_checked"
+    CARRIER_CONFIRMED = "carrier_confirmed"
+    DEPROVISIONING = "deprovisioning"
+    EQUIPMENT_RECOVERED = "equipment_recovered"
+    COMPLETED = "completed"
+    # every kind
+    CANCELLED = "cancelled"
+
+    @property
+    def final(self) -> bool:
+        return self in (OrderState.ACCEPTED, OrderState.REJECTED, OrderState.VERIFIED, OrderState.COMPLETED,
+                        OrderState.CANCELLED)
+
+
+class OrderEventKind(StrEnum):
+    """A row of an order's history (append-only)."""
+
+    TRANSITION = "transition"  # a move of the state machine
+    COMMENT = "comment"
+    ASSIGNMENT = "assignment"  # a step's assignee or due date set
+    ATTACHMENT = "attachment"
+    ACCEPTANCE = "acceptance"  # an acceptance evaluation (figures, failures)
+    VERIFICATION = "verification"  # a change verification (figures, failures)
