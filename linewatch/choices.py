@@ -293,6 +293,7 @@ class MessageKind(StrEnum):
     ORDER_ASSIGNED = "order_assigned"  # web/orders: a step of an order was assigned to you
     ORDER_DUE = "order_due"  # web/orders: a step of yours is due soon, or overdue
     TERMINATION_NOTICE = "termination_notice"  # web/orders: a line's termination is complete (requester, finance)
+    INSPECTION_DUE = "inspection_due"  # web/inspections: a periodic inspection is due, or overdue (assignee)
 
 
 class FlowDirection(StrEnum):
@@ -573,3 +574,29 @@ class OrderEventKind(StrEnum):
     ATTACHMENT = "attachment"
     ACCEPTANCE = "acceptance"  # an acceptance evaluation (figures, failures)
     VERIFICATION = "verification"  # a change verification (figures, failures)
+
+
+# --- periodic inspections (web/inspections, docs/inspections.md) ------------------------------------------------
+
+
+class InspectionState(StrEnum):
+    """A periodic inspection (정기 점검): due until performed, overdue after its due day."""
+
+    DUE = "due"
+    OVERDUE = "overdue"
+    DONE = "done"
+
+
+class InspectionOutcome(StrEnum):
+    """The result of one checklist item of an inspection."""
+
+    OK = "ok"
+    NOT_OK = "not_ok"
+    NOT_APPLICABLE = "n_a"
+
+
+class InspectionRecurrence(StrEnum):
+    """How an inspection plan repeats: every N days, or on one day of every month (day 31: the month's last)."""
+
+    EVERY_N_DAYS = "every_n_days"
+    MONTHLY_DAY = "monthly_day"
