@@ -163,6 +163,14 @@ class FaultsSettings(BaseModel):
         default=4.0, gt=0, le=24 * 30, description="hours without an update before the next carrier contact is mailed")
 
 
+class OrdersSettings(BaseModel):
+    """Orders of the management application (``web/orders``, docs/orders.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reminder_days_before: int = Field(
+        default=2, ge=0, le=60, description="days before a step's due date its assignee is reminded (0: on the day)")
+
+
 class Settings(BaseSettings):
     """Top-level settings. Other areas keep their own files (alerts, carriers, contracts) and are pointed at here."""
 
@@ -174,6 +182,7 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     inventory: InventorySettings = Field(default_factory=InventorySettings)
     faults: FaultsSettings = Field(default_factory=FaultsSettings)
+    orders: OrdersSettings = Field(default_factory=OrdersSettings)
     inventory_path: Path = Path("lines.yaml")
     alerts_path: Path = Path("alerts.yaml")
     carriers_path: Path = Path("carriers.yaml")
