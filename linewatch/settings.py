@@ -163,10 +163,31 @@ class FaultsSettings(BaseModel):
         default=4.0, gt=0, le=24 * 30, description="hours without an update before the next carrier contact is mailed")
 
 
+class AcceptanceSettings(BaseModel):
+    """What a new line must show, measured by the collector, to pass final acceptance (docs/acceptance.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    window_s: int = Field(default=86400, ge=60, le=90 * 86400,
+                          description="how long the line is observed before acceptance is judged")
+    min_uptime_pct: float = Field(default=100.0, ge=0, le=100,
+                                  description="polls up (oper up while admin up) of the polls expected; a missed "
+                                              "poll is not up")
+    max_errors_ps: float = Field(default=0.0, ge=0,
+                                 description="highest in/out error rate allowed on any poll (0: error-free)")
+    min_mean_bps: float = Field(default=1000.0, ge=0,
+                                description="a traffic bucket carries traffic when its mean (busier direction) "
+                                            "reaches this")
+    min_traffic_share_pct: float = Field(default=90.0, ge=0, le=100,
+                                         description="share of the window's traffic buckets that must carry traffic")
+    traffic_bucket_s: int = Field(default=300, ge=1, le=86400,
+                                  description="length of a traffic bucket (5 minutes, as the billing's)")
+
+
 class OrdersSettings(BaseModel):
     """Orders of the management application (``web/orders``, docs/orders.md)."""
 
     model_config = ConfigDict(extra="forbid")
+    acceptance: AcceptanceSettings = Field(default_factory=AcceptanceSettings)
     reminder_days_before: int = Field(
         default=2, ge=0, le=60, description="days before a step's due date its assignee is reminded (0: on the day)")
 
