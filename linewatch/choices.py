@@ -600,3 +600,18 @@ class InspectionRecurrence(StrEnum):
 
     EVERY_N_DAYS = "every_n_days"
     MONTHLY_DAY = "monthly_day"
+
+
+# --- final acceptance and change verification (web/orders/acceptance.py, verification.py, docs/acceptance.md) ----
+
+
+class AcceptanceFinding(StrEnum):
+    """What a measured check found (``failure_codes`` / ``note_codes``): the web translates each with its figures."""
+
+    NO_DATA = "no_data"  # not one poll of the line in the window
+    DOWNTIME = "downtime"  # down (or without data) on some polls
+    ERRORS = "errors"  # an error rate above max_errors_ps
+    NO_TRAFFIC = "no_traffic"  # too few traffic buckets carrying min_mean_bps
+    PORT_SPEED = "port_speed"  # a member's port is slower than the new capacity
+    NOT_YET_OBSERVED = "not_yet_observed"  # traffic has not exceeded the old capacity yet (the window goes on)
+    NOT_EXCEEDED = "not_exceeded"  # the window ended without traffic above the old capacity (passed, noted)
