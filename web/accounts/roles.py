@@ -15,7 +15,8 @@ from typing import Any
 from linewatch.choices import Role
 
 INVENTORY_MODELS = ("carrier", "billingaccount", "contact", "site", "department", "costcentre", "device", "line",
-                    "linemember", "contract", "discount", "credittier")
+                    "linemember", "contract", "discount", "credittier", "capacitychange", "contractchange",
+                    "plannedmaintenance")
 _ALL = ("view", "add", "change", "delete")
 
 
@@ -29,10 +30,12 @@ _VIEW = _perms(("view",), (*INVENTORY_MODELS, "document")) | {("audit", "view_ob
 
 ROLE_PERMISSIONS: dict[Role, set[tuple[str, str]]] = {
     Role.VIEWER: _VIEW,
-    Role.NOC: _VIEW | {("inventory", "change_line")},
-    Role.ENGINEER: _VIEW | _perms(_ALL, ("line", "linemember", "device", "site")),
+    # The NOC also records the carriers' planned maintenance (they are the ones the carriers call).
+    Role.NOC: _VIEW | {("inventory", "change_line")} | _perms(("add", "change"), ("plannedmaintenance",)),
+    Role.ENGINEER: _VIEW | _perms(_ALL, ("line", "linemember", "device", "site", "capacitychange",
+                                         "plannedmaintenance")),
     Role.FINANCE: _VIEW | _perms(_ALL, ("carrier", "billingaccount", "contact", "contract", "discount",
-                                        "credittier", "department", "costcentre")),
+                                        "credittier", "department", "costcentre", "contractchange")),
     # Admin also sees and revokes every user's API tokens, and reads the login log (/accounts/tokens/, /audit/logins/).
     Role.ADMIN: _VIEW | _perms(_ALL, INVENTORY_MODELS) | _perms(_ALL, ("user", "group"), app="auth")
     | {("accounts", "view_token"), ("accounts", "delete_token"), ("logins", "view_loginevent")},
