@@ -29,7 +29,7 @@ _CONTRACT_FIELDS = {
     ("sla", "credit_tiers"): "sla_target_pct", ("sla",): "sla_target_pct",
     ("term", "start"): "term_start", ("term", "months"): "term_months", ("term", "auto_renew"): "auto_renew",
     ("term", "renewal_months"): "renewal_months", ("term", "notice_days"): "notice_days",
-    ("term",): "term_start",
+    ("term", "early_termination_pct"): "early_termination_pct", ("term",): "term_start",
 }
 _BILLING_TAGS = [m.value for m in BillingModel]
 
@@ -59,6 +59,9 @@ class Contract(ChangeLoggedModel):
     auto_renew = models.BooleanField(_("renews automatically"), default=False)
     renewal_months = models.PositiveSmallIntegerField(_("renewal (months)"), default=12)
     notice_days = models.PositiveSmallIntegerField(_("notice (days)"), default=90)
+    early_termination_pct = models.DecimalField(
+        _("early termination fee (%)"), default=100, **_PCT,
+        help_text=_("percent of the monthly charges remaining to the term's end charged on early termination"))
 
     class Meta:
         ordering = ("line",)
@@ -90,9 +93,13 @@ class Contract(ChangeLoggedModel):
             data["sla"] = present(target_pct=self.sla_target_pct, cap_pct=self.sla_cap_pct) | {"credit_tiers": tiers}
         if self.term_start is not None or self.term_months is not None:
             data["term"] = present(start=self.term_start, months=self.term_months, auto_renew=self.auto_renew,
-                                   renewal_months=self.renewal_months, notice_days=self.notice_days)
+                                   renewal_months=self.renewal_months, notice_days=self.notice_days,
+                                   early_termination_pct=self.early_termination_pct)
         if self.pk:
             data["discounts"] = [d.as_config() for d in self.discounts.all()]
+            changes = sorted(self.changes.all(), key=lambda c: c.effective)
+            if changes:
+                data["changes"] = [c.as_config() for c in changes]
         return data
 
     def clean(self) -> None:
@@ -159,3 +166,46 @@ class CreditTier(ChangeLoggedModel):
         if self.contract_id and self.contract.sla_target_pct is not None:
             validate(billing.Sla, {"target_pct": self.contract.sla_target_pct, "credit_tiers": [self.as_config()]},
                      fields={("credit_tiers", 0, "below_pct"): "below_pct"}, model_field="below_pct")
+
+
+class ContractChange(ChangeLoggedModel):
+    """New terms of a contract from ``effective`` on (billing is per day): each term left empty is unchanged.
+    contracts.yaml's ``changes`` (billing_etl/config.py ``ContractChange``)."""
+
+    contract = models.ForeignKey(Contract, verbose_name=_("contract"), on_delete=models.CASCADE,
+                                 related_name="changes")
+    effective = models.DateField(_("effective"), help_text=_("the first day the new terms apply"))
+    mrc = models.DecimalField(_("monthly recurring charge"), null=True, blank=True, **_MONEY)
+    commit_bps = models.PositiveBigIntegerField(_("commit (bit/s)"), null=True, blank=True)
+    price_per_mbps = models.DecimalField(_("price per Mbit/s over the commit"), null=True, blank=True, **_MONEY)
+    included_gb = models.DecimalField(_("included GB per month"), null=True, blank=True, **_MONEY)
+    price_per_gb = models.DecimalField(_("price per GB over the quota"), null=True, blank=True, **_MONEY)
+
+    TERMS = ("mrc", "commit_bps", "price_per_mbps", "included_gb", "price_per_gb")
+
+    class Meta:
+        ordering = ("contract", "effective")
+        verbose_name = _("contract change")
+        verbose_name_plural = _("contract changes")
+        constraints = (models.UniqueConstraint(fields=("contract", "effective"), name="contract_change_unique_day"),)
+
+    def __str__(self) -> str:
+        return f"{self.contract}: {self.effective}"
+
+    def get_absolute_url(self) -> str:
+        return self.contract.get_absolute_url()
+
+    def as_config(self) -> dict[str, Any]:
+        """The change as a ``changes:`` entry: its day and the terms it sets."""
+        return present(effective=self.effective, **{name: getattr(self, name) for name in self.TERMS})
+
+    def clean(self) -> None:
+        if not self.contract_id or self.effective is None:
+            return  # the required-field errors say so
+        # The contract with its other changes and this one, as the ETL validates contracts.yaml.
+        others = [c for c in self.contract.changes.all() if self.pk is None or c.pk != self.pk]
+        changes = sorted([*others, self], key=lambda c: c.effective)
+        row = changes.index(self)
+        config = self.contract.as_config() | {"changes": [c.as_config() for c in changes]}
+        fields = {("changes", row, name): name for name in ("effective", *self.TERMS)}
+        validate(billing.Contract, config, fields=fields, tags=_BILLING_TAGS, model_field="effective")

@@ -3,6 +3,7 @@ two routers billed as one circuit)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -92,6 +93,24 @@ class Line(ChangeLoggedModel):
     def get_status_colour(self) -> str:
         return LineStatus(self.status).colour
 
+    def capacity_at(self, moment: dt.datetime) -> int:
+        """The capacity (bit/s) at ``moment``: that of the last capacity change effective at or before it, else
+        the capacity as installed (``capacity_bps``). Uses the prefetched changes when there are."""
+        capacity = self.capacity_bps
+        if self.pk is None:
+            return capacity
+        for change in sorted(self.capacity_changes.all(), key=lambda c: c.effective):
+            if change.effective > moment:
+                break
+            capacity = change.capacity_bps
+        return capacity
+
+    def capacity_changes_config(self) -> list[dict[str, Any]]:
+        """The saved capacity changes as lines.yaml's ``capacity_changes`` (by ``effective``)."""
+        if self.pk is None:
+            return []
+        return [c.as_config() for c in sorted(self.capacity_changes.all(), key=lambda c: c.effective)]
+
     def as_config(self, port: dict[str, Any] | None = None) -> dict[str, Any]:
         """The line as a lines.yaml ``lines:`` entry carried by ``port`` (``{device, interface|if_index}``)."""
         return present(
@@ -101,7 +120,8 @@ class Line(ChangeLoggedModel):
             cost_centre=self.cost_centre.code if self.cost_centre_id else None, capacity_bps=self.capacity_bps,
             status=self.status, install_date=self.install_date, termination_date=self.termination_date,
             description=self.description,
-        ) | (port or _NO_PORT)
+        ) | (port or _NO_PORT) | ({"capacity_changes": changes} if (changes := self.capacity_changes_config())
+                                  else {})
 
     def members_problem(self, members: Sequence[Mapping[str, Any]]) -> MembersProblem | None:
         """What the core's rules over a line's members (linewatch/inventory.py ``Line``: a polled line needs a
@@ -210,3 +230,42 @@ class LineMember(ChangeLoggedModel):
             return None
         return _("%(port)s on %(device)s already carries line %(line)s") % {
             "port": self.interface_label, "device": self.device, "line": other.line}
+
+
+class CapacityChange(ChangeLoggedModel):
+    """A line's capacity from ``effective`` on (an upgrade or a downgrade): until the first change the line has
+    its ``capacity_bps`` as installed. lines.yaml's ``capacity_changes`` (linewatch/inventory.py)."""
+
+    line = models.ForeignKey(Line, verbose_name=_("line"), on_delete=models.CASCADE,
+                             related_name="capacity_changes")
+    effective = models.DateTimeField(_("effective"), help_text=_("the moment the new capacity applies from"))
+    capacity_bps = models.PositiveBigIntegerField(_("capacity (bit/s)"), help_text=_("the capacity from then on"))
+
+    class Meta:
+        ordering = ("line", "effective")
+        verbose_name = _("capacity change")
+        verbose_name_plural = _("capacity changes")
+        constraints = (models.UniqueConstraint(fields=("line", "effective"), name="capacity_change_unique_moment"),)
+
+    def __str__(self) -> str:
+        return f"{self.line}: {self.capacity_bps} bit/s from {self.effective.isoformat() if self.effective else '?'}"
+
+    def get_absolute_url(self) -> str:
+        return self.line.get_absolute_url()
+
+    def as_config(self) -> dict[str, Any]:
+        """The change as a ``capacity_changes:`` entry."""
+        return present(effective=self.effective.isoformat() if self.effective else None,
+                       capacity_bps=self.capacity_bps)
+
+    def clean(self) -> None:
+        if not self.line_id or self.effective is None or self.capacity_bps is None:
+            return  # the required-field errors say so
+        # The line with its other changes and this one, as the core validates lines.yaml (order, after install).
+        others = [c for c in self.line.capacity_changes.all() if self.pk is None or c.pk != self.pk]
+        changes = sorted([*others, self], key=lambda c: c.effective)
+        row = changes.index(self)
+        config = self.line.as_config() | {"capacity_changes": [c.as_config() for c in changes]}
+        validate(yaml_inventory.Line, config, model_field="effective", fields={
+            ("capacity_changes", row, "effective"): "effective",
+            ("capacity_changes", row, "capacity_bps"): "capacity_bps"})
