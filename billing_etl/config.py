@@ -20,9 +20,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from billing_etl.model import minor_unit
 from linewatch.choices import (
@@ -402,6 +404,10 @@ class Term(BaseModel):
     auto_renew: bool = False
     renewal_months: int = Field(default=12, gt=0, le=120)
     notice_days: int = Field(default=90, ge=0, le=730)
+    early_termination_pct: Pct = Field(
+        default=Decimal(100),
+        description="% of the MRCs remaining to the term's end charged when the line is terminated early",
+    )
 
     def end(self, *, on_or_after: dt.date | None = None) -> dt.date:
         """Last day of the current term (following renewals past ``on_or_after`` when auto-renewing)."""
@@ -410,6 +416,46 @@ class Term(BaseModel):
             while end < on_or_after:
                 end = add_months(end + dt.timedelta(days=1), self.renewal_months) - dt.timedelta(days=1)
         return end
+
+
+# The terms a change may set, and the billing model each belongs to (None: every model has it).
+CHANGE_TERMS: dict[str, BillingModel | None] = {
+    "mrc": None,
+    "commit_bps": None,
+    "price_per_mbps": BillingModel.BURSTABLE_95,
+    "included_gb": BillingModel.VOLUME_QUOTA,
+    "price_per_gb": BillingModel.VOLUME_QUOTA,
+}
+
+
+class ContractChange(BaseModel):
+    """New terms from ``effective`` on (billing is per day: the day itself is billed at the new terms). A term
+    left out is unchanged."""
+
+    model_config = _STRICT
+    effective: dt.date
+    mrc: NonNegMoney | None = None
+    commit_bps: int | None = Field(default=None, gt=0)
+    price_per_mbps: NonNegMoney | None = None
+    included_gb: NonNegMoney | None = None
+    price_per_gb: NonNegMoney | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> ContractChange:
+        if not self.terms():
+            raise ValueError(f"a change sets at least one of {', '.join(CHANGE_TERMS)}")
+        return self
+
+    def terms(self) -> dict[str, object]:
+        """The terms this change sets (name: new value)."""
+        return {name: getattr(self, name) for name in CHANGE_TERMS if getattr(self, name) is not None}
+
+
+def _located_error(title: str, loc: tuple[str | int, ...], message: str, value: object) -> ValidationError:
+    """A validation error at ``loc`` below the model being validated (pydantic prefixes the outer path)."""
+    return ValidationError.from_exception_data(
+        title, [InitErrorDetails(type=PydanticCustomError("value_error", message), loc=loc, input=value)]
+    )
 
 
 class Contract(BaseModel):
@@ -430,13 +476,67 @@ class Contract(BaseModel):
     discounts: list[Discount] = Field(default_factory=list)
     sla: Sla | None = None
     term: Term | None = None
+    changes: list[ContractChange] = Field(
+        default_factory=list, description="new terms from a date on, strictly increasing effective"
+    )
+
+    @model_validator(mode="after")
+    def _changes_fit(self) -> Contract:
+        """Changes are in strictly increasing order and set only terms of the contract's billing model (a
+        price per Mbit/s on a flat contract is refused naming its field, as ``billing`` would refuse it)."""
+        for j, change in enumerate(self.changes):
+            if j and change.effective <= self.changes[j - 1].effective:
+                raise _located_error(
+                    "Contract",
+                    ("changes", j, "effective"),
+                    f"{change.effective} is not after the previous change's {self.changes[j - 1].effective} "
+                    "(changes are in strictly increasing order of effective)",
+                    change.effective.isoformat(),
+                )
+            for name, owner in CHANGE_TERMS.items():
+                if owner is not None and getattr(change, name) is not None and self.billing.model is not owner:
+                    raise _located_error(
+                        "Contract",
+                        ("changes", j, name),
+                        f"{name} is a term of {owner.value} billing; this contract is "
+                        f"{self.billing.model.value}",
+                        str(getattr(change, name)),
+                    )
+        return self
+
+    def terms_on(self, day: dt.date) -> Contract:
+        """The contract as it stands on ``day``: the changes effective on or before it applied (a contract with
+        no ``changes``; its ``mrc_on``, ``commit_bps`` and ``billing`` are those in force that day)."""
+        current = [c for c in self.changes if c.effective <= day]
+        if not current:
+            return self if not self.changes else self.model_copy(update={"changes": []})
+        update: dict[str, object] = {"changes": []}
+        billing: dict[str, object] = {}
+        for change in current:
+            for name, value in change.terms().items():
+                (billing if CHANGE_TERMS[name] is not None else update)[name] = value
+        if billing:
+            update["billing"] = self.billing.model_copy(update=billing)
+        return self.model_copy(update=update)
+
+    def segments(self, first_day: dt.date, last_day: dt.date) -> list[tuple[dt.date, dt.date, Contract]]:
+        """``first_day..last_day`` (inclusive) cut where a change takes effect: ``(first, last, terms)`` per
+        stretch of days under the same terms, in order (one segment when nothing changes inside)."""
+        if last_day < first_day:
+            return []
+        cuts = [c.effective for c in self.changes if first_day < c.effective <= last_day]
+        starts = [first_day, *cuts]
+        ends = [d - dt.timedelta(days=1) for d in cuts] + [last_day]
+        return [(start, end, self.terms_on(start)) for start, end in zip(starts, ends, strict=True)]
 
     def mrc_on(self, day: dt.date) -> Decimal:
-        """The monthly recurring charge after the discounts valid on ``day`` (never below zero)."""
-        value = self.mrc
+        """The monthly recurring charge in force on ``day`` (its changes applied) after the discounts valid
+        that day (never below zero)."""
+        mrc = self.terms_on(day).mrc if self.changes else self.mrc
+        value = mrc
         for d in self.discounts:
             if d.applies(day):
-                value -= self.mrc * d.percent / 100 if d.percent is not None else d.amount or Decimal(0)
+                value -= mrc * d.percent / 100 if d.percent is not None else d.amount or Decimal(0)
         return max(value, Decimal(0))
 
 
