@@ -41,6 +41,22 @@ ROLE_PERMISSIONS: dict[Role, set[tuple[str, str]]] = {
     | {("accounts", "view_token"), ("accounts", "delete_token"), ("logins", "view_loginevent")},
 }
 
+# Fault tickets (web/faults, docs/faults.md "Who may do what"): every role reports a fault and comments; the NOC and
+# engineers work tickets (notify the carrier, resolve with a cause); closing after the review is the engineers';
+# finance handles the SLA-credit claims.
+_FAULT_REPORT = _perms(("view", "add"), ("ticket",), app="faults") | _perms(("view",), ("ticketevent",), app="faults")
+_FAULT_WORK = _FAULT_REPORT | {("faults", "change_ticket")}
+_FAULT_CLAIMS = _perms(("view", "change"), ("slaclaim",), app="faults")
+for _role, _extra in {
+    Role.VIEWER: _FAULT_REPORT,
+    Role.NOC: _FAULT_WORK,
+    Role.ENGINEER: _FAULT_WORK | {("faults", "close_ticket")},
+    Role.FINANCE: _FAULT_REPORT | _FAULT_CLAIMS,
+    Role.ADMIN: _FAULT_WORK | _FAULT_CLAIMS | _perms(("close", "delete"), ("ticket",), app="faults")
+    | {("faults", "view_alertreceipt")},
+}.items():
+    ROLE_PERMISSIONS[_role] |= _extra
+
 
 def _model_exists(apps: Any, app_label: str, codename: str) -> bool:
     """Whether the model of the default permission ``codename`` is in ``apps`` (the migration state)."""
