@@ -7,13 +7,17 @@ duplicate ids, dates) are checked here and reported with the file line of the of
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -22,6 +26,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from linewatch.choices import LineMemberRole, LineStatus, LineType, SnmpAuthProtocol, SnmpPrivProtocol
 from linewatch.errors import ConfigError, Problem
@@ -29,6 +34,23 @@ from linewatch.yamlconf import EnvSecretStr, Located, load_located, validation_p
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s,=\"\\]+$")]
+_MOMENT_EXAMPLE = "2026-11-16T09:00:00+09:00"
+
+
+def _moment_input(v: object) -> object:
+    if isinstance(v, dt.datetime) or (isinstance(v, str) and "T" in v.upper()):
+        return v
+    raise ValueError(f"expected a date and time with its UTC offset, e.g. {_MOMENT_EXAMPLE}")
+
+
+def _aware(v: dt.datetime) -> dt.datetime:
+    if v.tzinfo is None or v.utcoffset() is None:
+        raise ValueError(f"a date and time without UTC offset is ambiguous: give the offset, e.g. {_MOMENT_EXAMPLE}")
+    return v
+
+
+Moment = Annotated[dt.datetime, BeforeValidator(_moment_input), AfterValidator(_aware)]
+"""An aware ISO 8601 moment (``2026-11-16T09:00:00+09:00``); a naive one or a bare date is an error."""
 
 
 class SnmpV2c(BaseModel):
@@ -130,6 +152,33 @@ def both_port_forms(entry: object) -> str | None:
             f"if_index, role}}] or the single-port form (device + interface | if_index), not both")
 
 
+class CapacityChange(BaseModel):
+    """From ``effective`` on, the line's contracted capacity is ``capacity_bps`` (an upgrade or a downgrade)."""
+
+    model_config = _STRICT
+    effective: Moment
+    capacity_bps: int = Field(gt=0, description="contracted capacity in bits per second from ``effective`` on")
+
+    @cached_property
+    def effective_s(self) -> float:
+        return self.effective.timestamp()
+
+
+def _increasing(changes: tuple[CapacityChange, ...]) -> tuple[CapacityChange, ...]:
+    """Changes must be in strictly increasing ``effective`` order; the error names the offending change."""
+    errors = [
+        InitErrorDetails(
+            type=PydanticCustomError("not_increasing", "{reason}", {"reason": (
+                f"effective {cur.effective.isoformat()} is not after capacity_changes[{j - 1}].effective "
+                f"{prev.effective.isoformat()}: list the changes in strictly increasing effective order")}),
+            loc=(j, "effective"), input=cur.effective)
+        for j, (prev, cur) in enumerate(pairwise(changes), start=1) if cur.effective_s <= prev.effective_s
+    ]
+    if errors:
+        raise ValidationError.from_exception_data("capacity_changes", errors)
+    return changes
+
+
 class Line(BaseModel):
     """A carrier line and the interfaces (members) that carry it.
 
@@ -145,7 +194,9 @@ class Line(BaseModel):
     site: str = Field(min_length=1)
     department: str = Field(min_length=1)
     cost_centre: str | None = None
-    capacity_bps: int = Field(gt=0, description="contracted (committed) capacity in bits per second")
+    capacity_bps: int = Field(gt=0, description="contracted (committed) capacity in bits per second as installed: "
+                                                "valid until the first of ``capacity_changes``")
+    capacity_changes: Annotated[tuple[CapacityChange, ...], AfterValidator(_increasing)] = ()
     status: LineStatus = LineStatus.ACTIVE
     install_date: dt.date | None = None
     termination_date: dt.date | None = None
@@ -193,6 +244,25 @@ class Line(BaseModel):
             )
         return self
 
+    @cached_property
+    def _change_starts_s(self) -> tuple[float, ...]:
+        return tuple(c.effective_s for c in self.capacity_changes)
+
+    def capacity_at(self, t_s: float) -> int:
+        """The contracted capacity at epoch second ``t_s``: the last change with ``effective <= t_s``, else the
+        capacity as installed."""
+        k = bisect.bisect_right(self._change_starts_s, t_s)
+        return self.capacity_changes[k - 1].capacity_bps if k else self.capacity_bps
+
+    def capacity_periods(self, start_s: float, end_s: float) -> list[tuple[float, float, int]]:
+        """``[start_s, end_s)`` cut at each capacity change inside it: ``(from_s, to_s, capacity_bps)`` in order
+        (one period without a change inside; none for an empty range)."""
+        if end_s <= start_s:
+            return []
+        cuts = [t for t in self._change_starts_s if start_s < t < end_s]
+        bounds = [start_s, *cuts, end_s]
+        return [(a, b, self.capacity_at(a)) for a, b in pairwise(bounds)]
+
     @property
     def primary(self) -> LineMember | None:
         """The member with role primary, else the first (None for a line without members)."""
@@ -225,10 +295,56 @@ class Line(BaseModel):
         return tags
 
 
+class PlannedMaintenance(BaseModel):
+    """A carrier's announced work on some lines, ``[starts, ends)``: their alert notifications are muted meanwhile."""
+
+    model_config = _STRICT
+    id: str = Field(min_length=1, max_length=128)
+    lines: tuple[str, ...] = Field(min_length=1, description="ids of the lines affected")
+    starts: Moment
+    ends: Moment
+    carrier_reference: str = ""
+    description: str = ""
+
+    @field_validator("lines")
+    @classmethod
+    def _unique_lines(cls, lines: tuple[str, ...]) -> tuple[str, ...]:
+        twice = sorted({line for line in lines if lines.count(line) > 1})
+        if twice:
+            raise ValueError(f"line {', '.join(twice)} listed more than once")
+        return lines
+
+    @model_validator(mode="after")
+    def _ends_after_starts(self) -> PlannedMaintenance:
+        if self.ends <= self.starts:
+            raise ValueError(f"ends {self.ends.isoformat()} is not after starts {self.starts.isoformat()}")
+        return self
+
+    def active_at(self, t_s: float) -> bool:
+        return self.starts.timestamp() <= t_s < self.ends.timestamp()
+
+    @property
+    def reason(self) -> str:
+        """Why a notification is muted: ``planned maintenance MW-12 (DT-CHG-99812)``."""
+        ref = f" ({self.carrier_reference})" if self.carrier_reference else ""
+        return f"planned maintenance {self.id}{ref}"
+
+
 class Inventory(BaseModel):
     model_config = _STRICT
     devices: list[Device] = Field(default_factory=list)
     lines: list[Line] = Field(default_factory=list)
+    maintenance: list[PlannedMaintenance] = Field(default_factory=list)
+
+    def maintenance_at(self, t_s: float) -> dict[str, PlannedMaintenance]:
+        """The planned maintenance active at epoch second ``t_s`` per line id (of overlapping windows, the one
+        that started first)."""
+        active: dict[str, PlannedMaintenance] = {}
+        for window in sorted(self.maintenance, key=lambda w: w.starts):
+            if window.active_at(t_s):
+                for line in window.lines:
+                    active.setdefault(line, window)
+        return active
 
     @cached_property
     def devices_by_name(self) -> dict[str, Device]:
@@ -258,14 +374,21 @@ class Inventory(BaseModel):
         return None
 
 
-def cross_check(inv: Inventory, located: Located, *, device_pos: list[int] | None = None,
-                line_pos: list[int] | None = None) -> list[Problem]:
-    """Rules across valid entries: unique names, one line per interface (member), one line per circuit.
+SECTIONS: dict[str, type[BaseModel]] = {"devices": Device, "lines": Line, "maintenance": PlannedMaintenance}
+"""The top-level keys of lines.yaml (and of ``/api/inventory.json``) and the model of each entry."""
 
-    ``device_pos``/``line_pos`` give each entry's index in the file when invalid entries were left out.
+
+def cross_check(inv: Inventory, located: Located, *, device_pos: list[int] | None = None,
+                line_pos: list[int] | None = None, maintenance_pos: list[int] | None = None) -> list[Problem]:
+    """Rules across valid entries: unique names, one line per interface (member), one line per circuit, planned
+    maintenance with unique ids naming known lines.
+
+    ``device_pos``/``line_pos``/``maintenance_pos`` give each entry's index in the file when invalid entries were
+    left out.
     """
     device_pos = device_pos if device_pos is not None else list(range(len(inv.devices)))
     line_pos = line_pos if line_pos is not None else list(range(len(inv.lines)))
+    maintenance_pos = maintenance_pos if maintenance_pos is not None else list(range(len(inv.maintenance)))
     problems: list[Problem] = []
     seen_dev: dict[str, int] = {}
     for i, dev in zip(device_pos, inv.devices):
@@ -294,11 +417,26 @@ def cross_check(inv: Inventory, located: Located, *, device_pos: list[int] | Non
             problems.append(located.problem(("lines", i, "circuit_id"),
                                             f"circuit {line.circuit_id!r} of {line.carrier} already used by line {seen_circuit[circuit]!r}"))
         seen_circuit.setdefault(circuit, line.id)
+    return problems + _maintenance_problems(inv, located, maintenance_pos)
+
+
+def _maintenance_problems(inv: Inventory, located: Located, positions: list[int]) -> list[Problem]:
+    # A line entry with errors of its own counts as known: its errors are reported on the line, not again here.
+    known = set(inv.lines_by_id) | {e["id"] for _, e in _entries(located.data, "lines") if isinstance(e.get("id"), str)}
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for i, window in zip(positions, inv.maintenance):
+        if window.id in seen:
+            problems.append(located.problem(("maintenance", i, "id"),
+                                            f"duplicate maintenance id {window.id!r} (first at maintenance[{seen[window.id]}])"))
+        seen.setdefault(window.id, i)
+        problems += [located.problem(("maintenance", i, "lines", k), f"unknown line {line!r}")
+                     for k, line in enumerate(window.lines) if line not in known]
     return problems
 
 
-def _entries(data: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
-    items = data.get(key)
+def _entries(data: Any, key: str) -> list[tuple[int, dict[str, Any]]]:
+    items = data.get(key) if isinstance(data, dict) else None
     return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)] if isinstance(items, list) else []
 
 
@@ -347,10 +485,10 @@ def load_inventory(path: Path | str) -> Inventory:
     data = located.data
     if not isinstance(data, dict):
         raise ConfigError([Problem(located.file, 1, "", "expected a mapping with 'devices' and 'lines'")])
-    problems = [located.problem((key,), "unknown key") for key in data if key not in ("devices", "lines")]
-    parsed: dict[str, list[Any]] = {"devices": [], "lines": []}
-    positions: dict[str, list[int]] = {"devices": [], "lines": []}
-    for key, model in (("devices", Device), ("lines", Line)):
+    problems = [located.problem((key,), "unknown key") for key in data if key not in SECTIONS]
+    parsed: dict[str, list[Any]] = {key: [] for key in SECTIONS}
+    positions: dict[str, list[int]] = {key: [] for key in SECTIONS}
+    for key, model in SECTIONS.items():
         items = data.get(key) or []
         if not isinstance(items, list):
             problems.append(located.problem((key,), "expected a list"))
@@ -366,8 +504,9 @@ def load_inventory(path: Path | str) -> Inventory:
                 positions[key].append(i)
             except ValidationError as exc:
                 problems.extend(validation_problems(located, exc, prefix=(key, i)))
-    inv = Inventory(devices=parsed["devices"], lines=parsed["lines"])
-    problems += cross_check(inv, located, device_pos=positions["devices"], line_pos=positions["lines"])
+    inv = Inventory(**parsed)
+    problems += cross_check(inv, located, device_pos=positions["devices"], line_pos=positions["lines"],
+                            maintenance_pos=positions["maintenance"])
     problems += unknown_devices(data, located)
     if problems:
         raise ConfigError(problems)

@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from linewatch.choices import InventorySource as SourceKind
 from linewatch.errors import ConfigError, LinewatchError, Problem
 from linewatch.fileperms import write_private
-from linewatch.inventory import Device, Inventory, Line, cross_check, load_inventory, member_path
+from linewatch.inventory import SECTIONS, Inventory, cross_check, load_inventory, member_path
 from linewatch.settings import Settings
 from linewatch.yamlconf import Located, validation_problems
 
@@ -50,9 +50,9 @@ def inventory_from_document(data: Any, *, origin: str) -> Inventory:
     located = Located(origin, data, {})
     if not isinstance(data, dict):
         raise ConfigError([Problem(origin, None, "", "expected an object with 'devices' and 'lines'")])
-    problems = [located.problem((key,), "unknown key") for key in data if key not in ("devices", "lines")]
-    parsed: dict[str, list[Any]] = {"devices": [], "lines": []}
-    for key, model in (("devices", Device), ("lines", Line)):
+    problems = [located.problem((key,), "unknown key") for key in data if key not in SECTIONS]
+    parsed: dict[str, list[Any]] = {key: [] for key in SECTIONS}
+    for key, model in SECTIONS.items():
         items = data.get(key) or []
         if not isinstance(items, list):
             problems.append(located.problem((key,), "expected a list"))
@@ -64,7 +64,7 @@ def inventory_from_document(data: Any, *, origin: str) -> Inventory:
                 problems.extend(validation_problems(located, exc, prefix=(key, i)))
     if problems:
         raise ConfigError(problems)
-    inv = Inventory(devices=parsed["devices"], lines=parsed["lines"])
+    inv = Inventory(**parsed)
     problems = cross_check(inv, located)
     names = set(inv.devices_by_name)
     problems += [located.problem(member_path(located, i, j, "device"), f"unknown device {m.device!r}")
