@@ -57,6 +57,17 @@ for _role, _extra in {
 }.items():
     ROLE_PERMISSIONS[_role] |= _extra
 
+# The outbox and message templates (web/notify, docs/notify.md): admins see the outbox and retry expired messages,
+# and edit every template; engineers and the NOC edit the templates of a carrier (the views refuse them the defaults).
+_TEMPLATE_EDIT = _perms(("view", "add", "change"), ("messagetemplate",), app="notify")
+for _role, _extra in {
+    Role.NOC: _TEMPLATE_EDIT,
+    Role.ENGINEER: _TEMPLATE_EDIT,
+    Role.ADMIN: _perms(_ALL, ("messagetemplate",), app="notify") | _perms(("view", "change"), ("outboxmessage",),
+                                                                          app="notify"),
+}.items():
+    ROLE_PERMISSIONS[_role] |= _extra
+
 
 def _model_exists(apps: Any, app_label: str, codename: str) -> bool:
     """Whether the model of the default permission ``codename`` is in ``apps`` (the migration state)."""
