@@ -2,7 +2,7 @@
 
 Parsed once, strictly (``linewatch.yamlconf``), into the models below; cross-field rules (unknown receiver, unknown
 rule in an override, unknown line, clear threshold above the warning threshold, ...) are reported with the file line
-of the offending entry. Secrets (SMTP password, Slack webhook URL) are ``SecretStr`` and may be written as
+of the offending entry. Secrets (SMTP password, Slack webhook URL, webhook bearer token) are ``SecretStr`` and may be written as
 ``${ENV_VAR}`` so the file itself holds no secret.
 """
 
@@ -317,6 +317,23 @@ class SlackReceiver(BaseModel):
         return value
 
 
+class WebhookReceiver(BaseModel):
+    """POSTs the notification payload as JSON to an HTTP endpoint (the management application's alert intake,
+    ``POST /api/faults/alerts/``), with ``Authorization: Bearer`` and ``Idempotency-Key`` headers."""
+
+    model_config = _STRICT
+    url: str = Field(pattern=r"^https?://[^/\s]+", description="http(s) URL of the endpoint")
+    bearer_token: EnvSecretStr
+    timeout_s: float = Field(default=10.0, gt=0, le=300)
+
+    @field_validator("bearer_token")
+    @classmethod
+    def _not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("bearer_token is empty (is its environment variable set?)")  # the value is not echoed
+        return value
+
+
 def _zone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -333,11 +350,12 @@ class Receiver(BaseModel):
     timezone: str = "UTC"  # of the times shown (since, resolved at)
     email: EmailReceiver | None = None
     slack: SlackReceiver | None = None
+    webhook: WebhookReceiver | None = None
 
     @model_validator(mode="after")
     def _one_channel(self) -> Receiver:
-        if (self.email is None) == (self.slack is None):
-            raise ValueError("give exactly one of email or slack")
+        if [self.email, self.slack, self.webhook].count(None) != 2:
+            raise ValueError("give exactly one of email, slack or webhook")
         return self
 
     @field_validator("timezone")
