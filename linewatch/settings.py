@@ -190,6 +190,8 @@ class OrdersSettings(BaseModel):
     acceptance: AcceptanceSettings = Field(default_factory=AcceptanceSettings)
     reminder_days_before: int = Field(
         default=2, ge=0, le=60, description="days before a step's due date its assignee is reminded (0: on the day)")
+    finance_receiver: str | None = Field(
+        default=None, description="alerts.yaml receiver told when a termination is complete (with the requester)")
 
 
 class Settings(BaseSettings):
