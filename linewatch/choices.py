@@ -293,6 +293,7 @@ class MessageKind(StrEnum):
     ORDER_ASSIGNED = "order_assigned"  # web/orders: a step of an order was assigned to you
     ORDER_DUE = "order_due"  # web/orders: a step of yours is due soon, or overdue
     TERMINATION_NOTICE = "termination_notice"  # web/orders: a line's termination is complete (requester, finance)
+    ORDER_ATTENTION = "order_attention"  # web/orders: an order needs you (its acceptance failed)
     INSPECTION_DUE = "inspection_due"  # web/inspections: a periodic inspection is due, or overdue (assignee)
 
 
