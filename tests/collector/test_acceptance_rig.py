@@ -1,0 +1,212 @@
+"""Final acceptance and change verification against the simulated routers: the real collector polls real SNMP into a
+real influxd on an injected clock (12 polls 10 s apart in well under a second), then ``evaluate_acceptance`` and
+``verify_change`` judge what InfluxDB holds.
+
+One scenario per line, all polled in the same cycles (one module-scoped rig): a line that comes up and carries
+traffic, one with errors, one idle, one that flaps, one whose router stops answering for two polls, one upgraded
+from 10 to 20 Mbit/s whose traffic then rises above 10, and one upgraded whose port runs at 10 Mbit/s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from collector_support import Clock
+
+from collector.service import Collector
+from collector.simagent.agent import SimAgent
+from collector.simagent.model import SimDevice, SimInterface
+from collector.state import CounterState
+from linewatch.choices import AcceptanceFinding, OperStatus
+from linewatch.influx import InfluxClient, InfluxSettings, PointWriter
+from linewatch.inventory import Inventory
+from linewatch.settings import CollectorSettings
+from web.orders.acceptance import AcceptanceCriteria, evaluate_acceptance
+from web.orders.verification import verify_change
+
+STEP_S = 10.0
+POLLS = 12
+T0 = 1_800_000_000.0  # a multiple of the 30-s traffic bucket
+WINDOW_END = T0 + POLLS * STEP_S
+EFFECTIVE = T0 + 60  # the upgrades take effect half-way
+MBIT = 1_000_000
+
+# line -> (interface on r1 or r2, port speed)
+PORTS = {
+    "GOOD": ("r1", "ge-0/0/0", 1000 * MBIT),
+    "ERRORS": ("r1", "ge-0/0/1", 1000 * MBIT),
+    "IDLE": ("r1", "ge-0/0/2", 1000 * MBIT),
+    "FLAP": ("r1", "ge-0/0/3", 1000 * MBIT),
+    "UPGRADE": ("r1", "ge-0/0/4", 100 * MBIT),
+    "SLOW-PORT": ("r1", "ge-0/0/5", 10 * MBIT),
+    "GAP": ("r2", "ge-0/0/0", 1000 * MBIT),
+}
+FLAP_DOWN = {4, 5, 6}  # polls on which FLAP's interface is oper down
+GAP_SILENT = {7, 8}  # polls r2 does not answer
+ERROR_POLL = 5  # the poll whose interval saw 4 errors on ERRORS (0.4/s)
+
+
+def in_bps(line: str, k: int) -> float:
+    """The scenario: the rate each line carries in the interval before poll ``k``."""
+    if line == "IDLE":
+        return 100.0  # a trickle below 1 kbit/s
+    if line == "FLAP" and k in FLAP_DOWN:
+        return 0.0
+    if line == "UPGRADE":
+        return 15 * MBIT if k >= 7 else 8 * MBIT
+    if line == "SLOW-PORT":
+        return 8 * MBIT
+    return 5 * MBIT
+
+
+@dataclass
+class Rig:
+    url: str
+    db: str
+    inventory: Inventory
+
+    def client(self) -> InfluxClient:
+        return InfluxClient(InfluxSettings(url=self.url, database=self.db))
+
+
+def _inventory(ports: dict[str, int]) -> Inventory:
+    devices = [{"name": n, "address": "127.0.0.1", "port": p, "snmp": {"version": "2c", "community": "public"},
+                "timeout_s": 0.3, "retries": 0} for n, p in ports.items()]
+    lines = [{"id": line, "carrier": "Colt", "circuit_id": f"C-{line}", "type": "internet", "site": "Paris",
+              "department": "Sales", "device": dev, "interface": ifname, "capacity_bps": 10 * MBIT,
+              "status": "provisioning"} for line, (dev, ifname, _) in PORTS.items()]
+    return Inventory.model_validate({"devices": devices, "lines": lines})
+
+
+def _run(clock: Clock, devices: dict[str, SimDevice], inventory: Inventory, influx: InfluxSettings) -> None:
+    writer = PointWriter.from_settings(influx, max_retry_s=0.5)
+    collector = Collector(settings=CollectorSettings(name="rig", interval_s=STEP_S), inventory=inventory,
+                          writer=writer, state=CounterState(None), clock=clock)
+    index = {(d, i.name): (devices[d], ix) for d in devices for ix, i in devices[d].interfaces.items()}
+    with asyncio.Runner() as runner:
+        for k in range(POLLS):
+            if k:
+                clock.now += STEP_S
+                for line, (dev, ifname, _) in PORTS.items():
+                    device, ix = index[(dev, ifname)]
+                    rate = in_bps(line, k)
+                    device.advance(ix, in_octets=int(rate * STEP_S / 8), out_octets=int(rate * STEP_S / 16),
+                                   in_errors=4 if line == "ERRORS" and k == ERROR_POLL else 0)
+            flap, ix = index[("r1", PORTS["FLAP"][1])]
+            flap.set_counters(ix, oper_status=OperStatus.DOWN if k in FLAP_DOWN else OperStatus.UP)
+            devices["r2"].set_silent(k in GAP_SILENT)
+            runner.run(collector.run_cycle())
+        runner.run(collector.close())
+    writer.close()
+
+
+@pytest.fixture(scope="module")
+def rig(influxd, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    db = f"lw_rig_{uuid.uuid4().hex[:12]}"
+    influx = InfluxSettings(url=influxd.url, database=db,
+                            spool={"path": Path(tmp_path_factory.mktemp("rig")) / "spool", "max_bytes": 10_000_000})
+    admin = InfluxClient(influx)
+    admin.ensure_database()
+    clock = Clock(T0)
+    devices = {}
+    for name in ("r1", "r2"):
+        ifs = {n + 1: SimInterface(name=ifname, speed_bps=speed)
+               for n, (line, (dev, ifname, speed)) in enumerate(p for p in PORTS.items() if p[1][0] == name)}
+        devices[name] = SimDevice(name=name, interfaces=ifs, clock=clock, uptime_base_s=T0 - 1000)
+    try:
+        with SimAgent(devices.values(), wall_clock=clock) as agent:
+            inventory = _inventory(agent.ports)
+            _run(clock, devices, inventory, influx)
+        yield Rig(influxd.url, db, inventory)
+    finally:
+        admin.query(f'DROP DATABASE "{db}"', database="")
+        admin.close()
+
+
+CRITERIA = AcceptanceCriteria(window_s=int(WINDOW_END - T0), poll_interval_s=STEP_S, traffic_bucket_s=30)
+
+
+def accept(rig: Rig, line: str):
+    with rig.client() as client:
+        return evaluate_acceptance(client, rig.inventory.lines_by_id[line], start_s=T0, end_s=WINDOW_END,
+                                   criteria=CRITERIA)
+
+
+def test_a_line_that_comes_up_and_carries_traffic_passes_acceptance(rig: Rig) -> None:
+    result = accept(rig, "GOOD")
+    assert (result.passed, result.failures) == (True, [])
+    f = result.figures
+    assert (f["samples"], f["expected_samples"], f["uptime_pct"], f["max_errors_ps"]) == (12, 12, 100.0, 0.0)
+    assert (f["traffic_buckets"], f["traffic_share_pct"]) == (4, 100.0)
+    assert f["peak_bps"] == pytest.approx(5 * MBIT, rel=1e-6)
+
+
+@pytest.mark.parametrize(("line", "codes", "failure"), [
+    pytest.param("ERRORS", [AcceptanceFinding.ERRORS], "errors: peak 0.4/s in_errors_ps, allowed 0", id="errors"),
+    pytest.param("IDLE", [AcceptanceFinding.NO_TRAFFIC],
+                 "no traffic: 0 % of 0.5-minute buckets above 1 kbit/s, needs 90 %", id="no-traffic"),
+    pytest.param("FLAP", [AcceptanceFinding.DOWNTIME],
+                 "down on 3 of 12 polls (75.00 % up, needs 100 %; 0 polls without data)", id="flapping"),
+    pytest.param("GAP", [AcceptanceFinding.DOWNTIME],
+                 "down on 2 of 12 polls (83.33 % up, needs 100 %; 2 polls without data)", id="router-silent"),
+])
+def test_a_line_that_falls_short_fails_acceptance_naming_what_failed_with_the_figure(
+        rig: Rig, line: str, codes: list[AcceptanceFinding], failure: str) -> None:
+    result = accept(rig, line)
+    assert result.passed is False
+    assert (result.failure_codes, result.failures) == (codes, [failure])
+
+
+def test_errors_are_totalled_over_the_window(rig: Rig) -> None:
+    f = accept(rig, "ERRORS").figures
+    assert (f["max_in_errors_ps"], f["total_errors"]) == (pytest.approx(0.4), 4)
+
+
+def test_an_upgrade_whose_traffic_rises_above_the_old_capacity_is_verified(rig: Rig) -> None:
+    with rig.client() as client:
+        result = verify_change(client, rig.inventory.lines_by_id["UPGRADE"], effective_s=EFFECTIVE,
+                               end_s=EFFECTIVE + 3600, old_capacity_bps=10 * MBIT, new_capacity_bps=20 * MBIT,
+                               now_s=WINDOW_END, bucket_s=10)
+    assert (result.passed, result.failures, result.notes) == (True, [], [])
+    assert result.figures["peak_bps"] == pytest.approx(15 * MBIT, rel=1e-6)
+    assert result.figures["min_port_speed_bps"] == 100 * MBIT
+
+
+def test_an_upgrade_on_a_port_slower_than_the_new_capacity_fails_naming_the_port_speed(rig: Rig) -> None:
+    with rig.client() as client:
+        result = verify_change(client, rig.inventory.lines_by_id["SLOW-PORT"], effective_s=EFFECTIVE,
+                               end_s=EFFECTIVE + 3600, old_capacity_bps=10 * MBIT, new_capacity_bps=20 * MBIT,
+                               now_s=WINDOW_END)
+    assert result.passed is False
+    assert result.failures == ["port speed: r1 ge-0/0/5 is 10 Mbit/s, below the new capacity 20 Mbit/s"]
+    assert result.failure_codes == [AcceptanceFinding.PORT_SPEED]
+
+
+@pytest.mark.parametrize(("now_s", "passed", "notes"), [
+    pytest.param(WINDOW_END, None,
+                 ["not yet observed: traffic has not exceeded the old capacity 10 Mbit/s (peak 5 Mbit/s)"],
+                 id="window-open"),
+    pytest.param(EFFECTIVE + 3600, True,
+                 [("traffic never exceeded the old capacity 10 Mbit/s in the window (peak 5 Mbit/s): passed on the "
+                  "port speed")], id="window-ended"),
+])
+def test_an_upgrade_without_traffic_above_the_old_capacity_waits_then_passes_with_a_note(
+        rig: Rig, now_s: float, passed: bool | None, notes: list[str]) -> None:
+    with rig.client() as client:
+        result = verify_change(client, rig.inventory.lines_by_id["GOOD"], effective_s=EFFECTIVE,
+                               end_s=EFFECTIVE + 3600, old_capacity_bps=10 * MBIT, new_capacity_bps=20 * MBIT,
+                               now_s=now_s)
+    assert (result.passed, result.failures, result.notes) == (passed, [], notes)
+
+
+def test_a_change_not_yet_polled_is_not_yet_observable(rig: Rig) -> None:
+    with rig.client() as client:
+        result = verify_change(client, rig.inventory.lines_by_id["GOOD"], effective_s=WINDOW_END + 60,
+                               end_s=WINDOW_END + 3600, old_capacity_bps=10 * MBIT, new_capacity_bps=20 * MBIT,
+                               now_s=WINDOW_END + 120)
+    assert (result.passed, result.note_codes) == (None, [AcceptanceFinding.NO_DATA])
