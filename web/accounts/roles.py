@@ -57,6 +57,15 @@ for _role, _extra in {
 }.items():
     ROLE_PERMISSIONS[_role] |= _extra
 
+# Periodic inspections (web/inspections, docs/inspections.md): every role reads them; the NOC and engineers perform
+# them (an inspection's results); engineers and admins plan them. The worker creates the inspections themselves.
+_INSPECTION_READ = _perms(("view",), ("inspectionplan", "inspection", "inspectionresult"), app="inspections")
+_INSPECTION_PERFORM = _INSPECTION_READ | _perms(("change",), ("inspection", "inspectionresult"), app="inspections")
+_INSPECTION_PLAN = _INSPECTION_PERFORM | _perms(_ALL, ("inspectionplan",), app="inspections")
+for _role, _extra in {Role.VIEWER: _INSPECTION_READ, Role.NOC: _INSPECTION_PERFORM, Role.FINANCE: _INSPECTION_READ,
+                      Role.ENGINEER: _INSPECTION_PLAN, Role.ADMIN: _INSPECTION_PLAN}.items():
+    ROLE_PERMISSIONS[_role] |= _extra
+
 # The outbox and message templates (web/notify, docs/notify.md): admins see the outbox and retry expired messages,
 # and edit every template; engineers and the NOC edit the templates of a carrier (the views refuse them the defaults).
 _TEMPLATE_EDIT = _perms(("view", "add", "change"), ("messagetemplate",), app="notify")
@@ -66,6 +75,19 @@ for _role, _extra in {
     Role.ADMIN: _perms(_ALL, ("messagetemplate",), app="notify") | _perms(("view", "change"), ("outboxmessage",),
                                                                           app="notify"),
 }.items():
+    ROLE_PERMISSIONS[_role] |= _extra
+
+# Orders (web/orders, docs/orders.md "Who may do what"): every role reads them; the NOC, engineers and finance request
+# them, comment and attach files; engineers and finance work them (steps, assignees, the checklist). Who makes which
+# move of an order's state machine is web/orders/workflow.py's table (admin: every manual move).
+_ORDER_MODELS = ("order", "orderstep", "orderevent", "recoveryitem", "orderattachment")
+_ORDER_READ = _perms(("view",), _ORDER_MODELS, app="orders")
+_ORDER_REQUEST = _ORDER_READ | _perms(("add",), ("order", "orderevent", "orderattachment"), app="orders")
+_ORDER_WORK = _ORDER_REQUEST | _perms(("change",), ("order", "orderstep", "recoveryitem"), app="orders") \
+    | _perms(("add",), ("recoveryitem",), app="orders")
+for _role, _extra in {Role.VIEWER: _ORDER_READ, Role.NOC: _ORDER_REQUEST, Role.ENGINEER: _ORDER_WORK,
+                      Role.FINANCE: _ORDER_WORK,
+                      Role.ADMIN: _ORDER_WORK | _perms(("delete",), ("orderattachment",), app="orders")}.items():
     ROLE_PERMISSIONS[_role] |= _extra
 
 
