@@ -1,0 +1,67 @@
+"""Translated labels of the orders' enumerations (the values live in :mod:`linewatch.choices`); importing this
+module fails if a value has none, as :mod:`web.labels` does."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from linewatch.choices import ChangeKind, OrderEventKind, OrderKind, OrderState
+
+LABELS: dict[type[Enum], dict[Enum, Promise]] = {
+    OrderKind: {
+        OrderKind.NEW_LINE: _("New line"),
+        OrderKind.CHANGE: _("Change"),
+        OrderKind.TERMINATION: _("Termination"),
+    },
+    ChangeKind: {
+        ChangeKind.BANDWIDTH_UP: _("Bandwidth up"),
+        ChangeKind.BANDWIDTH_DOWN: _("Bandwidth down"),
+        ChangeKind.MOVE: _("Move"),
+        ChangeKind.CARRIER_CHANGE: _("Carrier change"),
+    },
+    OrderState: {
+        OrderState.REQUESTED: _("Requested"),
+        OrderState.APPROVED: _("Approved"),
+        OrderState.ORDERED: _("Ordered from the carrier"),
+        OrderState.INSTALLED: _("Installed"),
+        OrderState.IN_ACCEPTANCE: _("In acceptance"),
+        OrderState.ACCEPTANCE_FAILED: _("Acceptance failed"),
+        OrderState.ACCEPTED: _("Accepted"),
+        OrderState.REJECTED: _("Rejected"),
+        OrderState.AGREED: _("Agreed with the carrier"),
+        OrderState.SCHEDULED: _("Scheduled"),
+        OrderState.APPLIED: _("Applied"),
+        OrderState.VERIFIED: _("Verified"),
+        OrderState.NOTICE_CHECKED: _("Notice checked"),
+        OrderState.CARRIER_CONFIRMED: _("Confirmed by the carrier"),
+        OrderState.DEPROVISIONING: pgettext_lazy("order state", "Deprovisioning"),
+        OrderState.EQUIPMENT_RECOVERED: _("Equipment recovered"),
+        OrderState.COMPLETED: _("Completed"),
+        OrderState.CANCELLED: _("Cancelled"),
+    },
+    OrderEventKind: {
+        OrderEventKind.TRANSITION: _("State change"),
+        OrderEventKind.COMMENT: _("Comment"),
+        OrderEventKind.ASSIGNMENT: _("Assignment"),
+        OrderEventKind.ATTACHMENT: _("Attachment"),
+        OrderEventKind.ACCEPTANCE: _("Acceptance check"),
+        OrderEventKind.VERIFICATION: _("Change verification"),
+    },
+}
+
+for _enum, _labels in LABELS.items():
+    _missing = [m.value for m in _enum if m not in _labels]
+    if _missing:
+        raise RuntimeError(f"web/orders/labels.py: {_enum.__name__} has no label for {', '.join(_missing)}")
+
+
+def choices_of(enum: type[Enum]) -> list[tuple[str, Promise]]:
+    return [(member.value, LABELS[enum][member]) for member in enum]
+
+
+def label(enum: type[Enum], value: str) -> Promise:
+    return LABELS[enum][enum(value)]
