@@ -7,12 +7,16 @@ InfluxDB 1.x, the v1 API of 2.x and 3.x all answer.
 
 A line may be carried by several interfaces (docs/schema.md: one ``line_traffic`` series per member, tagged
 ``device`` and ``interface``). Its value in a bucket is the **sum over its members** of each member's mean in that
-bucket (utilization relative to the line's capacity, error rates): the subquery averages per member, the outer
-query sums per line. For a single-member line that sum is the plain per-line mean, which InfluxDB 1.x answers far
+bucket (traffic, error rates): the subquery averages per member, the outer query sums per line. For a single-member line that sum is the plain per-line mean, which InfluxDB 1.x answers far
 faster than the subquery (bench alert-eval), so the sustained rules send the plain statement for the lines with one
 member in the inventory and the member-sum statement for the others (a line filter each; one statement when every
 line has one member). ``line_down`` fires when **every** member of the line is down; ``member_down`` warns when
 some but not all are (a degraded LAG, a backup carrying the line).
+
+Utilization is not read from the stored ``*_util_pct``: each bucket's summed ``in_bps``/``out_bps`` is divided by
+the line's capacity at the bucket's time (``Line.capacity_at``), so the thresholds switch at a capacity change's
+``effective`` moment even when the collector still wrote utilization against the old capacity (its inventory
+refreshed late).
 """
 
 from __future__ import annotations
@@ -69,7 +73,7 @@ def build_subjects(inventory: Inventory, grafana: GrafanaSettings) -> tuple[dict
             continue
         tags = line.tags()
         labels = {**tags, "scope": AlertScope.LINE.value}
-        info = {"circuit_id": line.circuit_id, "capacity_bps": line.capacity_bps, "description": line.description,
+        info = {"circuit_id": line.circuit_id, "description": line.description,
                 "interface": ", ".join(m.interface_label for m in line.members),
                 "grafana_url": grafana_url(grafana, line=line.id)}
         lines[line.id] = Subject(line.id, AlertScope.LINE, labels, info, line)
@@ -98,6 +102,15 @@ def _max_present(row: Sequence[Any]) -> float | None:
         if v is not None and (best is None or v > best):
             best = v
     return best
+
+
+def _utilization_buckets(rows: Sequence[Sequence[Any]], line: Line) -> list[Bucket]:
+    """(bucket time, the higher of in/out traffic as % of the line's capacity at that time) per result row."""
+    if not line.capacity_changes:  # the common case: one capacity, one factor
+        scale = 100.0 / line.capacity_bps
+        return [(row[0], None if (bps := _max_present(row)) is None else bps * scale) for row in rows]
+    return [(row[0], None if (bps := _max_present(row)) is None else bps * 100.0 / line.capacity_at(row[0]))
+            for row in rows]
 
 
 def _ns(t_s: int) -> int:
@@ -156,7 +169,7 @@ class Evaluator:
         kind = rule.kind
         if kind in (AlertRuleKind.UTILIZATION, AlertRuleKind.ERROR_RATE):
             start_s = end_s - self.lookback_s(rule)
-            fields = ("in_util_pct", "out_util_pct") if kind is AlertRuleKind.UTILIZATION else rule.fields
+            fields = ("in_bps", "out_bps") if kind is AlertRuleKind.UTILIZATION else rule.fields
             window = f"time >= {_ns(start_s)} AND time < {_ns(end_s)}"
             every = f"time({rule.sample_s}s, {end_s % rule.sample_s}s)"
             means = ", ".join(f'mean("{f}") AS "{f}"' for f in fields)
@@ -214,12 +227,15 @@ class Evaluator:
         out: dict[str, Verdict] = {}
         if kind in (AlertRuleKind.UTILIZATION, AlertRuleKind.ERROR_RATE):
             thresholds = self._thresholds[rule.name]
+            utilization = kind is AlertRuleKind.UTILIZATION
             for name, th in thresholds.items():
                 rows = by_subject.get(name)
                 if not rows:
                     out[name] = HOLD
                     continue
-                buckets: list[Bucket] = [(row[0], _max_present(row)) for row in rows]
+                line = subjects[name].line
+                buckets: list[Bucket] = (_utilization_buckets(rows, line) if utilization and line is not None
+                                         else [(row[0], _max_present(row)) for row in rows])
                 out[name] = judge_threshold(buckets, th, end_s=end_s, firing=firing.get(name))
         elif kind in (AlertRuleKind.LINE_DOWN, AlertRuleKind.MEMBER_DOWN):
             judge = judge_all_members_down if kind is AlertRuleKind.LINE_DOWN else judge_some_members_down
@@ -246,6 +262,13 @@ class Evaluator:
                 out[name] = judge_no_data(last_seen, end_s=end_s, after_s=eff.after_s, lookback_s=lookback,
                                           severity=eff.severity)
         return out
+
+    @staticmethod
+    def facts_at(subject: Subject, end_s: int) -> dict[str, Any]:
+        """What the message says about the subject at ``end_s``: a line's facts with its capacity then."""
+        if subject.line is None:
+            return dict(subject.info)
+        return {**subject.info, "capacity_bps": subject.line.capacity_at(end_s)}
 
     def default_severity(self, rule: Any, subject: str) -> Severity:
         eff = self.effective(rule, subject)

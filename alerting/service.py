@@ -5,8 +5,9 @@ clock is injected, so tests drive hours of alert life in milliseconds):
 
 1. :meth:`AlertService.evaluate` — one query per rule, verdicts, state transitions; every state change is stored
    with its ``alert_events`` line protocol, which is then written to InfluxDB (kept in the store until it is).
-2. :meth:`AlertService.flush` — route firing/resolved alerts, drop muted ones (maintenance windows, silences,
-   no-data of a line whose device is unreachable), decide per group (group_wait/interval/repeat) and enqueue.
+2. :meth:`AlertService.flush` — route firing/resolved alerts, drop muted ones (maintenance windows, planned
+   maintenance of the inventory, silences, no-data of a line whose device is unreachable), decide per group
+   (group_wait/interval/repeat) and enqueue.
 3. :meth:`AlertService.dispatch` — send due outbox messages; a failure is retried with exponential backoff (or the
    receiver's Retry-After) until the message expires, which is logged at ERROR.
 """
@@ -93,6 +94,8 @@ class AlertService:
         self._lock = threading.RLock()
         # Receiver → time before which nothing is posted to it (a 429's Retry-After applies to the whole receiver).
         self._quiet_until: dict[str, float] = {}
+        self.muted: dict[str, str] = {}
+        """Firing alerts whose notifications the last flush muted, by alert key: why (logged once per reason)."""
 
     @classmethod
     def from_settings(cls, settings: Settings, *, client: InfluxClient | None = None,
@@ -154,7 +157,7 @@ class AlertService:
                     status, is_change = transition(prev_status, verdict, now_s=end_s,
                                                    default_severity=self.evaluator.default_severity(rule, name))
                     if is_change and status is not None:
-                        alert = self._stored(rule, subjects[name], status, prev)
+                        alert = self._stored(rule, subjects[name], status, prev, end_s=end_s)
                         changed.append(alert)
                         events.extend(self._event_lines(alert, end_s))
                     elif status is not None and prev_status is not None and status.value != prev_status.value:
@@ -192,9 +195,11 @@ class AlertService:
             changed.append(retired)
             events.extend(self._event_lines(retired, end_s))
 
-    def _stored(self, rule: Any, subject: Subject, status: AlertStatus, prev: StoredAlert | None) -> StoredAlert:
+    def _stored(self, rule: Any, subject: Subject, status: AlertStatus, prev: StoredAlert | None, *,
+                end_s: int) -> StoredAlert:
         labels = {**subject.labels, "rule": rule.name, "severity": status.severity.value}
-        info = {**subject.info, **self.evaluator.threshold_info(rule, subject.name), "kind": rule.kind.value}
+        info = {**self.evaluator.facts_at(subject, end_s), **self.evaluator.threshold_info(rule, subject.name),
+                "kind": rule.kind.value}
         return StoredAlert(alert_key(rule.name, subject.name), rule.name, subject.name, status, labels, info,
                            prev.id if prev else None)
 
@@ -246,10 +251,15 @@ class AlertService:
     # -- 2. flush --------------------------------------------------------------------------------------------------
 
     def muted_by(self, labels: Mapping[str, str], now_s: float, silences: Iterable[Any]) -> str | None:
-        """Why an alert with these labels is muted now (maintenance window or silence), or None."""
+        """Why an alert with these labels is muted now (maintenance window, planned maintenance of its line in the
+        inventory, or silence), or None."""
         for window in self.config.maintenance_windows:
             if window.active_at(now_s) and all_match(window.parsed_matchers, labels):
                 return f"maintenance window {window.name}"
+        if labels.get("scope") == AlertScope.LINE and self.inventory.maintenance:
+            planned = self.inventory.maintenance_at(now_s).get(labels.get("line", ""))
+            if planned is not None:
+                return planned.reason
         for silence in silences:
             if all_match((parse_matcher(m) for m in silence.matchers), labels):
                 return f"silence {silence.id} ({silence.reason})"
@@ -267,12 +277,17 @@ class AlertService:
             members: dict[tuple[str, str], list[GroupMember]] = {}
             nodes: dict[tuple[str, str], RouteNode] = {}
             group_labels: dict[tuple[str, str], dict[str, str]] = {}
+            muted: dict[str, str] = {}
             for alert in alerts.values():
                 state = alert.status.state
                 if state not in (AlertState.FIRING, AlertState.RESOLVED):
                     continue
                 if state is AlertState.FIRING:
-                    if self.muted_by(alert.labels, now, silences) is not None:
+                    reason = self.muted_by(alert.labels, now, silences)
+                    if reason is not None:
+                        muted[alert.key] = reason
+                        if self.muted.get(alert.key) != reason:
+                            log.info("alert %s firing, notifications muted: %s", alert.key, reason)
                         continue
                     if (alert.info.get("kind") == AlertRuleKind.NO_DATA and alert.labels.get("scope") == "line"
                             and alert.labels.get("device") in down_devices):
@@ -284,6 +299,7 @@ class AlertService:
                     members.setdefault(gk, []).append(GroupMember(alert.key, state is AlertState.FIRING,
                                                                   alert.status.severity.value,
                                                                   acked=alert.acked_s is not None))
+            self.muted = muted
             states: dict[tuple[str, str], GroupState] = {}
             messages: list[tuple[str, str, dict[str, Any]]] = []
             for gk in set(members) | set(groups):

@@ -51,8 +51,13 @@ def make_inventory(*lines: dict[str, Any]) -> Inventory:
 
 def traffic_point(line: str, t_s: int, *, util: float = 10.0, out_util: float | None = None,
                   oper: int = OperStatus.UP, admin: int = OperStatus.UP, errors_ps: float = 0.0,
-                  tags: dict[str, str] | None = None) -> Point:
-    fields: dict[str, float | int] = {"in_util_pct": float(util), "out_util_pct": float(out_util if out_util is not None else util / 2),
+                  tags: dict[str, str] | None = None, capacity_bps: int = 100_000_000) -> Point:
+    """A collector-like point: ``util`` % of ``capacity_bps`` in (``out_util``, default half, out), as the
+    ``*_bps`` rates the utilization rule reads and the ``*_util_pct`` the collector stores."""
+    out = out_util if out_util is not None else util / 2
+    fields: dict[str, float | int] = {"in_util_pct": float(util), "out_util_pct": float(out),
+                                      "in_bps": util * capacity_bps / 100, "out_bps": out * capacity_bps / 100,
+                                      "capacity_bps": int(capacity_bps),
                                       "oper_status": int(oper), "admin_status": int(admin),
                                       "in_errors_ps": float(errors_ps), "out_errors_ps": 0.0}
     return Point("line_traffic", {"line": line, **(tags or {})}, fields, t_s * 1_000_000_000)

@@ -59,7 +59,8 @@ def seed_demo(ctx: Ctx, now_s: int) -> None:
             down = line.id == ams.id
             util = 0.0 if down else (88.0 if line.id == "FRA-MPLS-1" else 30.0)
             live.append(traffic_point(line.id, t, util=util, tags={k: v for k, v in line.tags().items() if k != "line"},
-                                      oper=OperStatus.DOWN if down else OperStatus.UP))
+                                      oper=OperStatus.DOWN if down else OperStatus.UP,
+                                      capacity_bps=line.capacity_at(t)))
     for device in ctx.inventory.devices:
         live += [Point("collector_poll", {"device": device.name, "collector": "demo"}, {"ok": 1}, t * 10**9)
                  for t in range(now_s - 60, now_s, 10)]
