@@ -181,6 +181,15 @@ class AcceptanceSettings(BaseModel):
                                          description="share of the window's traffic buckets that must carry traffic")
     traffic_bucket_s: int = Field(default=300, ge=1, le=86400,
                                   description="length of a traffic bucket (5 minutes, as the billing's)")
+    settle_s: float = Field(default=120.0, ge=0, le=3600,
+                            description="judged from this long after the start: the collector picks a newly "
+                                        "provisioned line up at its next cycle, and its first poll has no rates")
+
+    @model_validator(mode="after")
+    def _settle_within_window(self) -> AcceptanceSettings:
+        if self.settle_s >= self.window_s:
+            raise ValueError(f"settle_s ({self.settle_s:g}) must be shorter than window_s ({self.window_s})")
+        return self
 
 
 class OrdersSettings(BaseModel):
