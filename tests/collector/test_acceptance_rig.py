@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from collector_support import Clock
 
+from collector.demo.network import demo_devices
 from collector.service import Collector
 from collector.simagent.agent import SimAgent
 from collector.simagent.model import SimDevice, SimInterface
 from collector.state import CounterState
-from linewatch.choices import AcceptanceFinding, OperStatus
+from linewatch.choices import AcceptanceFinding, LineStatus, OperStatus
 from linewatch.influx import InfluxClient, InfluxSettings, PointWriter
-from linewatch.inventory import Inventory
-from linewatch.settings import CollectorSettings
+from linewatch.inventory import Inventory, load_inventory
+from linewatch.settings import CollectorSettings, load_settings
 from web.orders.acceptance import AcceptanceCriteria, evaluate_acceptance
 from web.orders.verification import verify_change
 
@@ -83,26 +84,41 @@ def _inventory(ports: dict[str, int]) -> Inventory:
     return Inventory.model_validate({"devices": devices, "lines": lines})
 
 
-def _run(clock: Clock, devices: dict[str, SimDevice], inventory: Inventory, influx: InfluxSettings) -> None:
-    writer = PointWriter.from_settings(influx, max_retry_s=0.5)
-    collector = Collector(settings=CollectorSettings(name="rig", interval_s=STEP_S), inventory=inventory,
-                          writer=writer, state=CounterState(None), clock=clock)
-    index = {(d, i.name): (devices[d], ix) for d in devices for ix, i in devices[d].interfaces.items()}
+def poll(collector: Collector, clock: Clock, *, cycles: int, step_s: float,
+         before: Callable[[int], None] = lambda k: None) -> None:
+    """``cycles`` collector cycles ``step_s`` apart on the injected clock; ``before(k)`` sets the scene of cycle k."""
     with asyncio.Runner() as runner:
-        for k in range(POLLS):
+        for k in range(cycles):
             if k:
-                clock.now += STEP_S
-                for line, (dev, ifname, _) in PORTS.items():
-                    device, ix = index[(dev, ifname)]
-                    rate = in_bps(line, k)
-                    device.advance(ix, in_octets=int(rate * STEP_S / 8), out_octets=int(rate * STEP_S / 16),
-                                   in_errors=4 if line == "ERRORS" and k == ERROR_POLL else 0)
-            flap, ix = index[("r1", PORTS["FLAP"][1])]
-            flap.set_counters(ix, oper_status=OperStatus.DOWN if k in FLAP_DOWN else OperStatus.UP)
-            devices["r2"].set_silent(k in GAP_SILENT)
+                clock.now += step_s
+            before(k)
             runner.run(collector.run_cycle())
         runner.run(collector.close())
-    writer.close()
+
+
+def collector_for(inventory: Inventory, influx: InfluxSettings, clock: Clock, *, interval_s: float) -> Collector:
+    writer = PointWriter.from_settings(influx, max_retry_s=0.5)
+    return Collector(settings=CollectorSettings(name="rig", interval_s=interval_s), inventory=inventory,
+                     writer=writer, state=CounterState(None), clock=clock)
+
+
+def _run(clock: Clock, devices: dict[str, SimDevice], inventory: Inventory, influx: InfluxSettings) -> None:
+    index = {(d, i.name): (devices[d], ix) for d in devices for ix, i in devices[d].interfaces.items()}
+
+    def scene(k: int) -> None:
+        if k:
+            for line, (dev, ifname, _) in PORTS.items():
+                device, ix = index[(dev, ifname)]
+                rate = in_bps(line, k)
+                device.advance(ix, in_octets=int(rate * STEP_S / 8), out_octets=int(rate * STEP_S / 16),
+                               in_errors=4 if line == "ERRORS" and k == ERROR_POLL else 0)
+        flap, ix = index[("r1", PORTS["FLAP"][1])]
+        flap.set_counters(ix, oper_status=OperStatus.DOWN if k in FLAP_DOWN else OperStatus.UP)
+        devices["r2"].set_silent(k in GAP_SILENT)
+
+    collector = collector_for(inventory, influx, clock, interval_s=STEP_S)
+    poll(collector, clock, cycles=POLLS, step_s=STEP_S, before=scene)
+    collector.writer.close()
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +144,8 @@ def rig(influxd, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
         admin.close()
 
 
-CRITERIA = AcceptanceCriteria(window_s=int(WINDOW_END - T0), poll_interval_s=STEP_S, traffic_bucket_s=30)
+CRITERIA = AcceptanceCriteria(window_s=int(WINDOW_END - T0), poll_interval_s=STEP_S, traffic_bucket_s=30,
+                              settle_s=0)
 
 
 def accept(rig: Rig, line: str):
@@ -210,3 +227,35 @@ def test_a_change_not_yet_polled_is_not_yet_observable(rig: Rig) -> None:
                                end_s=WINDOW_END + 3600, old_capacity_bps=10 * MBIT, new_capacity_bps=20 * MBIT,
                                now_s=WINDOW_END + 120)
     assert (result.passed, result.note_codes) == (None, [AcceptanceFinding.NO_DATA])
+
+
+DEMO_LINE = "PAR-INET-2"  # planned in config/lines.yaml; engineer G's demo order installs it on par-branch-1 eth2
+
+
+def test_the_demo_line_in_acceptance_passes_on_the_demo_network(influx_db: tuple[str, str], tmp_path: Path) -> None:
+    """What ``make run`` shows: the demo's new line, installed at T0 (status provisioning from the collector's next
+    cycle), judged with the demo's settings (config/linewatch.yaml: 600 s of 10-s polls) on the demo's simulated
+    router and traffic model, passes."""
+    url, db = influx_db
+    settings = load_settings(Path("config/linewatch.yaml"))
+    criteria = AcceptanceCriteria.from_settings(settings)
+    planned = load_inventory(Path("config/lines.yaml"))
+    device = planned.lines_by_id[DEMO_LINE].members[0].device
+    clock = Clock(T0)
+    influx = InfluxSettings(url=url, database=db, spool={"path": tmp_path / "spool", "max_bytes": 10_000_000})
+    routers = [d for d in demo_devices(planned, start_s=T0 - 3600) if d.name == device]
+    with SimAgent(routers, wall_clock=clock) as agent:
+        installed = Inventory(
+            devices=[planned.devices_by_name[device].model_copy(update={"port": agent.port(device)})],
+            lines=[line.model_copy(update={"status": LineStatus.PROVISIONING}) if line.id == DEMO_LINE else line
+                   for line in planned.lines_on(device)])
+        clock.now += settings.collector.interval_s  # the collector's next cycle picks the new line up
+        collector = collector_for(installed, influx, clock, interval_s=settings.collector.interval_s)
+        poll(collector, clock, cycles=int(criteria.window_s // settings.collector.interval_s),
+             step_s=settings.collector.interval_s)
+        collector.writer.close()
+    with InfluxClient(influx) as client:
+        result = evaluate_acceptance(client, installed.lines_by_id[DEMO_LINE], start_s=T0,
+                                     end_s=T0 + criteria.window_s, criteria=criteria)
+    assert (result.passed, result.failures) == (True, [])
+    assert (result.figures["uptime_pct"], result.figures["traffic_share_pct"]) == (100.0, 100.0)

@@ -89,10 +89,12 @@ def read_traffic(influx: InfluxClient, line: Line, *, start_s: float, end_s: flo
 
 def evaluate_acceptance(influx: InfluxClient, line: Line, *, start_s: float, end_s: float,
                         criteria: AcceptanceCriteria) -> AcceptanceResult:
-    """Judge ``line``'s acceptance over ``[start_s, end_s)`` (call it once the window has ended: polls not yet
-    made count as missing). Raises :class:`linewatch.errors.InfluxError` when InfluxDB does not answer."""
-    if end_s <= start_s:
-        raise ValueError(f"end_s {end_s} must be after start_s {start_s}")
-    polls = read_polls(influx, line, start_s=start_s, end_s=end_s)
-    traffic = read_traffic(influx, line, start_s=start_s, end_s=end_s, bucket_s=criteria.traffic_bucket_s)
-    return judge_acceptance(polls, traffic, start_s=start_s, end_s=end_s, criteria=criteria)
+    """Judge ``line``'s acceptance over ``[start_s + criteria.settle_s, end_s)`` (``start_s``: when the line was
+    installed; call it once the window has ended: polls not yet made count as missing). Raises
+    :class:`linewatch.errors.InfluxError` when InfluxDB does not answer."""
+    judged_s = start_s + criteria.settle_s
+    if end_s <= judged_s:
+        raise ValueError(f"end_s {end_s} must be after start_s + settle_s {judged_s}")
+    polls = read_polls(influx, line, start_s=judged_s, end_s=end_s)
+    traffic = read_traffic(influx, line, start_s=judged_s, end_s=end_s, bucket_s=criteria.traffic_bucket_s)
+    return judge_acceptance(polls, traffic, start_s=judged_s, end_s=end_s, criteria=criteria)
