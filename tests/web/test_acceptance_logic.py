@@ -17,6 +17,7 @@ from web.orders.acceptance_logic import (
     AcceptanceCriteria,
     PollPoint,
     TrafficBucket,
+    finding_text,
     format_bps,
     judge_acceptance,
     judge_change,
@@ -180,3 +181,12 @@ def test_acceptance_settings_are_strict_and_name_the_field(tmp_path: Path, yaml:
     with pytest.raises(ConfigError) as err:
         load_settings(path)
     assert named in str(err.value)
+
+
+def test_a_stored_finding_is_rendered_again_in_another_language() -> None:
+    stored = judge_acceptance(polls(errors={4: 0.4}), buckets(), start_s=0, end_s=600,
+                              criteria=CRITERIA).as_json()["findings"][0]
+    korean = {FINDING_TEXT[F.ERRORS]: "오류: 최대 %(peak)s/s %(field)s, 허용 %(allowed)s"}
+    assert finding_text(stored, lambda t: korean.get(t, t)) == "오류: 최대 0.4/s in_errors_ps, 허용 0"
+    assert finding_text(stored) == "errors: peak 0.4/s in_errors_ps, allowed 0"
+    assert finding_text({"code": "retired_code", "text": "as stored"}) == "as stored"

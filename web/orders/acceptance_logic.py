@@ -11,7 +11,7 @@ the English sentence; the web translates ``FINDING_TEXT[code] % params`` (the te
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -71,6 +71,16 @@ class Finding:
     @property
     def text(self) -> str:
         return FINDING_TEXT[self.code] % self.params
+
+
+def finding_text(stored: Mapping[str, Any], translate: Callable[[str], str] = str) -> str:
+    """The sentence of a stored finding (an item of ``as_json()["findings"]``) in the language ``translate`` gives,
+    e.g. ``finding_text(f, gettext)`` on a page; an unknown code keeps its stored English text."""
+    try:
+        template = FINDING_TEXT[AcceptanceFinding(stored["code"])]
+    except (KeyError, ValueError):
+        return str(stored.get("text", ""))
+    return translate(template) % stored.get("params", {})
 
 
 def _finding(code: AcceptanceFinding, **params: object) -> Finding:
