@@ -1,3 +1,19 @@
-from django.urls import path  # noqa: F401
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.routers import APIRootView, DefaultRouter
 
-urlpatterns: list = []
+from web.inspections.api import views
+
+
+class InspectionsRootView(APIRootView):
+    """Periodic inspections: plans and their inspections."""
+
+    permission_classes = (IsAuthenticated,)
+
+
+router = DefaultRouter()
+router.APIRootView = InspectionsRootView
+router.register("plans", views.InspectionPlanViewSet)
+router.register("inspections", views.InspectionViewSet)
+
+app_name = "inspections-api"
+urlpatterns = router.urls
