@@ -168,9 +168,9 @@ def test_a_line_that_comes_up_and_carries_traffic_passes_acceptance(rig: Rig) ->
     pytest.param("IDLE", [AcceptanceFinding.NO_TRAFFIC],
                  "no traffic: 0 % of 0.5-minute buckets above 1 kbit/s, needs 90 %", id="no-traffic"),
     pytest.param("FLAP", [AcceptanceFinding.DOWNTIME],
-                 "down on 3 of 12 polls (75.00 % up, needs 100 %; 0 polls without data)", id="flapping"),
+                 "down on 3 of 12 polls (75.00 % up, needs 100 %), 0 of them without data", id="flapping"),
     pytest.param("GAP", [AcceptanceFinding.DOWNTIME],
-                 "down on 2 of 12 polls (83.33 % up, needs 100 %; 2 polls without data)", id="router-silent"),
+                 "down on 2 of 12 polls (83.33 % up, needs 100 %), 2 of them without data", id="router-silent"),
 ])
 def test_a_line_that_falls_short_fails_acceptance_naming_what_failed_with_the_figure(
         rig: Rig, line: str, codes: list[AcceptanceFinding], failure: str) -> None:

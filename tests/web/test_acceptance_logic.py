@@ -79,7 +79,7 @@ def test_acceptance_verdict(points: list[PollPoint], traffic: list[TrafficBucket
 
 @pytest.mark.parametrize(("points", "traffic", "failure"), [
     pytest.param(polls(oper={3: DOWN, 4: DOWN}, skip=frozenset({9})), buckets(),
-                 "down on 3 of 10 polls (70.00 % up, needs 100 %; 1 polls without data)", id="downtime"),
+                 "down on 3 of 10 polls (70.00 % up, needs 100 %), 1 of them without data", id="downtime"),
     pytest.param(polls(errors={4: 0.4}), buckets(), "errors: peak 0.4/s in_errors_ps, allowed 0", id="errors"),
     pytest.param(polls(), buckets(idle=frozenset(range(1, 10))),
                  "no traffic: 10 % of 1-minute buckets above 1 kbit/s, needs 90 %", id="no-traffic"),

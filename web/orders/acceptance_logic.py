@@ -33,7 +33,7 @@ def gettext_noop(message: str) -> str:
 FINDING_TEXT: dict[AcceptanceFinding, str] = {
     F.NO_DATA: gettext_noop("no data: not one poll of the line arrived in the window"),
     F.DOWNTIME: gettext_noop("down on %(down)s of %(expected)s polls (%(uptime_pct)s %% up, needs "
-                             "%(min_uptime_pct)s %%; %(missed)s polls without data)"),
+                             "%(min_uptime_pct)s %%), %(missed)s of them without data"),
     F.ERRORS: gettext_noop("errors: peak %(peak)s/s %(field)s, allowed %(allowed)s"),
     F.NO_TRAFFIC: gettext_noop("no traffic: %(share_pct)s %% of %(bucket_min)s-minute buckets above "
                                "%(threshold)s, needs %(min_share_pct)s %%"),
