@@ -106,8 +106,8 @@ class Ticket(ChangeLoggedModel):
         errors: dict[str, list[Any]] = {}
         if self.resolved_at is not None and self.resolved_at < self.opened_at:
             errors["resolved_at"] = [_("the resolution cannot be before the ticket was opened")]
-        if self.state in (TicketState.RESOLVED, TicketState.CLOSED) and not self.cause:
-            errors["cause"] = [_("a resolved ticket needs its cause")]
+        if self.state == TicketState.CLOSED and not self.cause:
+            errors["cause"] = [_("give the cause before closing the ticket")]
         if not self.line_id and not self.location:
             errors["location"] = [_("give the line or the location")]
         if errors:
