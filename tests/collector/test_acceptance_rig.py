@@ -37,23 +37,28 @@ WINDOW_END = T0 + POLLS * STEP_S
 EFFECTIVE = T0 + 60  # the upgrades take effect half-way
 MBIT = 1_000_000
 
-# line -> (interface on r1 or r2, port speed)
-PORTS = {
-    "GOOD": ("r1", "ge-0/0/0", 1000 * MBIT),
-    "ERRORS": ("r1", "ge-0/0/1", 1000 * MBIT),
-    "IDLE": ("r1", "ge-0/0/2", 1000 * MBIT),
-    "FLAP": ("r1", "ge-0/0/3", 1000 * MBIT),
-    "UPGRADE": ("r1", "ge-0/0/4", 100 * MBIT),
-    "SLOW-PORT": ("r1", "ge-0/0/5", 10 * MBIT),
-    "GAP": ("r2", "ge-0/0/0", 1000 * MBIT),
-}
+# (line, device, interface, port speed): the line's members
+PORTS = [
+    ("GOOD", "r1", "ge-0/0/0", 1000 * MBIT),
+    ("ERRORS", "r1", "ge-0/0/1", 1000 * MBIT),
+    ("IDLE", "r1", "ge-0/0/2", 1000 * MBIT),
+    ("FLAP", "r1", "ge-0/0/3", 1000 * MBIT),
+    ("UPGRADE", "r1", "ge-0/0/4", 100 * MBIT),
+    ("SLOW-PORT", "r1", "ge-0/0/5", 10 * MBIT),
+    ("LAG", "r1", "ge-0/0/6", 10 * MBIT),  # a LAG of two 10 Mbit/s ports upgraded from 10 to 20 Mbit/s
+    ("LAG", "r1", "ge-0/0/7", 10 * MBIT),
+    ("GAP", "r2", "ge-0/0/0", 1000 * MBIT),
+]
 FLAP_DOWN = {4, 5, 6}  # polls on which FLAP's interface is oper down
+LAG_MEMBER_DOWN = {2, 3}  # polls on which the LAG's second member is down (the first carries on)
 GAP_SILENT = {7, 8}  # polls r2 does not answer
 ERROR_POLL = 5  # the poll whose interval saw 4 errors on ERRORS (0.4/s)
 
 
-def in_bps(line: str, k: int) -> float:
-    """The scenario: the rate each line carries in the interval before poll ``k``."""
+def in_bps(line: str, ifname: str, k: int) -> float:
+    """The scenario: the rate each member carries in the interval before poll ``k``."""
+    if line == "LAG":
+        return 0.0 if ifname == "ge-0/0/7" and k in LAG_MEMBER_DOWN else 6 * MBIT
     if line == "IDLE":
         return 100.0  # a trickle below 1 kbit/s
     if line == "FLAP" and k in FLAP_DOWN:
@@ -78,9 +83,12 @@ class Rig:
 def _inventory(ports: dict[str, int]) -> Inventory:
     devices = [{"name": n, "address": "127.0.0.1", "port": p, "snmp": {"version": "2c", "community": "public"},
                 "timeout_s": 0.3, "retries": 0} for n, p in ports.items()]
+    members: dict[str, list[dict[str, str]]] = {}
+    for line, dev, ifname, _ in PORTS:
+        members.setdefault(line, []).append({"device": dev, "interface": ifname})
     lines = [{"id": line, "carrier": "Colt", "circuit_id": f"C-{line}", "type": "internet", "site": "Paris",
-              "department": "Sales", "device": dev, "interface": ifname, "capacity_bps": 10 * MBIT,
-              "status": "provisioning"} for line, (dev, ifname, _) in PORTS.items()]
+              "department": "Sales", "members": ports, "capacity_bps": 10 * MBIT, "status": "provisioning"}
+             for line, ports in members.items()]
     return Inventory.model_validate({"devices": devices, "lines": lines})
 
 
@@ -107,13 +115,14 @@ def _run(clock: Clock, devices: dict[str, SimDevice], inventory: Inventory, infl
 
     def scene(k: int) -> None:
         if k:
-            for line, (dev, ifname, _) in PORTS.items():
+            for line, dev, ifname, _ in PORTS:
                 device, ix = index[(dev, ifname)]
-                rate = in_bps(line, k)
+                rate = in_bps(line, ifname, k)
                 device.advance(ix, in_octets=int(rate * STEP_S / 8), out_octets=int(rate * STEP_S / 16),
                                in_errors=4 if line == "ERRORS" and k == ERROR_POLL else 0)
-        flap, ix = index[("r1", PORTS["FLAP"][1])]
-        flap.set_counters(ix, oper_status=OperStatus.DOWN if k in FLAP_DOWN else OperStatus.UP)
+        for ifname, down in (("ge-0/0/3", FLAP_DOWN), ("ge-0/0/7", LAG_MEMBER_DOWN)):
+            device, ix = index[("r1", ifname)]
+            device.set_counters(ix, oper_status=OperStatus.DOWN if k in down else OperStatus.UP)
         devices["r2"].set_silent(k in GAP_SILENT)
 
     collector = collector_for(inventory, influx, clock, interval_s=STEP_S)
@@ -132,7 +141,7 @@ def rig(influxd, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     devices = {}
     for name in ("r1", "r2"):
         ifs = {n + 1: SimInterface(name=ifname, speed_bps=speed)
-               for n, (line, (dev, ifname, speed)) in enumerate(p for p in PORTS.items() if p[1][0] == name)}
+               for n, (_, _, ifname, speed) in enumerate(p for p in PORTS if p[1] == name)}
         devices[name] = SimDevice(name=name, interfaces=ifs, clock=clock, uptime_base_s=T0 - 1000)
     try:
         with SimAgent(devices.values(), wall_clock=clock) as agent:
@@ -192,6 +201,22 @@ def test_an_upgrade_whose_traffic_rises_above_the_old_capacity_is_verified(rig: 
     assert (result.passed, result.failures, result.notes) == (True, [], [])
     assert result.figures["peak_bps"] == pytest.approx(15 * MBIT, rel=1e-6)
     assert result.figures["min_port_speed_bps"] == 100 * MBIT
+
+
+def test_a_lag_is_up_while_one_member_is_and_its_traffic_is_its_members_sum(rig: Rig) -> None:
+    result = accept(rig, "LAG")
+    assert (result.passed, result.failures) == (True, [])
+    assert (result.figures["members"], result.figures["uptime_pct"]) == (2, 100.0)
+    assert result.figures["peak_bps"] == pytest.approx(12 * MBIT, rel=1e-6)
+
+
+def test_a_lag_upgrade_is_verified_on_its_members_summed_port_speed(rig: Rig) -> None:
+    with rig.client() as client:
+        result = verify_change(client, rig.inventory.lines_by_id["LAG"], effective_s=EFFECTIVE,
+                               end_s=EFFECTIVE + 3600, old_capacity_bps=10 * MBIT, new_capacity_bps=20 * MBIT,
+                               now_s=WINDOW_END)
+    assert (result.passed, result.failures) == (True, [])
+    assert result.figures["peak_bps"] == pytest.approx(12 * MBIT, rel=1e-6)
 
 
 def test_an_upgrade_on_a_port_slower_than_the_new_capacity_fails_naming_the_port_speed(rig: Rig) -> None:
