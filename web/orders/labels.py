@@ -65,3 +65,36 @@ def choices_of(enum: type[Enum]) -> list[tuple[str, Promise]]:
 
 def label(enum: type[Enum], value: str) -> Promise:
     return LABELS[enum][enum(value)]
+
+
+# The buttons of the moves (web/orders/workflow.py MOVES), checked complete at import.
+TRANSITION_LABELS: dict[str, Promise] = {
+    "approve": _("Approve"),
+    "place_order": _("Order from the carrier"),
+    "install": _("Installed"),
+    "start_acceptance": _("Start the acceptance"),
+    "accept": _("Accept"),
+    "fail_acceptance": _("Acceptance failed"),
+    "agree": _("Agreed with the carrier"),
+    "schedule": _("Schedule"),
+    "apply": _("Apply now"),
+    "verify": _("Verified"),
+    "check_notice": _("Check the notice"),
+    "confirm_carrier": _("Confirmed by the carrier"),
+    "deprovision": _("Deprovision"),
+    "recover_equipment": _("Equipment recovered"),
+    "complete": _("Complete"),
+    "reject": _("Reject"),
+    "cancel": _("Cancel the order"),
+}
+
+
+def _check_transition_labels() -> None:
+    from web.orders.workflow import BY_NAME
+
+    missing = sorted(set(BY_NAME) - set(TRANSITION_LABELS))
+    if missing:
+        raise RuntimeError(f"web/orders/labels.py: no label for the moves {', '.join(missing)}")
+
+
+_check_transition_labels()
