@@ -9,6 +9,9 @@
    written to ``run/web-users.txt`` (mode 0600).
 2. gunicorn serving ``web.wsgi`` (development settings: keys generated under ``state_dir``; whitenoise serves the
    static files) on ``127.0.0.1:18000`` (``$LINEWATCH_DEMO_WEB_ADDR`` to change) until the demo ends.
+3. ``linewatch_worker`` next to it (the outbox and every app's periodic jobs, docs/notify.md), stopped with it.
+   Both get ``web.alert_intake_token`` = the bearer token of alerts.yaml's ``linewatch-app`` webhook receiver,
+   so the evaluator's alerts reach the application's intake.
 
 Django runs only in those subprocesses: the demo process itself never configures Django.
 """
@@ -92,11 +95,35 @@ def demo_web(ctx: Any) -> Iterator[None]:
         yield
         return
     read_inventory_from_app(ctx, url=url, token=token)
+    worker = start_worker(ctx)
     try:
         yield
     finally:
         stop_app(proc)
-        say("management application stopped")
+        stop_app(worker)
+        say("management application and its worker stopped")
+
+
+def _intake_env(ctx: Any) -> dict[str, str]:
+    """``web.alert_intake_token``: configured, else the bearer token of alerts.yaml's webhook receiver(s)."""
+    if ctx.settings.web.alert_intake_token is not None:
+        return {}
+    from alerting.config import load_alerts
+
+    try:
+        receivers = load_alerts(ctx.settings.resolve(ctx.settings.alerts_path)).receivers
+    except (LinewatchError, OSError):
+        return {}
+    tokens = [r.webhook.bearer_token.get_secret_value() for r in receivers if r.webhook is not None]
+    return {"LINEWATCH_WEB__ALERT_INTAKE_TOKEN": tokens[0]} if tokens else {}
+
+
+def start_worker(ctx: Any) -> subprocess.Popen:
+    """``linewatch web manage linewatch_worker`` with the application's settings (stop it with :func:`stop_app`)."""
+    proc = subprocess.Popen([sys.executable, "-m", "web.manage", "linewatch_worker"],
+                            env=_django_env(ctx) | _intake_env(ctx), start_new_session=True)
+    say("management application worker started (outbox delivery, reminders)")
+    return proc
 
 
 def start(ctx: Any) -> tuple[subprocess.Popen, str, str]:
@@ -106,6 +133,7 @@ def start(ctx: Any) -> tuple[subprocess.Popen, str, str]:
     configured = ctx.settings.web.inventory_token
     token = configured.get_secret_value() if configured else secrets.token_urlsafe(24)
     env["LINEWATCH_WEB__INVENTORY_TOKEN"] = token
+    env |= _intake_env(ctx)
     addr = os.environ.get(ADDR_ENV) or DEFAULT_ADDR
     return start_app(env=env, addr=addr, run_dir=Path(ctx.run_dir)), f"http://{addr}/", token
 
