@@ -22,9 +22,10 @@ def line_traffic_point(
     admin_status: int | None,
     port_speed_bps: int | None,
 ) -> Point:
-    """``member``'s point (default: the line's primary member). Utilization is relative to the line's capacity, so
-    the members' utilizations add up to the line's."""
-    fields: dict[str, float | int] = {"capacity_bps": line.capacity_bps}
+    """``member``'s point (default: the line's primary member). Utilization is relative to the line's capacity at
+    the sample's time (``Line.capacity_at``), so the members' utilizations add up to the line's."""
+    capacity_bps = line.capacity_at(time_ns / 1e9)
+    fields: dict[str, float | int] = {"capacity_bps": capacity_bps}
     health = health_from_status(oper=oper_status, admin=admin_status)
     fields["health"] = int(health)
     if oper_status is not None:
@@ -46,7 +47,7 @@ def line_traffic_point(
             if value is not None:
                 fields[name] = float(value)
         for direction in ("in", "out"):
-            util = utilization_pct(getattr(rates, f"{direction}_bps"), line.capacity_bps)
+            util = utilization_pct(getattr(rates, f"{direction}_bps"), capacity_bps)
             if util is not None:
                 fields[f"{direction}_util_pct"] = util
     return Point(MEASUREMENT, line.tags(member), fields, time_ns)

@@ -35,8 +35,9 @@ def _member_points(line: Line, member: LineMember, *, start_s: int, end_s: int, 
     for t in range(start_s, end_s, step_s):
         oper = oper_status(line.id, t, live=False)
         up = oper == OperStatus.UP
-        in_bps = share * rate_bps(line.id, line.capacity_bps, t, direction="in") if up else 0.0
-        out_bps = share * rate_bps(line.id, line.capacity_bps, t, direction="out") if up else 0.0
+        capacity_bps = line.capacity_at(t)
+        in_bps = share * rate_bps(line.id, capacity_bps, t, direction="in") if up else 0.0
+        out_bps = share * rate_bps(line.id, capacity_bps, t, direction="out") if up else 0.0
         in_octets = (in_octets + int(in_bps * step_s / 8)) % mod
         out_octets = (out_octets + int(out_bps * step_s / 8)) % mod
         errors = share * p.error_rate_ps if up else 0.0

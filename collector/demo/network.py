@@ -61,8 +61,9 @@ class DemoCounterModel:
             oper = oper_status(line.id, t_s, live=True)
             dt = max(0.0, t_s - c.t_s)
             if dt and oper == OperStatus.UP:
-                c.in_octets += int(share * rate_bps(line.id, line.capacity_bps, t_s, direction="in") * dt / 8)
-                c.out_octets += int(share * rate_bps(line.id, line.capacity_bps, t_s, direction="out") * dt / 8)
+                capacity_bps = line.capacity_at(t_s)
+                c.in_octets += int(share * rate_bps(line.id, capacity_bps, t_s, direction="in") * dt / 8)
+                c.out_octets += int(share * rate_bps(line.id, capacity_bps, t_s, direction="out") * dt / 8)
                 c.in_errors += p.error_rate_ps * dt
                 c.in_discards += p.error_rate_ps * dt / 2
             c.t_s = max(c.t_s, t_s)

@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from collector.demo.network import member_share
@@ -32,7 +32,7 @@ from collector.flows.synth import SynthFlow, ipfix_packet
 from linewatch.choices import OperStatus
 from linewatch.errors import InfluxError
 from linewatch.influx import encode_points
-from linewatch.inventory import Inventory
+from linewatch.inventory import Inventory, Line
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,8 @@ _SERVICES = ((443, 6, 40), (443, 17, 12), (80, 6, 6), (445, 6, 8), (5432, 6, 5),
 @dataclass(frozen=True)
 class _Port:
     line: str
-    capacity_bps: int
+    versions: Line = field(compare=False, repr=False)  # the inventory line: its capacity at a time
+    share: float  # of the line's traffic this port carries
     exporter: str
     domain: int
     if_index: int
@@ -67,7 +68,7 @@ def _ports(cfg: FlowsConfig, inventory: Inventory) -> list[_Port]:
                 share = member_share(line, member)  # a LAG's members split the line's demo traffic
                 if not share:
                     continue  # an idle backup port exports no flows
-                out.append(_Port(line.id, int(line.capacity_bps * share), exp.address, exp.observation_domain or 0, index,
+                out.append(_Port(line.id, line, share, exp.address, exp.observation_domain or 0, index,
                                  int(hashlib.sha256(line.id.encode()).hexdigest()[:4], 16) % 200 + i))
     return out
 
@@ -95,7 +96,8 @@ def minute_flows(port: _Port, minute_start_s: int, *, live: bool = False) -> Ite
     cast = _talkers(port)
     end_s = minute_start_s + 59.5
     for direction in ("in", "out"):
-        total_bytes = rate_bps(port.line, port.capacity_bps, minute_start_s + 30, direction=direction) * 60 / 8
+        capacity_bps = int(port.versions.capacity_at(minute_start_s + 30) * port.share)
+        total_bytes = rate_bps(port.line, capacity_bps, minute_start_s + 30, direction=direction) * 60 / 8
         shares = [c[4] * rng.uniform(0.7, 1.3) for c in cast]  # minute-to-minute jitter, same total as the model
         shares_total = sum(shares)
         for (local, remote, proto, dst_port, _), share in zip(cast, shares):
