@@ -26,9 +26,10 @@ from collector.state import CounterState
 from linewatch.choices import AcceptanceFinding, LineStatus, OperStatus
 from linewatch.influx import InfluxClient, InfluxSettings, PointWriter
 from linewatch.inventory import Inventory, load_inventory
+from linewatch.servers import InfluxdServer
 from linewatch.settings import CollectorSettings, load_settings
-from web.orders.acceptance import AcceptanceCriteria, evaluate_acceptance
-from web.orders.verification import verify_change
+from web.orders.acceptance import AcceptanceCriteria, AcceptanceResult, evaluate_acceptance
+from web.orders.verification import VerificationResult, verify_change
 
 STEP_S = 10.0
 POLLS = 12
@@ -131,7 +132,7 @@ def _run(clock: Clock, devices: dict[str, SimDevice], inventory: Inventory, infl
 
 
 @pytest.fixture(scope="module")
-def rig(influxd, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+def rig(influxd: InfluxdServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     db = f"lw_rig_{uuid.uuid4().hex[:12]}"
     influx = InfluxSettings(url=influxd.url, database=db,
                             spool={"path": Path(tmp_path_factory.mktemp("rig")) / "spool", "max_bytes": 10_000_000})
@@ -157,7 +158,7 @@ CRITERIA = AcceptanceCriteria(window_s=int(WINDOW_END - T0), poll_interval_s=STE
                               settle_s=0)
 
 
-def accept(rig: Rig, line: str):
+def accept(rig: Rig, line: str) -> AcceptanceResult:
     with rig.client() as client:
         return evaluate_acceptance(client, rig.inventory.lines_by_id[line], start_s=T0, end_s=WINDOW_END,
                                    criteria=CRITERIA)
@@ -193,14 +194,25 @@ def test_errors_are_totalled_over_the_window(rig: Rig) -> None:
     assert (f["max_in_errors_ps"], f["total_errors"]) == (pytest.approx(0.4), 4)
 
 
-def test_an_upgrade_whose_traffic_rises_above_the_old_capacity_is_verified(rig: Rig) -> None:
+def upgrade(rig: Rig, line: str, *, now_s: float = WINDOW_END, effective_s: float = EFFECTIVE,
+            bucket_s: int = 60) -> VerificationResult:
+    """Verify ``line``'s upgrade from 10 to 20 Mbit/s, effective at ``effective_s``, an hour's window, at ``now_s``."""
     with rig.client() as client:
-        result = verify_change(client, rig.inventory.lines_by_id["UPGRADE"], effective_s=EFFECTIVE,
-                               end_s=EFFECTIVE + 3600, old_capacity_bps=10 * MBIT, new_capacity_bps=20 * MBIT,
-                               now_s=WINDOW_END, bucket_s=10)
+        return verify_change(client, rig.inventory.lines_by_id[line], effective_s=effective_s,
+                             end_s=effective_s + 3600, old_capacity_bps=10 * MBIT, new_capacity_bps=20 * MBIT,
+                             now_s=now_s, bucket_s=bucket_s)
+
+
+@pytest.mark.parametrize(("line", "bucket_s", "peak_bps", "port_bps"), [
+    pytest.param("UPGRADE", 10, 15 * MBIT, 100 * MBIT, id="traffic-above-the-old-capacity"),
+    pytest.param("LAG", 60, 12 * MBIT, 10 * MBIT, id="lag-members-speeds-and-traffic-summed"),
+])
+def test_an_upgrade_whose_traffic_rises_above_the_old_capacity_is_verified(
+        rig: Rig, line: str, bucket_s: int, peak_bps: int, port_bps: int) -> None:
+    result = upgrade(rig, line, bucket_s=bucket_s)
     assert (result.passed, result.failures, result.notes) == (True, [], [])
-    assert result.figures["peak_bps"] == pytest.approx(15 * MBIT, rel=1e-6)
-    assert result.figures["min_port_speed_bps"] == 100 * MBIT
+    assert result.figures["peak_bps"] == pytest.approx(peak_bps, rel=1e-6)
+    assert result.figures["min_port_speed_bps"] == port_bps
 
 
 def test_a_lag_is_up_while_one_member_is_and_its_traffic_is_its_members_sum(rig: Rig) -> None:
@@ -210,20 +222,8 @@ def test_a_lag_is_up_while_one_member_is_and_its_traffic_is_its_members_sum(rig:
     assert result.figures["peak_bps"] == pytest.approx(12 * MBIT, rel=1e-6)
 
 
-def test_a_lag_upgrade_is_verified_on_its_members_summed_port_speed(rig: Rig) -> None:
-    with rig.client() as client:
-        result = verify_change(client, rig.inventory.lines_by_id["LAG"], effective_s=EFFECTIVE,
-                               end_s=EFFECTIVE + 3600, old_capacity_bps=10 * MBIT, new_capacity_bps=20 * MBIT,
-                               now_s=WINDOW_END)
-    assert (result.passed, result.failures) == (True, [])
-    assert result.figures["peak_bps"] == pytest.approx(12 * MBIT, rel=1e-6)
-
-
 def test_an_upgrade_on_a_port_slower_than_the_new_capacity_fails_naming_the_port_speed(rig: Rig) -> None:
-    with rig.client() as client:
-        result = verify_change(client, rig.inventory.lines_by_id["SLOW-PORT"], effective_s=EFFECTIVE,
-                               end_s=EFFECTIVE + 3600, old_capacity_bps=10 * MBIT, new_capacity_bps=20 * MBIT,
-                               now_s=WINDOW_END)
+    result = upgrade(rig, "SLOW-PORT")
     assert result.passed is False
     assert result.failures == ["port speed: r1 ge-0/0/5 is 10 Mbit/s, below the new capacity 20 Mbit/s"]
     assert result.failure_codes == [AcceptanceFinding.PORT_SPEED]
@@ -239,18 +239,12 @@ def test_an_upgrade_on_a_port_slower_than_the_new_capacity_fails_naming_the_port
 ])
 def test_an_upgrade_without_traffic_above_the_old_capacity_waits_then_passes_with_a_note(
         rig: Rig, now_s: float, passed: bool | None, notes: list[str]) -> None:
-    with rig.client() as client:
-        result = verify_change(client, rig.inventory.lines_by_id["GOOD"], effective_s=EFFECTIVE,
-                               end_s=EFFECTIVE + 3600, old_capacity_bps=10 * MBIT, new_capacity_bps=20 * MBIT,
-                               now_s=now_s)
+    result = upgrade(rig, "GOOD", now_s=now_s)
     assert (result.passed, result.failures, result.notes) == (passed, [], notes)
 
 
 def test_a_change_not_yet_polled_is_not_yet_observable(rig: Rig) -> None:
-    with rig.client() as client:
-        result = verify_change(client, rig.inventory.lines_by_id["GOOD"], effective_s=WINDOW_END + 60,
-                               end_s=WINDOW_END + 3600, old_capacity_bps=10 * MBIT, new_capacity_bps=20 * MBIT,
-                               now_s=WINDOW_END + 120)
+    result = upgrade(rig, "GOOD", effective_s=WINDOW_END + 60, now_s=WINDOW_END + 120)
     assert (result.passed, result.note_codes) == (None, [AcceptanceFinding.NO_DATA])
 
 
