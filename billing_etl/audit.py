@@ -37,9 +37,10 @@ from billing_etl.model import (
     overlap_days,
     spread,
 )
+from billing_etl.proration import UsageSegment, commit_on, prorated_mrc, usage_segments
 from billing_etl.store import Conflict
-from billing_etl.usage import LineUsage, service_days
-from linewatch.choices import AuditRule, ChargeType, LineStatus, ProrationConvention
+from billing_etl.usage import LineUsage, day_start_s, service_days
+from linewatch.choices import AuditRule, ChargeType, LineStatus
 from linewatch.inventory import Line
 
 ZERO = Decimal(0)
@@ -150,25 +151,21 @@ def expected_mrc(contract: Contract, start: dt.date, end: dt.date) -> Decimal:
     rule.
 
     A whole calendar month costs the (discounted) MRC; a partial month is prorated per month touched: actual
-    days / days in that month, or days / 30 (capped at 30/30) for the 1/30-per-day convention. Rounded once, to
-    the contract currency's minor unit (fils stay fils, won are whole).
+    days / days in that month, or days / 30 (capped at 30/30) for the 1/30-per-day convention. A month in which
+    a contract change takes effect is billed per stretch of days under the same terms, each at its own MRC
+    (:func:`billing_etl.proration.prorated_mrc`). Rounded once, to the contract currency's minor unit (fils
+    stay fils, won are whole).
     """
-    total = ZERO
-    day = start
-    while day <= end:
-        days_in_month = calendar.monthrange(day.year, day.month)[1]
-        month_end = dt.date(day.year, day.month, days_in_month)
-        last = min(end, month_end)
-        days = (last - day).days + 1
-        mrc = contract.mrc_on(day)
-        if days == days_in_month:
-            total += mrc
-        elif contract.proration is ProrationConvention.THIRTIETHS:
-            total += mrc * min(days, 30) / 30
-        else:
-            total += mrc * days / days_in_month
-        day = last + dt.timedelta(days=1)
-    return money(total, contract.currency)
+    return money(prorated_mrc(contract, start, end), contract.currency)
+
+
+def mrc_terms_text(contract: Contract, start: dt.date, end: dt.date) -> str:
+    """The stretches of ``start..end`` under different MRCs, as a finding explains them:
+    ``2026-11-01..2026-11-15 at 500.00 EUR/month, 2026-11-16..2026-11-30 at 800.00 EUR/month``."""
+    return ", ".join(
+        f"{a}..{b} at {_fmt(contract.mrc_on(a), contract.currency)}/month"
+        for a, b, _t in contract.segments(start, end)
+    )
 
 
 def burst_cost(billing: Burstable, p95_bps: float, commit_bps: int) -> Decimal:
@@ -178,22 +175,54 @@ def burst_cost(billing: Burstable, p95_bps: float, commit_bps: int) -> Decimal:
     return over_mbps.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP") * billing.price_per_mbps
 
 
-def expected_usage_charge(contract: Contract, usage: LineUsage | None, commit_bps: int) -> Decimal | None:
-    """Overage the contract allows for the measured usage; ``None`` when there is nothing to measure
-    against."""
-    billing = contract.billing
-    if isinstance(billing, Flat):
-        return ZERO
-    if usage is None or not usage.has_data:
-        return None
+def _usage_cost(
+    segment: UsageSegment, p95_bps: float | None, volume_bytes: float, *, whole: bool
+) -> Decimal | None:
+    """The usage charge of one segment (unrounded): the burst over its commit times its share of the month,
+    or the GB over its share of the included GB times its price per GB; None without a 95th percentile."""
+    billing = segment.terms.billing
     if isinstance(billing, Burstable):
-        if usage.p95_bps is None:
+        if p95_bps is None:
             return None
-        return money(burst_cost(billing, usage.p95_bps, commit_bps), contract.currency)
+        cost = burst_cost(billing, p95_bps, segment.commit_bps)
+        return cost if whole else cost * segment.share
     assert isinstance(billing, VolumeQuota)
-    gb = (Decimal(repr(usage.in_bytes)) + Decimal(repr(usage.out_bytes))) / billing.gb_unit.bytes
-    over_gb = max(gb - billing.included_gb, ZERO).quantize(Decimal("0.001"), rounding="ROUND_HALF_UP")
-    return money(over_gb * billing.price_per_gb, contract.currency)
+    included = billing.included_gb if whole else billing.included_gb * segment.share
+    gb = Decimal(repr(volume_bytes)) / billing.gb_unit.bytes
+    over_gb = max(gb - included, ZERO).quantize(Decimal("0.001"), rounding="ROUND_HALF_UP")
+    return over_gb * billing.price_per_gb
+
+
+def expected_usage_charge(
+    contract: Contract, usage: LineUsage | None, segments: list[UsageSegment]
+) -> Decimal | None:
+    """Overage the contract allows for the measured usage; ``None`` when there is nothing to measure
+    against. ``segments`` (:func:`billing_etl.proration.usage_segments` of the line's service days): one —
+    the month's 95th percentile or volume against the terms; several — each segment's own measurement
+    (``usage.segments``) against its terms, weighted by its share (see docs/billing.md)."""
+    if isinstance(contract.billing, Flat):
+        return ZERO
+    if usage is None or not usage.has_data or not segments:
+        return None
+    if len(segments) == 1:
+        cost = _usage_cost(segments[0], usage.p95_bps, usage.in_bytes + usage.out_bytes, whole=True)
+        return None if cost is None else money(cost, contract.currency)
+    total = ZERO
+    for segment in segments:
+        cost = segment_usage_cost(segment, usage)
+        if cost is None:
+            return None  # a segment without data (or measured for other terms): cannot be verified
+        total += cost
+    return money(total, contract.currency)
+
+
+def segment_usage_cost(segment: UsageSegment, usage: LineUsage) -> Decimal | None:
+    """One segment's part of a month's usage charge (unrounded; its share applied), from its own measurement
+    in ``usage.segments``; None when it was not measured or has no data."""
+    measured = usage.segment(segment.key)
+    if measured is None or not measured.samples_5m:
+        return None
+    return _usage_cost(segment, measured.p95_bps, measured.in_bytes + measured.out_bytes, whole=False)
 
 
 def sla_credit(
@@ -214,6 +243,19 @@ def sla_credit(
 
 
 active_days = service_days  # the days of a period a line is in service (install..termination), or None
+
+
+def _segment_text(segment: UsageSegment, usage: LineUsage) -> str:
+    """What one usage segment measured against which terms (a finding's reason)."""
+    measured = usage.segment(segment.key)
+    days = f"{segment.first}..{segment.last} ({segment.share:.4f} of the month)"
+    billing = segment.terms.billing
+    if isinstance(billing, Burstable):
+        p95 = measured.p95_bps if measured else None
+        return f"{days}: 95th percentile {_mbps(p95)} against a {_mbps(segment.commit_bps)} commit"
+    assert isinstance(billing, VolumeQuota)
+    gb = (measured.in_bytes + measured.out_bytes) / billing.gb_unit.bytes if measured else 0.0
+    return f"{days}: {gb:,.1f} GB against {billing.included_gb * segment.share:,.3f} GB included"
 
 
 def _whole_period(line: Line, period: Period) -> bool:
@@ -334,8 +376,27 @@ class Auditor:
         )
 
     def commit_bps(self, line: Line) -> int:
+        """The commit in force on the period's last day: the contract's, else the line's capacity then."""
         contract = self.contracts.get(line.id)
-        return contract.commit_bps if contract and contract.commit_bps else line.capacity_bps
+        if contract is None:
+            return line.capacity_at(day_start_s(self.period.last_day))
+        return commit_on(contract, line, self.period.last_day)
+
+    def usage_segments(self, line: Line) -> list[UsageSegment]:
+        """The line's service days of the period cut where its contract's usage terms change (none without a
+        contract); a line billed but out of service is measured over the whole period."""
+        contract = self.contracts.get(line.id)
+        if contract is None:
+            return []
+        days = active_days(line, self.period) or (self.period.first_day, self.period.last_day)
+        return usage_segments(contract, line, *days)
+
+    def expected_usage(self, line: Line) -> Decimal | None:
+        """:func:`expected_usage_charge` of the line in the period (None without a contract)."""
+        contract = self.contracts.get(line.id)
+        if contract is None:
+            return None
+        return expected_usage_charge(contract, self.usage.get(line.id), self.usage_segments(line))
 
     def billed_by_line(self, period: Period) -> dict[str, Decimal]:
         """Circuit charges per inventory line for the days of ``period`` (no account-level spreads)."""
@@ -424,7 +485,21 @@ class Auditor:
             if abs(diff) <= self.tol:
                 continue
             full_month = start.day == 1 and end == Period.containing(start).last_day
-            if full_month:
+            if len(contract.segments(start, end)) > 1:
+                # A change of terms inside the billed days: the charge should be prorated old/new.
+                days = (end - start).days + 1
+                out.append(
+                    self._finding(
+                        AuditRule.PRORATION_MISMATCH,
+                        c,
+                        diff,
+                        f"{days} days ({start}..{end}) billed {_fmt(c.row.amount, c.row.currency)}; the "
+                        "contract changes inside them: its "
+                        f"{contract.proration.value} proration of {mrc_terms_text(contract, start, end)} "
+                        f"gives {_fmt(expected, contract.currency)}",
+                    )
+                )
+            elif full_month:
                 out.append(
                     self._finding(
                         AuditRule.RATE_MISMATCH,
@@ -672,7 +747,7 @@ class Auditor:
             first = min(charges, key=lambda c: c.order_key)
             if contract is None:
                 continue
-            expected = expected_usage_charge(contract, usage, self.commit_bps(line))
+            expected = self.expected_usage(line)
             if expected is None:
                 out.append(
                     self._finding(
@@ -688,7 +763,10 @@ class Auditor:
             tolerance = max(self.tol, expected * self.audit.usage_tolerance_pct / 100)
             if abs(billed - expected) <= tolerance:
                 continue
-            if isinstance(contract.billing, Burstable):
+            segments = self.usage_segments(line)
+            if len(segments) > 1 and usage is not None:
+                measured = "; ".join(_segment_text(s, usage) for s in segments)
+            elif isinstance(contract.billing, Burstable):
                 measured = (
                     f"measured 95th percentile {_mbps(usage.p95_bps if usage else None)} "
                     f"({contract.billing.direction.value}) against a {_mbps(self.commit_bps(line))} commit"

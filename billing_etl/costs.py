@@ -8,6 +8,7 @@ the currency's minor unit, with the rounding remainder on the largest shares (la
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,11 +22,13 @@ from billing_etl.audit import (
     Finding,
     active_days,
     expected_mrc,
-    expected_usage_charge,
     invoice_period,
+    segment_usage_cost,
     sla_credit,
 )
+from billing_etl.config import Flat
 from billing_etl.model import Invoice, Period, money, spread
+from billing_etl.proration import commit_on
 from billing_etl.usage import LineUsage
 
 
@@ -56,6 +59,28 @@ class LineCost:
     @property
     def total_amount(self) -> Decimal:
         return self.billed_amount + self.allocated_amount
+
+
+@dataclass(frozen=True)
+class SegmentCost:
+    """One row of the Contract changes sheet: the days of a line's month under one set of terms, for a line
+    whose contract (or, without its own commit, capacity) changes inside the period. The Lines sheet keeps one
+    row per line (its totals are what the department sums add up); these rows show how its expected amount
+    was made. The usage figures are those of the usage segment (blank when the change did not touch the usage
+    terms: the month's usage on the Lines row then holds)."""
+
+    line: str
+    carrier: str
+    currency: str
+    first_day: str
+    last_day: str
+    days: int
+    mrc_amount: Decimal  # the MRC per month in force (after discounts)
+    expected_mrc_amount: Decimal  # its share for these days
+    commit_bps: int
+    p95_bps: float | None
+    volume_gb: float | None
+    expected_usage_amount: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -151,7 +176,7 @@ def line_costs(
             expected = ZERO
             if days is not None:
                 expected = expected_mrc(contract, *days)
-                expected += expected_usage_charge(contract, usage, auditor.commit_bps(line)) or ZERO
+                expected += auditor.expected_usage(line) or ZERO
                 expected -= sla_credit(contract, usage, period, line)[0]
         has = usage is not None and usage.has_data
         currency = contract.currency if contract else carrier_currency.get(line.carrier)
@@ -205,6 +230,51 @@ def line_costs(
             )
         )
     return out, {k: money(v, k[1]) for k, v in sorted(unallocated.items())}
+
+
+def segment_costs(auditor: Auditor) -> list[SegmentCost]:
+    """The Contract changes rows of ``auditor.period``: every line whose month is cut by a change of terms."""
+    out = []
+    for line in auditor.config.inventory.lines:
+        contract = auditor.contracts.get(line.id)
+        days = active_days(line, auditor.period)
+        if contract is None or days is None:
+            continue
+        by_usage = {s.first: s for s in auditor.usage_segments(line)}
+        cuts = {s for s, _e, _t in contract.segments(*days)} | set(by_usage)
+        if len(cuts) < 2:
+            continue
+        usage = auditor.usage.get(line.id)
+        starts = sorted(cuts)
+        for i, first in enumerate(starts):
+            last = starts[i + 1] - dt.timedelta(days=1) if i + 1 < len(starts) else days[1]
+            segment = by_usage.get(first)
+            whole_segment = segment is not None and segment.last == last and len(by_usage) > 1
+            measured = usage.segment(segment.key) if whole_segment and usage and segment else None
+            cost = segment_usage_cost(segment, usage) if measured and segment and usage else None
+            if isinstance(contract.billing, Flat):
+                cost = ZERO
+            billing = contract.terms_on(first).billing
+            gb_unit = getattr(billing, "gb_unit", None)
+            out.append(
+                SegmentCost(
+                    line=line.id,
+                    carrier=line.carrier,
+                    currency=contract.currency,
+                    first_day=first.isoformat(),
+                    last_day=last.isoformat(),
+                    days=(last - first).days + 1,
+                    mrc_amount=money(contract.mrc_on(first), contract.currency),
+                    expected_mrc_amount=expected_mrc(contract, first, last),
+                    commit_bps=commit_on(contract, line, first),
+                    p95_bps=measured.p95_bps if measured else None,
+                    volume_gb=(measured.in_bytes + measured.out_bytes) / (gb_unit.bytes if gb_unit else 1e9)
+                    if measured
+                    else None,
+                    expected_usage_amount=None if cost is None else money(cost, contract.currency),
+                )
+            )
+    return out
 
 
 def department_costs(lines: Iterable[LineCost]) -> list[DepartmentCost]:

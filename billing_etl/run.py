@@ -26,13 +26,23 @@ from typing import TextIO
 
 from billing_etl.audit import ZERO, Auditor, Finding, RejectedFile
 from billing_etl.config import BillingConfig, load_billing_config
-from billing_etl.costs import DepartmentCost, LineCost, PaymentDue, department_costs, line_costs, payments_due
+from billing_etl.costs import (
+    DepartmentCost,
+    LineCost,
+    PaymentDue,
+    SegmentCost,
+    department_costs,
+    line_costs,
+    payments_due,
+    segment_costs,
+)
 from billing_etl.exports import Column, Table, write_all
 from billing_etl.importer import QuarantinedRow, import_file, write_quarantine
 from billing_etl.model import Period, amount_text, money
+from billing_etl.proration import usage_segments
 from billing_etl.savings import Proposal, propose
 from billing_etl.store import ImportOutcome, InvoiceStore
-from billing_etl.usage import LineUsage, measure_usage, service_windows
+from billing_etl.usage import LineUsage, measure_usage, service_days, service_windows
 from linewatch.choices import AuditRule, BillingModel, UsageDirection
 from linewatch.errors import InvoiceFileError
 from linewatch.influx import InfluxClient, Point, encode_points
@@ -92,6 +102,7 @@ class PeriodReport:
     proposals: list[Proposal]
     payments: list[PaymentDue]
     unallocated: dict[tuple[str, str], Decimal]
+    segments: list[SegmentCost] = field(default_factory=list)  # lines whose terms change in the period
     exports: list[Path] = field(default_factory=list)
     influx_points: int = 0
 
@@ -174,6 +185,21 @@ def _directions(config: BillingConfig) -> dict[str, UsageDirection]:
     return out
 
 
+def usage_segment_days(config: BillingConfig, period: Period) -> dict[str, list[tuple[dt.date, dt.date]]]:
+    """The lines whose contract's usage terms change inside ``period``, with their service days cut there
+    (what :func:`~billing_etl.usage.measure_usage` measures segment by segment)."""
+    contracts = config.contracts.by_line()
+    out = {}
+    for line in config.inventory.lines:
+        contract, days = contracts.get(line.id), service_days(line, period)
+        if contract is None or days is None or contract.billing.model is BillingModel.FLAT:
+            continue
+        segments = usage_segments(contract, line, *days)
+        if len(segments) > 1:
+            out[line.id] = [(s.first, s.last) for s in segments]
+    return out
+
+
 def _history(
     config: BillingConfig,
     store: InvoiceStore,
@@ -225,7 +251,12 @@ def run_period(
         imports = import_invoices(config, store, progress=progress, files=files)
         directions = _directions(config)
         usage = measure_usage(
-            client, period, directions, directions, service=service_windows(config.inventory.lines, period)
+            client,
+            period,
+            directions,
+            directions,
+            service=service_windows(config.inventory.lines, period),
+            segments=usage_segment_days(config, period),
         )
         store.save_usage(str(period), {k: v.as_dict() for k, v in usage.items()})
         progress.step("usage measured")
@@ -253,6 +284,7 @@ def run_period(
             proposals=propose(config, period, usage, history),
             payments=payments_due(invoices, period, findings),
             unallocated=unallocated,
+            segments=segment_costs(auditor),
         )
         progress.step("costs allocated")
         out = out_dir or settings.resolve(settings.state_dir) / "exports"
@@ -282,7 +314,8 @@ def run_period(
 
 
 def build_tables(report: PeriodReport) -> list[Table]:
-    """Summary, Lines, Findings, Savings, Departments, Payments due — the sheets of the XLSX."""
+    """Summary, Counts, Lines, Contract changes, Findings, Savings, Departments, Payments due — the sheets of
+    the XLSX."""
     summary = Table(
         "Summary",
         [Column("metric"), Column("value", "money"), Column("currency"), Column("period")],
@@ -363,6 +396,41 @@ def build_tables(report: PeriodReport) -> list[Table]:
                 lc.availability_pct,
                 lc.down_minutes,
                 lc.no_data_minutes,
+            )
+        )
+    changes = Table(
+        "Contract changes",
+        [
+            Column("line"),
+            Column("carrier"),
+            Column("currency"),
+            Column("first_day", "date"),
+            Column("last_day", "date"),
+            Column("days", "int"),
+            Column("mrc_per_month", "money"),
+            Column("expected_mrc", "money"),
+            Column("commit_mbps", "float"),
+            Column("p95_mbps", "float"),
+            Column("volume_gb", "float"),
+            Column("expected_usage", "money"),
+        ],
+        currency_column="currency",
+    )
+    for sc in report.segments:
+        changes.rows.append(
+            (
+                sc.line,
+                sc.carrier,
+                sc.currency,
+                sc.first_day,
+                sc.last_day,
+                sc.days,
+                sc.mrc_amount,
+                sc.expected_mrc_amount,
+                sc.commit_bps / 1e6,
+                None if sc.p95_bps is None else sc.p95_bps / 1e6,
+                sc.volume_gb,
+                sc.expected_usage_amount,
             )
         )
     findings = Table(
@@ -489,7 +557,7 @@ def build_tables(report: PeriodReport) -> list[Table]:
                 p.findings,
             )
         )
-    return [summary, counts, lines, findings, savings, departments, payments]
+    return [summary, counts, lines, changes, findings, savings, departments, payments]
 
 
 # -- InfluxDB

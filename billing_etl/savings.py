@@ -10,6 +10,10 @@ the traffic above the commit is billed per Mbit/s. An upgrade is proposed only w
 (this period's 95th percentile over the commit × the contract's price per Mbit/s) exceeds what the next commit
 costs more (its MRC plus its own burst, if any, minus today's MRC); the proposal shows both figures and its
 saving is positive. Without a rate card the bigger commit cannot be priced, so no upgrade is proposed.
+
+A contract changed during the period (``changes:``) is judged by **the terms in force at the end of the
+period** (commit, MRC, price per Mbit/s: a proposal is about the months to come), against the 95th percentile
+measured under them (the last usage segment's, when the commit changed inside the month).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from decimal import Decimal
 from billing_etl.audit import burst_cost
 from billing_etl.config import BillingConfig, Burstable, Contract, RateCardTier
 from billing_etl.model import Period, money
-from billing_etl.usage import LineUsage
+from billing_etl.proration import commit_on
+from billing_etl.usage import LineUsage, day_start_s
 from linewatch.choices import LineStatus, SavingsAction
 
 
@@ -93,12 +98,14 @@ def propose(
         if now is None or now.p95_bps is None:
             continue
         contract = contracts.get(line.id)
-        commit = contract.commit_bps if contract and contract.commit_bps else line.capacity_bps
-        mrc = contract.mrc_on(period.first_day) if contract else None
+        end = period.last_day
+        commit = commit_on(contract, line, end) if contract else line.capacity_at(day_start_s(end))
+        mrc = contract.mrc_on(end) if contract else None
         carrier = carriers.get(line.carrier)
         currency = contract.currency if contract else (carrier.currency if carrier else None)
         card = carriers[line.carrier].rate_card if line.carrier in carriers else []
-        p95 = now.p95_bps
+        last_segment = now.segments[-1] if now.segments else None
+        p95 = last_segment.p95_bps if last_segment and last_segment.p95_bps is not None else now.p95_bps
         pct = 100 * p95 / commit
         headroom = 1 + float(rules.headroom_pct) / 100
         base = {
@@ -124,7 +131,7 @@ def propose(
                 )
             )
             continue
-        billing = contract.billing if contract else None
+        billing = contract.terms_on(end).billing if contract else None
         if pct > float(rules.saturated_pct) and isinstance(billing, Burstable):
             assert contract is not None
             upgrade = (
@@ -175,7 +182,7 @@ def propose(
             u = usage.get(line.id) if m == period else history.get(str(m), {}).get(line.id)
             if u is None or u.p95_bps is None:
                 break
-            figures.append((m, u.p95_bps))
+            figures.append((m, p95 if m == period else u.p95_bps))
         if len(figures) < rules.underused_months:
             continue
         if all(100 * v / commit < float(rules.underused_pct) for _, v in figures):

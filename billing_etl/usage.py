@@ -43,8 +43,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import NamedTuple
 
 from billing_etl.model import Period
 from linewatch.choices import UsageDirection
@@ -84,6 +85,33 @@ _MEMBER_EXPR = {
 _DOWN_EXPR = "(1 % oper_status) * (1 - 1 % admin_status)"
 
 
+class Span(NamedTuple):
+    """A window ``[start_s, end_s)`` of whole days (a contract segment); a :class:`Period` is one too."""
+
+    start_s: int
+    end_s: int
+
+    @classmethod
+    def of_days(cls, first: dt.date, last: dt.date) -> Span:
+        return cls(day_start_s(first), day_start_s(last) + 86400)
+
+
+Window = Period | Span
+
+
+@dataclass(frozen=True)
+class SegmentUsage:
+    """Usage of a line over the days ``first_day..last_day`` (ISO dates) of a period under one set of contract
+    terms: the 95th percentile of that segment's own 5-minute samples, and its volume."""
+
+    first_day: str
+    last_day: str
+    samples_5m: int
+    p95_bps: float | None
+    in_bytes: float
+    out_bytes: float
+
+
 @dataclass(frozen=True)
 class LineUsage:
     """What linewatch measured on one line in one period. Rates in bit/s, volumes in bytes, times in
@@ -103,10 +131,22 @@ class LineUsage:
     down_minutes: float
     no_data_minutes: float
     availability_pct: float | None
+    # Per contract segment, only for a period in which the contract's usage terms change (see
+    # billing_etl.proration.usage_segments); empty otherwise.
+    segments: tuple[SegmentUsage, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        # Read back from the store (JSON): the segments come as a list of dicts.
+        parsed = tuple(SegmentUsage(**s) if isinstance(s, dict) else s for s in self.segments)
+        object.__setattr__(self, "segments", parsed)
 
     @property
     def has_data(self) -> bool:
         return self.samples_5m > 0
+
+    def segment(self, key: tuple[str, str]) -> SegmentUsage | None:
+        """The measured segment ``(first_day, last_day)`` (ISO dates), or None."""
+        return next((s for s in self.segments if (s.first_day, s.last_day) == key), None)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -146,7 +186,8 @@ def service_windows(lines: Iterable[Line], period: Period) -> dict[str, ServiceD
     return {line.id: service_days(line, period) for line in lines}
 
 
-def _day_s(day: dt.date) -> int:
+def day_start_s(day: dt.date) -> int:
+    """Epoch seconds of ``day``'s first moment (UTC, as the periods are)."""
     return calendar.timegm((day.year, day.month, day.day, 0, 0, 0))
 
 
@@ -168,7 +209,7 @@ def _line_filter(lines: Iterable[str] | None) -> str:
     return f' AND "line" =~ {exact_regex(lines)}'
 
 
-def _window(period: Period) -> str:
+def _window(period: Window) -> str:
     return f"time >= {period.start_s}s AND time < {period.end_s}s"
 
 
@@ -194,10 +235,11 @@ def line_buckets(where: str, direction: UsageDirection, *, members: bool = False
 
 
 def p95_statements(
-    period: Period, direction: UsageDirection, lines: Iterable[str] | None, *, members: bool = False
+    period: Window, direction: UsageDirection, lines: Iterable[str] | None, *, members: bool = False
 ) -> list[str]:
-    """The top ⌊0.05·N_max⌋+1 five-minute direction values per line (``lines=None``: every line;
-    ``members``: of the members' per-bucket sums, for lines of several member series)."""
+    """The top ⌊0.05·N_max⌋+1 five-minute direction values per line in ``period`` (a month or a segment's
+    days; ``lines=None``: every line; ``members``: of the members' per-bucket sums, for lines of several member
+    series)."""
     where = _window(period) + _line_filter(lines)
     buckets = (period.end_s - period.start_s) // BUCKET_S
     k = buckets * 5 // 100 + 1
@@ -275,12 +317,17 @@ def stats_statements(period: Period) -> list[str]:
             f"SELECT MAX(in_util_pct) AS peak_in, MAX(out_util_pct) AS peak_out, COUNT(oper_status) AS samples, "
             f'LAST(capacity_bps) AS capacity FROM "{MEASUREMENT}" WHERE {where} GROUP BY "line"'
         ),
-        (
-            f"SELECT SUM(x) AS in_bits, SUM(y) AS out_bits FROM (SELECT in_bps * interval_s AS x, "
-            f'out_bps * interval_s AS y FROM "{MEASUREMENT}" WHERE {where}) GROUP BY "line"'
-        ),
+        volume_statement(where),
         samples_statement(where),
     ]
+
+
+def volume_statement(where: str) -> str:
+    """Bits moved in and out per line within ``where`` (every member's samples: additive)."""
+    return (
+        f"SELECT SUM(x) AS in_bits, SUM(y) AS out_bits FROM (SELECT in_bps * interval_s AS x, "
+        f'out_bps * interval_s AS y FROM "{MEASUREMENT}" WHERE {where}) GROUP BY "line"'
+    )
 
 
 def _availability(
@@ -373,7 +420,7 @@ def _multi(members: Mapping[str, MemberSeries], lines: Iterable[str]) -> list[st
 
 def measure_p95(
     client: InfluxClient,
-    period: Period,
+    period: Window,
     directions: Mapping[str, UsageDirection],
     *,
     counts: Mapping[str, int] | None = None,
@@ -446,6 +493,7 @@ def measure_usage(
     directions: Mapping[str, UsageDirection] | None = None,
     *,
     service: Mapping[str, ServiceDays] | None = None,
+    segments: Mapping[str, Sequence[tuple[dt.date, dt.date]]] | None = None,
 ) -> dict[str, LineUsage]:
     """Usage of ``lines`` in ``period``; ``directions`` per line (default max(in, out)). Raises
     InfluxError.
@@ -453,6 +501,10 @@ def measure_usage(
     ``service`` (see :func:`service_windows`): a line's days in service; its availability, downtime and
     no-data time are measured over those days only, and a line not in service at all in the period has no
     availability (``None``). Lines missing from ``service`` are measured over the whole period.
+
+    ``segments``: for a line whose contract's usage terms change inside the period, its days cut where they
+    change (:func:`billing_etl.proration.usage_segments`); each is measured on its own (95th percentile of its
+    5-minute samples, volume) into ``LineUsage.segments``.
     """
     lines = sorted(set(lines))
     want = {line: (directions or {}).get(line, UsageDirection.MAX) for line in lines}
@@ -502,7 +554,42 @@ def measure_usage(
             availability_pct=availability,
         )
     _measure_service_days(client, period, out, service or {})
+    _measure_segments(client, out, segments or {}, want)
     return out
+
+
+def _measure_segments(
+    client: InfluxClient,
+    out: dict[str, LineUsage],
+    segments: Mapping[str, Sequence[tuple[dt.date, dt.date]]],
+    directions: Mapping[str, UsageDirection],
+) -> None:
+    """Fill ``segments`` of the lines of ``segments`` (lines with data only), one query set per window."""
+    windows: dict[tuple[dt.date, dt.date], list[str]] = {}
+    for line, days in segments.items():
+        if line in out and out[line].has_data:
+            for first, last in days:
+                windows.setdefault((first, last), []).append(line)
+    measured: dict[str, list[SegmentUsage]] = {}
+    for (first, last), group in sorted(windows.items()):
+        span = Span.of_days(first, last)
+        p95 = measure_p95(client, span, {line: directions[line] for line in group})
+        volume = _by_line(client.query(volume_statement(_window(span) + _line_filter(group))))
+        for line in group:
+            n, value = p95.get(line, (0, None))
+            bits = volume.get(line, {})
+            measured.setdefault(line, []).append(
+                SegmentUsage(
+                    first_day=first.isoformat(),
+                    last_day=last.isoformat(),
+                    samples_5m=n,
+                    p95_bps=value,
+                    in_bytes=(_num(bits.get("in_bits")) or 0.0) / 8,
+                    out_bytes=(_num(bits.get("out_bits")) or 0.0) / 8,
+                )
+            )
+    for line, parts in measured.items():
+        out[line] = replace(out[line], segments=tuple(sorted(parts, key=lambda s: s.first_day)))
 
 
 def _measure_service_days(
@@ -517,7 +604,7 @@ def _measure_service_days(
         if days is None:
             out[line] = replace(usage, down_minutes=0.0, no_data_minutes=0.0, availability_pct=None)
             continue
-        start_s, end_s = _day_s(days[0]), _day_s(days[1]) + 86400
+        start_s, end_s = day_start_s(days[0]), day_start_s(days[1]) + 86400
         if (start_s, end_s) != (period.start_s, period.end_s):
             windows.setdefault((start_s, end_s), []).append(line)
     for (start_s, end_s), group in sorted(windows.items()):

@@ -117,6 +117,7 @@ def test_xlsx_cell_by_cell(world: Path, tmp_path: Path) -> None:
         "Summary",
         "Counts",
         "Lines",
+        "Contract changes",
         "Findings",
         "Savings",
         "Departments",
