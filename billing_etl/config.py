@@ -494,7 +494,11 @@ class Contract(BaseModel):
                     change.effective.isoformat(),
                 )
             for name, owner in CHANGE_TERMS.items():
-                if owner is not None and getattr(change, name) is not None and self.billing.model is not owner:
+                if (
+                    owner is not None
+                    and getattr(change, name) is not None
+                    and self.billing.model is not owner
+                ):
                     raise _located_error(
                         "Contract",
                         ("changes", j, name),

@@ -42,7 +42,9 @@ def _contract(data: dict[str, Any]) -> Contract:
     [
         pytest.param(dt.date(2026, 11, 15), D(500), 100_000_000, D(2), id="the-day-before-the-old-terms"),
         pytest.param(NOV_16, D(800), 200_000_000, D(2), id="the-effective-day-itself-the-new-terms"),
-        pytest.param(dt.date(2027, 1, 1), D(800), 200_000_000, D("1.5"), id="a-later-change-keeps-the-earlier"),
+        pytest.param(
+            dt.date(2027, 1, 1), D(800), 200_000_000, D("1.5"), id="a-later-change-keeps-the-earlier"
+        ),
     ],
 )
 def test_terms_on_a_day_apply_every_change_effective_by_then(
@@ -118,7 +120,9 @@ BROKEN = [
         id="change-that-changes-nothing",
     ),
     pytest.param(
-        _changed(("changes",), [{"effective": "2026-11-16", "mrc": 1}, {"effective": "2026-11-16", "mrc": 2}]),
+        _changed(
+            ("changes",), [{"effective": "2026-11-16", "mrc": 1}, {"effective": "2026-11-16", "mrc": 2}]
+        ),
         "contracts[1].changes[1].effective",
         "not after the previous change's 2026-11-16",
         id="changes-not-strictly-increasing",
@@ -157,7 +161,9 @@ BROKEN = [
 
 
 @pytest.mark.parametrize(("data", "key", "reason"), BROKEN)
-def test_broken_change_is_reported_naming_the_field(tmp_path: Path, data: dict, key: str, reason: str) -> None:
+def test_broken_change_is_reported_naming_the_field(
+    tmp_path: Path, data: dict, key: str, reason: str
+) -> None:
     cfg = write_config_tree(tmp_path)
     (tmp_path / "contracts.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     problems = [p for p in check_all(cfg) if p.file.endswith("contracts.yaml")]
