@@ -254,6 +254,51 @@ lines_table = lw.panel(
     options={"showHeader": True, "cellHeight": "sm", "sortBy": [{"displayName": "At stake", "desc": True}]},
 )
 
+# Reliability per carrier (web/faults figures, docs/faults.md "Figures"): fault_figures holds one point per line and
+# month (time = the month's start), so a carrier's month is the sum over its lines: availability from the downtime
+# and the observed line-seconds, MTTR from the downtime and the incidents.
+FAULT_FILTER = lw.tag_match("carrier")
+
+
+def reliability(title: str, select: str, *, x: int, unit: str, description: str) -> TimeSeries:
+    return TimeSeries(
+        title=title,
+        description=description,
+        dataSource=lw.DATASOURCE,
+        gridPos=lw.grid(x, 32, 12, 9),
+        targets=[
+            lw.target(
+                f'SELECT {select} FROM "fault_figures" WHERE $timeFilter AND {FAULT_FILTER} '
+                'GROUP BY time(1d), "carrier" fill(none)',
+                alias="$tag_carrier",
+            )
+        ],
+        maxDataPoints=None,
+        unit=unit,
+        drawStyle="bars",
+        fillOpacity=60,
+        legendDisplayMode="table",
+        legendPlacement="right",
+        legendCalcs=["mean", "min" if unit == "percent" else "max"],
+        tooltipMode="multi",
+    )
+
+
+availability_by_carrier = reliability(
+    "Availability per carrier, monthly · 통신사별 월간 가용률",
+    '100 * (1 - sum("downtime_s") / sum("period_s")) AS "availability"',
+    x=0,
+    unit="percent",
+    description="Share of the month the carrier's lines were up (outage tickets; the current month so far).",
+)
+mttr_by_carrier = reliability(
+    "MTTR per carrier, monthly · 통신사별 월간 평균 복구 시간",
+    'sum("downtime_s") / sum("incidents") AS "mttr"',
+    x=12,
+    unit="s",
+    description="Mean time to restore: the carrier's outage time over its incidents in the month (none: 0).",
+)
+
 dashboard = Dashboard(
     title="linewatch — Finance",
     uid="linewatch-finance",
@@ -287,6 +332,8 @@ dashboard = Dashboard(
         by_carrier,
         findings_by_rule,
         lines_table,
+        availability_by_carrier,
+        mttr_by_carrier,
     ],
     **lw.DASHBOARD_DEFAULTS,
 )

@@ -1,7 +1,8 @@
 """NOC wall display: kiosk mode on a 1920×1080 TV, 30 s refresh, readable from five metres, no scrolling.
 
-Four panels on a 24 × 26 grid (26 rows × 38 px fit a 1080 px kiosk screen): every line's status, the most
-utilized lines now, the firing alerts, and the throughput per site. Generated into noc.json by
+Six panels on a 24 × 26 grid (26 rows × 38 px fit a 1080 px kiosk screen): every line's status, the most
+utilized lines now, the firing alerts, the open incidents (fault tickets: a count and a table per carrier and
+kind), and the throughput per site. Generated into noc.json by
 ``linewatch dashboards build``; see docs/grafana.md.
 """
 
@@ -103,7 +104,7 @@ firing_alerts = lw.panel(
     "table",
     title="Firing alerts",
     description="Alerts whose latest event in the last 30 days is 'firing' (alert_events), newest first.",
-    gridPos=lw.grid(0, 13, 12, 13),
+    gridPos=lw.grid(0, 13, 8, 13),
     targets=[
         # One row per alert (line × rule): its latest event, with the severity tag of that event. Grouping by
         # severity too would keep a warning that escalated to critical (a new series) "firing" for 30 days.
@@ -162,6 +163,68 @@ firing_alerts = lw.panel(
     },
 )
 
+# Open incidents: the active fault tickets (web/faults), counted per kind and carrier each minute by the worker
+# (incidents_open, docs/schema.md; a count of 0 is written too, so the last value is the current one).
+OPEN_NOW = ('SELECT last("count") AS "open" FROM "incidents_open" WHERE $timeFilter AND '
+            f'{lw.tag_match("carrier")} GROUP BY "carrier", "kind"')
+
+open_incidents = lw.panel(
+    "stat",
+    title="Open incidents · 미해결 장애",
+    description="Fault tickets not yet resolved (open, carrier notified, in progress), every kind, of the selected "
+    "carriers.",
+    gridPos=lw.grid(8, 13, 4, 4),
+    targets=[lw.target(f'SELECT sum("open") AS "open" FROM ({OPEN_NOW})', alias="open")],
+    timeFrom="5m",
+    fieldConfig={
+        "defaults": {
+            "unit": "none",
+            "decimals": 0,
+            "noValue": "0",
+            "color": {"mode": "thresholds"},
+            "thresholds": lw.thresholds((None, "green"), (1, "red")),
+        },
+        "overrides": [],
+    },
+    options={
+        "reduceOptions": {"values": False, "calcs": ["lastNotNull"], "fields": ""},
+        "colorMode": "background",
+        "graphMode": "none",
+        "textMode": "value",
+        "text": BIG_TEXT,
+    },
+)
+
+open_incidents_table = lw.panel(
+    "table",
+    title="Open incidents by carrier · 통신사별 미해결 장애",
+    description="Open fault tickets per carrier and kind ('none': a ticket without a carrier).",
+    gridPos=lw.grid(8, 17, 4, 9),
+    targets=[lw.target(OPEN_NOW, table=True)],
+    timeFrom="5m",
+    transformations=[
+        {
+            "id": "filterByValue",
+            "options": {
+                "type": "exclude",
+                "match": "all",
+                "filters": [{"fieldName": "open", "config": {"id": "equal", "options": {"value": 0}}}],
+            },
+        },
+        {
+            "id": "organize",
+            "options": {
+                "excludeByName": {"Time": True},
+                "indexByName": {"carrier": 0, "kind": 1, "open": 2},
+                "renameByName": {"carrier": "Carrier", "kind": "Kind", "open": "Open"},
+            },
+        },
+    ],
+    fieldConfig={"defaults": {"noValue": "no open incident"}, "overrides": []},
+    options={"showHeader": True, "cellHeight": "md", "footer": {"show": False, "reducer": ["sum"]},
+             "sortBy": [{"displayName": "Open", "desc": True}]},
+)
+
 site_throughput = lw.timeseries(
     title="Throughput per site",
     description="Sum over the site's lines (and their member interfaces) of each one's mean rate per interval; out "
@@ -194,6 +257,6 @@ dashboard = Dashboard(
     refresh="30s",
     links=lw.nav_links(include_vars=True),
     templating=lw.templating(lw.line_variables()),
-    panels=[line_status, most_utilized, firing_alerts, site_throughput],
+    panels=[line_status, most_utilized, firing_alerts, open_incidents, open_incidents_table, site_throughput],
     **lw.DASHBOARD_DEFAULTS,
 )
