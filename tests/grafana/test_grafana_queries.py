@@ -159,6 +159,24 @@ def _collector_points(inventory: Inventory) -> list[Point]:
     return points
 
 
+def _fault_points(inventory: Inventory) -> list[Point]:
+    """The worker's fault figures (one point per line and month) and open incidents (web/faults/figures_influx.py)."""
+    from web.faults.figures import Figures
+    from web.faults.figures_influx import figure_points, open_incident_points
+
+    lines = inventory.polled_lines()
+    carrier_of = {line.id: line.carrier for line in lines}
+    points = []
+    for period in BILLING_PERIODS:
+        year, month = (int(part) for part in period.split("-"))
+        start_s = dt.datetime(year, month, 1, tzinfo=dt.UTC).timestamp()
+        figures = {line.id: Figures(incidents=n % 3, downtime_s=600.0 * (n % 3), period_s=30 * 86400.0)
+                   for n, line in enumerate(lines)}
+        points += figure_points(figures, carrier_of, month_start_s=start_s)
+    counts = {("line_down", carrier_of["AMS-MPLS-1"]): 1}
+    return points + open_incident_points(counts, set(carrier_of.values()), now_s=NOW_S - 30)
+
+
 DOWN_LINE = "AMS-MPLS-1"
 
 
@@ -191,6 +209,7 @@ def demo_client(influxd: InfluxdServer) -> Iterator[InfluxClient]:
                 _alert_points(inventory)
                 + _collector_points(inventory)
                 + _billing_points(inventory)
+                + _fault_points(inventory)
                 + [_line_went_down(inventory)]
             )
         )
