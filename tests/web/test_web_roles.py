@@ -189,3 +189,39 @@ def test_role_document_endpoint_access(user_with_role, make_inventory, parent, m
         allowed = _may_change_whole(role, parent) if needs_change else role not in ("anonymous", None)
         expected[role] = _document_expected(role, kind, allowed)
     assert answers == expected
+
+
+# -- role x endpoint: orders (web/orders); the moves themselves per role: tests/web/test_orders_workflow.py --------
+def _api_for(*roles: str) -> dict[str | None, int]:
+    return _page_for(*roles) | {"anonymous": 401}
+
+
+_REQUESTERS = _page_for("noc", "engineer", "finance", "admin")
+ORDER_ENDPOINTS = {
+    "/orders/": _EVERY_ROLE, "/orders/?mine=true": _EVERY_ROLE, "/orders/{order}/": _EVERY_ROLE,
+    "/orders/new/new_line/": _REQUESTERS, "/orders/new/change/": _REQUESTERS,
+    "/orders/new/termination/": _REQUESTERS,
+    "/api/orders/": _api_for("viewer", "noc", "engineer", "finance", "admin"),
+    "/api/orders/{order}/": _api_for("viewer", "noc", "engineer", "finance", "admin"),
+    "/api/orders/steps/": _api_for("viewer", "noc", "engineer", "finance", "admin"),
+    "/api/orders/recovery-items/": _api_for("viewer", "noc", "engineer", "finance", "admin"),
+}
+
+
+@pytest.mark.parametrize("url", ORDER_ENDPOINTS)
+def test_role_order_endpoint_access(client, user_with_role, make_inventory, url):
+    import datetime as dt
+
+    from linewatch.choices import OrderKind
+    from web.orders.services import create_order
+
+    inv = make_inventory(1)
+    order = create_order(kind=OrderKind.TERMINATION, user=None,
+                         values={"line": inv["lines"][0], "requested_date": dt.date(2030, 1, 1)})
+    answers = {}
+    for role in ROLES:
+        client.logout()
+        if role != "anonymous":
+            client.force_login(user_with_role(role))
+        answers[role] = client.get(url.format(order=order.pk)).status_code
+    assert answers == ORDER_ENDPOINTS[url]
