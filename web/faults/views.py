@@ -215,7 +215,7 @@ class SlaClaimListView(ModelPermissionRequiredMixin, ListView):
     paginate_by = settings.PAGINATE_BY
 
     def get_queryset(self) -> QuerySet[SlaClaim]:
-        return super().get_queryset().select_related("line", "line__carrier").annotate(n_tickets=Count("tickets"))
+        return super().get_queryset().select_related("line", "line__carrier").annotate(n_tickets=Count("tickets")).order_by("-period", "line__name")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         may_change = is_permitted(self.request.user, SlaClaim, "change")

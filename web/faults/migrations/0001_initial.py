@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
                 ('period', models.CharField(help_text='YYYY-MM, the billing period', max_length=7, verbose_name='month')),
                 ('availability_pct', models.DecimalField(decimal_places=4, max_digits=7, verbose_name='availability (%)')),
                 ('target_pct', models.DecimalField(decimal_places=4, max_digits=7, verbose_name='SLA target (%)')),
-                ('credit_pct', models.DecimalField(decimal_places=4, max_digits=7, verbose_name='credit (% of the MRC)')),
+                ('credit_pct', models.DecimalField(decimal_places=4, max_digits=7, verbose_name='credit (percent of the MRC)')),
                 ('amount', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='credit amount')),
                 ('currency', models.CharField(max_length=3, verbose_name='currency')),
                 ('outage_s', models.PositiveIntegerField(help_text="outage tickets' time in the month", verbose_name='outage (s)')),

@@ -27,7 +27,7 @@ class SlaClaim(ChangeLoggedModel):
     period = models.CharField(_("month"), max_length=7, help_text=_("YYYY-MM, the billing period"))
     availability_pct = models.DecimalField(_("availability (%)"), **_PCT)
     target_pct = models.DecimalField(_("SLA target (%)"), **_PCT)
-    credit_pct = models.DecimalField(_("credit (% of the MRC)"), **_PCT)
+    credit_pct = models.DecimalField(_("credit (percent of the MRC)"), **_PCT)
     amount = models.DecimalField(_("credit amount"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
     outage_s = models.PositiveIntegerField(_("outage (s)"), help_text=_("outage tickets' time in the month"))
