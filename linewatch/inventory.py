@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections.abc import Iterable
 from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
@@ -389,21 +390,12 @@ def cross_check(inv: Inventory, located: Located, *, device_pos: list[int] | Non
     device_pos = device_pos if device_pos is not None else list(range(len(inv.devices)))
     line_pos = line_pos if line_pos is not None else list(range(len(inv.lines)))
     maintenance_pos = maintenance_pos if maintenance_pos is not None else list(range(len(inv.maintenance)))
-    problems: list[Problem] = []
-    seen_dev: dict[str, int] = {}
-    for i, dev in zip(device_pos, inv.devices):
-        if dev.name in seen_dev:
-            problems.append(located.problem(("devices", i, "name"),
-                                            f"duplicate device name {dev.name!r} (first at devices[{seen_dev[dev.name]}])"))
-        seen_dev.setdefault(dev.name, i)
-    seen_line: dict[str, int] = {}
+    problems = _duplicates(located, "devices", "name", "device name",
+                           zip(device_pos, (d.name for d in inv.devices)))
+    problems += _duplicates(located, "lines", "id", "line id", zip(line_pos, (line.id for line in inv.lines)))
     seen_port: dict[tuple[str, str], str] = {}
     seen_circuit: dict[tuple[str, str], str] = {}
     for i, line in zip(line_pos, inv.lines):
-        if line.id in seen_line:
-            problems.append(located.problem(("lines", i, "id"),
-                                            f"duplicate line id {line.id!r} (first at lines[{seen_line[line.id]}])"))
-        seen_line.setdefault(line.id, i)
         if line.status is not LineStatus.DECOMMISSIONED:
             for j, member in enumerate(line.members):
                 port = member.port
@@ -420,19 +412,27 @@ def cross_check(inv: Inventory, located: Located, *, device_pos: list[int] | Non
     return problems + _maintenance_problems(inv, located, maintenance_pos)
 
 
+def _duplicates(located: Located, section: str, field: str, what: str,
+                named: Iterable[tuple[int, str]]) -> list[Problem]:
+    """A problem on each entry of ``section`` whose ``field`` repeats an earlier entry's; ``named``: (index, value)."""
+    problems: list[Problem] = []
+    first: dict[str, int] = {}
+    for i, name in named:
+        if name in first:
+            problems.append(located.problem((section, i, field),
+                                            f"duplicate {what} {name!r} (first at {section}[{first[name]}])"))
+        first.setdefault(name, i)
+    return problems
+
+
 def _maintenance_problems(inv: Inventory, located: Located, positions: list[int]) -> list[Problem]:
     # A line entry with errors of its own counts as known: its errors are reported on the line, not again here.
     known = set(inv.lines_by_id) | {e["id"] for _, e in _entries(located.data, "lines") if isinstance(e.get("id"), str)}
-    problems: list[Problem] = []
-    seen: dict[str, int] = {}
-    for i, window in zip(positions, inv.maintenance):
-        if window.id in seen:
-            problems.append(located.problem(("maintenance", i, "id"),
-                                            f"duplicate maintenance id {window.id!r} (first at maintenance[{seen[window.id]}])"))
-        seen.setdefault(window.id, i)
-        problems += [located.problem(("maintenance", i, "lines", k), f"unknown line {line!r}")
-                     for k, line in enumerate(window.lines) if line not in known]
-    return problems
+    problems = _duplicates(located, "maintenance", "id", "maintenance id",
+                           zip(positions, (w.id for w in inv.maintenance)))
+    return problems + [located.problem(("maintenance", i, "lines", k), f"unknown line {line!r}")
+                       for i, window in zip(positions, inv.maintenance)
+                       for k, line in enumerate(window.lines) if line not in known]
 
 
 def _entries(data: Any, key: str) -> list[tuple[int, dict[str, Any]]]:
