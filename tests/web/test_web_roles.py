@@ -225,3 +225,38 @@ def test_role_order_endpoint_access(client, user_with_role, make_inventory, url)
             client.force_login(user_with_role(role))
         answers[role] = client.get(url.format(order=order.pk)).status_code
     assert answers == ORDER_ENDPOINTS[url]
+
+
+# -- role x endpoint: inspections (web/inspections) and the fault figures; performing per role:
+# tests/web/test_inspections.py ---------------------------------------------------------------------------------
+_PERFORMERS = _page_for("noc", "engineer", "admin")
+_EVERY_API = _api_for("viewer", "noc", "engineer", "finance", "admin")
+INSPECTION_ENDPOINTS = {
+    "/inspections/": _EVERY_ROLE, "/inspections/plans/": _EVERY_ROLE, "/inspections/plans/{plan}/": _EVERY_ROLE,
+    "/inspections/plans/add/": _ENGINEER, "/inspections/plans/{plan}/edit/": _ENGINEER,
+    "/inspections/inspections/{inspection}/": _EVERY_ROLE,
+    "/inspections/inspections/{inspection}/perform/": _PERFORMERS,
+    "/api/inspections/plans/": _EVERY_API, "/api/inspections/plans/{plan}/": _EVERY_API,
+    "/api/inspections/inspections/": _EVERY_API, "/api/inspections/inspections/{inspection}/": _EVERY_API,
+    "/faults/figures/": _EVERY_ROLE, "/faults/figures/?month=2026-11": _EVERY_ROLE,
+}
+
+
+@pytest.mark.parametrize("url", INSPECTION_ENDPOINTS)
+def test_role_inspection_endpoint_access(client, user_with_role, make_inventory, url):
+    import datetime as dt
+
+    from web.inspections import services
+    from web.inspections.models import InspectionPlan
+
+    inv = make_inventory(1)
+    plan = InspectionPlan.objects.create(name="p", site=inv["sites"][0], checklist=["Rack"], interval_days=7,
+                                         next_due=dt.date(2030, 1, 1))
+    inspection = services.schedule(plan)
+    answers = {}
+    for role in ROLES:
+        client.logout()
+        if role != "anonymous":
+            client.force_login(user_with_role(role))
+        answers[role] = client.get(url.format(plan=plan.pk, inspection=inspection.pk)).status_code
+    assert answers == INSPECTION_ENDPOINTS[url]
