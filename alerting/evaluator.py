@@ -7,11 +7,12 @@ InfluxDB 1.x, the v1 API of 2.x and 3.x all answer.
 
 A line may be carried by several interfaces (docs/schema.md: one ``line_traffic`` series per member, tagged
 ``device`` and ``interface``). Its value in a bucket is the **sum over its members** of each member's mean in that
-bucket (traffic, error rates): the subquery averages per member, the outer query sums per line. For a single-member line that sum is the plain per-line mean, which InfluxDB 1.x answers far
-faster than the subquery (bench alert-eval), so the sustained rules send the plain statement for the lines with one
-member in the inventory and the member-sum statement for the others (a line filter each; one statement when every
-line has one member). ``line_down`` fires when **every** member of the line is down; ``member_down`` warns when
-some but not all are (a degraded LAG, a backup carrying the line).
+bucket (traffic, error rates): the subquery averages per member, the outer query sums per line. For a single-member
+line that sum is the plain per-line mean, which InfluxDB 1.x answers far faster than the subquery (bench
+alert-eval), so the sustained rules send the plain statement for the lines with one member in the inventory and the
+member-sum statement for the others (a line filter each; one statement when every line has one member).
+``line_down`` fires when **every** member of the line is down; ``member_down`` warns when some but not all are (a
+degraded LAG, a backup carrying the line).
 
 Utilization is not read from the stored ``*_util_pct``: each bucket's summed ``in_bps``/``out_bps`` is divided by
 the line's capacity at the bucket's time (``Line.capacity_at``), so the thresholds switch at a capacity change's
