@@ -255,6 +255,10 @@ def prepare(run_dir: Path) -> None:
             summary = import_demo_inventory(settings)
             say(f"management application: demo inventory imported ({summary})")
         made = ensure_demo_users(run_dir / USERS_FILE)
+        from web.inspections import demo as inspections_demo
+
+        if plans := inspections_demo.seed():
+            say(f"management application: {plans} demo inspection plans, one inspection due this week each")
     for user, password in made:
         say(f"  demo user {user:<9} password {password}")
     if made:
