@@ -348,3 +348,27 @@ def test_pages_in_korean(client: Any, plan: Any, user_with_role: Any, url: str, 
     page = client.get(url.format(plan=plan.pk, inspection=inspection.pk))
     assert page.status_code == 200
     assert korean in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_demo_seed_gives_each_site_a_plan_with_an_inspection_due_this_week(make_inventory: Any) -> None:
+    from web.inspections import demo
+    from web.inspections.models import Inspection
+
+    make_inventory(2)
+    wednesday = D(2026, 12, 2)
+    assert demo.seed(today=wednesday) == 2
+    dues = sorted(Inspection.objects.values_list("due", flat=True))
+    assert dues == [D(2026, 12, 2), D(2026, 12, 3)]
+    assert all(wednesday <= due <= D(2026, 12, 6) for due in dues)
+    assert demo.seed(today=wednesday) == 0, "a later start keeps the application's plans"
+
+
+@pytest.mark.django_db
+def test_demo_seed_on_a_sunday_is_due_that_day(make_inventory: Any) -> None:
+    from web.inspections import demo
+    from web.inspections.models import Inspection
+
+    make_inventory(2)
+    demo.seed(today=D(2026, 12, 6))
+    assert set(Inspection.objects.values_list("due", flat=True)) == {D(2026, 12, 6)}
