@@ -60,6 +60,10 @@ ENDPOINTS = {
     "/audit/logins/export.csv": _ADMIN_PAGE,
     "/api/audit/logins/": _ADMIN_API,
     "/-/health": dict.fromkeys(ROLES, 200),
+    # web/notify: the outbox is the admins'; engineers and the NOC edit a carrier's message templates.
+    "/notify/outbox/": _ADMIN_PAGE,
+    "/notify/templates/": _ADMIN_PAGE | {"noc": 200, "engineer": 200},
+    "/notify/templates/add/": _ADMIN_PAGE | {"noc": 200, "engineer": 200},
 }
 ENDPOINT_CASES = [(role, url) for url in ENDPOINTS for role in ROLES]
 
@@ -260,3 +264,56 @@ def test_role_inspection_endpoint_access(client, user_with_role, make_inventory,
             client.force_login(user_with_role(role))
         answers[role] = client.get(url.format(plan=plan.pk, inspection=inspection.pk)).status_code
     assert answers == INSPECTION_ENDPOINTS[url]
+
+
+# -- role x endpoint: fault tickets (web/faults, docs/faults.md "Who may do what") ----------------------------------
+_EVERY_API = _EVERY_ROLE | {"anonymous": 401}
+_FINANCE_API = _FINANCE | {"anonymous": 401}
+FAULT_PAGES = {
+    "/faults/": _EVERY_ROLE, "/faults/add/": _EVERY_ROLE, "/faults/{ticket}/": _EVERY_ROLE,
+    "/faults/causes/": _EVERY_ROLE, "/faults/claims/": _FINANCE,
+    "/api/faults/tickets/": _EVERY_API, "/api/faults/tickets/{ticket}/": _EVERY_API,
+    "/api/faults/claims/": _FINANCE_API,
+}
+
+
+@pytest.mark.parametrize("url", FAULT_PAGES)
+def test_role_fault_page_access(client, user_with_role, make_inventory, url):
+    from web.faults import services
+
+    ticket = services.open_ticket(acting_user=None, kind="line_down", line=make_inventory(1)["lines"][0])
+    answers = {}
+    for role in ROLES:
+        client.logout()
+        if role != "anonymous":
+            client.force_login(user_with_role(role))
+        answers[role] = client.get(url.format(ticket=ticket.pk)).status_code
+    assert answers == FAULT_PAGES[url]
+
+
+_WORKERS = ("noc", "engineer", "admin")  # who works a ticket (faults.change_ticket)
+FAULT_POSTS = {  # a step on a fresh open ticket per role: (url, body, answer when allowed, login/401 when anonymous)
+    "page-start_work": ("/faults/{ticket}/step/start_work/", {}, 302, 302),
+    "api-start_work": ("/api/faults/tickets/{ticket}/transition/", {"step": "start_work"}, 200, 401),
+    "page-comment": ("/faults/{ticket}/comment/", {"text": "still down"}, 302, 302),
+    "api-comment": ("/api/faults/tickets/{ticket}/comment/", {"text": "still down"}, 201, 401),
+}
+
+
+@pytest.mark.parametrize("case", FAULT_POSTS)
+def test_role_fault_step_access(client, user_with_role, make_inventory, case):
+    from web.faults import services
+
+    url, body, ok, anonymous = FAULT_POSTS[case]
+    line = make_inventory(1)["lines"][0]
+    workers = _WORKERS if "start_work" in case else ("viewer", "noc", "engineer", "finance", "admin")
+    answers, expected = {}, {}
+    for role in ROLES:
+        ticket = services.open_ticket(acting_user=None, kind="line_down", line=line)
+        client.logout()
+        if role != "anonymous":
+            client.force_login(user_with_role(role))
+        kwargs = {"content_type": "application/json"} if url.startswith("/api/") else {}
+        answers[role] = client.post(url.format(ticket=ticket.pk), body, **kwargs).status_code
+        expected[role] = anonymous if role == "anonymous" else ok if role in workers else 403
+    assert answers == expected
