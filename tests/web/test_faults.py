@@ -401,3 +401,15 @@ def test_recurring_causes_highlight_two_incidents_of_one_cause_on_one_line():
                              ("carrier", "Telia", "power"), ("carrier", "Telia", "power")])
     assert [(r["subject"], r["incidents"], r["recurring"]) for r in rows] == [
         ("Telia", 2, False), ("A", 2, True), ("B", 1, False)]
+
+
+def test_the_demo_seed_gives_every_carrier_a_noc_contact_and_one_ticket_with_the_carriers_reference(make_inventory):
+    from web.faults import demo
+    from web.faults.models import Ticket
+
+    inv = make_inventory(n=2)
+    assert demo.seed() == 1
+    ticket = Ticket.objects.get()
+    assert (ticket.state, ticket.carrier_ticket_ref, ticket.line) == ("in_progress", "DEMO-4711", inv["lines"][0])
+    assert all(c.contacts.filter(role="noc").exclude(email="").exists() for c in inv["carriers"])
+    assert demo.seed() == 0 and Ticket.objects.count() == 1
