@@ -259,6 +259,10 @@ def prepare(run_dir: Path) -> None:
 
         if plans := inspections_demo.seed():
             say(f"management application: {plans} demo inspection plans, one inspection due this week each")
+        from web.faults import demo as faults_demo
+
+        if faults_demo.seed():
+            say("management application: one fault ticket in progress with the carrier's reference")
     for user, password in made:
         say(f"  demo user {user:<9} password {password}")
     if made:
