@@ -259,6 +259,11 @@ def prepare(run_dir: Path) -> None:
 
         if plans := inspections_demo.seed():
             say(f"management application: {plans} demo inspection plans, one inspection due this week each")
+        from web.orders import demo as orders_demo
+
+        if orders := orders_demo.seed():
+            say(f"management application: {orders} demo orders (PAR-INET-2 new, FRA-MPLS-1 upgrade, LON-MPLS-1 "
+                "termination; AMS-INET-1 in acceptance)")
         from web.faults import demo as faults_demo
 
         if faults_demo.seed():
