@@ -29,6 +29,8 @@ ENDPOINTS = {
     "sites": models.Site, "departments": models.Department, "cost-centres": models.CostCentre,
     "devices": models.Device, "lines": models.Line, "line-members": models.LineMember,
     "contracts": models.Contract, "discounts": models.Discount, "credit-tiers": models.CreditTier,
+    "capacity-changes": models.CapacityChange, "contract-changes": models.ContractChange,
+    "maintenance": models.PlannedMaintenance,
 }
 # (method, action, needs an object)
 METHODS = [("get", "view", False), ("get", "view", True), ("post", "add", False), ("patch", "change", True),
@@ -54,6 +56,12 @@ def inv(make_inventory: Any) -> dict[str, Any]:
     data["discount"] = models.Discount.objects.create(contract=contract, name="loyalty", percent=Decimal(5))
     data["credit_tier"] = models.CreditTier.objects.create(contract=contract, below_pct=Decimal("99.5"),
                                                            credit_pct=Decimal(10))
+    moment = timezone.now()
+    models.CapacityChange.objects.create(line=data["lines"][0], effective=moment, capacity_bps=200_000_000)
+    models.ContractChange.objects.create(contract=contract, effective=moment.date(), mrc=Decimal(1500))
+    window = models.PlannedMaintenance.objects.create(carrier=carrier, starts=moment,
+                                                      ends=moment + timedelta(hours=4))
+    window.lines.set([data["lines"][0]])
     return data
 
 
