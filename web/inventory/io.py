@@ -1,7 +1,8 @@
 """Import and export of the inventory as YAML: ``linewatch inventory import DIR`` / ``export DIR``.
 
-The files are exactly those linewatch's consumers load: ``lines.yaml`` (:func:`linewatch.inventory.load_inventory`)
-and ``contracts.yaml`` (:class:`billing_etl.config.ContractsFile`); an import also reads the carriers' facts
+The files are exactly those linewatch's consumers load: ``lines.yaml`` (:func:`linewatch.inventory.load_inventory`:
+devices, lines with their ``capacity_changes``, the top-level ``maintenance`` windows) and ``contracts.yaml``
+(:class:`billing_etl.config.ContractsFile`, with each contract's ``changes``); an import also reads the carriers' facts
 (currency) from ``carriers.yaml`` when the folder has one. An import is validated as a whole by those same
 pydantic models and rules (one validation): with any problem it raises :class:`~linewatch.errors.ConfigError`
 naming each (``file:line: field: reason``) and changes nothing; otherwise it creates, updates and deletes in one
@@ -10,6 +11,7 @@ transaction so the database matches the files, writing change-log rows attribute
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,8 +31,10 @@ from linewatch.fileperms import replace_atomically
 from linewatch.yamlconf import load_located, load_model
 from web.audit.context import change_context
 from web.inventory.models import (
+    CapacityChange,
     Carrier,
     Contract,
+    ContractChange,
     CostCentre,
     CreditTier,
     Department,
@@ -38,6 +42,7 @@ from web.inventory.models import (
     Discount,
     Line,
     LineMember,
+    PlannedMaintenance,
     Site,
 )
 
@@ -75,12 +80,15 @@ _LINE_VALUES = {"id": "name", "carrier": "carrier__name", "circuit_id": "circuit
 
 
 # Entries in the order they were created: an imported file comes back in its own order.
-def inventory_data(*, secrets: str = "clear", notes: list[str] | None = None) -> dict[str, Any]:
-    """The inventory as lines.yaml data (``devices``, ``lines``). ``secrets="env"`` writes ``${VAR}`` instead of
-    each SNMP secret (see :func:`secret_env_var`); ``"clear"`` the values (for the collector endpoint).
+def inventory_data(*, secrets: str = "clear", notes: list[str] | None = None,
+                   maintenance_since: dt.datetime | None = None) -> dict[str, Any]:
+    """The inventory as lines.yaml data (``devices``, ``lines``, ``maintenance``). ``secrets="env"`` writes
+    ``${VAR}`` instead of each SNMP secret (see :func:`secret_env_var`); ``"clear"`` the values (for the collector
+    endpoint). ``maintenance_since``: only the windows ending after it (None: every window).
 
-    Three queries whatever the size: the devices (model instances: their secrets are decrypted by the field),
-    every line with its joins and every member with its device name (``values()``, straight to dicts)."""
+    Six queries whatever the size: the devices (model instances: their secrets are decrypted by the field),
+    every line with its joins, every member with its device name, every capacity change, the windows and their
+    lines (``values()``, straight to dicts)."""
     if secrets not in SECRET_MODES:
         raise ValueError(f"secrets must be one of {SECRET_MODES}")
     devices = []
@@ -101,6 +109,10 @@ def inventory_data(*, secrets: str = "clear", notes: list[str] | None = None) ->
             member["if_index"] = if_index
         member["role"] = role
         members.setdefault(line_id, []).append(member)
+    changes: dict[int, list[dict[str, Any]]] = {}
+    for line_id, effective, capacity_bps in CapacityChange.objects.order_by("line_id", "effective").values_list(
+            "line_id", "effective", "capacity_bps"):
+        changes.setdefault(line_id, []).append({"effective": effective.isoformat(), "capacity_bps": capacity_bps})
     lines = []
     keys = tuple(_LINE_VALUES)
     for pk, *row in Line.objects.order_by("pk").values_list("pk", *_LINE_VALUES.values()):
@@ -111,15 +123,35 @@ def inventory_data(*, secrets: str = "clear", notes: list[str] | None = None) ->
             if notes is not None:
                 notes.append(f"line {line['id']}: no interface carries it; lines.yaml cannot list it")
             continue
-        lines.append(line | {"members": carried})
-    return {"devices": devices, "lines": lines}
+        lines.append(line | {"members": carried} | ({"capacity_changes": changes[pk]} if pk in changes else {}))
+    return {"devices": devices, "lines": lines,
+            "maintenance": maintenance_data({line["id"] for line in lines}, since=maintenance_since)}
+
+
+def maintenance_data(line_ids: set[str], *, since: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """The planned maintenance windows as lines.yaml's ``maintenance`` entries (as ``PlannedMaintenance.as_config``
+    gives them), by start; only the lines in ``line_ids`` (those the document lists), a window left with none
+    left out; ``since``: only the windows ending after it."""
+    windows = PlannedMaintenance.objects.order_by("starts", "pk")
+    if since is not None:
+        windows = windows.filter(ends__gt=since)
+    names: dict[int, list[str]] = {}
+    for window_id, name in PlannedMaintenance.lines.through.objects.filter(
+            plannedmaintenance__in=windows).values_list("plannedmaintenance_id", "line__name"):
+        if name in line_ids:
+            names.setdefault(window_id, []).append(name)
+    out = []
+    for window in windows:
+        if window.pk in names:
+            out.append(window.as_config(names[window.pk]))
+    return out
 
 
 def contracts_data() -> dict[str, Any]:
     """The contracts as contracts.yaml data (``contracts``; ``audit`` and ``savings`` are settings of the ETL, not
     inventory, and are not stored in the application)."""
     queryset = Contract.objects.select_related("line__carrier").prefetch_related(
-        "credit_tiers", "discounts").order_by("pk")
+        "credit_tiers", "discounts", "changes").order_by("pk")
     return {"contracts": [c.as_config() for c in queryset]}
 
 
@@ -314,13 +346,51 @@ class _Applier:
         for y in inv.lines:
             line = self._save(existing.get(y.id) or Line(), self._line_values(y))
             self._members(line, devices, y)
+            self._dated(line.capacity_changes, CapacityChange, {"line": line},
+                        {c.effective: {"capacity_bps": c.capacity_bps} for c in y.capacity_changes})
         for name, device in devices.items():
             if name not in inv.devices_by_name:
                 device.delete()
                 self.result.count(self.result.deleted, Device)
+        self._maintenance(inv.maintenance)
         if self.v.contracts is not None:
             self._contracts(self.v.contracts)
         return self.result
+
+    def _dated(self, manager: Any, model: type, parent: dict[str, Any], wanted: dict[Any, dict[str, Any]]) -> None:
+        """A parent's dated versions (capacity changes, contract changes) become exactly ``wanted`` (by
+        ``effective``): a kept moment keeps its row (and history), its values updated."""
+        have = {row.effective: row for row in manager.all()}
+        for effective, row in have.items():
+            if effective not in wanted:
+                row.delete()
+                self.result.count(self.result.deleted, model)
+        for effective, values in wanted.items():
+            self._save(have.get(effective) or model(**parent, effective=effective), values)
+
+    def _maintenance(self, windows: list[yaml_inventory.PlannedMaintenance]) -> None:
+        """The windows become exactly the file's: a window is matched by its id (``MW-<pk>``, as exported); any
+        other id makes a new window (its id is then the application's). Its carrier is its lines' carrier when
+        they share one."""
+        existing = {w.key: w for w in PlannedMaintenance.objects.prefetch_related("lines")}
+        wanted = {y.id for y in windows}
+        for key, window in existing.items():
+            if key not in wanted:
+                window.delete()
+                self.result.count(self.result.deleted, PlannedMaintenance)
+        lines = {line.name: line for line in Line.objects.all()}
+        for y in windows:
+            chosen = [lines[name] for name in y.lines]
+            carriers = {line.carrier_id for line in chosen}
+            window = existing.get(y.id)
+            creating = window is None
+            window = self._save(window or PlannedMaintenance(), {
+                "starts": y.starts, "ends": y.ends, "carrier_reference": y.carrier_reference,
+                "description": y.description, "carrier_id": next(iter(carriers)) if len(carriers) == 1 else None})
+            if creating or {line.pk for line in window.lines.all()} != {line.pk for line in chosen}:
+                window.lines.set(chosen)
+                if not creating:
+                    self.result.count(self.result.updated, PlannedMaintenance)
 
     def _device_values(self, y: yaml_inventory.Device) -> dict[str, Any]:
         snmp = y.snmp
@@ -385,13 +455,16 @@ class _Applier:
             values |= {"term_start": term.start if term else None, "term_months": term.months if term else None,
                        "auto_renew": term.auto_renew if term else False,
                        "renewal_months": term.renewal_months if term else 12,
-                       "notice_days": term.notice_days if term else 90}
+                       "notice_days": term.notice_days if term else 90,
+                       "early_termination_pct": term.early_termination_pct if term else Decimal(100)}
             values = {k: (v.value if hasattr(v, "value") and not isinstance(v, Decimal) else v)
                       for k, v in values.items()}
             contract = self._save(existing.get(y.line) or Contract(), values)
             tiers = [t.model_dump() for t in (y.sla.credit_tiers if y.sla else [])]
             self._children(contract.credit_tiers, CreditTier, contract, tiers)
             self._children(contract.discounts, Discount, contract, [d.model_dump() for d in y.discounts])
+            self._dated(contract.changes, ContractChange, {"contract": contract},
+                        {c.effective: c.model_dump(exclude={"effective"}) for c in y.changes})
 
     def _children(self, manager: Any, model: type, contract: Contract, wanted: list[dict[str, Any]]) -> None:
         """Discounts and credit tiers are lists in entry order: rewritten when any entry differs."""

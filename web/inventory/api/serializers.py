@@ -6,6 +6,7 @@ import copy
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -109,6 +110,18 @@ class LineMemberBriefSerializer(serializers.ModelSerializer):
         fields = ("id", "device", "interface", "if_index", "role")
 
 
+class CapacityChangeSerializer(ValidatedModelSerializer):
+    class Meta:
+        model = models.CapacityChange
+        fields = "__all__"
+
+
+class _CapacityChangeBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = models.CapacityChange
+        fields = ("id", "effective", "capacity_bps")
+
+
 class LineSerializer(ValidatedModelSerializer):
     """``members`` given (POST, PUT, PATCH) makes the line's members exactly those, in the same transaction: a
     kept port (device, interface, ifIndex) keeps its row and history, its role updated. They are checked together
@@ -117,6 +130,9 @@ class LineSerializer(ValidatedModelSerializer):
 
     members = LineMemberBriefSerializer(many=True, required=False, help_text=gettext_lazy(
         "the line's member interfaces: given, they replace the line's members"))
+    capacity_changes = _CapacityChangeBriefSerializer(many=True, read_only=True, help_text=gettext_lazy(
+        "the line's capacity from a moment on (written at /api/inventory/capacity-changes/)"))
+    capacity_now_bps = serializers.SerializerMethodField(help_text=gettext_lazy("the capacity in force now"))
 
     class Meta:
         model = models.Line
@@ -142,6 +158,9 @@ class LineSerializer(ValidatedModelSerializer):
                 raise serializers.ValidationError({"members": [problem.message]})
             raise serializers.ValidationError({"members": {problem.row: {problem.field: [problem.message]}}})
         return attrs | {"members": members}
+
+    def get_capacity_now_bps(self, line: models.Line) -> int:
+        return line.capacity_at(timezone.now())
 
     def would_be(self, attrs: dict[str, Any]) -> models.Line:
         line = super().would_be(attrs)
@@ -226,11 +245,48 @@ class _CreditTierBriefSerializer(serializers.ModelSerializer):
         fields = ("id", "below_pct", "credit_pct")
 
 
+class ContractChangeSerializer(ValidatedModelSerializer):
+    class Meta:
+        model = models.ContractChange
+        fields = "__all__"
+
+
+class _ContractChangeBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = models.ContractChange
+        fields = ("id", "effective", *models.ContractChange.TERMS)
+
+
 class ContractSerializer(ValidatedModelSerializer):
     discounts = _DiscountBriefSerializer(many=True, read_only=True)
     credit_tiers = _CreditTierBriefSerializer(many=True, read_only=True)
+    changes = _ContractChangeBriefSerializer(many=True, read_only=True)
 
     class Meta:
         model = models.Contract
         fields = "__all__"
 
+
+
+class PlannedMaintenanceSerializer(ValidatedModelSerializer):
+    """``lines``: the ids of the lines the work may interrupt (at least one; each of ``carrier`` when given)."""
+
+    key = serializers.CharField(read_only=True, help_text=gettext_lazy(
+        "the window's id in lines.yaml and in the alerts' mute reason"))
+
+    class Meta:
+        model = models.PlannedMaintenance
+        fields = "__all__"
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        window = self._window
+        lines = attrs["lines"] if "lines" in attrs else list(self.instance.lines.all())
+        problem = window.lines_problem(lines)
+        if problem is not None:
+            raise serializers.ValidationError(field_errors(problem))
+        return attrs
+
+    def would_be(self, attrs: dict[str, Any]) -> models.PlannedMaintenance:
+        self._window = super().would_be({k: v for k, v in attrs.items() if k != "lines"})
+        return self._window

@@ -51,7 +51,8 @@ class DeviceViewSet(ModelViewSet):
 
 
 class LineViewSet(ModelViewSet):
-    queryset = models.Line.objects.select_related("carrier", "site", "department").prefetch_related("members")
+    queryset = models.Line.objects.select_related("carrier", "site", "department").prefetch_related(
+        "members", "capacity_changes")
     serializer_class = serializers.LineSerializer
     filterset_class = LineFilterSet
 
@@ -67,7 +68,8 @@ class LineMemberViewSet(ModelViewSet):
 
 
 class ContractViewSet(ModelViewSet):
-    queryset = models.Contract.objects.select_related("line__carrier").prefetch_related("discounts", "credit_tiers")
+    queryset = models.Contract.objects.select_related("line__carrier").prefetch_related(
+        "discounts", "credit_tiers", "changes")
     serializer_class = serializers.ContractSerializer
     filterset_fields = ("line", "billing_model", "currency")
 
@@ -82,3 +84,21 @@ class CreditTierViewSet(ModelViewSet):
     queryset = models.CreditTier.objects.all()
     serializer_class = serializers.CreditTierSerializer
     filterset_fields = ("contract",)
+
+
+class CapacityChangeViewSet(ModelViewSet):
+    queryset = models.CapacityChange.objects.select_related("line")
+    serializer_class = serializers.CapacityChangeSerializer
+    filterset_fields = ("line",)
+
+
+class ContractChangeViewSet(ModelViewSet):
+    queryset = models.ContractChange.objects.select_related("contract")
+    serializer_class = serializers.ContractChangeSerializer
+    filterset_fields = ("contract",)
+
+
+class PlannedMaintenanceViewSet(ModelViewSet):
+    queryset = models.PlannedMaintenance.objects.select_related("carrier").prefetch_related("lines")
+    serializer_class = serializers.PlannedMaintenanceSerializer
+    filterset_fields = ("carrier", "lines")
