@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from linewatch.choices import InspectionOutcome, InspectionRecurrence, InspectionState
 
@@ -15,10 +16,11 @@ STATE_LABELS: dict[InspectionState, Promise] = {
 STATE_COLOURS: dict[InspectionState, str] = {
     InspectionState.DUE: "blue", InspectionState.OVERDUE: "red", InspectionState.DONE: "green",
 }
+# A context of their own: "OK" elsewhere (a button, a status) is translated differently.
 OUTCOME_LABELS: dict[InspectionOutcome, Promise] = {
-    InspectionOutcome.OK: _("OK"),
-    InspectionOutcome.NOT_OK: _("Not OK"),
-    InspectionOutcome.NOT_APPLICABLE: _("N/A"),
+    InspectionOutcome.OK: pgettext_lazy("inspection outcome", "OK"),
+    InspectionOutcome.NOT_OK: pgettext_lazy("inspection outcome", "Not OK"),
+    InspectionOutcome.NOT_APPLICABLE: pgettext_lazy("inspection outcome", "N/A"),
 }
 RECURRENCE_LABELS: dict[InspectionRecurrence, Promise] = {
     InspectionRecurrence.EVERY_N_DAYS: _("Every N days"),

@@ -1,0 +1,48 @@
+"""The inspections' main path in a real browser (the demo application of tests/web/test_browser.py): the NOC
+performs a due inspection of the demo with a failed item, which opens a fault ticket."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from test_browser import _login, app, artifacts, browser  # noqa: F401  (the session's demo server and browser)
+
+pytestmark = [pytest.mark.slow, pytest.mark.web_database, pytest.mark.xdist_group("browser")]
+ITEMS = 5  # web/inspections/demo.py CHECKLIST
+
+
+def test_noc_performs_a_due_inspection_and_a_failed_item_opens_a_ticket(browser, app, artifacts) -> None:  # noqa: F811
+    page = _login(browser, app, "noc")
+    page.get_by_role("link", name="Inspections").click()
+    page.wait_for_url(re.compile(r"/inspections/$"))
+    assert "monthly inspection" in page.inner_text("main table")
+    page.screenshot(path=str(artifacts / "inspections-due-noc.png"), full_page=True)
+    page.get_by_role("link", name="Perform").first.click()
+    page.wait_for_url(re.compile(r"/inspections/inspections/\d+/perform/$"))
+    for n in range(ITEMS):
+        page.check(f"input[name=outcome_{n}][value={'not_ok' if n == 2 else 'ok'}]")
+    page.fill("#id_note_2", "UPS battery test failed at 61 %")
+    page.check("#id_ticket_2")
+    page.fill("#id_follow_up", "replace the UPS battery")
+    page.screenshot(path=str(artifacts / "inspection-perform-noc.png"), full_page=True)
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"/inspections/inspections/\d+/$"))
+    main = page.inner_text("main")
+    assert "Done" in main and "replace the UPS battery" in main and "UPS battery test failed at 61 %" in main
+    page.screenshot(path=str(artifacts / "inspection-done-noc.png"), full_page=True)
+    page.locator("main table a[href*='/faults/']").first.click()
+    page.wait_for_url(re.compile(r"/faults/\d+/$"))
+    assert "UPS: battery test passed" in page.inner_text("main")  # the item, in the ticket's description
+    page.context.close()
+
+
+def test_the_due_list_and_perform_form_in_korean(browser, app) -> None:  # noqa: F811
+    page = _login(browser, app, "engineer", locale="ko-KR")
+    page.goto(app["url"] + "/inspections/")
+    assert "예정된 점검" in page.inner_text("main h1")
+    page.get_by_role("link", name="수행").first.click()
+    page.wait_for_url(re.compile(r"/perform/$"))
+    assert "점검 수행" in page.inner_text("main h1") and "정상" in page.inner_text("main table")
+    page.context.close()
