@@ -267,12 +267,13 @@ def _install(order: Order, values: dict[str, Any], user: Any, now: dt.datetime) 
     _assign_values(order, values, ("device", "interface", "circuit_id"))
     _require(order, ("device", "interface"))
     line = order.line
-    member = LineMember(line=line, device=order.device, interface=order.interface)
-    try:
-        member.full_clean()
-    except ValidationError as exc:
-        raise ValidationError({"interface": exc.messages}) from None
-    member.save()
+    if not line.members.filter(device=order.device, interface=order.interface).exists():  # listed already: kept
+        member = LineMember(line=line, device=order.device, interface=order.interface)
+        try:
+            member.full_clean()
+        except ValidationError as exc:
+            raise ValidationError({"interface": exc.messages}) from None
+        member.save()
     if order.circuit_id:
         line.circuit_id = order.circuit_id
     line.status = LineStatus.PROVISIONING.value
