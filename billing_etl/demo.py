@@ -81,6 +81,9 @@ ORANGE_MRC = {
     "OBS-FR-INET-3302": Decimal("600.00"),
 }
 COLT_MRC = {"COLT-UK-9001234": Decimal("900.00"), "COLT-UK-LL-4410": Decimal("450.00")}
+# LON-INET-1's upgrade to 300 Mbit/s (config/contracts.yaml changes:, config/lines.yaml capacity_changes): Colt
+# bills the days from it on at the new MRC (actual days), in a row of their own.
+COLT_CHANGE = (dt.date(2026, 11, 16), Decimal("1200.00"))
 VAT = Decimal("0.20")
 
 
@@ -245,13 +248,27 @@ def _colt_rows(
             ]
         )
 
-    mrc = COLT_MRC["COLT-UK-9001234"] + (Decimal(50) if reissue else 0)
+    in_force = COLT_CHANGE[1] if COLT_CHANGE[0] <= first else COLT_MRC["COLT-UK-9001234"]
+    mrc = in_force + (Decimal(50) if reissue else 0)
+
+    def internet(start: dt.date, end: dt.date, details: str) -> None:
+        """LON-INET-1's recurring rows for ``start..end``, one per MRC in force (prorated by actual days)."""
+        change, new_mrc = COLT_CHANGE
+        pieces = [(start, end, mrc)]
+        if start < change <= end:
+            pieces = [(start, change - dt.timedelta(days=1), mrc), (change, end, new_mrc)]
+        elif change <= start:
+            pieces = [(start, end, new_mrc)]
+        for a, b, amount in pieces:
+            days = (b - a).days + 1
+            billed = amount if days == period.days else money(amount * days / period.days)
+            add("COLT-UK-9001234", "REC", billed, details, start=a, end=b)
+
     if planted:
         tenth = first + dt.timedelta(days=9)
         part1 = money(mrc * 12 / period.days)
-        part2 = money(mrc * (period.days - 10) / period.days)
         add("COLT-UK-9001234", "REC", part1, "Internet access 300M – 10 days (€)", end=tenth)
-        add("COLT-UK-9001234", "REC", part2, "Internet access 300M (€)", start=tenth + dt.timedelta(days=1))
+        internet(tenth + dt.timedelta(days=1), last, "Internet access 300M (€)")
         add(
             "COLT-UK-9001234",
             "OTC",
@@ -262,7 +279,7 @@ def _colt_rows(
         )
         add("COLT-FR-5521", "REC", Decimal("700.00"), "Internet access 100M Paris")
     else:
-        add("COLT-UK-9001234", "REC", mrc, "Internet access 300M (€)")
+        internet(first, last, "Internet access 300M (€)")
         add("COLT-UK-LL-4410", "REC", COLT_MRC["COLT-UK-LL-4410"], "Leased line 10M London")
     u = (usage or {}).get("LON-INET-1")
     if u is not None and u.has_data:

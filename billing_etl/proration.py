@@ -23,7 +23,7 @@ from decimal import Decimal
 from billing_etl.config import Contract
 from billing_etl.model import Period
 from billing_etl.usage import day_start_s
-from linewatch.choices import ProrationConvention
+from linewatch.choices import BillingModel, ProrationConvention
 from linewatch.inventory import Line
 
 ZERO = Decimal(0)
@@ -135,17 +135,21 @@ def _capacity_cuts(line: Line, first: dt.date, last: dt.date) -> list[dt.date]:
 
 def usage_segments(contract: Contract, line: Line, first: dt.date, last: dt.date) -> list[UsageSegment]:
     """``first..last`` (the line's service days of one month) cut where the usage terms change; adjacent days
-    under equal usage terms stay one segment (an MRC-only change does not split the 95th percentile)."""
-    cuts = {s for s, _e, _t in contract.segments(first, last)[1:]}
-    if contract.terms_on(first).commit_bps is None or any(c.commit_bps is None for c in contract.changes):
-        cuts |= set(_capacity_cuts(line, first, last))
+    under equal usage terms stay one segment (an MRC-only change does not split the 95th percentile, nor does a
+    commit change split a volume quota, which does not depend on it)."""
+    # Every change of the contract or of the capacity is a candidate; merging drops those that change nothing
+    # the usage charge depends on (a capacity change under a contract with its own commit_bps).
+    cuts = {s for s, _e, _t in contract.segments(first, last)[1:]} | set(_capacity_cuts(line, first, last))
     starts = [first, *sorted(cuts)]
     merged: list[tuple[dt.date, dt.date, Contract, int]] = []
     for i, start in enumerate(starts):
         end = starts[i + 1] - _DAY if i + 1 < len(starts) else last
         terms = contract.terms_on(start)
         commit = commit_on(contract, line, start)
-        if merged and merged[-1][2].billing == terms.billing and merged[-1][3] == commit:
+        same_commit = merged and (
+            merged[-1][3] == commit or terms.billing.model is not BillingModel.BURSTABLE_95
+        )
+        if merged and same_commit and merged[-1][2].billing == terms.billing:
             merged[-1] = (merged[-1][0], end, merged[-1][2], commit)
         else:
             merged.append((start, end, terms, commit))

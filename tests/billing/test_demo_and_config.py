@@ -195,8 +195,23 @@ def test_missing_contracts_file_is_reported(tmp_path: Path) -> None:
     assert [p.reason for p in check_all(cfg) if p.file.endswith("contracts.yaml")] == ["file not found"]
 
 
+@pytest.mark.parametrize(
+    ("today", "period", "renewal_soon"),
+    [
+        pytest.param(dt.date(2026, 11, 16), "2026-10", True, id="october"),
+        # LON-INET-1's contract changes on 2026-11-16: the demo invoice bills the prorated month, and the
+        # audit finds only the planted problems (no new false finding); AMS-MPLS-1's renewal notice deadline
+        # (2026-10-01) is past by then
+        pytest.param(dt.date(2026, 12, 2), "2026-11", False, id="november-with-a-contract-change"),
+    ],
+)
 def test_demo_stage_bills_last_month_with_every_planted_problem(
-    tmp_path: Path, influx_db: tuple[str, str], capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    influx_db: tuple[str, str],
+    capsys: pytest.CaptureFixture[str],
+    today: dt.date,
+    period: str,
+    renewal_soon: bool,
 ) -> None:
     url, db = influx_db
     settings = load_settings(REPO / "config" / "linewatch.yaml")
@@ -212,34 +227,35 @@ def test_demo_stage_bills_last_month_with_every_planted_problem(
             inventory=inventory,
             stop_event=threading.Event(),
         )
-        report = demo_stage(ctx, today=dt.date(2026, 11, 16))
-    assert str(report.period) == "2026-10"
+        report = demo_stage(ctx, today=today)
+    assert str(report.period) == period
+    ym = period.replace("-", "")
     fired = {f.rule.value for f in report.findings}
     # Each planted problem fires on its own line/invoice and nowhere else (docs/billing.md lists them).
-    assert {(f.rule.value, f.line or f.circuit_id, f.invoice_number) for f in report.findings} == {
-        ("before_install", "PAR-INET-2", "C26107781"),
-        ("contract_event", "AMS-MPLS-1", ""),
+    renewal = {("contract_event", "AMS-MPLS-1", "")} if renewal_soon else set()
+    assert {(f.rule.value, f.line or f.circuit_id, f.invoice_number) for f in report.findings} == renewal | {
+        ("before_install", "PAR-INET-2", f"C{ym[2:]}7781"),
         ("contract_event", "LON-LL-1", ""),
-        ("duplicate_charge", "LON-MPLS-1", "FR202610-0001S"),
-        ("ghost_circuit", "OBS-DE-99999", "FR202610-0001"),
-        ("invoice_arithmetic", "", "FR202610-0001"),
-        ("invoice_conflict", "", "C26107781"),
-        ("late_fee", "", "FR202610-0001"),
+        ("duplicate_charge", "LON-MPLS-1", f"FR{ym}-0001S"),
+        ("ghost_circuit", "OBS-DE-99999", f"FR{ym}-0001"),
+        ("invoice_arithmetic", "", f"FR{ym}-0001"),
+        ("invoice_conflict", "", f"C{ym[2:]}7781"),
+        ("late_fee", "", f"FR{ym}-0001"),
         ("month_over_month", "LON-INET-1", ""),
         ("month_over_month", "LON-MPLS-1", ""),
-        ("proration_mismatch", "LON-INET-1", "C26107781"),
-        ("rate_mismatch", "PAR-INET-1", "FR202610-0001"),
+        ("proration_mismatch", "LON-INET-1", f"C{ym[2:]}7781"),
+        ("rate_mismatch", "PAR-INET-1", f"FR{ym}-0001"),
         ("sla_credit_owed", "AMS-MPLS-1", ""),
         ("unbilled_line", "LON-LL-1", ""),
-        ("usage_mismatch", "FRA-MPLS-1", "FR202610-0001"),
+        ("usage_mismatch", "FRA-MPLS-1", f"FR{ym}-0001"),
     }
     assert fired == set(PLANTED) - {"quarantine"}
     assert len(report.imports.quarantined) == 2
     exports = tmp_path / "run" / "exports"
-    assert (exports / "billing-2026-10.xlsx").is_file() and (
-        exports / "billing-2026-10-lines.parquet"
+    assert (exports / f"billing-{period}.xlsx").is_file() and (
+        exports / f"billing-{period}-lines.parquet"
     ).is_file()
-    assert "linewatch billing 2026-10" in capsys.readouterr().out
+    assert f"linewatch billing {period}" in capsys.readouterr().out
     actions = {(p.line, p.action.value) for p in report.proposals}
     assert ("LON-MPLS-1", "terminate") in actions
     # FRA-MPLS-1 runs above 80 % of its burstable commit without bursting past it: paying the (zero) burst is
