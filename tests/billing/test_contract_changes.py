@@ -168,3 +168,76 @@ def test_broken_change_is_reported_naming_the_field(
     (tmp_path / "contracts.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     problems = [p for p in check_all(cfg) if p.file.endswith("contracts.yaml")]
     assert any(p.key == key and reason in p.reason and p.line for p in problems), [str(p) for p in problems]
+
+
+@pytest.mark.parametrize(
+    ("days", "days_in_month", "convention", "fractions"),
+    [
+        pytest.param([15, 15], 30, "actual_days", [D(1) / 2, D(1) / 2], id="actual-30-day-month-halves"),
+        pytest.param([15, 16], 31, "actual_days", [D(15) / 31, D(16) / 31], id="actual-31-day-month"),
+        pytest.param(
+            [15, 16], 31, "thirtieths", [D(15) / 30, D(15) / 30], id="thirtieths-31-days-still-30-30"
+        ),
+        pytest.param(
+            [15, 13], 28, "thirtieths", [D(15) / 30, D(15) / 30], id="thirtieths-february-still-30-30"
+        ),
+        pytest.param([10], 31, "thirtieths", [D(10) / 30], id="thirtieths-partial-month"),
+        pytest.param([20, 11], 31, "thirtieths", [D(20) / 30, D(10) / 30], id="thirtieths-capped-at-30-30"),
+    ],
+)
+def test_month_fractions_of_a_month_cut_by_a_change(
+    days: list[int], days_in_month: int, convention: str, fractions: list[Decimal]
+) -> None:
+    from billing_etl.proration import month_fractions
+    from linewatch.choices import ProrationConvention
+
+    got = month_fractions(days, days_in_month, ProrationConvention(convention))
+    assert [round(f, 20) for f in got] == [round(f, 20) for f in fractions]
+    if sum(days) == days_in_month:
+        assert sum(got) == 1
+
+
+def test_thirtieths_contract_with_a_change_in_a_31_day_month_is_30_30() -> None:
+    """December: 15 days at 500 = 15/30, 16 days at 800 = 15/30 (not 16/30): 250 + 400 = 650."""
+    from billing_etl.audit import expected_mrc
+
+    contract = _contract(
+        {
+            **BURST,
+            "proration": "thirtieths",
+            "discounts": [],
+            "changes": [{"effective": dt.date(2026, 12, 16), "mrc": 800}],
+        }
+    )
+    assert expected_mrc(contract, dt.date(2026, 12, 1), dt.date(2026, 12, 31)) == D("650.00")
+
+
+def test_a_contract_without_commit_follows_the_lines_capacity_versions() -> None:
+    """No commit_bps: the commit is the inventory capacity in force, so its change cuts the month for the
+    95th percentile (a capacity change during a day counts from the next day)."""
+    from billing_etl.proration import usage_segments
+    from linewatch.inventory import Inventory
+
+    line_data = {
+        "id": "L-BURST",
+        "carrier": "Acme",
+        "circuit_id": "C-2",
+        "type": "internet",
+        "site": "A",
+        "department": "Sales",
+        "device": "r1",
+        "interface": "e2",
+        "capacity_bps": 100_000_000,
+        "capacity_changes": [{"effective": "2026-11-20T09:00:00+09:00", "capacity_bps": 200_000_000}],
+    }
+    device = {"name": "r1", "address": "127.0.0.1", "snmp": {"version": "2c", "community": "x"}}
+    line = Inventory.model_validate({"devices": [device], "lines": [line_data]}).lines[0]
+    contract = _contract({k: v for k, v in BURST.items() if k not in ("changes", "commit_bps")})
+    segments = usage_segments(contract, line, dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    # 2026-11-20T09:00+09:00 is 2026-11-20T00:00Z: in force from the 20th
+    assert [(s.first.day, s.last.day, s.commit_bps, s.share) for s in segments] == [
+        (1, 19, 100_000_000, D(19) / 30),
+        (20, 30, 200_000_000, 1 - D(19) / 30),
+    ]
+    with_commit = _contract({k: v for k, v in BURST.items() if k != "changes"})
+    assert len(usage_segments(with_commit, line, dt.date(2026, 11, 1), dt.date(2026, 11, 30))) == 1
