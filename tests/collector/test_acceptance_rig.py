@@ -248,25 +248,27 @@ def test_a_change_not_yet_polled_is_not_yet_observable(rig: Rig) -> None:
     assert (result.passed, result.note_codes) == (None, [AcceptanceFinding.NO_DATA])
 
 
-DEMO_LINE = "PAR-INET-2"  # planned in config/lines.yaml; engineer G's demo order installs it on par-branch-1 eth2
-
-
-def test_the_demo_line_in_acceptance_passes_on_the_demo_network(influx_db: tuple[str, str], tmp_path: Path) -> None:
-    """What ``make run`` shows: the demo's new line, installed at T0 (status provisioning from the collector's next
-    cycle), judged with the demo's settings (config/linewatch.yaml: 600 s of 10-s polls) on the demo's simulated
-    router and traffic model, passes."""
+@pytest.mark.parametrize("demo_line", [
+    pytest.param("AMS-INET-1", id="ams-inet-1-lag-in-acceptance-in-the-demo"),  # web/orders/demo.py
+    pytest.param("PAR-INET-2", id="par-inet-2-planned-on-par-branch-1-eth2"),
+])
+def test_the_demo_line_in_acceptance_passes_on_the_demo_network(influx_db: tuple[str, str], tmp_path: Path,
+                                                                 demo_line: str) -> None:
+    """What ``make run`` shows: the demo's line in acceptance, installed at T0 (status provisioning from the
+    collector's next cycle), judged with the demo's settings (config/linewatch.yaml: 600 s of 10-s polls) on the
+    demo's simulated router and traffic model, passes."""
     url, db = influx_db
     settings = load_settings(Path("config/linewatch.yaml"))
     criteria = AcceptanceCriteria.from_settings(settings)
     planned = load_inventory(Path("config/lines.yaml"))
-    device = planned.lines_by_id[DEMO_LINE].members[0].device
+    device = planned.lines_by_id[demo_line].members[0].device
     clock = Clock(T0)
     influx = InfluxSettings(url=url, database=db, spool={"path": tmp_path / "spool", "max_bytes": 10_000_000})
     routers = [d for d in demo_devices(planned, start_s=T0 - 3600) if d.name == device]
     with SimAgent(routers, wall_clock=clock) as agent:
         installed = Inventory(
             devices=[planned.devices_by_name[device].model_copy(update={"port": agent.port(device)})],
-            lines=[line.model_copy(update={"status": LineStatus.PROVISIONING}) if line.id == DEMO_LINE else line
+            lines=[line.model_copy(update={"status": LineStatus.PROVISIONING}) if line.id == demo_line else line
                    for line in planned.lines_on(device)])
         clock.now += settings.collector.interval_s  # the collector's next cycle picks the new line up
         collector = collector_for(installed, influx, clock, interval_s=settings.collector.interval_s)
@@ -274,7 +276,7 @@ def test_the_demo_line_in_acceptance_passes_on_the_demo_network(influx_db: tuple
              step_s=settings.collector.interval_s)
         collector.writer.close()
     with InfluxClient(influx) as client:
-        result = evaluate_acceptance(client, installed.lines_by_id[DEMO_LINE], start_s=T0,
+        result = evaluate_acceptance(client, installed.lines_by_id[demo_line], start_s=T0,
                                      end_s=T0 + criteria.window_s, criteria=criteria)
     assert (result.passed, result.failures) == (True, [])
     assert (result.figures["uptime_pct"], result.figures["traffic_share_pct"]) == (100.0, 100.0)
