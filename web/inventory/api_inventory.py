@@ -1,8 +1,9 @@
 """``GET /api/inventory.json``: the whole inventory for the collectors, in the manner of Prometheus' HTTP service
 discovery: one document, polled every cycle, cheap when nothing changed.
 
-The body is exactly what :class:`linewatch.inventory.Inventory` validates (``{"devices": [...], "lines": [...]}``,
-lines.yaml's shape, SNMP secrets in clear), so :mod:`linewatch.inventory_source` hands it to the same model as a
+The body is exactly what :class:`linewatch.inventory.Inventory` validates (``{"devices": [...], "lines": [...],
+"maintenance": [...]}``, lines.yaml's shape, SNMP secrets in clear; of the planned maintenance only the windows
+that end in the future or ended within the last day, :data:`MAINTENANCE_KEPT`, to keep it small), so :mod:`linewatch.inventory_source` hands it to the same model as a
 file. Each answer carries an ``ETag`` (SHA-256 of the body); a request whose ``If-None-Match`` names it gets
 ``304 Not Modified`` and no body.
 
@@ -15,6 +16,7 @@ collector that has no user. Anything else is 401; the answer is never cached by 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 from decimal import Decimal
@@ -34,6 +36,7 @@ from web.inventory.io import inventory_data
 from web.inventory.models import Device
 
 _CACHE_ATTR = "_linewatch_inventory_body"
+MAINTENANCE_KEPT = dt.timedelta(days=1)  # windows over for longer are left out of the document
 _AUTH_ATTR = "_linewatch_inventory_collector"
 
 
@@ -73,7 +76,7 @@ def inventory_body(request: HttpRequest) -> bytes:
     """The JSON document, built once per request (the ETag and the response share it)."""
     body = getattr(request, _CACHE_ATTR, None)
     if body is None:
-        data = inventory_data(secrets="clear")
+        data = inventory_data(secrets="clear", maintenance_since=timezone.now() - MAINTENANCE_KEPT)
         body = orjson.dumps(data, option=orjson.OPT_SORT_KEYS, default=_json_value)  # dates: ISO 8601
         setattr(request, _CACHE_ATTR, body)
     return body

@@ -16,6 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.forms.models import BaseInlineFormSet, construct_instance, inlineformset_factory
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -73,6 +74,19 @@ def _dates(*names: str) -> dict[str, forms.Widget]:
     return {name: DateInput() for name in names}
 
 
+class DateTimeInput(forms.DateTimeInput):
+    """The browser's date and time picker: the moment in the user's (the active) time zone."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+def _moments(*names: str) -> dict[str, forms.Widget]:
+    return {name: DateTimeInput() for name in names}
+
+
 class CarrierForm(forms.ModelForm):
     class Meta:
         model = models.Carrier
@@ -94,7 +108,8 @@ class ContractForm(forms.ModelForm):
         model = models.Contract
         fields = ("line", "currency", "mrc", "commit_bps", "billing_model", "direction", "price_per_mbps",
                   "included_gb", "price_per_gb", "gb_unit", "proration", "sla_target_pct", "sla_cap_pct",
-                  "term_start", "term_months", "auto_renew", "renewal_months", "notice_days")
+                  "term_start", "term_months", "auto_renew", "renewal_months", "notice_days",
+                  "early_termination_pct")
         widgets: ClassVar[dict[str, forms.Widget]] = _dates("term_start")
 
 
@@ -172,7 +187,9 @@ class Inline:
 
 
 LINE_INLINES = (Inline(models.LineMember, ("device", "interface", "if_index", "role"), "members", _("Interfaces"),
-                       formset=LineMemberFormSet),)
+                       formset=LineMemberFormSet),
+                Inline(models.CapacityChange, ("effective", "capacity_bps"), "capacity_changes",
+                       _("Capacity changes"), widgets=_moments("effective")))
 CARRIER_INLINES = (
     Inline(models.BillingAccount, ("number", "name", "description"), "accounts", _("Billing accounts")),
     Inline(models.Contact, ("role", "name", "email", "phone", "escalation_level", "notes"), "contacts",
@@ -182,6 +199,8 @@ CONTRACT_INLINES = (
     Inline(models.Discount, ("name", "percent", "amount", "valid_from", "valid_to"), "discounts", _("Discounts"),
            widgets=_dates("valid_from", "valid_to")),
     Inline(models.CreditTier, ("below_pct", "credit_pct"), "tiers", _("SLA credit tiers")),
+    Inline(models.ContractChange, ("effective", *models.ContractChange.TERMS), "changes", _("Term changes"),
+           widgets=_dates("effective")),
 )
 
 
@@ -216,3 +235,40 @@ def new_row(formset: BaseInlineFormSet, index: int) -> forms.Form:
                        empty_permitted=True, use_required_attribute=False, renderer=formset.renderer)
     formset.add_fields(row, None)
     return row
+
+
+class PlannedMaintenanceForm(forms.ModelForm):
+    """A window: its carrier, the lines of that carrier (the list follows the carrier chosen), its start and end
+    in the user's time zone. The lines are checked by ``PlannedMaintenance.lines_problem`` (as the API)."""
+
+    class Meta:
+        model = models.PlannedMaintenance
+        fields = ("carrier", "lines", "starts", "ends", "carrier_reference", "description")
+        widgets: ClassVar[dict[str, forms.Widget]] = {"lines": forms.SelectMultiple(attrs={"size": 8}),
+                                                      **_moments("starts", "ends")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lines"].queryset = lines_of(self["carrier"].value())
+        # htmx: choosing a carrier replaces the lines' options with that carrier's (the chosen ones kept).
+        self.fields["carrier"].widget.attrs |= {"hx-get": reverse("inventory:maintenance_lines"),
+                                                "hx-target": "#id_lines", "hx-include": "#id_lines",
+                                                "hx-trigger": "change"}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "lines" in data:
+            window = models.PlannedMaintenance(carrier=data.get("carrier"))  # the instance is filled after clean()
+            problem = window.lines_problem(data["lines"])
+            if problem is not None:
+                self.add_error(None, problem)
+        return data
+
+
+def lines_of(carrier: Any) -> Any:
+    """The lines a window of ``carrier`` (a pk, or empty: every carrier) may name, by name."""
+    lines = models.Line.objects.select_related("carrier").order_by("name")
+    try:
+        return lines.filter(carrier_id=int(carrier)) if carrier else lines
+    except (TypeError, ValueError):
+        return lines

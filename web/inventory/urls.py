@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web.inventory import document_views, views
+from web.inventory import document_views, maintenance_views, views
 
 app_name = "inventory"
 urlpatterns = [
@@ -26,6 +26,11 @@ urlpatterns = [
     path("contracts/<int:pk>/", views.ContractDetailView.as_view(), name="contract_detail"),
     path("contracts/<int:pk>/edit/", views.ContractUpdateView.as_view(), name="contract_edit"),
     path("rows/<slug:prefix>/", views.InlineRowView.as_view(), name="inline_row"),
+    path("maintenance/", maintenance_views.MaintenanceListView.as_view(), name="maintenance_list"),
+    path("maintenance/add/", maintenance_views.MaintenanceCreateView.as_view(), name="maintenance_add"),
+    path("maintenance/lines/", maintenance_views.MaintenanceLinesView.as_view(), name="maintenance_lines"),
+    path("maintenance/<int:pk>/", maintenance_views.MaintenanceDetailView.as_view(), name="maintenance_detail"),
+    path("maintenance/<int:pk>/edit/", maintenance_views.MaintenanceUpdateView.as_view(), name="maintenance_edit"),
     path("documents/add/", document_views.DocumentUploadView.as_view(), name="document_add"),
     path("documents/<int:pk>/download/", document_views.DocumentDownloadView.as_view(), name="document_download"),
     path("documents/<int:pk>/delete/", document_views.DocumentDeleteView.as_view(), name="document_delete"),

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -49,7 +50,7 @@ from web.inventory.forms import (
     inline_formset,
     new_row,
 )
-from web.inventory.models import Carrier, Contract, Device, Line, LineMember, Site
+from web.inventory.models import CapacityChange, Carrier, Contract, Device, Line, LineMember, Site
 from web.labels import choices_of
 
 _LINE_RELATED = ("carrier", "site", "department", "cost_centre")
@@ -107,6 +108,7 @@ def line_rows(values: list[dict[str, Any]]) -> list[LineRow]:
                .values_list("line_id", "device__name", "interface", "if_index"))
     for line_id, device, interface, if_index in members:
         interfaces.setdefault(line_id, []).append(f"{device} {interface or f'ifIndex:{if_index}'}")
+    capacity_now = capacities_now([v["pk"] for v in values])
     types = {key: str(label) for key, label in choices_of(LineType)}
     statuses = {key: str(label) for key, label in choices_of(LineStatus)}
     line_url, carrier_url, site_url = (_url_format(f"inventory:{view}_detail") for view in ("line", "carrier", "site"))
@@ -115,8 +117,20 @@ def line_rows(values: list[dict[str, Any]]) -> list[LineRow]:
                     type_label=types.get(v["type"], v["type"]), status_label=statuses.get(v["status"], v["status"]),
                     status_colour=LineStatus(v["status"]).colour, site=v["site__name"],
                     site_url=site_url.format(v["site_id"]), department=v["department__name"],
-                    capacity_mbps=round(v["capacity_bps"] / 1_000_000), interfaces=", ".join(interfaces.get(v["pk"], ())))
+                    capacity_mbps=round(capacity_now.get(v["pk"], v["capacity_bps"]) / 1_000_000),
+                    interfaces=", ".join(interfaces.get(v["pk"], ())))
             for v in values]
+
+
+def capacities_now(line_ids: list[int]) -> dict[int, int]:
+    """The capacity now of each of ``line_ids`` that has a capacity change in force (one query; the others have
+    their capacity as installed): as :meth:`Line.capacity_at`."""
+    now: dict[int, int] = {}
+    for line_id, capacity_bps in CapacityChange.objects.filter(
+            line_id__in=line_ids, effective__lte=timezone.now()).order_by("line_id", "effective").values_list(
+            "line_id", "capacity_bps"):
+        now[line_id] = capacity_bps  # the last one in force wins
+    return now
 
 
 class LineListView(ModelPermissionRequiredMixin, ListView):
@@ -170,8 +184,49 @@ class LineExportView(ModelPermissionRequiredMixin, View):
 
 class LineDetailView(ModelPermissionRequiredMixin, DetailView):
     model = Line
-    queryset = Line.objects.select_related(*_LINE_RELATED, "billing_account")
+    queryset = Line.objects.select_related(*_LINE_RELATED, "billing_account").prefetch_related("capacity_changes")
     template_name = "inventory/line_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        line, user, now = self.object, self.request.user, timezone.now()
+        context |= {"capacity_now_bps": line.capacity_at(now),
+                    "capacity_history": capacity_history(line, restrict(line.capacity_changes.all(), user)),
+                    "maintenance_windows": restrict(line.maintenance_windows.current_or_upcoming(now), user)
+                    .select_related("carrier").order_by("starts"),
+                    "now": now}
+        return context
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityVersion:
+    """One row of a line's capacity history: from when, the capacity, and who recorded it when (change log)."""
+
+    effective: dt.datetime | dt.date | None
+    capacity_bps: int
+    recorded_by: str
+    recorded_at: dt.datetime | None
+    installed: bool = False
+
+
+def capacity_history(line: Line, changes: QuerySet[Any]) -> list[CapacityVersion]:
+    """The capacity as installed, then each change (by ``effective``), with the change log's last author of each."""
+    from web.audit.models import ObjectChange
+
+    changes = sorted(changes, key=lambda c: c.effective)
+    authors: dict[int, tuple[str, dt.datetime]] = {}
+    if changes:
+        log = ObjectChange.objects.filter(
+            changed_object_type=ContentType.objects.get_for_model(changes[0]),
+            changed_object_id__in=[c.pk for c in changes]).order_by("time", "pk")
+        for object_id, user_name, time in log.values_list("changed_object_id", "user_name", "time"):
+            authors[object_id] = (user_name, time)
+    rows = [CapacityVersion(effective=line.install_date, capacity_bps=line.capacity_bps, recorded_by="",
+                            recorded_at=None, installed=True)]
+    rows += [CapacityVersion(effective=c.effective, capacity_bps=c.capacity_bps,
+                             recorded_by=authors.get(c.pk, ("", None))[0], recorded_at=authors.get(c.pk, ("", None))[1])
+             for c in changes]
+    return rows
 
 
 def line_form_fields(user: Any) -> tuple[str, ...]:
@@ -217,8 +272,11 @@ class InlineEditMixin:
         return type(base.__name__, (ParentFormMixin, base), {})
 
     def get_formsets(self, instance: Model, data: Any = None) -> list[BaseInlineFormSet]:
+        """The inline tables the role may change; on a post, those it sent (a post without a table's management
+        form, e.g. a script's written before the table existed, leaves those rows as they are)."""
+        inlines = [inline for inline in self.inlines if data is None or f"{inline.prefix}-TOTAL_FORMS" in data]
         formsets = (inline_formset(inline, self.model, user=self.request.user, instance=instance, data=data)
-                    for inline in self.inlines)
+                    for inline in inlines)
         return [fs for fs in formsets if fs is not None]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -458,7 +516,8 @@ class ContractDetailView(ModelPermissionRequiredMixin, DetailView):
         contract, user = self.object, self.request.user
         context |= {"currency": contract.currency or contract.line.carrier.currency,
                     "discounts": restrict(contract.discounts.all(), user),
-                    "tiers": restrict(contract.credit_tiers.all(), user)}
+                    "tiers": restrict(contract.credit_tiers.all(), user),
+                    "changes": restrict(contract.changes.all(), user)}
         try:  # the ETL's own reading of the terms: today's MRC after discounts, the current term's end
             terms = billing.Contract.model_validate(contract.as_config())
         except PydanticValidationError:
