@@ -119,7 +119,7 @@ def test_new_line_from_request_to_active_follows_the_order(people, inv, influx_d
     assert order["state"] == "requested" and order["line"] is None
     walk(people, order["id"], "approve", {"finance", "admin"}, carrier=inv["carriers"][0].pk, quote_amount="900")
     assert line_status("PAR-INET-9") == LineStatus.PLANNED
-    assert Contract.objects.get(line__name="PAR-INET-9").mrc == Decimal("900")
+    assert Contract.objects.get(line__name="PAR-INET-9").mrc == Decimal(900)
     walk(people, order["id"], "place_order", {"engineer", "admin"}, carrier_order_ref="TEL-ORD-1",
          promised_date="2026-12-20", circuit_id="TEL-77")
     assert line_status("PAR-INET-9") == LineStatus.PLANNED
@@ -230,21 +230,17 @@ def test_bandwidth_change_is_applied_at_its_effective_moment_creating_the_versio
 
 
 @pytest.mark.parametrize(("values", "owners"), [
-    ({"capacity_bps": 999_000_000}, {"engineer", "admin"}),
-    ({"mrc": "100"}, {"finance", "admin"}),
-], ids=["capacity-engineer", "terms-finance"])
+    ({"change_kind": "bandwidth_up", "capacity_bps": 999_000_000}, {"engineer", "admin"}),
+    ({"change_kind": "move", "site": "other", "mrc": "100"}, {"engineer", "finance", "admin"}),
+], ids=["capacity-engineer", "move-and-terms-both"])
 def test_a_change_is_agreed_by_the_role_owning_what_changes(people, inv, values, owners):
     line = inv["lines"][1]
-    kind = "bandwidth_up" if "capacity_bps" in values else "bandwidth_up"
-    body = {"kind": "change", "line": line.pk, "change_kind": kind, "capacity_bps": 999_000_000} | values
-    if "mrc" in values:
-        body["change_kind"], body["capacity_bps"] = "move", None
-        body["site"] = inv["sites"][1].pk
-        body.pop("capacity_bps")
+    body = {"kind": "change", "line": line.pk} | values
+    if body.get("site") == "other":
+        body["site"] = inv["sites"][0].pk if line.site_id != inv["sites"][0].pk else inv["sites"][1].pk
     response = api(people["engineer"]).post("/api/orders/", body, content_type="application/json")
     assert response.status_code == 201, response.content
-    expected = owners | ({"engineer"} if "site" in body else set())
-    walk(people, response.json()["id"], "agree", expected)
+    walk(people, response.json()["id"], "agree", owners)
 
 
 def test_a_move_changes_the_line_site_when_applied(people, inv):
@@ -355,7 +351,7 @@ def test_assignment_and_due_reminders_are_queued_exactly_once(people, inv):
         assert response.status_code == 200, response.content
     assert api(people["noc"]).patch(f"/api/orders/steps/{step['id']}/", patch,
                                     content_type="application/json").status_code == 403
-    kinds = lambda: sorted(OutboxMessage.objects.values_list("key", flat=True))  # noqa: E731
+    kinds = lambda: sorted(OutboxMessage.objects.values_list("key", flat=True))
     assert kinds() == [f"order:{order['id']}:assigned:step:{step['id']}:user:{people['engineer'].pk}"]
     now = timezone.now()
     assert jobs.send_reminders(now - dt.timedelta(days=1)) == 0  # three days before: not yet

@@ -34,12 +34,12 @@ def _user(name: str) -> Any:
     return get_user_model().objects.filter(username=name).first()
 
 
-def _existing_line_order(line: Line, *, user: Any, justification: str) -> Order:
+def _existing_line_order(line: Line, *, user: Any, justification: str, now: dt.datetime) -> Order:
     """A new-line order of a line the files already list (approval created it there): requested, approved."""
     order = services.create_order(kind=OrderKind.NEW_LINE, user=user, values={
         "line_name": f"{line.name}-request", "line_type": line.type, "site": line.site,
         "capacity_bps": line.capacity_bps, "department": line.department, "justification": justification,
-        "carrier": line.carrier})
+        "carrier": line.carrier}, now=now)
     Order.objects.filter(pk=order.pk).update(line=line, line_name=line.name)
     order = Order.objects.get(pk=order.pk)
     line_before = line.status
@@ -47,10 +47,10 @@ def _existing_line_order(line: Line, *, user: Any, justification: str) -> Order:
     getattr(order, approved.name)()
     order.save()
     OrderStep.objects.filter(order=order, stage=OrderState.APPROVED.value).update(
-        done_at=timezone.now(), done_by_name="finance")
+        done_at=now, done_by_name="finance")
     services._event(order, services.OrderEventKind.TRANSITION, user=_user("finance"), move=approved,
                     source=OrderState.REQUESTED.value, text="demo: the line is in config/lines.yaml",
-                    data={"line": line.name, "status": line_before})
+                    data={"line": line.name, "status": line_before}, now=now)
     return order
 
 
@@ -64,10 +64,11 @@ def seed(*, now: dt.datetime | None = None) -> int:
 
     par = Line.objects.filter(name="PAR-INET-2").first()
     if par is not None:
-        order = _existing_line_order(par, user=noc, justification="Paris sales office: a second internet line")
+        order = _existing_line_order(par, user=noc, now=now,
+                                     justification="Paris sales office: a second internet line")
         services.transition(order, "place_order", user=engineer, now=now, values={
             "carrier_order_ref": "COLT-ORD-88120", "promised_date": par.install_date or (now + dt.timedelta(
-                days=30)).date(), "quote_amount": Decimal("450")})
+                days=30)).date(), "quote_amount": Decimal(450)})
         step = order.steps.get(stage=OrderState.INSTALLED.value)
         services.assign_step(step, user=engineer, assignee=engineer, due_date=par.install_date, now=now)
         made += 1
@@ -76,8 +77,8 @@ def seed(*, now: dt.datetime | None = None) -> int:
     if fra is not None:
         order = services.create_order(kind=OrderKind.CHANGE, user=engineer, values={
             "line": fra, "change_kind": ChangeKind.BANDWIDTH_UP.value, "capacity_bps": 200_000_000,
-            "mrc": Decimal("2900"), "commit_bps": 200_000_000,
-            "justification": "saturated: above 80 % of its commit every day"})
+            "mrc": Decimal(2900), "commit_bps": 200_000_000,
+            "justification": "saturated: above 80 % of its commit every day"}, now=now)
         services.transition(order, "agree", user=finance, now=now, text="Orange quote OBS-Q-5531 accepted")
         effective = (now + dt.timedelta(days=7)).replace(hour=9, minute=0, second=0, microsecond=0)
         services.transition(order, "schedule", user=engineer, now=now, values={"effective_at": effective})
@@ -89,7 +90,7 @@ def seed(*, now: dt.datetime | None = None) -> int:
         order = services.create_order(kind=OrderKind.TERMINATION, user=finance, values={
             "line": lon, "requested_date": (now + dt.timedelta(days=40)).date(),
             "justification": "nearly idle: traffic moved to LON-INET-1"},
-            recovery_items=["CPE router at London", "patch cables Gi0/0/2 and Gi0/0/3"])
+            recovery_items=["CPE router at London", "patch cables Gi0/0/2 and Gi0/0/3"], now=now)
         try:
             services.transition(order, "check_notice", user=finance, now=now, values={"fee_acknowledged": True})
         except Exception as exc:  # noqa: BLE001  (the demo goes on without the terms: shown in the log)
@@ -100,7 +101,7 @@ def seed(*, now: dt.datetime | None = None) -> int:
     if ams is not None and ams.members.exists():
         Line.objects.filter(pk=ams.pk).update(status=LineStatus.PROVISIONING.value)
         order = _existing_line_order(Line.objects.get(pk=ams.pk), user=noc,
-                                     justification="Amsterdam: internet line (demo: acceptance live)")
+                                     justification="Amsterdam: internet line (demo: acceptance live)", now=now)
         member = ams.members.first()
         Order.objects.filter(pk=order.pk).update(carrier_order_ref="DT-ORD-1177", device=member.device,
                                                  interface=member.interface)

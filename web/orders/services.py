@@ -133,8 +133,8 @@ def _check_order(order: Order) -> None:
     order.full_clean(exclude=["state", "requester", "requester_name"], validate_constraints=False)
 
 
-def create_order(*, kind: OrderKind, user: Any, values: Mapping[str, Any],
-                 recovery_items: Iterable[str] = ()) -> Order:
+def create_order(*, kind: OrderKind, user: Any, values: Mapping[str, Any], recovery_items: Iterable[str] = (),
+                 now: dt.datetime | None = None) -> Order:
     """A new order in state ``requested`` by ``user``, with one step per stage and its first event."""
     order = Order(kind=kind.value, requester=user, requester_name=_actor_name(user))
     _assign_values(order, values, REQUEST_FIELDS[kind])
@@ -161,7 +161,7 @@ def create_order(*, kind: OrderKind, user: Any, values: Mapping[str, Any],
             if name.strip():
                 RecoveryItem.objects.create(order=order, name=name.strip())
         _event(order, OrderEventKind.TRANSITION, user=user, text=order.justification,
-               data={"kind": kind.value})
+               data={"kind": kind.value}, now=now)
     return order
 
 

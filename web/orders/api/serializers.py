@@ -4,7 +4,7 @@ the caller may make), and the inputs of a request and of each move (field types 
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -76,7 +76,7 @@ class OrderCreateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = ("kind", *_REQUEST_FIELDS, "recovery_items")
-        extra_kwargs = {name: {"required": False} for name in _REQUEST_FIELDS}
+        extra_kwargs: ClassVar[dict[str, dict[str, bool]]] = {name: {"required": False} for name in _REQUEST_FIELDS}
 
 
 @cache
@@ -87,7 +87,7 @@ def move_values_serializer(move: str) -> type[serializers.ModelSerializer]:
     class Meta:
         model = Order
         fields = (*names, "comment")
-        extra_kwargs = {name: {"required": False} for name in names}
+        extra_kwargs: ClassVar[dict[str, dict[str, bool]]] = {name: {"required": False} for name in names}
 
     attrs: dict[str, Any] = {"Meta": Meta, "comment": serializers.CharField(required=False, allow_blank=True)}
     return type(f"{move.title().replace('_', '')}Values", (serializers.ModelSerializer,), attrs)

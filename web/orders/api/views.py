@@ -95,8 +95,8 @@ class OrderViewSet(_Restricted, mixins.ListModelMixin, mixins.RetrieveModelMixin
         head.is_valid(raise_exception=True)
         name = head.validated_data["transition"]
         if name not in services.BY_NAME:
-            raise exceptions.ValidationError({"transition": [f"unknown transition {name!r}: one of "
-                                                             f"{', '.join(services.BY_NAME)}"]})
+            known = ", ".join(services.BY_NAME)
+            raise exceptions.ValidationError({"transition": [f"unknown transition {name!r}: one of {known}"]})
         body = {k: v for k, v in request.data.items() if k != "transition"}
         values_serializer = s.move_values_serializer(name)(data=body, partial=True)
         values_serializer.is_valid(raise_exception=True)
