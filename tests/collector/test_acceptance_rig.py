@@ -1,5 +1,5 @@
 """Final acceptance and change verification against the simulated routers: the real collector polls real SNMP into a
-real influxd on an injected clock (12 polls 10 s apart in well under a second), then ``evaluate_acceptance`` and
+real influxd on an injected clock (12 polls 10 s apart in about two seconds), then ``evaluate_acceptance`` and
 ``verify_change`` judge what InfluxDB holds.
 
 One scenario per line, all polled in the same cycles (one module-scoped rig): a line that comes up and carries
