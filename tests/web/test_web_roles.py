@@ -101,6 +101,13 @@ INVENTORY_PAGES = {
     "/inventory/rows/members/?members-TOTAL_FORMS=1": _ENGINEER,  # "Add a row" of the inline tables
     "/inventory/rows/contacts/?contacts-TOTAL_FORMS=1": _FINANCE,
     "/inventory/rows/tiers/?tiers-TOTAL_FORMS=1": _FINANCE,
+    "/inventory/rows/capacity_changes/?capacity_changes-TOTAL_FORMS=1": _ENGINEER,
+    "/inventory/rows/changes/?changes-TOTAL_FORMS=1": _FINANCE,
+    # Planned maintenance: the NOC records it too (the carriers call them).
+    "/inventory/maintenance/": _EVERY_ROLE, "/inventory/maintenance/{window}/": _EVERY_ROLE,
+    "/inventory/maintenance/add/": _page_for("noc", "engineer", "admin"),
+    "/inventory/maintenance/{window}/edit/": _page_for("noc", "engineer", "admin"),
+    "/inventory/maintenance/lines/?carrier={carrier}": _page_for("noc", "engineer", "admin"),
 }
 
 
@@ -109,12 +116,17 @@ def test_role_inventory_page_access(client, user_with_role, make_inventory, url)
     """Every role on one page (the inventory built once per page: the table stays cheap to run)."""
     from decimal import Decimal
 
-    from web.inventory.models import Contract
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from web.inventory.models import Contract, PlannedMaintenance
 
     inv = make_inventory(1)
     contract = Contract.objects.create(line=inv["lines"][0], mrc=Decimal(10))
+    window = PlannedMaintenance.objects.create(starts=timezone.now(), ends=timezone.now() + timedelta(hours=1))
     page = url.format(line=inv["lines"][0].pk, carrier=inv["carriers"][0].pk, site=inv["sites"][0].pk,
-                      device=inv["device"].pk, contract=contract.pk)
+                      device=inv["device"].pk, contract=contract.pk, window=window.pk)
     answers = {}
     for role in ROLES:
         client.logout()
