@@ -152,9 +152,15 @@ def test_maintenance_needs_a_line_and_only_lines_of_its_carrier(make_inventory):
     assert window.lines_problem([inv["lines"][0]]) is None
 
 
-def test_maintenance_changes_are_logged_with_their_lines(line):
-    window = _window(line)
-    assert ObjectChange.objects.filter(changed_object_id=window.pk, object_repr__startswith="MW-").exists()
+def test_maintenance_changes_are_logged_with_their_lines(make_inventory):
+    inv = make_inventory(3)
+    first, third = inv["lines"][0], inv["lines"][2]  # both of carrier 0
+    window = _window(first)
+    window.lines.set([first, third])
+    window.lines.remove(first)
+    rows = ObjectChange.objects.filter(changed_object_id=window.pk, object_repr=str(window)).order_by("pk")
+    assert [row.diff.get("lines") for row in rows] == [
+        None, [[], [first.name]], [[first.name], sorted([first.name, third.name])], [sorted([first.name, third.name]), [third.name]]]
 
 
 # -- export, import, the collectors' document ------------------------------------------------------------------
