@@ -264,6 +264,24 @@ def test_api_perform_by_role(plan: Any, user_with_role: Any, role: str, status: 
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(("scope", "status"), [("read", 403), ("write", 200)])
+def test_api_perform_needs_a_write_token(plan: Any, user_with_role: Any, scope: str, status: int) -> None:
+    from django.test import Client
+
+    from linewatch.choices import TokenScope
+    from web.accounts.tokens import Token
+    from web.inspections import services
+
+    inspection = services.schedule(plan)
+    _token, key = Token.create(user=user_with_role("noc"), name="t", scope=TokenScope(scope))
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    body = {"results": [{"position": n, "outcome": "ok"} for n in range(3)]}
+    response = client.post(f"/api/inspections/inspections/{inspection.pk}/perform/", body,
+                           content_type="application/json")
+    assert response.status_code == status, response.content
+
+
+@pytest.mark.django_db
 def test_api_perform_without_every_item_is_400_naming_results(plan: Any, user_with_role: Any) -> None:
     from web.inspections import services
 

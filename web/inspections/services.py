@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from linewatch.choices import FaultKind, InspectionOutcome, InspectionState, MessageKind, TicketEventKind
+from linewatch.choices import FaultKind, InspectionOutcome, InspectionState, MessageKind
 from web.accounts.permissions import is_permitted
 from web.inspections.models import Inspection, InspectionPlan, InspectionResult
 from web.inspections.schedule import following_due, state_on
@@ -87,8 +87,9 @@ def _check_results(inspection: Inspection, results: Sequence[ItemResult]) -> dic
     return given
 
 
-def _open_ticket(inspection: Inspection, row: InspectionResult, *, user: Any) -> Any:
-    from web.faults.models import Ticket, TicketEvent
+def _open_ticket(inspection: Inspection, row: InspectionResult, *, user: Any, token: Any = None) -> Any:
+    """A fault ticket for a failed item, through the faults app's own service (its role check, timeline event)."""
+    from web.faults.services import open_ticket
 
     plan = inspection.plan
     line = plan.lines.order_by("name").first()
@@ -96,12 +97,9 @@ def _open_ticket(inspection: Inspection, row: InspectionResult, *, user: Any) ->
         "plan": plan.name, "due": inspection.due.isoformat(), "position": row.position + 1, "item": row.item}
     if row.note:
         description += "\n\n" + row.note
-    ticket = Ticket.objects.create(
-        line=line, carrier=line.carrier if line else None, site=plan.site or (line.site if line else None),
-        kind=FaultKind.OTHER, location=str(plan.site or plan.name)[:200], description=description, reporter=user)
-    TicketEvent.objects.create(ticket=ticket, kind=TicketEventKind.OPENED, user=user, user_name=user.get_username(),
-                               text=description)
-    return ticket
+    extra = {"site": plan.site} if line is None else {}
+    return open_ticket(acting_user=user, kind=FaultKind.OTHER, line=line, token=token, description=description,
+                       location=str(plan.site or plan.name)[:200], **extra)
 
 
 def perform(inspection: Inspection, *, user: Any, results: Sequence[ItemResult], follow_up: str = "",
@@ -124,7 +122,7 @@ def perform(inspection: Inspection, *, user: Any, results: Sequence[ItemResult],
             result = given[row.position]
             row.outcome, row.note = result.outcome.value, result.note.strip()
             if result.open_ticket:
-                row.ticket = _open_ticket(inspection, row, user=user)
+                row.ticket = _open_ticket(inspection, row, user=user, token=token)
             row.save()
         inspection.state = InspectionState.DONE
         inspection.performed_at = timezone.now()
