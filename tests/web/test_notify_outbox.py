@@ -194,8 +194,10 @@ def test_a_row_locked_by_another_worker_is_skipped_on_postgresql(app_alerts):
     """PostgreSQL: a row another worker holds (SELECT … FOR UPDATE) is skipped, not waited for."""
     import psycopg
 
-    _queue()
-    pk = OutboxMessage.objects.get().pk
+    now = timezone.now()  # bulk_create: no change-log row, which the transactional test's flush would refuse
+    pk, = (m.pk for m in OutboxMessage.objects.bulk_create([OutboxMessage(
+        key="locked", recipients=[Recipient.email("noc@carrier.example").as_json()], subject="s", text="t",
+        send_after=now, next_attempt=now)]))
     params = connection.get_connection_params()
     with psycopg.connect(**params) as other:
         other.execute("SELECT id FROM notify_outboxmessage WHERE id = %s FOR UPDATE", [pk])
