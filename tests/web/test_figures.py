@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from web.faults.figures import Figures, Outage, by_carrier, by_line, line_figures, merge, month_bounds, month_of
+from web.faults.figures import (
+    Figures,
+    Outage,
+    by_carrier,
+    by_line,
+    line_figures,
+    merge,
+    month_bounds,
+    month_of,
+)
 
 H = 3600.0
 DAY = 86400.0

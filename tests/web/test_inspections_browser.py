@@ -4,7 +4,6 @@ performs a due inspection of the demo with a failed item, which opens a fault ti
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from test_browser import _login, app, artifacts, browser  # noqa: F401  (the session's demo server and browser)
