@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -224,3 +225,16 @@ def test_inventory_json_carries_recent_windows_validated_by_the_core(client, set
     assert {w.id for w in inventory.maintenance} == {windows["active"].key, windows["upcoming"].key, recent.key}
     active = inventory.maintenance_at(timezone.now().timestamp())
     assert active[inv["lines"][0].name].reason == f"planned maintenance {windows['active'].key} (DT-CHG-active)"
+
+
+def test_demo_seeds_one_window_on_fra_voice_starting_in_two_hours_once(tmp_path):
+    from web.inventory import demo
+    from web.inventory.io import import_dir
+
+    import_dir(Path(__file__).resolve().parents[2] / "config")
+    now = timezone.now()
+    window = demo.seed_maintenance(now=now)
+    assert [line.name for line in window.lines.all()] == ["FRA-VOICE-1"]
+    assert window.carrier.name == "Deutsche Telekom" and window.carrier_reference == "DT-CHG-4471"
+    assert dt.timedelta(minutes=119) < window.starts - now <= 2 * HOUR and window.ends - window.starts == 4 * HOUR
+    assert demo.seed_maintenance(now=now) is None  # a later start keeps the application's windows
