@@ -268,6 +268,11 @@ def prepare(run_dir: Path) -> None:
 
         if faults_demo.seed():
             say("management application: one fault ticket in progress with the carrier's reference")
+        from web.inventory import demo as inventory_demo
+
+        if window := inventory_demo.seed_maintenance():
+            say(f"management application: planned maintenance {window.key} ({window.carrier_reference}) on "
+                f"{inventory_demo.LINE}, {window.starts:%H:%M}-{window.ends:%H:%M} UTC")
     for user, password in made:
         say(f"  demo user {user:<9} password {password}")
     if made:
