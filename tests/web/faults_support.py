@@ -24,7 +24,7 @@ def fault_world(make_inventory: Any, *, sla_target_pct: str | None = "99.9") -> 
                                        sla_target_pct=Decimal(sla_target_pct) if sla_target_pct else None)
     if sla_target_pct:
         CreditTier.objects.create(contract=contract, below_pct=Decimal("99.9"), credit_pct=Decimal(10))
-        CreditTier.objects.create(contract=contract, below_pct=Decimal("99"), credit_pct=Decimal(25))
+        CreditTier.objects.create(contract=contract, below_pct=Decimal(99), credit_pct=Decimal(25))
     return inv | {"line": line, "carrier": carrier, "contract": contract}
 
 

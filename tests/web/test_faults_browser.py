@@ -5,7 +5,6 @@ Korean. The server and the browser are test_browser.py's fixtures (one browser w
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from test_browser import HANGUL, _login, app, artifacts, browser  # noqa: F401  (fixtures)
@@ -13,7 +12,7 @@ from test_browser import HANGUL, _login, app, artifacts, browser  # noqa: F401  
 pytestmark = [pytest.mark.slow, pytest.mark.web_database, pytest.mark.xdist_group("browser")]
 
 
-def test_noc_reports_a_fault_notifies_the_carrier_and_resolves_it_with_a_cause(browser, app, artifacts) -> None:
+def test_noc_reports_a_fault_notifies_the_carrier_and_resolves_it_with_a_cause(browser, app, artifacts) -> None:  # noqa: F811
     page = _login(browser, app, "noc")
     page.get_by_role("link", name="Faults").click()
     page.wait_for_url(re.compile(r"/faults/$"))

@@ -142,9 +142,8 @@ def test_finance_sees_and_updates_the_claims(client, make_inventory, user_with_r
 
 # -- API --------------------------------------------------------------------------------------------------------------
 def _token(user, scope="write"):
-    from web.accounts.tokens import Token
-
     from linewatch.choices import TokenScope
+    from web.accounts.tokens import Token
 
     _, key = Token.create(user=user, name="t", scope=TokenScope(scope))
     return {"Authorization": f"Bearer {key}"}

@@ -8,4 +8,4 @@ class FaultsConfig(AppConfig):
     label = "faults"
     verbose_name = _("Faults")
     # contracts §5: periodic jobs of the worker (dotted path, interval in seconds)
-    linewatch_jobs = [("web.faults.jobs:escalate_overdue", 300)]
+    linewatch_jobs = (("web.faults.jobs:escalate_overdue", 300),)

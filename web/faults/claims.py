@@ -33,7 +33,7 @@ def merged_seconds(intervals: list[tuple[dt.datetime, dt.datetime]], start: dt.d
         if b > a:
             total += (b - a).total_seconds()
             cursor = b
-    return int(round(total))
+    return round(total)
 
 
 def availability_pct(outage_s: int, period_s: int) -> Decimal:

@@ -15,5 +15,5 @@ class TicketFilterSet(django_filters.FilterSet):
         model = Ticket
         fields = ("state", "carrier", "line", "kind", "outage", "cause")
 
-    def filter_active(self, queryset, name, value):  # noqa: ANN001, ANN201
+    def filter_active(self, queryset, name, value):
         return queryset.filter(state__in=ACTIVE_STATES) if value else queryset.exclude(state__in=ACTIVE_STATES)

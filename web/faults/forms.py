@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -16,14 +18,14 @@ class TicketForm(forms.ModelForm):
     class Meta:
         model = Ticket
         fields = ("kind", "line", "location", "affected_service", "description", "outage")
-        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+        widgets: ClassVar = {"description": forms.Textarea(attrs={"rows": 4})}
 
 
 class TicketEditForm(forms.ModelForm):
     class Meta:
         model = Ticket
         fields = ("assignee", "carrier_ticket_ref", "outage", "review_note")
-        widgets = {"review_note": forms.Textarea(attrs={"rows": 3})}
+        widgets: ClassVar = {"review_note": forms.Textarea(attrs={"rows": 3})}
 
 
 class ResolveForm(forms.Form):

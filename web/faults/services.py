@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
-from linewatch.choices import FaultCause, FaultKind, TicketEventKind, TicketState
+from linewatch.choices import FaultCause, TicketEventKind, TicketState
 from web.faults.models import Ticket, TicketEvent
 
 # Who may do what (docs/faults.md): the permission each step needs; roles get them in web/accounts/roles.py.

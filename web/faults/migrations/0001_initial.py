@@ -3,21 +3,22 @@
 import django.db.models.deletion
 import django.utils.timezone
 import django_fsm
-import linewatch.choices
 from django.conf import settings
 from django.db import migrations, models
+
+import linewatch.choices
 
 
 class Migration(migrations.Migration):
 
     initial = True
 
-    dependencies = [
+    dependencies = (
         ('inventory', '0004_versions_and_maintenance'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-    ]
+    )
 
-    operations = [
+    operations = (
         migrations.CreateModel(
             name='Ticket',
             fields=[
@@ -127,4 +128,4 @@ class Migration(migrations.Migration):
             model_name='slaclaim',
             constraint=models.UniqueConstraint(fields=('line', 'period'), name='sla_claim_one_per_line_month'),
         ),
-    ]
+    )
