@@ -485,21 +485,8 @@ class Auditor:
             if abs(diff) <= self.tol:
                 continue
             full_month = start.day == 1 and end == Period.containing(start).last_day
-            if len(contract.segments(start, end)) > 1:
-                # A change of terms inside the billed days: the charge should be prorated old/new.
-                days = (end - start).days + 1
-                out.append(
-                    self._finding(
-                        AuditRule.PRORATION_MISMATCH,
-                        c,
-                        diff,
-                        f"{days} days ({start}..{end}) billed {_fmt(c.row.amount, c.row.currency)}; the "
-                        "contract changes inside them: its "
-                        f"{contract.proration.value} proration of {mrc_terms_text(contract, start, end)} "
-                        f"gives {_fmt(expected, contract.currency)}",
-                    )
-                )
-            elif full_month:
+            changed = len(contract.segments(start, end)) > 1  # a change of terms inside the billed days
+            if full_month and not changed:
                 out.append(
                     self._finding(
                         AuditRule.RATE_MISMATCH,
@@ -513,6 +500,11 @@ class Auditor:
                 )
             else:
                 days = (end - start).days + 1
+                terms = (
+                    mrc_terms_text(contract, start, end)
+                    if changed
+                    else f"{_fmt(contract.mrc_on(start), contract.currency)}/month"
+                )
                 out.append(
                     self._finding(
                         AuditRule.PRORATION_MISMATCH,
@@ -520,8 +512,7 @@ class Auditor:
                         diff,
                         f"{days} days ({start}..{end}) billed {_fmt(c.row.amount, c.row.currency)}; the "
                         "contract's "
-                        f"{contract.proration.value} proration of "
-                        f"{_fmt(contract.mrc_on(start), contract.currency)}/month "
+                        f"{contract.proration.value} proration of {terms} "
                         f"gives {_fmt(expected, contract.currency)}",
                     )
                 )

@@ -67,69 +67,47 @@ def termination_terms(
     currency = contract.currency or ""
     term = contract.term
     mrc = contract.mrc_on(requested_date)
+    notice_days = term.notice_days if term is not None else DEFAULT_NOTICE_DAYS
+    notice_end = notice_date + dt.timedelta(days=notice_days)
+    binding_end = deadline = None
     if term is None:
-        notice_end = notice_date + dt.timedelta(days=DEFAULT_NOTICE_DAYS)
-        early = requested_date < notice_end
-        sentences = [
-            (
-                f"No minimum term: the earliest termination date is {notice_end} (notice on {notice_date} + "
-                f"{DEFAULT_NOTICE_DAYS} days' notice)."
-            )
-        ]
-        if early:
-            sentences.append(
-                f"{requested_date} is before it: the MRC is billed to the end of the notice period; no "
-                "early-termination fee."
-            )
-        return TerminationTerms(
-            notice_date=notice_date,
-            requested_date=requested_date,
-            earliest_free_date=notice_end,
-            term_end=None,
-            notice_deadline=None,
-            early=early,
-            fee=money(ZERO, currency or None),
-            months_remaining=ZERO,
-            mrc=money(mrc, currency or None),
-            early_termination_pct=Decimal(0),
-            currency=currency,
-            explanation=" ".join(sentences),
-        )
-    notice_end = notice_date + dt.timedelta(days=term.notice_days)
-    current_end = term.end(on_or_after=notice_date)
-    deadline = current_end - dt.timedelta(days=term.notice_days)
-    sentences = []
-    if notice_end <= current_end:
-        binding_end = current_end
-        earliest = current_end
-        sentences.append(
-            f"The term ends on {current_end}; notice on {notice_date} is in time (deadline {deadline}): the "
-            f"earliest termination without a fee is {earliest}."
-        )
-    elif term.auto_renew:
-        binding_end = term.end(on_or_after=notice_end)
-        earliest = binding_end
-        sentences.append(
-            f"The notice deadline {deadline} for the term ending on {current_end} has passed: with "
-            f"{term.notice_days} days' notice from {notice_date} the contract renews, and the earliest "
-            f"termination without a fee is the renewed term's end, {earliest}."
+        earliest = notice_end
+        sentence = (
+            f"No minimum term: the earliest termination date is {earliest} (notice on {notice_date} + "
+            f"{notice_days} days' notice)."
         )
     else:
-        binding_end = current_end
-        earliest = notice_end
-        ends = "ended" if current_end < notice_date else "ends"
-        sentences.append(
-            f"The term {ends} on {current_end}; with {term.notice_days} days' notice from {notice_date} "
-            f"(deadline {deadline} passed) the earliest termination is {earliest}."
-        )
+        current_end = term.end(on_or_after=notice_date)
+        deadline = current_end - dt.timedelta(days=notice_days)
+        binding_end = earliest = current_end
+        if notice_end <= current_end:
+            sentence = (
+                f"The term ends on {current_end}; notice on {notice_date} is in time (deadline {deadline}): "
+                f"the earliest termination without a fee is {earliest}."
+            )
+        elif term.auto_renew:
+            binding_end = earliest = term.end(on_or_after=notice_end)
+            sentence = (
+                f"The notice deadline {deadline} for the term ending on {current_end} has passed: with "
+                f"{notice_days} days' notice from {notice_date} the contract renews, and the earliest "
+                f"termination without a fee is the renewed term's end, {earliest}."
+            )
+        else:
+            earliest = notice_end
+            ends = "ended" if current_end < notice_date else "ends"
+            sentence = (
+                f"The term {ends} on {current_end}; with {notice_days} days' notice from {notice_date} "
+                f"(deadline {deadline} passed) the earliest termination is {earliest}."
+            )
+    sentences = [sentence]
     early = requested_date < earliest
     months = ZERO
-    if requested_date < binding_end:
+    if binding_end is not None and requested_date < binding_end:
         months = months_in(requested_date + dt.timedelta(days=1), binding_end, contract.proration).quantize(
             MONTHS_STEP, rounding="ROUND_HALF_UP"
         )
-    pct = term.early_termination_pct
-    fee = money(pct / 100 * mrc * months, currency or None) if early else money(ZERO, currency or None)
+    pct = term.early_termination_pct if term is not None else ZERO
+    fee = money(pct / 100 * mrc * months if early else ZERO, currency or None)
     if early and months:
         sentences.append(
             f"Terminating on {requested_date} is early: {pct} % × MRC {_amount(mrc, currency)} × "
@@ -139,7 +117,7 @@ def termination_terms(
     elif early:
         sentences.append(
             f"Terminating on {requested_date} is before it: the MRC is billed to the end of the notice period; "
-            "no months of the term remain, so no early-termination fee."
+            "no months of a term remain, so no early-termination fee."
         )
     else:
         sentences.append(f"Terminating on {requested_date} costs no early-termination fee.")

@@ -13,6 +13,7 @@ from billing_etl.config import BillingConfig, CarriersFile, ContractsFile
 from billing_etl.model import Invoice, InvoiceLine, Period
 from billing_etl.usage import LineUsage
 from linewatch.choices import ChargeType
+from linewatch.influx import Point
 from linewatch.inventory import Inventory
 
 OCT = Period(2026, 10)
@@ -281,4 +282,23 @@ def usage(
         down_minutes=down_minutes,
         no_data_minutes=0.0,
         availability_pct=availability_pct,
+    )
+
+
+def traffic_point(line: str, t_s: int, *, in_bps: float, out_bps: float) -> Point:
+    """One 5-minute ``line_traffic`` sample of a line that is up (100 Mbit/s capacity)."""
+    return Point(
+        "line_traffic",
+        {"line": line},
+        {
+            "in_bps": float(in_bps),
+            "out_bps": float(out_bps),
+            "oper_status": 1,
+            "admin_status": 1,
+            "interval_s": 300.0,
+            "capacity_bps": 100_000_000,
+            "in_util_pct": in_bps / 1_000_000,
+            "out_util_pct": out_bps / 1_000_000,
+        },
+        t_s * 10**9,
     )

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from billing_support import CARRIER, billing_config, invoice, row, write_config_tree
+from billing_support import CARRIER, billing_config, invoice, row, traffic_point, write_config_tree
 
 from billing_etl.audit import Auditor, expected_mrc
 from billing_etl.config import BillingConfig
@@ -86,23 +86,7 @@ def traffic() -> list[Point]:
             ("L-VOL", vol_in * MBPS, 0),
             ("L-FLAT", 5 * MBPS, 5 * MBPS),
         ):
-            points.append(
-                Point(
-                    "line_traffic",
-                    {"line": line},
-                    {
-                        "in_bps": float(in_bps),
-                        "out_bps": float(out_bps),
-                        "oper_status": 1,
-                        "admin_status": 1,
-                        "interval_s": 300.0,
-                        "capacity_bps": 100 * MBPS,
-                        "in_util_pct": in_bps / MBPS,
-                        "out_util_pct": out_bps / MBPS,
-                    },
-                    (NOV.start_s + i * 300) * 10**9,
-                )
-            )
+            points.append(traffic_point(line, NOV.start_s + i * 300, in_bps=in_bps, out_bps=out_bps))
     return points
 
 

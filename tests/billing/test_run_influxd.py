@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from billing_support import OCT, write_config_tree
+from billing_support import OCT, traffic_point, write_config_tree
 
 from billing_etl.run import run_period
 from linewatch.cli import main as cli_main
@@ -45,28 +45,11 @@ SEP_ROWS = [
 def traffic() -> list[Point]:
     """L-BURST sends 150 Mbit/s all month (95th percentile 150 → 50 Mbit/s over a 100 Mbit/s commit = 100.00);
     L-VOL is silent (0 GB → no overage, but 50.00 billed)."""
-    points = []
-    for i in range(OCT.days * 288):
-        t = (OCT.start_s + i * 300) * 10**9
-        for line, in_bps, out_bps in (("L-BURST", 1 * MBPS, 150 * MBPS), ("L-VOL", 0.0, 0.0)):
-            points.append(
-                Point(
-                    "line_traffic",
-                    {"line": line},
-                    {
-                        "in_bps": float(in_bps),
-                        "out_bps": float(out_bps),
-                        "oper_status": 1,
-                        "admin_status": 1,
-                        "interval_s": 300.0,
-                        "capacity_bps": 100 * MBPS,
-                        "in_util_pct": in_bps / MBPS,
-                        "out_util_pct": out_bps / MBPS,
-                    },
-                    t,
-                )
-            )
-    return points
+    return [
+        traffic_point(line, OCT.start_s + i * 300, in_bps=in_bps, out_bps=out_bps)
+        for i in range(OCT.days * 288)
+        for line, in_bps, out_bps in (("L-BURST", 1 * MBPS, 150 * MBPS), ("L-VOL", 0.0, 0.0))
+    ]
 
 
 @pytest.fixture
