@@ -106,12 +106,16 @@ def _max_present(row: Sequence[Any]) -> float | None:
 
 
 def _utilization_buckets(rows: Sequence[Sequence[Any]], line: Line) -> list[Bucket]:
-    """(bucket time, the higher of in/out traffic as % of the line's capacity at that time) per result row."""
-    if not line.capacity_changes:  # the common case: one capacity, one factor
-        scale = 100.0 / line.capacity_bps
-        return [(row[0], None if (bps := _max_present(row)) is None else bps * scale) for row in rows]
-    return [(row[0], None if (bps := _max_present(row)) is None else bps * 100.0 / line.capacity_at(row[0]))
-            for row in rows]
+    """(bucket time, the higher of in/out traffic as % of the line's capacity at that time) per result row
+    ``[time, in_bps, out_bps]``."""
+    scale = 100.0 / line.capacity_bps
+    buckets: list[Bucket] = []
+    for t, in_bps, out_bps in rows:
+        bps = in_bps if out_bps is None or (in_bps is not None and in_bps >= out_bps) else out_bps
+        if bps is not None and line.capacity_changes:
+            scale = 100.0 / line.capacity_at(t)
+        buckets.append((t, None if bps is None else bps * scale))
+    return buckets
 
 
 def _ns(t_s: int) -> int:
