@@ -107,10 +107,17 @@ LABELS: dict[type[Enum], dict[Enum, Promise | str]] = {
     SnmpPrivProtocol: {p: p.value for p in SnmpPrivProtocol},
 }
 
-for _enum, _labels in LABELS.items():
-    _missing = [m.value for m in _enum if m not in _labels]
-    if _missing:
-        raise RuntimeError(f"web/labels.py: {_enum.__name__} has no label for {', '.join(_missing)}")
+def register(labels: dict[type[Enum], dict[Enum, Promise | str]], *, where: str) -> None:
+    """Add an app's labels of its enumerations (``where``: its labels module, named in the error), each checked
+    complete as these are."""
+    for enum, enum_labels in labels.items():
+        missing = [m.value for m in enum if m not in enum_labels]
+        if missing:
+            raise RuntimeError(f"{where}: {enum.__name__} has no label for {', '.join(missing)}")
+    LABELS.update(labels)
+
+
+register(dict(LABELS), where="web/labels.py")
 
 
 def choices_of(enum: type[Enum]) -> list[tuple[str, Promise | str]]:
