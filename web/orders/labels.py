@@ -1,5 +1,5 @@
-"""Translated labels of the orders' enumerations (the values live in :mod:`linewatch.choices`); importing this
-module fails if a value has none, as :mod:`web.labels` does."""
+"""Translated labels of the orders' enumerations (the values live in :mod:`linewatch.choices`), registered with
+:mod:`web.labels` (``choices_of``, ``label``); importing this module fails if a value has none."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from linewatch.choices import ChangeKind, OrderEventKind, OrderKind, OrderState
+from web.labels import choices_of, label, register  # noqa: F401  (re-exported for the orders' modules)
 
 LABELS: dict[type[Enum], dict[Enum, Promise]] = {
     OrderKind: {
@@ -53,18 +54,7 @@ LABELS: dict[type[Enum], dict[Enum, Promise]] = {
     },
 }
 
-for _enum, _labels in LABELS.items():
-    _missing = [m.value for m in _enum if m not in _labels]
-    if _missing:
-        raise RuntimeError(f"web/orders/labels.py: {_enum.__name__} has no label for {', '.join(_missing)}")
-
-
-def choices_of(enum: type[Enum]) -> list[tuple[str, Promise]]:
-    return [(member.value, LABELS[enum][member]) for member in enum]
-
-
-def label(enum: type[Enum], value: str) -> Promise:
-    return LABELS[enum][enum(value)]
+register(LABELS, where="web/orders/labels.py")
 
 
 # The buttons of the moves (web/orders/workflow.py MOVES), checked complete at import.
