@@ -4,12 +4,14 @@ from the carrier's rate card (billing_support: 20/50/100/200 Mbit/s at 60/150/20
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import pytest
-from billing_support import OCT, SEP, D, billing_config, usage
+from billing_support import CONTRACTS, OCT, SEP, D, billing_config, usage
 
 from billing_etl.savings import propose
+from billing_etl.usage import SegmentUsage
 
 MBPS = 1_000_000
 
@@ -133,3 +135,28 @@ def test_saturated_flat_line_still_gets_an_upgrade_at_its_cost() -> None:
     assert [(p.line, p.action.value, p.proposed_commit_bps, p.monthly_saving) for p in proposals] == [
         ("L-FLAT", "upgrade", 200 * MBPS, D("-220.00"))
     ]
+
+
+def test_a_contract_changed_in_the_period_is_judged_by_its_terms_at_the_end() -> None:
+    """L-BURST goes from a 100 Mbit/s commit (200 EUR) to 200 Mbit/s (320 EUR) on 16 October. The month's p95
+    (150 Mbit/s: 150 % of the old commit) would call for an upgrade; against the new commit the last segment's
+    p95 (30 Mbit/s, 15 %) with September's 25 Mbit/s is underused: a downgrade from the new terms."""
+    import copy
+
+    from billing_support import CONTRACTS
+
+    from billing_etl.usage import SegmentUsage
+
+    contracts = copy.deepcopy(CONTRACTS)
+    contracts["contracts"][1]["commit_bps"] = 100 * MBPS
+    contracts["contracts"][1]["changes"] = [{"effective": "2026-10-16", "commit_bps": 200 * MBPS, "mrc": 320}]
+    config = billing_config(contracts)
+    segments = (
+        SegmentUsage("2026-10-01", "2026-10-15", 4320, 150.0 * MBPS, 0.0, 0.0),
+        SegmentUsage("2026-10-16", "2026-10-31", 4608, 30.0 * MBPS, 0.0, 0.0),
+    )
+    now = {"L-BURST": dataclasses.replace(usage("L-BURST", p95_bps=150 * MBPS), segments=segments)}
+    history = {str(SEP): {"L-BURST": usage("L-BURST", SEP, p95_bps=25 * MBPS)}}
+    [p] = propose(config, OCT, now, history)
+    assert (p.action.value, p.current_commit_bps, p.current_mrc) == ("downgrade", 200 * MBPS, D("320"))
+    assert (p.proposed_commit_bps, p.proposed_mrc, p.monthly_saving) == (50 * MBPS, D("150"), D("170.00"))
