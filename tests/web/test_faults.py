@@ -413,3 +413,25 @@ def test_the_demo_seed_gives_every_carrier_a_noc_contact_and_one_ticket_with_the
     assert (ticket.state, ticket.carrier_ticket_ref, ticket.line) == ("in_progress", "DEMO-4711", inv["lines"][0])
     assert all(c.contacts.filter(role="noc").exclude(email="").exists() for c in inv["carriers"])
     assert demo.seed() == 0 and Ticket.objects.count() == 1
+
+
+@pytest.mark.parametrize("kind", ["carrier_fault_notice", "carrier_escalation"])
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_the_built_in_carrier_templates_render_with_every_variable(kind, language):
+    """StrictUndefined: a variable the text uses but the context lacks fails here, not in a carrier's inbox."""
+    from web.notify.templates import builtin, render_source, sample_context
+
+    rendered = render_source(builtin(kind, language), sample_context(kind))
+    assert "LW-FAULT-12" in rendered.subject and "DT-0042-FRA" in rendered.text
+    assert "<p>" in rendered.html
+
+
+def test_the_carrier_mail_context_gives_every_variable_the_templates_use(make_inventory):
+    from web.faults.carrier_mail import context
+    from web.notify.templates import sample_context
+
+    world = fault_world(make_inventory)
+    ticket = _ticket(world)
+    now = ticket.opened_at + dt.timedelta(hours=5)
+    for kind in ("carrier_fault_notice", "carrier_escalation"):
+        assert set(sample_context(kind)) <= set(context(ticket, language="en", level=2, now=now))

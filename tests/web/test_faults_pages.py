@@ -224,3 +224,16 @@ def test_the_alert_intake_without_an_idempotency_key_is_refused_naming_it(client
         response = client.post("/api/faults/alerts/", json.dumps(payload()), content_type="application/json",
                                headers={"Authorization": f"Bearer {INTAKE_TOKEN}"})
     assert response.status_code == 400 and "Idempotency-Key" in response.json()
+
+
+def test_a_repeated_post_to_the_intake_answers_the_first_result_and_opens_nothing(client, make_inventory):
+    from web.faults.models import Ticket
+
+    fault_world(make_inventory)
+    headers = {"Authorization": f"Bearer {INTAKE_TOKEN}", "Idempotency-Key": "501.1764640100"}
+    body = json.dumps(payload(firing=[alert(line="LINE-000")]))
+    with _with_intake_token():
+        first = client.post("/api/faults/alerts/", body, content_type="application/json", headers=headers).json()
+        again = client.post("/api/faults/alerts/", body, content_type="application/json", headers=headers).json()
+    assert first["opened"] and not first["repeat"]
+    assert again == first | {"repeat": True} and Ticket.objects.count() == 1
