@@ -141,12 +141,6 @@ def test_a_contract_changed_in_the_period_is_judged_by_its_terms_at_the_end() ->
     """L-BURST goes from a 100 Mbit/s commit (200 EUR) to 200 Mbit/s (320 EUR) on 16 October. The month's p95
     (150 Mbit/s: 150 % of the old commit) would call for an upgrade; against the new commit the last segment's
     p95 (30 Mbit/s, 15 %) with September's 25 Mbit/s is underused: a downgrade from the new terms."""
-    import copy
-
-    from billing_support import CONTRACTS
-
-    from billing_etl.usage import SegmentUsage
-
     contracts = copy.deepcopy(CONTRACTS)
     contracts["contracts"][1]["commit_bps"] = 100 * MBPS
     contracts["contracts"][1]["changes"] = [{"effective": "2026-10-16", "commit_bps": 200 * MBPS, "mrc": 320}]
