@@ -84,7 +84,8 @@ def request_new_line(people: dict[str, Any], inv: dict[str, Any], name: str = "P
 
 
 def write_polls(influx_db: tuple[str, str], *, line: str, device: str, interface: str, start_s: int, n: int,
-                step_s: int = 60, in_bps: float = 5e6, oper: int = 1, errors_ps: float = 0.0) -> None:
+                step_s: int = 60, in_bps: float = 5e6, oper: int = 1, errors_ps: float = 0.0,
+                port_speed_bps: int = 1_000_000_000) -> None:
     import requests
 
     url, db = influx_db
@@ -93,7 +94,7 @@ def write_polls(influx_db: tuple[str, str], *, line: str, device: str, interface
         t = start_s + k * step_s + 1
         rows.append(f"line_traffic,line={line},device={device},interface={interface},member_role=member "
                     f"in_bps={in_bps},out_bps={in_bps / 2},oper_status={oper}i,admin_status=1i,interval_s={step_s}.0,"
-                    f"in_errors_ps={errors_ps},out_errors_ps=0.0 {t * 10**9}")
+                    f"in_errors_ps={errors_ps},out_errors_ps=0.0,port_speed_bps={port_speed_bps}i {t * 10**9}")
     requests.post(f"{url}/write", params={"db": db}, data="\n".join(rows), timeout=10).raise_for_status()
 
 
@@ -241,6 +242,38 @@ def test_a_change_is_agreed_by_the_role_owning_what_changes(people, inv, values,
     response = api(people["engineer"]).post("/api/orders/", body, content_type="application/json")
     assert response.status_code == 201, response.content
     walk(people, response.json()["id"], "agree", owners)
+
+
+@pytest.mark.parametrize(("peak_bps", "port_speed_bps", "state"), [
+    (15e6, 1_000_000_000, OrderState.VERIFIED),  # traffic above the old 10 Mbit/s: the upgrade works
+    (15e6, 10_000_000, OrderState.APPLIED),  # the port is slower than the new capacity: recorded, stays applied
+], ids=["verified", "port-too-slow"])
+def test_an_applied_upgrade_is_verified_on_the_measured_traffic(people, inv, influx_db, settings, peak_bps,
+                                                               port_speed_bps, state):
+    from web.orders import jobs
+    from web.orders.models import Order
+
+    influx = acceptance_settings(settings, influx_db)
+    line = inv["lines"][0]  # 10 Mbit/s
+    line.status = LineStatus.ACTIVE.value
+    line.save()
+    order = api(people["engineer"]).post("/api/orders/", {
+        "kind": "change", "line": line.pk, "change_kind": "bandwidth_up", "capacity_bps": 20_000_000},
+        content_type="application/json").json()
+    effective = timezone.now().replace(microsecond=0) - dt.timedelta(hours=1)
+    move(people["engineer"], order["id"], "agree")
+    move(people["engineer"], order["id"], "schedule", effective_at=effective.isoformat())
+    assert jobs.apply_changes() == 1
+    member = line.members.get()
+    write_polls(influx_db, line=line.name, device=member.device.name, interface=member.interface,
+                start_s=int(effective.timestamp()), n=30, in_bps=peak_bps, port_speed_bps=port_speed_bps)
+    assert jobs.verify_changes(influx=influx) == 1
+    saved = Order.objects.get(pk=order["id"])
+    assert saved.state == state
+    assert saved.verification["passed"] is (state == OrderState.VERIFIED)
+    if state == OrderState.APPLIED:
+        assert any("port speed" in f for f in saved.verification["failures"])
+        assert jobs.verify_changes(influx=influx) == 0  # the same failure is recorded once
 
 
 def test_a_move_changes_the_line_site_when_applied(people, inv):

@@ -107,6 +107,12 @@ def termination_notice(order: Any, *, now: dt.datetime) -> bool:
                           MessageKind.TERMINATION_NOTICE, recipient, order, context)
     finance = settings.LINEWATCH.orders.finance_receiver
     if finance:
-        sent |= _send(f"order:{order.pk}:termination_notice:receiver:{finance}", MessageKind.TERMINATION_NOTICE,
-                      Recipient.receiver(finance), order, context)
+        try:
+            recipient = Recipient.receiver(finance)
+        except ValueError as exc:  # not a receiver of alerts.yaml: the termination completes all the same
+            log.error("orders.finance_receiver %s: %s; the termination notice of order %s is not sent to it",
+                      finance, exc, order.pk)
+        else:
+            sent |= _send(f"order:{order.pk}:termination_notice:receiver:{finance}", MessageKind.TERMINATION_NOTICE,
+                          recipient, order, context)
     return sent

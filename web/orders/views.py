@@ -200,20 +200,10 @@ class AttachView(View):
 
 class AttachmentDownloadView(View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        from django.http import FileResponse
-
-        from web.inventory.documents import content_disposition, store
+        from web.inventory.documents import download_response
 
         attachment = get_object_or_404(OrderAttachment.objects.filter(order__in=_visible(request)), pk=pk)
-        try:
-            handle = store().open(attachment.storage_name)
-        except FileNotFoundError:
-            raise Http404(_("the file of this attachment is missing")) from None
-        response = FileResponse(handle, content_type=attachment.content_type)
-        response["Content-Disposition"] = content_disposition(attachment.file_name)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return download_response(attachment)  # stored as the inventory's documents are: the same response
 
 
 class StepAssignView(View):
