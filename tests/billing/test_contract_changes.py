@@ -241,3 +241,22 @@ def test_a_contract_without_commit_follows_the_lines_capacity_versions() -> None
     ]
     with_commit = _contract({k: v for k, v in BURST.items() if k != "changes"})
     assert len(usage_segments(with_commit, line, dt.date(2026, 11, 1), dt.date(2026, 11, 30))) == 1
+
+
+def test_usage_with_segments_reads_back_from_the_store(tmp_path: Path) -> None:
+    from billing_etl.store import InvoiceStore
+    from billing_etl.usage import LineUsage, SegmentUsage
+
+    segments = (
+        SegmentUsage("2026-11-01", "2026-11-15", 4320, 150e6, 1.0, 2.0),
+        SegmentUsage("2026-11-16", "2026-11-30", 4320, None, 3.0, 4.0),
+    )
+    measured = LineUsage(
+        "L", "2026-11", "max", 8640, 2.6e8, 4.0, 6.0, 1e6, 2e6, 50.0, None, 0.0, 0.0, 100.0, segments
+    )
+    plain = LineUsage("P", "2026-11", "max", 0, None, 0.0, 0.0, None, None, None, None, 0.0, 0.0, None)
+    with InvoiceStore(tmp_path / "billing.sqlite") as store:
+        store.save_usage("2026-11", {u.line: u.as_dict() for u in (measured, plain)})
+        back = {line: LineUsage(**data) for line, data in store.load_usage("2026-11").items()}  # type: ignore[arg-type]
+    assert back == {"L": measured, "P": plain}
+    assert back["L"].segment(("2026-11-16", "2026-11-30")) == segments[1]
