@@ -11,6 +11,7 @@ from typing import Any
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.generic import View
 
@@ -44,6 +45,11 @@ class Row:
     mttr: str
     mtbf: str
     availability_pct: float | None
+
+    @property
+    def availability(self) -> str:
+        """The percentage with three decimals in the active language's format (``—`` without observed time)."""
+        return "—" if self.availability_pct is None else number_format(self.availability_pct, 3)
 
 
 def _row(name: str, carrier: str, f: Figures) -> Row:
