@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpResponse, HttpResponseBadRequest
+from django.template.defaultfilters import floatformat
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.generic import View
 
@@ -48,8 +48,8 @@ class Row:
 
     @property
     def availability(self) -> str:
-        """The percentage with three decimals in the active language's format (``—`` without observed time)."""
-        return "—" if self.availability_pct is None else number_format(self.availability_pct, 3)
+        """The percentage rounded to three decimals in the active language's format (``—`` without observed time)."""
+        return "—" if self.availability_pct is None else floatformat(self.availability_pct, 3)
 
 
 def _row(name: str, carrier: str, f: Figures) -> Row:
