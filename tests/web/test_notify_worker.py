@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,9 @@ from web_test_setup import web_env
 
 from web.notify.worker import ADVISORY_LOCK_KEY, Job, WorkerLock, collect_jobs, run_job
 
-ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+_MANAGE = [sys.executable, "-m", "web.manage"]
 RUNS: list[str] = []
 
 
@@ -67,16 +70,52 @@ def test_a_second_lock_on_the_same_database_is_refused():
             pytest.skip("the in-memory test database has no file to lock: see the subprocess test")
 
 
+@pytest.fixture(scope="module")
+def worker_site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """A migrated SQLite database of its own, and the settings with the test app's slow job."""
+    folder = tmp_path_factory.mktemp("worker")
+    (folder / "linewatch.yaml").write_text(f"state_dir: {folder / 'var'}\n")
+    env = web_env(LINEWATCH_CONFIG=str(folder / "linewatch.yaml"), LW_TEST_JOB_LOG=str(folder / "runs.log"),
+                  DJANGO_SETTINGS_MODULE="notify_worker_app.settings", PYTHONPATH=f"{HERE}:{ROOT}")
+    result = subprocess.run(_MANAGE + ["migrate"], env=env, cwd=ROOT, check=False, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return {"folder": folder, "env": env}
+
+
+def _manage(site: dict[str, object], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(_MANAGE + list(args), env=site["env"], cwd=ROOT, check=False, capture_output=True,
+                          text=True, timeout=300)
+
+
 @pytest.mark.slow
-def test_linewatch_worker_once_runs_nothing_while_another_worker_holds_the_lock(tmp_path):
-    (tmp_path / "linewatch.yaml").write_text(f"state_dir: {tmp_path / 'var'}\n")
-    env = web_env(LINEWATCH_CONFIG=str(tmp_path / "linewatch.yaml"))
+def test_a_second_worker_started_while_the_first_runs_its_jobs_runs_none(worker_site):
+    """Each job runs once: the first worker holds the lock while its slow job runs; the second exits."""
+    log = worker_site["folder"] / "runs.log"
+    release = log.with_name(log.name + ".release")
+    log.unlink(missing_ok=True)
+    release.unlink(missing_ok=True)
+    first = subprocess.Popen(_MANAGE + ["linewatch_worker", "--once"], env=worker_site["env"], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (log.exists() and log.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        second = _manage(worker_site, "linewatch_worker", "--once")
+    finally:
+        release.touch()
+        out, _ = first.communicate(timeout=300)
+    assert "another worker holds the lock; nothing run" in second.stdout and "ran " not in second.stdout
+    assert "ran notify_worker_app.jobs:slow_job" in out
+    assert len(log.read_text().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_linewatch_worker_once_runs_nothing_while_another_worker_holds_the_lock(worker_site):
+    tmp_path = worker_site["folder"]
 
     def manage(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "web.manage", *args], env=env, cwd=ROOT, check=False,
-                              capture_output=True, text=True, timeout=300)
-
-    assert manage("migrate").returncode == 0
+        return _manage(worker_site, *args)
     lock_file = tmp_path / "var" / "web.sqlite3.worker.lock"
     with lock_file.open("a") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
