@@ -86,7 +86,9 @@ def context(ticket: Ticket, *, language: str, level: int, now: dt.datetime) -> d
         "reference": reference(ticket), "carrier": ticket.carrier.name if ticket.carrier else "",
         "circuit_id": line.circuit_id if line else "", "line": line.name if line else "",
         "site": ticket.site.name if ticket.site else "", "location": ticket.location,
-        "affected_service": ticket.affected_service, "kind": kind, "description": ticket.description,
+        "affected_service": ticket.affected_service, "kind": kind,
+        # An alert's ticket describes itself with the alert's summary: the evidence already says it.
+        "description": "" if ticket.reporter_id is None and ticket.alert_key else ticket.description,
         "since": format_moment(ticket.opened_at), "evidence": evidence(ticket, language),
         "carrier_ticket_ref": ticket.carrier_ticket_ref, "level": level,
         "notified_at": format_moment(ticket.carrier_notified_at) if ticket.carrier_notified_at else "",
