@@ -1,4 +1,4 @@
-"""Labels of the fault enumerations, added to :data:`web.labels.LABELS` (the Korean text is this app's catalogue)."""
+"""Labels of the fault enumerations, registered with :data:`web.labels.LABELS` (Korean: this app's catalogue)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from linewatch.choices import FaultCause, FaultKind, SlaClaimState, TicketEventKind, TicketState
-from web.labels import LABELS, choices_of
+from web.labels import choices_of, register
 
 FAULT_LABELS = {
     FaultKind: {
@@ -52,11 +52,7 @@ FAULT_LABELS = {
     },
 }
 
-for _enum, _labels in FAULT_LABELS.items():
-    _missing = [m.value for m in _enum if m not in _labels]
-    if _missing:
-        raise RuntimeError(f"web/faults/labels.py: {_enum.__name__} has no label for {', '.join(_missing)}")
-LABELS.update(FAULT_LABELS)
+register(FAULT_LABELS, where="web/faults/labels.py")
 
 
 def fault_choices(enum: type) -> list:
