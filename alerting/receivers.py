@@ -14,11 +14,11 @@ import datetime as dt
 import socket
 import ssl
 from collections.abc import Mapping, Sequence
-from email.message import EmailMessage
 from email.headerregistry import Address
+from email.message import EmailMessage
 from email.utils import formatdate, parsedate_to_datetime
-from urllib.parse import urlsplit
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import aiosmtplib
 import requests

@@ -7,4 +7,4 @@ class NotifyConfig(AppConfig):
     label = "notify"
     verbose_name = _("Notifications")
     # The worker's jobs (web/notify/worker.py): (dotted "module:function", interval in seconds).
-    linewatch_jobs = [("web.notify.jobs:deliver_outbox", 5)]
+    linewatch_jobs = (("web.notify.jobs:deliver_outbox", 5),)

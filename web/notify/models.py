@@ -53,7 +53,7 @@ class OutboxMessage(ChangeLoggedModel):
         ordering = ("-created", "-pk")
         verbose_name = _("outbox message")
         verbose_name_plural = _("outbox messages")
-        indexes = [models.Index(fields=("about_type", "about_id"), name="notify_outbox_about")]
+        indexes = (models.Index(fields=("about_type", "about_id"), name="notify_outbox_about"),)
 
     def __str__(self) -> str:
         return self.key
@@ -75,11 +75,11 @@ class MessageTemplate(ChangeLoggedModel):
         ordering = ("kind", "carrier__name", "language")
         verbose_name = _("message template")
         verbose_name_plural = _("message templates")
-        constraints = [
+        constraints = (
             models.UniqueConstraint(fields=("kind", "carrier", "language"), name="notify_template_unique"),
             models.UniqueConstraint(fields=("kind", "language"), condition=models.Q(carrier__isnull=True),
                                     name="notify_template_unique_default"),
-        ]
+        )
 
     def __str__(self) -> str:
         where = self.carrier.name if self.carrier_id else "*"

@@ -1,6 +1,6 @@
 """The development settings plus the test app (``DJANGO_SETTINGS_MODULE=notify_worker_app.settings``)."""
 
-from web.settings import *  # noqa: F403
+from web.settings import *
 from web.settings import INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "notify_worker_app"]

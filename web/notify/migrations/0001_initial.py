@@ -10,13 +10,13 @@ class Migration(migrations.Migration):
 
     initial = True
 
-    dependencies = [
+    dependencies = (
         ('accounts', '0004_document_history'),
         ('contenttypes', '0002_remove_content_type_name'),
         ('inventory', '0004_versions_and_maintenance'),
-    ]
+    )
 
-    operations = [
+    operations = (
         migrations.CreateModel(
             name='MessageTemplate',
             fields=[
@@ -68,4 +68,4 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(sync_roles, migrations.RunPython.noop),
-    ]
+    )

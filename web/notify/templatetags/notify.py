@@ -6,8 +6,8 @@ from typing import Any
 
 from django import template
 
-from web.notify.labels import STATUS_LABELS
 from linewatch.choices import DeliveryStatus
+from web.notify.labels import STATUS_LABELS
 
 register = template.Library()
 
