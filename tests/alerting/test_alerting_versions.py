@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from alerting.store import AlertStore
 from linewatch.choices import OperStatus
 from linewatch.influx import InfluxClient, Point
 from linewatch.inventory import Inventory, PlannedMaintenance
+from linewatch.settings import load_settings
 from tests.alerting.conftest import T0, Clock, SmtpServer, make_inventory, traffic_point, write
 
 T = T0  # the capacity change: 2026-11-25 12:00 UTC, on a bucket boundary
@@ -139,3 +141,41 @@ def test_planned_maintenance_mutes_line_down_until_it_ends(service_factory: Call
     assert lines == ["FRA-2", "FRA-1"]
     (fra1,) = [m for m in service.store.messages() if m.payload["group_labels"]["line"] == "FRA-1"]
     assert [a["key"] for a in fra1.payload["firing"]] == ["line_down/FRA-1"]
+
+
+LINES_YAML = """\
+devices:
+  - {name: r1, address: 127.0.0.1, snmp: {version: 2c, community: c}}
+lines:
+  - {id: FRA-1, carrier: Colt, circuit_id: C-1, type: mpls, site: Frankfurt, department: Operations, device: r1,
+     interface: ge-0/0/1, capacity_bps: 100000000}
+"""
+MAINTENANCE_YAML = """\
+maintenance:
+  - {id: MW-7, lines: [FRA-1], starts: 2026-11-25T11:00:00Z, ends: 2026-11-25T14:00:00Z}
+"""
+
+
+def test_a_window_added_to_lines_yaml_mutes_from_the_next_cycle(tmp_path: Path, influx_db: tuple[str, str],
+                                                                influx: InfluxClient, clock: Clock,
+                                                                smtp_factory: Callable[..., SmtpServer]) -> None:
+    """The service re-reads its inventory source each evaluation: no restart for a newly announced window."""
+    url, db = influx_db
+    smtp = smtp_factory("plain")
+    lines = tmp_path / "lines.yaml"
+    lines.write_text(LINES_YAML, encoding="utf-8")
+    (tmp_path / "alerts.yaml").write_text(textwrap.dedent(ALERTS.format(smtp_port=smtp.port)), encoding="utf-8")
+    settings = tmp_path / "linewatch.yaml"
+    settings.write_text(f"influx: {{url: '{url}', database: {db}}}\nstate_dir: var\n", encoding="utf-8")
+    write(influx, down("FRA-1", T - 600, T + 3600))
+    service = AlertService.from_settings(load_settings(settings), client=influx, clock=clock)
+    try:
+        service.tick(T)
+        assert service.muted == {}
+        lines.write_text(LINES_YAML + MAINTENANCE_YAML, encoding="utf-8")
+        os.utime(lines, ns=(T * 10**9, (T + 1) * 10**9))  # a new mtime even within the file system's resolution
+        service.tick(T + 30)
+        assert service.muted == {"line_down/FRA-1": "planned maintenance MW-7"}
+        assert service.store.messages() == []
+    finally:
+        service.close()
