@@ -112,6 +112,14 @@ class ContractForm(forms.ModelForm):
                   "early_termination_pct")
         widgets: ClassVar[dict[str, forms.Widget]] = _dates("term_start")
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["early_termination_pct"].required = False  # empty: the default, every remaining month
+
+    def clean_early_termination_pct(self) -> Any:
+        value = self.cleaned_data.get("early_termination_pct")
+        return models.Contract._meta.get_field("early_termination_pct").default if value is None else value
+
 
 class ParentFormMixin:
     """For a form saved with its inline rows: the fields, constraints and uniqueness are checked as usual, but
