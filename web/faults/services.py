@@ -54,6 +54,11 @@ def _check(user: Any, step: str, token: Any = None) -> None:
         raise PermissionDenied(_("your role may not %(step)s a ticket") % {"step": step.replace("_", " ")})
 
 
+def _refused(ticket: Ticket, step: str) -> StepRefused:
+    return StepRefused({"state": [_("a ticket in state %(state)s cannot %(step)s") % {
+        "state": ticket.get_state_display(), "step": step}]}, code="state")
+
+
 def _user_name(user: Any) -> str:
     return user.get_username() if user is not None else ""
 
@@ -77,8 +82,7 @@ def _move(ticket: Ticket, step: str, *, user: Any, token: Any = None, text: str 
     try:
         getattr(ticket, step)(**kwargs)
     except TransitionNotAllowed:
-        raise StepRefused({"state": [_("a ticket in state %(state)s cannot %(step)s") % {
-            "state": ticket.get_state_display(), "step": step.replace("_", " ")}]}, code="state") from None
+        raise _refused(ticket, step.replace("_", " ")) from None
     try:
         ticket.full_clean()
     except ValidationError:
@@ -144,9 +148,8 @@ def notify_carrier(ticket: Ticket, *, acting_user: Any, token: Any = None, now: 
 
     _check(acting_user, "notify_carrier", token)
     now = now or timezone.now()
-    if ticket.state != TicketState.OPEN:
-        raise StepRefused({"state": [_("a ticket in state %(state)s cannot %(step)s") % {
-            "state": ticket.get_state_display(), "step": _("notify the carrier")}]}, code="state")
+    if ticket.state != TicketState.OPEN:  # checked before the mail is rendered and queued
+        raise _refused(ticket, _("notify the carrier"))
     sent = send_fault_notice(ticket, now=now)
     ticket.carrier_notified_at = now
     ticket.escalation_level = 1
