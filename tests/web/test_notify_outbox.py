@@ -87,6 +87,17 @@ def test_each_recipient_gets_the_message_through_its_channel(app_alerts, django_
     assert [b["text"] for b in slack.bodies] == ["*Line FRA-INET-1 down*\nThe line is down.\n\nPlease check."]
 
 
+def test_mail_to_addresses_goes_through_the_receiver_named_by_web_mail_receiver(app_alerts, settings):
+    web = settings.LINEWATCH.web.model_copy(update={"mail_receiver": "oncall-slack"})
+    settings.LINEWATCH = settings.LINEWATCH.model_copy(update={"web": web})
+    _queue()
+    assert "web.mail_receiver: 'oncall-slack' is not an email receiver" in deliver_due().failed[0][1]
+    web = web.model_copy(update={"mail_receiver": "noc-email"})
+    settings.LINEWATCH = settings.LINEWATCH.model_copy(update={"web": web})
+    assert len(deliver_due(timezone.now() + dt.timedelta(seconds=11)).delivered) == 1
+    assert app_alerts["smtp"].messages[0]["From"] == "linewatch@example.net"
+
+
 def test_a_receiver_recipient_carries_its_language_and_time_zone(app_alerts):
     r = Recipient.receiver("noc-email")
     assert (r.language, r.timezone) == ("ko", "Asia/Seoul")

@@ -214,6 +214,14 @@ class _Senders:
         sender = self.by_name.get(name) if name else None
         self.mail: EmailSender | None = sender if isinstance(sender, EmailSender) else None
         self.mail_name = name or "(none)"
+        self.mail_problem = (f"web.mail_receiver: {mail_receiver!r} is not an email receiver of alerts.yaml"
+                             if mail_receiver else "alerts.yaml has no email receiver to send mail through")
+
+    def close(self) -> None:
+        for sender in self.by_name.values():
+            close = getattr(sender, "close", None)
+            if close is not None:
+                close()
 
     def send(self, msg: OutboxMessage, recipient: Recipient, *, message_id: str) -> None:
         if recipient.kind == RecipientKind.RECEIVER:
@@ -228,8 +236,7 @@ class _Senders:
                                     permanent=True)
             return
         if self.mail is None:
-            raise DeliveryError(self.mail_name, "web.mail_receiver: no email receiver in alerts.yaml to send "
-                                "through", permanent=True)
+            raise DeliveryError(self.mail_name, self.mail_problem, permanent=True)
         to = Address(display_name=recipient.name, addr_spec=recipient.address)
         self.mail.send_prepared(subject=msg.subject, text=msg.text, html=msg.html, to=[to],
                                 language=msg.language, message_id=message_id)
@@ -246,8 +253,11 @@ def deliver_due(now: dt.datetime | None = None, *, limit: int | None = None) -> 
     now = now or timezone.now()
     delivery = config.delivery
     senders = _Senders(config, settings.LINEWATCH.web.mail_receiver)
-    for msg in _claim(now, limit or delivery.max_per_dispatch):
-        _deliver_one(msg, now=now, delivery=delivery, senders=senders, report=report)
+    try:
+        for msg in _claim(now, limit or delivery.max_per_dispatch):
+            _deliver_one(msg, now=now, delivery=delivery, senders=senders, report=report)
+    finally:
+        senders.close()
     return report
 
 
