@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing_etl.config import ContractsFile
+from linewatch.errors import ConfigError
 from linewatch.inventory import Inventory, load_inventory
 from web.audit.models import ObjectChange
 from web.inventory.io import export_dir, import_dir, inventory_data, load_export
@@ -223,7 +224,7 @@ def test_import_names_a_naive_moment_and_an_unknown_maintenance_line(tmp_path: P
     data["maintenance"] = [{"id": "MW-1", "lines": ["NO-SUCH-LINE"], "starts": "2027-01-05T01:00:00+09:00",
                             "ends": "2027-01-05T03:00:00+09:00"}]
     lines_yaml.write_text(yaml.safe_dump(data))
-    with pytest.raises(Exception) as info:  # noqa: PT011 - ConfigError, its text checked below
+    with pytest.raises(ConfigError) as info:
         import_dir(tmp_path / "out")
     text = str(info.value)
     assert "capacity_changes" in text and "without UTC offset" in text

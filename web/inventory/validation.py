@@ -53,3 +53,11 @@ def validate_value(annotation: Any, value: Any, *, field: str) -> Any:
 def present(**values: Any) -> dict[str, Any]:
     """Only the values that are set, so the pydantic model applies its own defaults to the others."""
     return {k: v for k, v in values.items() if v is not None and v != ""}
+
+
+def dated_versions(row: Any, saved: Iterable[Any]) -> tuple[list[dict[str, Any]], int]:
+    """A version row (a capacity or contract change) among its parent's ``saved`` versions, as they would be with
+    it (its stored self replaced): their ``as_config()`` by ``effective``, and the index of ``row`` in them (the
+    location of its errors in the parent's pydantic model)."""
+    versions = sorted([*(v for v in saved if row.pk is None or v.pk != row.pk), row], key=lambda v: v.effective)
+    return [v.as_config() for v in versions], versions.index(row)

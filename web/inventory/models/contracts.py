@@ -14,7 +14,7 @@ from billing_etl import config as billing
 from linewatch.choices import BillingModel, GbUnit, ProrationConvention, UsageDirection
 from web.audit.models import ChangeLoggedModel
 from web.inventory.models.lines import Line
-from web.inventory.validation import present, validate
+from web.inventory.validation import dated_versions, present, validate
 from web.labels import choices_of
 
 _MONEY = {"max_digits": 16, "decimal_places": 4}
@@ -203,9 +203,7 @@ class ContractChange(ChangeLoggedModel):
         if not self.contract_id or self.effective is None:
             return  # the required-field errors say so
         # The contract with its other changes and this one, as the ETL validates contracts.yaml.
-        others = [c for c in self.contract.changes.all() if self.pk is None or c.pk != self.pk]
-        changes = sorted([*others, self], key=lambda c: c.effective)
-        row = changes.index(self)
-        config = self.contract.as_config() | {"changes": [c.as_config() for c in changes]}
+        changes, row = dated_versions(self, self.contract.changes.all())
+        config = self.contract.as_config() | {"changes": changes}
         fields = {("changes", row, name): name for name in ("effective", *self.TERMS)}
         validate(billing.Contract, config, fields=fields, tags=_BILLING_TAGS, model_field="effective")

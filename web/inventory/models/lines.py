@@ -20,7 +20,7 @@ from web.audit.models import ChangeLoggedModel
 from web.inventory.models.carriers import BillingAccount, Carrier
 from web.inventory.models.devices import Device
 from web.inventory.models.organisation import CostCentre, Department, Site
-from web.inventory.validation import present, validate
+from web.inventory.validation import dated_versions, present, validate
 from web.labels import choices_of
 
 _LINE_FIELDS = {
@@ -262,10 +262,8 @@ class CapacityChange(ChangeLoggedModel):
         if not self.line_id or self.effective is None or self.capacity_bps is None:
             return  # the required-field errors say so
         # The line with its other changes and this one, as the core validates lines.yaml (order, after install).
-        others = [c for c in self.line.capacity_changes.all() if self.pk is None or c.pk != self.pk]
-        changes = sorted([*others, self], key=lambda c: c.effective)
-        row = changes.index(self)
-        config = self.line.as_config() | {"capacity_changes": [c.as_config() for c in changes]}
+        changes, row = dated_versions(self, self.line.capacity_changes.all())
+        config = self.line.as_config() | {"capacity_changes": changes}
         validate(yaml_inventory.Line, config, model_field="effective", fields={
             ("capacity_changes", row, "effective"): "effective",
             ("capacity_changes", row, "capacity_bps"): "capacity_bps"})
