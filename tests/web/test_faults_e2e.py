@@ -53,9 +53,10 @@ def transactional_db(transactional_db: Any) -> Any:
 
 
 @pytest.fixture
-def app(settings: Any, tmp_path: Path, smtp_factory: Any, tls_cert: Any, webhook: Any) -> dict[str, Any]:
+def app(settings: Any, tmp_path: Path, smtp_factory: Any, tls_cert: Any, webhook: Any,
+        influx_db: tuple[str, str]) -> dict[str, Any]:
     """The application's settings: its outbox mails through the real SMTP server, the intake token, carriers
-    notified automatically (the demo's setting)."""
+    notified automatically (the demo's setting), the evaluator's InfluxDB for the line's last figures."""
     from pydantic import SecretStr
 
     smtp = smtp_factory("starttls")
@@ -64,13 +65,15 @@ def app(settings: Any, tmp_path: Path, smtp_factory: Any, tls_cert: Any, webhook
     lw = settings.LINEWATCH
     settings.LINEWATCH = lw.model_copy(update={
         "alerts_path": path,
+        "influx": lw.influx.model_copy(update={"url": influx_db[0], "database": influx_db[1]}),
         "web": lw.web.model_copy(update={"alert_intake_token": SecretStr(INTAKE_TOKEN)}),
         "faults": lw.faults.model_copy(update={"notify_carrier_automatically": True})})
     return {"smtp": smtp}
 
 
 def test_a_line_going_down_opens_a_ticket_mails_the_carrier_and_resolves_with_the_alert_to_the_second(
-        transactional_db: Any, live_server: Any, app: dict[str, Any], make_inventory: Any, influx: Any, tmp_path: Path) -> None:
+        transactional_db: Any, live_server: Any, app: dict[str, Any], make_inventory: Any, influx: Any,
+        tmp_path: Path, monkeypatch: Any) -> None:
     from faults_support import fault_world
 
     from web.faults.models import Ticket
@@ -82,6 +85,7 @@ def test_a_line_going_down_opens_a_ticket_mails_the_carrier_and_resolves_with_th
     config = load_alerts(_evaluator_config(tmp_path / "alerts.yaml",
                                            intake_url=f"{live_server.url}/api/faults/alerts/"), inventory=inventory)
     clock = alerting_fixtures.Clock()
+    monkeypatch.setattr("web.inventory.live.clock", clock)  # the app reads the line's figures at the story's time
     service = AlertService(config=config, inventory=inventory, client=influx,
                            store=AlertStore(tmp_path / "alerts.sqlite"), clock=clock)
     point = alerting_fixtures.traffic_point
@@ -105,6 +109,7 @@ def test_a_line_going_down_opens_a_ticket_mails_the_carrier_and_resolves_with_th
         assert "CID-00000" in mail["Subject"] and f"LW-FAULT-{ticket.pk}" in mail["Subject"]
         body = mail.get_body(preferencelist=("plain",)).get_content()
         assert "Frankfurt" in body and LINE in body and "down" in body.lower()
+        assert "last sample" in body and "in 0 bit/s (0.0 %)" in body  # the line's last figures from InfluxDB
 
         # 3. the line comes back; the next evaluation resolves the alert and, through the intake, the ticket.
         resolved_s = T0 + 240

@@ -18,10 +18,11 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from alerting.render import Locale
+from alerting.render import Locale, format_bps, format_time
 from linewatch.choices import ContactRole, Language, MessageKind, TicketEventKind
 from web.faults.intake import describe
 from web.faults.models import Ticket
+from web.inventory import live
 
 REFERENCE_PREFIX = "LW-FAULT-"
 
@@ -72,10 +73,27 @@ def format_moment(moment: dt.datetime) -> str:
 
 
 def evidence(ticket: Ticket, language: str) -> list[str]:
-    """The alerts' measured values as one line each (the alert evaluator's summary, in ``language``)."""
+    """The alerts' measured values as one line each (the alert evaluator's summary, in ``language``), then the
+    line's last traffic sample from InfluxDB (the line page's query and short timeout; left out when InfluxDB
+    does not answer)."""
     locale = Locale(language=Language(language), timezone=settings.TIME_ZONE)
     alerts = [e.data["alert"] for e in ticket.events.filter(kind=TicketEventKind.ALERT_FIRED) if "alert" in e.data]
-    return [describe(alert, locale) for alert in alerts]
+    lines = [describe(alert, locale) for alert in alerts]
+    if ticket.line is not None:
+        current = live.line_figures(settings.LINEWATCH.influx, line=ticket.line.name,
+                                    capacity_bps=ticket.line.capacity_bps, now_s=live.clock()).current
+        if current is not None:
+            with translation.override(language):
+                lines.append(_("last sample %(time)s: in %(in)s, out %(out)s") % {
+                    "time": format_time(current.time_s, locale), "in": _rate(current.in_bps, current.in_util_pct),
+                    "out": _rate(current.out_bps, current.out_util_pct)})
+    return lines
+
+
+def _rate(bps: float | None, util_pct: float | None) -> str:
+    if bps is None:
+        return "-"
+    return format_bps(bps) + ("" if util_pct is None else f" ({util_pct:.1f} %)")
 
 
 def context(ticket: Ticket, *, language: str, level: int, now: dt.datetime) -> dict[str, Any]:
