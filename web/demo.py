@@ -100,8 +100,9 @@ def demo_web(ctx: Any) -> Iterator[None]:
         yield
     finally:
         stop_app(proc)
+        say("management application stopped")
         stop_app(worker)
-        say("management application and its worker stopped")
+        say("management application worker stopped")
 
 
 def _intake_env(ctx: Any) -> dict[str, str]:
