@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_browser import _login, app, artifacts, browser  # noqa: F401  (the session's demo server and browser)
+from test_browser import _ACCESSIBILITY_PROBLEMS, _TABLET, _login, app, artifacts, browser  # noqa: F401
 
 pytestmark = [pytest.mark.slow, pytest.mark.web_database, pytest.mark.xdist_group("browser")]
 ITEMS = 5  # web/inspections/demo.py CHECKLIST
@@ -45,3 +45,32 @@ def test_the_due_list_and_perform_form_in_korean(browser, app) -> None:  # noqa:
     page.wait_for_url(re.compile(r"/perform/$"))
     assert "점검 수행" in page.inner_text("main h1") and "정상" in page.inner_text("main table")
     page.context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "ko-KR"])
+def test_inspection_and_figures_pages_are_accessible_and_fit_a_tablet(browser, app, artifacts,  # noqa: F811
+                                                                     locale) -> None:
+    """The checks of test_browser.py (language, landmark, heading, named controls and links, no sideways scroll)."""
+    page = _login(browser, app, "admin", locale=locale)
+    page.set_viewport_size(_TABLET)
+    page.goto(app["url"] + "/inspections/plans/")
+    plan = page.eval_on_selector("main table a[href*='/inspections/plans/']", "a => a.getAttribute('href')")
+    page.goto(app["url"] + plan)
+    inspection = page.eval_on_selector("main table a[href*='/inspections/inspections/']", "a => a.getAttribute('href')")
+    urls = ["/inspections/", "/inspections/plans/", plan, plan + "edit/", "/inspections/plans/add/", inspection,
+            "/faults/figures/"]
+    page.goto(app["url"] + "/inspections/")
+    perform = page.locator("main a[href$='/perform/']")
+    if perform.count():
+        urls.append(perform.first.get_attribute("href"))
+    found = {}
+    for url in urls:
+        page.goto(app["url"] + url)
+        page.wait_for_load_state()
+        problems = page.evaluate(_ACCESSIBILITY_PROBLEMS)
+        if problems:
+            found[url] = problems
+        page.screenshot(path=str(artifacts / f"tablet-{locale}-{url.strip('/').replace('/', '-')}.png"),
+                        full_page=True)
+    page.context.close()
+    assert not found, "\n".join(f"{url}: {sorted(set(p))}" for url, p in found.items())
