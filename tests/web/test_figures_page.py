@@ -164,11 +164,12 @@ def test_write_open_incidents_counts_active_tickets_per_kind_and_carrier_with_ze
 @pytest.mark.django_db
 def test_the_worker_runs_the_figures_and_inspections_jobs(tickets: Any, influx: InfluxSettings) -> None:
     """The worker finds the three jobs (web/inspections/apps.py) and runs them without arguments."""
-    from web.notify.worker import collect_jobs, run_job
+    from web.notify.worker import collect_jobs
 
     jobs = {job.path: job for job in collect_jobs()}
     mine = {"web.inspections.jobs:run": 900, "web.faults.figures_influx:write_figures": 300,
             "web.faults.figures_influx:write_open_incidents": 60}
     assert {path: jobs[path].interval_s for path in mine} == mine
-    assert all(run_job(jobs[path]) for path in mine)
+    for path in mine:  # as run_job does, without its closing of the connections (the test's transaction)
+        jobs[path].function()()
     assert _rows(influx, 'SELECT count("count") FROM "incidents_open"')[0]["count"] == 15
