@@ -403,3 +403,32 @@ def test_comments_are_the_working_roles_and_land_in_the_history(people, inv):
                                    content_type="application/json").status_code == 201
     detail = api(people["viewer"]).get(f"/api/orders/{order['id']}/").json()
     assert detail["events"][-1]["text"] == "carrier called" and detail["transitions"] == []
+
+
+def test_a_refused_side_effect_leaves_the_order_and_the_line_unchanged(people, inv):
+    """An install on a port that carries another line is refused naming the interface: no member, still ordered."""
+    from web.inventory.models import LineMember
+    from web.orders.models import Order
+
+    order = request_new_line(people, inv)
+    move(people["finance"], order["id"], "approve", carrier=inv["carriers"][0].pk)
+    move(people["engineer"], order["id"], "place_order", carrier_order_ref="R-1", promised_date="2026-12-20")
+    taken = inv["lines"][1].members.get()
+    response = move(people["engineer"], order["id"], "install", device=inv["device"].pk, interface=taken.interface)
+    assert response.status_code == 400 and "interface" in response.json()
+    assert Order.objects.get(pk=order["id"]).state == OrderState.ORDERED
+    assert not LineMember.objects.filter(line__name="PAR-INET-9").exists()
+    assert line_status("PAR-INET-9") == LineStatus.PLANNED
+
+
+@pytest.mark.parametrize(("scope", "status"), [("read", 403), ("write", 200)])
+def test_a_read_only_token_cannot_move_an_order(people, inv, scope, status):
+    from linewatch.choices import TokenScope
+    from web.accounts.tokens import Token
+
+    order = request_new_line(people, inv)
+    _token, secret = Token.create(user=people["finance"], name=scope, scope=TokenScope(scope))
+    response = Client().post(f"/api/orders/{order['id']}/transition/",
+                             {"transition": "approve", "carrier": inv["carriers"][0].pk},
+                             content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert response.status_code == status
