@@ -250,3 +250,22 @@ def test_exported_lines_yaml_loads_with_the_cores_loader(tmp_path: Path, line):
     _window(line)
     export_dir(tmp_path / "out", secrets="clear")
     assert load_inventory(tmp_path / "out" / "lines.yaml").maintenance[0].lines == (line.name,)
+
+
+def test_inventory_document_query_count_is_constant_in_the_number_of_changes_and_windows(make_inventory):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    inv = make_inventory(6)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            inventory_data()
+        return len(ctx.captured_queries)
+
+    few = queries()
+    for k, line in enumerate(inv["lines"]):
+        for n in range(3):
+            CapacityChange.objects.create(line=line, effective=T0 + dt.timedelta(days=n), capacity_bps=(k + 1) * (n + 1))
+        _window(line, starts=T0 + dt.timedelta(days=k), ends=T0 + dt.timedelta(days=k, hours=2))
+    assert queries() == few == 6
