@@ -71,3 +71,17 @@ def test_an_edited_template_failing_on_a_real_context_falls_back_to_the_built_in
     MessageTemplate.objects.create(kind=KIND, language="en", subject="x", body="{{ sender.upper() }}")
     rendered = render(KIND, language="en", context={"sender": None, "sent_at": "now"})
     assert rendered.subject == "linewatch test message from None" and "using the built-in text" in caplog.text
+
+
+KIND_LANGUAGES = [(k.value, lang) for k in MessageKind for lang in ("en", "ko")]
+
+
+@pytest.mark.parametrize(("kind", "language"), KIND_LANGUAGES, ids=[f"{k}-{lang}" for k, lang in KIND_LANGUAGES])
+def test_every_kinds_built_in_text_passes_the_check_with_its_sample(kind, language):
+    """Each kind has its built-in text in both languages, and it renders with the kind's sample context."""
+    from web.notify.templates import MESSAGES_DIR, builtin
+
+    assert (MESSAGES_DIR / f"{kind}.{language}.txt").is_file()
+    src = builtin(kind, language)
+    rendered = check_template(kind, subject=src.subject, body=src.body)
+    assert rendered.subject and rendered.text.strip()

@@ -21,6 +21,7 @@ KIND_LABELS: dict[str, Promise] = {
     "carrier_escalation": _("Escalation to the carrier"),
     "order_assigned": _("Order step assigned"),
     "order_due": _("Order step due"),
+    "order_attention": _("Order needs attention"),
     "termination_notice": _("Termination notice"),
     "inspection_due": _("Periodic inspection due"),
 }
