@@ -85,3 +85,10 @@ def test_every_kinds_built_in_text_passes_the_check_with_its_sample(kind, langua
     src = builtin(kind, language)
     rendered = check_template(kind, subject=src.subject, body=src.body)
     assert rendered.subject and rendered.text.strip()
+
+
+def test_every_message_kind_has_a_translated_label():
+    """A kind added to linewatch/choices.py needs its label in web/notify/labels.py (and the Korean catalogue)."""
+    from web.notify.labels import KIND_LABELS
+
+    assert [k.value for k in MessageKind if k.value not in KIND_LABELS] == []
