@@ -238,3 +238,51 @@ def test_demo_seeds_one_window_on_fra_voice_starting_in_two_hours_once(tmp_path)
     assert window.carrier.name == "Deutsche Telekom" and window.carrier_reference == "DT-CHG-4471"
     assert dt.timedelta(minutes=119) < window.starts - now <= 2 * HOUR and window.ends - window.starts == 4 * HOUR
     assert demo.seed_maintenance(now=now) is None  # a later start keeps the application's windows
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_inventory_document_stays_valid_after_any_sequence_of_accepted_version_and_window_writes(
+        user_with_role, inv, seed):
+    """Random capacity-change and maintenance writes through the API (some invalid: zero capacity, a moment taken,
+    an end before the start, a line of another carrier, a line deleted): each is accepted or refused (never a
+    500), and after each the core validates ``/api/inventory.json`` and every window names listed lines."""
+    import random
+
+    rng = random.Random(seed)
+    admin = _api(user_with_role, Role.ADMIN.value)
+    moments = [(timezone.now() + k * HOUR).isoformat() for k in range(-3, 4)]
+    lines = list(inv["lines"])
+    answers: dict[tuple[str, int], int] = {}
+    for _ in range(40):
+        op = rng.choice(["capacity", "capacity", "window", "window", "patch", "delete-change", "delete-line"])
+        line = rng.choice(lines)
+        if op == "capacity":
+            response = admin.post("/api/inventory/capacity-changes/", {
+                "line": line.pk, "effective": rng.choice(moments), "capacity_bps": rng.choice([0, 1, 10**9])},
+                content_type="application/json")
+        elif op == "window":
+            starts, ends = rng.choice(moments), rng.choice(moments)
+            response = admin.post("/api/inventory/maintenance/", {
+                "carrier": rng.choice([None, *(c.pk for c in inv["carriers"])]), "starts": starts, "ends": ends,
+                "lines": [line.pk for line in rng.sample(lines, rng.randint(0, 2))]}, content_type="application/json")
+        elif op == "patch" and PlannedMaintenance.objects.exists():
+            window = rng.choice(list(PlannedMaintenance.objects.all()))
+            response = admin.patch(f"/api/inventory/maintenance/{window.pk}/", {"ends": rng.choice(moments)},
+                                   content_type="application/json")
+        elif op == "delete-change" and CapacityChange.objects.exists():
+            change = rng.choice(list(CapacityChange.objects.all()))
+            response = admin.delete(f"/api/inventory/capacity-changes/{change.pk}/")
+        elif op == "delete-line" and len(lines) > 2:
+            lines.remove(line)
+            response = admin.delete(f"/api/inventory/lines/{line.pk}/")
+        else:
+            continue
+        assert response.status_code in (200, 201, 204, 400), (op, response.content)
+        answers[op, response.status_code] = answers.get((op, response.status_code), 0) + 1
+        document = admin.get("/api/inventory.json")
+        assert document.status_code == 200, document.content
+        inventory = Inventory.model_validate(document.json())
+        listed = set(inventory.lines_by_id)
+        assert all(set(w.lines) <= listed for w in inventory.maintenance)
+        assert len({w.id for w in inventory.maintenance}) == len(inventory.maintenance)
+    assert answers.get(("capacity", 201)) and answers.get(("window", 201)) and answers.get(("window", 400)), answers
