@@ -12,6 +12,15 @@ from linewatch.choices import InspectionOutcome, InspectionRecurrence, Inspectio
 from web.inspections.schedule import following_due, month_day_on, state_on
 
 D = dt.date
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Any:
+    """Messages in English whatever an earlier test's request activated (a Korean page leaves Korean active)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
 EVERY = InspectionRecurrence.EVERY_N_DAYS
 MONTHLY = InspectionRecurrence.MONTHLY_DAY
 
