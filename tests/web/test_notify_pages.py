@@ -76,3 +76,14 @@ def test_the_messages_include_lists_the_messages_about_an_object(user_with_role)
     html = Template('{% include "notify/_messages.html" with about=obj %}').render(Context({"obj": user}))
     assert "Subject about:me" in html and "about:other" not in html
     assert timezone.now().strftime("%Y-%m-%d") in html
+
+
+def test_the_api_lists_the_outbox_by_status_for_admins_only(client, user_with_role):
+    _message("api:expired", status=DeliveryStatus.EXPIRED)
+    _message("api:pending")
+    client.force_login(user_with_role("admin"))
+    rows = client.get("/api/notify/outbox/?status=expired").json()["results"]
+    assert [r["key"] for r in rows] == ["api:expired"] and rows[0]["last_error"] == "receiver x: HTTP 500"
+    client.force_login(user_with_role("engineer"))
+    assert client.get("/api/notify/outbox/").status_code == 403
+    assert client.get("/api/notify/templates/").status_code == 200
