@@ -64,6 +64,8 @@ ENDPOINTS = {
     "/notify/outbox/": _ADMIN_PAGE,
     "/notify/templates/": _ADMIN_PAGE | {"noc": 200, "engineer": 200},
     "/notify/templates/add/": _ADMIN_PAGE | {"noc": 200, "engineer": 200},
+    "/api/notify/outbox/": _ADMIN_API,
+    "/api/notify/templates/": _ADMIN_API | {"noc": 200, "engineer": 200},
 }
 ENDPOINT_CASES = [(role, url) for url in ENDPOINTS for role in ROLES]
 
