@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.utils.functional import Promise
 
-from linewatch.choices import ContactRole, LineMemberRole
+from linewatch.choices import (
+    ContactRole,
+    LineMemberRole,
+    LineType,
+    OrderState,
+    SlaClaimState,
+    TicketState,
+)
 from web.labels import choices_of
 
 
@@ -14,3 +21,25 @@ def contact_roles() -> list[tuple[str, Promise | str]]:
 
 def line_member_roles() -> list[tuple[str, Promise | str]]:
     return choices_of(LineMemberRole)
+
+
+def line_types() -> list[tuple[str, Promise | str]]:
+    return choices_of(LineType)
+
+
+def order_states() -> list[tuple[str, Promise | str]]:
+    return choices_of(OrderState)
+
+
+def ticket_states() -> list[tuple[str, Promise | str]]:
+    return choices_of(TicketState)
+
+
+def sla_claim_states() -> list[tuple[str, Promise | str]]:
+    return choices_of(SlaClaimState)
+
+
+def inspection_states() -> list[tuple[str, Promise | str]]:
+    from web.inspections.labels import STATE_CHOICES
+
+    return list(STATE_CHOICES)

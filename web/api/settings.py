@@ -27,5 +27,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ContactRoleEnum": "web.api.schema.contact_roles",
         "LineMemberRoleEnum": "web.api.schema.line_member_roles",
+        # A line's type (inventory, new-line orders), an order's state (its stage, an event's from/to), and the
+        # "state" fields of tickets, SLA claims and inspections: one name per enumeration.
+        "LineTypeEnum": "web.api.schema.line_types",
+        "OrderStateEnum": "web.api.schema.order_states",
+        "TicketStateEnum": "web.api.schema.ticket_states",
+        "SlaClaimStateEnum": "web.api.schema.sla_claim_states",
+        "InspectionStateEnum": "web.api.schema.inspection_states",
     },
 }

@@ -43,7 +43,7 @@ class TicketUpdateSerializer(serializers.ModelSerializer):
                   "location")
 
 
-class TransitionSerializer(serializers.Serializer):
+class TicketTransitionSerializer(serializers.Serializer):
     step = serializers.ChoiceField(choices=STEP_NAMES)
     cause = serializers.ChoiceField(choices=[c.value for c in FaultCause], required=False, allow_blank=True)
     review_note = serializers.CharField(required=False, allow_blank=True)
@@ -56,7 +56,7 @@ class TransitionSerializer(serializers.Serializer):
         return {k: v for k, v in data.items() if k in allowed.get(step, ())}
 
 
-class CommentSerializer(serializers.Serializer):
+class TicketCommentSerializer(serializers.Serializer):
     text = serializers.CharField()
     carrier_answer = serializers.BooleanField(default=False, help_text="the carrier's answer (by phone or mail)")
     carrier_ticket_ref = serializers.CharField(required=False, allow_blank=True, max_length=128)

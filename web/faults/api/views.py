@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import authentication, exceptions, permissions, status
@@ -48,8 +49,8 @@ class TicketViewSet(ModelViewSet):
     http_method_names = ("get", "post", "patch", "head", "options")
 
     def get_serializer_class(self) -> Any:
-        return {"partial_update": serializers.TicketUpdateSerializer, "transition": serializers.TransitionSerializer,
-                "comment": serializers.CommentSerializer}.get(self.action, serializers.TicketSerializer)
+        return {"partial_update": serializers.TicketUpdateSerializer, "transition": serializers.TicketTransitionSerializer,
+                "comment": serializers.TicketCommentSerializer}.get(self.action, serializers.TicketSerializer)
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = _call(services.open_ticket, acting_user=self.request.user,
@@ -64,24 +65,24 @@ class TicketViewSet(ModelViewSet):
                        **serializer.validated_data)
         return Response(serializers.TicketSerializer(ticket).data)
 
-    @extend_schema(request=serializers.TransitionSerializer, responses=serializers.TicketSerializer)
+    @extend_schema(request=serializers.TicketTransitionSerializer, responses=serializers.TicketSerializer)
     @action(detail=True, methods=["post"])
     def transition(self, request: Request, pk: str | None = None) -> Response:
         """Take a step: notify_carrier, start_work, resolve (cause), close (after the review), reopen."""
         ticket = self.get_object()
-        serializer = serializers.TransitionSerializer(data=request.data)
+        serializer = serializers.TicketTransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         step = services.STEPS[serializer.validated_data["step"]]
         ticket = _call(step, ticket, acting_user=request.user, token=request_token(request),
                        **serializer.step_kwargs())
         return Response(serializers.TicketSerializer(ticket).data)
 
-    @extend_schema(request=serializers.CommentSerializer, responses={201: serializers.TicketEventSerializer})
+    @extend_schema(request=serializers.TicketCommentSerializer, responses={201: serializers.TicketEventSerializer})
     @action(detail=True, methods=["post"])
     def comment(self, request: Request, pk: str | None = None) -> Response:
         """Add a comment, or record the carrier's answer (and its ticket number)."""
         ticket = self.get_object()
-        serializer = serializers.CommentSerializer(data=request.data)
+        serializer = serializers.TicketCommentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         event = _call(services.comment, ticket, acting_user=request.user, token=request_token(request),
                       **serializer.validated_data)
@@ -143,3 +144,13 @@ class AlertIntakeView(APIView):
         except DjangoValidationError as exc:
             raise exceptions.ValidationError(field_errors(exc)) from None
         return Response(result.as_json(), status=status.HTTP_200_OK)
+
+
+class IntakeTokenScheme(OpenApiAuthenticationExtension):
+    """The alert intake's ``web.alert_intake_token`` in the OpenAPI schema: a bearer token, like the API tokens."""
+
+    target_class = "web.faults.api.views.IntakeTokenAuthentication"
+    name = "alertIntakeToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer"}

@@ -93,10 +93,10 @@ def move_values_serializer(move: str) -> type[serializers.ModelSerializer]:
     return type(f"{move.title().replace('_', '')}Values", (serializers.ModelSerializer,), attrs)
 
 
-class TransitionSerializer(serializers.Serializer):
+class OrderTransitionSerializer(serializers.Serializer):
     transition = serializers.CharField(help_text="the move: approve, place_order, install, … (docs/orders.md)")
     comment = serializers.CharField(required=False, allow_blank=True)
 
 
-class CommentSerializer(serializers.Serializer):
+class OrderCommentSerializer(serializers.Serializer):
     text = serializers.CharField()

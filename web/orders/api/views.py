@@ -85,13 +85,13 @@ class OrderViewSet(_Restricted, mixins.ListModelMixin, mixins.RetrieveModelMixin
     def _read(self, order: Order) -> dict[str, Any]:
         return s.OrderSerializer(self.get_queryset().get(pk=order.pk), context={"request": self.request}).data
 
-    @extend_schema(request=s.TransitionSerializer, responses={200: s.OrderSerializer})
+    @extend_schema(request=s.OrderTransitionSerializer, responses={200: s.OrderSerializer})
     @action(detail=True, methods=["post"])
     def transition(self, request: Request, pk: str | None = None) -> Response:
         """Make a move: ``{"transition": "approve", "carrier": 3, …, "comment": "…"}`` (fields per move:
         docs/orders.md)."""
         order = self.get_object()
-        head = s.TransitionSerializer(data=request.data)
+        head = s.OrderTransitionSerializer(data=request.data)
         head.is_valid(raise_exception=True)
         name = head.validated_data["transition"]
         if name not in services.BY_NAME:
@@ -105,11 +105,11 @@ class OrderViewSet(_Restricted, mixins.ListModelMixin, mixins.RetrieveModelMixin
         order = _call(services.transition, order, name, user=request.user, values=values, text=comment)
         return Response(self._read(order))
 
-    @extend_schema(request=s.CommentSerializer, responses={201: s.OrderEventSerializer})
+    @extend_schema(request=s.OrderCommentSerializer, responses={201: s.OrderEventSerializer})
     @action(detail=True, methods=["post"])
     def comments(self, request: Request, pk: str | None = None) -> Response:
         order = self.get_object()
-        body = s.CommentSerializer(data=request.data)
+        body = s.OrderCommentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         event = _call(services.comment, order, user=request.user, text=body.validated_data["text"])
         return Response(s.OrderEventSerializer(event).data, status=status.HTTP_201_CREATED)
