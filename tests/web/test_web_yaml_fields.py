@@ -11,8 +11,10 @@ from billing_etl.config import ContractsFile
 from linewatch.inventory import load_inventory
 from linewatch.yamlconf import load_model
 from web.inventory.models import (
+    CapacityChange,
     Carrier,
     Contract,
+    ContractChange,
     CostCentre,
     CreditTier,
     Department,
@@ -78,6 +80,8 @@ def _store_inventory(path: Path = CONFIG / "lines.yaml"):
         for m in y.members:
             LineMember.objects.create(line=line, device=devices[m.device], interface=m.interface or "",
                                       if_index=m.if_index, role=m.role)
+        for change in y.capacity_changes:
+            CapacityChange.objects.create(line=line, effective=change.effective, capacity_bps=change.capacity_bps)
     return inv
 
 
@@ -141,11 +145,14 @@ def test_every_contract_term_round_trips(contracts_yaml):
             proration=y.proration, sla_target_pct=y.sla.target_pct if y.sla else None,
             sla_cap_pct=y.sla.cap_pct if y.sla else 100,
             **({"term_start": y.term.start, "term_months": y.term.months, "auto_renew": y.term.auto_renew,
-                "renewal_months": y.term.renewal_months, "notice_days": y.term.notice_days} if y.term else {}))
+                "renewal_months": y.term.renewal_months, "notice_days": y.term.notice_days,
+                "early_termination_pct": y.term.early_termination_pct} if y.term else {}))
         for tier in (y.sla.credit_tiers if y.sla else []):
             CreditTier.objects.create(contract=contract, below_pct=tier.below_pct, credit_pct=tier.credit_pct)
         for d in y.discounts:
             Discount.objects.create(contract=contract, **d.model_dump())
+        for change in y.changes:
+            ContractChange.objects.create(contract=contract, **change.model_dump())
         contract.refresh_from_db()
         contract.full_clean()
         assert billing.Contract.model_validate(contract.as_config()) == y, y.line
