@@ -3,8 +3,8 @@
 - a new line **PAR-INET-2** (``status: planned`` in config/lines.yaml, its port already listed) ordered from Colt,
   waiting for the installation (engineer);
 - a bandwidth change of **FRA-MPLS-1** (saturated) from 100 to 200 Mbit/s, agreed and scheduled for next week;
-- a termination of **LON-MPLS-1** (nearly idle) with the notice checked: the demo gives its contract a 36-month
-  term from 2025-01-15 (90 days' notice), so a date next month shows the early-termination fee;
+- a termination of **LON-MPLS-1** (nearly idle) with the notice checked: its contract (config/contracts.yaml) has a
+  36-month term from 2025-01-15 (90 days' notice), so a date next month shows the early-termination fee;
 - **AMS-INET-1** in acceptance: a line the simulated routers carry (up, error-free, with traffic), its acceptance
   started a minute after the demo starts, so the worker judges it after ``orders.acceptance.window_s`` (600 s in
   config/linewatch.yaml) and the line becomes active during a short ``make run``.
@@ -23,7 +23,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from linewatch.choices import ChangeKind, LineStatus, OrderKind, OrderState
-from web.inventory.models import Contract, Line
+from web.inventory.models import Line
 from web.orders import services
 from web.orders.models import Order, OrderStep
 
@@ -86,7 +86,6 @@ def seed(*, now: dt.datetime | None = None) -> int:
 
     lon = Line.objects.filter(name="LON-MPLS-1").first()
     if lon is not None:
-        Contract.objects.filter(line=lon).update(term_start=dt.date(2025, 1, 15), term_months=36, notice_days=90)
         order = services.create_order(kind=OrderKind.TERMINATION, user=finance, values={
             "line": lon, "requested_date": (now + dt.timedelta(days=40)).date(),
             "justification": "nearly idle: traffic moved to LON-INET-1"},
