@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import web_test_setup  # noqa: F401  (configures Django before pytest-django needs it)
+from browser_support import app, artifacts, browser  # noqa: F401  (the browser tests' session fixtures, once)
 from web_test_setup import TEST_DATABASE_URL
 
 HERE = Path(__file__).resolve().parent

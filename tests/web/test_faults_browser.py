@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_browser import HANGUL, _login, app, artifacts, browser  # noqa: F401  (fixtures)
+from browser_support import HANGUL, _login
 
 pytestmark = [pytest.mark.slow, pytest.mark.web_database, pytest.mark.xdist_group("browser")]
 
 
-def test_noc_reports_a_fault_notifies_the_carrier_and_resolves_it_with_a_cause(browser, app, artifacts) -> None:  # noqa: F811
+def test_noc_reports_a_fault_notifies_the_carrier_and_resolves_it_with_a_cause(browser, app, artifacts) -> None:
     page = _login(browser, app, "noc")
     page.get_by_role("link", name="Faults").click()
     page.wait_for_url(re.compile(r"/faults/$"))

@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_browser import _ACCESSIBILITY_PROBLEMS, _TABLET, _login, app, artifacts, browser  # noqa: F401
+from browser_support import _login
+from test_browser import _ACCESSIBILITY_PROBLEMS, _TABLET
 
 pytestmark = [pytest.mark.slow, pytest.mark.web_database, pytest.mark.xdist_group("browser")]
 ITEMS = 5  # web/inspections/demo.py CHECKLIST
 
 
-def test_noc_performs_a_due_inspection_and_a_failed_item_opens_a_ticket(browser, app, artifacts) -> None:  # noqa: F811
+def test_noc_performs_a_due_inspection_and_a_failed_item_opens_a_ticket(browser, app, artifacts) -> None:
     page = _login(browser, app, "noc")
     page.get_by_role("link", name="Inspections").click()
     page.wait_for_url(re.compile(r"/inspections/$"))
@@ -37,7 +38,7 @@ def test_noc_performs_a_due_inspection_and_a_failed_item_opens_a_ticket(browser,
     page.context.close()
 
 
-def test_the_due_list_and_perform_form_in_korean(browser, app) -> None:  # noqa: F811
+def test_the_due_list_and_perform_form_in_korean(browser, app) -> None:
     page = _login(browser, app, "engineer", locale="ko-KR")
     page.goto(app["url"] + "/inspections/")
     assert "예정된 점검" in page.inner_text("main h1")
@@ -48,7 +49,7 @@ def test_the_due_list_and_perform_form_in_korean(browser, app) -> None:  # noqa:
 
 
 @pytest.mark.parametrize("locale", ["en-GB", "ko-KR"])
-def test_inspection_and_figures_pages_are_accessible_and_fit_a_tablet(browser, app, artifacts,  # noqa: F811
+def test_inspection_and_figures_pages_are_accessible_and_fit_a_tablet(browser, app, artifacts,
                                                                      locale) -> None:
     """The checks of test_browser.py (language, landmark, heading, named controls and links, no sideways scroll)."""
     page = _login(browser, app, "admin", locale=locale)

@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_browser import _login, app, artifacts, browser  # noqa: F401  (the session's server and browser)
+from browser_support import _login
 
 pytestmark = [pytest.mark.slow, pytest.mark.web_database, pytest.mark.xdist_group("browser")]
 
 
-def test_demo_window_is_listed_and_shown_on_its_line(browser, app, artifacts) -> None:  # noqa: F811
+def test_demo_window_is_listed_and_shown_on_its_line(browser, app, artifacts) -> None:
     page = _login(browser, app, "viewer")
     page.goto(app["url"] + "/inventory/maintenance/")
     row = page.locator("table.maintenance tr.window", has_text="DT-CHG-4471")
@@ -23,7 +23,7 @@ def test_demo_window_is_listed_and_shown_on_its_line(browser, app, artifacts) ->
     page.context.close()
 
 
-def test_noc_records_a_window_on_lines_of_the_carrier_chosen(browser, app, artifacts) -> None:  # noqa: F811
+def test_noc_records_a_window_on_lines_of_the_carrier_chosen(browser, app, artifacts) -> None:
     page = _login(browser, app, "noc", locale="ko-KR")
     page.goto(app["url"] + "/inventory/maintenance/add/")
     page.select_option("#id_carrier", label="Colt")

@@ -8,12 +8,12 @@ import re
 from typing import Any
 
 import pytest
-from test_browser import _login, app, artifacts, browser  # noqa: F401  (the session's demo server and browser)
+from browser_support import _login
 
 pytestmark = [pytest.mark.slow, pytest.mark.web_database, pytest.mark.xdist_group("browser")]
 
 
-def _open_order(page: Any, app: dict[str, Any], kind: str, line: str) -> None:  # noqa: F811
+def _open_order(page: Any, app: dict[str, Any], kind: str, line: str) -> None:
     page.goto(f"{app['url']}/orders/?kind={kind}")
     page.locator("tr.order", has_text=line).locator("a[href*='/orders/']").first.click()
     page.wait_for_url(re.compile(r"/orders/\d+/$"))
@@ -31,7 +31,7 @@ def _move(page: Any, name: str, **fields: str) -> None:
     page.wait_for_url(re.compile(r"/orders/\d+/$"))
 
 
-def test_engineer_installs_the_ordered_line_and_its_acceptance_starts(browser, app, artifacts) -> None:  # noqa: F811
+def test_engineer_installs_the_ordered_line_and_its_acceptance_starts(browser, app, artifacts) -> None:
     page = _login(browser, app, "engineer")
     page.get_by_role("link", name="Orders").click()
     page.wait_for_url(re.compile(r"/orders/$"))
@@ -48,7 +48,7 @@ def test_engineer_installs_the_ordered_line_and_its_acceptance_starts(browser, a
     page.context.close()
 
 
-def test_a_change_is_requested_agreed_scheduled_and_applied(browser, app, artifacts) -> None:  # noqa: F811
+def test_a_change_is_requested_agreed_scheduled_and_applied(browser, app, artifacts) -> None:
     page = _login(browser, app, "engineer")
     page.goto(f"{app['url']}/orders/new/change/")
     page.select_option("#id_line", label="PAR-INET-1")
@@ -66,7 +66,7 @@ def test_a_change_is_requested_agreed_scheduled_and_applied(browser, app, artifa
     page.context.close()
 
 
-def test_a_termination_is_confirmed_deprovisioned_and_its_equipment_recovered(browser, app, artifacts) -> None:  # noqa: F811
+def test_a_termination_is_confirmed_deprovisioned_and_its_equipment_recovered(browser, app, artifacts) -> None:
     page = _login(browser, app, "finance")
     _open_order(page, app, "termination", "LON-MPLS-1")
     assert "Early-termination fee" in page.inner_text("#terms")
