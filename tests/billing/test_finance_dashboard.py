@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from billing_support import OCT, write_config_tree
+from billing_support import CARRIER, OCT, write_config_tree
 from grafana_macros import Selection, TimeRange, interpolate, panel_interval, panel_range, query_targets
 from test_exports import write_multi_currency_world
 from test_run_influxd import HEADER, OCT_ROWS, traffic
@@ -38,7 +38,20 @@ def client(tmp_path: Path, influx_db: tuple[str, str]):
         for start in range(0, len(points), 5000):
             c.write(encode_points(points[start : start + 5000]))
         run_period(settings, OCT, out_dir=tmp_path / "out", progress_enabled=False)
+        c.write(encode_points(_fault_figures()))
         yield c
+
+
+def _fault_figures() -> list:
+    """October's reliability figures as the application's worker writes them (web/faults/figures_influx.py): the
+    dashboard's availability and MTTR panels read them."""
+    from web.faults.figures import Figures
+    from web.faults.figures_influx import figure_points
+
+    month_s = OCT.end_s - OCT.start_s
+    figures = {"L-FLAT": Figures(incidents=2, downtime_s=1800.0, period_s=month_s),
+               "L-BURST": Figures(incidents=0, downtime_s=0.0, period_s=month_s)}
+    return figure_points(figures, dict.fromkeys(figures, CARRIER), month_start_s=OCT.start_s)
 
 
 def _variables(client: InfluxClient, scenario: str) -> dict[str, str]:
