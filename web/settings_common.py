@@ -140,6 +140,7 @@ LANGUAGES = [("en", _("English")), ("ko", _("Korean"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]  # strings of web/*.py; each app has its own locale/
 USE_I18N = True
 TIME_ZONE = "UTC"
+FORMAT_MODULE_PATH = ["web.formats"]  # ISO 8601 dates and 24-hour times in both languages (web/formats/)
 USE_TZ = True
 
 STATIC_URL = "static/"
