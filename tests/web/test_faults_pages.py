@@ -3,6 +3,8 @@ Korean, and the same permissions through the API (tickets, steps, comments, the 
 
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 import json
 
@@ -99,6 +101,20 @@ def test_the_pages_are_in_korean(client, make_inventory, user_with_role):
     assert "회선 장애" in page or "회선 다운" in page
     assert "통신사에 통지" in page
     assert "반복 원인" in client.get("/faults/causes/", headers=headers).content.decode()
+
+
+def test_regression_the_timeline_names_states_in_the_users_language(client, make_inventory, user_with_role):
+    """The timeline showed the stored codes ("open → in_progress") on the Korean page."""
+    from web.faults import services
+
+    world = fault_world(make_inventory)
+    ticket = services.open_ticket(acting_user=None, kind="line_down", line=world["line"])
+    services.start_work(ticket, acting_user=None)
+    client.force_login(user_with_role("engineer"))
+    page = client.get(f"/faults/{ticket.pk}/", headers={"Accept-Language": "ko"}).content.decode()
+    [timeline] = re.findall(r'<ol class="timeline".*?</ol>', page, flags=re.S) or [page[page.index("이력"):]]
+    assert "in_progress" not in timeline and "open →" not in timeline
+    assert "→ 조치 중" in timeline
 
 
 def test_the_line_page_lists_the_lines_open_tickets(client, make_inventory, user_with_role):

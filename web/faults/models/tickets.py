@@ -20,6 +20,7 @@ from django_fsm import FSMField, transition
 from linewatch.choices import FaultCause, FaultKind, TicketEventKind, TicketState
 from web.audit.models import ChangeLoggedModel
 from web.faults.labels import fault_choices
+from web.labels import label
 
 ACTIVE_STATES = tuple(s.value for s in TicketState if s.active)
 
@@ -169,6 +170,21 @@ class TicketEvent(ChangeLoggedModel):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind} {self.time:%Y-%m-%d %H:%M:%S}"
+
+    def state_label(self, value: str) -> Any:
+        """A stored state (``from_state``/``to_state``) as the user's language shows it."""
+        try:
+            return label(TicketState, value)
+        except ValueError:
+            return value
+
+    @property
+    def from_state_label(self) -> Any:
+        return self.state_label(self.from_state)
+
+    @property
+    def to_state_label(self) -> Any:
+        return self.state_label(self.to_state)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
