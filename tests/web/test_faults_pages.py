@@ -3,10 +3,9 @@ Korean, and the same permissions through the API (tickets, steps, comments, the 
 
 from __future__ import annotations
 
-import re
-
 import datetime as dt
 import json
+import re
 
 import pytest
 from django.test import override_settings
@@ -112,7 +111,7 @@ def test_regression_the_timeline_names_states_in_the_users_language(client, make
     services.start_work(ticket, acting_user=None)
     client.force_login(user_with_role("engineer"))
     page = client.get(f"/faults/{ticket.pk}/", headers={"Accept-Language": "ko"}).content.decode()
-    [timeline] = re.findall(r'<ol class="timeline".*?</ol>', page, flags=re.S) or [page[page.index("이력"):]]
+    [timeline] = re.findall(r'<ol class="timeline".*?</ol>', page, flags=re.DOTALL) or [page[page.index("이력"):]]
     assert "in_progress" not in timeline and "open →" not in timeline
     assert "→ 조치 중" in timeline
 
