@@ -143,6 +143,20 @@ def test_line_page_shows_live_figures_from_influxdb(page, loaded):
     assert "InfluxDB did not answer" not in html
 
 
+def test_regression_line_page_utilization_uses_the_capacity_in_force(page, loaded, make_inventory):
+    """LON-INET-1 upgraded from 200 to 300 Mbit/s showed 20 % for 40 Mbit/s: the page divided by the capacity as
+    installed. LINE-000 (10 Mbit/s installed) raised to 80 Mbit/s before NOW: 8 Mbit/s in is 10 %, not 80 %."""
+    import datetime as dt
+
+    from web.inventory.models import CapacityChange, Line
+
+    line = Line.objects.get(name=LINE)
+    CapacityChange.objects.create(line=line, effective=dt.datetime.fromtimestamp(NOW - 86400, dt.UTC),
+                                  capacity_bps=80_000_000)
+    html = page(loaded).content.decode()
+    assert re.search(r"Utilization in \(%\)</dt>\s*<dd>([^<]*)</dd>", html).group(1) == "10.0"
+
+
 def test_line_page_renders_with_no_data_when_influxdb_is_unreachable(page, free_port):
     response = page(InfluxSettings(url=f"http://127.0.0.1:{free_port}", database="linewatch"))
     html = response.content.decode()

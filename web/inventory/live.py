@@ -219,8 +219,11 @@ def for_line(line: Any) -> dict[str, Any]:
     contract = getattr(line, "contract", None)  # None also when the line has none (RelatedObjectDoesNotExist)
     direction = UsageDirection(contract.direction) if contract is not None and contract.direction else (
         UsageDirection.MAX)
-    figures = line_figures(settings.LINEWATCH.influx, line=line.name, capacity_bps=line.capacity_bps,
+    now_s = clock()
+    # The capacity in force now (a capacity change may have raised it since installation), as the collector uses.
+    capacity_bps = line.capacity_at(dt.datetime.fromtimestamp(now_s, dt.UTC))
+    figures = line_figures(settings.LINEWATCH.influx, line=line.name, capacity_bps=capacity_bps,
                            devices=sorted({m.device.name for m in line.members.all()}),
-                           direction=direction, now_s=clock())
+                           direction=direction, now_s=now_s)
     return {"figures": figures, "direction": direction, "grafana_url": grafana_url(settings.LINEWATCH.grafana,
                                                                                    line.name)}
