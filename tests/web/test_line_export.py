@@ -67,6 +67,23 @@ def test_line_export_xlsx_cells_are_typed_numbers_and_dates(client, make_invento
     assert row[10] is None
 
 
+@pytest.mark.parametrize(("effective_days", "exported"), [(-1, 30_000_000), (+1, 10_000_000)],
+                         ids=["change-in-force", "change-scheduled"])
+def test_regression_line_export_capacity_is_the_capacity_in_force(client, make_inventory, user_with_role,
+                                                                   effective_days, exported):
+    """The export wrote the capacity as installed after an upgrade; the list showed the capacity now."""
+    from django.utils import timezone
+
+    from web.inventory.models import CapacityChange
+
+    line = make_inventory(1)["lines"][0]
+    CapacityChange.objects.create(line=line, effective=timezone.now() + dt.timedelta(days=effective_days),
+                                  capacity_bps=30_000_000)
+    client.force_login(user_with_role("viewer"))
+    row = _table(client.get("/inventory/lines/export.xlsx"), "xlsx")[1]
+    assert row[7] == exported
+
+
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
 def test_line_export_neutralises_a_hyperlink_formula_in_the_description(client, make_inventory, user_with_role,
                                                                         file_format):

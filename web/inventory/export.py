@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from billing_etl.exports import neutralise_formula
 from linewatch.choices import LineMemberRole, LineStatus, LineType
 from web.inventory.models import Line, LineMember
+from web.inventory.models.lines import capacities_now
 from web.labels import choices_of
 
 EXPORT_VALUES = ("pk", "name", "carrier__name", "circuit_id", "type", "status", "site__name", "department__name",
@@ -39,8 +40,10 @@ def headers() -> list[str]:
 
 
 def rows(lines: QuerySet[Line]) -> list[list[Any]]:
-    """One typed row per line of ``lines`` (its order kept): text, int capacity_bps, dates or None."""
+    """One typed row per line of ``lines`` (its order kept): text, int capacity_bps (the capacity in force now, as
+    the list shows it), dates or None."""
     values = list(lines.values(*EXPORT_VALUES))
+    capacity_now = capacities_now([v["pk"] for v in values])
     members: dict[int, list[str]] = {}
     roles = {key: str(label) for key, label in choices_of(LineMemberRole)}
     for line_id, device, interface, if_index, role in (
@@ -52,7 +55,8 @@ def rows(lines: QuerySet[Line]) -> list[list[Any]]:
     types = {key: str(label) for key, label in choices_of(LineType)}
     statuses = {key: str(label) for key, label in choices_of(LineStatus)}
     return [[v["name"], v["carrier__name"], v["circuit_id"], types.get(v["type"], v["type"]),
-             statuses.get(v["status"], v["status"]), v["site__name"], v["department__name"], v["capacity_bps"],
+             statuses.get(v["status"], v["status"]), v["site__name"], v["department__name"],
+             capacity_now.get(v["pk"], v["capacity_bps"]),
              ", ".join(members.get(v["pk"], ())), v["install_date"], v["termination_date"], v["description"]]
             for v in values]
 

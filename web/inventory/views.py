@@ -50,7 +50,8 @@ from web.inventory.forms import (
     inline_formset,
     new_row,
 )
-from web.inventory.models import CapacityChange, Carrier, Contract, Device, Line, LineMember, Site
+from web.inventory.models import Carrier, Contract, Device, Line, LineMember, Site
+from web.inventory.models.lines import capacities_now
 from web.labels import choices_of
 
 _LINE_RELATED = ("carrier", "site", "department", "cost_centre")
@@ -120,17 +121,6 @@ def line_rows(values: list[dict[str, Any]]) -> list[LineRow]:
                     capacity_mbps=round(capacity_now.get(v["pk"], v["capacity_bps"]) / 1_000_000),
                     interfaces=", ".join(interfaces.get(v["pk"], ())))
             for v in values]
-
-
-def capacities_now(line_ids: list[int]) -> dict[int, int]:
-    """The capacity now of each of ``line_ids`` that has a capacity change in force (one query; the others have
-    their capacity as installed): as :meth:`Line.capacity_at`."""
-    now: dict[int, int] = {}
-    for line_id, capacity_bps in CapacityChange.objects.filter(
-            line_id__in=line_ids, effective__lte=timezone.now()).order_by("line_id", "effective").values_list(
-            "line_id", "capacity_bps"):
-        now[line_id] = capacity_bps  # the last one in force wins
-    return now
 
 
 class LineListView(ModelPermissionRequiredMixin, ListView):
