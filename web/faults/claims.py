@@ -17,6 +17,7 @@ from billing_etl import config as billing
 from billing_etl.audit import expected_mrc
 from billing_etl.model import Period, money
 from linewatch.choices import SlaClaimState, TicketEventKind
+from web.faults.figures import Outage, line_figures, month_bounds
 from web.faults.models import SlaClaim, Ticket
 from web.faults.services import add_event
 
@@ -24,26 +25,14 @@ PCT_STEP = Decimal("0.0001")
 
 
 def merged_seconds(intervals: list[tuple[dt.datetime, dt.datetime]], start: dt.datetime, end: dt.datetime) -> int:
-    """Seconds of ``start..end`` covered by at least one interval (overlaps counted once)."""
-    clipped = sorted((max(a, start), min(b, end)) for a, b in intervals if b > start and a < end)
-    total = 0.0
-    cursor = start
-    for a, b in clipped:
-        a = max(a, cursor)
-        if b > a:
-            total += (b - a).total_seconds()
-            cursor = b
-    return round(total)
+    """Seconds of ``start..end`` covered by at least one interval (overlaps counted once): the downtime of
+    :func:`web.faults.figures.line_figures`, which the reliability figures use too."""
+    outages = [Outage("", a.timestamp(), b.timestamp()) for a, b in intervals]
+    return round(line_figures(outages, start_s=start.timestamp(), end_s=end.timestamp()).downtime_s)
 
 
 def availability_pct(outage_s: int, period_s: int) -> Decimal:
     return (Decimal(100) * (period_s - outage_s) / period_s).quantize(PCT_STEP)
-
-
-def month_bounds(period: Period, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime(period.year, period.month, 1, tzinfo=tz)
-    following = dt.datetime(period.year + period.month // 12, period.month % 12 + 1, 1, tzinfo=tz)
-    return start, following
 
 
 def record_sla_claim(ticket: Ticket) -> SlaClaim | None:
@@ -57,7 +46,7 @@ def record_sla_claim(ticket: Ticket) -> SlaClaim | None:
         return None
     tz = ZoneInfo(settings.TIME_ZONE)
     period = Period.containing(ticket.resolved_at.astimezone(tz).date())
-    start, end = month_bounds(period, tz)
+    start, end = (dt.datetime.fromtimestamp(t, tz) for t in month_bounds(period.year, period.month, tz))
     tickets = list(Ticket.objects.filter(line=line, outage=True, resolved_at__isnull=False, opened_at__lt=end,
                                          resolved_at__gt=start))
     outage_s = merged_seconds([(t.opened_at, t.resolved_at) for t in tickets], start, end)
