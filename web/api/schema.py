@@ -6,6 +6,7 @@ from django.utils.functional import Promise
 
 from linewatch.choices import (
     ContactRole,
+    InspectionState,
     LineMemberRole,
     LineType,
     OrderState,
@@ -40,6 +41,4 @@ def sla_claim_states() -> list[tuple[str, Promise | str]]:
 
 
 def inspection_states() -> list[tuple[str, Promise | str]]:
-    from web.inspections.labels import STATE_CHOICES
-
-    return list(STATE_CHOICES)
+    return choices_of(InspectionState)

@@ -1,4 +1,5 @@
-"""Translated labels of the inspections' enumerations (the values live in :mod:`linewatch.choices`)."""
+"""Translated labels of the inspections' enumerations (the values live in :mod:`linewatch.choices`), registered with
+:mod:`web.labels` (``choices_of``, ``label``); importing this module fails if a value has none."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from linewatch.choices import InspectionOutcome, InspectionRecurrence, InspectionState
+from web.labels import choices_of, register
 
 STATE_LABELS: dict[InspectionState, Promise] = {
     InspectionState.DUE: _("Due"),
@@ -27,6 +29,9 @@ RECURRENCE_LABELS: dict[InspectionRecurrence, Promise] = {
     InspectionRecurrence.MONTHLY_DAY: _("On a day of every month"),
 }
 
-STATE_CHOICES = [(s.value, STATE_LABELS[s]) for s in InspectionState]
-OUTCOME_CHOICES = [(o.value, OUTCOME_LABELS[o]) for o in InspectionOutcome]
-RECURRENCE_CHOICES = [(r.value, RECURRENCE_LABELS[r]) for r in InspectionRecurrence]
+register({InspectionState: STATE_LABELS, InspectionOutcome: OUTCOME_LABELS, InspectionRecurrence: RECURRENCE_LABELS},
+         where="web/inspections/labels.py")
+
+STATE_CHOICES = choices_of(InspectionState)
+OUTCOME_CHOICES = choices_of(InspectionOutcome)
+RECURRENCE_CHOICES = choices_of(InspectionRecurrence)
