@@ -203,6 +203,51 @@ class OrdersSettings(BaseModel):
         default=None, description="alerts.yaml receiver told when a termination is complete (with the requester)")
 
 
+class FinanceSettings(BaseModel):
+    """The finance workflow of the management application (``web/invoices``, ``web/findings``, ``web/credits``,
+    ``web/budgets``; docs/finance.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    receivers: list[str] = Field(
+        default_factory=list,
+        description="alerts.yaml receivers told of invoices due soon and overdue (email or Slack), in their language")
+    payment_reminder_days: list[int] = Field(
+        default_factory=lambda: [7, 1], description="days before an unpaid invoice's due date a reminder goes out")
+    dispute_reminder_days: int = Field(
+        default=14, ge=1, le=365, description="an open dispute without the carrier's answer is chased after this many days")
+    audit_interval_s: int = Field(
+        default=900, ge=60, le=86400, description="how often the worker re-audits the periods with new invoices")
+    credit_match_tolerance_pct: float = Field(
+        default=1.0, ge=0, le=100, description="a credit within this share of a dispute's claimed amount matches it")
+
+
+class ImapSettings(BaseModel):
+    """The mailbox carriers send their invoices to (``web/intake``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    host: str = Field(min_length=1)
+    port: int = Field(default=993, ge=1, le=65535)
+    security: str = Field(default="ssl", pattern=r"^(ssl|starttls|none)$",
+                          description="ssl (IMAPS, 993), starttls (143) or none (loopback tests only)")
+    username: str = Field(min_length=1)
+    password: EnvSecretStr
+    mailbox: str = Field(default="INBOX")
+    ca_file: Path | None = Field(default=None, description="CA bundle for a private server's certificate")
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+
+
+class IntakeSettings(BaseModel):
+    """Invoices collected by themselves (``web/intake``, docs/intake.md): a watched drop folder and an IMAP mailbox."""
+
+    model_config = ConfigDict(extra="forbid")
+    folder: Path | None = Field(default=None, description="drop folder watched for invoice files; none when absent")
+    imap: ImapSettings | None = Field(default=None, description="IMAP mailbox of emailed invoices; none when absent")
+    interval_s: int = Field(default=300, ge=5, le=86400, description="how often the folder and mailbox are read")
+    report_to: list[str] = Field(
+        default_factory=list, description="email addresses told the outcome of every file (imported, quarantined, rejected)")
+    report_language: str = Field(default="en", pattern=r"^(en|ko)$")
+
+
 class Settings(BaseSettings):
     """Top-level settings. Other areas keep their own files (alerts, carriers, contracts) and are pointed at here."""
 
@@ -215,6 +260,8 @@ class Settings(BaseSettings):
     inventory: InventorySettings = Field(default_factory=InventorySettings)
     faults: FaultsSettings = Field(default_factory=FaultsSettings)
     orders: OrdersSettings = Field(default_factory=OrdersSettings)
+    finance: FinanceSettings = Field(default_factory=FinanceSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
     inventory_path: Path = Path("lines.yaml")
     alerts_path: Path = Path("alerts.yaml")
     carriers_path: Path = Path("carriers.yaml")

@@ -4,10 +4,12 @@
 # image's userland, for tests/docker), postgresql (initdb/pg_ctl for the tests' private cluster), slapd and
 # ldap-utils (a private OpenLDAP for the LDAP login tests),
 # chromium and fonts-noto-cjk (the web app's browser tests).
+# dovecot-imapd (a private IMAP server for the invoice-intake tests).
 set -euo pipefail
 declare -A need=( [influxd]=influxdb [snmpd]=snmpd [snmpbulkwalk]=snmp [tshark]=tshark
                   [softflowd]=softflowd [nfdump]=nfdump [nfcapd]=nfdump [busybox]=busybox
-                  [slapd]=slapd [ldapsearch]=ldap-utils [msgfmt]=gettext [chromium]=chromium )
+                  [slapd]=slapd [ldapsearch]=ldap-utils [msgfmt]=gettext [chromium]=chromium
+                  [dovecot]=dovecot-imapd )
 missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${need[$cmd]}")

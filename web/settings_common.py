@@ -50,6 +50,11 @@ INSTALLED_APPS = [
     "web.orders",
     "web.faults",
     "web.inspections",
+    "web.invoices",
+    "web.findings",
+    "web.credits",
+    "web.intake",
+    "web.budgets",
 ]
 
 MIDDLEWARE = [

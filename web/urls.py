@@ -19,6 +19,11 @@ urlpatterns = [
     path("faults/", include("web.faults.urls")),
     path("inspections/", include("web.inspections.urls")),
     path("notify/", include("web.notify.urls")),
+    path("invoices/", include("web.invoices.urls")),
+    path("findings/", include("web.findings.urls")),
+    path("credits/", include("web.credits.urls")),
+    path("intake/", include("web.intake.urls")),
+    path("budgets/", include("web.budgets.urls")),
     path("audit/", include("web.audit.urls")),
     path("accounts/", include("web.accounts.urls")),
     path("-/health", health, name="health"),  # open: the container health check (docs/docker.md)

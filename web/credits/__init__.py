@@ -1,0 +1,1 @@
+"""Credit and adjustment lines matched to open disputes (issue 12)."""

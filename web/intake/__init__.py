@@ -1,0 +1,1 @@
+"""Invoices collected from a drop folder and an IMAP mailbox (issue 12)."""
