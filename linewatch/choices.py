@@ -295,6 +295,11 @@ class MessageKind(StrEnum):
     TERMINATION_NOTICE = "termination_notice"  # web/orders: a line's termination is complete (requester, finance)
     ORDER_ATTENTION = "order_attention"  # web/orders: an order needs you (its acceptance failed)
     INSPECTION_DUE = "inspection_due"  # web/inspections: a periodic inspection is due, or overdue (assignee)
+    DISPUTE_NOTICE = "dispute_notice"  # web/findings: a dispute to the carrier's billing contact, evidence attached
+    DISPUTE_REMINDER = "dispute_reminder"  # web/findings: the carrier has not answered a dispute for N days
+    PAYMENT_DUE = "payment_due"  # web/invoices: an approved or unapproved invoice is due in N days (finance)
+    INVOICE_OVERDUE = "invoice_overdue"  # web/invoices: an invoice is past its due date unpaid (finance)
+    INTAKE_REPORT = "intake_report"  # web/intake: what became of a collected invoice file (report_to)
 
 
 class FlowDirection(StrEnum):
@@ -616,3 +621,75 @@ class AcceptanceFinding(StrEnum):
     PORT_SPEED = "port_speed"  # a member's port is slower than the new capacity
     NOT_YET_OBSERVED = "not_yet_observed"  # traffic has not exceeded the old capacity yet (the window goes on)
     NOT_EXCEEDED = "not_exceeded"  # the window ended without traffic above the old capacity (passed, noted)
+
+
+# -- the finance workflow (issue 12: web/invoices, web/findings, web/credits, web/intake, web/budgets) ----------------
+
+
+class FindingState(StrEnum):
+    """An audit finding's triage (web/findings): new → accepted, or new → disputed → resolved."""
+
+    NEW = "new"
+    ACCEPTED = "accepted"  # the charge is right (with a reason), or a suppression rule says so
+    DISPUTED = "disputed"  # part of an open dispute
+    RESOLVED = "resolved"  # its dispute ended (credited in full, in part, or rejected)
+
+
+class DisputeState(StrEnum):
+    """A dispute with a carrier (web/findings Dispute)."""
+
+    DRAFT = "draft"  # amount and findings chosen, evidence pack not sent yet
+    SENT = "sent"  # mailed to the carrier's billing contact (through the outbox)
+    ANSWERED = "answered"  # the carrier answered (reference recorded), no credit yet
+    RESOLVED = "resolved"  # closed with an outcome (DisputeOutcome) and the recovered amount
+
+
+class DisputeOutcome(StrEnum):
+    """How a resolved dispute ended."""
+
+    CREDITED_IN_FULL = "credited_in_full"
+    CREDITED_IN_PART = "credited_in_part"
+    REJECTED = "rejected"
+
+
+class InvoiceState(StrEnum):
+    """An invoice's way to payment (web/invoices, brief §4.3)."""
+
+    RECEIVED = "received"  # imported
+    AUDITED = "audited"  # its period audited; its findings known
+    APPROVED = "approved"  # by finance, disputed amounts withheld or not
+    SCHEDULED = "scheduled"  # a payment date on or before the due date
+    PAID = "paid"  # date and reference
+
+
+class CreditMatchState(StrEnum):
+    """A credit or adjustment line proposed as the answer to an open dispute (web/credits)."""
+
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"  # closes the dispute with the recovered amount
+    REJECTED = "rejected"  # not this dispute's credit
+
+
+class IntakeSourceKind(StrEnum):
+    """Where an invoice file came from (web/intake)."""
+
+    FOLDER = "folder"
+    IMAP = "imap"
+    UPLOAD = "upload"
+
+
+class IntakeOutcome(StrEnum):
+    """What became of one collected file (web/intake)."""
+
+    IMPORTED = "imported"  # every row imported
+    QUARANTINED = "quarantined"  # imported, some rows quarantined (named with their reason)
+    DUPLICATE = "duplicate"  # the same file (sha256) or message (Message-ID) was collected before
+    REJECTED = "rejected"  # not an invoice of a known carrier, unreadable, or a scanned PDF: the reason says which
+    ERROR = "error"  # the import failed for a reason of ours (retried on the next run)
+
+
+class BudgetScope(StrEnum):
+    """What a budget is for (web/budgets)."""
+
+    DEPARTMENT = "department"
+    COST_CENTRE = "cost_centre"
