@@ -54,7 +54,7 @@ INSTALLED_APPS = [
     "web.findings",
     "web.credits",
     "web.intake",
-    "web.budgets",
+    "web.finance",
 ]
 
 MIDDLEWARE = [

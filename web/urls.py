@@ -23,7 +23,7 @@ urlpatterns = [
     path("findings/", include("web.findings.urls")),
     path("credits/", include("web.credits.urls")),
     path("intake/", include("web.intake.urls")),
-    path("budgets/", include("web.budgets.urls")),
+    path("finance/", include("web.finance.urls")),
     path("audit/", include("web.audit.urls")),
     path("accounts/", include("web.accounts.urls")),
     path("-/health", health, name="health"),  # open: the container health check (docs/docker.md)

@@ -21,7 +21,7 @@ urlpatterns = [
     path("findings/", include("web.findings.api.urls")),
     path("credits/", include("web.credits.api.urls")),
     path("intake/", include("web.intake.api.urls")),
-    path("budgets/", include("web.budgets.api.urls")),
+    path("finance/", include("web.finance.api.urls")),
     path("audit/", include("web.audit.api")),
     path("accounts/", include("web.accounts.api")),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="schema"),

@@ -2,14 +2,14 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import APIRootView, DefaultRouter
 
 
-class BudgetsRootView(APIRootView):
-    """Budgets per department or cost centre, actual costs, variance, chargeback."""
+class FinanceRootView(APIRootView):
+    """Finance per department or cost centre, actual costs, variance, chargeback."""
 
     permission_classes = (IsAuthenticated,)
 
 
 router = DefaultRouter()
-router.APIRootView = BudgetsRootView
+router.APIRootView = FinanceRootView
 
-app_name = "budgets-api"
+app_name = "finance-api"
 urlpatterns = router.urls

@@ -4,9 +4,9 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
-class BudgetsConfig(AppConfig):
-    name = "web.budgets"
-    label = "budgets"
-    verbose_name = _("Budgets")
+class FinanceConfig(AppConfig):
+    name = "web.finance"
+    label = "finance"
+    verbose_name = _("Finance")
     # Run by linewatch_worker (web/notify): dotted path, interval in seconds.
     linewatch_jobs: ClassVar[list[tuple[str, int]]] = []

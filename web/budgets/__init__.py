@@ -1,1 +1,0 @@
-"""Budgets per department or cost centre, actual costs, variance, chargeback (issue 12)."""
