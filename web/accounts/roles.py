@@ -73,7 +73,8 @@ for _role, _extra in {
     Role.NOC: _TEMPLATE_EDIT,
     Role.ENGINEER: _TEMPLATE_EDIT,
     Role.ADMIN: _perms(_ALL, ("messagetemplate",), app="notify") | _perms(("view", "change"), ("outboxmessage",),
-                                                                          app="notify"),
+                                                                          app="notify")
+    | {("notify", "view_outboxattachment")},  # the names and sizes of a message's files on the outbox page
 }.items():
     ROLE_PERMISSIONS[_role] |= _extra
 
