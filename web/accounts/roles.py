@@ -91,6 +91,13 @@ for _role, _extra in {Role.VIEWER: _ORDER_READ, Role.NOC: _ORDER_REQUEST, Role.E
                       Role.ADMIN: _ORDER_WORK | _perms(("delete",), ("orderattachment",), app="orders")}.items():
     ROLE_PERMISSIONS[_role] |= _extra
 
+# Finance overview (web/finance, docs/finance.md): every role reads budgets, actual costs, KPIs and the chargeback;
+# finance keeps the budgets (add, edit, import). Actual costs are written by the audit only.
+_FINANCE_READ = _perms(("view",), ("budget", "costactual"), app="finance")
+for _role in Role:
+    ROLE_PERMISSIONS[_role] |= _FINANCE_READ
+ROLE_PERMISSIONS[Role.FINANCE] |= _perms(_ALL, ("budget",), app="finance")
+
 
 def _model_exists(apps: Any, app_label: str, codename: str) -> bool:
     """Whether the model of the default permission ``codename`` is in ``apps`` (the migration state)."""
