@@ -232,6 +232,8 @@ class ImapSettings(BaseModel):
     username: str = Field(min_length=1)
     password: EnvSecretStr
     mailbox: str = Field(default="INBOX")
+    processed_mailbox: str | None = Field(
+        default=None, description="mailbox processed messages are moved to; none: they stay, flagged \\Seen")
     ca_file: Path | None = Field(default=None, description="CA bundle for a private server's certificate")
     timeout_s: float = Field(default=30.0, gt=0, le=600)
 
