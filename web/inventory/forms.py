@@ -90,7 +90,7 @@ def _moments(*names: str) -> dict[str, forms.Widget]:
 class CarrierForm(forms.ModelForm):
     class Meta:
         model = models.Carrier
-        fields = ("name", "currency", "portal_url", "description")
+        fields = ("name", "currency", "vendor_number", "late_fee_pct", "portal_url", "description")
 
 
 class SiteForm(forms.ModelForm):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +23,12 @@ class Carrier(ChangeLoggedModel):
     portal_url = models.CharField(_("portal URL"), max_length=500, blank=True,
                                   help_text=_("the carrier's customer portal (no user name or password in it)"))
     description = models.TextField(_("description"), blank=True)
+    # Accounts payable (web/invoices): the ERP's supplier number and the late-payment fee of the carrier's terms.
+    vendor_number = models.CharField(_("vendor number"), max_length=64, blank=True,
+                                     help_text=_("the carrier's supplier number in the ERP (accounts payable)"))
+    late_fee_pct = models.DecimalField(_("late fee (% per month)"), max_digits=7, decimal_places=4, null=True,
+                                       blank=True, validators=[MinValueValidator(0), MaxValueValidator(100)],
+                                       help_text=_("charged on an invoice paid after its due date, per month late"))
 
     class Meta:
         ordering = ("name",)

@@ -45,6 +45,8 @@ class CostCentre(ChangeLoggedModel):
     name = models.CharField(_("name"), max_length=128, blank=True)
     department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="cost_centres")
+    gl_account = models.CharField(_("GL account"), max_length=64, blank=True,
+                                  help_text=_("the general-ledger account its line costs are booked to (AP export)"))
 
     class Meta:
         ordering = ("code",)
