@@ -1,4 +1,5 @@
-"""Project-wide fixtures: a clean environment and the real servers (influxd, snmpd, PostgreSQL, slapd) on loopback.
+"""Project-wide fixtures: a clean environment and the real servers (influxd, snmpd, PostgreSQL, slapd, dovecot) on
+loopback.
 
 Area-specific fixtures live in ``tests/<area>/conftest.py``; only the shared servers are registered here.
 """
@@ -14,6 +15,7 @@ import pytest
 import requests
 
 from linewatch.servers import InfluxdServer, SnmpdServer, SnmpV3User
+from linewatch.servers.dovecot import DovecotServer
 from linewatch.servers.postgres import PostgresServer
 from linewatch.servers.slapd import LdapGroup, LdapUser, SlapdServer
 
@@ -141,6 +143,20 @@ def slapd_server() -> Iterator[SlapdServer]:
     try:
         server.add_users(LDAP_USERS)
         server.add_groups(LDAP_GROUPS)
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def dovecot_server() -> Iterator[DovecotServer]:
+    """One dovecot IMAP server for the session (as the ``dovecot`` user when we are root): plain/STARTTLS on
+    ``.imap_port``, IMAPS on ``.imaps_port``, user ``.username`` / ``.password``, ``.ca_file``; ``.deliver(msg,
+    mailbox=...)`` APPENDs a message, ``.imap_settings(...)`` the intake's settings. Tests use mailboxes of their
+    own (``mailbox=`` a unique name), so they do not see each other's mail."""
+    server = DovecotServer()
+    server.start()
+    try:
         yield server
     finally:
         server.cleanup()
