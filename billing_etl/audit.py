@@ -27,6 +27,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from billing_etl.config import BillingConfig, Burstable, Contract, Flat, VolumeQuota
+from billing_etl.finding_ids import charge_key
 from billing_etl.model import (
     CurrencyError,
     Invoice,
@@ -63,6 +64,9 @@ class Finding:
     source: str = ""  # "file:row" of the charge the finding rests on
     # ISO 4217 code of amount_at_stake: the charge's, else its invoice's, contract's or carrier's; never assumed.
     currency: str = field(kw_only=True)
+    # billing_etl.finding_ids.charge_key of the one charge row the finding is about; "" for invoice-level and
+    # line-level findings (part of the finding's stable key, see billing_etl.finding_ids).
+    charge_key: str = field(default="", kw_only=True)
 
     @property
     def recoverable(self) -> Decimal:
@@ -340,6 +344,7 @@ class Auditor:
             department=line.department if line else UNKNOWN_DEPARTMENT,
             source=charge.source if charge is not None else "",
             currency=currency,
+            charge_key=charge_key(charge.row) if charge is not None else "",
         )
 
     @cached_property

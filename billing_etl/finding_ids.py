@@ -1,0 +1,47 @@
+"""Stable ids of audit findings: the same finding of the same period gets the same key on every re-run.
+
+The key hashes what *identifies* a finding — period, rule, carrier, invoice, line, circuit and the charge row
+it is about — never the amount at stake or the reason text, which change when usage is re-measured or a
+contract is corrected. The web application (``web/findings``) upserts findings by this key, so their
+triage state (accepted, disputed, …) survives re-runs. See docs/billing.md ("Finding ids").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING
+
+from billing_etl.model import InvoiceLine, Period
+
+if TYPE_CHECKING:  # audit.py imports charge_key from here
+    from billing_etl.audit import Finding
+
+KEY_VERSION = "v1"
+CHARGE_KEY_HEX = 16
+FINDING_KEY_HEX = 24
+
+
+def _sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def charge_key(row: InvoiceLine) -> str:
+    """The first 16 hex digits of the sha256 of the row's content (``InvoiceLine.canonical``, without the
+    file and row number it came from): the same charge re-imported from another file keeps its key."""
+    return _sha256_hex(json.dumps(row.canonical(), sort_keys=True))[:CHARGE_KEY_HEX]
+
+
+def finding_key(finding: Finding, period: Period | str) -> str:
+    """24 lowercase hex digits identifying ``finding`` in ``period``, independent of its amounts and reason."""
+    parts = (
+        KEY_VERSION,
+        str(period),
+        finding.rule.value,
+        finding.carrier,
+        finding.invoice_number,
+        finding.line,
+        finding.circuit_id,
+        finding.charge_key,
+    )
+    return _sha256_hex("|".join(parts))[:FINDING_KEY_HEX]
