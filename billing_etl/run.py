@@ -37,6 +37,7 @@ from billing_etl.costs import (
     segment_costs,
 )
 from billing_etl.exports import Column, Table, write_all
+from billing_etl.finding_ids import finding_key
 from billing_etl.importer import QuarantinedRow, import_file, write_quarantine
 from billing_etl.model import Period, amount_text, money
 from billing_etl.proration import usage_segments
@@ -436,6 +437,7 @@ def build_tables(report: PeriodReport) -> list[Table]:
     findings = Table(
         "Findings",
         [
+            Column("finding_id"),
             Column("rule"),
             Column("carrier"),
             Column("invoice"),
@@ -452,6 +454,7 @@ def build_tables(report: PeriodReport) -> list[Table]:
     for f in report.findings:
         findings.rows.append(
             (
+                finding_key(f, report.period),
                 f.rule.value,
                 f.carrier,
                 f.invoice_number,
