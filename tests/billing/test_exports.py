@@ -393,8 +393,8 @@ def test_finding_without_a_line_takes_its_invoice_currency_not_eur(
         assert currency == CARRIER_CURRENCY[row["carrier"].value]
         assert f'"{currency}"' in row["amount_at_stake"].number_format
     csv_rows = _csv_rows(tmp_path / "out" / "billing-2026-10-findings.csv")
-    by_rule = {(r[0], r[2]): r for r in csv_rows[1:]}
-    assert by_rule[("invoice_arithmetic", "KR-1")][6:8] == ["65433", "KRW"]
+    by_rule = {(r[1], r[3]): r for r in csv_rows[1:]}  # r[0]: finding_id
+    assert by_rule[("invoice_arithmetic", "KR-1")][7:9] == ["65433", "KRW"]
 
 
 @pytest.mark.slow
@@ -506,7 +506,7 @@ def test_carrier_formula_payloads_from_an_invoice_land_as_text(multi_currency: P
                 assert not value.startswith(("=", "+", "@", "\t", "\r")), (path.name, r)
                 assert not value.startswith("-") or re.fullmatch(r"-\d+(\.\d+)?", value), (path.name, r)
     findings = _csv_rows(out / "billing-2026-10-findings.csv")
-    assert {r[2] for r in findings[1:] if r[0] == "ghost_circuit"} == {"'" + p for p in imported}
+    assert {r[3] for r in findings[1:] if r[1] == "ghost_circuit"} == {"'" + p for p in imported}
 
 
 @pytest.mark.slow

@@ -129,7 +129,7 @@ def test_xlsx_cell_by_cell(world: Path, tmp_path: Path) -> None:
     assert sum(r["allocated"] for r in rows.values()) == pytest.approx(20.0)
     assert sum(r["total"] for r in rows.values()) == pytest.approx(1028.39)
     findings = list(wb["Findings"].iter_rows(min_row=2, values_only=True))
-    assert [(f[0], f[3], f[6]) for f in findings] == [("usage_mismatch", "L-VOL", 50.0)]
+    assert [(f[1], f[4], f[7]) for f in findings] == [("usage_mismatch", "L-VOL", 50.0)]  # f[0]: finding_id
     due = list(wb["Payments due"].iter_rows(min_row=2, values_only=True))
     assert [(d[3], d[6], d[8]) for d in due] == [("OCT-1", 1028.39, 50.0)]
     departments = {r[0]: r for r in wb["Departments"].iter_rows(min_row=2, values_only=True)}
