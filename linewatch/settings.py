@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from linewatch.choices import DocumentFileType, InventorySource, LdapGroupType, Role
+from linewatch.choices import DocumentFileType, InventorySource, Language, LdapGroupType, Role
 from linewatch.errors import ConfigError, Problem
 from linewatch.influx.settings import InfluxSettings
 from linewatch.urls import check_http_url
@@ -271,6 +271,8 @@ class Settings(BaseSettings):
     flows_path: Path = Path("flows.yaml")
     state_dir: Path = Path("var")
     export_mode: FileMode = Field(default=0o640, description="mode of every billing export file (octal)")
+    export_language: Language = Field(
+        default=Language.EN, description="language of the billing exports' CSV/XLSX headers: en or ko (Parquet keeps machine names)")
     config_file: Path | None = Field(default=None, exclude=True)
 
     @classmethod
