@@ -98,6 +98,14 @@ for _role in Role:
     ROLE_PERMISSIONS[_role] |= _FINANCE_READ
 ROLE_PERMISSIONS[Role.FINANCE] |= _perms(_ALL, ("budget",), app="finance")
 
+# Invoices (web/invoices, docs/invoices.md "Who may do what"): every role reads them and their rows and history;
+# finance approves (withholding disputed amounts or not), schedules and records the payment. The admin does neither
+# (segregation of duties: who manages the users does not pay the carriers). The worker mirrors and audits them.
+_INVOICE_READ = _perms(("view",), ("invoice", "invoicerow", "invoiceevent"), app="invoices")
+for _role in Role:
+    ROLE_PERMISSIONS[_role] |= _INVOICE_READ
+ROLE_PERMISSIONS[Role.FINANCE] |= {("invoices", "approve_invoice"), ("invoices", "pay_invoice")}
+
 
 def _model_exists(apps: Any, app_label: str, codename: str) -> bool:
     """Whether the model of the default permission ``codename`` is in ``apps`` (the migration state)."""
