@@ -652,6 +652,14 @@ class DisputeOutcome(StrEnum):
     REJECTED = "rejected"
 
 
+class DisputeEventKind(StrEnum):
+    """What a dispute's timeline records (web/findings DisputeEvent)."""
+
+    TRANSITION = "transition"  # a state move (opened, sent, answered, resolved)
+    REMINDER = "reminder"  # a reminder queued to the carrier (one per round)
+    NOTE = "note"  # a remark of finance
+
+
 class InvoiceState(StrEnum):
     """An invoice's way to payment (web/invoices, brief §4.3)."""
 
