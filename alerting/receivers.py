@@ -29,6 +29,14 @@ from linewatch.choices import SmtpTls
 from linewatch.errors import DeliveryError
 
 
+class FilePart(Protocol):
+    """A file to attach (``web.notify.outbox.Attachment``): sent as a base64 MIME part, byte for byte."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
 class Sender(Protocol):
     name: str
 
@@ -50,8 +58,9 @@ class EmailSender:
         return msg
 
     def prepare(self, *, subject: str, text: str, html: str, to: Sequence[str | Address], language: str,
-                message_id: str) -> EmailMessage:
-        """A message with this receiver's From; ``to`` are addresses or ``Address(display_name, addr_spec=…)``."""
+                message_id: str, attachments: Sequence[FilePart] = ()) -> EmailMessage:
+        """A message with this receiver's From; ``to`` are addresses or ``Address(display_name, addr_spec=…)``;
+        each attachment a MIME part after the text (and HTML) body."""
         msg = EmailMessage()
         msg["Subject"] = subject  # RFC 2047 if needed
         msg["From"] = self.config.from_address
@@ -63,7 +72,10 @@ class EmailSender:
         msg.set_content(text)
         if html:
             msg.add_alternative(html, subtype="html")
-        msg["Content-Language"] = language  # after set_content, which drops Content-* headers
+        for a in attachments:  # multipart/mixed: the body first, then the files (names RFC 2231-encoded if needed)
+            maintype, _, subtype = a.content_type.partition("/")
+            msg.add_attachment(a.data, maintype=maintype, subtype=subtype, filename=a.filename)
+        msg["Content-Language"] = language  # last: set_content drops Content-* headers, add_attachment moves them
         return msg
 
     def _tls_context(self) -> ssl.SSLContext:
@@ -92,10 +104,10 @@ class EmailSender:
         self.deliver(self.build(payload, message_id=message_id))
 
     def send_prepared(self, *, subject: str, text: str, html: str = "", to: Sequence[str | Address],
-                      language: str, message_id: str) -> None:
+                      language: str, message_id: str, attachments: Sequence[FilePart] = ()) -> None:
         """Send a message rendered elsewhere to ``to`` through this receiver's SMTP server, or raise DeliveryError."""
         self.deliver(self.prepare(subject=subject, text=text, html=html, to=to, language=language,
-                                  message_id=message_id))
+                                  message_id=message_id, attachments=attachments))
 
     def deliver(self, msg: EmailMessage) -> None:
         where = f"smtp {self.config.host}:{self.config.effective_port}"

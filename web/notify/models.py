@@ -59,6 +59,29 @@ class OutboxMessage(ChangeLoggedModel):
         return self.key
 
 
+class OutboxAttachment(ChangeLoggedModel):
+    """A file sent with an outbox message (email: a MIME part; Slack: its name only). Written by ``enqueue`` with
+    its message; ``size`` and ``sha256`` are of ``data``, kept in the change log instead of the bytes."""
+
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="attachments",
+                                verbose_name=_("message"))
+    filename = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    data = models.BinaryField(_("data"))
+
+    log_exclude = ("created", "last_updated", "data")
+
+    class Meta:
+        ordering = ("message", "pk")
+        verbose_name = _("outbox attachment")
+        verbose_name_plural = _("outbox attachments")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
 class MessageTemplate(ChangeLoggedModel):
     """An edited text of a message kind, for one language and optionally one carrier (else: every carrier).
 

@@ -11,11 +11,15 @@ conditional update everywhere, so two workers never take the same row), sends th
 receiver (its own email addresses or Slack channel), or one email address sent through the SMTP settings and From of
 the receiver named by ``web.mail_receiver`` (default: the first email receiver). A retry sends only to the
 recipients that failed. Errors are recorded without secrets (the senders never put one in their messages).
+
+A message may carry files (:class:`Attachment`, at most ``MAX_ATTACHMENTS_BYTES`` in all): stored with it
+(:class:`~web.notify.models.OutboxAttachment`), sent as MIME parts by email, and named (not sent) on Slack.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import re
 from collections.abc import Sequence
@@ -33,12 +37,14 @@ from alerting.config import AlertsConfig, DeliverySettings, load_alerts
 from alerting.receivers import EmailSender, SlackSender, build_senders
 from linewatch.choices import DeliveryStatus, Language
 from linewatch.errors import ConfigError, DeliveryError
-from web.notify.models import OutboxMessage
+from web.notify.models import OutboxAttachment, OutboxMessage
 
 log = logging.getLogger(__name__)
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+$")
 ATTEMPT_LOG_MAX = 50  # entries kept per message (the newest)
 CLAIM_LEASE_S = 300  # a claimed row is not due again for this long (a worker that died mid-send)
+MAX_ATTACHMENTS_BYTES = 10 * 1024 * 1024  # per message, all files together (mail servers refuse much more)
+_CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 
 
 class RecipientKind:
@@ -140,12 +146,50 @@ class Recipient:
         return f"{self.name} <{self.address}>" if self.name else self.address
 
 
+# -- attachments ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message: ``filename`` (no folder), ``content_type`` (``type/subtype``) and the bytes."""
+
+    filename: str
+    content_type: str
+    data: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        name = self.filename
+        if not name.strip() or len(name) > 200 or any(c in name for c in "/\\\0\r\n"):
+            raise ValueError(f"attachments: file name {name!r}: give 1 to 200 characters, no folder or line break")
+        if not _CONTENT_TYPE.match(self.content_type):
+            raise ValueError(f"attachments: {name}: content type {self.content_type!r} is not type/subtype")
+        if not isinstance(self.data, bytes):
+            raise ValueError(f"attachments: {name}: data must be bytes, not {type(self.data).__name__}")  # noqa: TRY004
+
+
+def _check_attachments(attachments: Sequence[Attachment]) -> None:
+    total = sum(len(a.data) for a in attachments)
+    if total > MAX_ATTACHMENTS_BYTES:
+        raise ValueError(f"attachments: {total / 2**20:.1f} MiB in all, at most {MAX_ATTACHMENTS_BYTES // 2**20} MiB "
+                         "per message")
+    names = [a.filename for a in attachments]
+    if len(set(names)) != len(names):
+        raise ValueError(f"attachments: the same file name twice ({', '.join(sorted(names))})")
+
+
+def attachments_of(msg: OutboxMessage) -> list[Attachment]:
+    """The files stored with a message, in the order given to :func:`enqueue`."""
+    return [Attachment(a.filename, a.content_type, bytes(a.data)) for a in msg.attachments.order_by("pk")]
+
+
 # -- enqueue -------------------------------------------------------------------------------------------------------
 
 
 def enqueue(key: str, *, to: Sequence[Recipient], subject: str, text: str, html: str = "",
-            language: str = "en", about: models.Model | None = None, send_after: dt.datetime | None = None) -> bool:
-    """Queue a message in the current transaction; False (and nothing queued) if ``key`` was queued before."""
+            language: str = "en", about: models.Model | None = None, send_after: dt.datetime | None = None,
+            attachments: Sequence[Attachment] = ()) -> bool:
+    """Queue a message (with its files) in the current transaction; False (and nothing queued) if ``key`` was
+    queued before."""
     if not key or len(key) > 200:
         raise ValueError("key: give 1 to 200 characters")
     if not to:
@@ -154,6 +198,7 @@ def enqueue(key: str, *, to: Sequence[Recipient], subject: str, text: str, html:
         raise ValueError("subject: empty")
     if send_after is not None and timezone.is_naive(send_after):
         raise ValueError("send_after: give an aware datetime")
+    _check_attachments(attachments)
     when = send_after or timezone.now()
     about_fields: dict[str, Any] = {}
     if about is not None:
@@ -163,10 +208,14 @@ def enqueue(key: str, *, to: Sequence[Recipient], subject: str, text: str, html:
             return False
         try:
             with transaction.atomic():
-                OutboxMessage.objects.create(
+                msg = OutboxMessage.objects.create(
                     key=key, recipients=[r.as_json() for r in to], subject=" ".join(subject.split())[:300],
                     text=text, html=html, language=Language(language).value, send_after=when, next_attempt=when,
                     **about_fields)
+                for a in attachments:  # one by one (not bulk_create): each is change-logged
+                    OutboxAttachment.objects.create(message=msg, filename=a.filename, content_type=a.content_type,
+                                                    size=len(a.data), sha256=hashlib.sha256(a.data).hexdigest(),
+                                                    data=a.data)
         except IntegrityError:  # queued by a concurrent transaction meanwhile
             return False
     return True
@@ -223,14 +272,16 @@ class _Senders:
             if close is not None:
                 close()
 
-    def send(self, msg: OutboxMessage, recipient: Recipient, *, message_id: str) -> None:
+    def send(self, msg: OutboxMessage, recipient: Recipient, *, message_id: str,
+             attachments: Sequence[Attachment] = ()) -> None:
         if recipient.kind == RecipientKind.RECEIVER:
             sender = self.by_name.get(recipient.receiver_name)
             if isinstance(sender, EmailSender):
                 sender.send_prepared(subject=msg.subject, text=msg.text, html=msg.html, to=sender.config.to,
-                                     language=msg.language, message_id=message_id)
+                                     language=msg.language, message_id=message_id, attachments=attachments)
             elif isinstance(sender, SlackSender):
-                sender.send_text(f"*{msg.subject}*\n{msg.text}", message_id=message_id)
+                files = "".join(f"\n📎 {a.filename}" for a in attachments)  # names only: a webhook takes no files
+                sender.send_text(f"*{msg.subject}*\n{msg.text}{files}", message_id=message_id)
             else:
                 raise DeliveryError(recipient.receiver_name, "no email or Slack receiver of that name in alerts.yaml",
                                     permanent=True)
@@ -239,7 +290,7 @@ class _Senders:
             raise DeliveryError(self.mail_name, self.mail_problem, permanent=True)
         to = Address(display_name=recipient.name, addr_spec=recipient.address)
         self.mail.send_prepared(subject=msg.subject, text=msg.text, html=msg.html, to=[to],
-                                language=msg.language, message_id=message_id)
+                                language=msg.language, message_id=message_id, attachments=attachments)
 
 
 def deliver_due(now: dt.datetime | None = None, *, limit: int | None = None) -> DeliveryReport:
@@ -271,6 +322,7 @@ def _deliver_one(msg: OutboxMessage, *, now: dt.datetime, delivery: DeliverySett
         report.expired.append(msg.pk)
         return
     delivered = set(msg.delivered_to)
+    attachments = attachments_of(msg)
     entries: list[dict[str, Any]] = []
     errors: list[DeliveryError] = []
     for i, data in enumerate(msg.recipients):
@@ -278,7 +330,7 @@ def _deliver_one(msg: OutboxMessage, *, now: dt.datetime, delivery: DeliverySett
             continue
         recipient = Recipient.from_json(data)
         try:
-            senders.send(msg, recipient, message_id=f"app.{msg.pk}.{i}")
+            senders.send(msg, recipient, message_id=f"app.{msg.pk}.{i}", attachments=attachments)
         except DeliveryError as exc:
             errors.append(exc)
             entries.append({"at": now.isoformat(), "recipient": str(recipient), "error": str(exc)})
