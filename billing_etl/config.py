@@ -7,12 +7,13 @@ reported with the file line of the offending entry. Money is :class:`decimal.Dec
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -185,12 +186,76 @@ class TableEnd(BaseModel):
     )
 
 
+def _table_settings_known(value: dict[str, Any]) -> dict[str, Any]:
+    """pdfplumber's own table settings (``TableSettings`` and its ``text_*`` word options), checked by
+    pdfplumber itself: an unknown key is refused listing the known ones, a bad value with pdfplumber's reason."""
+    from pdfplumber.table import TableSettings
+    from pdfplumber.utils.text import WORD_EXTRACTOR_KWARGS
+
+    known = [f.name for f in dataclasses.fields(TableSettings) if f.name != "text_settings"]
+    known += [f"text_{k}" for k in WORD_EXTRACTOR_KWARGS]
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise ValueError(f"unknown table setting(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    try:
+        TableSettings.resolve(dict(value))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"pdfplumber refuses these table settings: {exc}") from None
+    return value
+
+
+class PdfSettings(BaseModel):
+    """Where the table of a text PDF is: the pages read, the area of each page holding it, and the settings
+    given to pdfplumber's ``extract_tables`` (``vertical_strategy: lines`` for a ruled table, ``text`` for one
+    aligned by whitespace)."""
+
+    model_config = _STRICT
+    pages: Literal["all"] | Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1)] = Field(
+        default="all", description="all, or the 1-based page numbers to read, e.g. [1, 2]"
+    )
+    area: (
+        tuple[
+            Annotated[float, Field(ge=0)],
+            Annotated[float, Field(ge=0)],
+            Annotated[float, Field(ge=0)],
+            Annotated[float, Field(ge=0)],
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="[x0, top, x1, bottom] in points (1/72 inch) from the page's top-left corner: the part of "
+        "each page searched for tables; the whole page when absent",
+    )
+    table_settings: Annotated[dict[str, Any], AfterValidator(_table_settings_known)] = Field(
+        default_factory=dict, description="pdfplumber table settings (vertical_strategy, snap_tolerance, ...)"
+    )
+
+    @field_validator("pages")
+    @classmethod
+    def _pages_unique(cls, value: object) -> object:
+        if isinstance(value, list) and len(set(value)) != len(value):
+            raise ValueError("a page is listed twice")
+        return value
+
+    @field_validator("area")
+    @classmethod
+    def _area_ordered(cls, value: tuple[float, float, float, float] | None) -> object:
+        if value is not None:
+            x0, top, x1, bottom = value
+            if not (x0 < x1 and top < bottom):
+                raise ValueError(
+                    f"area {list(value)} is not [x0, top, x1, bottom] with x0 < x1 and top < bottom"
+                )
+        return value
+
+
 class Layout(BaseModel):
     """How one carrier's invoice file is laid out: format, text conventions, where the table and the
     invoice-level fields are, column names, charge-type codes."""
 
     model_config = _STRICT
-    format: Literal["csv", "xlsx"]
+    format: Literal["csv", "xlsx", "pdf"]
+    pdf: PdfSettings | None = Field(default=None, description="pdf only: pages, area and table settings")
     encoding: str = "utf-8"
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     decimal_separator: Literal[".", ","] = "."
@@ -274,6 +339,16 @@ class Layout(BaseModel):
             raise ValueError("thousands_separator and decimal_separator must differ")
         if self.format == "csv" and self.delimiter == self.decimal_separator:
             raise ValueError(f"delimiter {self.delimiter!r} is also the decimal separator")
+        if self.pdf is not None and self.format != "pdf":
+            raise ValueError(f"pdf settings given for a {self.format} layout: drop them or set format: pdf")
+        if self.format == "pdf":
+            if self.header_row != "auto" and "header_row" in self.model_fields_set:
+                raise ValueError(
+                    "header_row: a PDF's column names are found in its tables (auto); drop header_row"
+                )
+            object.__setattr__(self, "header_row", "auto")
+            if self.pdf is None:
+                object.__setattr__(self, "pdf", PdfSettings())
         return self
 
 
