@@ -9,4 +9,4 @@ class FinanceConfig(AppConfig):
     label = "finance"
     verbose_name = _("Finance")
     # Run by linewatch_worker (web/notify): dotted path, interval in seconds.
-    linewatch_jobs: ClassVar[list[tuple[str, int]]] = []
+    linewatch_jobs: ClassVar[list[tuple[str, int]]] = [("web.finance.jobs:write_kpis", 300)]
