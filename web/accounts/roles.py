@@ -107,6 +107,17 @@ for _role in Role:
 ROLE_PERMISSIONS[Role.FINANCE] |= {("invoices", "approve_invoice"), ("invoices", "pay_invoice")}
 
 
+# Findings and disputes (web/findings, docs/disputes.md "Who may do what"): every role reads findings, suppression
+# rules and disputes; finance triages findings (accept, reopen), keeps the suppression rules and works the disputes
+# (open, send, answer, resolve: web/findings/workflow.py); admins manage the suppression rules but do not triage.
+_FINDING_READ = _perms(("view",), ("finding", "suppressionrule", "dispute", "disputeevent"), app="findings")
+_SUPPRESSION_MANAGE = _perms(_ALL, ("suppressionrule",), app="findings")
+for _role in Role:
+    ROLE_PERMISSIONS[_role] |= _FINDING_READ
+ROLE_PERMISSIONS[Role.FINANCE] |= _SUPPRESSION_MANAGE | _perms(("change",), ("finding",), app="findings") \
+    | _perms(("add", "change"), ("dispute",), app="findings") | _perms(("add",), ("disputeevent",), app="findings")
+ROLE_PERMISSIONS[Role.ADMIN] |= _SUPPRESSION_MANAGE
+
 def _model_exists(apps: Any, app_label: str, codename: str) -> bool:
     """Whether the model of the default permission ``codename`` is in ``apps`` (the migration state)."""
     try:
