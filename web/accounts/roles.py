@@ -118,6 +118,14 @@ ROLE_PERMISSIONS[Role.FINANCE] |= _SUPPRESSION_MANAGE | _perms(("change",), ("fi
     | _perms(("add", "change"), ("dispute",), app="findings") | _perms(("add",), ("disputeevent",), app="findings")
 ROLE_PERMISSIONS[Role.ADMIN] |= _SUPPRESSION_MANAGE
 
+# Credits (web/credits, docs/credits.md): every role reads the credit matches; finance confirms or rejects them and
+# links an unmatched credit to a dispute by hand (a confirmed match). Admins do not (segregation of duties).
+_CREDIT_READ = _perms(("view",), ("creditmatch",), app="credits")
+for _role in Role:
+    ROLE_PERMISSIONS[_role] |= _CREDIT_READ
+ROLE_PERMISSIONS[Role.FINANCE] |= _perms(("add", "change"), ("creditmatch",), app="credits")
+
+
 def _model_exists(apps: Any, app_label: str, codename: str) -> bool:
     """Whether the model of the default permission ``codename`` is in ``apps`` (the migration state)."""
     try:
