@@ -125,6 +125,12 @@ for _role in Role:
     ROLE_PERMISSIONS[_role] |= _CREDIT_READ
 ROLE_PERMISSIONS[Role.FINANCE] |= _perms(("add", "change"), ("creditmatch",), app="credits")
 
+# Invoice intake (web/intake, docs/intake.md): finance sees what was collected and uploads a file by hand (an
+# intake file added); admins see it and retry a rejected or failed file. The other roles do not see the intake.
+_INTAKE_READ = _perms(("view",), ("intakemessage", "intakefile"), app="intake")
+ROLE_PERMISSIONS[Role.FINANCE] |= _INTAKE_READ | {("intake", "add_intakefile")}
+ROLE_PERMISSIONS[Role.ADMIN] |= _INTAKE_READ | {("intake", "retry_intakefile")}
+
 
 def _model_exists(apps: Any, app_label: str, codename: str) -> bool:
     """Whether the model of the default permission ``codename`` is in ``apps`` (the migration state)."""
