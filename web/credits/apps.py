@@ -9,4 +9,4 @@ class CreditsConfig(AppConfig):
     label = "credits"
     verbose_name = _("Credits")
     # Run by linewatch_worker (web/notify): dotted path, interval in seconds.
-    linewatch_jobs: ClassVar[list[tuple[str, int]]] = []
+    linewatch_jobs: ClassVar[list[tuple[str, int]]] = [("web.credits.jobs:propose_matches", 300)]
