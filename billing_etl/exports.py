@@ -16,6 +16,11 @@ amount without a known currency is an :class:`ExportError`, never a default.
 * Parquet (pyarrow): money as ``decimal128(20, 4)`` (exact; ISO 4217 has at most 4 minor digits), rates as
   float64, counts as int64; the currency is a column of the table.
 
+Headers are for people: CSV and XLSX carry each column's label in the chosen language (English by default, or
+Korean: :mod:`billing_etl.labels`, e.g. "Amount at stake" / "쟁점 금액") and the XLSX sheets the tables' labels;
+Parquet keeps the machine names (``amount_at_stake``) for programs. A column without a label is an
+:class:`ExportError` naming it.
+
 Every file is written atomically (a temporary file with the export mode, default 0640, renamed over the old
 one), so a reader never sees half a file and an old world-readable export is replaced, not reused.
 """
@@ -26,6 +31,7 @@ import csv
 import datetime as dt
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +39,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+from billing_etl.labels import Label, LabelError, column_label, parse_language, table_label, value_label
 from billing_etl.model import CurrencyError, minor_unit, money
+from linewatch.choices import Language
 from linewatch.fileperms import replace_atomically
 
 Kind = Literal["text", "money", "int", "float", "pct", "date"]
@@ -50,9 +58,22 @@ class ExportError(ValueError):
 
 @dataclass(frozen=True)
 class Column:
+    """``name`` is the machine name (Parquet, programs); the header people read comes from ``label`` when given,
+    else from the catalogue of :mod:`billing_etl.labels` (by table and name)."""
+
     name: str
     kind: Kind = "text"
     width: int | None = None
+    label: Label | None = None
+
+    def header(self, table: str, language: Language | str = Language.EN) -> str:
+        """This column's header in ``language``; :class:`ExportError` when it has no label."""
+        if self.label is not None:
+            return self.label.text(language)
+        try:
+            return column_label(table, self.name, language)
+        except LabelError as exc:
+            raise ExportError(str(exc)) from None
 
 
 @dataclass
@@ -91,6 +112,27 @@ class Table:
             raise ExportError(f"{where}: {exc}") from None
         return (abs(rounded) if rounded == 0 else rounded), currency
 
+    def headers(self, language: Language | str = Language.EN) -> list[str]:
+        """The header row people read, in ``language``."""
+        return [c.header(self.name, language) for c in self.columns]
+
+    def text(self, column: Column, value: Any, language: Language | str) -> str:
+        """A text cell in ``language`` (a metric's name is translated; carrier and other text as it stands)."""
+        return value_label(self.name, column.name, str(value), language)
+
+
+def export_language(language: Language | str) -> Language:
+    """``language`` checked once (:class:`ExportError` naming the field), before anything is written."""
+    try:
+        return parse_language(language)
+    except LabelError as exc:
+        raise ExportError(str(exc)) from None
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on screen: Hangul and other wide characters count twice."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
 
 def neutralise_formula(text: str) -> str:
     """``'`` before text a spreadsheet would evaluate (OWASP CSV injection: ``= + - @``, tab, CR)."""
@@ -111,8 +153,11 @@ def _csv_value(value: Any, kind: Kind, amount: Decimal | None = None) -> str:
     return str(value)
 
 
-def _cells(table: Table) -> list[list[tuple[Any, Column, Decimal | None, str | None]]]:
-    """Per row: (value, column, amount rounded to the row's currency or None, currency)."""
+def _cells(
+    table: Table, language: Language | str = Language.EN
+) -> list[list[tuple[Any, Column, Decimal | None, str | None]]]:
+    """Per row: (value, column, amount rounded to the row's currency or None, currency); text written for people
+    (a metric's name) in ``language``."""
     out = []
     for index, row in enumerate(table.rows):
         if len(row) != len(table.columns):
@@ -124,6 +169,8 @@ def _cells(table: Table) -> list[list[tuple[Any, Column, Decimal | None, str | N
             if column.kind == "money" and value is not None:
                 amount, currency = table.amount(index, row, column, value)
                 cells.append((value, column, amount, currency))
+            elif column.kind == "text" and value is not None:
+                cells.append((table.text(column, value, language), column, None, None))
             else:
                 cells.append((value, column, None, None))
         out.append(cells)
@@ -138,16 +185,20 @@ def write_atomic(path: Path, data: bytes, *, mode: int = EXPORT_MODE) -> Path:
     return replace_atomically(path, data, mode=mode)
 
 
-def write_csv(table: Table, path: Path, *, mode: int = EXPORT_MODE) -> Path:
+def write_csv(
+    table: Table, path: Path, *, mode: int = EXPORT_MODE, language: Language | str = Language.EN
+) -> Path:
+    """``table`` as CSV, the header in ``language``."""
+    language = export_language(language)
     # The csv module quotes a field only for the characters of its line terminator: with "\n" alone a CR
     # inside a description would go out bare and split the row for every reader. Quote for "\r\n", end
     # each row with "\n".
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     lines = []
-    rows = [[c.name for c in table.columns]] + [
+    rows = [table.headers(language)] + [
         [_csv_value(value, column.kind, amount) for value, column, amount, _ in cells]
-        for cells in _cells(table)
+        for cells in _cells(table, language)
     ]
     for row in rows:
         writer.writerow(row)
@@ -201,9 +252,17 @@ def _deterministic_zip(data: bytes, fixed: dt.datetime) -> bytes:
 
 
 def write_xlsx(
-    tables: Sequence[Table], path: Path, *, title: str, stamp: dt.datetime, mode: int = EXPORT_MODE
+    tables: Sequence[Table],
+    path: Path,
+    *,
+    title: str,
+    stamp: dt.datetime,
+    mode: int = EXPORT_MODE,
+    language: Language | str = Language.EN,
 ) -> Path:
-    """One formatted sheet per table; ``stamp`` is the document's (fixed) creation time."""
+    """One formatted sheet per table, sheet names and headers in ``language``; ``stamp`` is the document's
+    (fixed) creation time."""
+    language = export_language(language)
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -217,14 +276,15 @@ def write_xlsx(
     header_font = Font(bold=True, color="FFFFFF")
     header_fill = PatternFill("solid", fgColor="305496")
     for table in tables:
-        ws = wb.create_sheet(table.name[:31])
-        ws.append([c.name for c in table.columns])
+        headers = table.headers(language)
+        ws = wb.create_sheet(table_label(table.name, language)[:31])
+        ws.append(headers)
         for cell in ws[1]:
             cell.font = header_font
             cell.fill = header_fill
             cell.alignment = Alignment(horizontal="center", vertical="center")
-        widths = [len(c.name) + 2 for c in table.columns]
-        for r, cells in enumerate(_cells(table), start=2):
+        widths = [display_width(h) + 2 for h in headers]
+        for r, cells in enumerate(_cells(table, language), start=2):
             for col, (value, column, amount, currency) in enumerate(cells, start=1):
                 cell = ws.cell(row=r, column=col, value=_xlsx_value(value, column.kind, amount))
                 if column.kind == "text" and value is not None:
@@ -237,7 +297,7 @@ def write_xlsx(
                     cell.number_format = _money_format(currency)
                 elif column.kind in _FORMATS:
                     cell.number_format = _FORMATS[column.kind]
-                shown = len(_csv_value(value, column.kind, amount)) + (5 if column.kind == "money" else 1)
+                shown = display_width(_csv_value(value, column.kind, amount)) + (4 if currency else 0) + 1
                 widths[col - 1] = max(widths[col - 1], min(shown, 80))
         for col, column in enumerate(table.columns, start=1):
             ws.column_dimensions[get_column_letter(col)].width = column.width or widths[col - 1] + 1
@@ -288,16 +348,24 @@ def write_all(
     stamp: dt.datetime,
     formats: Sequence[str] = ("csv", "xlsx", "parquet"),
     mode: int = EXPORT_MODE,
+    language: Language | str = Language.EN,
 ) -> list[Path]:
-    """Every table in every format under ``out_dir``, each file with ``mode``; returns the files written
-    (sorted)."""
+    """Every table in every format under ``out_dir``, each file with ``mode``; CSV and XLSX headers in
+    ``language`` (file names and Parquet columns keep the machine names); returns the files written (sorted)."""
+    language = export_language(language)
+    for table in tables:  # a missing label is refused before any file is written
+        table.headers(language)
     written = []
     if "xlsx" in formats:
-        written.append(write_xlsx(tables, out_dir / f"{stem}.xlsx", title=stem, stamp=stamp, mode=mode))
+        written.append(
+            write_xlsx(
+                tables, out_dir / f"{stem}.xlsx", title=stem, stamp=stamp, mode=mode, language=language
+            )
+        )
     for table in tables:
         slug = table.name.lower().replace(" ", "_")
         if "csv" in formats:
-            written.append(write_csv(table, out_dir / f"{stem}-{slug}.csv", mode=mode))
+            written.append(write_csv(table, out_dir / f"{stem}-{slug}.csv", mode=mode, language=language))
         if "parquet" in formats:
             written.append(write_parquet(table, out_dir / f"{stem}-{slug}.parquet", mode=mode))
     return sorted(written)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from billing_support import write_config_tree
 
+from billing_etl.labels import machine_names
 from billing_etl.model import Period
 from billing_etl.run import PeriodReport, run_period
 from linewatch.settings import load_settings
@@ -49,7 +50,7 @@ def _sheet(path: Path, name: str) -> list[dict]:
     from openpyxl import load_workbook
 
     ws = load_workbook(path)[name]
-    header = [c.value for c in ws[1]]
+    header = machine_names(name, [c.value for c in ws[1]])  # the headers are written for people
     return [dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)]
 
 

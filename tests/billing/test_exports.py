@@ -24,6 +24,7 @@ import yaml
 from billing_support import CARRIERS, INVENTORY, OCT, write_config_tree
 
 from billing_etl.exports import Column, ExportError, Table, write_all, write_csv
+from billing_etl.labels import machine_names
 from billing_etl.run import PeriodReport, run_period
 from linewatch.errors import ConfigError
 from linewatch.settings import load_settings
@@ -386,7 +387,7 @@ def test_finding_without_a_line_takes_its_invoice_currency_not_eur(
     assert {f.currency for f in report.findings if f.carrier == "Gulf"} == {"BHD"}  # the late fee, no circuit
 
     ws = load_workbook(tmp_path / "out" / "billing-2026-10.xlsx")["Findings"]
-    header = [c.value for c in ws[1]]
+    header = machine_names("Findings", [c.value for c in ws[1]])
     for cells in ws.iter_rows(min_row=2):
         row = dict(zip(header, cells, strict=True))
         currency = row["currency"].value
@@ -419,7 +420,7 @@ def test_krw_amounts_carry_no_cents(multi_currency: Path, tmp_path: Path) -> Non
                 assert cell.number_format == '#,##0.000 "BHD";-#,##0.000 "BHD"'
     for name in ("lines", "findings", "summary", "payments_due", "departments"):
         rows = _csv_rows(out / f"billing-2026-10-{name}.csv")
-        header = rows[0]
+        header = machine_names(name.replace("_", " ").capitalize(), rows[0])
         money = [
             i
             for i, h in enumerate(header)
@@ -455,7 +456,7 @@ def test_expected_amount_of_a_bhd_contract_keeps_its_fils(multi_currency: Path, 
 
     _run(multi_currency, tmp_path / "out")
     ws = load_workbook(tmp_path / "out" / "billing-2026-10.xlsx")["Lines"]
-    header = [c.value for c in ws[1]]
+    header = machine_names("Lines", [c.value for c in ws[1]])
     lines = {r[header.index("line")].value: r for r in ws.iter_rows(min_row=2)}
     expected = lines["L-BH"][header.index("expected")]
     assert Decimal(str(expected.value)) == D("123.456")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from billing_support import OCT, traffic_point, write_config_tree
 
+from billing_etl.labels import machine_names
 from billing_etl.run import run_period
 from linewatch.cli import main as cli_main
 from linewatch.influx import InfluxClient, InfluxSettings, Point, encode_points
@@ -88,7 +89,7 @@ def test_run_exports_findings_and_costs(world: Path, tmp_path: Path) -> None:
     assert totals["expected"] == Decimal("958.39")  # 100 + (200 + 100) + 300 + 48.39 + 210
     assert totals["at_stake"] == Decimal("50.00")
     quarantine = (tmp_path / "out" / "billing-2026-10-quarantine.csv").read_text().splitlines()
-    assert quarantine == ["source_file,row,column,reason", "acme-2026-10.csv,10,amount,'abc' is not a number"]
+    assert quarantine == ["File,Row,Column,Reason", "acme-2026-10.csv,10,amount,'abc' is not a number"]
 
 
 def test_xlsx_cell_by_cell(world: Path, tmp_path: Path) -> None:
@@ -118,7 +119,7 @@ def test_xlsx_cell_by_cell(world: Path, tmp_path: Path) -> None:
         assert cell.value == pytest.approx(value) and cell.data_type == "n", label
         assert '"EUR"' in cell.number_format
     lines = wb["Lines"]
-    header = [c.value for c in lines[1]]
+    header = machine_names("Lines", [c.value for c in lines[1]])  # the headers are written for people
     assert lines.freeze_panes == "A2" and lines.auto_filter.ref.startswith("A1:")
     rows = {r[0]: dict(zip(header, r, strict=True)) for r in lines.iter_rows(min_row=2, values_only=True)}
     assert rows["L-VOL"]["billed"] == pytest.approx(350.0) and rows["L-VOL"]["at_stake"] == pytest.approx(
