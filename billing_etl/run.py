@@ -44,7 +44,7 @@ from billing_etl.proration import usage_segments
 from billing_etl.savings import Proposal, propose
 from billing_etl.store import ImportOutcome, InvoiceStore
 from billing_etl.usage import LineUsage, measure_usage, service_days, service_windows
-from linewatch.choices import AuditRule, BillingModel, UsageDirection
+from linewatch.choices import AuditRule, BillingModel, Language, UsageDirection
 from linewatch.errors import InvoiceFileError
 from linewatch.influx import InfluxClient, Point, encode_points
 from linewatch.settings import Settings
@@ -240,8 +240,10 @@ def run_period(
     formats: Sequence[str] = ("csv", "xlsx", "parquet"),
     progress_enabled: bool | None = None,
     store_path: Path | None = None,
+    language: Language | str | None = None,
 ) -> PeriodReport:
-    """The whole ETL for one period. ``client=None`` builds one from the settings (closed at the end)."""
+    """The whole ETL for one period. ``client=None`` builds one from the settings (closed at the end);
+    ``language`` of the CSV/XLSX headers, default the settings' ``export_language``."""
     config = config or load_billing_config(settings)
     own_client = client is None
     client = client or InfluxClient(settings.influx)
@@ -292,7 +294,13 @@ def run_period(
         stamp = dt.datetime(period.year, period.month, 1)
         mode = settings.export_mode
         report.exports = write_all(
-            build_tables(report), out, stem=f"billing-{period}", stamp=stamp, formats=formats, mode=mode
+            build_tables(report),
+            out,
+            stem=f"billing-{period}",
+            stamp=stamp,
+            formats=formats,
+            mode=mode,
+            language=language or settings.export_language,
         )
         write_quarantine(imports.quarantined, out / f"billing-{period}-quarantine.csv", mode=mode)
         report.exports.append(out / f"billing-{period}-quarantine.csv")
