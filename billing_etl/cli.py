@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from billing_etl.model import Period
-from linewatch.choices import ExitCode
+from linewatch.choices import ExitCode, Language
 
 
 def _period(text: str) -> Period:
@@ -43,6 +43,7 @@ def _run(args: argparse.Namespace) -> int:
         write_influx=not args.no_influx,
         formats=formats,
         progress_enabled=args.progress,
+        language=args.language,
     )
     print(summary_text(report))
     return _exit_code(report.imports.file_errors)
@@ -93,6 +94,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--formats", default="csv,xlsx,parquet", help="comma-separated: csv, xlsx, parquet")
     run.add_argument(
         "--no-influx", action="store_true", help="do not write line_cost/billing_findings points"
+    )
+    run.add_argument(
+        "--language",
+        choices=[lang.value for lang in Language],
+        help="language of the CSV/XLSX headers and sheet names (default: export_language of the settings, en)",
     )
     run.add_argument(
         "--progress",
