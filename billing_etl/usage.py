@@ -280,16 +280,20 @@ def availability_statements(start_s: int, end_s: int, lines: Iterable[str] | Non
     ]
 
 
-def member_down_statement(start_s: int, end_s: int, lines: Iterable[str]) -> str:
-    """Down samples of multi-member ``lines``: per 5-minute bucket the fewest down samples of any member
-    present in it (0 when one member has none: the line is down only while all its members are)."""
+def down_buckets_statement(start_s: int, end_s: int, lines: Iterable[str]) -> str:
+    """Per 5-minute bucket per line, its down samples ``d``: the fewest down samples of any member present in
+    the bucket (0 when one member has none: the line is down only while all its members are)."""
     where = f"time >= {start_s}s AND time < {end_s}s" + _line_filter(lines)
     raw = f'SELECT {_DOWN_EXPR} AS down FROM "{MEASUREMENT}" WHERE {where}'
     members = (
         f'SELECT SUM(down) AS d FROM ({raw}) GROUP BY time({BUCKET_S}s), "line", {MEMBER_TAGS} fill(none)'
     )
-    per_bucket = f'SELECT MIN(d) AS d FROM ({members}) GROUP BY time({BUCKET_S}s), "line" fill(none)'
-    return f'SELECT SUM(d) AS down FROM ({per_bucket}) GROUP BY "line"'
+    return f'SELECT MIN(d) AS d FROM ({members}) GROUP BY time({BUCKET_S}s), "line" fill(none)'
+
+
+def member_down_statement(start_s: int, end_s: int, lines: Iterable[str]) -> str:
+    """Down samples of multi-member ``lines`` over the window (:func:`down_buckets_statement` summed)."""
+    return f'SELECT SUM(d) AS down FROM ({down_buckets_statement(start_s, end_s, lines)}) GROUP BY "line"'
 
 
 def member_peak_statements(period: Period, lines: Iterable[str]) -> list[str]:
