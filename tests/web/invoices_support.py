@@ -1,0 +1,67 @@
+"""Shared by the invoices tests: the demo inventory and contracts loaded into the app, the demo invoices imported
+into a real ETL store (billing_etl.importer + InvoiceStore, as the intake does), the app's settings pointing at
+config/carriers.yaml and config/contracts.yaml."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from billing_etl.config import CarriersFile
+from billing_etl.importer import import_file
+from billing_etl.run import STORE_NAME
+from billing_etl.store import InvoiceStore
+from linewatch.yamlconf import load_model
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "config"
+DEMO_INVOICES = CONFIG / "demo-invoices"
+
+
+def use_config(settings: Any, state_dir: Path, **influx: Any) -> None:
+    """The app's STATE_DIR and linewatch settings for one test: the repository's carriers and contracts."""
+    settings.STATE_DIR = state_dir
+    lw = settings.LINEWATCH
+    update: dict[str, Any] = {"carriers_path": CONFIG / "carriers.yaml", "contracts_path": CONFIG / "contracts.yaml",
+                              "state_dir": state_dir}
+    if influx:
+        update["influx"] = lw.influx.model_copy(update=influx)
+    settings.LINEWATCH = lw.model_copy(update=update)
+
+
+def carriers() -> CarriersFile:
+    parsed, _located = load_model(CONFIG / "carriers.yaml", CarriersFile)
+    return parsed
+
+
+def import_demo_invoices(store_path: Path, names: tuple[str, ...] | None = None) -> int:
+    """Import the demo invoice files (or ``names`` of them) into the store; returns the invoices stored."""
+    by_name = carriers().by_name()
+    files = sorted(DEMO_INVOICES.iterdir())
+    count = 0
+    with InvoiceStore(store_path) as store:
+        for path in files:
+            if names is not None and path.name not in names:
+                continue
+            carrier = next((c for c in by_name.values() if any(path.match(p) for p in c.files)), None)
+            if carrier is None:
+                continue
+            result = import_file(path, carrier)
+            store.add_invoices(result.invoices, complete=not result.quarantined)
+            count += len(result.invoices)
+    return count
+
+
+def store_path(state_dir: Path) -> Path:
+    return state_dir / STORE_NAME
+
+
+def load_demo_inventory() -> None:
+    from web.inventory.io import import_dir
+
+    import_dir(CONFIG)
+
+
+def day(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
