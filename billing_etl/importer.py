@@ -1,4 +1,4 @@
-"""Read one carrier invoice file (CSV or XLSX) into normalized invoices plus quarantined rows.
+"""Read one carrier invoice file (CSV, XLSX or text PDF) into normalized invoices plus quarantined rows.
 
 A file is read as a grid of rows and cut into its parts, the way carriers' portals lay them out: the header
 block above the table (invoice-level ``fields`` by cell, label or pattern), the table from the header row to a
@@ -8,7 +8,8 @@ labels, never read as charges).
 A file is all-or-nothing at the *file* level (unreadable, wrong or mismatched encoding, missing required column
 or header field, empty, not a spreadsheet, too big unpacked → :class:`~linewatch.errors.InvoiceFileError`,
 nothing imported) and row-by-row inside it: a bad row is quarantined with the source file, row number, column
-and reason, and the good rows still load. Whatever an error quotes from the file is cut short.
+and reason, and the good rows still load. Whatever an error quotes from the file is cut short. A PDF is read
+into the same grid by :mod:`billing_etl.pdf_invoice` (its rows named ``page 2 row 5``).
 """
 
 from __future__ import annotations
@@ -37,16 +38,23 @@ QUARANTINE_COLUMNS = ("source_file", "row", "column", "reason")
 
 @dataclass(frozen=True, order=True)
 class QuarantinedRow:
-    """A row that did not load: where it is and why."""
+    """A row that did not load: where it is and why. ``where`` names a PDF row for people (``page 2 row 5``;
+    ``row`` is then its grid number, page × 1000 + row, which sorts in reading order)."""
 
     source_file: str
     row: int
     column: str
     reason: str
+    where: str = field(default="", compare=False)
+
+    @property
+    def place(self) -> str:
+        """``row 3``, or ``page 2 row 5`` in a PDF."""
+        return self.where or f"row {self.row}"
 
     def __str__(self) -> str:
         column = f" column {self.column!r}:" if self.column else ""
-        return f"{self.source_file}: row {self.row}:{column} {self.reason}"
+        return f"{self.source_file}: {self.place}:{column} {self.reason}"
 
 
 @dataclass
@@ -204,6 +212,29 @@ def _read_csv_grid(path: Path, layout: Layout) -> list[GridRow]:
         grid.append((reader.line_num, tuple(cells)))
 
 
+def _read_pdf_grid(path: Path, layout: Layout) -> list[GridRow]:
+    """A text PDF as grid rows (:func:`billing_etl.pdf_invoice.read_pdf_grid`): tables of the layout's pages
+    and area, the text around them as label/value cells."""
+    from billing_etl.pdf_invoice import read_pdf_grid
+
+    assert layout.pdf is not None  # the Layout sets the defaults for format: pdf
+    return read_pdf_grid(path, layout.pdf, header_names=_required_columns(layout))
+
+
+def _place(number: int, layout: Layout) -> str:
+    """A grid row for people: ``row 3``, or ``page 2 row 5`` in a PDF."""
+    if layout.format == "pdf":
+        from billing_etl.pdf_invoice import row_name
+
+        return row_name(number)
+    return f"row {number}"
+
+
+def _quarantine(source_file: str, number: int, column: str, reason: str, layout: Layout) -> QuarantinedRow:
+    where = _place(number, layout) if layout.format == "pdf" else ""
+    return QuarantinedRow(source_file, number, column, reason, where=where)
+
+
 def _read_xlsx_grid(path: Path, layout: Layout) -> list[GridRow]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
@@ -311,9 +342,11 @@ def _cut_table(layout: Layout, grid: list[GridRow], start: int) -> int:
     return len(grid)
 
 
-def _coordinate(number: int, column_index: int) -> str:
+def _coordinate(number: int, column_index: int, layout: Layout) -> str:
     from openpyxl.utils.cell import get_column_letter
 
+    if layout.format == "pdf":
+        return _place(number, layout)
     return f"{get_column_letter(column_index + 1)}{number}"
 
 
@@ -326,6 +359,7 @@ def _locate(
     above: list[GridRow],
     below: list[GridRow],
     header: list[str],
+    layout: Layout,
 ) -> tuple[Any, str]:
     """The raw value of an invoice-level field and where it was found (for messages)."""
     if source.cell is not None:
@@ -342,7 +376,7 @@ def _locate(
                 inline = _label_value(_text(cell), source.label) if _text(cell) else None
                 if inline is None:
                     continue
-                where = f"label {source.label!r} at {_coordinate(number, j)}"
+                where = f"label {source.label!r} at {_coordinate(number, j, layout)}"
                 if inline:
                     return inline, where
                 if source.column is not None:
@@ -353,12 +387,13 @@ def _locate(
                     k = header.index(source.column)
                     return (cells[k] if k < len(cells) else None), f"{where}, column {source.column!r}"
                 if source.value is LabelValuePosition.BELOW:
-                    below = next((c for n, c in grid if n > number), ())
+                    at = next(i for i, (n, _) in enumerate(grid) if n == number)
+                    below = grid[at + 1][1] if at + 1 < len(grid) else ()
                     return (below[j] if j < len(below) else None), f"{where}, the cell below"
                 value = next((c for c in cells[j + 1 :] if _text(c)), None)
                 return value, where
         searched = [
-            f"rows {part[0][0]}–{part[-1][0]} {side}"
+            f"the text {side}" if layout.format == "pdf" else f"rows {part[0][0]}–{part[-1][0]} {side}"
             for part, side in ((above, "above"), (below, "below"))
             if part
         ]
@@ -371,7 +406,7 @@ def _locate(
     for number, cells in outside:
         for j, cell in enumerate(cells):
             if _text(cell) and compiled.search(_text(cell)):
-                return cell, f"pattern {source.pattern!r} at {_coordinate(number, j)}"
+                return cell, f"pattern {source.pattern!r} at {_coordinate(number, j, layout)}"
     raise _reject(path, f"{name}: no cell outside the table matches the pattern {source.pattern!r}")
 
 
@@ -420,7 +455,8 @@ def _convert(path: Path, name: str, value: Any, where: str, source: FieldSource,
 
 def read_file(path: Path, layout: Layout) -> RawFile:
     """Cut ``path`` into header block, table and what follows it; raises InvoiceFileError for a bad file."""
-    grid = (_read_xlsx_grid if layout.format == "xlsx" else _read_csv_grid)(path, layout)
+    readers = {"xlsx": _read_xlsx_grid, "pdf": _read_pdf_grid, "csv": _read_csv_grid}
+    grid = readers[layout.format](path, layout)
     h = _find_header(path, layout, grid)
     header = [_text(v) for v in grid[h][1]]
     missing = [c for c in _required_columns(layout) if c not in header]
@@ -435,7 +471,9 @@ def read_file(path: Path, layout: Layout) -> RawFile:
     end = _cut_table(layout, grid, h + 1)
     fields = {}
     for name, source in layout.fields.items():
-        value, where = _locate(path, name, source, grid=grid, above=grid[:h], below=grid[end:], header=header)
+        value, where = _locate(
+            path, name, source, grid=grid, above=grid[:h], below=grid[end:], header=header, layout=layout
+        )
         fields[name] = _convert(path, name, value, where, source, layout)
 
     def rows() -> Iterator[RawRow]:  # one row dict at a time: a 200,000-row file is not held twice
@@ -491,14 +529,18 @@ def parse_rows(
     bad: list[QuarantinedRow] = []
     for number, raw in rows:
         if "__error__" in raw:
-            bad.append(QuarantinedRow(source_file, number, "", raw["__error__"]))
+            bad.append(_quarantine(source_file, number, "", raw["__error__"], layout))
             continue
         oversized = _oversized_cell(raw, layout)
         if oversized is not None:
             column, length = oversized
             bad.append(
-                QuarantinedRow(
-                    source_file, number, column, f"cell holds {length:,} characters: not an invoice value"
+                _quarantine(
+                    source_file,
+                    number,
+                    column,
+                    f"cell holds {length:,} characters: not an invoice value",
+                    layout,
                 )
             )
             continue
@@ -516,7 +558,7 @@ def parse_rows(
                     msg = "required value is empty"
                 if len(msg) > MAX_REASON_CHARS:
                     msg = msg[: MAX_REASON_CHARS - 1] + "…"
-                bad.append(QuarantinedRow(source_file, number, layout.columns.get(name, name), msg))
+                bad.append(_quarantine(source_file, number, layout.columns.get(name, name), msg, layout))
             continue
         if line.due_date is None:
             line = line.model_copy(
@@ -527,10 +569,10 @@ def parse_rows(
 
 
 def group_invoices(
-    lines: list[InvoiceLine], *, source_file: str
+    lines: list[InvoiceLine], *, source_file: str, layout: Layout | None = None
 ) -> tuple[list[Invoice], list[QuarantinedRow]]:
     """Group rows by invoice number; a row whose header fields contradict its invoice's first row is
-    quarantined."""
+    quarantined (``layout``: how its rows are named, ``page 2 row 5`` in a PDF)."""
     by_number: dict[str, list[InvoiceLine]] = {}
     bad: list[QuarantinedRow] = []
     for line in lines:
@@ -542,15 +584,12 @@ def group_invoices(
                 if name == "invoice_total" and mine is None:
                     continue
                 if mine != theirs:
-                    bad.append(
-                        QuarantinedRow(
-                            source_file,
-                            line.source_row,
-                            name,
-                            f"{name} {mine} differs from row {first.source_row} of the same "
-                            f"invoice ({theirs})",
-                        )
-                    )
+                    other = f"row {first.source_row}" if layout is None else _place(first.source_row, layout)
+                    reason = f"{name} {mine} differs from {other} of the same invoice ({theirs})"
+                    if layout is None:
+                        bad.append(QuarantinedRow(source_file, line.source_row, name, reason))
+                    else:
+                        bad.append(_quarantine(source_file, line.source_row, name, reason, layout))
                     break
             else:
                 group.append(line)
@@ -586,7 +625,7 @@ def import_file(path: Path, carrier: Carrier, *, display_name: str | None = None
     )
     if not lines and not bad:
         raise _reject(path, "no invoice rows below the header")
-    invoices, inconsistent = group_invoices(lines, source_file=name)
+    invoices, inconsistent = group_invoices(lines, source_file=name, layout=carrier.layout)
     if "invoice_total" in raw.fields and len(invoices) > 1:
         raise _reject(
             path,
@@ -608,6 +647,8 @@ def write_quarantine(rows: Iterable[QuarantinedRow], path: Path, *, mode: int | 
 
     rows = sorted(rows)
     columns = [Column(name, "int" if name == "row" else "text") for name in QUARANTINE_COLUMNS]
-    table = Table("Quarantine", columns, rows=[(q.source_file, q.row, q.column, q.reason) for q in rows])
+    table = Table(
+        "Quarantine", columns, rows=[(q.source_file, q.where or q.row, q.column, q.reason) for q in rows]
+    )
     write_csv(table, path, mode=EXPORT_MODE if mode is None else mode)
     return len(rows)
