@@ -1,9 +1,10 @@
-"""Demo invoices (two carriers, two layouts, planted problems) and the billing stage of ``make run``.
+"""Demo invoices (three carriers, three formats, planted problems) and the billing stage of ``make run``.
 
 Orange Business sends XLSX (French headers, Excel dates, a per-row invoice total); Colt sends CSV (``;``,
-decimal comma, ``dd.mm.yyyy``, Windows-1252). Both bill the month before the demo period and the demo period;
-the second month has the planted problems listed in :data:`PLANTED` (docs/billing.md shows the resulting
-findings).
+decimal comma, ``dd.mm.yyyy``, Windows-1252); Deutsche Telekom sends a text PDF (German labels in a header
+block, a ruled table, a ``Gesamtbetrag`` totals row; rendered by WeasyPrint). All bill the month before the
+demo period and the demo period; the second month has the planted problems listed in :data:`PLANTED`
+(docs/billing.md shows the resulting findings; the Telekom invoices are correct).
 
 ``python -m billing_etl.demo --period 2026-10 --out config/demo-invoices`` regenerates the sample files.
 """
@@ -85,6 +86,10 @@ COLT_MRC = {"COLT-UK-9001234": Decimal("900.00"), "COLT-UK-LL-4410": Decimal("45
 # bills the days from it on at the new MRC (actual days), in a row of their own.
 COLT_CHANGE = (dt.date(2026, 11, 16), Decimal("1200.00"))
 VAT = Decimal("0.20")
+# Deutsche Telekom's SIP trunk FRA-VOICE-1 (config/contracts.yaml), invoiced as a PDF with German VAT.
+TELEKOM_MRC = {"DTAG-SIP-5531": Decimal("390.00")}
+TELEKOM_VAT = Decimal("0.19")
+TELEKOM_HEADER = ["Leitung", "Leistung", "Art", "Von", "Bis", "Menge", "Einzelpreis", "Betrag"]
 
 
 def _orange_rows(period: Period, *, planted: bool, usage: Mapping[str, LineUsage] | None) -> list[list[Any]]:
@@ -347,6 +352,67 @@ def _colt_rows(
     return rows
 
 
+def _telekom_rows(period: Period) -> list[list[str]]:
+    """The SIP trunk's monthly charge and the VAT row, as the PDF's table shows them (German numbers)."""
+    rows = [
+        [
+            circuit,
+            "SIP-Trunk 30 Sprachkanäle",
+            "GRUND",
+            _d(period.first_day),
+            _d(period.last_day),
+            "1",
+            _n(mrc),
+            _n(mrc),
+        ]
+        for circuit, mrc in TELEKOM_MRC.items()
+    ]
+    net = sum(TELEKOM_MRC.values(), Decimal(0))
+    rows.append(["", "Umsatzsteuer 19 %", "MWST", "", "", "", "", _n(money(net * TELEKOM_VAT))])
+    return rows
+
+
+def html_to_pdf(html: str) -> bytes:
+    """``html`` rendered as a text PDF by WeasyPrint (byte-identical for the same HTML: no dates in it)."""
+    import weasyprint
+
+    return weasyprint.HTML(string=html).write_pdf()
+
+
+def _telekom_html(period: Period) -> str:
+    from html import escape
+
+    rows = _telekom_rows(period)
+    total = sum((Decimal(r[7].replace(",", ".")) for r in rows), Decimal(0))
+    cells = "".join(
+        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
+        for row in [*rows, ["Gesamtbetrag", "", "", "", "", "", "", _n(total)]]
+    )
+    heads = "".join(f"<th>{h}</th>" for h in TELEKOM_HEADER)
+    number = f"DT-{period.year}{period.month:02d}-5531"
+    due = period.last_day + dt.timedelta(days=30)
+    block = [
+        ("Rechnungsnummer", number),
+        ("Kundennummer", "DTK-448812"),
+        ("Rechnungsdatum", _d(period.last_day)),
+        ("Fällig am", _d(due)),
+    ]
+    head = "".join(f"<tr><td>{label}</td><td>{value}</td></tr>" for label, value in block)
+    return f"""<!doctype html><html lang="de"><head><meta charset="utf-8"><style>
+@page {{ size: A4; margin: 18mm; @bottom-center {{ content: "Deutsche Telekom Business · Seite "
+  counter(page) " von " counter(pages); font: 8pt sans-serif; }} }}
+body {{ font: 9pt "DejaVu Sans", sans-serif; }}
+table.block td {{ padding: 1pt 24pt 1pt 0; }}
+table.charges {{ border-collapse: collapse; width: 100%; margin-top: 12pt; }}
+table.charges th, table.charges td {{ border: 0.5pt solid #333; padding: 2pt 3pt; }}
+</style></head><body>
+<h1>Rechnung</h1><p>Deutsche Telekom Business · Frankfurt am Main</p>
+<table class="block">{head}</table>
+<table class="charges"><tr>{heads}</tr>{cells}</table>
+<p>Bitte überweisen Sie den Gesamtbetrag bis zum {_d(due)}.</p>
+</body></html>"""
+
+
 def _write_xlsx(rows: list[list[Any]], path: Path, period: Period) -> None:
     from openpyxl import Workbook
 
@@ -378,7 +444,7 @@ def _write_csv(rows: list[list[str]], path: Path) -> None:
 def write_demo_invoices(
     out_dir: Path, period: Period, *, usage: Mapping[str, LineUsage] | None = None
 ) -> list[Path]:
-    """Invoices of both carriers for ``period`` (planted problems) and the month before (clean)."""
+    """Invoices of the three carriers for ``period`` (planted problems) and the month before (clean)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     prev = period.previous()
     files = {
@@ -398,7 +464,10 @@ def write_demo_invoices(
             _write_xlsx(rows, path, p)
         else:
             _write_csv(rows, path)
-    return sorted(files)
+    pdfs = [out_dir / f"telekom-{p}.pdf" for p in (prev, period)]
+    for path, p in zip(pdfs, (prev, period), strict=True):
+        path.write_bytes(html_to_pdf(_telekom_html(p)))
+    return sorted([*files, *pdfs])
 
 
 def demo_stage(ctx: Any, *, today: dt.date | None = None) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -25,7 +26,12 @@ def test_shipped_billing_config_is_valid() -> None:
     settings = load_settings(REPO / "config" / "linewatch.yaml")
     assert check_config(settings) == []
     config = load_billing_config(settings)
-    assert {c.name for c in config.carriers.carriers} == {"Orange Business", "Colt", "KT Enterprise"}
+    assert {c.name for c in config.carriers.carriers} == {
+        "Orange Business",
+        "Colt",
+        "KT Enterprise",
+        "Deutsche Telekom",
+    }
     assert config.invoice_dir == REPO / "config" / "demo-invoices"
 
 
@@ -251,6 +257,14 @@ def test_demo_stage_bills_last_month_with_every_planted_problem(
     }
     assert fired == set(PLANTED) - {"quarantine"}
     assert len(report.imports.quarantined) == 2
+    # Deutsche Telekom's text PDF is imported and audited like the spreadsheets: due, correct, no finding
+    [telekom] = [p for p in report.payments if p.carrier == "Deutsche Telekom"]
+    assert (telekom.invoice_number, telekom.amount, telekom.stated_total, telekom.findings) == (
+        f"DT-{ym}-5531",
+        Decimal("464.10"),
+        Decimal("464.10"),
+        0,
+    )
     exports = tmp_path / "run" / "exports"
     assert (exports / f"billing-{period}.xlsx").is_file() and (
         exports / f"billing-{period}-lines.parquet"
