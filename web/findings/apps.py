@@ -9,4 +9,4 @@ class FindingsConfig(AppConfig):
     label = "findings"
     verbose_name = _("Findings and disputes")
     # Run by linewatch_worker (web/notify): dotted path, interval in seconds.
-    linewatch_jobs: ClassVar[list[tuple[str, int]]] = []
+    linewatch_jobs: ClassVar[list[tuple[str, int]]] = [("web.findings.jobs:send_reminders", 3600)]
