@@ -62,7 +62,7 @@ register(LABELS, where="web/findings/labels.py")
 MOVE_LABELS: dict[str, Promise] = {
     "accept": _("Accept"),
     "reopen": _("Reopen"),
-    "dispute": _("Dispute"),
+    "add_to_dispute": _("Open a dispute"),
     "resolve": pgettext_lazy("finding move", "Resolve"),
     "send": _("Send to the carrier"),
     "answer": _("Record the answer"),

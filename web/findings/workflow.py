@@ -38,7 +38,7 @@ class Move:
 MOVES: tuple[Move, ...] = (
     Move("accept", Machine.FINDING, (F.NEW,), F.ACCEPTED, FINANCE),
     Move("reopen", Machine.FINDING, (F.ACCEPTED,), F.NEW, FINANCE),
-    Move("dispute", Machine.FINDING, (F.NEW,), F.DISPUTED, FINANCE),  # by open_dispute
+    Move("add_to_dispute", Machine.FINDING, (F.NEW,), F.DISPUTED, FINANCE),  # by open_dispute
     Move("resolve", Machine.FINDING, (F.DISPUTED,), F.RESOLVED, FINANCE),  # by resolve_dispute
     Move("send", Machine.DISPUTE, (D.DRAFT,), D.SENT, FINANCE),
     Move("answer", Machine.DISPUTE, (D.SENT,), D.ANSWERED, FINANCE),
