@@ -115,6 +115,7 @@ def _audit_one(period: str, result: PeriodAudit, *, client: InfluxClient | None)
     lw = settings.LINEWATCH
     with tempfile.TemporaryDirectory(prefix="lw-audit-") as nothing_to_import:
         report = run_period(lw, parsed, client=client, config=config, invoice_dir=Path(nothing_to_import),
+                            out_dir=Path(settings.STATE_DIR) / "exports",
                             progress_enabled=False, store_path=default_store_path())
     result.report, result.findings, result.exports = report, len(report.findings), list(report.exports)
     _record(period, report)
