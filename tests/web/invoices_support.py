@@ -65,3 +65,22 @@ def load_demo_inventory() -> None:
 
 def day(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
+
+
+def make_invoice(carrier: Any, number: str = "INV-1", *, due: str = "2026-12-21", total: str = "1000.00",
+                 period: str = "2026-11", audited: bool = True, rows: list[dict[str, Any]] | None = None) -> Any:
+    """An invoice of ``carrier`` with its rows (default: one monthly charge of ``total``), audited by linewatch."""
+    from decimal import Decimal
+
+    from web.invoices.models import Invoice, InvoiceRow
+    from web.invoices.services import system_move
+
+    rows = rows or [{"charge_type": "monthly_recurring", "amount": total}]
+    amount = sum((Decimal(r["amount"]) for r in rows), Decimal(0))
+    invoice = Invoice.objects.create(carrier=carrier, number=number, invoice_date=day(due) - dt.timedelta(days=21),
+                                     due_date=day(due), currency=carrier.currency or "EUR", total=amount,
+                                     period=period, content_hash=f"hash-{number}")
+    for idx, row in enumerate(rows):
+        InvoiceRow.objects.create(invoice=invoice, idx=idx, currency=invoice.currency,
+                                  **{"circuit_id": "", **row, "amount": Decimal(row["amount"])})
+    return system_move(invoice, "audit") if audited else invoice
