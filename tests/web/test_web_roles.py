@@ -331,3 +331,31 @@ def test_role_fault_step_access(client, user_with_role, make_inventory, case):
         answers[role] = client.post(url.format(ticket=ticket.pk), body, **kwargs).status_code
         expected[role] = anonymous if role == "anonymous" else ok if role in workers else 403
     assert answers == expected
+
+
+# -- role x endpoint: the finance overview (web/finance, docs/finance.md): every role reads; finance keeps budgets --
+_FINANCE_ONLY = _page_for("finance")
+FINANCE_ENDPOINTS = {
+    "/finance/": _EVERY_ROLE, "/finance/?year=2026": _EVERY_ROLE, "/finance/budgets/": _EVERY_ROLE,
+    "/finance/budgets/add/": _FINANCE_ONLY, "/finance/budgets/import/": _FINANCE_ONLY,
+    "/finance/budgets/{budget}/edit/": _FINANCE_ONLY,
+    "/finance/chargeback/": _EVERY_ROLE, "/finance/chargeback/export.csv": _EVERY_ROLE,
+    "/finance/chargeback/export.xlsx": _EVERY_ROLE,
+    "/api/finance/budgets/": _EVERY_API, "/api/finance/budgets/{budget}/": _EVERY_API,
+    "/api/finance/actuals/": _EVERY_API, "/api/finance/kpis/": _EVERY_API,
+}
+
+
+@pytest.mark.parametrize("url", FINANCE_ENDPOINTS)
+def test_role_finance_endpoint_access(client, user_with_role, make_inventory, url):
+    from web.finance.models import Budget
+
+    department = make_inventory(1)["departments"][0]
+    budget = Budget.objects.create(scope="department", department=department, year=2026, amount=1200, currency="EUR")
+    answers = {}
+    for role in ROLES:
+        client.logout()
+        if role != "anonymous":
+            client.force_login(user_with_role(role))
+        answers[role] = client.get(url.format(budget=budget.pk)).status_code
+    assert answers == FINANCE_ENDPOINTS[url]
