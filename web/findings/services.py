@@ -40,7 +40,6 @@ from web.orders.services import user_roles
 SYSTEM_NAME = "linewatch"
 NOTICE_KEY = "dispute-notice-{pk}"
 REMINDER_KEY = "dispute-reminder-{pk}-{round}"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class FindingError(Exception):
@@ -313,13 +312,13 @@ def send_dispute(dispute: Dispute, user: Any, *, now: dt.datetime | None = None)
 
     def apply(d: Dispute) -> dict[str, Any]:
         to = _recipients(d)
-        evidence.store_pack(d, pack)
-        d.evidence_pdf_name, d.evidence_xlsx_name, d.sent_at = pack.pdf_name, pack.xlsx_name, now
+        evidence.store_pack(d, pack)  # names the files on the dispute
+        d.sent_at = now
         rendered = messages.notice(d)
         key = NOTICE_KEY.format(pk=d.pk)
         enqueue(key, to=to, subject=rendered.subject, text=rendered.text, html=rendered.html, language=d.language,
-                about=d, attachments=(Attachment(pack.pdf_name, "application/pdf", pack.pdf),
-                                      Attachment(pack.xlsx_name, XLSX_TYPE, pack.xlsx)))
+                about=d, attachments=(Attachment(pack.pdf_name, evidence.content_type("pdf"), pack.pdf),
+                                      Attachment(pack.xlsx_name, evidence.content_type("xlsx"), pack.xlsx)))
         return {"outbox_key": key, "recipients": [str(r) for r in to], "subject": rendered.subject,
                 "attachments": [pack.pdf_name, pack.xlsx_name]}
 
