@@ -69,14 +69,20 @@ def _filename(extension: str) -> str:
     return f'attachment; filename="lines-{timezone.localdate().isoformat()}.{extension}"'
 
 
-def csv_response(table: Iterable[list[Any]]) -> HttpResponse:
-    """UTF-8 with a BOM; dates ISO, empty cells for missing values."""
+def csv_bytes(titles: list[str], table: Iterable[list[Any]]) -> bytes:
+    """A CSV download's bytes: UTF-8 with a BOM, the ``titles`` row first; dates ISO, empty cells for missing
+    values, text neutralised (also the AP export's, web/invoices/export.py)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(headers())
+    writer.writerow(titles)
     for row in table:
         writer.writerow(["" if v is None else v.isoformat() if isinstance(v, dt.date) else _safe(v) for v in row])
-    response = HttpResponse(("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type=CSV_CONTENT_TYPE)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def csv_response(table: Iterable[list[Any]]) -> HttpResponse:
+    """UTF-8 with a BOM; dates ISO, empty cells for missing values."""
+    response = HttpResponse(csv_bytes(headers(), table), content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = _filename("csv")
     return response
 
@@ -85,25 +91,31 @@ _CAPACITY_COLUMN = 8  # 1-based: capacity_bps
 _DATE_COLUMNS = (10, 11)
 
 
-def xlsx_response(table: Iterable[list[Any]]) -> HttpResponse:
-    """One sheet: typed cells (int capacity, dates), frozen header row, autofilter over the table."""
+def xlsx_bytes(sheet_title: str, titles: list[str], table: Iterable[list[Any]],
+               formats: dict[int, str] | None = None) -> bytes:
+    """An XLSX download's bytes: one sheet, typed cells, ``formats`` {1-based column: number format}, frozen header
+    row, autofilter over the table, text neutralised (also the AP export's, web/invoices/export.py)."""
     book = Workbook()
     sheet = book.active
-    sheet.title = _("Lines")
-    titles = headers()
+    sheet.title = sheet_title
     sheet.append(titles)
     count = 0
     for row in table:
         sheet.append([_safe(v) for v in row])
         count += 1
     for index in range(2, count + 2):
-        sheet.cell(index, _CAPACITY_COLUMN).number_format = "#,##0"
-        for column in _DATE_COLUMNS:
-            sheet.cell(index, column).number_format = "yyyy-mm-dd"
+        for column, number_format in (formats or {}).items():
+            sheet.cell(index, column).number_format = number_format
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(titles))}{count + 1}"
     buffer = io.BytesIO()
     book.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
+    return buffer.getvalue()
+
+
+def xlsx_response(table: Iterable[list[Any]]) -> HttpResponse:
+    """One sheet: typed cells (int capacity, dates), frozen header row, autofilter over the table."""
+    formats = {_CAPACITY_COLUMN: "#,##0"} | dict.fromkeys(_DATE_COLUMNS, "yyyy-mm-dd")
+    response = HttpResponse(xlsx_bytes(_("Lines"), headers(), table, formats), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = _filename("xlsx")
     return response
