@@ -1,0 +1,85 @@
+"""Shared by the intake tests: a carriers.yaml with one CSV carrier, its invoice files, and emails carrying them."""
+
+from __future__ import annotations
+
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CARRIER = "Acme Telecom"
+BILLING_DOMAIN = "acme.example"
+REPORT_TO = "finance@linewatch.example"
+HEADER = "Invoice,Date,Due,Circuit,Type,From,To,Amount,Description"
+
+
+def write_carriers_yaml(path: Path) -> Path:
+    data = {
+        "invoice_dir": "invoices",
+        "carriers": [{
+            "name": CARRIER, "files": ["acme-*.csv"], "currency": "EUR",
+            "layout": {"format": "csv", "columns": {
+                "invoice_number": "Invoice", "invoice_date": "Date", "due_date": "Due", "circuit_id": "Circuit",
+                "charge_type": "Type", "period_start": "From", "period_end": "To", "amount": "Amount",
+                "description": "Description"},
+                "charge_types": {"MRC": "monthly_recurring", "CRD": "credit"}},
+        }, {
+            "name": "Other Carrier", "files": ["other-*.xlsx"], "currency": "EUR",
+            "layout": {"format": "xlsx", "columns": {
+                "invoice_number": "Invoice", "invoice_date": "Date", "charge_type": "Type", "amount": "Amount"},
+                "charge_types": {"MRC": "monthly_recurring"}},
+        }],
+    }  # fmt: skip
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def invoice_csv(number: str, *, amounts: tuple[str, ...] = ("100.00", "250.00"), bad_amount: str | None = None) -> bytes:
+    """An Acme invoice of November 2026: one MRC row per amount (and a row whose amount is ``bad_amount``)."""
+    rows = [HEADER]
+    for i, amount in enumerate(amounts):
+        rows.append(f"{number},2026-11-30,2026-12-30,ACME-{i:04d},MRC,2026-11-01,2026-11-30,{amount},Line {i}")
+    if bad_amount is not None:
+        rows.append(f"{number},2026-11-30,2026-12-30,ACME-9999,MRC,2026-11-01,2026-11-30,{bad_amount},Broken row")
+    return ("\n".join(rows) + "\n").encode()
+
+
+def email_with(*attachments: tuple[str, bytes, str], sender: str = f"billing@{BILLING_DOMAIN}",
+               subject: str = "Your invoice", message_id: str | None | Any = ...) -> EmailMessage:
+    """A real MIME message with the given ``(filename, data, mime type)`` attachments; ``message_id=None`` leaves the
+    header out."""
+    msg = EmailMessage()
+    msg["From"] = f"Acme Billing <{sender}>"
+    msg["To"] = "invoices@linewatch.example"
+    msg["Subject"] = subject
+    msg["Date"] = "Mon, 30 Nov 2026 09:00:00 +0000"
+    if message_id is ...:
+        message_id = f"<{uuid.uuid4().hex}@{BILLING_DOMAIN}>"
+    if message_id is not None:
+        msg["Message-ID"] = message_id
+    msg.set_content("Dear customer, please find your invoice attached.")
+    for filename, data, mime in attachments:
+        maintype, subtype = mime.split("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return msg
+
+
+def docx_bytes() -> bytes:
+    """A minimal .docx (a ZIP with a Word document part): an attachment that is no invoice."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document>Terms and conditions</w:document>")
+    return buffer.getvalue()
+
+
+def text_pdf(text: str = "Quarterly newsletter") -> bytes:
+    """A one-page text PDF rendered by WeasyPrint (a PDF of no known carrier)."""
+    from weasyprint import HTML
+
+    return HTML(string=f"<p>{text}</p>").write_pdf()
