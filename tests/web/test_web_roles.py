@@ -359,3 +359,31 @@ def test_role_finance_endpoint_access(client, user_with_role, make_inventory, ur
             client.force_login(user_with_role(role))
         answers[role] = client.get(url.format(budget=budget.pk)).status_code
     assert answers == FINANCE_ENDPOINTS[url]
+
+
+# -- role x endpoint: credits (web/credits, docs/credits.md): everyone reads; the decisions per role are
+# tests/web/test_credits.py's -----------------------------------------------------------------------------------
+CREDIT_ENDPOINTS = {
+    "/credits/": _EVERY_ROLE, "/credits/{match}/": _EVERY_ROLE,
+    "/api/credits/": _EVERY_API, "/api/credits/matches/": _EVERY_API, "/api/credits/matches/{match}/": _EVERY_API,
+    "/api/credits/unmatched/": _EVERY_API,
+}
+
+
+@pytest.mark.parametrize("url", CREDIT_ENDPOINTS)
+def test_role_credit_endpoint_access(client, user_with_role, make_inventory, url):
+    from credits_support import dispute_of, invoice_with
+
+    from web.credits import services
+
+    carrier = make_inventory(1)["carriers"][0]
+    dispute_of(carrier, circuit_id="CID-00000", amount="50.00")
+    invoice_with(carrier, "INV-2", [{"amount": "-50.00", "circuit_id": "CID-00000"}])
+    (match,) = services.propose_matches()
+    answers = {}
+    for role in ROLES:
+        client.logout()
+        if role != "anonymous":
+            client.force_login(user_with_role(role))
+        answers[role] = client.get(url.format(match=match.pk)).status_code
+    assert answers == CREDIT_ENDPOINTS[url]
