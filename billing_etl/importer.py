@@ -327,6 +327,11 @@ def _cut_table(layout: Layout, grid: list[GridRow], start: int) -> int:
     """Index in ``grid`` where the table that starts at ``start`` (the row after the header) ends
     (exclusive)."""
     markers = _table_end_markers(layout, grid[: start - 1])
+    if layout.format == "pdf":  # the page text after the tables (footers, totals, notes) is never a charge
+        from billing_etl.pdf_invoice import is_text_line
+
+        text = next((i for i in range(start, len(grid)) if is_text_line(grid[i][0])), len(grid))
+        grid = grid[:text]
     if not markers and not layout.table_end.blank_row:
         return len(grid)
     started = False

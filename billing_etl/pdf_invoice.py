@@ -24,7 +24,8 @@ rejected naming the file and why.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ LINE_TOLERANCE_PT = 3.0  # words whose tops differ by at most this are on one li
 SCANNED = "scanned PDF (no text layer): ask the carrier for a text PDF or the CSV/XLSX"
 
 GridRow = tuple[int, tuple[Any, ...]]
+Bbox = tuple[float, float, float, float]
 
 
 def row_name(number: int) -> str:
@@ -46,6 +48,11 @@ def row_name(number: int) -> str:
     if index < TEXT_LINE_BASE:
         return f"page {page} row {index}"
     return f"page {page} line {index - TEXT_LINE_BASE + 1}"
+
+
+def is_text_line(number: int) -> bool:
+    """The grid row is a line of the page text, not a table row (the importer's table ends before it)."""
+    return number % PAGE_ROWS >= TEXT_LINE_BASE
 
 
 def _reject(path: Path, reason: str) -> InvoiceFileError:
@@ -133,9 +140,54 @@ def _text_lines(words: list[dict[str, Any]]) -> list[tuple[float, tuple[str, ...
     return out
 
 
-def _inside(word: dict[str, Any], boxes: Iterable[tuple[float, float, float, float]]) -> bool:
+def _inside(word: dict[str, Any], boxes: Iterable[Bbox]) -> bool:
     x, y = (word["x0"] + word["x1"]) / 2, (word["top"] + word["bottom"]) / 2
     return any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in boxes)
+
+
+@dataclass
+class _Header:
+    """The table's header row, once met: the column names it must hold, its cells (normalised, non-empty) and
+    its number of columns."""
+
+    wanted: set[str]
+    names: tuple[str, ...] | None = None
+    width: int = 0
+
+
+def _key(cells: Sequence[str]) -> tuple[str, ...]:
+    return tuple(_norm(c) for c in cells if c)
+
+
+def _drop_empty_columns(rows: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Columns empty in every row removed (the text strategy's gaps between columns)."""
+    width = max((len(r) for r in rows), default=0)
+    used = [j for j in range(width) if any(j < len(r) and r[j] for r in rows)]
+    return [tuple(r[j] if j < len(r) else "" for j in used) for r in rows]
+
+
+def _table_rows(table: Any, header: _Header) -> tuple[list[tuple[str, ...] | None], Bbox]:
+    """One table's rows (``None`` for the header row met again on a later page: counted, not kept) and the
+    part of the page it covers. Rows above the header row in its table (a header block the text strategy
+    took in as rows, its words cut at the columns) are left to the page text; a table of another number of
+    columns than the header's loses its empty columns (the text strategy's gaps)."""
+    pairs = [
+        (tuple(_cell(c) for c in raw), row) for raw, row in zip(table.extract(), table.rows, strict=True)
+    ]
+    pairs = [(cells, row) for cells, row in pairs if any(cells)]  # the text strategy's gap rows
+    x0, top, x1, bottom = table.bbox
+    if header.names is None:
+        at = next((i for i, (cells, _) in enumerate(pairs) if header.wanted <= set(_key(cells))), None)
+        if at is None:
+            return [cells for cells, _ in pairs], table.bbox
+        pairs, top = pairs[at:], pairs[at][1].bbox[1]
+        rows = _drop_empty_columns([cells for cells, _ in pairs])
+        header.names, header.width = _key(rows[0]), len(rows[0])
+        return list(rows), (x0, top, x1, bottom)
+    rows = [cells for cells, _ in pairs]
+    if rows and len(rows[0]) != header.width:
+        rows = _drop_empty_columns(rows)
+    return [None if _key(cells) == header.names else cells for cells in rows], table.bbox
 
 
 def _page_numbers(path: Path, settings: PdfSettings, count: int) -> list[int]:
@@ -157,11 +209,10 @@ def read_pdf_grid(path: Path, settings: PdfSettings, *, header_names: Collection
     doc = _open(path)
     try:
         numbers = _page_numbers(path, settings, len(doc.pages))
-        wanted = {_norm(n) for n in header_names}
         before: list[GridRow] = []
         tables: list[GridRow] = []
         after: list[GridRow] = []
-        header: tuple[str, ...] | None = None
+        state = _Header(wanted={_norm(n) for n in header_names})
         any_text = False
         for number in numbers:
             page = doc.pages[number - 1]
@@ -183,16 +234,14 @@ def read_pdf_grid(path: Path, settings: PdfSettings, *, header_names: Collection
                 words = page.extract_words()
             except Exception as exc:  # noqa: BLE001 - as in _open: a broken page content stream
                 raise _unreadable(path, exc) from None
-            boxes = [t.bbox for t in found]
-            page_rows: list[tuple[str, ...]] = []
+            page_rows: list[tuple[int, tuple[str, ...]]] = []
+            boxes = []
             for table in sorted(found, key=lambda t: (t.bbox[1], t.bbox[0])):
-                for raw in table.extract():
-                    cells = tuple(_cell(c) for c in raw)
-                    if header is not None and tuple(map(_norm, cells)) == header:
-                        continue  # the header row repeated on a later page: the table continues
-                    if header is None and wanted <= {_norm(c) for c in cells}:
-                        header = tuple(map(_norm, cells))
-                    page_rows.append(cells)
+                kept, box = _table_rows(table, state)
+                boxes.append(box)
+                page_rows += [
+                    (len(page_rows) + i, cells) for i, cells in enumerate(kept, 1) if cells is not None
+                ]
             words = [w for w in words if not _inside(w, boxes)]
             lines = _text_lines(words)
             if len(page_rows) >= TEXT_LINE_BASE or len(lines) >= PAGE_ROWS - TEXT_LINE_BASE:
@@ -202,12 +251,12 @@ def read_pdf_grid(path: Path, settings: PdfSettings, *, header_names: Collection
                     f"more than the {TEXT_LINE_BASE - 1} and {PAGE_ROWS - TEXT_LINE_BASE - 1} a page may have",
                 )
             base = number * PAGE_ROWS
-            tables += [(base + i, cells) for i, cells in enumerate(page_rows, 1)]
+            tables += [(base + i, cells) for i, cells in page_rows]
             first_top = min((b[1] for b in boxes), default=None)
             for k, (top, cells) in enumerate(lines):
                 row = (base + TEXT_LINE_BASE + k, cells)
                 # the header block: the text above the first table of the first page holding one
-                if first_top is not None and top < first_top and len(tables) == len(page_rows):
+                if first_top is not None and top < first_top and len(tables) == len(page_rows) > 0:
                     before.append(row)
                 elif not tables:
                     before.append(row)  # pages before the table (a cover page)
