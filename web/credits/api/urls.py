@@ -1,4 +1,3 @@
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import APIRootView, DefaultRouter
 
 from web.credits.api import views
@@ -7,7 +6,7 @@ from web.credits.api import views
 class CreditsRootView(APIRootView):
     """Credit and adjustment lines matched to open disputes (docs/credits.md)."""
 
-    permission_classes = (IsAuthenticated,)
+    permission_classes = (views.CreditPermission,)
 
 
 router = DefaultRouter()
