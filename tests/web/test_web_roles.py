@@ -387,3 +387,30 @@ def test_role_credit_endpoint_access(client, user_with_role, make_inventory, url
             client.force_login(user_with_role(role))
         answers[role] = client.get(url.format(match=match.pk)).status_code
     assert answers == CREDIT_ENDPOINTS[url]
+
+
+# -- role x endpoint: the invoice intake (web/intake, docs/intake.md): finance and admins see it, finance uploads;
+# the retry (admins) per role is tests/web/test_intake_pages.py's ----------------------------------------------
+INTAKE_ENDPOINTS = {
+    "/intake/": _FINANCE, "/intake/messages/": _FINANCE, "/intake/files/{file}/": _FINANCE,
+    "/intake/upload/": _page_for("finance"),
+    "/api/intake/files/": _FINANCE_API, "/api/intake/files/{file}/": _FINANCE_API,
+    "/api/intake/messages/": _FINANCE_API,
+}
+
+
+@pytest.mark.parametrize("url", INTAKE_ENDPOINTS)
+def test_role_intake_endpoint_access(client, user_with_role, url):
+    from django.utils import timezone
+
+    from web.intake.models import IntakeFile
+
+    row = IntakeFile.objects.create(sha256="0" * 64, filename="acme.csv", source="folder", outcome="rejected",
+                                    reason="no carrier", collected_at=timezone.now())
+    answers = {}
+    for role in ROLES:
+        client.logout()
+        if role != "anonymous":
+            client.force_login(user_with_role(role))
+        answers[role] = client.get(url.format(file=row.pk)).status_code
+    assert answers == INTAKE_ENDPOINTS[url]
