@@ -1,7 +1,10 @@
 """Finance: what the carrier lines cost, per department and carrier, billed against expected, the audit
 findings and the savings proposed — from the ``line_cost`` and ``billing_findings`` points the billing ETL
 writes (``linewatch etl run --period YYYY-MM``, one point per line / rule per month, timestamped at the
-month's start).
+month's start). Below them, the finance workflow's KPIs the management application's worker writes every
+5 minutes (``finance_disputes``, ``finance_payments``, ``finance_budget``: web/finance/jobs.py, docs/finance.md):
+claimed, recovered, pending and ageing of the disputes, payments on time and late fees avoided, budget against
+actual with the year-end projection.
 
 Carrier → department variables filter every panel; the currency variable (one currency at a time, from the
 ``currency`` tag) keeps amounts of different currencies from ever being added up. Grafana cannot take a unit
@@ -22,15 +25,16 @@ AMOUNT = "none"  # the currency is in the title: "Billed ($currency)"
 OK, WARN, BAD = LineHealth.UP.colour, Severity.WARNING.colour, Severity.CRITICAL.colour
 
 
-def money_stat(title: str, query: str, *, x: int, description: str, colour: str) -> Stat:
+def money_stat(title: str, query: str, *, x: int, description: str, colour: str, y: int = 0,
+               unit: str = AMOUNT) -> Stat:
     return Stat(
         title=title,
         description=description,
         dataSource=lw.DATASOURCE,
-        gridPos=lw.grid(x, 0, 4, 4),
+        gridPos=lw.grid(x, y, 4, 4),
         targets=[lw.target(query)],
         maxDataPoints=None,
-        format=AMOUNT,
+        format=unit,
         decimals=0,
         reduceCalc="sum",
         graphMode="none",
@@ -299,10 +303,228 @@ mttr_by_carrier = reliability(
     description="Mean time to restore: the carrier's outage time over its incidents in the month (none: 0).",
 )
 
+# -- the finance workflow's KPIs (web/finance/jobs.py write_kpis, docs/schema.md "Finance KPIs") ------------------
+# finance_disputes / finance_payments: one point per carrier, month and currency (time = the month's start: the
+# dispute's billing period, the invoice's due month); finance_budget: one per budgeted department or cost centre,
+# year and currency (time = 1 January). Re-written every 5 minutes, so a point holds the figures of now.
+KPI_FILTER = lw.tag_match("carrier") + ' AND "currency"::tag =~ /^$currency$/'
+BUDGET_FILTER = lw.tag_match("department") + ' AND "currency"::tag =~ /^$currency$/'
+KPI_Y = 41
+
+claimed_stat = money_stat(
+    "Claimed ($currency)",
+    f'SELECT sum("claimed") FROM "finance_disputes" WHERE $timeFilter AND {KPI_FILTER} {MONTHLY}',
+    x=0, y=KPI_Y, colour="text",
+    description="What the disputes sent to the carriers claim (billing months in the range; drafts not counted).",
+)
+recovered_stat = money_stat(
+    "Recovered ($currency)",
+    f'SELECT sum("recovered") FROM "finance_disputes" WHERE $timeFilter AND {KPI_FILTER} {MONTHLY}',
+    x=4, y=KPI_Y, colour=OK,
+    description="Credited by the carriers on the resolved disputes (the confirmed credit notes).",
+)
+pending_stat = money_stat(
+    "Pending ($currency)",
+    f'SELECT sum("pending") FROM "finance_disputes" WHERE $timeFilter AND {KPI_FILTER} {MONTHLY}',
+    x=8, y=KPI_Y, colour=WARN,
+    description="Claimed by the disputes still open (sent or answered, no credit yet).",
+)
+recovery_rate = Stat(
+    title="Recovery rate",
+    description="Recovered over what the resolved disputes claimed (rejected ones count as 0 recovered).",
+    dataSource=lw.DATASOURCE,
+    gridPos=lw.grid(12, KPI_Y, 4, 4),
+    targets=[lw.target(
+        'SELECT 100 * sum("recovered") / sum("resolved_claimed") FROM "finance_disputes" '
+        f'WHERE $timeFilter AND {KPI_FILTER} AND "resolved_claimed" > 0')],
+    maxDataPoints=None,
+    format="percent",
+    decimals=0,
+    reduceCalc="lastNotNull",
+    graphMode="none",
+    colorMode="value",
+    textMode="value",
+    color={"mode": "fixed", "fixedColor": OK},
+)
+late_fees_avoided = money_stat(
+    "Late fees avoided ($currency)",
+    f'SELECT sum("late_fees_avoided") FROM "finance_payments" WHERE $timeFilter AND {KPI_FILTER} {MONTHLY}',
+    x=16, y=KPI_Y, colour=OK,
+    description="What paying on or before the due date saved: the invoices paid on time × the carrier's "
+    "late-fee rate (due months in the range).",
+)
+overdue_stat = money_stat(
+    "Overdue invoices",
+    f'SELECT sum("overdue") FROM "finance_payments" WHERE $timeFilter AND {KPI_FILTER} {MONTHLY}',
+    x=20, y=KPI_Y, colour=BAD, unit="none",
+    description="Invoices unpaid after their due date (due months in the range).",
+)
+
+disputes_by_carrier = TimeSeries(
+    title="Disputes per carrier and month ($currency)",
+    description="Claimed, recovered and still pending per carrier, by the disputes' billing month.",
+    dataSource=lw.DATASOURCE,
+    gridPos=lw.grid(0, KPI_Y + 4, 12, 9),
+    targets=[lw.target(
+        'SELECT sum("claimed") AS "claimed", sum("recovered") AS "recovered", sum("pending") AS "pending" '
+        f'FROM "finance_disputes" WHERE $timeFilter AND {KPI_FILTER} GROUP BY time(1d), "carrier" fill(none)',
+        alias="$tag_carrier $col",
+    )],
+    maxDataPoints=None,
+    unit=AMOUNT,
+    drawStyle="bars",
+    fillOpacity=70,
+    legendDisplayMode="table",
+    legendPlacement="bottom",
+    legendCalcs=["sum"],
+    tooltipMode="multi",
+)
+
+dispute_ageing = lw.panel(
+    "bargauge",
+    title="Open disputes by age ($currency)",
+    description="The pending amount by days since the dispute was sent to the carrier.",
+    gridPos=lw.grid(12, KPI_Y + 4, 12, 9),
+    targets=[lw.target(
+        'SELECT sum("open_0_30") AS "0–30 days", sum("open_31_60") AS "31–60 days", '
+        'sum("open_61_90") AS "61–90 days", sum("open_over_90") AS "> 90 days" '
+        f'FROM "finance_disputes" WHERE $timeFilter AND {KPI_FILTER}',
+    )],
+    fieldConfig={
+        "defaults": {"unit": AMOUNT, "decimals": 0, "min": 0, "color": {"mode": "thresholds"},
+                     "thresholds": lw.thresholds((None, WARN))},
+        "overrides": [lw.by_name("> 90 days", ("color", {"mode": "fixed", "fixedColor": BAD}))],
+    },
+    options={
+        "displayMode": "basic",
+        "orientation": "horizontal",
+        "namePlacement": "left",
+        "showUnfilled": True,
+        "valueMode": "color",
+        "reduceOptions": {"values": False, "calcs": ["lastNotNull"], "fields": ""},
+    },
+)
+
+disputes_table = lw.panel(
+    "table",
+    title="Disputes — per carrier and month ($currency)",
+    description="Per carrier and billing month: the disputes' claimed, recovered and pending amounts, the "
+    "pending amount by age, and the recovery rate of the resolved ones (−1: none resolved yet).",
+    gridPos=lw.grid(0, KPI_Y + 13, 24, 9),
+    targets=[lw.target(
+        'SELECT last("disputes") AS "disputes", last("claimed") AS "claimed", last("recovered") AS "recovered", '
+        'last("pending") AS "pending", last("open_0_30") AS "0–30 days", last("open_31_60") AS "31–60 days", '
+        'last("open_61_90") AS "61–90 days", last("open_over_90") AS "> 90 days", '
+        'last("recovery_rate_pct") AS "recovery %" '
+        f'FROM "finance_disputes" WHERE $timeFilter AND {KPI_FILTER} GROUP BY "carrier", "month"',
+        table=True,
+    )],
+    transformations=[{"id": "organize", "options": {
+        "excludeByName": {"Time": True},
+        "renameByName": {"carrier": "Carrier", "month": "Month", "disputes": "Disputes", "claimed": "Claimed",
+                         "recovered": "Recovered", "pending": "Pending", "recovery %": "Recovery %"},
+    }}],
+    fieldConfig={
+        "defaults": {"custom": {"align": "auto", "cellOptions": {"type": "auto"}}},
+        "overrides": [lw.by_name("/Claimed|Recovered|Pending|days/", ("unit", AMOUNT), regex=True)],
+    },
+    options={"showHeader": True, "cellHeight": "sm", "sortBy": [{"displayName": "Month", "desc": True}]},
+)
+
+payments_by_month = TimeSeries(
+    title="Invoices per due month: paid on time, late, overdue",
+    description="Invoices by due month: paid on or before the due date, paid after it, unpaid past it.",
+    dataSource=lw.DATASOURCE,
+    gridPos=lw.grid(0, KPI_Y + 22, 12, 9),
+    targets=[lw.target(
+        'SELECT sum("paid_on_time") AS "paid on time", sum("paid_late") AS "paid late", sum("overdue") AS "overdue" '
+        f'FROM "finance_payments" WHERE $timeFilter AND {KPI_FILTER} GROUP BY time(1d) fill(none)',
+        alias="$col",
+    )],
+    maxDataPoints=None,
+    unit="none",
+    drawStyle="bars",
+    fillOpacity=80,
+    stacking={"mode": "normal", "group": "A"},
+    legendDisplayMode="table",
+    legendPlacement="bottom",
+    legendCalcs=["sum"],
+    tooltipMode="multi",
+    overrides=[
+        lw.by_name("paid on time", ("color", {"mode": "fixed", "fixedColor": OK})),
+        lw.by_name("paid late", ("color", {"mode": "fixed", "fixedColor": WARN})),
+        lw.by_name("overdue", ("color", {"mode": "fixed", "fixedColor": BAD})),
+    ],
+)
+
+budget_vs_actual = lw.panel(
+    "bargauge",
+    title="Budget vs actual per department, this year ($currency)",
+    description="Each department's budget for the year, its actual to date and the year-end projection (actual "
+    "to date + the mean of the last three audited months × the months left).",
+    gridPos=lw.grid(12, KPI_Y + 22, 12, 9),
+    targets=[lw.target(
+        'SELECT last("budget") AS "budget", last("actual") AS "actual", last("projection") AS "projection" '
+        f'FROM "finance_budget" WHERE $timeFilter AND {BUDGET_FILTER} AND "scope" = \'department\' '
+        'GROUP BY "department"',
+        alias="$tag_department $col",
+    )],
+    fieldConfig={
+        "defaults": {"unit": AMOUNT, "decimals": 0, "min": 0, "color": {"mode": "fixed", "fixedColor": "blue"}},
+        "overrides": [
+            lw.by_name("/actual$/", ("color", {"mode": "fixed", "fixedColor": "text"}), regex=True),
+            lw.by_name("/projection$/", ("color", {"mode": "fixed", "fixedColor": WARN}), regex=True),
+        ],
+    },
+    options={
+        "displayMode": "basic",
+        "orientation": "horizontal",
+        "namePlacement": "left",
+        "showUnfilled": True,
+        "valueMode": "color",
+        "reduceOptions": {"values": False, "calcs": ["lastNotNull"], "fields": ""},
+    },
+)
+
+budget_table = lw.panel(
+    "table",
+    title="Budgets — variance and year-end projection ($currency)",
+    description="Per budgeted department or cost centre, the latest year in the range: the year's budget, "
+    "budget and actual to date (through the last audited month), variance (actual − budget: positive is over "
+    "budget) and the year-end projection against the budget.",
+    gridPos=lw.grid(0, KPI_Y + 31, 24, 8),
+    targets=[lw.target(
+        'SELECT last("budget") AS "budget", last("budget_to_date") AS "budget to date", '
+        'last("actual") AS "actual to date", last("variance") AS "variance", last("variance_pct") AS "variance %", '
+        'last("projection") AS "projection", last("projected_variance") AS "projected variance", '
+        'last("through_month") AS "through month" '
+        f'FROM "finance_budget" WHERE $timeFilter AND {BUDGET_FILTER} GROUP BY "scope", "department", '
+        '"cost_centre", "year"',
+        table=True,
+    )],
+    transformations=[{"id": "organize", "options": {
+        "excludeByName": {"Time": True},
+        "renameByName": {"scope": "Scope", "department": "Department", "cost_centre": "Cost centre",
+                         "year": "Year", "budget": "Budget"},
+    }}],
+    fieldConfig={
+        "defaults": {"custom": {"align": "auto", "cellOptions": {"type": "auto"}}},
+        "overrides": [
+            lw.by_name("/Budget|budget to date|actual|variance$|projection|projected/", ("unit", AMOUNT),
+                       regex=True),
+            lw.by_name("/variance$/", ("custom.cellOptions", {"type": "color-text"}),
+                       ("color", {"mode": "thresholds"}), ("thresholds", lw.thresholds((None, OK), (0.01, BAD))),
+                       regex=True),
+        ],
+    },
+    options={"showHeader": True, "cellHeight": "sm"},
+)
+
 dashboard = Dashboard(
     title="linewatch — Finance",
     uid="linewatch-finance",
-    description="Carrier line costs, invoice audit findings and savings (billing ETL).",
+    description="Carrier line costs, invoice audit findings and savings (billing ETL); disputes, recoveries, "
+    "payments and budgets (the management application's finance KPIs).",
     tags=["linewatch", "finance"],
     time=Time("now-1y", "now"),
     refresh="1h",
@@ -334,6 +556,18 @@ dashboard = Dashboard(
         lines_table,
         availability_by_carrier,
         mttr_by_carrier,
+        claimed_stat,
+        recovered_stat,
+        pending_stat,
+        recovery_rate,
+        late_fees_avoided,
+        overdue_stat,
+        disputes_by_carrier,
+        dispute_ageing,
+        disputes_table,
+        payments_by_month,
+        budget_vs_actual,
+        budget_table,
     ],
     **lw.DASHBOARD_DEFAULTS,
 )

@@ -130,6 +130,43 @@ def _billing_points(inventory: Inventory) -> list[Point]:
     return points
 
 
+def _finance_kpi_points(inventory: Inventory) -> list[Point]:
+    """The worker's finance KPIs (web/finance/points.py): disputes in every state and invoices paid on time, late
+    and overdue for every carrier each billing month; a year budget per department and per cost centre."""
+    from decimal import Decimal
+
+    from linewatch.choices import BudgetScope, DisputeState
+    from web.finance.budgets import ActualFact, BudgetFact, budget_status
+    from web.finance.kpis import DisputeFact, InvoiceFact, dispute_kpis, payment_kpis
+    from web.finance.points import budget_points, dispute_points, payment_points
+
+    today = dt.datetime.fromtimestamp(NOW_S, dt.UTC).date()
+    lines = inventory.polled_lines()
+    disputes, invoices, budgets, actuals = [], [], [], []
+    for n, period in enumerate(BILLING_PERIODS):
+        year, month = (int(part) for part in period.split("-"))
+        due = dt.date(year, month, 20)
+        for carrier in sorted({line.carrier for line in lines}):
+            for state in DisputeState:
+                sent = None if state == DisputeState.DRAFT else due - dt.timedelta(days=30 * (2 - n))
+                disputes.append(DisputeFact(carrier, "EUR", period, state, Decimal("50.00"),
+                                            Decimal("30.00") if state == DisputeState.RESOLVED else Decimal(0),
+                                            sent_on=sent))
+            invoices += [InvoiceFact(carrier, "EUR", due, Decimal(900), paid_on=due, late_fee_avoided=Decimal("13.5")),
+                         InvoiceFact(carrier, "EUR", due, Decimal(400), paid_on=due + dt.timedelta(days=3)),
+                         InvoiceFact(carrier, "EUR", due, Decimal(300))]
+        for line in lines:
+            actuals.append(ActualFact(BudgetScope.DEPARTMENT, line.department, year, month, Decimal(110), "EUR"))
+            if line.cost_centre:
+                actuals.append(ActualFact(BudgetScope.COST_CENTRE, line.cost_centre, year, month, Decimal(110),
+                                          "EUR"))
+    for scope, targets in ((BudgetScope.DEPARTMENT, {line.department for line in lines}),
+                           (BudgetScope.COST_CENTRE, {line.cost_centre for line in lines if line.cost_centre})):
+        budgets += [BudgetFact(scope, target, 2026, None, Decimal(12000), "EUR") for target in sorted(targets)]
+    return (dispute_points(dispute_kpis(disputes, today=today)) + payment_points(payment_kpis(invoices, today=today))
+            + budget_points(budget_status(budgets, actuals, year=2026)))
+
+
 def _collector_points(inventory: Inventory) -> list[Point]:
     points = []
     for t in range(NOW_S - HISTORY_S, NOW_S, STEP_S):
@@ -210,6 +247,7 @@ def demo_client(influxd: InfluxdServer) -> Iterator[InfluxClient]:
                 + _collector_points(inventory)
                 + _billing_points(inventory)
                 + _fault_points(inventory)
+                + _finance_kpi_points(inventory)
                 + [_line_went_down(inventory)]
             )
         )

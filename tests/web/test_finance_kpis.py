@@ -10,7 +10,14 @@ import pytest
 
 from linewatch.choices import BudgetScope, DisputeState
 from web.finance.budgets import ActualFact, BudgetFact, budget_status, projection
-from web.finance.kpis import DisputeFact, InvoiceFact, age_bucket, dispute_kpis, payment_kpis, totals_by_currency
+from web.finance.kpis import (
+    DisputeFact,
+    InvoiceFact,
+    age_bucket,
+    dispute_kpis,
+    payment_kpis,
+    totals_by_currency,
+)
 from web.finance.points import budget_points, dispute_points, payment_points
 
 TODAY = dt.date(2026, 12, 2)
@@ -61,7 +68,7 @@ def test_pending_amount_is_aged_by_days_since_sent() -> None:
 
 
 @pytest.mark.parametrize(("recovered", "claimed", "rate"), [
-    (D("30"), D("50"), 60.0), (D("0"), D("50"), 0.0), (D("20"), D("20"), 100.0), (D("0"), D("0"), None),
+    (D(30), D(50), 60.0), (D(0), D(50), 0.0), (D(20), D(20), 100.0), (D(0), D(0), None),
 ], ids=["part", "rejected", "full", "none-resolved"])
 def test_recovery_rate_is_recovered_over_resolved_claims(recovered: D, claimed: D, rate: float | None) -> None:
     kpi = dispute_kpis([DisputeFact("X", "EUR", "2026-10", DisputeState.RESOLVED, claimed, recovered,
@@ -78,13 +85,13 @@ def test_totals_never_add_currencies() -> None:
 
 DUE = dt.date(2026, 11, 20)
 INVOICES = [
-    ("on time", InvoiceFact("Colt", "EUR", DUE, D("100"), paid_on=DUE, late_fee_avoided=D("1.50")),
-     {"paid_on_time": 1, "paid_on_time_amount": D("100"), "late_fees_avoided": D("1.50")}),
-    ("late", InvoiceFact("Colt", "EUR", DUE, D("80"), paid_on=DUE + dt.timedelta(days=1), late_fee_avoided=D(9)),
-     {"paid_late": 1, "paid_late_amount": D("80"), "late_fees_avoided": D(0)}),
-    ("overdue", InvoiceFact("Colt", "EUR", DUE, D("60"), late_fee=D("2.00")),
-     {"overdue": 1, "overdue_amount": D("60"), "late_fees_billed": D("2.00")}),
-    ("due today is not overdue", InvoiceFact("Colt", "EUR", TODAY, D("60")), {"overdue": 0, "invoices": 1}),
+    ("on time", InvoiceFact("Colt", "EUR", DUE, D(100), paid_on=DUE, late_fee_avoided=D("1.50")),
+     {"paid_on_time": 1, "paid_on_time_amount": D(100), "late_fees_avoided": D("1.50")}),
+    ("late", InvoiceFact("Colt", "EUR", DUE, D(80), paid_on=DUE + dt.timedelta(days=1), late_fee_avoided=D(9)),
+     {"paid_late": 1, "paid_late_amount": D(80), "late_fees_avoided": D(0)}),
+    ("overdue", InvoiceFact("Colt", "EUR", DUE, D(60), late_fee=D("2.00")),
+     {"overdue": 1, "overdue_amount": D(60), "late_fees_billed": D("2.00")}),
+    ("due today is not overdue", InvoiceFact("Colt", "EUR", TODAY, D(60)), {"overdue": 0, "invoices": 1}),
 ]
 
 
@@ -108,11 +115,11 @@ def _actuals(target: str, amounts: dict[int, str], *, scope: BudgetScope = DEPT)
 
 
 @pytest.mark.parametrize(("actuals", "audited", "through", "expected"), [
-    ({1: "100", 2: "100", 3: "100"}, [1, 2, 3], 3, D("1200")),  # steady: 300 + 100 × 9
-    ({1: "100", 2: "200", 3: "300", 4: "400"}, [1, 2, 3, 4], 4, D("3400")),  # 1000 + mean(200,300,400) × 8
-    ({1: "120"}, [1], 1, D("1440")),  # one month: its own × 11 more
-    ({}, [], 0, D("0")),  # nothing audited yet
-    ({1: "100", 3: "100"}, [1, 2, 3], 3, D("200") + D("200") / 3 * 9),  # an audited month without cost is 0
+    ({1: "100", 2: "100", 3: "100"}, [1, 2, 3], 3, D(1200)),  # steady: 300 + 100 × 9
+    ({1: "100", 2: "200", 3: "300", 4: "400"}, [1, 2, 3, 4], 4, D(3400)),  # 1000 + mean(200,300,400) × 8
+    ({1: "120"}, [1], 1, D(1440)),  # one month: its own × 11 more
+    ({}, [], 0, D(0)),  # nothing audited yet
+    ({1: "100", 3: "100"}, [1, 2, 3], 3, D(200) + D(200) / 3 * 9),  # an audited month without cost is 0
 ], ids=["steady", "rising", "one-month", "nothing", "zero-month"])
 def test_projection_is_actual_plus_mean_of_last_three_months_times_months_left(
         actuals: dict[int, str], audited: list[int], through: int, expected: D) -> None:
@@ -120,27 +127,27 @@ def test_projection_is_actual_plus_mean_of_last_three_months_times_months_left(
 
 
 def test_year_budget_counts_a_twelfth_per_month_and_variance_is_actual_minus_budget() -> None:
-    (status,) = budget_status([BudgetFact(DEPT, "Sales", 2026, None, D("1200"), "EUR")],
+    (status,) = budget_status([BudgetFact(DEPT, "Sales", 2026, None, D(1200), "EUR")],
                               _actuals("Sales", {1: "150", 2: "150"}), year=2026)
-    assert (status.through, status.budget_to_date, status.actual_to_date) == (2, D("200.00"), D("300"))
+    assert (status.through, status.budget_to_date, status.actual_to_date) == (2, D("200.00"), D(300))
     assert status.variance == D("100.00") and status.variance_pct == 50.0
     assert status.projection == D("1800.00") and status.projected_variance == D("600.00")
 
 
 def test_monthly_budgets_count_through_the_last_audited_month() -> None:
-    budgets = [BudgetFact(DEPT, "Sales", 2026, m, D("100"), "EUR") for m in range(1, 13)]
-    budgets[0] = BudgetFact(DEPT, "Sales", 2026, 1, D("400"), "EUR")
+    budgets = [BudgetFact(DEPT, "Sales", 2026, m, D(100), "EUR") for m in range(1, 13)]
+    budgets[0] = BudgetFact(DEPT, "Sales", 2026, 1, D(400), "EUR")
     (status,) = budget_status(budgets, _actuals("Sales", {1: "50"}) + _actuals("IT", {2: "10"}), year=2026)
     assert status.through == 2, "February is audited (IT has a cost in it)"
-    assert status.budget_to_date == D("500") and status.actual_to_date == D("50")
-    assert status.by_month[2] == (D("100"), D("0")) and status.by_month[3] == (D("100"), None)
+    assert status.budget_to_date == D(500) and status.actual_to_date == D(50)
+    assert status.by_month[2] == (D(100), D(0)) and status.by_month[3] == (D(100), None)
 
 
 @pytest.mark.parametrize(("case", "budget", "actuals"), [
-    ("other currency", BudgetFact(DEPT, "Sales", 2026, None, D("1200"), "USD"), _actuals("Sales", {1: "100"})),
-    ("other year", BudgetFact(DEPT, "Sales", 2026, None, D("1200"), "EUR"),
-     [ActualFact(DEPT, "Sales", 2025, 1, D("100"), "EUR")]),
-    ("other scope", BudgetFact(BudgetScope.COST_CENTRE, "Sales", 2026, None, D("1200"), "EUR"),
+    ("other currency", BudgetFact(DEPT, "Sales", 2026, None, D(1200), "USD"), _actuals("Sales", {1: "100"})),
+    ("other year", BudgetFact(DEPT, "Sales", 2026, None, D(1200), "EUR"),
+     [ActualFact(DEPT, "Sales", 2025, 1, D(100), "EUR")]),
+    ("other scope", BudgetFact(BudgetScope.COST_CENTRE, "Sales", 2026, None, D(1200), "EUR"),
      _actuals("Sales", {1: "100"})),
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_actuals_count_only_for_their_budget(case: str, budget: BudgetFact, actuals: list[ActualFact]) -> None:
@@ -149,9 +156,9 @@ def test_actuals_count_only_for_their_budget(case: str, budget: BudgetFact, actu
 
 
 def test_as_of_leaves_later_months_out() -> None:
-    (status,) = budget_status([BudgetFact(DEPT, "Sales", 2026, None, D("1200"), "EUR")],
+    (status,) = budget_status([BudgetFact(DEPT, "Sales", 2026, None, D(1200), "EUR")],
                               _actuals("Sales", {1: "100", 2: "100", 3: "900"}), year=2026, as_of=2)
-    assert (status.through, status.actual_to_date) == (2, D("200"))
+    assert (status.through, status.actual_to_date) == (2, D(200))
 
 
 def test_points_carry_every_field_and_month_start_timestamps() -> None:
@@ -165,7 +172,7 @@ def test_points_carry_every_field_and_month_start_timestamps() -> None:
     assert dispute_points(dispute_kpis([DISPUTES[0]], today=TODAY))[0].fields["recovery_rate_pct"] == -1.0
     (payment,) = payment_points(payment_kpis([INVOICES[0][1]], today=TODAY))
     assert payment.measurement == "finance_payments" and payment.fields["late_fees_avoided"] == 1.5
-    (budget,) = budget_points(budget_status([BudgetFact(BudgetScope.COST_CENTRE, "CC-1", 2026, None, D("12"),
+    (budget,) = budget_points(budget_status([BudgetFact(BudgetScope.COST_CENTRE, "CC-1", 2026, None, D(12),
                                                         "EUR")], [], year=2026))
     assert dict(budget.tags) == {"scope": "cost_centre", "cost_centre": "CC-1", "year": "2026", "currency": "EUR"}
     assert budget.fields["through_month"] == 0 and budget.fields["budget"] == 12.0

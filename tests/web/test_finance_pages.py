@@ -85,7 +85,7 @@ BUDGET_ERRORS = [
      "cost_centre"),
     ("cost-centre scope without cost centre", {"scope": BudgetScope.COST_CENTRE}, "cost_centre"),
     ("month 13", {"scope": BudgetScope.DEPARTMENT, "department": 0, "month": 13}, "month"),
-    ("negative amount", {"scope": BudgetScope.DEPARTMENT, "department": 0, "amount": D("-1")}, "amount"),
+    ("negative amount", {"scope": BudgetScope.DEPARTMENT, "department": 0, "amount": D(-1)}, "amount"),
     ("bad currency", {"scope": BudgetScope.DEPARTMENT, "department": 0, "currency": "EURO"}, "currency"),
     ("month beside a year budget", {"scope": BudgetScope.DEPARTMENT, "department": 1, "month": 3}, "month"),
     ("year beside month budgets", {"scope": BudgetScope.DEPARTMENT, "department": 0, "year": 2027}, "month"),
@@ -263,5 +263,5 @@ def test_api_kpis_give_the_budget_status(client: Any, costs: dict[str, Any], use
     data = client.get("/api/finance/kpis/?year=2026").json()
     eng = next(b for b in data["budgets"] if b["target"] == "Engineering")
     assert (eng["through"], eng["actual_to_date"], eng["budget_to_date"]) == (11, "272.0000", "2200.0000")
-    assert D(eng["projection"]) == D("272.00") + (D("110") + D("162")) / 2 * 1
+    assert D(eng["projection"]) == D("272.00") + (D(110) + D(162)) / 2 * 1
     assert data["disputes"] == [] and data["payments"] == []

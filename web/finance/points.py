@@ -29,14 +29,17 @@ def _month_ns(month: str) -> int:
 
 
 def dispute_points(kpis: Iterable[DisputeKpi]) -> list[Point]:
-    """Fields: disputes, open (counts), claimed, recovered, pending, written_off, open_0_30 … open_over_90
-    (pending amount by age since sent), recovery_rate_pct (−1 before any dispute of the group is resolved)."""
+    """Fields: disputes, open (counts), claimed, recovered, pending, written_off, resolved_claimed (what the
+    resolved ones claimed: ``sum(recovered) / sum(resolved_claimed)`` is the recovery rate of any grouping),
+    open_0_30 … open_over_90 (pending amount by age since sent) and their ``_count``, recovery_rate_pct (−1
+    before any dispute of the group is resolved)."""
     points = []
     for k in kpis:
         rate = k.recovery_rate_pct
         fields: dict[str, float | int] = {
             "disputes": k.disputes, "open": k.open, "claimed": float(k.claimed), "recovered": float(k.recovered),
             "pending": float(k.pending), "written_off": float(k.written_off),
+            "resolved_claimed": float(k.resolved_claimed),
             "recovery_rate_pct": -1.0 if rate is None else rate}
         for name, _, _ in AGE_BUCKETS:
             fields[name] = float(k.ageing[name])
