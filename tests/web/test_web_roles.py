@@ -414,3 +414,70 @@ def test_role_intake_endpoint_access(client, user_with_role, url):
             client.force_login(user_with_role(role))
         answers[role] = client.get(url.format(file=row.pk)).status_code
     assert answers == INTAKE_ENDPOINTS[url]
+
+
+# -- role x endpoint: findings and disputes (web/findings, docs/disputes.md): everyone reads; finance and admins
+# keep the suppression rules; the moves per role are tests/web/test_findings*.py's and test_disputes*.py's --------
+FINDING_ENDPOINTS = {
+    "/findings/": _EVERY_ROLE, "/findings/?state=new&present=true": _EVERY_ROLE, "/findings/{finding}/": _EVERY_ROLE,
+    "/findings/suppressions/": _EVERY_ROLE, "/findings/suppressions/add/": _FINANCE,
+    "/findings/suppressions/add/?finding={finding}": _FINANCE, "/findings/suppressions/{rule}/edit/": _FINANCE,
+    "/findings/disputes/": _EVERY_ROLE, "/findings/disputes/{dispute}/": _EVERY_ROLE,
+    "/findings/disputes/{dispute}/evidence/pdf/": _EVERY_ROLE,
+    "/findings/disputes/{dispute}/evidence/xlsx/": _EVERY_ROLE,
+    "/api/findings/": _EVERY_API, "/api/findings/{finding}/": _EVERY_API,
+    "/api/findings/suppressions/": _EVERY_API, "/api/findings/suppressions/{rule}/": _EVERY_API,
+    "/api/findings/disputes/": _EVERY_API, "/api/findings/disputes/{dispute}/": _EVERY_API,
+}
+
+
+@pytest.mark.parametrize("url", FINDING_ENDPOINTS)
+def test_role_finding_endpoint_access(client, user_with_role, make_inventory, settings, tmp_path, url):
+    import datetime as dt
+    from decimal import Decimal
+
+    from billing_etl.audit import Finding as AuditFinding
+    from linewatch.choices import AuditRule
+    from web.findings import evidence, services
+    from web.findings.models import SuppressionRule
+
+    settings.STATE_DIR = tmp_path
+    carrier = make_inventory(1)["carriers"][0]
+    audit = AuditFinding(AuditRule.LATE_FEE, carrier.name, "INV-1", "", "", Decimal("30.00"), "late fee",
+                         currency="EUR")
+    [finding] = services.record_audit("2026-10", [audit]).new
+    dispute = services.open_dispute([finding], None)
+    evidence.store_pack(dispute, evidence.EvidencePack(pdf=b"%PDF-1.7 test", xlsx=b"PK test",
+                                                       pdf_name="DSP-evidence.pdf", xlsx_name="DSP-evidence.xlsx"))
+    rule = SuppressionRule.objects.create(rule=AuditRule.LATE_FEE, reason="waived", expires_on=dt.date(2030, 1, 1))
+    answers = {}
+    for role in ROLES:
+        client.logout()
+        if role != "anonymous":
+            client.force_login(user_with_role(role))
+        answers[role] = client.get(url.format(finding=finding.pk, dispute=dispute.pk, rule=rule.pk)).status_code
+    assert answers == FINDING_ENDPOINTS[url]
+
+
+# -- role x endpoint: invoices (web/invoices, docs/invoices.md): everyone reads them; approving and paying per role
+# (finance only) is tests/web/test_invoices_workflow.py's and tests/web/test_invoices_pages.py's -------------------
+INVOICE_ENDPOINTS = {
+    "/invoices/": _EVERY_ROLE, "/invoices/?overdue=true": _EVERY_ROLE, "/invoices/{invoice}/": _EVERY_ROLE,
+    "/invoices/calendar/": _EVERY_ROLE, "/invoices/calendar/?month=2026-12": _EVERY_ROLE,
+    "/invoices/export.csv": _EVERY_ROLE, "/invoices/export.xlsx": _EVERY_ROLE,
+    "/api/invoices/": _EVERY_API, "/api/invoices/{invoice}/": _EVERY_API,
+}
+
+
+@pytest.mark.parametrize("url", INVOICE_ENDPOINTS)
+def test_role_invoice_endpoint_access(client, user_with_role, make_inventory, url):
+    from invoices_support import make_invoice
+
+    invoice = make_invoice(make_inventory(1)["carriers"][0])
+    answers = {}
+    for role in ROLES:
+        client.logout()
+        if role != "anonymous":
+            client.force_login(user_with_role(role))
+        answers[role] = client.get(url.format(invoice=invoice.pk)).status_code
+    assert answers == INVOICE_ENDPOINTS[url]
