@@ -132,17 +132,20 @@ def _billing_points(inventory: Inventory) -> list[Point]:
 
 def _finance_kpi_points(inventory: Inventory) -> list[Point]:
     """The worker's finance KPIs (web/finance/points.py): disputes in every state and invoices paid on time, late
-    and overdue for every carrier each billing month; a year budget per department and per cost centre."""
+    and overdue for every carrier each month; a year budget per department and per cost centre."""
     from decimal import Decimal
 
     from linewatch.choices import BudgetScope, DisputeState
     from web.finance.budgets import ActualFact, BudgetFact, budget_status
-    from web.finance.kpis import DisputeFact, InvoiceFact, dispute_kpis, payment_kpis
+    from web.finance.kpis import DisputeFact, PaymentKpi, dispute_kpis
     from web.finance.points import budget_points, dispute_points, payment_points
 
     today = dt.datetime.fromtimestamp(NOW_S, dt.UTC).date()
     lines = inventory.polled_lines()
-    disputes, invoices, budgets, actuals = [], [], [], []
+    disputes: list[DisputeFact] = []
+    payments: list[PaymentKpi] = []
+    budgets: list[BudgetFact] = []
+    actuals: list[ActualFact] = []
     for n, period in enumerate(BILLING_PERIODS):
         year, month = (int(part) for part in period.split("-"))
         due = dt.date(year, month, 20)
@@ -152,9 +155,9 @@ def _finance_kpi_points(inventory: Inventory) -> list[Point]:
                 disputes.append(DisputeFact(carrier, "EUR", period, state, Decimal("50.00"),
                                             Decimal("30.00") if state == DisputeState.RESOLVED else Decimal(0),
                                             sent_on=sent))
-            invoices += [InvoiceFact(carrier, "EUR", due, Decimal(900), paid_on=due, late_fee_avoided=Decimal("13.5")),
-                         InvoiceFact(carrier, "EUR", due, Decimal(400), paid_on=due + dt.timedelta(days=3)),
-                         InvoiceFact(carrier, "EUR", due, Decimal(300))]
+            payments.append(PaymentKpi(carrier, period, "EUR", invoices=3, paid_on_time=1,
+                                       paid_on_time_amount=Decimal(900), paid_late=1, paid_late_amount=Decimal(400),
+                                       overdue=1, overdue_amount=Decimal(300), late_fees_avoided=Decimal("13.5")))
         for line in lines:
             actuals.append(ActualFact(BudgetScope.DEPARTMENT, line.department, year, month, Decimal(110), "EUR"))
             if line.cost_centre:
@@ -163,7 +166,7 @@ def _finance_kpi_points(inventory: Inventory) -> list[Point]:
     for scope, targets in ((BudgetScope.DEPARTMENT, {line.department for line in lines}),
                            (BudgetScope.COST_CENTRE, {line.cost_centre for line in lines if line.cost_centre})):
         budgets += [BudgetFact(scope, target, 2026, None, Decimal(12000), "EUR") for target in sorted(targets)]
-    return (dispute_points(dispute_kpis(disputes, today=today)) + payment_points(payment_kpis(invoices, today=today))
+    return (dispute_points(dispute_kpis(disputes, today=today)) + payment_points(payments)
             + budget_points(budget_status(budgets, actuals, year=2026)))
 
 

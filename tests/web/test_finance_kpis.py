@@ -10,14 +10,7 @@ import pytest
 
 from linewatch.choices import BudgetScope, DisputeState
 from web.finance.budgets import ActualFact, BudgetFact, budget_status, projection
-from web.finance.kpis import (
-    DisputeFact,
-    InvoiceFact,
-    age_bucket,
-    dispute_kpis,
-    payment_kpis,
-    totals_by_currency,
-)
+from web.finance.kpis import DisputeFact, PaymentKpi, age_bucket, dispute_kpis, totals_by_currency
 from web.finance.points import budget_points, dispute_points, payment_points
 
 TODAY = dt.date(2026, 12, 2)
@@ -83,30 +76,6 @@ def test_totals_never_add_currencies() -> None:
     assert totals["USD"].ageing["open_over_90"] == D("7.00")
 
 
-DUE = dt.date(2026, 11, 20)
-INVOICES = [
-    ("on time", InvoiceFact("Colt", "EUR", DUE, D(100), paid_on=DUE, late_fee_avoided=D("1.50")),
-     {"paid_on_time": 1, "paid_on_time_amount": D(100), "late_fees_avoided": D("1.50")}),
-    ("late", InvoiceFact("Colt", "EUR", DUE, D(80), paid_on=DUE + dt.timedelta(days=1), late_fee_avoided=D(9)),
-     {"paid_late": 1, "paid_late_amount": D(80), "late_fees_avoided": D(0)}),
-    ("overdue", InvoiceFact("Colt", "EUR", DUE, D(60), late_fee=D("2.00")),
-     {"overdue": 1, "overdue_amount": D(60), "late_fees_billed": D("2.00")}),
-    ("due today is not overdue", InvoiceFact("Colt", "EUR", TODAY, D(60)), {"overdue": 0, "invoices": 1}),
-]
-
-
-@pytest.mark.parametrize(("invoice", "expected"), [(i, e) for _, i, e in INVOICES], ids=[n for n, _, _ in INVOICES])
-def test_payment_kpis_of_one_invoice(invoice: InvoiceFact, expected: dict[str, object]) -> None:
-    (kpi,) = payment_kpis([invoice], today=TODAY)
-    for name, value in expected.items():
-        assert getattr(kpi, name) == value, name
-
-
-def test_payment_kpis_group_by_due_month() -> None:
-    kpis = payment_kpis([i for _, i, _ in INVOICES], today=TODAY)
-    assert [(k.month, k.invoices) for k in kpis] == [("2026-11", 3), ("2026-12", 1)]
-
-
 DEPT = BudgetScope.DEPARTMENT
 
 
@@ -170,7 +139,8 @@ def test_points_carry_every_field_and_month_start_timestamps() -> None:
     assert colt.fields["pending"] == 140.0 and colt.fields["open_31_60"] == 40.0
     assert disputes[0].fields["recovery_rate_pct"] == 100.0
     assert dispute_points(dispute_kpis([DISPUTES[0]], today=TODAY))[0].fields["recovery_rate_pct"] == -1.0
-    (payment,) = payment_points(payment_kpis([INVOICES[0][1]], today=TODAY))
+    (payment,) = payment_points([PaymentKpi("Colt", "2026-11", "EUR", invoices=1, paid_on_time=1,
+                                            late_fees_avoided=D("1.50"))])
     assert payment.measurement == "finance_payments" and payment.fields["late_fees_avoided"] == 1.5
     (budget,) = budget_points(budget_status([BudgetFact(BudgetScope.COST_CENTRE, "CC-1", 2026, None, D(12),
                                                         "EUR")], [], year=2026))

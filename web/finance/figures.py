@@ -13,16 +13,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Sum
 from django.utils import timezone
 
-from linewatch.choices import BudgetScope, ChargeType, DisputeState
+from linewatch.choices import BudgetScope, DisputeState
 from web.finance.budgets import ActualFact, BudgetFact, BudgetStatus, budget_status
-from web.finance.kpis import DisputeFact, InvoiceFact
+from web.finance.kpis import DisputeFact, PaymentKpi
 from web.finance.models import Budget, CostActual
 
-__all__ = ["actual_facts", "audited_months", "budget_facts", "budget_statuses", "dispute_facts", "invoice_facts",
-           "years_with_budgets"]
+__all__ = ["actual_facts", "audited_months", "budget_facts", "budget_statuses", "dispute_facts",
+           "payment_kpis", "years_with_budgets"]
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -50,32 +49,25 @@ def dispute_facts() -> list[DisputeFact]:
             for d in dispute.objects.select_related("carrier").exclude(state=DisputeState.DRAFT)]
 
 
-def _late_fee_avoided(invoice: Any, today: dt.date) -> Decimal:
-    """What paying ``invoice`` on time avoided, by H1's :func:`web.invoices.kpis.late_fees` (0 without it)."""
-    try:
-        from web.invoices.kpis import late_fees
-    except ImportError:
-        return ZERO
-    return Decimal(late_fees([invoice], today=today).avoided_amount)
-
-
-def invoice_facts(*, today: dt.date) -> list[InvoiceFact]:
-    """Every invoice (``invoices.Invoice``) as an :class:`InvoiceFact`: the amount to pay once approved (else the
-    total), its late-fee rows, and the late fee its on-time payment avoided."""
+def payment_kpis(*, today: dt.date) -> list[PaymentKpi]:
+    """The invoices (``invoices.Invoice``) per carrier, due month and currency, each group's figures by
+    :func:`web.invoices.kpis.late_fees` (paid on time, late, overdue, late fees billed and avoided). Sorted."""
     invoice = _model("invoices", "Invoice")
     if invoice is None:
         return []
-    row = _model("invoices", "InvoiceRow")
-    fees: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for values in row.objects.filter(charge_type=ChargeType.LATE_FEE).values("invoice").annotate(total=Sum("amount")):
-        fees[values["invoice"]] = values["total"] or ZERO
+    from web.invoices.kpis import late_fees
+
+    groups: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+    for inv in invoice.objects.select_related("carrier").prefetch_related("rows"):
+        groups[(f"{inv.due_date:%Y-%m}", inv.carrier.name, inv.currency)].append(inv)
     out = []
-    for inv in invoice.objects.select_related("carrier"):
-        on_time = inv.paid_on is not None and inv.paid_on <= inv.due_date
-        out.append(InvoiceFact(
-            carrier=inv.carrier.name, currency=inv.currency, due_date=inv.due_date,
-            amount=inv.amount_to_pay if inv.amount_to_pay is not None else inv.total, paid_on=inv.paid_on,
-            late_fee=fees[inv.pk], late_fee_avoided=_late_fee_avoided(inv, today) if on_time else ZERO))
+    for (month, carrier, currency), invoices in sorted(groups.items()):
+        f = late_fees(invoices, today=today)
+        out.append(PaymentKpi(
+            carrier=carrier, month=month, currency=currency, invoices=len(invoices),
+            paid_on_time=f.paid_on_time_count, paid_on_time_amount=f.paid_on_time_amount,
+            paid_late=f.paid_late_count, paid_late_amount=f.paid_late_amount, overdue=f.overdue_count,
+            overdue_amount=f.overdue_amount, late_fees_billed=f.billed_amount, late_fees_avoided=f.avoided_amount))
     return out
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from linewatch.influx import InfluxClient, encode_points
 from web.finance import figures
-from web.finance.kpis import dispute_kpis, payment_kpis
+from web.finance.kpis import dispute_kpis
 from web.finance.points import budget_points, dispute_points, payment_points
 
 __all__ = ["kpi_points", "write_kpis"]
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 def kpi_points(*, today: dt.date) -> list:  # type: ignore[type-arg]
     """Every ``finance_disputes``, ``finance_payments`` and ``finance_budget`` point of the database now."""
     points = dispute_points(dispute_kpis(figures.dispute_facts(), today=today))
-    points += payment_points(payment_kpis(figures.invoice_facts(today=today), today=today))
+    points += payment_points(figures.payment_kpis(today=today))
     for year in figures.years_with_budgets():
         points += budget_points(figures.budget_statuses(year))
     return points

@@ -1,6 +1,7 @@
 """The finance KPIs as pure functions on plain records (no database): disputes (claimed, recovered, pending,
-ageing, recovery rate) per carrier, month and currency, and payments (on time, late, overdue, late fees) per
-carrier, month and currency. :mod:`web.finance.figures` reads the records from the database.
+ageing, recovery rate) per carrier, month and currency; and the record of the payments' figures (on time, late,
+overdue, late fees) per carrier, due month and currency. :mod:`web.finance.figures` reads the records from the
+database (the payments' figures through :func:`web.invoices.kpis.late_fees`, the invoices' own KPI helper).
 
 Amounts of different currencies are never added up: every group has one currency.
 """
@@ -14,8 +15,8 @@ from decimal import Decimal
 
 from linewatch.choices import DisputeState
 
-__all__ = ["AGE_BUCKETS", "DisputeFact", "DisputeKpi", "InvoiceFact", "PaymentKpi", "dispute_kpis",
-           "payment_kpis", "recovery_rate_pct", "totals_by_currency"]
+__all__ = ["AGE_BUCKETS", "DisputeFact", "DisputeKpi", "PaymentKpi", "dispute_kpis", "recovery_rate_pct",
+           "totals_by_currency"]
 
 ZERO = Decimal(0)
 # (name, first day, last day or None): a dispute's age in days since it was sent to the carrier.
@@ -113,24 +114,11 @@ def totals_by_currency(kpis: Iterable[DisputeKpi]) -> dict[str, DisputeKpi]:
     return dict(sorted(out.items()))
 
 
-@dataclass(frozen=True, slots=True)
-class InvoiceFact:
-    """One invoice as the payment KPIs need it: ``amount``: what is to be paid (after withholding);
-    ``late_fee``: the late-fee charges it carries; ``late_fee_avoided``: what paying it on time saved
-    (H1's :func:`web.invoices.kpis.late_fees`; 0 when unknown)."""
-
-    carrier: str
-    currency: str
-    due_date: dt.date
-    amount: Decimal
-    paid_on: dt.date | None = None
-    late_fee: Decimal = ZERO
-    late_fee_avoided: Decimal = ZERO
-
-
 @dataclass(slots=True)
 class PaymentKpi:
-    """Invoices of one carrier, due month (YYYY-MM) and currency."""
+    """Invoices of one carrier, due month (YYYY-MM) and currency: paid on or before the due date, after it, unpaid
+    past it, the late fees billed and avoided (:func:`web.finance.figures.payment_kpis`, by H1's
+    :func:`web.invoices.kpis.late_fees`)."""
 
     carrier: str
     month: str
@@ -144,26 +132,3 @@ class PaymentKpi:
     overdue_amount: Decimal = ZERO
     late_fees_billed: Decimal = ZERO
     late_fees_avoided: Decimal = ZERO
-
-
-def payment_kpis(invoices: Iterable[InvoiceFact], *, today: dt.date) -> list[PaymentKpi]:
-    """Per carrier, due month and currency: paid on or before the due date, paid after it, unpaid past it
-    (overdue on the day after the due date), the late fees billed and avoided. Sorted."""
-    groups: dict[tuple[str, str, str], PaymentKpi] = {}
-    for inv in invoices:
-        month = f"{inv.due_date.year:04d}-{inv.due_date.month:02d}"
-        key = (month, inv.carrier, inv.currency)
-        kpi = groups.setdefault(key, PaymentKpi(carrier=inv.carrier, month=month, currency=inv.currency))
-        kpi.invoices += 1
-        kpi.late_fees_billed += inv.late_fee
-        if inv.paid_on is not None and inv.paid_on <= inv.due_date:
-            kpi.paid_on_time += 1
-            kpi.paid_on_time_amount += inv.amount
-            kpi.late_fees_avoided += inv.late_fee_avoided
-        elif inv.paid_on is not None:
-            kpi.paid_late += 1
-            kpi.paid_late_amount += inv.amount
-        elif inv.due_date < today:
-            kpi.overdue += 1
-            kpi.overdue_amount += inv.amount
-    return [groups[key] for key in sorted(groups)]

@@ -21,7 +21,7 @@ from web.finance.chargeback import chargeback, periods_with_costs
 from web.finance.export import chargeback_csv, chargeback_xlsx
 from web.finance.forms import BudgetForm, BudgetImportForm
 from web.finance.imports import COLUMNS, BudgetImportError, import_budgets
-from web.finance.kpis import dispute_kpis, payment_kpis, totals_by_currency
+from web.finance.kpis import dispute_kpis, totals_by_currency
 from web.finance.models import Budget, CostActual
 
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -53,7 +53,7 @@ class OverviewView(ModelPermissionRequiredMixin, TemplateView):
         disputes = dispute_kpis(figures.dispute_facts(), today=today)
         context.update(today=today, year=year, years=_years(year), disputes=disputes,
                        dispute_totals=list(totals_by_currency(disputes).values()),
-                       payments=payment_kpis(figures.invoice_facts(today=today), today=today),
+                       payments=figures.payment_kpis(today=today),
                        budgets=figures.budget_statuses(year))
         return context
 

@@ -16,7 +16,7 @@ from web.api.permissions import request_token
 from web.api.viewsets import ModelViewSet
 from web.finance import figures
 from web.finance.api import serializers
-from web.finance.kpis import dispute_kpis, payment_kpis
+from web.finance.kpis import dispute_kpis
 from web.finance.models import Budget, CostActual
 
 
@@ -49,6 +49,6 @@ class KpiViewSet(viewsets.GenericViewSet):
         text = request.query_params.get("year", "")
         year = int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else today.year
         data = {"disputes": dispute_kpis(figures.dispute_facts(), today=today),
-                "payments": payment_kpis(figures.invoice_facts(today=today), today=today),
+                "payments": figures.payment_kpis(today=today),
                 "budgets": figures.budget_statuses(year)}
         return Response(serializers.KpisSerializer(data).data)
