@@ -303,7 +303,7 @@ def send_dispute(dispute: Dispute, user: Any, *, now: dt.datetime | None = None)
     stored, the dispute_notice queued to the carrier's billing contacts with the PDF and the XLSX attached (outbox
     key ``dispute-notice-<pk>``: once). ValidationError naming ``carrier`` when nobody can be mailed."""
     from web.findings import evidence, messages
-    from web.notify.outbox import Attachment, enqueue
+    from web.notify.outbox import enqueue
 
     now = now or timezone.now()
     _check(dispute, "send", user)  # before the (slow) pack: a refused move builds nothing
@@ -317,8 +317,7 @@ def send_dispute(dispute: Dispute, user: Any, *, now: dt.datetime | None = None)
         rendered = messages.notice(d)
         key = NOTICE_KEY.format(pk=d.pk)
         enqueue(key, to=to, subject=rendered.subject, text=rendered.text, html=rendered.html, language=d.language,
-                about=d, attachments=(Attachment(pack.pdf_name, evidence.content_type("pdf"), pack.pdf),
-                                      Attachment(pack.xlsx_name, evidence.content_type("xlsx"), pack.xlsx)))
+                about=d, attachments=pack.attachments())
         return {"outbox_key": key, "recipients": [str(r) for r in to], "subject": rendered.subject,
                 "attachments": [pack.pdf_name, pack.xlsx_name]}
 
