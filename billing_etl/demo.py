@@ -379,11 +379,13 @@ def html_to_pdf(html: str) -> bytes:
     return weasyprint.HTML(string=html).write_pdf()
 
 
-def _telekom_html(period: Period) -> str:
+def telekom_html(period: Period, *, rows: list[list[str]] | None = None) -> str:
+    """Deutsche Telekom's invoice for ``period`` as HTML: the header block, the ruled table of ``rows`` (the
+    demo's own by default; its header row repeated on every page), the Gesamtbetrag row, a page footer."""
     from html import escape
 
-    rows = _telekom_rows(period)
-    total = sum((Decimal(r[7].replace(",", ".")) for r in rows), Decimal(0))
+    rows = _telekom_rows(period) if rows is None else rows
+    total = sum((Decimal(r[7].replace(".", "").replace(",", ".")) for r in rows), Decimal(0))
     cells = "".join(
         "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
         for row in [*rows, ["Gesamtbetrag", "", "", "", "", "", "", _n(total)]]
@@ -408,7 +410,7 @@ table.charges th, table.charges td {{ border: 0.5pt solid #333; padding: 2pt 3pt
 </style></head><body>
 <h1>Rechnung</h1><p>Deutsche Telekom Business · Frankfurt am Main</p>
 <table class="block">{head}</table>
-<table class="charges"><tr>{heads}</tr>{cells}</table>
+<table class="charges"><thead><tr>{heads}</tr></thead><tbody>{cells}</tbody></table>
 <p>Bitte überweisen Sie den Gesamtbetrag bis zum {_d(due)}.</p>
 </body></html>"""
 
@@ -466,7 +468,7 @@ def write_demo_invoices(
             _write_csv(rows, path)
     pdfs = [out_dir / f"telekom-{p}.pdf" for p in (prev, period)]
     for path, p in zip(pdfs, (prev, period), strict=True):
-        path.write_bytes(html_to_pdf(_telekom_html(p)))
+        path.write_bytes(html_to_pdf(telekom_html(p)))
     return sorted([*files, *pdfs])
 
 
