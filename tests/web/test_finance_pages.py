@@ -9,29 +9,13 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
+from finance_support import line_cost, period_report
 from openpyxl import load_workbook
 
 from billing_etl.audit import UNKNOWN_DEPARTMENT
-from billing_etl.costs import LineCost
-from billing_etl.model import Period
-from billing_etl.run import ImportSummary, PeriodReport
 from linewatch.choices import BudgetScope
 
 pytestmark = pytest.mark.django_db
-
-
-def _line_cost(line: str, department: str, cost_centre: str, billed: str, allocated: str = "0", *,
-               carrier: str = "Telia", circuit: str = "") -> LineCost:
-    return LineCost(line=line, carrier=carrier, circuit_id=circuit or f"CID-{line}", site="Frankfurt",
-                    department=department, cost_centre=cost_centre, currency="EUR", billed_amount=D(billed),
-                    allocated_amount=D(allocated), expected_amount=D(billed), at_stake_amount=D(0), commit_bps=None,
-                    p95_bps=None, peak_util_pct=None, volume_gb=None, availability_pct=None, down_minutes=None,
-                    no_data_minutes=None)
-
-
-def _report(period: str, lines: list[LineCost], unallocated: dict[tuple[str, str], D] | None = None) -> PeriodReport:
-    return PeriodReport(period=Period.parse(period), imports=ImportSummary(), usage={}, findings=[], lines=lines,
-                        departments=[], proposals=[], payments=[], unallocated=unallocated or {})
 
 
 @pytest.fixture
@@ -41,14 +25,14 @@ def costs(make_inventory: Any) -> dict[str, Any]:
     from web.finance.services import record_costs
 
     inv = make_inventory(4)
-    record_costs("2026-10", _report("2026-10", [
-        _line_cost("LINE-000", "Engineering", "CC-4100", "100.00", "10.00"),
-        _line_cost("LINE-002", "Sales", "CC-4100", "50.00")]))
-    record_costs("2026-11", _report("2026-11", [
-        _line_cost("LINE-000", "Engineering", "CC-4100", "120.00", "12.00"),
-        _line_cost("LINE-001", "Engineering", "", "30.00"),
-        _line_cost("LINE-002", "Sales", "CC-4100", "50.00"),
-        _line_cost("ghost:Colt:X-9", UNKNOWN_DEPARTMENT, "", "75.00", carrier="Colt", circuit="X-9")],
+    record_costs("2026-10", period_report("2026-10", [
+        line_cost("LINE-000", "Engineering", "CC-4100", "100.00", "10.00"),
+        line_cost("LINE-002", "Sales", "CC-4100", "50.00")]))
+    record_costs("2026-11", period_report("2026-11", [
+        line_cost("LINE-000", "Engineering", "CC-4100", "120.00", "12.00"),
+        line_cost("LINE-001", "Engineering", "", "30.00"),
+        line_cost("LINE-002", "Sales", "CC-4100", "50.00"),
+        line_cost("ghost:Colt:X-9", UNKNOWN_DEPARTMENT, "", "75.00", carrier="Colt", circuit="X-9")],
         {("Colt", "EUR"): D("5.00")}))
     return inv
 
@@ -72,7 +56,7 @@ def test_record_costs_replaces_the_period_and_logs_the_change(costs: dict[str, A
     from web.finance.services import record_costs
 
     before = ObjectChange.objects.count()
-    written = record_costs("2026-10", _report("2026-10", [_line_cost("LINE-000", "Engineering", "CC-4100", "99")]))
+    written = record_costs("2026-10", period_report("2026-10", [line_cost("LINE-000", "Engineering", "CC-4100", "99")]))
     assert written == 1
     assert list(CostActual.objects.filter(period="2026-10").values_list("amount", flat=True)) == [D("99.00")]
     assert CostActual.objects.filter(period="2026-11").count() == 5, "other periods untouched"
