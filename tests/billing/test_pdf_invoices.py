@@ -164,6 +164,29 @@ LAYOUTS = [
         id="unruled-text-strategy-within-an-area",
     ),
     pytest.param(Invoice(KOREAN, lang="ko"), {}, id="korean-descriptions"),
+    pytest.param(
+        Invoice(
+            KOREAN,
+            lang="ko",
+            block=[
+                ("청구번호", "R-2026-10-77"),
+                ("고객번호", "K-5531"),
+                ("청구일", "31.10.2026"),
+                ("납부기한: 30.11.2026", ""),  # label and value in one cell, read after the colon
+            ],
+            total_label="합계",
+        ),
+        {
+            "fields": {
+                "invoice_number": {"label": "청구번호"},
+                "billing_account": {"label": "고객번호"},
+                "invoice_date": {"label": "청구일"},
+                "due_date": {"label": "납부기한"},
+                "invoice_total": {"label": "합계", "pattern": r"([\d.]+,\d\d)"},
+            }
+        },
+        id="korean-labels-one-with-its-value-after-a-colon",
+    ),
 ]
 
 
@@ -373,6 +396,7 @@ def test_bad_pdf_layout_is_refused_naming_the_key(changes: dict[str, Any], loc: 
     )
 
 
+@pytest.mark.slow
 def test_twenty_page_invoice_reads_every_row(tmp_path: Path, record_property: Any) -> None:
     """A 20-page invoice (30 rows a page, header repeated) imports all 600 rows; its pages per second are
     recorded (docs/billing.md quotes the benchmark, ``python -m bench pdf``)."""
