@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from billing_support import CARRIERS, write_config_tree
 from pydantic import ValidationError
 
 from billing_etl.config import Carrier
@@ -21,6 +23,7 @@ from billing_etl.demo import html_to_pdf
 from billing_etl.importer import import_file, write_quarantine
 from billing_etl.pdf_invoice import SCANNED, row_name
 from linewatch.choices import ChargeType
+from linewatch.configcheck import check_all
 from linewatch.errors import InvoiceFileError
 
 D = Decimal
@@ -409,3 +412,20 @@ def test_twenty_page_invoice_reads_every_row(tmp_path: Path, record_property: An
     assert result.quarantined == [] and result.good_rows == 600
     assert result.invoices[0].lines[-1].source_row == 20 * 1000 + 31
     assert result.invoices[0].stated_total == sum(line.amount for line in result.invoices[0].lines)
+
+
+def test_check_config_names_file_line_and_key_of_a_bad_pdf_setting(tmp_path: Path) -> None:
+    """``linewatch check-config`` reports a PDF layout's unknown table setting at its key and line."""
+    data = copy.deepcopy(CARRIERS)
+    layout = copy.deepcopy(LAYOUT)
+    layout["pdf"]["table_settings"] = {"vertical_strategy": "text", "snap_tolerence": 3}
+    data["carriers"][0]["layout"] = layout
+    cfg = write_config_tree(tmp_path)
+    (tmp_path / "carriers.yaml").write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    problems = [p for p in check_all(cfg) if p.file.endswith("carriers.yaml")]
+    assert any(
+        p.key == "carriers[0].layout.pdf.table_settings"
+        and "unknown table setting(s) snap_tolerence; known: vertical_strategy" in p.reason
+        and p.line
+        for p in problems
+    ), [str(p) for p in problems]
