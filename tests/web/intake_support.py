@@ -7,12 +7,36 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
+
+from linewatch.choices import ContactRole
+from linewatch.settings import IntakeSettings
 
 CARRIER = "Acme Telecom"
 BILLING_DOMAIN = "acme.example"
 REPORT_TO = "finance@linewatch.example"
 HEADER = "Invoice,Date,Due,Circuit,Type,From,To,Amount,Description"
+
+
+@pytest.fixture
+def intake_env(tmp_path: Path, settings: Any, db: Any) -> dict[str, Any]:
+    """carriers.yaml with Acme (CSV, ``acme-*.csv``) and Other (XLSX), a state folder of this test's own, a drop
+    folder, reports to REPORT_TO; Acme in the inventory with a billing contact at acme.example."""
+    from web.inventory.models import Carrier, Contact
+
+    carriers = write_carriers_yaml(tmp_path / "carriers.yaml")
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    settings.STATE_DIR = tmp_path / "state"
+    settings.LINEWATCH = settings.LINEWATCH.model_copy(update={
+        "carriers_path": carriers,
+        "intake": IntakeSettings(folder=folder, report_to=[REPORT_TO]),
+    })  # fmt: skip
+    carrier = Carrier.objects.create(name=CARRIER, currency="EUR")
+    Contact.objects.create(carrier=carrier, role=ContactRole.BILLING, name="Acme billing",
+                           email=f"billing@{BILLING_DOMAIN}")
+    return {"folder": folder, "carrier": carrier, "state": tmp_path / "state"}
 
 
 def write_carriers_yaml(path: Path) -> Path:

@@ -16,6 +16,7 @@ from intake_support import (
     REPORT_TO,
     docx_bytes,
     email_with,
+    intake_env,
     invoice_csv,
     text_pdf,
     write_carriers_yaml,
@@ -34,26 +35,6 @@ CSV = "text/csv"
 tls_cert = alerting_fixtures.tls_cert
 smtp_factory = alerting_fixtures.smtp_factory
 webhook = alerting_fixtures.webhook
-
-
-@pytest.fixture
-def intake_env(tmp_path: Path, settings: Any) -> dict[str, Any]:
-    """carriers.yaml with Acme (CSV, ``acme-*.csv``) and Other (XLSX), a state folder of this test's own, a drop
-    folder, reports to REPORT_TO; Acme in the inventory with a billing contact at acme.example."""
-    from web.inventory.models import Carrier, Contact
-
-    carriers = write_carriers_yaml(tmp_path / "carriers.yaml")
-    folder = tmp_path / "drop"
-    folder.mkdir()
-    settings.STATE_DIR = tmp_path / "state"
-    settings.LINEWATCH = settings.LINEWATCH.model_copy(update={
-        "carriers_path": carriers,
-        "intake": IntakeSettings(folder=folder, report_to=[REPORT_TO]),
-    })  # fmt: skip
-    carrier = Carrier.objects.create(name=CARRIER, currency="EUR")
-    Contact.objects.create(carrier=carrier, role=ContactRole.BILLING, name="Acme billing",
-                           email=f"billing@{BILLING_DOMAIN}")
-    return {"folder": folder, "carrier": carrier, "state": tmp_path / "state"}
 
 
 @pytest.fixture

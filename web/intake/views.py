@@ -52,6 +52,7 @@ class FileListView(ModelPermissionRequiredMixin, ListView):
 class FileDetailView(ModelPermissionRequiredMixin, DetailView):
     model = IntakeFile
     template_name = "intake/file_detail.html"
+    context_object_name = "file"
 
     def get_queryset(self) -> QuerySet[IntakeFile]:
         return super().get_queryset().select_related("message", "carrier", "uploaded_by")
