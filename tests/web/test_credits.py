@@ -31,6 +31,14 @@ def _proposals():
     return services.propose_matches()
 
 
+def proposed(world, *, credit="-50.00"):
+    """A sent dispute of 50.00 on the circuit, an invoice with a credit row of ``credit`` on it, its proposal."""
+    dispute = dispute_of(world["telia"], circuit_id=world["circuit"], amount="50.00")
+    invoice = credit_invoice(world, {"amount": credit, "circuit_id": world["circuit"]})
+    (match,) = _proposals()
+    return dispute, invoice, match
+
+
 def credit_invoice(world, *rows, number="INV-2"):
     return invoice_with(world["telia"], number, [
         {"charge_type": ChargeType.MONTHLY_RECURRING, "amount": "100.00", "circuit_id": world["circuit"]}, *rows])
@@ -86,9 +94,7 @@ def test_a_proposal_is_withdrawn_when_its_dispute_is_resolved_otherwise(world):
     from web.credits.models import CreditMatch
     from web.findings import services as findings
 
-    dispute = dispute_of(world["telia"], circuit_id=world["circuit"], amount="50.00")
-    credit_invoice(world, {"amount": "-50.00", "circuit_id": world["circuit"]})
-    (match,) = _proposals()
+    dispute, _invoice, match = proposed(world)
     findings.resolve_dispute(dispute, world["finance"], outcome=DisputeOutcome.REJECTED, recovered_amount=D(0),
                              note="the carrier refused")
     assert _proposals() == []
@@ -115,9 +121,7 @@ def test_confirm_resolves_the_dispute_with_the_recovered_amount(world, credit, g
     from web.credits import services
     from web.findings.models import Dispute
 
-    dispute = dispute_of(world["telia"], circuit_id=world["circuit"], amount="50.00")
-    invoice = credit_invoice(world, {"amount": credit, "circuit_id": world["circuit"]})
-    (match,) = _proposals()
+    dispute, invoice, match = proposed(world, credit=credit)
     match = services.confirm(match, world["finance"], recovered_amount=None if given is None else D(given))
     assert (match.state, match.recovered_amount, match.decided_by) == (CreditMatchState.CONFIRMED, D(recovered),
                                                                         world["finance"])
@@ -133,9 +137,7 @@ def test_a_recovered_amount_the_credit_cannot_give_is_refused_naming_the_field(w
     from web.credits import services
     from web.findings.models import Dispute
 
-    dispute = dispute_of(world["telia"], circuit_id=world["circuit"], amount="50.00")
-    credit_invoice(world, {"amount": "-50.00", "circuit_id": world["circuit"]})
-    (match,) = _proposals()
+    dispute, _invoice, match = proposed(world)
     with pytest.raises(ValidationError) as caught:
         services.confirm(match, world["finance"], recovered_amount=D(given))
     assert why in caught.value.message_dict["recovered_amount"][0]
@@ -147,9 +149,7 @@ def test_a_recovered_amount_the_credit_cannot_give_is_refused_naming_the_field(w
 def test_a_decided_match_cannot_be_decided_again(world):
     from web.credits import services
 
-    dispute_of(world["telia"], circuit_id=world["circuit"], amount="50.00")
-    credit_invoice(world, {"amount": "-50.00", "circuit_id": world["circuit"]})
-    (match,) = _proposals()
+    _dispute, _invoice, match = proposed(world)
     services.confirm(match, world["finance"])
     for decide in (services.confirm, services.reject):
         with pytest.raises(services.CreditError, match="Confirmed already"):
@@ -218,9 +218,7 @@ def test_linking_by_hand_is_refused_naming_the_field(world, case, field):
 def test_a_rejected_pair_linked_by_hand_after_all_is_confirmed(world):
     from web.credits import services
 
-    dispute = dispute_of(world["telia"], circuit_id=world["circuit"], amount="50.00")
-    invoice = credit_invoice(world, {"amount": "-50.00", "circuit_id": world["circuit"]})
-    (match,) = _proposals()
+    dispute, invoice, match = proposed(world)
     services.reject(match, world["finance"])
     linked = services.link(invoice.rows.get(idx=1), dispute, world["finance"])
     assert linked.pk == match.pk and (linked.state, linked.manual) == (CreditMatchState.CONFIRMED, True)
@@ -230,9 +228,7 @@ def test_a_rejected_pair_linked_by_hand_after_all_is_confirmed(world):
 def test_only_finance_decides(world, user_with_role, role):
     from web.credits import services
 
-    dispute = dispute_of(world["telia"], circuit_id=world["circuit"], amount="50.00")
-    invoice = credit_invoice(world, {"amount": "-50.00", "circuit_id": world["circuit"]})
-    (match,) = _proposals()
+    dispute, invoice, match = proposed(world)
     user = user_with_role(role)
     for decide in (lambda: services.confirm(match, user), lambda: services.reject(match, user),
                    lambda: services.link(invoice.rows.get(idx=1), dispute, user)):
@@ -278,9 +274,7 @@ def test_confirm_reject_and_link_from_the_page(client, world):
 
 
 def test_page_refusals_answer_with_their_reason(client, world, user_with_role):
-    dispute_of(world["telia"], circuit_id=world["circuit"], amount="50.00")
-    credit_invoice(world, {"amount": "-50.00", "circuit_id": world["circuit"]})
-    (match,) = _proposals()
+    _dispute, _invoice, match = proposed(world)
     client.force_login(user_with_role("admin"))
     assert client.post(f"/credits/{match.pk}/confirm/").status_code == 403
     client.force_login(world["finance"])
@@ -294,9 +288,7 @@ def test_page_refusals_answer_with_their_reason(client, world, user_with_role):
 def test_the_match_page_shows_its_reasons_and_decision(client, world):
     from web.credits import services
 
-    dispute_of(world["telia"], circuit_id=world["circuit"], amount="50.00")
-    credit_invoice(world, {"amount": "-50.00", "circuit_id": world["circuit"]})
-    (match,) = _proposals()
+    _dispute, _invoice, match = proposed(world)
     client.force_login(world["finance"])
     page = client.get(f"/credits/{match.pk}/").content.decode()
     assert f"circuit {world['circuit']}" in page and "/confirm/" in page
@@ -346,9 +338,7 @@ def test_api_lists_confirms_rejects_and_links(client, world):
 
 @pytest.mark.parametrize("role", ["viewer", "noc", "engineer", "finance", "admin"])
 def test_api_decisions_per_role(client, world, user_with_role, role):
-    dispute_of(world["telia"], circuit_id=world["circuit"], amount="50.00")
-    credit_invoice(world, {"amount": "-50.00", "circuit_id": world["circuit"]})
-    (match,) = _proposals()
+    _dispute, _invoice, match = proposed(world)
     client.force_login(user_with_role(role))
     assert client.get(f"/api/credits/matches/{match.pk}/").status_code == 200
     answer = client.post(f"/api/credits/matches/{match.pk}/reject/", {}, content_type="application/json")

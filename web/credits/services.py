@@ -152,7 +152,7 @@ def withdraw_stale(*, now: dt.datetime | None = None) -> int:
 
 
 def _locked(match: CreditMatch) -> CreditMatch:
-    return CreditMatch.objects.select_for_update().select_related(
+    return CreditMatch.objects.select_for_update(of=("self",)).select_related(
         "credit_row__invoice__carrier", "dispute__carrier").get(pk=match.pk)
 
 
