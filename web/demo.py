@@ -13,6 +13,10 @@
    Both get ``web.alert_intake_token`` = the bearer token of alerts.yaml's ``linewatch-app`` webhook receiver,
    so the evaluator's alerts reach the application's intake.
 
+``finance_stage`` (a ``DEMO_STAGES`` entry): once the billing stage has written its invoices and exports,
+``python -m web.demo finance`` walks them through the finance workflow (web/demo_finance.py: intake of the drop
+folder ``run/intake``, audit, disputes in each state, a credit note waiting to be matched, payments, budgets).
+
 Django runs only in those subprocesses: the demo process itself never configures Django.
 """
 
@@ -280,14 +284,54 @@ def prepare(run_dir: Path) -> None:
         say(f"  (written to {run_dir / USERS_FILE}, mode 0600; shown only this once)")
 
 
+FINANCE_WAIT_S = 900.0  # the billing stage measures a month of usage and renders PDFs first
+
+
+def finance_stage(ctx: Any) -> None:
+    """Once this run's billing stage wrote last month's export, ``python -m web.demo finance`` (a subprocess:
+    Django is configured there) walks the demo invoices through the finance workflow."""
+    import datetime as dt
+
+    from billing_etl.model import Period
+
+    started = time.time()
+    period = Period.containing(dt.datetime.now(dt.UTC).date()).previous()
+    export = Path(ctx.run_dir) / "exports" / f"billing-{period}.xlsx"
+    deadline = time.monotonic() + FINANCE_WAIT_S
+    while not (export.exists() and export.stat().st_mtime >= started - 1):
+        if ctx.stop_event.wait(2.0) or time.monotonic() > deadline:
+            say(f"finance: {export.name} not written by the billing stage; the finance demo did not run")
+            return
+    done = subprocess.run([sys.executable, "-m", "web.demo", "finance", "--run-dir", str(ctx.run_dir)],
+                          env=_django_env(ctx), timeout=900, check=False)
+    if done.returncode != 0:
+        say(f"finance: the finance demo failed (exit status {done.returncode}, see above)")
+
+
+def finance(run_dir: Path) -> None:
+    """The finance chain of web/demo_finance.py on the demo run directory; prints what it did."""
+    import django
+
+    django.setup()
+    from web import demo_finance
+
+    for line in demo_finance.summary(demo_finance.run(run_dir)):
+        demo_finance.say(line)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m web.demo")
     sub = p.add_subparsers(dest="command", required=True)
     pp = sub.add_parser("prepare", help="migrate, import the demo inventory, create the demo users")
     pp.add_argument("--run-dir", type=Path, required=True)
+    fp = sub.add_parser("finance", help="walk the demo invoices through the finance workflow (after billing)")
+    fp.add_argument("--run-dir", type=Path, required=True)
     args = p.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "web.settings")
-    prepare(args.run_dir.resolve())
+    if args.command == "finance":
+        finance(args.run_dir.resolve())
+    else:
+        prepare(args.run_dir.resolve())
     return 0
 
 
