@@ -46,6 +46,7 @@ DEMO_STAGES: list[str] = [
     "alerting.demo:demo_stage",
     "collector.flows.demo:demo_stage",
     "billing_etl.demo:demo_stage",
+    "web.demo:finance_stage",  # after the billing stage's invoices: intake, audit, disputes, payments, budgets
     "linewatch.dashboards:demo_stage",
     "collector.demo.stage:collect_stage",
 ]
