@@ -235,13 +235,18 @@ def read_pdf_grid(path: Path, settings: PdfSettings, *, header_names: Collection
             except Exception as exc:  # noqa: BLE001 - as in _open: a broken page content stream
                 raise _unreadable(path, exc) from None
             page_rows: list[tuple[int, tuple[str, ...]]] = []
-            boxes = []
+            boxes, counted = [], 0
             for table in sorted(found, key=lambda t: (t.bbox[1], t.bbox[0])):
                 kept, box = _table_rows(table, state)
                 boxes.append(box)
-                page_rows += [
-                    (len(page_rows) + i, cells) for i, cells in enumerate(kept, 1) if cells is not None
-                ]
+                page_rows += [(counted + i, cells) for i, cells in enumerate(kept, 1) if cells is not None]
+                counted += len(kept)  # a skipped repeated header row still counts: people see it
+            if words and sum("(cid:" in w["text"] for w in words) * 2 > len(words):
+                raise _reject(
+                    path,
+                    f"page {number}: the PDF's fonts map no text (it reads as '(cid:…)' codes): ask the carrier "
+                    "for a PDF with searchable text or the CSV/XLSX",
+                )
             words = [w for w in words if not _inside(w, boxes)]
             lines = _text_lines(words)
             if len(page_rows) >= TEXT_LINE_BASE or len(lines) >= PAGE_ROWS - TEXT_LINE_BASE:

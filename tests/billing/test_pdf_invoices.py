@@ -291,7 +291,38 @@ def _encrypted(path: Path) -> Path:
     return path
 
 
+def _unmapped_font(path: Path) -> Path:
+    """A PDF whose text is in a CID font without a Unicode map: pdfminer reads every glyph as ``(cid:N)``."""
+    text = "".join(f"{0x0100 + ord(c):04x}" for c in "Rechnung Leitung Art Betrag").encode()
+    content = b"BT /F1 12 Tf 72 720 Td <" + text + b"> Tj ET"
+    objects = [
+        b"<</Type /Catalog /Pages 2 0 R>>",
+        b"<</Type /Pages /Kids [3 0 R] /Count 1>>",
+        (
+            b"<</Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources <</Font <</F1 5 0 R>>>> "
+            b"/Contents 4 0 R>>"
+        ),
+        b"<</Length %d>>stream\n" % len(content) + content + b"\nendstream",
+        b"<</Type /Font /Subtype /Type0 /BaseFont /NoMap /Encoding /Identity-H /DescendantFonts [6 0 R]>>",
+        (
+            b"<</Type /Font /Subtype /CIDFontType2 /BaseFont /NoMap "
+            b"/CIDSystemInfo <</Registry (Adobe) /Ordering (Identity) /Supplement 0>> /DW 600>>"
+        ),
+    ]
+    body, offsets = b"%PDF-1.4\n", []
+    for number, obj in enumerate(objects, 1):
+        offsets.append(len(body))
+        body += b"%d 0 obj " % number + obj + b" endobj\n"
+    xref = len(body)
+    body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    body += b"trailer <</Size %d /Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(body)
+    return path
+
+
 REJECTED = [
+    pytest.param(_unmapped_font, "page 1: the PDF's fonts map no text", id="fonts-without-unicode-map"),
     pytest.param(_scan, SCANNED, id="scanned-no-text-layer"),
     pytest.param(_encrypted, "encrypted PDF (it needs a password to open)", id="password-protected"),
     pytest.param(
