@@ -233,7 +233,7 @@ def open_dispute(findings: Iterable[Finding], user: Any, *, claimed_amount: Deci
     NotAvailable / NotPermitted otherwise; nothing changed then."""
     now = now or timezone.now()
     with transaction.atomic():
-        rows = list(Finding.objects.select_for_update().filter(pk__in=[f.pk for f in findings])
+        rows = list(Finding.objects.select_for_update(of=("self",)).filter(pk__in=[f.pk for f in findings])
                     .select_related("carrier").order_by("period", "pk"))
         if not rows:
             raise ValidationError({"findings": [_("choose at least one finding")]})
