@@ -44,6 +44,18 @@ def money_stat(title: str, query: str, *, x: int, description: str, colour: str,
     )
 
 
+def bargauge_options(*, values: bool, calc: str) -> dict:
+    """Horizontal bars, names on the left, coloured values: every row (``values``) or each field reduced."""
+    return {
+        "displayMode": "basic",
+        "orientation": "horizontal",
+        "namePlacement": "left",
+        "showUnfilled": True,
+        "valueMode": "color",
+        "reduceOptions": {"values": values, "calcs": [calc], "fields": ""},
+    }
+
+
 billed = money_stat(
     "Billed ($currency)",
     f'SELECT sum("total_amount") FROM "line_cost" WHERE $timeFilter AND {FILTER} {MONTHLY}',
@@ -185,14 +197,7 @@ findings_by_rule = lw.panel(
         },
         "overrides": [],
     },
-    options={
-        "displayMode": "basic",
-        "orientation": "horizontal",
-        "namePlacement": "left",
-        "showUnfilled": True,
-        "valueMode": "color",
-        "reduceOptions": {"values": True, "calcs": ["sum"], "fields": ""},
-    },
+    options=bargauge_options(values=True, calc="sum"),
 )
 
 lines_table = lw.panel(
@@ -329,22 +334,12 @@ pending_stat = money_stat(
     x=8, y=KPI_Y, colour=WARN,
     description="Claimed by the disputes still open (sent or answered, no credit yet).",
 )
-recovery_rate = Stat(
-    title="Recovery rate",
+recovery_rate = money_stat(
+    "Recovery rate",
+    'SELECT 100 * sum("recovered") / sum("resolved_claimed") FROM "finance_disputes" '
+    f'WHERE $timeFilter AND {KPI_FILTER} AND "resolved_claimed" > 0',
+    x=12, y=KPI_Y, colour=OK, unit="percent",
     description="Recovered over what the resolved disputes claimed (rejected ones count as 0 recovered).",
-    dataSource=lw.DATASOURCE,
-    gridPos=lw.grid(12, KPI_Y, 4, 4),
-    targets=[lw.target(
-        'SELECT 100 * sum("recovered") / sum("resolved_claimed") FROM "finance_disputes" '
-        f'WHERE $timeFilter AND {KPI_FILTER} AND "resolved_claimed" > 0')],
-    maxDataPoints=None,
-    format="percent",
-    decimals=0,
-    reduceCalc="lastNotNull",
-    graphMode="none",
-    colorMode="value",
-    textMode="value",
-    color={"mode": "fixed", "fixedColor": OK},
 )
 late_fees_avoided = money_stat(
     "Late fees avoided ($currency)",
@@ -360,24 +355,36 @@ overdue_stat = money_stat(
     description="Invoices unpaid after their due date (due months in the range).",
 )
 
-disputes_by_carrier = TimeSeries(
-    title="Disputes per carrier and month ($currency)",
+
+
+def monthly_bars(title: str, query: str, *, x: int, y: int, description: str, alias: str, unit: str = AMOUNT,
+                 stacked: bool = False, overrides: tuple[dict, ...] = ()) -> TimeSeries:
+    """Bars per month of the KPI points (one point per month and series), the legend's sums below."""
+    return TimeSeries(
+        title=title,
+        description=description,
+        dataSource=lw.DATASOURCE,
+        gridPos=lw.grid(x, y, 12, 9),
+        targets=[lw.target(query, alias=alias)],
+        maxDataPoints=None,
+        unit=unit,
+        drawStyle="bars",
+        fillOpacity=80 if stacked else 70,
+        **({"stacking": {"mode": "normal", "group": "A"}} if stacked else {}),
+        legendDisplayMode="table",
+        legendPlacement="bottom",
+        legendCalcs=["sum"],
+        tooltipMode="multi",
+        overrides=list(overrides),
+    )
+
+
+disputes_by_carrier = monthly_bars(
+    "Disputes per carrier and month ($currency)",
+    'SELECT sum("claimed") AS "claimed", sum("recovered") AS "recovered", sum("pending") AS "pending" '
+    f'FROM "finance_disputes" WHERE $timeFilter AND {KPI_FILTER} GROUP BY time(1d), "carrier" fill(none)',
+    x=0, y=KPI_Y + 4, alias="$tag_carrier $col",
     description="Claimed, recovered and still pending per carrier, by the disputes' billing month.",
-    dataSource=lw.DATASOURCE,
-    gridPos=lw.grid(0, KPI_Y + 4, 12, 9),
-    targets=[lw.target(
-        'SELECT sum("claimed") AS "claimed", sum("recovered") AS "recovered", sum("pending") AS "pending" '
-        f'FROM "finance_disputes" WHERE $timeFilter AND {KPI_FILTER} GROUP BY time(1d), "carrier" fill(none)',
-        alias="$tag_carrier $col",
-    )],
-    maxDataPoints=None,
-    unit=AMOUNT,
-    drawStyle="bars",
-    fillOpacity=70,
-    legendDisplayMode="table",
-    legendPlacement="bottom",
-    legendCalcs=["sum"],
-    tooltipMode="multi",
 )
 
 dispute_ageing = lw.panel(
@@ -395,66 +402,54 @@ dispute_ageing = lw.panel(
                      "thresholds": lw.thresholds((None, WARN))},
         "overrides": [lw.by_name("> 90 days", ("color", {"mode": "fixed", "fixedColor": BAD}))],
     },
-    options={
-        "displayMode": "basic",
-        "orientation": "horizontal",
-        "namePlacement": "left",
-        "showUnfilled": True,
-        "valueMode": "color",
-        "reduceOptions": {"values": False, "calcs": ["lastNotNull"], "fields": ""},
-    },
+    options=bargauge_options(values=False, calc="lastNotNull"),
 )
 
-disputes_table = lw.panel(
-    "table",
-    title="Disputes — per carrier and month ($currency)",
+def kpi_table(title: str, query: str, *, y: int, h: int, description: str, rename: dict[str, str],
+              money: str, overrides: tuple[dict, ...] = (), **options: object) -> lw.JsonPanel:
+    """A table of KPI points (one row per series of ``query``), ``money``: a regex of the amount columns."""
+    return lw.panel(
+        "table",
+        title=title,
+        description=description,
+        gridPos=lw.grid(0, y, 24, h),
+        targets=[lw.target(query, table=True)],
+        transformations=[{"id": "organize", "options": {"excludeByName": {"Time": True}, "renameByName": rename}}],
+        fieldConfig={
+            "defaults": {"custom": {"align": "auto", "cellOptions": {"type": "auto"}}},
+            "overrides": [lw.by_name(money, ("unit", AMOUNT), regex=True), *overrides],
+        },
+        options={"showHeader": True, "cellHeight": "sm", **options},
+    )
+
+
+disputes_table = kpi_table(
+    "Disputes — per carrier and month ($currency)",
+    'SELECT last("disputes") AS "disputes", last("claimed") AS "claimed", last("recovered") AS "recovered", '
+    'last("pending") AS "pending", last("open_0_30") AS "0–30 days", last("open_31_60") AS "31–60 days", '
+    'last("open_61_90") AS "61–90 days", last("open_over_90") AS "> 90 days", '
+    'last("recovery_rate_pct") AS "recovery %" '
+    f'FROM "finance_disputes" WHERE $timeFilter AND {KPI_FILTER} GROUP BY "carrier", "month"',
+    y=KPI_Y + 13, h=9,
     description="Per carrier and billing month: the disputes' claimed, recovered and pending amounts, the "
     "pending amount by age, and the recovery rate of the resolved ones (−1: none resolved yet).",
-    gridPos=lw.grid(0, KPI_Y + 13, 24, 9),
-    targets=[lw.target(
-        'SELECT last("disputes") AS "disputes", last("claimed") AS "claimed", last("recovered") AS "recovered", '
-        'last("pending") AS "pending", last("open_0_30") AS "0–30 days", last("open_31_60") AS "31–60 days", '
-        'last("open_61_90") AS "61–90 days", last("open_over_90") AS "> 90 days", '
-        'last("recovery_rate_pct") AS "recovery %" '
-        f'FROM "finance_disputes" WHERE $timeFilter AND {KPI_FILTER} GROUP BY "carrier", "month"',
-        table=True,
-    )],
-    transformations=[{"id": "organize", "options": {
-        "excludeByName": {"Time": True},
-        "renameByName": {"carrier": "Carrier", "month": "Month", "disputes": "Disputes", "claimed": "Claimed",
-                         "recovered": "Recovered", "pending": "Pending", "recovery %": "Recovery %"},
-    }}],
-    fieldConfig={
-        "defaults": {"custom": {"align": "auto", "cellOptions": {"type": "auto"}}},
-        "overrides": [lw.by_name("/Claimed|Recovered|Pending|days/", ("unit", AMOUNT), regex=True)],
-    },
-    options={"showHeader": True, "cellHeight": "sm", "sortBy": [{"displayName": "Month", "desc": True}]},
+    rename={"carrier": "Carrier", "month": "Month", "disputes": "Disputes", "claimed": "Claimed",
+            "recovered": "Recovered", "pending": "Pending", "recovery %": "Recovery %"},
+    money="/Claimed|Recovered|Pending|days/",
+    sortBy=[{"displayName": "Month", "desc": True}],
 )
 
-payments_by_month = TimeSeries(
-    title="Invoices per due month: paid on time, late, overdue",
+payments_by_month = monthly_bars(
+    "Invoices per due month: paid on time, late, overdue",
+    'SELECT sum("paid_on_time") AS "paid on time", sum("paid_late") AS "paid late", sum("overdue") AS "overdue" '
+    f'FROM "finance_payments" WHERE $timeFilter AND {KPI_FILTER} GROUP BY time(1d) fill(none)',
+    x=0, y=KPI_Y + 22, alias="$col", unit="none", stacked=True,
     description="Invoices by due month: paid on or before the due date, paid after it, unpaid past it.",
-    dataSource=lw.DATASOURCE,
-    gridPos=lw.grid(0, KPI_Y + 22, 12, 9),
-    targets=[lw.target(
-        'SELECT sum("paid_on_time") AS "paid on time", sum("paid_late") AS "paid late", sum("overdue") AS "overdue" '
-        f'FROM "finance_payments" WHERE $timeFilter AND {KPI_FILTER} GROUP BY time(1d) fill(none)',
-        alias="$col",
-    )],
-    maxDataPoints=None,
-    unit="none",
-    drawStyle="bars",
-    fillOpacity=80,
-    stacking={"mode": "normal", "group": "A"},
-    legendDisplayMode="table",
-    legendPlacement="bottom",
-    legendCalcs=["sum"],
-    tooltipMode="multi",
-    overrides=[
+    overrides=(
         lw.by_name("paid on time", ("color", {"mode": "fixed", "fixedColor": OK})),
         lw.by_name("paid late", ("color", {"mode": "fixed", "fixedColor": WARN})),
         lw.by_name("overdue", ("color", {"mode": "fixed", "fixedColor": BAD})),
-    ],
+    ),
 )
 
 budget_vs_actual = lw.panel(
@@ -476,48 +471,27 @@ budget_vs_actual = lw.panel(
             lw.by_name("/projection$/", ("color", {"mode": "fixed", "fixedColor": WARN}), regex=True),
         ],
     },
-    options={
-        "displayMode": "basic",
-        "orientation": "horizontal",
-        "namePlacement": "left",
-        "showUnfilled": True,
-        "valueMode": "color",
-        "reduceOptions": {"values": False, "calcs": ["lastNotNull"], "fields": ""},
-    },
+    options=bargauge_options(values=False, calc="lastNotNull"),
 )
 
-budget_table = lw.panel(
-    "table",
-    title="Budgets — variance and year-end projection ($currency)",
+budget_table = kpi_table(
+    "Budgets — variance and year-end projection ($currency)",
+    'SELECT last("budget") AS "budget", last("budget_to_date") AS "budget to date", '
+    'last("actual") AS "actual to date", last("variance") AS "variance", last("variance_pct") AS "variance %", '
+    'last("projection") AS "projection", last("projected_variance") AS "projected variance", '
+    'last("through_month") AS "through month" '
+    f'FROM "finance_budget" WHERE $timeFilter AND {BUDGET_FILTER} GROUP BY "scope", "department", '
+    '"cost_centre", "year"',
+    y=KPI_Y + 31, h=8,
     description="Per budgeted department or cost centre, the latest year in the range: the year's budget, "
     "budget and actual to date (through the last audited month), variance (actual − budget: positive is over "
     "budget) and the year-end projection against the budget.",
-    gridPos=lw.grid(0, KPI_Y + 31, 24, 8),
-    targets=[lw.target(
-        'SELECT last("budget") AS "budget", last("budget_to_date") AS "budget to date", '
-        'last("actual") AS "actual to date", last("variance") AS "variance", last("variance_pct") AS "variance %", '
-        'last("projection") AS "projection", last("projected_variance") AS "projected variance", '
-        'last("through_month") AS "through month" '
-        f'FROM "finance_budget" WHERE $timeFilter AND {BUDGET_FILTER} GROUP BY "scope", "department", '
-        '"cost_centre", "year"',
-        table=True,
-    )],
-    transformations=[{"id": "organize", "options": {
-        "excludeByName": {"Time": True},
-        "renameByName": {"scope": "Scope", "department": "Department", "cost_centre": "Cost centre",
-                         "year": "Year", "budget": "Budget"},
-    }}],
-    fieldConfig={
-        "defaults": {"custom": {"align": "auto", "cellOptions": {"type": "auto"}}},
-        "overrides": [
-            lw.by_name("/Budget|budget to date|actual|variance$|projection|projected/", ("unit", AMOUNT),
-                       regex=True),
-            lw.by_name("/variance$/", ("custom.cellOptions", {"type": "color-text"}),
-                       ("color", {"mode": "thresholds"}), ("thresholds", lw.thresholds((None, OK), (0.01, BAD))),
-                       regex=True),
-        ],
-    },
-    options={"showHeader": True, "cellHeight": "sm"},
+    rename={"scope": "Scope", "department": "Department", "cost_centre": "Cost centre", "year": "Year",
+            "budget": "Budget"},
+    money="/Budget|budget to date|actual|variance$|projection|projected/",
+    overrides=(lw.by_name("/variance$/", ("custom.cellOptions", {"type": "color-text"}),
+                          ("color", {"mode": "thresholds"}), ("thresholds", lw.thresholds((None, OK), (0.01, BAD))),
+                          regex=True),),
 )
 
 dashboard = Dashboard(
