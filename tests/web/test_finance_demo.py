@@ -57,25 +57,23 @@ def walked(demo_run: dict[str, Any]) -> dict[str, Any]:
     return demo_run | {"report": report}
 
 
-def test_the_demo_invoices_come_in_through_the_drop_folder_and_are_audited(walked):
+def _assert_collected_and_audited(walked: dict[str, Any]) -> None:
     from web.intake.models import IntakeFile
     from web.invoices.models import Invoice
 
     report, run_dir, period = walked["report"], walked["run_dir"], walked["period"]
-    assert report.failed == []
-    invoice_files = sorted(p.name for p in (run_dir / "invoices").iterdir())
-    collected = set(IntakeFile.objects.values_list("filename", flat=True))
-    assert set(invoice_files) <= collected
-    assert sorted(p.name for p in (run_dir / "intake" / "imported").iterdir()) != []  # moved out of the folder
-    assert str(period) in report.audited and str(period.previous()) in report.audited
-    assert not Invoice.objects.filter(state=InvoiceState.RECEIVED, period__in=report.audited).exists()
+    invoice_files = {p.name for p in (run_dir / "invoices").iterdir()}
+    assert invoice_files <= set(IntakeFile.objects.values_list("filename", flat=True))
+    assert list((run_dir / "intake" / "imported").iterdir())  # moved out of the drop folder
+    assert {str(period), str(period.previous())} <= set(report.audited)
+    assert not Invoice.objects.filter(state=InvoiceState.RECEIVED).exists()  # the credit note's month too
 
 
-def test_there_is_a_dispute_in_each_state_and_each_outcome(walked):
+def _assert_a_dispute_in_each_state(walked: dict[str, Any]) -> None:
     from web.findings.models import Dispute
+    from web.notify.models import OutboxMessage
 
-    by_state = {(d.state, d.outcome or "") for d in Dispute.objects.all()}
-    assert by_state == {
+    assert {(d.state, d.outcome or "") for d in Dispute.objects.all()} == {
         (DisputeState.DRAFT.value, ""), (DisputeState.SENT.value, ""), (DisputeState.ANSWERED.value, ""),
         (DisputeState.RESOLVED.value, DisputeOutcome.CREDITED_IN_FULL.value),
         (DisputeState.RESOLVED.value, DisputeOutcome.CREDITED_IN_PART.value),
@@ -85,31 +83,27 @@ def test_there_is_a_dispute_in_each_state_and_each_outcome(walked):
     assert answered.carrier_reference and answered.carrier_answer
     part = Dispute.objects.get(outcome=DisputeOutcome.CREDITED_IN_PART)
     assert 0 < part.recovered_amount < part.claimed_amount
-
-
-def test_every_sent_dispute_is_queued_to_the_carriers_billing_contact_with_its_evidence(walked):
-    from web.findings.models import Dispute
-    from web.notify.models import OutboxMessage
-
-    for dispute in Dispute.objects.exclude(state=DisputeState.DRAFT):
+    for dispute in Dispute.objects.exclude(state=DisputeState.DRAFT):  # mailed with the evidence pack
         msg = OutboxMessage.objects.get(key=f"dispute-notice-{dispute.pk}")
         assert "billing@" in str(msg.recipients)
         assert sorted(a.filename for a in msg.attachments.all()) == sorted(
             [dispute.evidence_pdf_name, dispute.evidence_xlsx_name])
 
 
-def test_the_credit_note_waits_as_a_proposed_match_for_the_sent_dispute(walked):
+def _assert_the_credit_note_waits_for_the_sent_dispute(walked: dict[str, Any]) -> None:
     from web.credits.models import CreditMatch
     from web.findings.models import Dispute
 
     sent = Dispute.objects.get(state=DisputeState.SENT)
     [match] = CreditMatch.objects.filter(state=CreditMatchState.PROPOSED)
     assert match.dispute == sent and sent.reference in match.credit_row.description
-    assert match.credit_row.invoice.invoice_date >= timezone.localtime(sent.sent_at).date()
+    note = match.credit_row.invoice
+    assert note.invoice_date == walked["today"] >= timezone.localtime(sent.sent_at).date()
+    assert note.due_date == walked["today"] + dt.timedelta(days=30)
     assert walked["report"].credit_note.endswith(f"({sent.reference})")
 
 
-def test_invoices_are_approved_scheduled_paid_and_one_is_overdue(walked):
+def _assert_invoices_paid_scheduled_and_one_overdue(walked: dict[str, Any]) -> None:
     from web.invoices.models import Invoice
 
     invoices = list(Invoice.objects.all())
@@ -124,12 +118,22 @@ def test_invoices_are_approved_scheduled_paid_and_one_is_overdue(walked):
     assert any(i.state == InvoiceState.AUDITED for i in invoices)  # left for finance to approve in the demo
 
 
-def test_two_department_budgets_one_under_and_one_over_pace(walked):
+def _assert_two_department_budgets(walked: dict[str, Any]) -> None:
     from web.finance.models import Budget
 
     budgets = list(Budget.objects.all())
     assert len(budgets) == 2 and {b.year for b in budgets} == {walked["today"].year}
     assert all(b.department_id for b in budgets)
+
+
+def test_the_demo_shows_the_finance_workflow_in_every_state(walked) -> None:
+    """One walk (it takes a while: the ETL, five evidence packs), each part of what the demo shows checked."""
+    assert walked["report"].failed == []
+    _assert_collected_and_audited(walked)
+    _assert_a_dispute_in_each_state(walked)
+    _assert_the_credit_note_waits_for_the_sent_dispute(walked)
+    _assert_invoices_paid_scheduled_and_one_overdue(walked)
+    _assert_two_department_budgets(walked)
 
 
 def test_a_second_run_in_the_same_run_directory_adds_nothing(walked):
@@ -154,11 +158,3 @@ def test_a_finance_step_that_fails_is_reported_and_the_rest_goes_on(demo_run, mo
     assert report.failed[0] == "billing contacts: RuntimeError: the carrier's billing contact cannot be created"
     assert report.audited  # the intake and the audit still ran
     assert any(line.startswith("FAILED billing contacts") for line in demo_finance.summary(report))
-
-
-def test_dates_are_the_days_of_the_run(walked):
-    """The credit note is dated the day of the run: after the dispute it answers was sent."""
-    from web.invoices.models import Invoice
-
-    note = Invoice.objects.get(number__contains="-DSP-")
-    assert note.invoice_date == walked["today"] and note.due_date == walked["today"] + dt.timedelta(days=30)
