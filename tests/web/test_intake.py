@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import intake_support
 import pytest
 from intake_support import (
     BILLING_DOMAIN,
@@ -16,22 +17,21 @@ from intake_support import (
     REPORT_TO,
     docx_bytes,
     email_with,
-    intake_env,
     invoice_csv,
     text_pdf,
-    write_carriers_yaml,
 )
 from notify_support import alerting_fixtures, write_alerts_yaml
 
 from billing_etl.store import InvoiceStore
-from linewatch.choices import ContactRole, IntakeOutcome, IntakeSourceKind, MessageKind
-from linewatch.settings import ImapSettings, IntakeSettings
+from linewatch.choices import IntakeOutcome, IntakeSourceKind, MessageKind
+from linewatch.settings import ImapSettings
 from web.intake import collect
 from web.intake.models import IntakeFile, IntakeMessage
 from web.notify.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
 CSV = "text/csv"
+intake_env = intake_support.intake_env
 tls_cert = alerting_fixtures.tls_cert
 smtp_factory = alerting_fixtures.smtp_factory
 webhook = alerting_fixtures.webhook

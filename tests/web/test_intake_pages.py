@@ -6,15 +6,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import intake_support
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from intake_support import intake_env, invoice_csv  # noqa: F401  (intake_env: a fixture)
+from intake_support import invoice_csv
 
 from linewatch.choices import IntakeOutcome, IntakeSourceKind
 from web.intake import collect
 from web.intake.models import IntakeFile
 
 pytestmark = pytest.mark.django_db
+intake_env = intake_support.intake_env
 ROLES = ["viewer", "noc", "engineer", "finance", "admin"]
 
 
@@ -67,7 +69,7 @@ def test_only_admins_retry_a_rejected_file(client, user_with_role, intake_env, r
     assert row.attempts == (2 if role == "admin" else 1)
     page = client.get(row.get_absolute_url())
     if role in ("finance", "admin"):
-        assert ('action="/intake/files/%d/retry/"' % row.pk in page.content.decode()) is (role == "admin")
+        assert (f'action="/intake/files/{row.pk}/retry/"' in page.content.decode()) is (role == "admin")
 
 
 def test_an_anonymous_retry_goes_to_the_login_page(client, intake_env):

@@ -43,7 +43,7 @@ def site(tmp_path: Path, dovecot_server: Any, smtp_factory: Any, webhook: Any, t
         "state_dir": "var", "carriers_path": "carriers.yaml", "alerts_path": "alerts.yaml",
         "intake": {"folder": "drop", "report_to": [REPORT_TO], "interval_s": 5,
                    "imap": {"host": dovecot_server.host, "port": dovecot_server.imaps_port, "security": "ssl",
-                            "username": dovecot_server.username, "password": "${%s}" % IMAP_PASSWORD_ENV,
+                            "username": dovecot_server.username, "password": f"${{{IMAP_PASSWORD_ENV}}}",
                             "mailbox": mailbox, "ca_file": str(dovecot_server.ca_file)}},
     }  # fmt: skip
     (tmp_path / "linewatch.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
