@@ -24,6 +24,8 @@ KIND_LABELS: dict[str, Promise] = {
     "order_attention": _("Order needs attention"),
     "termination_notice": _("Termination notice"),
     "inspection_due": _("Periodic inspection due"),
+    "payment_due": _("Invoice payment due"),
+    "invoice_overdue": _("Invoice overdue"),
 }
 
 
