@@ -16,9 +16,10 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
-from billing_etl.model import amount_text
+from billing_etl.model import amount_text, money
 from web.accounts.permissions import is_permitted, restrict
 from web.credits import services
 from web.credits.models import PROPOSED, CreditMatch
@@ -28,13 +29,13 @@ PAGE_SIZE = 50
 
 
 class DecisionForm(forms.Form):
-    recovered_amount = forms.DecimalField(label=_("Recovered"), required=False, max_digits=14, decimal_places=4,
+    recovered_amount = forms.DecimalField(label=gettext_lazy("Recovered"), required=False, max_digits=14, decimal_places=4,
                                           min_value=Decimal(0))
-    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=500)
 
 
 class LinkForm(DecisionForm):
-    dispute = forms.ModelChoiceField(label=_("Dispute"), queryset=services.open_disputes())
+    dispute = forms.ModelChoiceField(label=gettext_lazy("Dispute"), queryset=services.open_disputes())
 
     def __init__(self, *args: Any, row: InvoiceRow, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -80,6 +81,7 @@ def _match_rows(matches: Any) -> list[dict[str, Any]]:
     return [{"match": m, "row": m.credit_row, "credited": amount_text(services.credited(m.credit_row), m.currency),
              "claimed": amount_text(m.dispute.claimed_amount, m.dispute.currency),
              "recovered": amount_text(m.recovered_amount, m.currency) if m.recovered_amount is not None else "",
+             "recovered_input": "" if m.recovered_amount is None else str(money(m.recovered_amount, m.currency)),
              "reasons": [reason_text(r) for r in m.reasons]} for m in matches]
 
 
@@ -109,8 +111,7 @@ class MatchDetailView(View):
         match = get_object_or_404(_visible(request), pk=pk)
         return TemplateResponse(request, "credits/match_detail.html", {
             "m": _match_rows([match])[0], "match": match,
-            "may_decide": match.state == PROPOSED and services.may(request.user, "change"),
-            "form": DecisionForm()})
+            "may_decide": match.state == PROPOSED and services.may(request.user, "change")})
 
 
 def _decide(request: HttpRequest, fn: Any, *args: Any, **kwargs: Any) -> HttpResponse:
