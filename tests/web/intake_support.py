@@ -96,9 +96,10 @@ def docx_bytes() -> bytes:
     import zipfile
 
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document>Terms and conditions</w:document>")
+    with zipfile.ZipFile(buffer, "w") as archive:  # fixed timestamps: the same bytes on every call
+        for name, text in (("[Content_Types].xml", "<Types/>"),
+                           ("word/document.xml", "<w:document>Terms and conditions</w:document>")):
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 11, 30, 9, 0, 0)), text)
     return buffer.getvalue()
 
 
