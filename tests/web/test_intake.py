@@ -347,3 +347,25 @@ def test_intake_report_is_a_message_kind_with_both_languages():
         source = builtin(MessageKind.INTAKE_REPORT, language)
         assert source.origin == f"intake_report.{language}.txt"
         check_template(MessageKind.INTAKE_REPORT, subject=source.subject, body=source.body)
+
+
+def test_the_demo_helpers_deliver_a_demo_invoice_that_the_intake_imports(dovecot_server, intake_env, settings,
+                                                                         monkeypatch):
+    """web/intake/demo.py: a Colt invoice of config/demo-invoices emailed into a mailbox, read with the demo's
+    carriers.yaml; the environment variables give the same settings."""
+    from linewatch.settings import load_settings
+    from web.intake import demo
+
+    root = Path(__file__).resolve().parents[2]
+    settings.LINEWATCH = settings.LINEWATCH.model_copy(update={"carriers_path": root / "config" / "carriers.yaml"})
+    name = f"demo-{uuid.uuid4().hex[:8]}"
+    message_id = demo.deliver_invoice_email(dovecot_server, root / "config" / "demo-invoices" / "colt-2026-10.csv",
+                                            sender="billing@colt.example", mailbox=name)
+    [row] = collect.collect_imap(demo.imap_settings(dovecot_server, mailbox=name))
+    assert (row.outcome, row.carrier_name, row.message.message_id) == (IntakeOutcome.QUARANTINED, "Colt", message_id)
+    for key, value in demo.imap_env(dovecot_server, mailbox=name).items():
+        monkeypatch.setenv(key, value)
+    loaded = load_settings(Path(settings.LINEWATCH.config_file or "missing.yaml")).intake.imap
+    assert loaded.model_dump(exclude={"timeout_s"}) == demo.imap_settings(dovecot_server, mailbox=name).model_dump(
+        exclude={"timeout_s"})
+    assert loaded.password.get_secret_value() == dovecot_server.password
