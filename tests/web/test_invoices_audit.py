@@ -4,6 +4,8 @@ period reported while the others go on."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from invoices_support import import_demo_invoices, load_demo_inventory, store_path, use_config
 
@@ -51,6 +53,15 @@ def test_each_period_is_audited_with_findings_exports_and_its_invoices_moved_to_
     assert (exports / "billing-2026-10.xlsx").is_file() and all(p.parent == exports for p in october.exports)
     assert set(Invoice.objects.values_list("state", flat=True)) == {InvoiceState.AUDITED.value}
     assert len(october.invoices_audited) == Invoice.objects.filter(period="2026-10").count()
+    from billing_etl.finding_ids import finding_key
+    from web.finance.models import CostActual
+    from web.findings.models import Finding
+
+    keys = {finding_key(f, "2026-10") for f in october.report.findings}
+    assert set(Finding.objects.filter(period="2026-10").values_list("key", flat=True)) == keys  # web/findings
+    assert CostActual.objects.filter(period="2026-10").count() >= len(october.report.lines) > 0  # web/finance
+    linked = Finding.objects.filter(period="2026-10", invoice__isnull=False)
+    assert linked.exists() and all(f.invoice.number == f.invoice_number for f in linked)
     event = Invoice.objects.filter(period="2026-10").first().events.get(transition="audit")
     assert event.actor_name == "linewatch" and event.data["period"] == "2026-10"
 
@@ -86,3 +97,22 @@ def test_influxdb_down_fails_the_period_and_leaves_its_invoices_received(audited
         results = audit_periods(["2026-10"], client=client)
     assert not results[0].ok and results[0].error
     assert not Invoice.objects.filter(state=InvoiceState.AUDITED.value).exists()
+
+
+def test_the_job_mirrors_audits_the_new_periods_and_the_current_months_once_a_day(settings, tmp_path, influx_db):
+    """sync_and_audit: the store's new invoices mirrored and their periods audited, the current and previous
+    month once a day (the mark in STATE_DIR); a second run the same day audits nothing (all audited, no new)."""
+    from web.invoices import jobs
+    from web.invoices.models import Invoice
+
+    url, dbname = influx_db
+    use_config(settings, tmp_path, url=url, database=dbname)
+    load_demo_inventory()
+    import_demo_invoices(store_path(tmp_path))
+    today = dt.date(2026, 11, 5)
+    first = jobs.sync_and_audit(today=today)
+    assert [r.period for r in first] == ["2026-09", "2026-10", "2026-11"] and all(r.ok for r in first)
+    assert not Invoice.objects.exclude(state=InvoiceState.AUDITED.value).exists()
+    assert (tmp_path / jobs.DAILY_MARK).read_text().strip() == "2026-11-05"
+    assert jobs.sync_and_audit(today=today) == []
+    assert [r.period for r in jobs.sync_and_audit(today=dt.date(2026, 11, 6))] == ["2026-10", "2026-11"]
