@@ -153,3 +153,19 @@ def test_overview_page_shows_the_same_kpis(client: Any, finance_world: dict[str,
     assert "210.00" in totals and "50.00" in totals and "140.00" in totals and "71.4 %" in totals
     payments = page[page.index('id="payment-kpis"'):page.index("</table>", page.index('id="payment-kpis"'))]
     assert "15.00" in payments and "5.00" in payments
+
+
+def test_the_worker_runs_write_kpis_every_five_minutes_to_the_configured_influxdb(
+        finance_world: dict[str, Any], influx_db: tuple[str, str], settings: Any) -> None:
+    """The worker finds the job (web/finance/apps.py) and runs it without arguments: the InfluxDB of the settings."""
+    from web.notify.worker import collect_jobs
+
+    url, database = influx_db
+    settings.LINEWATCH = settings.LINEWATCH.model_copy(
+        update={"influx": InfluxSettings(url=url, database=database)})
+    (job,) = [job for job in collect_jobs() if job.path == "web.finance.jobs:write_kpis"]
+    assert job.interval_s == 300
+    assert job.function()() == 5
+    with InfluxClient(InfluxSettings(url=url, database=database)) as client:
+        budget = client.query('SELECT "actual" FROM "finance_budget"')
+    assert budget[0]["values"][0][1] == 260.0
