@@ -363,3 +363,26 @@ def test_a_draft_dispute_becomes_a_candidate_once_sent(world):
     assert _proposals() == []
     mark_sent(dispute)
     assert [m.dispute_id for m in _proposals()] == [dispute.pk]
+
+
+def test_the_list_runs_the_same_queries_for_one_credit_or_many(client, world):
+    """No query per row: the unmatched rows' dispute choices are read once for the page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    dispute_of(world["telia"], circuit_id=world["circuit"], amount="50.00")
+    client.force_login(world["finance"])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/credits/").status_code == 200
+        return len(ctx.captured_queries)
+
+    credit_invoice(world, {"amount": "-50.00", "circuit_id": world["circuit"]}, {"amount": "-1.00"}, number="I-1")
+    _proposals()
+    few = queries()
+    for n in range(2, 7):
+        credit_invoice(world, {"amount": "-50.00", "circuit_id": world["circuit"]}, {"amount": "-1.00"},
+                       number=f"I-{n}")
+    _proposals()
+    assert queries() == few

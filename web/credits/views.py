@@ -5,6 +5,7 @@ change goes through :mod:`web.credits.services`, as the API's do."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 from decimal import Decimal
 from typing import Any
 
@@ -34,16 +35,25 @@ class DecisionForm(forms.Form):
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=500)
 
 
+def dispute_label(dispute: Any) -> str:
+    return f"{dispute.reference} · {amount_text(dispute.claimed_amount, dispute.currency)} {dispute.currency} · " \
+           f"{dispute.period}"
+
+
 class LinkForm(DecisionForm):
+    """A credit row linked by hand to an open dispute of its carrier and currency. ``disputes``: those disputes,
+    read once for the whole list page (the choices shown); the posted one is checked against the database."""
+
     dispute = forms.ModelChoiceField(label=gettext_lazy("Dispute"), queryset=services.open_disputes())
 
-    def __init__(self, *args: Any, row: InvoiceRow, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, row: InvoiceRow, disputes: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["dispute"]
         field.queryset = services.open_disputes().filter(  # type: ignore[attr-defined]
             carrier_id=row.invoice.carrier_id, currency=row.currency).order_by("pk")
-        field.label_from_instance = lambda d: f"{d.reference} · {amount_text(d.claimed_amount, d.currency)} " \
-                                              f"{d.currency} · {d.period}"  # type: ignore[attr-defined]
+        field.label_from_instance = dispute_label  # type: ignore[attr-defined]
+        if disputes is not None:
+            field.choices = [("", field.empty_label), *((d.pk, dispute_label(d)) for d in disputes)]  # type: ignore
 
 
 _REASONS: list[tuple[re.Pattern[str], Any]] = [
@@ -97,12 +107,20 @@ def render_list(request: HttpRequest, *, error: str = "", status: int = 200) -> 
     proposed = matches.filter(state=PROPOSED).order_by("-score", "credit_row__invoice__invoice_date", "pk")
     decided = matches.exclude(state=PROPOSED).order_by("-decided_at", "-pk")
     page = Paginator(decided, PAGE_SIZE).get_page(request.GET.get("page"))
-    unmatched = [{"row": row, "credited": amount_text(services.credited(row), row.currency),
-                  "form": LinkForm(row=row, prefix=f"row{row.pk}") if may_link else None}
-                 for row in services.unmatched_rows()]
+    unmatched_page = Paginator(services.unmatched_rows(), PAGE_SIZE).get_page(request.GET.get("unmatched_page"))
+    candidates: dict[tuple[int, str], list[Any]] = {}
+    for dispute in services.Dispute.objects.filter(state__in=services.OPEN_DISPUTE_STATES).order_by("pk"):
+        candidates.setdefault((dispute.carrier_id, dispute.currency), []).append(dispute)
+    unmatched = []
+    for row in unmatched_page:
+        disputes = candidates.get((row.invoice.carrier_id, row.currency), [])
+        unmatched.append({"row": row, "credited": amount_text(services.credited(row), row.currency),
+                          "disputes": disputes, "form": LinkForm(row=row, disputes=disputes, prefix=f"row{row.pk}")
+                          if may_link else None})
     return TemplateResponse(request, "credits/match_list.html", {
-        "proposed": _match_rows(proposed), "unmatched": unmatched, "decided": _match_rows(page),
-        "page_obj": page, "paginator": page.paginator, "query": "", "may_decide": may_decide,
+        "proposed": _match_rows(proposed), "unmatched": unmatched, "unmatched_page": unmatched_page,
+        "decided": _match_rows(page), "page_obj": page, "paginator": page.paginator,
+        "query": urlencode({"unmatched_page": unmatched_page.number}), "may_decide": may_decide,
         "may_link": may_link, "error": error}, status=status)
 
 
