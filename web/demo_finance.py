@@ -139,7 +139,7 @@ def audit_received(report: FinanceDemo, *, client: Any = None) -> None:
     sync_store()
     periods = set(Invoice.objects.filter(state=InvoiceState.RECEIVED).values_list("period", flat=True))
     for result in audit_periods(periods, client=client):
-        if result.ok:
+        if result.ok and result.period not in report.audited:
             report.audited.append(result.period)
         else:
             report.failed.append(f"audit {result.period}: {result.error}")
@@ -209,7 +209,7 @@ def credit_note_for(dispute: Any, *, issued: dt.date) -> Any:
 def send_credit_note(folder: Path, report: FinanceDemo, *, today: dt.date) -> None:
     """The sent dispute's credit note into the drop folder, collected; web/credits proposes the match."""
     from billing_etl.demo_credits import CARRIERS, write_credit_note
-    from linewatch.choices import DisputeState
+    from linewatch.choices import CreditMatchState, DisputeState
     from web.credits.services import propose_matches
     from web.findings.models import Dispute
     from web.invoices.models import InvoiceRow
@@ -223,7 +223,8 @@ def send_credit_note(folder: Path, report: FinanceDemo, *, today: dt.date) -> No
         report.credit_note = f"{path.name} ({dispute.reference})"
         collect(folder, report)
         audit_received(report)  # the credit note's period again, as the worker's sync_and_audit would
-    report.proposed_matches = len(propose_matches())
+    propose_matches()  # the audit proposes them too: count what waits for this dispute, whoever proposed it
+    report.proposed_matches = dispute.credit_matches.filter(state=CreditMatchState.PROPOSED).count()
 
 
 # -- 6. payments ------------------------------------------------------------------------------------------------

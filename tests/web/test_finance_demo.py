@@ -100,7 +100,7 @@ def _assert_the_credit_note_waits_for_the_sent_dispute(walked: dict[str, Any]) -
     note = match.credit_row.invoice
     assert note.invoice_date == walked["today"] >= timezone.localtime(sent.sent_at).date()
     assert note.due_date == walked["today"] + dt.timedelta(days=30)
-    assert walked["report"].credit_note.endswith(f"({sent.reference})")
+    assert walked["report"].credit_note.endswith(f"({sent.reference})") and walked["report"].proposed_matches == 1
 
 
 def _assert_invoices_paid_scheduled_and_one_overdue(walked: dict[str, Any]) -> None:
