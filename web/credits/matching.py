@@ -99,6 +99,10 @@ def _norm(text: str) -> str:
     return text.strip().casefold()
 
 
+def _party(carrier: str, currency: str) -> tuple[str, str]:
+    return _norm(carrier), currency.strip().upper()
+
+
 def reference_in(reference: str, text: str) -> bool:
     """Whether ``reference`` (``DSP-3``) is written in ``text`` as itself: ``DSP-3``, ``dsp 3``, ``DSP3``, never
     inside ``DSP-33`` or ``XDSP-3``."""
@@ -132,7 +136,7 @@ def score(credit: CreditLine, dispute: OpenDispute, *, tolerance_pct: float) -> 
     credited = credit.credited
     if credited <= 0 or dispute.claimed_amount <= 0:
         return None
-    if _norm(credit.carrier) != _norm(dispute.carrier) or credit.currency.upper() != dispute.currency.upper():
+    if _party(credit.carrier, credit.currency) != _party(dispute.carrier, dispute.currency):
         return None
     points, reasons = 0, []
     if reference_in(dispute.reference, credit.description):
@@ -177,11 +181,14 @@ def propose(credits: Iterable[CreditLine], disputes: Iterable[OpenDispute], *,
             tolerance_pct: float = 1.0) -> list[Match]:
     """Each credit row to its best dispute (at most one), ordered by row id; rows matching none are left out.
     Equal best scores: the lowest dispute id wins, the others are named in ``tied_with`` and the reasons."""
-    disputes = sorted(disputes, key=lambda d: d.dispute_id)
-    references = {d.dispute_id: d.reference for d in disputes}
+    by_party: dict[tuple[str, str], list[OpenDispute]] = {}  # only a dispute of the row's carrier and currency
+    for dispute in sorted(disputes, key=lambda d: d.dispute_id):
+        by_party.setdefault(_party(dispute.carrier, dispute.currency), []).append(dispute)
+    references = {d.dispute_id: d.reference for group in by_party.values() for d in group}
     out = []
     for credit in sorted(credits, key=lambda c: c.row_id):
-        scored = [m for m in (score(credit, d, tolerance_pct=tolerance_pct) for d in disputes) if m is not None]
+        candidates = by_party.get(_party(credit.carrier, credit.currency), [])
+        scored = [m for m in (score(credit, d, tolerance_pct=tolerance_pct) for d in candidates) if m is not None]
         if not scored:
             continue
         best = max(m.score for m in scored)
