@@ -39,6 +39,16 @@ def proposed(world, *, credit="-50.00"):
     return dispute, invoice, match
 
 
+def proposed_and_unmatched(world):
+    """Two sent disputes; an invoice with a credit proposed for the first and a goodwill credit matching none."""
+    first = dispute_of(world["telia"], circuit_id=world["circuit"], amount="50.00", invoice_number="INV-1")
+    second = dispute_of(world["telia"], circuit_id="CID-00002", amount="9.00", invoice_number="INV-0")
+    invoice = credit_invoice(world, {"amount": "-50.00", "circuit_id": world["circuit"]},
+                             {"amount": "-4.00", "description": "geste"})
+    (match,) = _proposals()
+    return first, second, invoice, match
+
+
 def credit_invoice(world, *rows, number="INV-2"):
     return invoice_with(world["telia"], number, [
         {"charge_type": ChargeType.MONTHLY_RECURRING, "amount": "100.00", "circuit_id": world["circuit"]}, *rows])
@@ -258,11 +268,7 @@ def test_confirm_reject_and_link_from_the_page(client, world):
     from web.credits.models import CreditMatch
     from web.findings.models import Dispute
 
-    first = dispute_of(world["telia"], circuit_id=world["circuit"], amount="50.00", invoice_number="INV-1")
-    second = dispute_of(world["telia"], circuit_id="CID-00002", amount="9.00", invoice_number="INV-0")
-    invoice = credit_invoice(world, {"amount": "-50.00", "circuit_id": world["circuit"]},
-                             {"amount": "-4.00", "description": "geste"})
-    (match,) = _proposals()
+    first, second, invoice, match = proposed_and_unmatched(world)
     client.force_login(world["finance"])
     assert client.post(f"/credits/{match.pk}/confirm/", {"recovered_amount": "45.00"}).status_code == 302
     assert Dispute.objects.get(pk=first.pk).recovered_amount == D("45.00")
@@ -312,11 +318,7 @@ def test_the_korean_page_reads_the_reasons_in_korean(client, world):
 def test_api_lists_confirms_rejects_and_links(client, world):
     from web.findings.models import Dispute
 
-    first = dispute_of(world["telia"], circuit_id=world["circuit"], amount="50.00", invoice_number="INV-1")
-    second = dispute_of(world["telia"], circuit_id="CID-00002", amount="9.00", invoice_number="INV-0")
-    invoice = credit_invoice(world, {"amount": "-50.00", "circuit_id": world["circuit"]},
-                             {"amount": "-4.00", "description": "geste"})
-    (match,) = _proposals()
+    first, second, invoice, match = proposed_and_unmatched(world)
     client.force_login(world["finance"])
     listed = client.get("/api/credits/matches/?state=proposed").json()
     assert [m["id"] for m in listed["results"]] == [match.pk]
