@@ -329,7 +329,7 @@ def test_the_worker_job_collects_folder_and_mailbox(mailbox):
 
     _deliver(mailbox, email_with(("acme-2026-11.csv", invoice_csv("ACME-2008"), CSV)))
     (Path(collect.settings.LINEWATCH.intake.folder) / "acme-2026-12.csv").write_bytes(invoice_csv("ACME-1012"))
-    assert job() == {"folder": 1, "imap": 1}
+    assert job() == {"folder": 1, "imap": 1, "retried": 0}
     assert _stored_invoices() == ["ACME-1012", "ACME-2008"]
 
 
@@ -369,3 +369,19 @@ def test_the_demo_helpers_deliver_a_demo_invoice_that_the_intake_imports(dovecot
     assert loaded.model_dump(exclude={"timeout_s"}) == demo.imap_settings(dovecot_server, mailbox=name).model_dump(
         exclude={"timeout_s"})
     assert loaded.password.get_secret_value() == dovecot_server.password
+
+
+def test_a_failure_of_ours_is_an_error_retried_by_the_next_run_until_it_imports(mailbox):
+    """The invoice store cannot be opened (a folder where its file should be): the file is an error, kept; the
+    worker's next pass, once the store is back, imports it on the same row."""
+    blocker = collect.store_path()
+    blocker.mkdir(parents=True)
+    _deliver(mailbox, email_with(("acme-2026-11.csv", invoice_csv("ACME-2009"), CSV)))
+    [row] = collect.collect_imap()
+    assert row.outcome == IntakeOutcome.ERROR and "IsADirectoryError" in row.reason
+    assert collect.collect_all()["retried"] == 1  # still failing: attempt 2
+    blocker.rmdir()
+    assert collect.collect_all() == {"folder": 0, "imap": 0, "retried": 1}
+    row.refresh_from_db()
+    assert (row.outcome, row.attempts) == (IntakeOutcome.IMPORTED, 3) and _stored_invoices() == ["ACME-2009"]
+    assert collect.collect_all()["retried"] == 0

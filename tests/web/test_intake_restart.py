@@ -27,7 +27,7 @@ tls_cert = alerting_fixtures.tls_cert
 smtp_factory = alerting_fixtures.smtp_factory
 webhook = alerting_fixtures.webhook
 
-pytestmark = [pytest.mark.slow, pytest.mark.web_database]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

@@ -54,6 +54,7 @@ IMPORTED_DIR = "imported"  # <folder>/imported/: imported, quarantined, duplicat
 REJECTED_DIR = "rejected"  # <folder>/rejected/: not an invoice of a known carrier, unreadable
 MAX_FILE_BYTES = 50 * 2**20  # a larger "invoice" is refused unread
 MAX_REASON_CHARS = 2000
+MAX_AUTO_ATTEMPTS = 5  # a mailbox or upload file failing on our side is retried by the worker this many times
 
 
 def files_dir() -> Path:
@@ -298,7 +299,11 @@ def collect_imap(imap: ImapSettings | None = None) -> list[IntakeFile]:
     with open_mailbox(imap) as mailbox:
         for uid in mailbox.unseen_uids():
             raw = mailbox.fetch(uid)
-            rows += _collect_message(intake, raw, mailbox=imap.mailbox)
+            try:
+                rows += _collect_message(intake, raw, mailbox=imap.mailbox)
+            except Exception:  # one broken message never blocks the others; unrecorded, it is read again next run
+                log.exception("intake: message UID %d of %s could not be collected", uid, imap.mailbox)
+                continue
             mailbox.mark_processed(uid)
     intake.finish()
     return rows
@@ -357,9 +362,22 @@ def retry(row: IntakeFile) -> IntakeFile:
     return updated
 
 
+def retry_errors(*, max_attempts: int = MAX_AUTO_ATTEMPTS) -> list[IntakeFile]:
+    """Try again every mailbox or upload file whose import failed on our side (a folder file is tried again by the
+    folder itself), up to ``max_attempts`` attempts each."""
+    rows = []
+    for row in IntakeFile.objects.filter(outcome=IntakeOutcome.ERROR, attempts__lt=max_attempts).exclude(
+            source=IntakeSourceKind.FOLDER).select_related("message"):
+        try:
+            rows.append(retry(row))
+        except ValueError as exc:
+            log.warning("intake: %s not retried: %s", row.filename, exc)
+    return rows
+
+
 def collect_all() -> dict[str, int]:
-    """The worker's pass: the folder, then the mailbox; one failing never stops the other."""
-    done: dict[str, int] = {"folder": 0, "imap": 0}
+    """The worker's pass: the folder, then the mailbox, then the failed files; one failing never stops the next."""
+    done: dict[str, int] = {"folder": 0, "imap": 0, "retried": 0}
     try:
         done["folder"] = len(collect_folder())
     except Exception:
@@ -370,6 +388,10 @@ def collect_all() -> dict[str, int]:
         log.error("intake: %s", exc)
     except Exception:
         log.exception("intake: the mailbox could not be collected")
+    try:
+        done["retried"] = len(retry_errors())
+    except Exception:
+        log.exception("intake: failed files could not be retried")
     return done
 
 

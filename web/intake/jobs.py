@@ -1,5 +1,5 @@
 """The intake's worker job (``linewatch_worker``, registered in :mod:`web.intake.apps`, every ``intake.interval_s``):
-the drop folder, then the mailbox (:func:`web.intake.collect.collect_all`)."""
+the drop folder, the mailbox, then the files that failed on our side (:func:`web.intake.collect.collect_all`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ log = logging.getLogger(__name__)
 
 
 def collect() -> dict[str, int]:
-    """One pass; returns how many files each source gave (for the log and the tests)."""
+    """One pass; returns how many files each source gave and how many failed ones were retried."""
     done = collect_all()
     if any(done.values()):
-        log.info("intake: %(folder)d file(s) from the folder, %(imap)d from the mailbox", done)
+        log.info("intake: %(folder)d file(s) from the folder, %(imap)d from the mailbox, %(retried)d retried", done)
     return done
