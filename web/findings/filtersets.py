@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linewatch.choices import AuditRule, DisputeState, FindingState
 from web.findings.labels import choices_of
-from web.findings.models import Dispute, Finding
+from web.findings.models import Dispute, Finding, SuppressionRule
 from web.inventory.models import Carrier
 
 
@@ -17,8 +17,9 @@ class FindingFilterSet(django_filters.FilterSet):
     carrier = django_filters.ModelChoiceFilter(label=_("carrier"), queryset=Carrier.objects.all())
     period = django_filters.CharFilter(label=_("period (YYYY-MM)"))
     present = django_filters.BooleanFilter(label=_("in the latest audit"))
-    dispute = django_filters.NumberFilter(label=_("dispute"), field_name="dispute_id")
-    suppressed_by = django_filters.NumberFilter(label=_("suppression rule"), field_name="suppressed_by_id")
+    dispute = django_filters.ModelChoiceFilter(label=_("dispute"), queryset=Dispute.objects.all())
+    suppressed_by = django_filters.ModelChoiceFilter(label=_("suppression rule"),
+                                                     queryset=SuppressionRule.objects.all())
     q = django_filters.CharFilter(label=_("search"), method="filter_q")
 
     class Meta:

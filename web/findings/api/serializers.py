@@ -14,6 +14,7 @@ from web.findings import services
 from web.findings.models import Dispute, DisputeEvent, Finding, SuppressionRule
 
 MONEY = {"max_digits": 14, "decimal_places": 4}
+ID_MAX = 2**63 - 1
 
 
 class _Moves(serializers.Serializer):
@@ -42,7 +43,7 @@ class FindingTransitionSerializer(serializers.Serializer):
 
 
 class BulkAcceptSerializer(serializers.Serializer):
-    findings = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    findings = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=ID_MAX), min_length=1)
     reason = serializers.CharField(allow_blank=True)
 
 
@@ -76,7 +77,7 @@ class DisputeSerializer(_Moves, serializers.ModelSerializer):
 
 
 class DisputeCreateSerializer(serializers.Serializer):
-    findings = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    findings = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=ID_MAX), min_length=1)
     claimed_amount = serializers.DecimalField(**MONEY, required=False, allow_null=True)
     language = serializers.ChoiceField(choices=[x.value for x in Language], required=False, allow_null=True)
 
