@@ -180,14 +180,11 @@ class Intake:
     def record(self, item: Collected, sha: str, outcome: Outcome, *, message: IntakeMessage | None = None,
                user: Any = None, now: dt.datetime) -> IntakeFile:
         """The file's row and its report (call inside a transaction)."""
-        from web.inventory.models import Carrier
+        from web.intake.report import report
 
         row = IntakeFile.objects.create(
             sha256=sha, filename=item.filename, size_bytes=len(item.data), source=item.source, message=message,
-            carrier=Carrier.objects.filter(name=outcome.carrier_name).first() if outcome.carrier_name else None,
             uploaded_by=user if getattr(user, "pk", None) else None, collected_at=now, **_fields(outcome))
-        from web.intake.report import report
-
         report(row, now=now)
         return row
 
@@ -202,7 +199,11 @@ class Intake:
 
 
 def _fields(outcome: Outcome) -> dict[str, Any]:
-    return {"carrier_name": outcome.carrier_name, "outcome": outcome.outcome, "reason": outcome.reason,
+    """The row's fields from an outcome (the inventory's carrier of the carriers.yaml name, when it has one)."""
+    from web.inventory.models import Carrier
+
+    carrier = Carrier.objects.filter(name=outcome.carrier_name).first() if outcome.carrier_name else None
+    return {"carrier": carrier, "carrier_name": outcome.carrier_name, "outcome": outcome.outcome, "reason": outcome.reason,
             "invoices": outcome.invoices, "rows_imported": outcome.rows_imported,
             "rows_quarantined": outcome.rows_quarantined, "quarantine": outcome.quarantine}
 
@@ -264,11 +265,9 @@ def _record_or_update_error(intake: Intake, item: Collected, sha: str, outcome: 
 
 def _update(row: IntakeFile, outcome: Outcome, *, now: dt.datetime) -> IntakeFile:
     from web.intake.report import report
-    from web.inventory.models import Carrier
 
     for name, value in _fields(outcome).items():
         setattr(row, name, value)
-    row.carrier = Carrier.objects.filter(name=outcome.carrier_name).first() if outcome.carrier_name else None
     row.attempts += 1
     row.collected_at = now
     row.save()
