@@ -175,6 +175,8 @@ def _read_csv_grid(path: Path, layout: Layout) -> list[GridRow]:
         raise _reject(path, "file is empty")
     if data[:4] == b"PK\x03\x04":
         raise _reject(path, "this is a ZIP/XLSX file, but the layout says csv")
+    if data[:5] == b"%PDF-":
+        raise _reject(path, "this is a PDF file, but the layout says csv")
     if not _unicode_codec(layout.encoding):
         _refuse_utf8_under_legacy_encoding(path, data, layout.encoding)
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") and not codecs.lookup(layout.encoding).name.startswith(
@@ -243,6 +245,9 @@ def _read_xlsx_grid(path: Path, layout: Layout) -> list[GridRow]:
         raise _reject(path, "file not found")
     if path.stat().st_size == 0:
         raise _reject(path, "file is empty")
+    with path.open("rb") as fh:
+        if fh.read(5) == b"%PDF-":
+            raise _reject(path, "this is a PDF file, but the layout says xlsx")
     try:
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())

@@ -460,3 +460,24 @@ def test_check_config_names_file_line_and_key_of_a_bad_pdf_setting(tmp_path: Pat
         and p.line
         for p in problems
     ), [str(p) for p in problems]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_pdf_under_a_spreadsheet_layout_is_named_as_a_pdf(tmp_path: Path, kind: str) -> None:
+    """A carrier that switched to PDF (or a pattern matching its PDF) gets the reason, not a decoding error."""
+    path = Invoice(TWO_PAGES[:1]).write(tmp_path / f"carrier-2026-10.{kind}")
+    layout = {
+        "format": kind,
+        "delimiter": ";",
+        "columns": {
+            "invoice_number": "No",
+            "invoice_date": "Date",
+            "charge_type": "Type",
+            "amount": "Amount",
+        },
+        "charge_types": {"X": "usage"},
+    }
+    with pytest.raises(InvoiceFileError, match=f"this is a PDF file, but the layout says {kind}"):
+        import_file(
+            path, Carrier.model_validate({"name": "C", "files": ["*"], "currency": "EUR", "layout": layout})
+        )
