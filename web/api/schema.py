@@ -7,6 +7,7 @@ from django.utils.functional import Promise
 from linewatch.choices import (
     ContactRole,
     InspectionState,
+    InvoiceState,
     LineMemberRole,
     LineType,
     OrderState,
@@ -42,3 +43,7 @@ def sla_claim_states() -> list[tuple[str, Promise | str]]:
 
 def inspection_states() -> list[tuple[str, Promise | str]]:
     return choices_of(InspectionState)
+
+
+def invoice_states() -> list[tuple[str, Promise | str]]:
+    return choices_of(InvoiceState)

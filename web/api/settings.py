@@ -34,5 +34,6 @@ SPECTACULAR_SETTINGS = {
         "TicketStateEnum": "web.api.schema.ticket_states",
         "SlaClaimStateEnum": "web.api.schema.sla_claim_states",
         "InspectionStateEnum": "web.api.schema.inspection_states",
+        "InvoiceStateEnum": "web.api.schema.invoice_states",  # an invoice's state, its events' from/to
     },
 }
