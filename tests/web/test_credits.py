@@ -166,6 +166,18 @@ def test_a_decided_match_cannot_be_decided_again(world):
             decide(match, world["finance"])
 
 
+def test_a_proposal_of_a_dispute_resolved_meanwhile_is_refused_on_confirm(world):
+    from web.credits import services
+    from web.findings import services as findings
+
+    dispute, _invoice, match = proposed(world)
+    findings.resolve_dispute(dispute, world["finance"], outcome=DisputeOutcome.REJECTED, recovered_amount=D(0))
+    with pytest.raises(services.CreditError, match=f"{dispute.reference} is Resolved"):
+        services.confirm(match, world["finance"])
+    match.refresh_from_db()
+    assert match.state == CreditMatchState.PROPOSED  # withdrawn by the next proposing run
+
+
 def test_a_rejected_pair_is_never_proposed_again_and_the_row_goes_to_the_next_dispute(world):
     from web.credits import services
 

@@ -185,7 +185,9 @@ def confirm(match: CreditMatch, user: Any, *, recovered_amount: Decimal | None =
         match = _locked(match)
         if match.state != PROPOSED:
             raise CreditError(_("the match is %(state)s already") % {"state": match.get_state_display()})
-        dispute = match.dispute
+        # Locked too: a second confirmation for the same dispute waits, then finds it resolved.
+        dispute = Dispute.objects.select_for_update(of=("self",)).select_related("carrier").get(pk=match.dispute_id)
+        match.dispute = dispute
         if dispute.state not in OPEN_DISPUTE_STATES:
             raise CreditError(_("%(dispute)s is %(state)s: only a sent or answered dispute takes a credit") % {
                 "dispute": dispute.reference, "state": dispute.get_state_display()})
@@ -199,8 +201,13 @@ def confirm(match: CreditMatch, user: Any, *, recovered_amount: Decimal | None =
         row = match.credit_row
         note = _("credit %(invoice)s row %(row)s: %(reasons)s") % {
             "invoice": row.invoice.number, "row": row.idx, "reasons": "; ".join(match.reasons)}
-        findings.resolve_dispute(dispute, user, outcome=outcome, recovered_amount=recovered, note=note,
-                                 credit_row=row)
+        try:
+            findings.resolve_dispute(dispute, user, outcome=outcome, recovered_amount=recovered, note=note,
+                                     credit_row=row)
+        except findings.NotPermitted as exc:
+            raise NotPermitted(str(exc)) from None
+        except findings.FindingError as exc:
+            raise CreditError(str(exc)) from None
         others = CreditMatch.objects.filter(state=PROPOSED).filter(
             Q(credit_row=row) | Q(dispute=dispute)).exclude(pk=match.pk)
         for other in others.select_related("dispute"):

@@ -5,9 +5,9 @@ change goes through :mod:`web.credits.services`, as the API's do."""
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
