@@ -26,6 +26,8 @@ KIND_LABELS: dict[str, Promise] = {
     "inspection_due": _("Periodic inspection due"),
     "payment_due": _("Invoice payment due"),
     "invoice_overdue": _("Invoice overdue"),
+    "dispute_notice": _("Billing dispute to the carrier"),
+    "dispute_reminder": _("Billing dispute reminder to the carrier"),
 }
 
 
