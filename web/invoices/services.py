@@ -3,14 +3,14 @@
 role against web/invoices/workflow.py, and writes an :class:`~web.invoices.models.InvoiceEvent`. Pages, the API and
 the worker's jobs all call these; ``user=None`` is linewatch itself (the worker).
 
-Refusals are typed: :class:`NotPermitted` (HTTP 403, naming the roles that own the move), :class:`NotAvailable`
+Refusals are typed: ``NotPermitted`` (the orders' own: HTTP 403, naming the roles that own the move), :class:`NotAvailable`
 (409, the invoice's state does not allow it), ``ValidationError`` naming the field (400).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -21,25 +21,18 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from billing_etl.model import money
-from linewatch.choices import FindingState, InvoiceState, Role
+from linewatch.choices import FindingState, InvoiceState
 from web.invoices.models import Invoice, InvoiceEvent
 from web.invoices.workflow import BY_NAME, Move, moves_from
-from web.orders.services import user_roles
+from web.orders.services import NotPermitted, user_roles
+
+__all__ = ["NotAvailable", "NotPermitted", "approve", "available_moves", "mark_paid", "schedule", "system_move"]
 
 SYSTEM_NAME = "linewatch"
 
 
 class InvoiceError(Exception):
     """A move refused."""
-
-
-class NotPermitted(InvoiceError):
-    """The actor's role does not own the move (HTTP 403): ``roles`` names the roles that do."""
-
-    def __init__(self, move: str, roles: Iterable[Role]):
-        self.move, self.roles = move, sorted(r.value for r in roles)
-        who = ", ".join(self.roles) or _("linewatch only (automatic)")
-        super().__init__(_("%(move)s needs the role %(roles)s") % {"move": move, "roles": who})
 
 
 class NotAvailable(InvoiceError):
