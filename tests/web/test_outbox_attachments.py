@@ -118,3 +118,14 @@ def test_enqueue_refuses_files_over_the_limit_or_named_twice_and_queues_nothing(
 def test_a_bad_attachment_is_refused_naming_the_reason(kwargs, reason):
     with pytest.raises(ValueError, match=f"^attachments: .*{reason}"):
         Attachment(**({"filename": "a.pdf", "content_type": "application/pdf", "data": b"x"} | kwargs))
+
+
+def test_the_outbox_page_and_api_name_the_files_with_their_size_not_their_bytes(app_alerts, client, user_with_role):
+    _queue()
+    client.force_login(user_with_role("admin"))
+    page = client.get("/notify/outbox/").content.decode()
+    assert f"📎 {PDF.filename} (195.3\xa0KB)" in page and f"📎 {XLSX.filename}" in page
+    [row] = client.get("/api/notify/outbox/").json()["results"]
+    assert row["attachments"] == [
+        {"filename": a.filename, "content_type": a.content_type, "size": len(a.data),
+         "sha256": hashlib.sha256(a.data).hexdigest()} for a in (PDF, XLSX)]

@@ -221,6 +221,11 @@ def enqueue(key: str, *, to: Sequence[Recipient], subject: str, text: str, html:
     return True
 
 
+def with_attachment_names(qs: models.QuerySet[OutboxMessage]) -> models.QuerySet[OutboxMessage]:
+    """``qs`` with each message's attachments prefetched without their bytes (for lists: names and sizes)."""
+    return qs.prefetch_related(models.Prefetch("attachments", queryset=OutboxAttachment.objects.defer("data")))
+
+
 def messages_about(obj: models.Model) -> models.QuerySet[OutboxMessage]:
     return OutboxMessage.objects.filter(about_type=ContentType.objects.get_for_model(obj), about_id=str(obj.pk))
 

@@ -18,7 +18,7 @@ from linewatch.choices import DeliveryStatus, MessageKind, Role
 from web.accounts.permissions import ModelPermissionRequiredMixin
 from web.notify.labels import STATUS_CHOICES, kind_label
 from web.notify.models import MessageTemplate, OutboxMessage
-from web.notify.outbox import retry
+from web.notify.outbox import retry, with_attachment_names
 from web.notify.templates import builtin, check_template
 
 
@@ -32,7 +32,7 @@ class OutboxListView(ModelPermissionRequiredMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self) -> QuerySet[OutboxMessage]:
-        qs = super().get_queryset().select_related("about_type")
+        qs = with_attachment_names(super().get_queryset().select_related("about_type"))
         status = self.request.GET.get("status")
         return qs.filter(status=status) if status in set(DeliveryStatus) else qs
 
