@@ -18,13 +18,16 @@ import yaml
 from billing_support import CARRIERS, write_config_tree
 from pydantic import ValidationError
 
-from billing_etl.config import Carrier
+from billing_etl.config import Carrier, load_billing_config
 from billing_etl.demo import html_to_pdf
 from billing_etl.importer import import_file, write_quarantine
 from billing_etl.pdf_invoice import SCANNED, row_name
+from billing_etl.run import find_invoice_files, import_invoices
+from billing_etl.store import InvoiceStore
 from linewatch.choices import ChargeType
 from linewatch.configcheck import check_all
 from linewatch.errors import InvoiceFileError
+from linewatch.settings import load_settings
 
 D = Decimal
 HEADER = ["Leitung", "Art", "Von", "Bis", "Beschreibung", "Betrag"]
@@ -481,3 +484,24 @@ def test_pdf_under_a_spreadsheet_layout_is_named_as_a_pdf(tmp_path: Path, kind: 
         import_file(
             path, Carrier.model_validate({"name": "C", "files": ["*"], "currency": "EUR", "layout": layout})
         )
+
+
+def test_scanned_pdf_is_rejected_and_the_text_pdf_beside_it_stored(tmp_path: Path) -> None:
+    """Through the ETL's import (the SQLite store): a scan among a carrier's files is a rejected file naming the
+    reason; the carrier's text PDF still loads, complete, with its rows' page-numbered source rows."""
+    data = copy.deepcopy(CARRIERS)
+    data["carriers"].append(
+        {"name": "PdfCarrier", "files": ["pdf-*.pdf"], "currency": "EUR", "layout": LAYOUT}
+    )
+    cfg = write_config_tree(tmp_path)
+    (tmp_path / "carriers.yaml").write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    Invoice(TWO_PAGES, break_before={5}).write(tmp_path / "invoices" / "pdf-2026-10.pdf")
+    _scan(tmp_path / "invoices" / "pdf-2026-10-scan.pdf")
+    config = load_billing_config(load_settings(cfg))
+    with InvoiceStore(tmp_path / "billing.sqlite") as store:
+        summary = import_invoices(config, store, files=find_invoice_files(config, None))
+        stored = [i for i in store.invoices() if i.carrier == "PdfCarrier"]
+    assert summary.file_errors == [f"{tmp_path / 'invoices' / 'pdf-2026-10-scan.pdf'}: {SCANNED}"]
+    [invoice] = stored
+    assert invoice.invoice_number == "R-2026-10-77" and len(invoice.lines) == len(TWO_PAGES)
+    assert sorted(line.source_row for line in invoice.lines)[-3:] == [2002, 2003, 2004]
