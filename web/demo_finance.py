@@ -3,9 +3,10 @@ apps' public services only (``python -m web.demo finance``, run by ``web.demo:fi
 stage has written its invoices).
 
 1. the carriers get a billing contact in the demo mailbox (``billing@<carrier>.example``);
-2. **intake** (web/intake): the billing stage's invoice files (``run/invoices``) are dropped into the demo's drop
-   folder ``run/intake`` and collected from there (``collect_folder``): imported into the ETL store, mirrored
-   (``sync_store``);
+2. **intake** (web/intake): the billing stage's invoice files (``run/invoices``) come in as carriers send them:
+   Deutsche Telekom's PDFs by email (a private dovecot IMAP mailbox for the run, web/intake/demo.py; collected by
+   ``collect_imap``), the others dropped into the demo's drop folder ``run/intake`` (``collect_folder``); both
+   import into the ETL store and mirror it (``sync_store``). Without dovecot the PDFs go to the folder too;
 3. **audit** (web/invoices ``audit_periods``): the periods of the received invoices audited, findings recorded;
 4. **disputes** (web/findings), one finding each, one in each state: ``sent`` (mailed with its evidence pack to
    the demo mailbox; a later credit note waits for it), ``answered`` (with the carrier's reference), resolved
@@ -37,6 +38,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 DROP_FOLDER = "intake"  # run/intake: the demo's intake drop folder
+MAILED = "telekom-*.pdf"  # Deutsche Telekom emails its invoices (the carrier of config/carriers.yaml's PDF layout)
+MAILED_CARRIER = "Deutsche Telekom"
 INVOICE_FOLDER = "invoices"  # run/invoices: where the billing stage writes the demo invoices
 DISPUTE_STATES = ("sent", "answered", "credited_in_full", "credited_in_part", "rejected", "draft")
 CARRIER_REFERENCE = "BILL-CASE-20417"
@@ -119,6 +122,43 @@ def drop_new_files(files: Iterable[Path], folder: Path) -> list[Path]:
     return dropped
 
 
+def mail_new_invoices(files: Iterable[Path], report: FinanceDemo) -> list[Path]:
+    """Deliver the files the intake has not seen as the carrier's emails to a private mailbox and collect it
+    (``collect_imap``); returns the files that could not be mailed (no dovecot here): the caller drops them."""
+    from linewatch.errors import LinewatchError
+    from web.intake.collect import collect_imap
+    from web.intake.demo import deliver_invoice_email, imap_settings, start_demo_mailbox
+    from web.intake.models import IntakeFile
+
+    seen = set(IntakeFile.objects.values_list("sha256", flat=True))
+    new = [p for p in sorted(files) if p.is_file() and _sha256(p) not in seen]
+    if not new:
+        return []
+    try:
+        server = start_demo_mailbox()
+    except (LinewatchError, OSError) as exc:  # no dovecot here: the files still come in, by the folder
+        log.warning("finance demo: no demo mailbox (%s): %d invoice(s) dropped into the folder", exc, len(new))
+        return new
+    try:
+        sender = "rechnung@" + "".join(c for c in MAILED_CARRIER.lower() if c.isalnum()) + ".example"
+        for path in new:
+            deliver_invoice_email(server, path, sender=sender, subject=f"Ihre Rechnung {path.stem}")
+        for row in collect_imap(imap_settings(server)):
+            report.collected.append(f"{row.filename} (email): {row.outcome}")
+    finally:
+        server.cleanup()
+    return []
+
+
+def intake(run_dir: Path, folder: Path, report: FinanceDemo) -> None:
+    """The billing stage's invoices in, the mailed ones by email, the others by the drop folder."""
+    invoices = [p for p in (run_dir / INVOICE_FOLDER).glob("*") if p.is_file()]
+    mailed = [p for p in invoices if p.match(MAILED)]
+    unmailed = mail_new_invoices(mailed, report)
+    drop_new_files([p for p in invoices if p not in mailed] + unmailed, folder)
+    collect(folder, report)
+
+
 def collect(folder: Path, report: FinanceDemo) -> None:
     from web.intake.collect import collect_folder
 
@@ -139,10 +179,10 @@ def audit_received(report: FinanceDemo, *, client: Any = None) -> None:
     sync_store()
     periods = set(Invoice.objects.filter(state=InvoiceState.RECEIVED).values_list("period", flat=True))
     for result in audit_periods(periods, client=client):
-        if result.ok and result.period not in report.audited:
-            report.audited.append(result.period)
-        else:
+        if not result.ok:
             report.failed.append(f"audit {result.period}: {result.error}")
+        elif result.period not in report.audited:
+            report.audited.append(result.period)
 
 
 # -- 4. disputes ------------------------------------------------------------------------------------------------
@@ -309,8 +349,7 @@ def run(run_dir: Path, *, today: dt.date | None = None, now: dt.datetime | None 
     user = _user(Role.FINANCE.value)
     with change_context(user=user):
         _step(report, "billing contacts", ensure_billing_contacts)
-        _step(report, "intake", lambda: (drop_new_files((run_dir / INVOICE_FOLDER).glob("*"), folder),
-                                         collect(folder, report)))
+        _step(report, "intake", lambda: intake(run_dir, folder, report))
         _step(report, "audit", lambda: audit_received(report, client=client))
         _step(report, "disputes", lambda: open_demo_disputes(user, report, now=now))
         _step(report, "credit note", lambda: send_credit_note(folder, report, today=today))
@@ -323,7 +362,7 @@ def summary(report: FinanceDemo) -> list[str]:
     """The lines the demo prints."""
     lines = []
     if report.collected:
-        lines.append(f"intake of the drop folder: {', '.join(report.collected)}")
+        lines.append(f"intake (drop folder run/intake, demo mailbox): {', '.join(report.collected)}")
     if report.audited:
         lines.append(f"audited {', '.join(report.audited)}")
     if report.disputes:

@@ -1,7 +1,8 @@
 """The finance part of ``make run`` (web/demo_finance.py) on the demo's own invoices: the billing stage's files for
 last month and the month before (billing_etl.demo.write_demo_invoices, as ``make run`` writes them), collected from
-the drop folder, audited against the session influxd, then disputes in each state, a credit note waiting as a
-proposed match, invoices approved, scheduled, paid and one overdue, two budgets — and a second run adds nothing.
+the drop folder and (Deutsche Telekom's PDFs) from a real dovecot mailbox, audited against the session influxd,
+then disputes in each state, a credit note waiting as a proposed match, invoices approved, scheduled, paid and one
+overdue, two budgets — and a second run adds nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from invoices_support import load_demo_inventory, use_config
 
 from billing_etl.demo import write_demo_invoices
 from billing_etl.model import Period
-from linewatch.choices import CreditMatchState, DisputeOutcome, DisputeState, InvoiceState
+from linewatch.choices import CreditMatchState, DisputeOutcome, DisputeState, IntakeSourceKind, InvoiceState
 
 pytestmark = [pytest.mark.django_db, pytest.mark.web_database, pytest.mark.slow]
 
@@ -63,7 +64,10 @@ def _assert_collected_and_audited(walked: dict[str, Any]) -> None:
 
     report, run_dir, period = walked["report"], walked["run_dir"], walked["period"]
     invoice_files = {p.name for p in (run_dir / "invoices").iterdir()}
-    assert invoice_files <= set(IntakeFile.objects.values_list("filename", flat=True))
+    sources = dict(IntakeFile.objects.values_list("filename", "source"))
+    assert invoice_files <= set(sources)
+    assert {sources[name] for name in invoice_files if name.startswith("telekom-")} == {IntakeSourceKind.IMAP}
+    assert {sources[name] for name in invoice_files if not name.startswith("telekom-")} == {IntakeSourceKind.FOLDER}
     assert list((run_dir / "intake" / "imported").iterdir())  # moved out of the drop folder
     assert {str(period), str(period.previous())} <= set(report.audited)
     assert not Invoice.objects.filter(state=InvoiceState.RECEIVED).exists()  # the credit note's month too
