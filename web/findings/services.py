@@ -30,36 +30,25 @@ from linewatch.choices import (
     FindingState,
     Language,
     MessageKind,
-    Role,
 )
 from web.findings.models import ZERO, Dispute, DisputeEvent, Finding, SuppressionRule
 from web.findings.workflow import BY_NAME, Machine, Move, moves_from
 from web.inventory.models import Carrier, Line
-from web.orders.services import user_roles
+from web.orders.services import NotAvailable as OrderNotAvailable
+from web.orders.services import NotPermitted, user_roles
 
 SYSTEM_NAME = "linewatch"
 NOTICE_KEY = "dispute-notice-{pk}"
 REMINDER_KEY = "dispute-reminder-{pk}-{round}"
 
 
-class FindingError(Exception):
-    """A move refused."""
-
-
-class NotPermitted(FindingError):
-    """The actor's role does not own the move (HTTP 403): ``roles`` names the roles that do."""
-
-    def __init__(self, move: str, roles: Iterable[Role]):
-        self.move, self.roles = move, sorted(r.value for r in roles)
-        super().__init__(_("%(move)s needs the role %(roles)s") % {"move": move, "roles": ", ".join(self.roles)})
-
-
-class NotAvailable(FindingError):
-    """The move is not possible from the object's state (HTTP 409)."""
+class NotAvailable(OrderNotAvailable):
+    """The move is not possible from the object's state (HTTP 409); the orders' refusals, so the pages and the API
+    answer them alike (``NotPermitted``: 403 naming the roles that own the move)."""
 
     def __init__(self, obj: Finding | Dispute, move: str):
         self.move = move
-        super().__init__(_("%(move)s is not possible for %(object)s in state %(state)s") % {
+        Exception.__init__(self, _("%(move)s is not possible for %(object)s in state %(state)s") % {
             "move": move, "object": obj.display_id if isinstance(obj, Finding) else obj.reference,
             "state": obj.state})
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
@@ -19,29 +18,12 @@ from rest_framework.response import Response
 
 from web.accounts.permissions import is_permitted, restrict
 from web.api.permissions import request_token
-from web.api.serializers import field_errors
 from web.api.viewsets import ModelViewSet
 from web.findings import services
 from web.findings.api import serializers as s
 from web.findings.filtersets import DisputeFilterSet, FindingFilterSet
 from web.findings.models import Dispute, Finding, SuppressionRule
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "not_available"
-
-
-def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """A service call with its refusals as the API's answers: 403 naming the roles, 409, 400 naming the field."""
-    try:
-        return fn(*args, **kwargs)
-    except services.NotPermitted as exc:
-        raise exceptions.PermissionDenied({"detail": str(exc), "roles": exc.roles}) from None
-    except services.NotAvailable as exc:
-        raise Conflict({"detail": str(exc)}) from None
-    except DjangoValidationError as exc:
-        raise exceptions.ValidationError(field_errors(exc)) from None
+from web.orders.api.views import _call  # the services' refusals as 403 / 409 / 400, as the orders' API
 
 
 class ViewThenServices(permissions.BasePermission):
