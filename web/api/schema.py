@@ -7,6 +7,8 @@ from django.utils.functional import Promise
 from linewatch.choices import (
     ContactRole,
     InspectionState,
+    IntakeOutcome,
+    IntakeSourceKind,
     InvoiceState,
     LineMemberRole,
     LineType,
@@ -47,3 +49,11 @@ def inspection_states() -> list[tuple[str, Promise | str]]:
 
 def invoice_states() -> list[tuple[str, Promise | str]]:
     return choices_of(InvoiceState)
+
+
+def intake_outcomes() -> list[tuple[str, Promise | str]]:
+    return choices_of(IntakeOutcome)
+
+
+def intake_sources() -> list[tuple[str, Promise | str]]:
+    return choices_of(IntakeSourceKind)

@@ -35,5 +35,7 @@ SPECTACULAR_SETTINGS = {
         "SlaClaimStateEnum": "web.api.schema.sla_claim_states",
         "InspectionStateEnum": "web.api.schema.inspection_states",
         "InvoiceStateEnum": "web.api.schema.invoice_states",  # an invoice's state, its events' from/to
+        "IntakeOutcomeEnum": "web.api.schema.intake_outcomes",  # an intake file's outcome
+        "IntakeSourceKindEnum": "web.api.schema.intake_sources",  # where an intake file came from
     },
 }
