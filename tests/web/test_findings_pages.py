@@ -205,3 +205,25 @@ def test_the_findings_list_in_korean(people, rows):
     client = login(people["finance"])
     page = client.get("/findings/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
     assert "감사 결과" in page and "요금 불일치" in page and "선택한 감사 결과 인정" in page
+
+
+def test_the_finding_page_links_its_change_history(people, rows):
+    page = login(people["viewer"]).get(f"/findings/{rows[0].pk}/").content.decode()
+    assert f"/audit/history/findings/finding/{rows[0].pk}/" in page
+
+
+def test_the_evidence_pack_downloads_as_an_attachment_once_stored(people, rows, settings, tmp_path):
+    from web.findings import evidence
+    from web.findings.services import open_dispute
+
+    settings.STATE_DIR = tmp_path
+    dispute = open_dispute(rows[:1], people["finance"])
+    client = login(people["viewer"])
+    assert client.get(f"/findings/disputes/{dispute.pk}/evidence/pdf/").status_code == 404
+    evidence.store_pack(dispute, evidence.EvidencePack(pdf=b"%PDF-1.7 pack", xlsx=b"PK pack",
+                                                       pdf_name="DSP-1-evidence.pdf", xlsx_name="DSP-1-evidence.xlsx"))
+    response = client.get(f"/findings/disputes/{dispute.pk}/evidence/pdf/")
+    assert response.status_code == 200 and response.content == b"%PDF-1.7 pack"
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="DSP-1-evidence.pdf"'
+    assert client.get(f"/findings/disputes/{dispute.pk}/evidence/exe/").status_code == 404
