@@ -28,6 +28,7 @@ KIND_LABELS: dict[str, Promise] = {
     "invoice_overdue": _("Invoice overdue"),
     "dispute_notice": _("Billing dispute to the carrier"),
     "dispute_reminder": _("Billing dispute reminder to the carrier"),
+    "intake_report": _("Invoice intake report"),
 }
 
 
