@@ -52,6 +52,7 @@ TEXTS: Mapping[str, Label] = {
     "charge_type": Label("Charge type", "청구 유형"),
     "service_from": Label("Service from", "서비스 시작"),
     "service_to": Label("Service to", "서비스 종료"),
+    "service_period": Label("Service period", "서비스 기간"),
     "quantity": Label("Quantity", "수량"),
     "unit_price": Label("Unit price", "단가"),
     "amount": Label("Amount", "금액"),
