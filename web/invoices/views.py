@@ -24,7 +24,7 @@ from billing_etl.model import Period
 from linewatch.choices import InvoiceState
 from web.accounts.permissions import is_permitted, restrict
 from web.invoices import export, services
-from web.invoices.calendar import month_weeks
+from web.invoices.payments_calendar import month_weeks
 from web.invoices.filtersets import InvoiceFilterSet
 from web.invoices.labels import LABELS, MOVE_LABELS
 from web.invoices.models import Invoice
