@@ -141,3 +141,19 @@ def test_an_invoice_the_store_replaced_is_rewritten_in_place_and_audited_again(s
     assert list(invoice.rows.order_by("idx").values_list("pk", flat=True))[:2] == row_ids  # same row ids
     assert invoice.events.filter(text="rows replaced by the invoice store").exists()
     assert invoice.events.filter(transition="reopen").exists()
+
+
+def test_an_invoice_mirrored_meanwhile_by_a_concurrent_sync_is_not_an_error(demo, monkeypatch):
+    """Two syncs at once (a hand upload while the worker syncs): the second one's insert hits the unique
+    (carrier, number) and counts the invoice as unchanged instead of failing the whole sync."""
+    from web.invoices import sync
+    from web.invoices.models import Invoice
+
+    first = sync.sync_store()
+    victim = first.new[0]
+    Invoice.objects.filter(pk=victim.pk).update(content_hash="stale")
+    real = Invoice.objects.values_list
+    monkeypatch.setattr(Invoice.objects, "values_list",
+                        lambda *a, **k: real(*a, **k).exclude(pk=victim.pk))  # this sync has not seen it yet
+    report = sync.sync_store()
+    assert report.new == [] and report.updated == [] and report.unchanged == len(first.new)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from billing_etl import model as etl
 from billing_etl.audit import invoice_period
@@ -65,13 +65,18 @@ def sync_store(store_path: Path | None = None) -> SyncReport:
         if pk_hash is not None and pk_hash[1] == inv.content_hash:
             report.unchanged += 1
             continue
-        with transaction.atomic():
-            if pk_hash is None:
-                invoice = _create(inv, carrier)
-                report.new.append(invoice)
-            else:
-                invoice = _replace(Invoice.objects.select_for_update().get(pk=pk_hash[0]), inv)
-                report.updated.append(invoice)
+        try:
+            with transaction.atomic():
+                if pk_hash is None:
+                    invoice = _create(inv, carrier)
+                    report.new.append(invoice)
+                else:
+                    invoice = _replace(Invoice.objects.select_for_update().get(pk=pk_hash[0]), inv)
+                    report.updated.append(invoice)
+        except IntegrityError:  # mirrored meanwhile by a concurrent sync (a hand upload while the worker syncs)
+            log.info("invoice %s of %s was mirrored by a concurrent sync", inv.invoice_number, inv.carrier)
+            report.unchanged += 1
+            continue
         report.periods.add(invoice.period)
     return report
 
