@@ -203,3 +203,19 @@ def test_the_sla_claim_names_its_finding_by_rule_line_and_period(inv):
     other = SlaClaim.objects.create(line=line, period=NOV, availability_pct=D("99.1"), target_pct=D("99.9"),
                                     credit_pct=D("10"), amount=D("31.00"), currency="EUR", outage_s=24000)
     assert finding_of(other) is None
+
+
+def test_an_unchanged_re_run_moves_last_seen_only_and_logs_no_change(inv):
+    """Re-audits are frequent (every new invoice): an unchanged finding is not rewritten row by row."""
+    from web.audit.models import ObjectChange
+    from web.findings.models import Finding
+
+    f = etl_finding(inv)
+    [row] = record(OCT, [f]).new
+    logged = ObjectChange.objects.filter(changed_object_id=row.pk, object_repr__startswith="F-").count()
+    later = row.last_seen_at + dt.timedelta(hours=1)
+    record(OCT, [f], now=later)
+    assert Finding.objects.get(pk=row.pk).last_seen_at == later
+    assert ObjectChange.objects.filter(changed_object_id=row.pk, object_repr__startswith="F-").count() == logged
+    record(OCT, [dataclasses.replace(f, amount_at_stake=D("99.00"))], now=later)
+    assert ObjectChange.objects.filter(changed_object_id=row.pk, object_repr__startswith="F-").count() == logged + 1

@@ -107,6 +107,20 @@ _REFRESHED = ("period", "rule", "carrier", "carrier_name", "invoice", "invoice_n
               "source")
 
 
+_LINKS = ("carrier", "invoice", "line")
+
+
+def _differs(row: Finding, values: Mapping[str, Any]) -> bool:
+    """Whether ``values`` change ``row`` (links compared by id, without loading them)."""
+    for name, value in values.items():
+        if name in _LINKS:
+            if getattr(row, f"{name}_id") != (value.pk if value is not None else None):
+                return True
+        elif getattr(row, name) != value:
+            return True
+    return False
+
+
 def _links(period: str, findings: Sequence[etl.Finding]) -> tuple[dict[str, Any], dict[str, Any], dict[Any, Any]]:
     carriers = {c.name: c for c in Carrier.objects.filter(name__in={f.carrier for f in findings if f.carrier})}
     lines = {x.name: x for x in Line.objects.filter(name__in={f.line for f in findings if f.line})}
@@ -146,10 +160,11 @@ def record_audit(period: str, findings: Sequence[etl.Finding], *, today: dt.date
             }
             row = known.get(key)
             if row is not None:
-                for name, value in values.items():
-                    setattr(row, name, value)
-                row.present, row.last_seen_at = True, now
-                row.save(update_fields=[*_REFRESHED, "present", "last_seen_at", "last_updated"])
+                if not row.present or _differs(row, values):  # a change worth its change-log row
+                    for name, value in values.items():
+                        setattr(row, name, value)
+                    row.present, row.last_seen_at = True, now
+                    row.save(update_fields=[*_REFRESHED, "present", "last_seen_at", "last_updated"])
                 report.refreshed.append(row)
                 continue
             row = Finding(key=key, first_seen_at=now, last_seen_at=now, **values)
@@ -159,6 +174,8 @@ def record_audit(period: str, findings: Sequence[etl.Finding], *, today: dt.date
                               state_reason=rule.reason, suppressed_by=rule, **values)
             row.save()
             (report.suppressed if rule else report.new).append(row)
+        # Seen again unchanged: only the moment, in one statement (not a change of the finding to log).
+        Finding.objects.filter(key__in=keyed).exclude(last_seen_at=now).update(last_seen_at=now)
         for row in Finding.objects.filter(period=str(period), present=True).exclude(key__in=keyed):
             row.present = False
             row.save(update_fields=["present", "last_updated"])
