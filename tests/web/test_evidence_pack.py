@@ -23,7 +23,7 @@ from linewatch.servers.ports import free_tcp_port
 
 # The module's fixture builds its world once (django_db_blocker, rolled back); the mark makes pytest-django set
 # the test database up at all.
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # a month of points written, a pack built: ~10 s
 D = Decimal
 PERIOD = "2026-11"
 START = calendar.timegm((2026, 11, 1, 0, 0, 0))
@@ -139,9 +139,10 @@ def world(django_db_setup, django_db_blocker, influxd, tmp_path_factory) -> dict
             with django_db_blocker.unblock(), override_settings(STATE_DIR=state), transaction.atomic():
                 dispute = _make_dispute()
                 out["reference"], out["claimed"] = dispute.reference, dispute.claimed_amount
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 out["pack"] = pack = build_pack(dispute, language="ko", client=client)
                 out["build_s"] = time.perf_counter() - started
+                out["build_cpu_s"] = time.process_time() - cpu  # this process's share (not influxd's)
                 try:
                     open_file(dispute, "pdf")
                 except FileNotFoundError as exc:
@@ -160,10 +161,18 @@ def world(django_db_setup, django_db_blocker, influxd, tmp_path_factory) -> dict
     return out
 
 
+_SHEETS: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
+
+
 def _sheet(pack: Any, name: str) -> list[tuple[Any, ...]]:
+    """A sheet's rows below the header (each workbook read once: the Usage sheet has 8,640 rows)."""
     from openpyxl import load_workbook
 
-    return list(load_workbook(io.BytesIO(pack.xlsx))[name].iter_rows(min_row=2, values_only=True))
+    if (id(pack), name) not in _SHEETS:
+        wb = load_workbook(io.BytesIO(pack.xlsx), read_only=True)
+        for ws in wb.worksheets:
+            _SHEETS[id(pack), ws.title] = list(ws.iter_rows(min_row=2, values_only=True))
+    return _SHEETS[id(pack), name]
 
 
 def _pdf_text(pack: Any) -> str:
@@ -228,5 +237,6 @@ def test_build_time_of_a_pack_of_five_findings_and_a_month_of_data(world, record
     """Reported, and a generous bound (a shared test machine): the InfluxDB queries, matplotlib, WeasyPrint and
     the 8,640-row sheet."""
     record_property("evidence_pack_build_s", round(world["build_s"], 2))
-    print(f"\nevidence pack build: {world['build_s']:.2f} s")
+    record_property("evidence_pack_build_cpu_s", round(world["build_cpu_s"], 2))
+    print(f"\nevidence pack build: {world['build_s']:.2f} s, {world['build_cpu_s']:.2f} s CPU")
     assert world["build_s"] < 60

@@ -11,6 +11,7 @@ import io
 import math
 import re
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -70,6 +71,7 @@ MEASUREMENTS = (
 )
 DATA = PackData("DSP-7", "Orange Business", PERIOD, "EUR", D("1458.25"), dt.datetime(2026, 12, 2, 5, 0, tzinfo=dt.UTC),
                 FINDINGS, CHARGES, CONTRACTS, MEASUREMENTS, ("OBS-XX-0009",), carrier_reference="ORG-2211")
+pytestmark = pytest.mark.slow  # two packs rendered (WeasyPrint's fonts, two 8,640-row sheets): ~10 s
 HEADINGS = {"en": ["Invoice lines", "Contract", "Measured usage and availability", "Computation"],
             "ko": ["청구서 항목", "계약 조건", "측정 사용량 및 가용성", "계산 내역"]}
 
@@ -91,10 +93,16 @@ def _text(pack: EvidencePack) -> str:
         return " ".join(" ".join(page.extract_text().split()) for page in pdf.pages)
 
 
-def _workbook(pack: EvidencePack):
+_BOOKS: dict[int, Any] = {}
+
+
+def _workbook(pack: EvidencePack) -> Any:
+    """The pack's workbook, read once (its Usage sheet has 8,640 rows)."""
     from openpyxl import load_workbook
 
-    return load_workbook(io.BytesIO(pack.xlsx))
+    if id(pack) not in _BOOKS:
+        _BOOKS[id(pack)] = load_workbook(io.BytesIO(pack.xlsx))
+    return _BOOKS[id(pack)]
 
 
 def test_the_files_are_named_for_the_dispute_and_period(packs):
