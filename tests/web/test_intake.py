@@ -385,3 +385,18 @@ def test_a_failure_of_ours_is_an_error_retried_by_the_next_run_until_it_imports(
     row.refresh_from_db()
     assert (row.outcome, row.attempts) == (IntakeOutcome.IMPORTED, 3) and _stored_invoices() == ["ACME-2009"]
     assert collect.collect_all()["retried"] == 0
+
+
+def test_the_intake_collect_command_runs_one_pass_and_prints_each_outcome(intake_env, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "acme-2026-11.csv").write_bytes(invoice_csv("ACME-1013", bad_amount="x"))
+    out = StringIO()
+    call_command("intake_collect", "--folder", str(other), "--keep", "--settle-s", "0", stdout=out)
+    text = out.getvalue()
+    assert "quarantined  acme-2026-11.csv  carrier=Acme Telecom  invoices=ACME-1013  rows=2/1" in text
+    assert text.endswith("1 file(s) collected\n") and (other / "acme-2026-11.csv").exists()
