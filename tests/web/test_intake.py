@@ -400,3 +400,12 @@ def test_the_intake_collect_command_runs_one_pass_and_prints_each_outcome(intake
     text = out.getvalue()
     assert "quarantined  acme-2026-11.csv  carrier=Acme Telecom  invoices=ACME-1013  rows=2/1" in text
     assert text.endswith("1 file(s) collected\n") and (other / "acme-2026-11.csv").exists()
+
+
+def test_files_left_in_place_are_not_collected_again(intake_env):
+    (intake_env["folder"] / "acme-2026-11.csv").write_bytes(invoice_csv("ACME-1014"))
+    assert len(collect.collect_folder(settle_s=0, move=False)) == 1
+    assert collect.collect_folder(settle_s=0, move=False) == []
+    (intake_env["folder"] / "acme-copy.csv").write_bytes(invoice_csv("ACME-1014"))  # a new name: a duplicate
+    assert [r.outcome for r in collect.collect_folder(settle_s=0, move=False)] == [IntakeOutcome.DUPLICATE]
+    assert IntakeFile.objects.count() == 2 and len(_reports()) == 2

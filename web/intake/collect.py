@@ -225,7 +225,7 @@ def collect_folder(folder: Path | str | None = None, *, settle_s: float = 1.0, m
     """Import the complete files of ``folder`` (default ``intake.folder``): a file is taken when its size and mtime
     did not change over ``settle_s`` seconds (or it was written by rename: names starting with ``.`` or ending in
     ``.part``/``.tmp`` are never taken). Processed files move to ``imported/`` or ``rejected/`` (``move=False``:
-    they stay, and their sha256 rows make a second run find them duplicates). An error (ours) leaves the file
+    they stay, and a later run skips a file already recorded under the same name and content). An error (ours) leaves the file
     where it is, to be tried on the next run. Callable without the worker (the demo)."""
     base = Path(folder) if folder is not None else settings.LINEWATCH.intake.folder
     if base is None:
@@ -243,6 +243,8 @@ def collect_folder(folder: Path | str | None = None, *, settle_s: float = 1.0, m
             log.warning("intake: %s cannot be read: %s", path, exc)
             continue
         item = Collected(safe_filename(path.name, fallback="file"), data, IntakeSourceKind.FOLDER)
+        if not move and _seen_in_place(item):
+            continue  # left in place by an earlier run: not a new arrival (nor a duplicate to report again)
         sha, outcome = intake.evaluate(item)
         with transaction.atomic():
             row = _record_or_update_error(intake, item, sha, outcome)
@@ -251,6 +253,12 @@ def collect_folder(folder: Path | str | None = None, *, settle_s: float = 1.0, m
             _move(path, base / (REJECTED_DIR if outcome.outcome is IntakeOutcome.REJECTED else IMPORTED_DIR), sha)
     intake.finish()
     return rows
+
+
+def _seen_in_place(item: Collected) -> bool:
+    sha = hashlib.sha256(item.data).hexdigest()
+    return IntakeFile.objects.filter(sha256=sha, filename=item.filename, source=item.source).exclude(
+        outcome=IntakeOutcome.ERROR).exists()
 
 
 def _record_or_update_error(intake: Intake, item: Collected, sha: str, outcome: Outcome) -> IntakeFile:
