@@ -252,13 +252,15 @@ def test_the_credit_matching_resolves_a_sent_dispute_as_linewatch(world, people)
 
 
 def test_reminders_go_out_once_per_round_across_worker_runs(world, people, settings):
-    """finance.dispute_reminder_days = 14: nothing at 13 days, one reminder at 15 (a second worker run, or the
-    job again after a restart, adds none), a second round at 29 days; none once resolved."""
+    """finance.dispute_reminder_days = 14: nothing at 13 days, one reminder at 15 days — the worker's job run
+    twice (a second worker run, or one after a restart: nothing is kept in memory) queues it once —, a second
+    round at 29 days; none once resolved."""
+    from web.findings.jobs import send_reminders
     from web.findings.services import resolve_dispute
     from web.notify.models import OutboxMessage
     from web.notify.worker import Job, run_job
 
-    sent_at = timezone.now() - dt.timedelta(days=13)
+    sent_at = timezone.now() - dt.timedelta(days=15)
     dispute = _send(world, people, now=sent_at)
     job = Job(path="web.findings.jobs:send_reminders", interval_s=3600, app="findings")
 
@@ -266,17 +268,16 @@ def test_reminders_go_out_once_per_round_across_worker_runs(world, people, setti
         return sorted(OutboxMessage.objects.filter(key__startswith=f"dispute-reminder-{dispute.pk}-")
                       .values_list("key", flat=True))
 
-    assert run_job(job) and reminders() == []
-    from web.findings.jobs import send_reminders
-
-    assert send_reminders(now=sent_at + dt.timedelta(days=15)) == 1
-    assert send_reminders(now=sent_at + dt.timedelta(days=15, hours=2)) == 0
+    assert send_reminders(now=sent_at + dt.timedelta(days=13)) == 0 and reminders() == []
+    assert run_job(job) and run_job(job)  # the worker, now (15 days after sending), twice
     assert reminders() == [f"dispute-reminder-{dispute.pk}-1"]
+    assert send_reminders(now=sent_at + dt.timedelta(days=15, hours=2)) == 0
     assert send_reminders(now=sent_at + dt.timedelta(days=29)) == 1
     assert send_reminders(now=sent_at + dt.timedelta(days=29)) == 0
     assert reminders() == [f"dispute-reminder-{dispute.pk}-1", f"dispute-reminder-{dispute.pk}-2"]
     assert dispute.events.filter(kind="reminder").count() == 2
     message = OutboxMessage.objects.get(key=f"dispute-reminder-{dispute.pk}-1")
     assert dispute.reference in message.subject and message.recipients[0]["address"] == "billing@orange.example"
+    assert "15" in message.text  # days open
     resolve_dispute(dispute, people["finance"], outcome=DisputeOutcome.REJECTED, recovered_amount=D(0))
     assert send_reminders(now=sent_at + dt.timedelta(days=60)) == 0
