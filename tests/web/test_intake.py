@@ -409,3 +409,22 @@ def test_files_left_in_place_are_not_collected_again(intake_env):
     (intake_env["folder"] / "acme-copy.csv").write_bytes(invoice_csv("ACME-1014"))  # a new name: a duplicate
     assert [r.outcome for r in collect.collect_folder(settle_s=0, move=False)] == [IntakeOutcome.DUPLICATE]
     assert IntakeFile.objects.count() == 2 and len(_reports()) == 2
+
+
+@pytest.mark.parametrize(("filename", "data", "words"), [
+    ("telekom-newsletter.pdf", "text", ""),  # a PDF layout's carrier, but no invoice in it: the importer's reason
+    ("telekom-scan.pdf", "scan", "scanned PDF (no text layer)"),
+], ids=["text-pdf-no-invoice", "scanned-pdf"])
+def test_a_pdf_that_is_no_invoice_of_the_pdf_carrier_is_rejected_with_the_importers_reason(
+        intake_env, settings, filename, data, words):
+    from weasyprint import HTML
+
+    root = Path(__file__).resolve().parents[2]
+    settings.LINEWATCH = settings.LINEWATCH.model_copy(update={"carriers_path": root / "config" / "carriers.yaml"})
+    pdf = text_pdf("Our newsletter: new products") if data == "text" else HTML(
+        string='<img src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==" width="400">').write_pdf()
+    (intake_env["folder"] / filename).write_bytes(pdf)
+    [row] = collect.collect_folder(settle_s=0)
+    assert (row.outcome, row.carrier_name) == (IntakeOutcome.REJECTED, "Deutsche Telekom")
+    assert row.reason and words in row.reason
+    assert (intake_env["folder"] / "rejected" / filename).is_file()
