@@ -650,9 +650,11 @@ def import_file(path: Path, carrier: Carrier, *, display_name: str | None = None
     )
 
 
-def write_quarantine(rows: Iterable[QuarantinedRow], path: Path, *, mode: int | None = None) -> int:
+def write_quarantine(
+    rows: Iterable[QuarantinedRow], path: Path, *, mode: int | None = None, language: str = "en"
+) -> int:
     """Write quarantined rows as CSV (deterministic order) through the export writer (formula-like carrier text
-    neutralised, atomic, ``mode`` or the default export mode); return how many."""
+    neutralised, atomic, ``mode`` or the default export mode, the header in ``language``); return how many."""
     from billing_etl.exports import EXPORT_MODE, Column, Table, write_csv
 
     rows = sorted(rows)
@@ -660,5 +662,5 @@ def write_quarantine(rows: Iterable[QuarantinedRow], path: Path, *, mode: int | 
     table = Table(
         "Quarantine", columns, rows=[(q.source_file, q.where or q.row, q.column, q.reason) for q in rows]
     )
-    write_csv(table, path, mode=EXPORT_MODE if mode is None else mode)
+    write_csv(table, path, mode=EXPORT_MODE if mode is None else mode, language=language)
     return len(rows)
