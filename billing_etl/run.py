@@ -302,7 +302,12 @@ def run_period(
             mode=mode,
             language=language or settings.export_language,
         )
-        write_quarantine(imports.quarantined, out / f"billing-{period}-quarantine.csv", mode=mode)
+        write_quarantine(
+            imports.quarantined,
+            out / f"billing-{period}-quarantine.csv",
+            mode=mode,
+            language=language or settings.export_language,
+        )
         report.exports.append(out / f"billing-{period}-quarantine.csv")
         progress.step("exports written")
         if write_influx:
