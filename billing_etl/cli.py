@@ -75,7 +75,9 @@ def _import(args: argparse.Namespace) -> int:
         print(f"rejected: {err}")
     if summary.quarantined:
         path = args.quarantine or settings.resolve(settings.state_dir) / "billing-quarantine.csv"
-        write_quarantine(summary.quarantined, path, mode=settings.export_mode)
+        write_quarantine(
+            summary.quarantined, path, mode=settings.export_mode, language=settings.export_language
+        )
         print(f"quarantined rows: {path}")
     return _exit_code(summary.file_errors)
 
