@@ -171,6 +171,7 @@ def test_korean_run_writes_korean_sheets_and_headers_and_parquet_keeps_machine_n
         parquet = pq.read_schema(out_ko / f"billing-2026-10-{slug}.parquet").names
         assert parquet == [c.name for c in table.columns], name
     assert "쟁점 금액" in tables["Findings"].headers("ko") and "회선 번호" in tables["Lines"].headers("ko")
+    assert _csv_header(out_ko / "billing-2026-10-quarantine.csv") == ["파일", "행", "열", "사유"]
 
 
 @pytest.mark.slow
