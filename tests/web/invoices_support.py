@@ -84,3 +84,22 @@ def make_invoice(carrier: Any, number: str = "INV-1", *, due: str = "2026-12-21"
         InvoiceRow.objects.create(invoice=invoice, idx=idx, currency=invoice.currency,
                                   **{"circuit_id": "", **row, "amount": Decimal(row["amount"])})
     return system_move(invoice, "audit") if audited else invoice
+
+
+def dispute_findings(carrier: Any, invoice: Any, user: Any, amounts: list[str]) -> list[Any]:
+    """Findings of ``invoice`` recorded by web/findings (one per amount, EUR); all but the last (or the only one)
+    put in a dispute by ``user``. Returns the findings."""
+    from decimal import Decimal
+
+    from billing_etl.audit import Finding as EtlFinding
+    from linewatch.choices import AuditRule
+    from web.findings import services as findings
+    from web.findings.models import Finding
+
+    etl = [EtlFinding(rule=AuditRule.DUPLICATE_CHARGE, carrier=carrier.name, invoice_number=invoice.number,
+                      line="", circuit_id=f"C-{i}", amount_at_stake=Decimal(a), reason="billed twice",
+                      currency="EUR", charge_key=f"{i:016x}") for i, a in enumerate(amounts)]
+    findings.record_audit(invoice.period, etl)
+    rows = list(Finding.objects.filter(invoice=invoice).order_by("pk"))
+    findings.open_dispute(rows[:-1] if len(rows) > 1 else rows, user)
+    return rows

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from invoices_support import day, make_invoice
+from invoices_support import day, dispute_findings, make_invoice
 from openpyxl import load_workbook
 
 from linewatch.choices import InvoiceState
@@ -82,6 +82,14 @@ def test_the_detail_page_offers_only_the_users_moves(client, world, user_with_ro
     page = _login(client, user_with_role(role)).get(world["invoice"].get_absolute_url())
     assert page.status_code == 200 and [m["name"] for m in page.context["moves"]] == buttons
     assert ('name="move" value="approve"' in page.content.decode()) is bool(buttons)
+
+
+def test_the_detail_page_shows_the_rows_the_findings_and_the_disputed_amount(client, world, finance):
+    rows = dispute_findings(world["colt"], world["invoice"], finance, ["50.00", "10.00"])
+    html = _login(client, finance).get(world["invoice"].get_absolute_url()).content.decode()
+    assert html.count('<tr class="row">') == 4
+    assert all(f.display_id in html for f in rows)
+    assert 'class="disputed">50.00 EUR' in html
 
 
 def test_finance_approves_schedules_and_pays_through_the_page(client, world, finance):
@@ -204,14 +212,13 @@ def test_the_ap_export_splits_each_invoice_over_its_lines_cost_centres(world, fi
     assert first[7] == "EUR" and first[9] == "6420-TELECOM"
 
 
-def test_the_ap_export_withholds_what_the_approval_withheld(world, finance):
+def test_the_ap_export_pays_what_the_approval_left_after_withholding(world, finance):
     from web.invoices import export, services
     from web.invoices.models import Invoice
 
-    Invoice.objects.filter(pk=world["invoice"].pk).update(withheld_amount=Decimal("100"),
-                                                          amount_to_pay=Decimal("900"), state="approved")
+    dispute_findings(world["colt"], world["invoice"], finance, ["100.00", "5.00"])
+    services.approve(world["invoice"], finance, withhold_disputed=True)
     assert sum(r[6] for r in export.rows(Invoice.objects.all())) == Decimal("900.00")
-    del services
 
 
 def test_the_csv_export_has_a_bom_english_headers_and_neutralised_text(client, world, finance):

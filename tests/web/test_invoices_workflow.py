@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from invoices_support import day, make_invoice
+from invoices_support import day, dispute_findings, make_invoice
 
-from linewatch.choices import AuditRule, InvoiceState
+from linewatch.choices import InvoiceState
 
 pytestmark = [pytest.mark.django_db, pytest.mark.web_database]
 
@@ -92,26 +92,12 @@ def test_approving_without_withholding_pays_the_whole_total_and_records_who(carr
     assert event.actor_name == finance.username and event.data["withhold_disputed"] is False
 
 
-def _disputed(carrier, invoice, finance, amounts):
-    from billing_etl.audit import Finding as EtlFinding
-    from web.findings import services as findings
-    from web.findings.models import Finding
-
-    etl = [EtlFinding(rule=AuditRule.DUPLICATE_CHARGE, carrier=carrier.name, invoice_number=invoice.number,
-                      line="", circuit_id=f"C-{i}", amount_at_stake=Decimal(a), reason="billed twice",
-                      currency="EUR", charge_key=f"{i:016x}") for i, a in enumerate(amounts)]
-    findings.record_audit(invoice.period, etl)
-    rows = list(Finding.objects.filter(invoice=invoice).order_by("pk"))
-    findings.open_dispute(rows[:-1] if len(rows) > 1 else rows, finance)
-    return rows
-
-
 def test_approving_with_withholding_keeps_back_the_disputed_recoverable_amounts(carrier, finance):
     """Two findings disputed (50.00 + 25.50), a third still new (10.00: not withheld)."""
     from web.invoices import services
 
     invoice = make_invoice(carrier, total="1000.00")
-    _disputed(carrier, invoice, finance, ["50.00", "25.50", "10.00"])
+    dispute_findings(carrier, invoice, finance, ["50.00", "25.50", "10.00"])
     invoice = services.approve(invoice, finance, withhold_disputed=True)
     assert invoice.withhold_disputed and invoice.withheld_amount == Decimal("75.50")
     assert invoice.amount_to_pay == Decimal("924.50")
@@ -122,7 +108,7 @@ def test_approving_without_withholding_ignores_disputes(carrier, finance):
     from web.invoices import services
 
     invoice = make_invoice(carrier, total="1000.00")
-    _disputed(carrier, invoice, finance, ["50.00", "10.00"])
+    dispute_findings(carrier, invoice, finance, ["50.00", "10.00"])
     invoice = services.approve(invoice, finance, withhold_disputed=False)
     assert invoice.withheld_amount == 0 and invoice.amount_to_pay == Decimal("1000.00")
 
