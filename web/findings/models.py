@@ -79,7 +79,7 @@ class SuppressionRule(ChangeLoggedModel):
         return f"S-{self.pk} {self.get_rule_display()}"
 
     def get_absolute_url(self) -> str:
-        return reverse("findings:suppression_edit", args=[self.pk])
+        return reverse("findings:suppression_list") + f"#rule-{self.pk}"  # everyone reads the list
 
     def clean(self) -> None:
         errors: dict[str, list[Any]] = {}
