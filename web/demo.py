@@ -302,10 +302,14 @@ def finance_stage(ctx: Any) -> None:
         if ctx.stop_event.wait(2.0) or time.monotonic() > deadline:
             say(f"finance: {export.name} not written by the billing stage; the finance demo did not run")
             return
-    done = subprocess.run([sys.executable, "-m", "web.demo", "finance", "--run-dir", str(ctx.run_dir)],
-                          env=_django_env(ctx), timeout=900, check=False)
-    if done.returncode != 0:
-        say(f"finance: the finance demo failed (exit status {done.returncode}, see above)")
+    proc = subprocess.Popen([sys.executable, "-m", "web.demo", "finance", "--run-dir", str(ctx.run_dir)],
+                            env=_django_env(ctx))
+    while proc.poll() is None:
+        if ctx.stop_event.wait(1.0):  # the demo ends: so does its finance walk
+            stop_app(proc)
+            return
+    if proc.returncode != 0:
+        say(f"finance: the finance demo failed (exit status {proc.returncode}, see above)")
 
 
 def finance(run_dir: Path) -> None:
