@@ -162,3 +162,19 @@ def test_a_finance_step_that_fails_is_reported_and_the_rest_goes_on(demo_run, mo
     assert report.failed[0] == "billing contacts: RuntimeError: the carrier's billing contact cannot be created"
     assert report.audited  # the intake and the audit still ran
     assert any(line.startswith("FAILED billing contacts") for line in demo_finance.summary(report))
+
+
+def test_the_finance_stage_waits_for_the_billing_export_and_gives_up_when_the_demo_stops(tmp_path, capsys):
+    """No export of last month yet and the demo stopping: the stage returns at once, saying why (no walk)."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from web.demo import finance_stage
+
+    stop = threading.Event()
+    stop.set()
+    started = time.monotonic()
+    finance_stage(SimpleNamespace(run_dir=tmp_path, stop_event=stop, settings=None))
+    assert time.monotonic() - started < 5
+    assert "not written by the billing stage; the finance demo did not run" in capsys.readouterr().out
