@@ -227,3 +227,16 @@ def test_the_evidence_pack_downloads_as_an_attachment_once_stored(people, rows, 
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == 'attachment; filename="DSP-1-evidence.pdf"'
     assert client.get(f"/findings/disputes/{dispute.pk}/evidence/exe/").status_code == 404
+
+
+def test_a_long_list_pages_with_its_filter_kept(people, make_inventory):
+    from web.findings.services import record_audit
+
+    x = make_inventory(1)["lines"][0]
+    record_audit("2026-11", [EtlFinding(AuditRule.LATE_FEE, x.carrier.name, f"INV-{i}", x.name, x.circuit_id,
+                                        D(1), "late fee", currency="EUR") for i in range(101)])
+    client = login(people["viewer"])
+    page = client.get("/findings/?rule=late_fee").content.decode()
+    assert "Page 1 of 2" in page and "?rule=late_fee&amp;page=2" in page
+    assert page.count('class="finding ') == 100
+    assert client.get("/findings/?rule=late_fee&page=2").content.decode().count('class="finding ') == 1

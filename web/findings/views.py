@@ -52,6 +52,13 @@ def _errors_text(exc: ValidationError) -> str:
     return "; ".join(exc.messages)
 
 
+def _query(request: HttpRequest) -> str:
+    """The list's filter as a query string, without the page (the pagination's links add it)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
 def totals(findings: Any) -> list[tuple[str, Decimal]]:
     """The recoverable sum per currency (never across currencies)."""
     sums: dict[str, Decimal] = defaultdict(Decimal)
@@ -73,7 +80,7 @@ class FindingListView(View):
         filterset = FindingFilterSet(request.GET, queryset=findings, request=request)
         page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
         return TemplateResponse(request, "findings/finding_list.html", {
-            "filter": filterset, "page": page, "totals": totals(filterset.qs), "error": error,
+            "filter": filterset, "page": page, "query": _query(request), "totals": totals(filterset.qs), "error": error,
             "may_triage": services.may_move(BY_NAME["accept"], request.user),
             "accept_form": accept_form or AcceptForm(prefix="accept"),
             "dispute_form": dispute_form or OpenDisputeForm(prefix="dispute"),
@@ -227,7 +234,8 @@ class DisputeListView(View):
         disputes = _visible(request, Dispute).select_related("carrier")
         filterset = DisputeFilterSet(request.GET, queryset=disputes, request=request)
         page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-        return TemplateResponse(request, "findings/dispute_list.html", {"filter": filterset, "page": page})
+        return TemplateResponse(request, "findings/dispute_list.html", {"filter": filterset, "page": page,
+                                                                        "query": _query(request)})
 
 
 def _dispute(request: HttpRequest, pk: int) -> Dispute:
