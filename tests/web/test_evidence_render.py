@@ -109,6 +109,12 @@ def test_the_files_are_named_for_the_dispute_and_period(packs):
     assert (packs["ko"].pdf_name, packs["ko"].xlsx_name) == ("DSP-7-evidence-2026-11.pdf", "DSP-7-evidence-2026-11.xlsx")
 
 
+def test_the_pack_goes_out_as_two_outbox_attachments(packs):
+    pdf, xlsx = packs["en"].attachments()
+    assert (pdf.filename, pdf.content_type, pdf.data[:5]) == ("DSP-7-evidence-2026-11.pdf", "application/pdf", b"%PDF-")
+    assert xlsx.filename.endswith(".xlsx") and xlsx.content_type.endswith(".sheet") and xlsx.data[:2] == b"PK"
+
+
 def test_the_korean_pdf_is_a4_with_the_headings_in_hangul_set_in_noto_sans_cjk(packs):
     with _pdf(packs["ko"]) as pdf:
         assert all((round(p.width), round(p.height)) == (595, 842) for p in pdf.pages)  # A4 in points

@@ -156,8 +156,9 @@ def render_pdf(data: PackData, *, language: str) -> bytes:
 # -- XLSX ----------------------------------------------------------------------------------------------------------
 
 
-def _col(name: str, kind: Any = "text", key: str | None = None) -> Column:
-    return Column(name, kind, label=TEXTS[key or name])
+def _col(name: str, kind: Any = "text") -> Column:
+    """A column whose header is the pack's text ``name`` (English and Korean)."""
+    return Column(name, kind, label=TEXTS[name])
 
 
 def _usage_rows(m: Measurement) -> list[list[Any]]:
