@@ -35,7 +35,7 @@ P, O = MessageKind.PAYMENT_DUE, MessageKind.INVOICE_OVERDUE
     ("2026-12-22", [], (O, -1, None)),
     ("2026-12-14", [1, 7, 3], (P, 7, 7)),  # any order
     ("2026-12-18", [1, 7, 3], (P, 3, 3)),
-], ids=lambda v: str(v))
+], ids=lambda v: f"{v[0].value}-{v[1]}d" if isinstance(v, tuple) else str(v))
 def test_which_reminder_an_unpaid_invoice_calls_for_on_a_day(today, days, expected):
     got = reminder_for(DUE, day(today), days)
     assert (got.kind, got.days_left, got.window_days) == expected if expected else got is None
