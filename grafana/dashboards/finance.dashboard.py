@@ -406,8 +406,11 @@ dispute_ageing = lw.panel(
 )
 
 def kpi_table(title: str, query: str, *, y: int, h: int, description: str, rename: dict[str, str],
-              money: str, overrides: tuple[dict, ...] = (), **options: object) -> lw.JsonPanel:
-    """A table of KPI points (one row per series of ``query``), ``money``: a regex of the amount columns."""
+              money: str, overrides: tuple[dict, ...] = (), time_from: str | None = None,
+              **options: object) -> lw.JsonPanel:
+    """A table of KPI points (one row per series of ``query``), ``money``: a regex of the amount columns;
+    ``time_from``: the panel's own range (``now/y``) instead of the dashboard's."""
+    extra = {"timeFrom": time_from} if time_from else {}
     return lw.panel(
         "table",
         title=title,
@@ -420,6 +423,7 @@ def kpi_table(title: str, query: str, *, y: int, h: int, description: str, renam
             "overrides": [lw.by_name(money, ("unit", AMOUNT), regex=True), *overrides],
         },
         options={"showHeader": True, "cellHeight": "sm", **options},
+        **extra,
     )
 
 
@@ -455,6 +459,9 @@ payments_by_month = monthly_bars(
 budget_vs_actual = lw.panel(
     "bargauge",
     title="Budget vs actual per department, this year ($currency)",
+    # A budget's point is stamped on its year's first instant (web/finance/points.py): the panel reads this year,
+    # whatever range the dashboard shows (a "last 30 days" range would hold no budget point).
+    timeFrom="now/y",
     description="Each department's budget for the year, its actual to date and the year-end projection (actual "
     "to date + the mean of the last three audited months × the months left).",
     gridPos=lw.grid(12, KPI_Y + 22, 12, 9),
@@ -475,15 +482,15 @@ budget_vs_actual = lw.panel(
 )
 
 budget_table = kpi_table(
-    "Budgets — variance and year-end projection ($currency)",
+    "Budgets — variance and year-end projection, this year ($currency)",
     'SELECT last("budget") AS "budget", last("budget_to_date") AS "budget to date", '
     'last("actual") AS "actual to date", last("variance") AS "variance", last("variance_pct") AS "variance %", '
     'last("projection") AS "projection", last("projected_variance") AS "projected variance", '
     'last("through_month") AS "through month" '
     f'FROM "finance_budget" WHERE $timeFilter AND {BUDGET_FILTER} GROUP BY "scope", "department", '
     '"cost_centre", "year"',
-    y=KPI_Y + 31, h=8,
-    description="Per budgeted department or cost centre, the latest year in the range: the year's budget, "
+    y=KPI_Y + 31, h=8, time_from="now/y",
+    description="Per budgeted department or cost centre, this year: the year's budget, "
     "budget and actual to date (through the last audited month), variance (actual − budget: positive is over "
     "budget) and the year-end projection against the budget.",
     rename={"scope": "Scope", "department": "Department", "cost_centre": "Cost centre", "year": "Year",

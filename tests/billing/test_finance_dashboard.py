@@ -37,8 +37,9 @@ def client(tmp_path: Path, influx_db: tuple[str, str]):
         points = traffic()
         for start in range(0, len(points), 5000):
             c.write(encode_points(points[start : start + 5000]))
-        run_period(settings, OCT, out_dir=tmp_path / "out", progress_enabled=False)
+        report = run_period(settings, OCT, out_dir=tmp_path / "out", progress_enabled=False)
         c.write(encode_points(_fault_figures()))
+        c.write(encode_points(_finance_kpis(sorted({d.department for d in report.departments}))))
         yield c
 
 
@@ -52,6 +53,30 @@ def _fault_figures() -> list:
     figures = {"L-FLAT": Figures(incidents=2, downtime_s=1800.0, period_s=month_s),
                "L-BURST": Figures(incidents=0, downtime_s=0.0, period_s=month_s)}
     return figure_points(figures, dict.fromkeys(figures, CARRIER), month_start_s=OCT.start_s)
+
+
+def _finance_kpis(departments: list[str]) -> list:
+    """October's finance KPIs as the application's worker writes them (web/finance/points.py, issue 12): a dispute
+    in every state, invoices paid on time, late and overdue, a year budget per department of the ETL's costs."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from linewatch.choices import BudgetScope, DisputeState
+    from web.finance.budgets import ActualFact, BudgetFact, budget_status
+    from web.finance.kpis import DisputeFact, PaymentKpi, dispute_kpis
+    from web.finance.points import budget_points, dispute_points, payment_points
+
+    period, sent = str(OCT), dt.date(OCT.year, OCT.month, 20)
+    disputes = [DisputeFact(CARRIER, "EUR", period, state, Decimal("50.00"),
+                            Decimal("30.00") if state == DisputeState.RESOLVED else Decimal(0),
+                            sent_on=None if state == DisputeState.DRAFT else sent) for state in DisputeState]
+    payments = [PaymentKpi(CARRIER, period, "EUR", invoices=3, paid_on_time=1, paid_on_time_amount=Decimal(900),
+                           paid_late=1, paid_late_amount=Decimal(400), overdue=1, overdue_amount=Decimal(300),
+                           late_fees_avoided=Decimal("13.5"))]
+    budgets = [BudgetFact(BudgetScope.DEPARTMENT, d, OCT.year, None, Decimal(12000), "EUR") for d in departments]
+    actuals = [ActualFact(BudgetScope.DEPARTMENT, d, OCT.year, OCT.month, Decimal(110), "EUR") for d in departments]
+    return (dispute_points(dispute_kpis(disputes, today=sent + dt.timedelta(days=10))) + payment_points(payments)
+            + budget_points(budget_status(budgets, actuals, year=OCT.year)))
 
 
 def _variables(client: InfluxClient, scenario: str) -> dict[str, str]:
@@ -140,3 +165,10 @@ def test_finance_after_upgrade_reads_the_currency_tag_not_the_old_field(
         query = interpolate(billed.query, time_range=RANGE, interval="1d", variables=variables)
         got = sum(row[1] for s in client.query(query) for row in s["values"] if row[1] is not None)
     assert got == pytest.approx(float(report.totals()["KRW"]["total"]))
+
+
+def test_budget_panels_read_this_year_whatever_the_dashboard_range() -> None:
+    """Regression: a budget's point is stamped on 1 January, so the budget panels on the dashboard's range (last
+    90 days, say) showed nothing from April on; they read this year (``timeFrom: now/y``)."""
+    budget = [t for t in TARGETS if '"finance_budget"' in t.query]
+    assert budget and all(t.time_from == "now/y" for t in budget), [(t.panel, t.time_from) for t in budget]
