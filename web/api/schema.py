@@ -6,6 +6,9 @@ from django.utils.functional import Promise
 
 from linewatch.choices import (
     ContactRole,
+    DisputeOutcome,
+    DisputeState,
+    InspectionOutcome,
     InspectionState,
     IntakeOutcome,
     IntakeSourceKind,
@@ -57,3 +60,15 @@ def intake_outcomes() -> list[tuple[str, Promise | str]]:
 
 def intake_sources() -> list[tuple[str, Promise | str]]:
     return choices_of(IntakeSourceKind)
+
+
+def dispute_states() -> list[tuple[str, Promise | str]]:
+    return choices_of(DisputeState)
+
+
+def dispute_outcomes() -> list[tuple[str, Promise | str]]:
+    return choices_of(DisputeOutcome)
+
+
+def inspection_outcomes() -> list[tuple[str, Promise | str]]:
+    return choices_of(InspectionOutcome)

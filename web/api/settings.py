@@ -37,5 +37,8 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStateEnum": "web.api.schema.invoice_states",  # an invoice's state, its events' from/to
         "IntakeOutcomeEnum": "web.api.schema.intake_outcomes",  # an intake file's outcome
         "IntakeSourceKindEnum": "web.api.schema.intake_sources",  # where an intake file came from
+        "DisputeStateEnum": "web.api.schema.dispute_states",  # a dispute's state, its events' from/to
+        "DisputeOutcomeEnum": "web.api.schema.dispute_outcomes",  # a resolved dispute, and the resolve request
+        "InspectionOutcomeEnum": "web.api.schema.inspection_outcomes",  # an inspection item's result
     },
 }
