@@ -251,3 +251,18 @@ def test_pack_data_refuses_a_naive_time_and_mixed_currencies():
         PackData("DSP-1", "C", PERIOD, "EUR", D(1), dt.datetime(2026, 12, 1), ())
     with pytest.raises(ValueError, match="findings: one currency"):
         PackData("DSP-1", "C", PERIOD, "USD", D(1), DATA.generated_at, FINDINGS)
+
+
+def test_evidence_pdf_never_fetches_a_url(tmp_path):
+    """A file:// or http:// reference in the pack's HTML is not read: the fetcher takes data: URIs only."""
+    from weasyprint import HTML
+
+    from web.findings.evidence import no_fetch
+
+    secret = tmp_path / "secret.svg"
+    secret.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text>SECRET</text></svg>')
+    pdf = HTML(string=f'<p>x</p><img src="file://{secret}">', url_fetcher=no_fetch()).write_pdf()
+    allowed = HTML(string=f'<p>x</p><img src="file://{secret}">').write_pdf()  # the default fetcher reads it
+    assert len(pdf) < len(allowed)
+    with pytest.raises(Exception, match="(?i)protocol|not allowed"):
+        no_fetch().fetch("http://169.254.169.254/latest/meta-data/")

@@ -150,7 +150,16 @@ def render_pdf(data: PackData, *, language: str) -> bytes:
 
     language = parse_language(language).value
     html = render_to_string(TEMPLATE, pdf_context(data, language))
-    return HTML(string=html, base_url=None).write_pdf()
+    return HTML(string=html, base_url=None, url_fetcher=no_fetch()).write_pdf()
+
+
+def no_fetch() -> Any:
+    """WeasyPrint's resource fetcher for the pack: only ``data:`` URIs. The pack is self-contained (inline SVG,
+    system fonts), so a ``file://`` or ``http://`` reference that reached the HTML through a carrier's text is
+    never read."""
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
 
 
 # -- XLSX ----------------------------------------------------------------------------------------------------------
