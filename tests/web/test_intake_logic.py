@@ -110,3 +110,15 @@ def test_ready_files_skips_temporary_names_and_subfolders(tmp_path):
     looks: list[float] = []
     assert ready_files(tmp_path, settle_s=2.5, sleep=looks.append) == [tmp_path / "acme-1.csv"]
     assert looks == [2.5]
+
+
+@pytest.mark.parametrize(("row", "where", "expected"), [
+    (7, "", {"page": None, "row": 7}),
+    (2005, "page 2 row 5", {"page": 2, "row": 5}),
+])
+def test_quarantined_pdf_rows_named_by_page_and_row(row, where, expected):
+    """Regression: a PDF's quarantined row was shown as "row 2005" (its grid number, page × 1000 + row)."""
+    from billing_etl.importer import QuarantinedRow
+    from web.intake.collect import _place
+
+    assert _place(QuarantinedRow("dt.pdf", row, "amount", "bad", where=where)) == expected

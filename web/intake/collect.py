@@ -34,7 +34,8 @@ from django.utils import timezone
 
 from billing_etl.config import Carrier as CarrierLayout
 from billing_etl.config import CarriersFile
-from billing_etl.importer import import_file
+from billing_etl.importer import QuarantinedRow, import_file
+from billing_etl.pdf_invoice import PAGE_ROWS
 from billing_etl.run import STORE_NAME
 from billing_etl.store import ImportOutcome, InvoiceStore
 from linewatch.choices import ContactRole, IntakeOutcome, IntakeSourceKind
@@ -56,6 +57,15 @@ MAX_FILE_BYTES = 50 * 2**20  # a larger "invoice" is refused unread
 MAX_REASON_CHARS = 2000
 MAX_AUTO_ATTEMPTS = 5  # a mailbox or upload file failing on our side is retried by the worker this many times
 
+
+
+def _place(q: QuarantinedRow) -> dict[str, int | None]:
+    """Where a quarantined row is, for people: its row, and the page of a PDF (whose grid numbers rows
+    page × 1000 + row, billing_etl.pdf_invoice)."""
+    if not q.where:
+        return {"page": None, "row": q.row}
+    page, row = divmod(q.row, PAGE_ROWS)
+    return {"page": page, "row": row}
 
 def files_dir() -> Path:
     return Path(settings.STATE_DIR) / "intake" / "files"
@@ -165,7 +175,7 @@ class Intake:
                          "as a conflict, which the audit reports")
         if outcomes and counts[ImportOutcome.UNCHANGED] == len(outcomes):
             notes.append("every invoice was in the invoice store already, unchanged")
-        quarantine = [{"row": q.row, "field": q.column, "reason": q.reason} for q in result.quarantined]
+        quarantine = [{**_place(q), "field": q.column, "reason": q.reason} for q in result.quarantined]
         if conflicts and len(conflicts) == len(outcomes):
             kind = IntakeOutcome.REJECTED
         else:
