@@ -5,39 +5,25 @@ Every change goes through :mod:`web.credits.services`, as the pages' do, with th
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from web.accounts.permissions import is_permitted, restrict
+from web.api import refusals
 from web.api.permissions import request_token
-from web.api.serializers import field_errors
 from web.credits import services
 from web.credits.api import serializers as s
 from web.credits.models import CreditMatch
 
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "not_available"
-
-
-def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """A service call with its refusals as the API's answers: 403, 409, 400 naming the field."""
-    try:
-        return fn(*args, **kwargs)
-    except services.NotPermitted as exc:
-        raise exceptions.PermissionDenied({"detail": str(exc)}) from None
-    except services.CreditError as exc:
-        raise Conflict({"detail": str(exc)}) from None
-    except DjangoValidationError as exc:
-        raise exceptions.ValidationError(field_errors(exc)) from None
+# A service call with its refusals as the API's answers: 403, 409, 400 naming the field.
+_call = partial(refusals.call, denied=(services.NotPermitted,), unavailable=(services.CreditError,))
 
 
 class CreditPermission(permissions.BasePermission):

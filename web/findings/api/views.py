@@ -6,6 +6,7 @@ not allow it, 400 naming the field."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -17,13 +18,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from web.accounts.permissions import is_permitted, restrict
+from web.api import refusals
 from web.api.permissions import request_token
 from web.api.viewsets import ModelViewSet
 from web.findings import services
 from web.findings.api import serializers as s
 from web.findings.filtersets import DisputeFilterSet, FindingFilterSet
 from web.findings.models import Dispute, Finding, SuppressionRule
-from web.orders.api.views import _call  # the services' refusals as 403 / 409 / 400, as the orders' API
+
+# The services' refusals as the API's answers: 403 naming the roles, 409, 400 naming the field.
+_call = partial(refusals.call, denied=(services.NotPermitted,), unavailable=(services.NotAvailable,))
 
 
 class ViewThenServices(permissions.BasePermission):

@@ -8,26 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from web.accounts.permissions import is_permitted, restrict
+from web.api import refusals
 from web.api.permissions import request_token
-from web.api.serializers import field_errors
 from web.invoices import services
 from web.invoices.api import serializers as s
 from web.invoices.filtersets import InvoiceFilterSet
 from web.invoices.models import Invoice
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "not_available"
 
 
 class InvoicePermission(permissions.BasePermission):
@@ -53,14 +47,8 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def _move(self, request: Request, fn: Any, **kwargs: Any) -> Response:
         invoice = self.get_object()
-        try:
-            fn(invoice, request.user, **kwargs)
-        except services.NotPermitted as exc:
-            raise exceptions.PermissionDenied({"detail": str(exc), "roles": exc.roles}) from None
-        except services.NotAvailable as exc:
-            raise Conflict({"detail": str(exc)}) from None
-        except DjangoValidationError as exc:
-            raise exceptions.ValidationError(field_errors(exc)) from None
+        refusals.call(fn, invoice, request.user, denied=(services.NotPermitted,), unavailable=(services.NotAvailable,),
+                      **kwargs)
         fresh = self.get_queryset().get(pk=invoice.pk)
         return Response(s.InvoiceSerializer(fresh, context={"request": request}).data)
 

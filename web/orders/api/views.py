@@ -4,9 +4,9 @@ pages' do: a move the caller's role does not own is 403 naming the roles that do
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, permissions, status, viewsets
@@ -17,29 +17,15 @@ from rest_framework.response import Response
 
 from linewatch.choices import OrderKind
 from web.accounts.permissions import is_permitted, restrict
+from web.api import refusals
 from web.api.permissions import request_token
-from web.api.serializers import field_errors
 from web.orders import services
 from web.orders.api import serializers as s
 from web.orders.filtersets import OrderFilterSet
 from web.orders.models import Order, OrderStep, RecoveryItem
 
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "not_available"
-
-
-def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """A service call with its refusals as the API's answers: 403 naming the roles, 409, 400 naming the field."""
-    try:
-        return fn(*args, **kwargs)
-    except services.NotPermitted as exc:
-        raise exceptions.PermissionDenied({"detail": str(exc), "roles": exc.roles}) from None
-    except services.NotAvailable as exc:
-        raise Conflict({"detail": str(exc)}) from None
-    except DjangoValidationError as exc:
-        raise exceptions.ValidationError(field_errors(exc)) from None
+# A service call with its refusals as the API's answers: 403 naming the roles, 409, 400 naming the field.
+_call = partial(refusals.call, denied=(services.NotPermitted,), unavailable=(services.NotAvailable,))
 
 
 class OrderPermission(permissions.BasePermission):
