@@ -101,9 +101,19 @@ TEMPLATES = [
 def database(url: str | None, *, state_dir: Path) -> dict[str, object]:
     """The ``default`` database: ``url`` when given, else ``state_dir/web.sqlite3``."""
     if url:
-        return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        parsed = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        if parsed["ENGINE"] == "django.db.backends.sqlite3":
+            parsed["OPTIONS"] = {**SQLITE_OPTIONS, **parsed.get("OPTIONS", {})}
+        return parsed
     state_dir.mkdir(parents=True, exist_ok=True)  # SQLite creates the file, not its folder
-    return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(state_dir / "web.sqlite3")}
+    return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(state_dir / "web.sqlite3"), "OPTIONS": SQLITE_OPTIONS}
+
+
+# The app, its worker and the demo's finance walk write one SQLite file at once: WAL lets the pages read while a
+# job writes; IMMEDIATE takes the write lock when a transaction starts, so a second writer waits (up to timeout)
+# instead of failing at once with "database is locked" when its read turns into a write.
+SQLITE_OPTIONS = {"timeout": 30, "transaction_mode": "IMMEDIATE",
+                  "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
 
 
 DATABASES = {

@@ -192,3 +192,54 @@ def test_migrate_with_given_keys_creates_a_missing_state_dir(tmp_path):
     result = _run(["-m", "linewatch.cli", "web", "migrate"], env)
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "var" / "web.sqlite3").is_file()
+
+
+
+WRITERS = """
+import threading, time
+import django
+django.setup()
+from django.db import connection, transaction
+
+with connection.cursor() as cur:
+    cur.execute("CREATE TABLE t (n INTEGER)")
+held, errors = threading.Event(), []
+
+def first_writer():
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cur:
+                cur.execute("SELECT count(*) FROM t")  # a read first, as the audit's transactions do
+                cur.execute("INSERT INTO t VALUES (1)")
+            held.set()
+            time.sleep(1.0)
+    except Exception as exc:
+        errors.append(exc)
+    finally:
+        connection.close()
+
+thread = threading.Thread(target=first_writer)
+thread.start()
+held.wait(10)
+with transaction.atomic():
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM t")
+        cur.execute("INSERT INTO t VALUES (2)")
+thread.join()
+with connection.cursor() as cur:
+    cur.execute("SELECT n FROM t ORDER BY n")
+    rows = [r[0] for r in cur.fetchall()]
+    cur.execute("PRAGMA journal_mode")
+    print(rows, cur.fetchone()[0], errors)
+"""
+
+
+def test_sqlite_writers_wait_for_each_other_instead_of_failing(tmp_path):
+    """Regression: the demo's finance walk failed with "database is locked" while the worker's audit wrote the same
+    SQLite file. With IMMEDIATE transactions, a busy timeout and WAL, the second writer (another thread, so another
+    connection, as another process would be) waits for the first and both commit."""
+    env = web_env(LINEWATCH_CONFIG=str(_config(tmp_path, "")), DJANGO_SETTINGS_MODULE="web.settings",
+                  LINEWATCH_STATE_DIR=str(tmp_path / "var"))
+    result = _run(["-c", WRITERS], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[1, 2] wal []"
