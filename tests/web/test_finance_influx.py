@@ -138,11 +138,11 @@ def test_dashboard_budget_table_shows_variance_and_projection(finance_world: dic
     (series,) = _panel(influx, "Budgets — variance and year-end projection")
     row = dict(zip(series["columns"], series["values"][0], strict=True))
     assert series["tags"]["department"] == "Engineering"
-    # through November: budget 2400 × 11/12 = 2200, actual 260; projection 260 + mean(100, 160) × 1
-    assert (row["budget"], row["budget to date"], row["actual to date"]) == (2400.0, 2200.0, 260.0)
-    assert (row["variance"], row["projection"], row["through month"]) == (-1940.0, 390.0, 11)
+    # October and November audited: budget 2400 × 2/12 = 400, actual 260; projection 260 + mean(100, 160) × 10
+    assert (row["budget"], row["budget to date"], row["actual to date"]) == (2400.0, 400.0, 260.0)
+    assert (row["variance"], row["projection"], row["through month"]) == (-140.0, 1560.0, 11)
     bars = _panel(influx, "Budget vs actual per department")
-    assert bars[0]["values"][0][1:] == [2400.0, 260.0, 390.0]
+    assert bars[0]["values"][0][1:] == [2400.0, 260.0, 1560.0]
 
 
 def test_overview_page_shows_the_same_kpis(client: Any, finance_world: dict[str, Any], user_with_role: Any) -> None:

@@ -89,7 +89,8 @@ def _actuals(target: str, amounts: dict[int, str], *, scope: BudgetScope = DEPT)
     ({1: "120"}, [1], 1, D(1440)),  # one month: its own × 11 more
     ({}, [], 0, D(0)),  # nothing audited yet
     ({1: "100", 3: "100"}, [1, 2, 3], 3, D(200) + D(200) / 3 * 9),  # an audited month without cost is 0
-], ids=["steady", "rising", "one-month", "nothing", "zero-month"])
+    ({10: "110", 11: "162"}, [10, 11], 11, D(272) + D(136) * 10),  # audits began in October: 10 months estimated
+], ids=["steady", "rising", "one-month", "nothing", "zero-month", "started-in-october"])
 def test_projection_is_actual_plus_mean_of_last_three_months_times_months_left(
         actuals: dict[int, str], audited: list[int], through: int, expected: D) -> None:
     assert projection({m: D(a) for m, a in actuals.items()}, audited=audited, through=through) == expected
@@ -110,6 +111,15 @@ def test_monthly_budgets_count_through_the_last_audited_month() -> None:
     assert status.through == 2, "February is audited (IT has a cost in it)"
     assert status.budget_to_date == D(500) and status.actual_to_date == D(50)
     assert status.by_month[2] == (D(100), D(0)) and status.by_month[3] == (D(100), None)
+
+
+def test_budget_to_date_counts_only_the_audited_months() -> None:
+    """Regression: a year whose audits began in October compared October and November's 272.00 actual with
+    eleven months of budget (2,200.00): −88 %. The months nobody audited are no data, not savings."""
+    (status,) = budget_status([BudgetFact(DEPT, "Engineering", 2026, None, D(2400), "EUR")],
+                              _actuals("Engineering", {10: "110", 11: "162"}), year=2026)
+    assert (status.through, status.budget_to_date, status.actual_to_date) == (11, D("400.00"), D(272))
+    assert status.variance == D("-128.00") and status.projection == D("1632.00")
 
 
 @pytest.mark.parametrize(("case", "budget", "actuals"), [

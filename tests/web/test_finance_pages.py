@@ -153,8 +153,8 @@ def test_budget_page_shows_variance_and_projection_in_korean(client: Any, costs:
     client.force_login(user_with_role("viewer"))
     page = client.get("/finance/budgets/?year=2026", headers={"Accept-Language": "ko"}).content.decode()
     assert "예산" in page and "연말 예상" in page
-    # Engineering: Oct 110 + Nov 162 = 272 actual; budget 2400/12 × 11 = 2200 to date
-    assert "272.00" in page and "2,200.00" in page
+    # Engineering: Oct 110 + Nov 162 = 272 actual; budget 2400/12 × 2 audited months = 400 to date
+    assert "272.00" in page and "400.00" in page
 
 
 def test_budget_import_page_lists_errors_and_finance_only_may_import(client: Any, costs: dict[str, Any],
@@ -246,6 +246,6 @@ def test_api_kpis_give_the_budget_status(client: Any, costs: dict[str, Any], use
     client.force_login(user_with_role("engineer"))
     data = client.get("/api/finance/kpis/?year=2026").json()
     eng = next(b for b in data["budgets"] if b["target"] == "Engineering")
-    assert (eng["through"], eng["actual_to_date"], eng["budget_to_date"]) == (11, "272.0000", "2200.0000")
-    assert D(eng["projection"]) == D("272.00") + (D(110) + D(162)) / 2 * 1
+    assert (eng["through"], eng["actual_to_date"], eng["budget_to_date"]) == (11, "272.0000", "400.0000")
+    assert D(eng["projection"]) == D("272.00") + (D(110) + D(162)) / 2 * 10  # the 10 months not audited
     assert data["disputes"] == [] and data["payments"] == []

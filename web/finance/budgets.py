@@ -1,12 +1,14 @@
 """Budget against actual, pure: the variance to date and the year-end projection of each budgeted department or
 cost centre (docs/finance.md "Budgets").
 
-- **Budget to date**: the monthly budgets of the months through the last audited one; a whole-year budget
-  counts a twelfth per month (rounded to the currency's minor unit).
+- **Budget to date**: the monthly budgets of the audited months (a year that linewatch started auditing in
+  October compares October's and November's budget with their actuals, not January's to November's); a
+  whole-year budget counts a twelfth per month (rounded to the currency's minor unit).
 - **Actual to date**: the actual costs (``CostActual``) of the target in the year's audited months.
 - **Variance**: actual − budget (positive: over budget), also in % of the budget.
 - **Year-end projection**: actual to date + the mean of the last three audited months' actuals × the months
-  left in the year (fewer than three audited months: the mean of those there are).
+  of the year not audited (the months left, and any month before or between that has no audit: no data is
+  estimated, never taken for 0; fewer than three audited months: the mean of those there are).
 
 "Audited months" are the months of the year, through ``as_of``, for which any actual cost exists (the audit ran):
 a target without a cost in such a month spent 0 in it; a month nobody audited is no data, not a 0.
@@ -83,13 +85,14 @@ class BudgetStatus:
 
 
 def projection(actuals_by_month: dict[int, Decimal], *, audited: list[int], through: int) -> Decimal:
-    """Actual to date + the mean of the last (up to) three audited months × the months left after ``through``."""
+    """Actual to date + the mean of the last (up to) three audited months × the year's months not audited.
+    ``through`` (the last audited month) is kept for the callers; the months counted are all the unaudited ones."""
     to_date = sum((actuals_by_month.get(m, ZERO) for m in audited), ZERO)
     recent = audited[-MEAN_MONTHS:]
     if not recent:
         return to_date
     mean = sum((actuals_by_month.get(m, ZERO) for m in recent), ZERO) / len(recent)
-    return to_date + mean * (MONTHS - through)
+    return to_date + mean * (MONTHS - len(audited))
 
 
 def budget_status(budgets: Iterable[BudgetFact], actuals: Iterable[ActualFact], *, year: int,
@@ -115,7 +118,7 @@ def budget_status(budgets: Iterable[BudgetFact], actuals: Iterable[ActualFact], 
         monthly = {m: money(plan.get(None, ZERO) / MONTHS + plan.get(m, ZERO), key[2]) for m in range(1, MONTHS + 1)}
         status = BudgetStatus(scope=key[0], target=key[1], year=year, currency=key[2], through=through,
                               budget_year=sum(plan.values(), ZERO))
-        status.budget_to_date = sum((monthly[m] for m in range(1, through + 1)), ZERO)
+        status.budget_to_date = sum((monthly[m] for m in months), ZERO)
         status.actual_to_date = sum((by_month.get(m, ZERO) for m in months), ZERO)
         status.projection = money(projection(by_month, audited=months, through=through), key[2])
         status.by_month = {m: (monthly[m], by_month.get(m, ZERO) if m in months else None)
