@@ -184,6 +184,25 @@ def test_the_calendar_lists_due_scheduled_and_paid_per_day_monday_first(client, 
     assert 'href="?month=2026-11"' in html and 'href="?month=2027-01"' in html
 
 
+def test_calendar_month_totals_add_every_invoice_of_the_currency(client, world, finance):
+    """Regression: the month's "due" total showed one invoice's amount (values().annotate() grouped by the model's
+    ordering, due date first, and the last group won); it adds every unpaid invoice due in the month, at the
+    amount to pay, and the paid ones at what was paid."""
+    from web.invoices import services
+
+    make_invoice(world["orange"], "O-A", due="2026-12-05")
+    make_invoice(world["orange"], "O-B", due="2026-12-28")
+    paid = services.approve(make_invoice(world["orange"], "O-PAID", due="2026-12-10"), finance,
+                            withhold_disputed=False)
+    services.mark_paid(paid, finance, paid_on=day("2026-12-01"), reference="SEPA-3")
+    totals = _login(client, finance).get("/invoices/calendar/?month=2026-12").context["totals"]
+    due = sum((i.payable_amount for i in world["invoice"].__class__.objects.filter(
+        due_date__month=12, due_date__year=2026).exclude(state="paid")), Decimal(0))
+    (eur,) = totals
+    assert eur["due"] == due and eur["due"] > max(i.payable_amount for i in world["invoice"].__class__.objects.all())
+    assert eur["paid"] == paid.payable_amount
+
+
 def test_an_overdue_invoice_is_red_on_the_calendar(client, world, finance):
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     make_invoice(world["orange"], "O-LATE", due=yesterday.isoformat())

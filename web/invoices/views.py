@@ -182,14 +182,15 @@ def _in_month(name: str, first: dt.date, last: dt.date) -> Any:
 
 
 def _totals(invoices: QuerySet[Invoice], first: dt.date, last: dt.date) -> list[dict[str, Any]]:
-    """Per currency: unpaid due in the month, paid in the month."""
+    """Per currency: what is still to pay of the invoices due in the month, and what was paid in the month (each
+    invoice's amount to pay: its total less what was withheld)."""
     due = invoices.exclude(state=InvoiceState.PAID.value).filter(due_date__gte=first, due_date__lte=last)
     paid = invoices.filter(state=InvoiceState.PAID.value, paid_on__gte=first, paid_on__lte=last)
     out: dict[str, dict[str, Any]] = {}
     for label, qs in (("due", due), ("paid", paid)):
-        for row in qs.values("currency").annotate(total=Sum("total"), to_pay=Sum("amount_to_pay")):
-            out.setdefault(row["currency"], {"currency": row["currency"], "due": Decimal(0), "paid": Decimal(0)})
-            out[row["currency"]][label] = row["to_pay"] if label == "paid" and row["to_pay"] else row["total"]
+        for invoice in qs:
+            t = out.setdefault(invoice.currency, {"currency": invoice.currency, "due": Decimal(0), "paid": Decimal(0)})
+            t[label] += invoice.payable_amount
     return sorted(out.values(), key=lambda t: t["currency"])
 
 
