@@ -426,8 +426,7 @@ class Auditor:
                         c,
                         c.row.amount,
                         f"{c.row.carrier} bills circuit {c.row.circuit_id!r} ({c.row.charge_type.value}, "
-                        f"{_fmt(c.row.amount, c.row.currency)}), which is not in the inventory: dispute it "
-                        "or add the line",
+                        f"{_fmt(c.row.amount, c.row.currency)}), a circuit that is not in our inventory",
                     )
                 )
         return out
@@ -721,8 +720,7 @@ class Auditor:
                 c,
                 c.row.amount,
                 f"late fee {_fmt(c.row.amount, c.row.currency)} on invoice {c.row.invoice_number}"
-                + (f" ({c.row.description})" if c.row.description else "")
-                + ": check the payment date and ask for a waiver",
+                + (f" ({c.row.description})" if c.row.description else ""),
             )
             for c in self.in_period
             if c.row.charge_type is ChargeType.LATE_FEE

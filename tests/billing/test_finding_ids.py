@@ -156,6 +156,10 @@ def test_keys_are_stable_across_re_runs_with_re_measured_usage(
     assert first[usage_key].charge_key and first[usage_key].charge_key == second[usage_key].charge_key
     rules = {f.rule for f in first.values()}
     assert {AuditRule.DUPLICATE_CHARGE, AuditRule.GHOST_CIRCUIT, AuditRule.LATE_FEE} <= rules
+    # Regression: a dispute quotes its findings' reasons to the carrier; the ghost-circuit and late-fee reasons told
+    # finance what to do ("dispute it or add the line", "ask for a waiver") and went out so in the dispute mail.
+    quoted = [f.reason for f in first.values() if f.rule in (AuditRule.GHOST_CIRCUIT, AuditRule.LATE_FEE)]
+    assert quoted and not [r for r in quoted if any(w in r for w in ("dispute it", "add the line", "waiver"))]
 
 
 @pytest.mark.slow
