@@ -124,3 +124,36 @@ def test_linewatch_worker_once_runs_nothing_while_another_worker_holds_the_lock(
     assert "another worker holds the lock; nothing run" in blocked.stdout and "ran " not in blocked.stdout
     free = manage("linewatch_worker", "--once")
     assert "ran web.notify.jobs:deliver_outbox" in free.stdout, free.stderr[-2000:]
+
+
+RAN: list[str] = []
+
+
+def record_run() -> None:
+    """A job for the scheduler test: notes that it ran."""
+    RAN.append("ran")
+
+
+def test_every_job_runs_when_the_worker_starts_whatever_its_interval():
+    """Regression: jobs of more than 60 s were scheduled with ``next_run_time=None`` — APScheduler 3's *paused* —
+    so the reminders, the audit, the KPIs and the figures never ran in the worker. Each job now first runs at once,
+    then every interval."""
+    import time
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from web.notify.management.commands.linewatch_worker import build_scheduler
+    from web.notify.worker import Job
+
+    RAN.clear()
+    scheduler = build_scheduler([Job(f"{__name__}:record_run", 3600, "test")], BackgroundScheduler())
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not RAN and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert RAN == ["ran"], "a 3,600-s job did not run at the worker's start"
+        (job,) = scheduler.get_jobs()
+        assert job.next_run_time is not None, "the job is paused"
+    finally:
+        scheduler.shutdown(wait=False)

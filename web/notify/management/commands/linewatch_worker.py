@@ -46,12 +46,7 @@ class Command(BaseCommand):
             self._schedule(jobs)
 
     def _schedule(self, jobs: list[Any]) -> None:
-        from apscheduler.schedulers.blocking import BlockingScheduler
-
-        scheduler = BlockingScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
-        for job in jobs:
-            scheduler.add_job(run_job, "interval", args=[job], seconds=job.interval_s, id=job.path,
-                              next_run_time=None if job.interval_s > 60 else _now())
+        scheduler = build_scheduler(jobs)
         signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
         log.info("linewatch_worker: %d job(s): %s", len(jobs),
                  ", ".join(f"{j.path} every {j.interval_s:g} s" for j in jobs))
@@ -59,6 +54,24 @@ class Command(BaseCommand):
             scheduler.start()
         except KeyboardInterrupt:
             pass
+
+
+def build_scheduler(jobs: list[Any], scheduler: Any = None) -> Any:
+    """Every job on an interval, each first run as the worker starts (then every ``interval_s``): a worker
+    restarted more often than a job's interval still runs it. ``scheduler`` (a BlockingScheduler by default) is
+    returned unstarted.
+
+    Regression: jobs of more than 60 s were added with ``next_run_time=None``, which APScheduler 3 takes for
+    *paused*: the reminders, the audit, the KPIs and the figures never ran in the worker."""
+    if scheduler is None:
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
+        scheduler = BlockingScheduler()
+    scheduler.configure(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
+    now = _now()
+    for job in jobs:
+        scheduler.add_job(run_job, "interval", args=[job], seconds=job.interval_s, id=job.path, next_run_time=now)
+    return scheduler
 
 
 def _now() -> Any:
