@@ -101,7 +101,10 @@ def test_influxdb_down_fails_the_period_and_leaves_its_invoices_received(audited
 
 def test_the_job_mirrors_audits_the_new_periods_and_the_current_months_once_a_day(settings, tmp_path, influx_db):
     """sync_and_audit: the store's new invoices mirrored and their periods audited, the current and previous
-    month once a day (the mark in STATE_DIR); a second run the same day audits nothing (all audited, no new)."""
+    month once a day (the mark in STATE_DIR) when they have invoices; a second run the same day audits nothing.
+
+    Regression: November, which has no invoice, was audited too, and its costs (0 for every line) made it an
+    audited month that had spent nothing: the demo's budgets, taken from the latest audited month, came out 0."""
     from web.invoices import jobs
     from web.invoices.models import Invoice
 
@@ -111,8 +114,11 @@ def test_the_job_mirrors_audits_the_new_periods_and_the_current_months_once_a_da
     import_demo_invoices(store_path(tmp_path))
     today = dt.date(2026, 11, 5)
     first = jobs.sync_and_audit(today=today)
-    assert [r.period for r in first] == ["2026-09", "2026-10", "2026-11"] and all(r.ok for r in first)
+    assert [r.period for r in first] == ["2026-09", "2026-10"] and all(r.ok for r in first)
     assert not Invoice.objects.exclude(state=InvoiceState.AUDITED.value).exists()
     assert (tmp_path / jobs.DAILY_MARK).read_text().strip() == "2026-11-05"
     assert jobs.sync_and_audit(today=today) == []
-    assert [r.period for r in jobs.sync_and_audit(today=dt.date(2026, 11, 6))] == ["2026-10", "2026-11"]
+    assert [r.period for r in jobs.sync_and_audit(today=dt.date(2026, 11, 6))] == ["2026-10"]
+    from web.finance.models import CostActual
+
+    assert not CostActual.objects.filter(period="2026-11").exists()

@@ -3,7 +3,8 @@
 
 - :func:`sync_and_audit` (every ``finance.audit_interval_s``): mirror the ETL store (:func:`sync_store`), then audit
   the periods of new or re-synced invoices and of invoices still ``received`` (a failed audit is retried), and once
-  a day the current and the previous month (usage measured since, contracts edited since);
+  a day the current and the previous month when they have invoices (usage measured since, contracts edited
+  since; a month without any invoice is not audited: its costs would read as 0 spent);
 - :func:`send_payment_reminders` (hourly): the payment reminders and overdue alerts (web/invoices/reminders.py).
 """
 
@@ -35,11 +36,21 @@ def _daily_mark() -> Path:
 def periods_to_audit(new_periods: set[str], today: dt.date) -> set[str]:
     periods = set(new_periods)
     periods |= set(Invoice.objects.filter(state=InvoiceState.RECEIVED.value).values_list("period", flat=True))
-    mark = _daily_mark()
-    if not mark.is_file() or mark.read_text(encoding="utf-8").strip() != today.isoformat():
-        current = Period.containing(today)
-        periods |= {str(current), str(current.previous())}
+    if _daily_due(today):
+        periods |= _daily_periods(today)
     return periods
+
+
+def _daily_due(today: dt.date) -> bool:
+    mark = _daily_mark()
+    return not mark.is_file() or mark.read_text(encoding="utf-8").strip() != today.isoformat()
+
+
+def _daily_periods(today: dt.date) -> set[str]:
+    """The current and the previous month, those of them that have invoices."""
+    current = Period.containing(today)
+    months = {str(current), str(current.previous())}
+    return set(Invoice.objects.filter(period__in=months).values_list("period", flat=True).distinct())
 
 
 def sync_and_audit(today: dt.date | None = None) -> list[PeriodAudit]:
@@ -48,13 +59,10 @@ def sync_and_audit(today: dt.date | None = None) -> list[PeriodAudit]:
     if report.new or report.updated or report.skipped:
         log.info("invoice store mirrored: %d new, %d updated, %d unchanged, %d skipped (%s)", len(report.new),
                  len(report.updated), report.unchanged, len(report.skipped), "; ".join(report.skipped))
+    daily_due = _daily_due(today)
     periods = periods_to_audit(report.periods, today)
-    if not periods:
-        return []
-    results = audit_periods(periods)
-    current = Period.containing(today)
-    daily = {str(current), str(current.previous())}
-    if daily <= periods:
+    results = audit_periods(periods) if periods else []
+    if daily_due:
         write_private(_daily_mark(), today.isoformat() + "\n")
     return results
 
