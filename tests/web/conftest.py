@@ -82,3 +82,14 @@ def user_with_role(db: Any) -> Callable[[str | None], Any]:
         return user
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_settings_after_each_test():
+    """A Korean page request (LocaleMiddleware activates the language for the thread and leaves it active) must not
+    make the next test's services speak Korean: after each test the thread's language is the settings' again.
+    Found when the credits tests ran after the orders' or invoices' Korean page tests on one worker."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
