@@ -18,7 +18,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField
 
 from linewatch.choices import (
     AuditRule,
@@ -32,21 +32,15 @@ from web.audit.models import ChangeLoggedModel
 from web.findings.labels import choices_of
 from web.findings.workflow import Machine, Move, moves_of
 from web.inventory.models import Carrier, Line
+from web.workflow import AppendOnlyHistory, fsm_move
 
 MONEY = {"max_digits": 14, "decimal_places": 4}
 ZERO = Decimal(0)
 
 
-class AppendOnly(Exception):
-    """An attempt to change or delete a dispute's history row."""
-
-
 def _fsm_move(field: FSMField, move: Move) -> Callable[..., None]:
-    def method(self: models.Model) -> None:
-        """Moves the state only: web.findings.services does the rest."""
-
-    method.__name__ = method.__qualname__ = move.name
-    return transition(field=field, source=list(move.sources), target=move.target)(method)
+    return fsm_move(field, move.name, sources=move.sources, target=move.target,
+                    doc="Moves the state only: web.findings.services does the rest.")
 
 
 class SuppressionRule(ChangeLoggedModel):
@@ -230,7 +224,7 @@ class Finding(ConcurrentTransitionMixin, ChangeLoggedModel):
         return self.line_name or self.circuit_id or self.invoice_number
 
 
-class DisputeEvent(ChangeLoggedModel):
+class DisputeEvent(AppendOnlyHistory, ChangeLoggedModel):
     """A dispute's history, append-only: opened, sent, answered, reminded, resolved."""
 
     dispute = models.ForeignKey(Dispute, verbose_name=_("dispute"), on_delete=models.CASCADE, related_name="events")
@@ -250,13 +244,7 @@ class DisputeEvent(ChangeLoggedModel):
         verbose_name = _("dispute event")
         verbose_name_plural = _("dispute events")
 
+    history_of = "a dispute's"
+
     def __str__(self) -> str:
         return f"{self.dispute.reference} {self.kind} {self.target}".strip()
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnly("a dispute's history is append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnly("a dispute's history is append-only")

@@ -17,29 +17,23 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField
 
 from linewatch.choices import ChargeType, InvoiceState
 from web.audit.models import ChangeLoggedModel
 from web.inventory.models import Carrier, Line
 from web.invoices.labels import choices_of
 from web.invoices.workflow import MOVES, UNPAID, Move
+from web.workflow import AppendOnly, AppendOnlyHistory, fsm_move  # noqa: F401  (AppendOnly re-exported)
 
 
 def money_field(verbose_name: Any, **kwargs: Any) -> models.DecimalField:
     return models.DecimalField(verbose_name, max_digits=14, decimal_places=4, **kwargs)
 
 
-class AppendOnly(Exception):
-    """An attempt to change or delete an invoice's history row."""
-
-
 def _fsm_move(field: FSMField, move: Move) -> Callable[..., None]:
-    def method(self: Invoice) -> None:
-        """Moves the state only: web.invoices.services does the rest."""
-
-    method.__name__ = method.__qualname__ = move.name
-    return transition(field=field, source=[s.value for s in move.sources], target=move.target.value)(method)
+    return fsm_move(field, move.name, sources=[s.value for s in move.sources], target=move.target.value,
+                    doc="Moves the state only: web.invoices.services does the rest.")
 
 
 class Invoice(ConcurrentTransitionMixin, ChangeLoggedModel):
@@ -135,7 +129,7 @@ class InvoiceRow(ChangeLoggedModel):
         return f"{self.invoice} #{self.idx}"
 
 
-class InvoiceEvent(ChangeLoggedModel):
+class InvoiceEvent(AppendOnlyHistory, ChangeLoggedModel):
     """The invoice's history, append-only: received, re-synced, audited, approved (with or without withholding),
     scheduled, paid."""
 
@@ -157,13 +151,7 @@ class InvoiceEvent(ChangeLoggedModel):
         verbose_name = _("invoice event")
         verbose_name_plural = _("invoice events")
 
+    history_of = "an invoice's"
+
     def __str__(self) -> str:
         return f"{self.invoice} {self.transition or 'sync'} {self.target}".strip()
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnly("an invoice's history is append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnly("an invoice's history is append-only")

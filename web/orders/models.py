@@ -15,7 +15,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField
 
 from linewatch.choices import ChangeKind, LineType, OrderEventKind, OrderKind, OrderState
 from web.audit.models import ChangeLoggedModel
@@ -23,12 +23,9 @@ from web.inventory.models import Carrier, Department, Device, Line, Site
 from web.labels import choices_of as inventory_choices
 from web.orders.labels import choices_of
 from web.orders.workflow import MOVES, Move
+from web.workflow import AppendOnlyHistory, fsm_move
 
 _MONEY = {"max_digits": 16, "decimal_places": 4, "null": True, "blank": True}
-
-
-class AppendOnly(Exception):
-    """An attempt to change or delete an order's history row."""
 
 
 def _kind_in(kinds: tuple[OrderKind, ...]) -> Callable[[Any], bool]:
@@ -39,12 +36,8 @@ def _kind_in(kinds: tuple[OrderKind, ...]) -> Callable[[Any], bool]:
 
 
 def _fsm_move(field: FSMField, move: Move) -> Callable[..., None]:
-    def method(self: Order) -> None:
-        """Moves the state only: web.orders.services.transition() does the rest."""
-
-    method.__name__ = method.__qualname__ = move.name
-    return transition(field=field, source=list(move.sources), target=move.target,
-                      conditions=[_kind_in(move.kinds)])(method)
+    return fsm_move(field, move.name, sources=move.sources, target=move.target, conditions=[_kind_in(move.kinds)],
+                    doc="Moves the state only: web.orders.services.transition() does the rest.")
 
 
 class Order(ConcurrentTransitionMixin, ChangeLoggedModel):
@@ -158,7 +151,7 @@ class OrderStep(ChangeLoggedModel):
         return self.done_at is None and self.due_date is not None and self.due_date < timezone.localdate()
 
 
-class OrderEvent(ChangeLoggedModel):
+class OrderEvent(AppendOnlyHistory, ChangeLoggedModel):
     """The order's history, append-only: state changes, comments, assignments, acceptance and verification."""
 
     order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="events")
@@ -178,16 +171,10 @@ class OrderEvent(ChangeLoggedModel):
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
 
+    history_of = "an order's"
+
     def __str__(self) -> str:
         return f"{self.order} {self.kind} {self.target or ''}".strip()
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnly("an order's history is append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnly("an order's history is append-only")
 
 
 class RecoveryItem(ChangeLoggedModel):
