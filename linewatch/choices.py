@@ -215,6 +215,10 @@ class AuditRule(StrEnum):
     INVOICE_ARITHMETIC = "invoice_arithmetic"
     INVOICE_CONFLICT = "invoice_conflict"
     INVOICE_NOT_IMPORTED = "invoice_not_imported"  # a file of the carrier was rejected
+    VOICE_USAGE_MISMATCH = "voice_usage_mismatch"  # billed call charges of a voice line ≠ its CDRs rated by the plan
+    CALL_NOT_IN_CDRS = "call_not_in_cdrs"  # an itemized call the PBX never recorded
+    CALL_ROUNDING = "call_rounding"  # an itemized call's billed duration rounded beyond the contract's increment
+    CALL_WRONG_CLASS = "call_wrong_class"  # an itemized call charged at another destination class's rate
 
 
 class SavingsAction(StrEnum):
@@ -223,6 +227,8 @@ class SavingsAction(StrEnum):
     DOWNGRADE = "downgrade"  # underused: a smaller commit
     TERMINATE = "terminate"  # idle
     UPGRADE = "upgrade"  # saturated: spend before users feel it
+    FEWER_CHANNELS = "fewer_channels"  # a voice trunk's busy hour needs fewer channels at the target grade of service
+    MORE_CHANNELS = "more_channels"  # a voice trunk blocks calls: more channels for the target grade of service
 
 
 # --- alerting (alerting/) -----------------------------------------------------------------------------------------
@@ -237,6 +243,11 @@ class AlertRuleKind(StrEnum):
     MEMBER_DOWN = "member_down"  # one member of a multi-member line down, the others carry the traffic
     DEVICE_UNREACHABLE = "device_unreachable"  # collector_poll ok=0 for N consecutive polls
     NO_DATA = "no_data"  # the collector stopped writing for a line (or a device)
+    CHANNEL_UTILIZATION = "channel_utilization"  # busy channels % of a voice trunk's contracted channels, sustained
+    BLOCKED_CALLS = "blocked_calls"  # all-circuits-busy calls of a voice trunk per hour above a threshold
+    PREMIUM_DESTINATION = "premium_destination"  # toll fraud: calls to premium or high-risk destinations
+    AFTER_HOURS_INTERNATIONAL = "after_hours_international"  # toll fraud: international calls outside business hours
+    COST_SPIKE = "cost_spike"  # toll fraud: a trunk's call cost per hour above N x its baseline
 
 
 class AlertState(StrEnum):
@@ -701,3 +712,56 @@ class BudgetScope(StrEnum):
 
     DEPARTMENT = "department"
     COST_CENTRE = "cost_centre"
+
+
+# -- voice trunks (issue 13: collector/voice, linewatch/voice, billing_etl voice rules, web/voice) ------------------
+
+
+class CdrFormat(StrEnum):
+    """Call detail record layouts the CDR collector reads (voice.yaml ``sources[].format``; docs/cdr.md)."""
+
+    ASTERISK = "asterisk"  # cdr_csv Master.csv, the documented column order
+    FREESWITCH = "freeswitch"  # mod_cdr_csv, the default template
+    KAMAILIO = "kamailio"  # acc dialog CDRs (cdr_log / db_flatstore lines of key=value pairs)
+    CSV = "csv"  # a configurable CSV layout (voice.yaml ``layouts``), also carriers' itemized call records
+
+
+class CallDirection(StrEnum):
+    """Which way a call went, from the company's side of the trunk."""
+
+    INBOUND = "inbound"  # from the carrier to an extension
+    OUTBOUND = "outbound"  # from an extension out through the carrier
+    INTERNAL = "internal"  # extension to extension (not billed; takes no trunk channel unless it hairpins)
+
+
+class DestinationClass(StrEnum):
+    """Where a called number goes (voice.yaml ``numbering.classes``: prefixes of E.164 numbers)."""
+
+    LOCAL = "local"
+    NATIONAL = "national"
+    MOBILE = "mobile"
+    INTERNATIONAL = "international"
+    PREMIUM = "premium"  # premium-rate and high-cost services: a toll-fraud target
+    EMERGENCY = "emergency"
+    TOLL_FREE = "toll_free"
+    UNKNOWN = "unknown"  # no class prefix matched (rated by the plan's default, flagged)
+
+
+class CallOutcome(StrEnum):
+    """How a call attempt ended (from the SIP final code, the Q.850 cause or the PBX's disposition)."""
+
+    ANSWERED = "answered"
+    BLOCKED = "blocked"  # all circuits busy: SIP 503 or 486 from the carrier side, Q.850 cause 34 (or 44/47)
+    BUSY = "busy"  # the called party busy (SIP 486/600 towards an extension, Q.850 17)
+    NO_ANSWER = "no_answer"  # rang out or cancelled (SIP 480/487, Q.850 18/19)
+    FAILED = "failed"  # any other failure (4xx/5xx/6xx, congestion)
+
+    @property
+    def attempt_failed(self) -> bool:
+        return self is not CallOutcome.ANSWERED
+
+
+class LiveSourceKind(StrEnum):
+    """Where the CDR collector reads live concurrency every cycle (voice.yaml ``live``)."""
+
+    KAMAILIO_JSONRPC = "kamailio_jsonrpc"  # dlg.stats_active over HTTP (jsonrpcs + xhttp)

@@ -17,6 +17,7 @@ CHECKERS: list[tuple[str, str]] = [
     ("alerts_path", "alerting.config:check_config"),
     ("carriers_path", "billing_etl.config:check_config"),
     ("flows_path", "collector.flows.config:check_config"),
+    ("voice_path", "linewatch.voice.config:check_config"),
 ]
 
 

@@ -198,6 +198,12 @@ class Line(BaseModel):
     capacity_bps: int = Field(gt=0, description="contracted (committed) capacity in bits per second as installed: "
                                                 "valid until the first of ``capacity_changes``")
     capacity_changes: Annotated[tuple[CapacityChange, ...], AfterValidator(_increasing)] = ()
+    channels: int | None = Field(default=None, gt=0, le=100_000,
+                                 description="voice trunks: contracted concurrent calls (the channel capacity the "
+                                             "80 % rule and Erlang sizing use); only for type voice_trunk")
+    rate_plan: str | None = Field(default=None, min_length=1, max_length=128,
+                                  description="voice trunks: the contract's call tariff, a voice.yaml rate_plans name "
+                                              "(every CDR of the line is rated by it)")
     status: LineStatus = LineStatus.ACTIVE
     install_date: dt.date | None = None
     termination_date: dt.date | None = None
@@ -239,6 +245,10 @@ class Line(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> Line:
+        for field in ("channels", "rate_plan"):
+            if getattr(self, field) is not None and self.type is not LineType.VOICE_TRUNK:
+                raise ValueError(f"{field} is for voice trunks: line type is {self.type.value}, not voice_trunk "
+                                 f"(remove {field} or change the type)")
         if self.install_date and self.termination_date and self.termination_date < self.install_date:
             raise ValueError(
                 f"termination_date {self.termination_date} is before install_date {self.install_date}"

@@ -269,6 +269,7 @@ class Settings(BaseSettings):
     carriers_path: Path = Path("carriers.yaml")
     contracts_path: Path = Path("contracts.yaml")
     flows_path: Path = Path("flows.yaml")
+    voice_path: Path = Path("voice.yaml")
     state_dir: Path = Path("var")
     export_mode: FileMode = Field(default=0o640, description="mode of every billing export file (octal)")
     export_language: Language = Field(

@@ -5,11 +5,12 @@
 # ldap-utils (a private OpenLDAP for the LDAP login tests),
 # chromium and fonts-noto-cjk (the web app's browser tests).
 # dovecot-imapd (a private IMAP server for the invoice-intake tests).
+# kamailio (the SIP proxy of the voice tests and demo PBX) and sip-tester (SIPp: callers and the carrier).
 set -euo pipefail
 declare -A need=( [influxd]=influxdb [snmpd]=snmpd [snmpbulkwalk]=snmp [tshark]=tshark
                   [softflowd]=softflowd [nfdump]=nfdump [nfcapd]=nfdump [busybox]=busybox
                   [slapd]=slapd [ldapsearch]=ldap-utils [msgfmt]=gettext [chromium]=chromium
-                  [dovecot]=dovecot-imapd )
+                  [dovecot]=dovecot-imapd [kamailio]=kamailio [sipp]=sip-tester )
 missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${need[$cmd]}")

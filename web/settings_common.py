@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "web.credits",
     "web.intake",
     "web.finance",
+    "web.voice",
 ]
 
 MIDDLEWARE = [

@@ -24,6 +24,7 @@ urlpatterns = [
     path("credits/", include("web.credits.urls")),
     path("intake/", include("web.intake.urls")),
     path("finance/", include("web.finance.urls")),
+    path("voice/", include("web.voice.urls")),
     path("audit/", include("web.audit.urls")),
     path("accounts/", include("web.accounts.urls")),
     path("-/health", health, name="health"),  # open: the container health check (docs/docker.md)

@@ -22,6 +22,7 @@ urlpatterns = [
     path("credits/", include("web.credits.api.urls")),
     path("intake/", include("web.intake.api.urls")),
     path("finance/", include("web.finance.api.urls")),
+    path("voice/", include("web.voice.api.urls")),
     path("audit/", include("web.audit.api")),
     path("accounts/", include("web.accounts.api")),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="schema"),

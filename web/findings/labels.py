@@ -31,6 +31,10 @@ LABELS: dict[type[Enum], dict[Enum, Promise]] = {
         AuditRule.INVOICE_ARITHMETIC: _("Invoice arithmetic"),
         AuditRule.INVOICE_CONFLICT: _("Conflicting invoice"),
         AuditRule.INVOICE_NOT_IMPORTED: _("Invoice not imported"),
+        AuditRule.VOICE_USAGE_MISMATCH: _("Call charges mismatch"),
+        AuditRule.CALL_NOT_IN_CDRS: _("Billed call not in the call records"),
+        AuditRule.CALL_ROUNDING: _("Call duration rounded beyond the increment"),
+        AuditRule.CALL_WRONG_CLASS: _("Call rated in the wrong destination class"),
     },
     FindingState: {
         FindingState.NEW: pgettext_lazy("finding state", "New"),

@@ -27,7 +27,7 @@ from web.labels import choices_of
 _LINE_FIELDS = {
     ("id",): "name", ("carrier",): "carrier", ("circuit_id",): "circuit_id", ("type",): "type",
     ("site",): "site", ("department",): "department", ("cost_centre",): "cost_centre",
-    ("capacity_bps",): "capacity_bps", ("status",): "status", ("install_date",): "install_date",
+    ("capacity_bps",): "capacity_bps", ("channels",): "channels", ("rate_plan",): "rate_plan", ("status",): "status", ("install_date",): "install_date",
     ("termination_date",): "termination_date", ("description",): "description",
 }
 _MEMBER_FIELDS = {("device",): "device", ("interface",): "interface", ("if_index",): "if_index"}
@@ -75,6 +75,10 @@ class Line(ChangeLoggedModel):
                                     null=True, blank=True, related_name="lines")
     capacity_bps = models.PositiveBigIntegerField(_("capacity (bit/s)"),
                                                   help_text=_("contracted (committed) capacity in bits per second"))
+    channels = models.PositiveIntegerField(_("channels"), null=True, blank=True,
+                                           help_text=_("voice trunks: contracted concurrent calls"))
+    rate_plan = models.CharField(_("rate plan"), max_length=128, blank=True,
+                                 help_text=_("voice trunks: the contract's call tariff (a rate plan of voice.yaml)"))
     install_date = models.DateField(_("install date"), null=True, blank=True)
     termination_date = models.DateField(_("termination date"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
@@ -119,7 +123,7 @@ class Line(ChangeLoggedModel):
             type=self.type, site=self.site.name if self.site_id else None,
             department=self.department.name if self.department_id else None,
             cost_centre=self.cost_centre.code if self.cost_centre_id else None, capacity_bps=self.capacity_bps,
-            status=self.status, install_date=self.install_date, termination_date=self.termination_date,
+            channels=self.channels, rate_plan=self.rate_plan or None, status=self.status, install_date=self.install_date, termination_date=self.termination_date,
             description=self.description,
         ) | (port or _NO_PORT) | ({"capacity_changes": changes} if (changes := self.capacity_changes_config())
                                   else {})
