@@ -100,7 +100,7 @@ class SiteForm(forms.ModelForm):
 
 
 LINE_FORM_FIELDS = ("name", "carrier", "circuit_id", "billing_account", "type", "status", "site", "department",
-                    "cost_centre", "capacity_bps", "install_date", "termination_date", "description")
+                    "cost_centre", "capacity_bps", "channels", "rate_plan", "install_date", "termination_date", "description")
 
 
 class ContractForm(forms.ModelForm):

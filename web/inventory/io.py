@@ -75,8 +75,8 @@ _UNPOLLED = (LineStatus.PLANNED, LineStatus.DECOMMISSIONED)  # lines.yaml lists 
 # the collectors' endpoint builds this document for 10,000 lines, and model instances took ~95 % of its time.
 _LINE_VALUES = {"id": "name", "carrier": "carrier__name", "circuit_id": "circuit_id", "type": "type",
                 "site": "site__name", "department": "department__name", "cost_centre": "cost_centre__code",
-                "capacity_bps": "capacity_bps", "status": "status", "install_date": "install_date",
-                "termination_date": "termination_date", "description": "description"}
+                "capacity_bps": "capacity_bps", "channels": "channels", "rate_plan": "rate_plan", "status": "status",
+                "install_date": "install_date", "termination_date": "termination_date", "description": "description"}
 
 
 # Entries in the order they were created: an imported file comes back in its own order.
@@ -412,7 +412,7 @@ class _Applier:
             "type": y.type.value, "status": y.status.value, "site": self._named(Site, "name", y.site),
             "department": self._named(Department, "name", y.department),
             "cost_centre": self._named(CostCentre, "code", y.cost_centre), "capacity_bps": y.capacity_bps,
-            "install_date": y.install_date, "termination_date": y.termination_date, "description": y.description,
+            "channels": y.channels, "rate_plan": y.rate_plan or "", "install_date": y.install_date, "termination_date": y.termination_date, "description": y.description,
         }
 
     def _members(self, line: Line, devices: dict[str, Device], y: yaml_inventory.Line) -> None:
