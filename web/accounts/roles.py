@@ -132,6 +132,17 @@ ROLE_PERMISSIONS[Role.FINANCE] |= _INTAKE_READ | {("intake", "add_intakefile")}
 ROLE_PERMISSIONS[Role.ADMIN] |= _INTAKE_READ | {("intake", "retry_intakefile")}
 
 
+# Voice (web/voice, docs/web.md "Voice"): every role reads the extension directory and the trunks' figures; the
+# individual calls (numbers dialled: personal data) are for the NOC, engineers, finance and admins, not viewers.
+# Engineers (who run the PBX), finance (who charges the calls to departments) and admins keep the directory.
+_VOICE_READ = _perms(("view",), ("extension",), app="voice")
+for _role in Role:
+    ROLE_PERMISSIONS[_role] |= _VOICE_READ
+for _role in (Role.NOC, Role.ENGINEER, Role.FINANCE, Role.ADMIN):
+    ROLE_PERMISSIONS[_role] |= {("voice", "view_callrecord")}
+for _role in (Role.ENGINEER, Role.FINANCE, Role.ADMIN):
+    ROLE_PERMISSIONS[_role] |= _perms(_ALL, ("extension",), app="voice")
+
 def _model_exists(apps: Any, app_label: str, codename: str) -> bool:
     """Whether the model of the default permission ``codename`` is in ``apps`` (the migration state)."""
     try:
