@@ -103,11 +103,33 @@ LINE_FORM_FIELDS = ("name", "carrier", "circuit_id", "billing_account", "type", 
                     "cost_centre", "capacity_bps", "channels", "rate_plan", "install_date", "termination_date", "description")
 
 
+def check_rate_plan(value: str, stored: str) -> str:
+    """A voice line's ``rate_plan`` as typed, refused unless voice.yaml has the plan (a value left as it was
+    stored is not checked again: a line keeps its plan while voice.yaml is edited). The form's and the API's rule."""
+    from web.voice.config import rate_plan_problem
+
+    value = (value or "").strip()
+    if value and value != stored:
+        problem = rate_plan_problem(value)
+        if problem is not None:
+            raise ValidationError(problem)
+    return value
+
+
+class LineForm(forms.ModelForm):
+    """The line's own fields (the view picks those the role may change); ``rate_plan`` must be a voice.yaml plan."""
+
+    def clean_rate_plan(self) -> str:
+        return check_rate_plan(self.cleaned_data.get("rate_plan", ""), self.instance.rate_plan if self.instance.pk
+                               else "")
+
+
 class ContractForm(forms.ModelForm):
     class Meta:
         model = models.Contract
         fields = ("line", "currency", "mrc", "commit_bps", "billing_model", "direction", "price_per_mbps",
-                  "included_gb", "price_per_gb", "gb_unit", "proration", "sla_target_pct", "sla_cap_pct",
+                  "included_gb", "price_per_gb", "gb_unit", "proration", "price_per_channel", "sla_target_pct",
+                  "sla_cap_pct",
                   "term_start", "term_months", "auto_renew", "renewal_months", "notice_days",
                   "early_termination_pct")
         widgets: ClassVar[dict[str, forms.Widget]] = _dates("term_start")

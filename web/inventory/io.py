@@ -450,6 +450,7 @@ class _Applier:
                 "price_per_gb": getattr(b, "price_per_gb", None), "gb_unit": getattr(b, "gb_unit", "decimal"),
                 "proration": y.proration.value, "sla_target_pct": y.sla.target_pct if y.sla else None,
                 "sla_cap_pct": y.sla.cap_pct if y.sla else Decimal(100),
+                "price_per_channel": getattr(y, "price_per_channel", None),
             }
             term = y.term
             values |= {"term_start": term.start if term else None, "term_months": term.months if term else None,

@@ -45,6 +45,7 @@ from web.inventory.forms import (
     ContractForm,
     DeviceForm,
     Inline,
+    LineForm,
     ParentFormMixin,
     SiteForm,
     inline_formset,
@@ -355,7 +356,7 @@ class LineCreateView(ModelPermissionRequiredMixin, InlineEditMixin, CreateView):
 
     model = Line
     permission_action = "add"
-    fields = LINE_FORM_FIELDS
+    form_class = modelform_factory(Line, form=LineForm, fields=LINE_FORM_FIELDS)
     inlines = LINE_INLINES
     template_name = "inventory/line_form.html"
 
@@ -371,7 +372,7 @@ class LineUpdateView(ModelPermissionRequiredMixin, InlineEditMixin, UpdateView):
     template_name = "inventory/line_form.html"
 
     def get_form_class(self) -> type[ModelForm]:
-        return modelform_factory(Line, form=type("LineForm", (ParentFormMixin, ModelForm), {}),
+        return modelform_factory(Line, form=type("LineForm", (ParentFormMixin, LineForm), {}),
                                  fields=line_form_fields(self.request.user))
 
 

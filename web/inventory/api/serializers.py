@@ -14,6 +14,7 @@ from rest_framework import serializers
 from linewatch.choices import LineMemberRole
 from web.api.serializers import ValidatedModelSerializer, field_errors
 from web.inventory import models
+from web.inventory.forms import check_rate_plan
 
 
 class CarrierSerializer(ValidatedModelSerializer):
@@ -158,6 +159,12 @@ class LineSerializer(ValidatedModelSerializer):
                 raise serializers.ValidationError({"members": [problem.message]})
             raise serializers.ValidationError({"members": {problem.row: {problem.field: [problem.message]}}})
         return attrs | {"members": members}
+
+    def validate_rate_plan(self, value: str) -> str:
+        try:
+            return check_rate_plan(value, self.instance.rate_plan if self.instance is not None else "")
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
 
     def get_capacity_now_bps(self, line: models.Line) -> int:
         return line.capacity_at(timezone.now())

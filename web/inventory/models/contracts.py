@@ -25,7 +25,7 @@ _CONTRACT_FIELDS = {
     ("billing", "model"): "billing_model", ("billing", "direction"): "direction",
     ("billing", "price_per_mbps"): "price_per_mbps", ("billing", "included_gb"): "included_gb",
     ("billing", "price_per_gb"): "price_per_gb", ("billing", "gb_unit"): "gb_unit",
-    ("proration",): "proration", ("sla", "target_pct"): "sla_target_pct", ("sla", "cap_pct"): "sla_cap_pct",
+    ("proration",): "proration", ("price_per_channel",): "price_per_channel", ("sla", "target_pct"): "sla_target_pct", ("sla", "cap_pct"): "sla_cap_pct",
     ("sla", "credit_tiers"): "sla_target_pct", ("sla",): "sla_target_pct",
     ("term", "start"): "term_start", ("term", "months"): "term_months", ("term", "auto_renew"): "auto_renew",
     ("term", "renewal_months"): "renewal_months", ("term", "notice_days"): "notice_days",
@@ -52,6 +52,9 @@ class Contract(ChangeLoggedModel):
                                default=GbUnit.DECIMAL.value)
     proration = models.CharField(_("proration"), max_length=16, choices=choices_of(ProrationConvention),
                                  default=ProrationConvention.ACTUAL_DAYS.value)
+    price_per_channel = models.DecimalField(
+        _("price per channel per month"), null=True, blank=True, **_MONEY,
+        help_text=_("voice trunks: what one contracted channel costs a month (the saving of fewer channels)"))
     sla_target_pct = models.DecimalField(_("SLA availability target (%)"), null=True, blank=True, **_PCT)
     sla_cap_pct = models.DecimalField(_("SLA credit cap (percent of the MRC)"), default=100, **_PCT)
     term_start = models.DateField(_("term start"), null=True, blank=True)
@@ -87,7 +90,7 @@ class Contract(ChangeLoggedModel):
         data = present(line=self.line.name if self.line_id else None,
                        carrier=self.line.carrier.name if self.line_id else None,
                        currency=self.currency, mrc=self.mrc, commit_bps=self.commit_bps,
-                       proration=self.proration) | {"billing": billing_data}
+                       proration=self.proration, price_per_channel=self.price_per_channel) | {"billing": billing_data}
         tiers = [t.as_config() for t in self.credit_tiers.all()] if self.pk else []
         if self.sla_target_pct is not None or tiers:
             data["sla"] = present(target_pct=self.sla_target_pct, cap_pct=self.sla_cap_pct) | {"credit_tiers": tiers}
