@@ -1,0 +1,292 @@
+"""Calls to measurements: per voice line per minute (``voice_trunk``), per line × direction × destination class per
+minute (``voice_minutes``) and per line per day (``voice_capacity``); see docs/schema.md. Pure and column-wise.
+
+Concurrency: a call holds a trunk channel from ``start_s`` to ``end_s`` — except internal calls (extension to
+extension: no trunk channel) and blocked calls (refused because no channel was free: they never held one). The
+count of calls in progress is a step function; per minute, ``busy_max`` is its highest value and ``busy_mean`` its
+time-weighted mean (the carried Erlangs). Both come from sorted start and end times with ``searchsorted`` and
+cumulative sums over every minute edge — no Python loop per call (one loop per line).
+
+Counts, minutes and cost belong to the minute (and day) the call *started* in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from linewatch.choices import CallDirection, CallOutcome, DestinationClass
+from linewatch.influx import Point
+from linewatch.inventory import Line
+
+MINUTE_S = 60
+DAY_S = 86400
+HOUR_S = 3600
+LINE_TAGS = ("line", "carrier", "site", "department", "line_type")
+"""The tags of every voice point: the line's (``Line.tags()`` without the member tags)."""
+
+TRUNK_MEASUREMENT = "voice_trunk"
+MINUTES_MEASUREMENT = "voice_minutes"
+CAPACITY_MEASUREMENT = "voice_capacity"
+LIVE_MEASUREMENT = "voice_live"
+
+TRUNK_COUNTS = ("attempts", "answered", "failed", "blocked", "premium", "high_risk", "international")
+DIRECTION_MINUTES = {d.value: f"minutes_{d.value}" for d in CallDirection}
+TRUNK_FIELDS = ("channels", "busy_max", "busy_mean", "channel_util_pct", *TRUNK_COUNTS[:4], "asr_pct", "acd_s",
+                *DIRECTION_MINUTES.values(), "cost", *TRUNK_COUNTS[4:])
+"""The ``voice_trunk`` fields in the order of docs/schema.md (also the minute table's columns after line/time_s)."""
+INT_FIELDS = frozenset({"channels", "busy_max", *TRUNK_COUNTS, "calls", "busy_hour_start_s", "channels_needed"})
+
+
+def line_tags(line: Line) -> dict[str, str]:
+    tags = line.tags()
+    return {k: tags[k] for k in LINE_TAGS}
+
+
+def minute_floor(t_s: float) -> int:
+    return int(np.floor(t_s / MINUTE_S)) * MINUTE_S
+
+
+def minute_ceil(t_s: float) -> int:
+    return int(np.ceil(t_s / MINUTE_S)) * MINUTE_S
+
+
+def day_floor(t_s: float) -> int:
+    return int(np.floor(t_s / DAY_S)) * DAY_S
+
+
+def _occupying(calls: pd.DataFrame) -> np.ndarray:
+    """The calls that hold a trunk channel (not internal, not blocked, with both times and a line)."""
+    return ((calls["direction"] != CallDirection.INTERNAL.value).fillna(True).to_numpy(dtype=bool)
+            & (calls["outcome"] != CallOutcome.BLOCKED.value).fillna(True).to_numpy(dtype=bool)
+            & ~np.isnan(calls["start_s"].to_numpy(dtype="float64", na_value=np.nan))
+            & ~np.isnan(calls["end_s"].to_numpy(dtype="float64", na_value=np.nan))
+            & calls["line"].notna().to_numpy(dtype=bool))
+
+
+def occupancy(start_s: np.ndarray, end_s: np.ndarray, edges_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For the intervals ``[start_s, end_s)`` and the bucket edges ``edges_s`` (n + 1 ascending times): per bucket
+    the most intervals open at once and the time-weighted mean of the intervals open (Erlangs)."""
+    order = np.argsort(start_s, kind="stable")
+    s = np.asarray(start_s, dtype="float64")[order]
+    e = np.sort(np.asarray(end_s, dtype="float64"))
+    ref = edges_s[0]
+    s_rel, e_rel, edges_rel = s - ref, e - ref, np.asarray(edges_s, dtype="float64") - ref
+
+    def open_at(t: np.ndarray) -> np.ndarray:  # started at or before t, not yet ended at t
+        return np.searchsorted(s_rel, t, "right") - np.searchsorted(e_rel, t, "right")
+
+    level_at_edge = open_at(edges_rel)
+    busy_max = level_at_edge[:-1].copy()
+    inside = (s_rel >= edges_rel[0]) & (s_rel < edges_rel[-1])
+    if inside.any():
+        level_after_start = open_at(s_rel[inside])
+        bucket = np.searchsorted(edges_rel, s_rel[inside], "right") - 1
+        np.maximum.at(busy_max, bucket, level_after_start)
+    # Integral of the open count up to t: sum over started of (t - s) minus sum over ended of (t - e).
+    cs = np.concatenate(([0.0], np.cumsum(s_rel)))
+    ce = np.concatenate(([0.0], np.cumsum(e_rel)))
+    ns = np.searchsorted(s_rel, edges_rel, "right")
+    ne = np.searchsorted(e_rel, edges_rel, "right")
+    integral = edges_rel * ns - cs[ns] - (edges_rel * ne - ce[ne])
+    width = np.diff(edges_rel)
+    busy_mean = np.diff(integral) / width
+    return busy_max.astype("int64"), np.clip(busy_mean, 0.0, None)
+
+
+def _column(calls: pd.DataFrame, name: str, mask: np.ndarray, fill: object, dtype: str | type) -> np.ndarray:
+    if name not in calls.columns:
+        return np.full(int(mask.sum()), fill, dtype=dtype)
+    return calls[name].to_numpy(dtype=dtype, na_value=fill)[mask]
+
+
+def _started(calls: pd.DataFrame, start_s: float, end_s: float, bucket_s: int) -> pd.DataFrame:
+    """Calls of known lines started in ``[start_s, end_s)`` with their bucket start ``time_s`` and the values the
+    tables add up (only the columns needed are taken out of the frame, as numpy arrays)."""
+    start = calls["start_s"].to_numpy(dtype="float64", na_value=np.nan)
+    mask = calls["line"].notna().to_numpy(dtype=bool) & (start >= start_s) & (start < end_s)
+    outcome = _column(calls, "outcome", mask, "", object)
+    answered = outcome == CallOutcome.ANSWERED.value
+    billsec = _column(calls, "billsec_s", mask, 0.0, "float64")
+    billsec = np.where(np.isnan(billsec), 0.0, billsec)
+    direction = _column(calls, "direction", mask, CallDirection.OUTBOUND.value, object)
+    dest = _column(calls, "dest_class", mask, DestinationClass.UNKNOWN.value, object)
+    cost = _column(calls, "cost", mask, 0.0, "float64")
+    return pd.DataFrame({
+        "line": _column(calls, "line", mask, "", object),
+        "start_s": start[mask],
+        "time_s": (np.floor(start[mask] / bucket_s) * bucket_s).astype("int64"),
+        "answered": answered,
+        "blocked": outcome == CallOutcome.BLOCKED.value,
+        "direction": direction,
+        "dest_class": dest,
+        "high_risk": _column(calls, "high_risk", mask, False, bool),
+        "talk_min": np.where(answered, billsec, 0.0) / 60.0,
+        "billsec": np.where(answered, billsec, np.nan),
+        "cost": np.where(np.isnan(cost), 0.0, cost),
+        "premium": dest == DestinationClass.PREMIUM.value,
+        "international": (direction == CallDirection.OUTBOUND.value) & (dest == DestinationClass.INTERNATIONAL.value),
+    })
+
+
+def _held(calls: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(line, start_s, end_s) of the calls holding a channel, as numpy arrays."""
+    mask = _occupying(calls)
+    return (calls["line"].to_numpy(dtype=object, na_value="")[mask],
+            calls["start_s"].to_numpy(dtype="float64")[mask], calls["end_s"].to_numpy(dtype="float64")[mask])
+
+
+def _busy_table(calls: pd.DataFrame, lines: Mapping[str, Line], start_s: int, end_s: int) -> pd.DataFrame:
+    line, start, end = _held(calls)
+    edges = np.arange(start_s, end_s + MINUTE_S, MINUTE_S, dtype="float64")
+    codes, names = pd.factorize(line, sort=True)
+    parts = []
+    for code, line_id in enumerate(names):
+        if line_id not in lines:
+            continue
+        mine = codes == code
+        busy_max, busy_mean = occupancy(start[mine], end[mine], edges)
+        parts.append(pd.DataFrame({"line": line_id, "time_s": edges[:-1].astype("int64"),
+                                   "busy_max": busy_max, "busy_mean": busy_mean}))
+    if not parts:
+        return pd.DataFrame({"line": pd.Series(dtype=object), "time_s": pd.Series(dtype="int64"),
+                             "busy_max": pd.Series(dtype="int64"), "busy_mean": pd.Series(dtype="float64")})
+    busy = pd.concat(parts, ignore_index=True)
+    return busy[(busy["busy_max"] > 0) | (busy["busy_mean"] > 0)]
+
+
+def minute_table(calls: pd.DataFrame, *, lines: Mapping[str, Line], start_s: float, end_s: float) -> pd.DataFrame:
+    """The ``voice_trunk`` rows of the minutes in ``[start_s, end_s)`` (rounded out to whole minutes): one per
+    line of ``lines`` per minute that had a call in progress or started. ``calls``: every call overlapping the
+    window (``CallStore.calls(overlapping=True)``), rated or not (not rated: cost 0, classes unknown). Columns:
+    ``line``, ``time_s`` (minute start), then :data:`TRUNK_FIELDS` (NaN/<NA> where a field does not apply)."""
+    t0, t1 = minute_floor(start_s), minute_ceil(end_s)
+    if t1 <= t0:
+        t1 = t0 + MINUTE_S
+    busy = _busy_table(calls, lines, t0, t1)
+    started = _started(calls, t0, t1, MINUTE_S)
+    started = started[started["line"].isin(list(lines))]
+    grouped = started.groupby(["line", "time_s"], sort=False)
+    counts = grouped.agg(attempts=("answered", "size"), answered=("answered", "sum"), blocked=("blocked", "sum"),
+                         premium=("premium", "sum"), high_risk=("high_risk", "sum"),
+                         international=("international", "sum"), acd_s=("billsec", "mean"), cost=("cost", "sum"))
+    minutes = (started.pivot_table(index=["line", "time_s"], columns="direction", values="talk_min", aggfunc="sum",
+                                   fill_value=0.0)
+               if len(started) else pd.DataFrame(index=counts.index))
+    minutes = minutes.reindex(columns=list(DIRECTION_MINUTES), fill_value=0.0).rename(columns=DIRECTION_MINUTES)
+    table = counts.join(minutes).reset_index()
+    table = busy.merge(table, on=["line", "time_s"], how="outer")
+    for name in (*TRUNK_COUNTS, "busy_max"):
+        if name != "failed":
+            table[name] = table[name].fillna(0).astype("int64")
+    for name in (*DIRECTION_MINUTES.values(), "cost", "busy_mean"):
+        table[name] = table[name].fillna(0.0).astype("float64")
+    table["failed"] = table["attempts"] - table["answered"]
+    table["asr_pct"] = np.where(table["attempts"] > 0,
+                                table["answered"] / table["attempts"].where(table["attempts"] > 0) * 100, np.nan)
+    channels = table["line"].map(lambda line_id: lines[line_id].channels).astype("Int64")
+    table["channels"] = channels
+    table["channel_util_pct"] = (table["busy_max"] / channels.where(channels > 0).astype("float64") * 100
+                                 ).astype("float64")
+    table = table.sort_values(["line", "time_s"], ignore_index=True)
+    return table[["line", "time_s", *TRUNK_FIELDS]]
+
+
+def class_table(calls: pd.DataFrame, *, lines: Mapping[str, Line], start_s: float, end_s: float) -> pd.DataFrame:
+    """The ``voice_minutes`` rows: per line × direction × dest_class × minute of the calls started in the
+    window: ``calls``, ``answered``, ``minutes`` (talk), ``cost``."""
+    t0, t1 = minute_floor(start_s), max(minute_ceil(end_s), minute_floor(start_s) + MINUTE_S)
+    started = _started(calls, t0, t1, MINUTE_S)
+    started = started[started["line"].isin(list(lines))]
+    table = (started.groupby(["line", "direction", "dest_class", "time_s"], sort=True)
+             .agg(calls=("answered", "size"), answered=("answered", "sum"), minutes=("talk_min", "sum"),
+                  cost=("cost", "sum"))
+             .reset_index())
+    table["calls"] = table["calls"].astype("int64")
+    table["answered"] = table["answered"].astype("int64")
+    return table
+
+
+def capacity_table(calls: pd.DataFrame, *, lines: Mapping[str, Line], day_start_s: float, day_end_s: float,
+                   target_gos: float = 0.01) -> pd.DataFrame:
+    """The ``voice_capacity`` rows: per line of ``lines`` (with calls) per UTC day in ``[day_start_s,
+    day_end_s)``: the busiest clock hour's carried Erlangs and start, the offered traffic (carried plus the
+    hour's blocked attempts at its mean holding time), Erlang B blocking at the contracted channels, the channels
+    needed for ``target_gos`` (a fraction: 0.01 for 1 %), the day's blocked calls and attempts. ``calls``: every
+    call overlapping the days."""
+    from linewatch.voice import erlang
+
+    d0, d1 = day_floor(day_start_s), day_floor(day_end_s - 1) + DAY_S
+    held_line, held_start, held_end = _held(calls)
+    started = _started(calls, d0, d1, DAY_S)
+    started["hour_s"] = (np.floor(started["start_s"] / HOUR_S) * HOUR_S).astype("int64")
+    rows = []
+    for day in range(d0, d1, DAY_S):
+        for line_id, line in lines.items():
+            today = started[(started["line"] == line_id) & (started["time_s"] == day)]
+            mine = (held_line == line_id) & (held_start < day + DAY_S) & (held_end > day)
+            if not len(today) and not mine.any():
+                continue
+            hour_s, carried = erlang.busy_hour(held_start[mine], held_end[mine],
+                                               day_start_s=float(day), day_end_s=float(day + DAY_S))
+            in_hour = started[(started["line"] == line_id) & (started["hour_s"] == int(hour_s))
+                              & (started["direction"] != CallDirection.INTERNAL.value)]
+            hour_blocked = int(in_hour["blocked"].sum())
+            hour_attempts = len(in_hour)
+            offered = float(erlang.offered_traffic(carried, hour_blocked, hour_attempts))
+            row: dict[str, object] = {
+                "line": line_id, "time_s": day, "busy_hour_erlangs": float(carried),
+                "busy_hour_start_s": int(hour_s), "offered_erlangs": offered,
+                "channels_needed": int(erlang.channels_for(offered, gos=target_gos)),
+                "blocked": int(today["blocked"].sum()), "calls": len(today),
+                "channels": line.channels, "blocking_pct": np.nan,
+            }
+            if line.channels:
+                row["blocking_pct"] = float(erlang.erlang_b(offered, line.channels)) * 100
+            rows.append(row)
+    columns = ["line", "time_s", "busy_hour_erlangs", "busy_hour_start_s", "offered_erlangs", "blocking_pct",
+               "channels", "channels_needed", "blocked", "calls"]
+    table = pd.DataFrame(rows, columns=columns)
+    table["channels"] = table["channels"].astype("Int64")
+    return table
+
+
+def _fields(row: Mapping[str, object], names: tuple[str, ...] | list[str]) -> dict[str, float | int]:
+    fields: dict[str, float | int] = {}
+    for name in names:
+        value = row[name]
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+            continue
+        fields[name] = int(value) if name in INT_FIELDS else float(value)  # type: ignore[arg-type]
+    return fields
+
+
+def _points(measurement: str, table: pd.DataFrame, lines: Mapping[str, Line], names: list[str],
+            extra_tags: tuple[str, ...] = ()) -> list[Point]:
+    tags_of = {line_id: line_tags(line) for line_id, line in lines.items()}
+    out = []
+    for row in table.to_dict("records"):
+        tags = tags_of[row["line"]]
+        if extra_tags:
+            tags = tags | {k: str(row[k]) for k in extra_tags}
+        out.append(Point(measurement, tags, _fields(row, names), int(row["time_s"]) * 1_000_000_000))
+    return out
+
+
+def points(*, minutes: pd.DataFrame | None = None, classes: pd.DataFrame | None = None,
+           capacity: pd.DataFrame | None = None, lines: Mapping[str, Line]) -> list[Point]:
+    """The InfluxDB points of the tables (``voice_trunk``, ``voice_minutes``, ``voice_capacity``): one per row
+    (so per table row, not per call), the line's tags, times in whole seconds."""
+    out: list[Point] = []
+    if minutes is not None:
+        out += _points(TRUNK_MEASUREMENT, minutes, lines, list(TRUNK_FIELDS))
+    if classes is not None:
+        out += _points(MINUTES_MEASUREMENT, classes, lines, ["calls", "answered", "minutes", "cost"],
+                       extra_tags=("direction", "dest_class"))
+    if capacity is not None:
+        out += _points(CAPACITY_MEASUREMENT, capacity, lines,
+                       ["busy_hour_erlangs", "busy_hour_start_s", "offered_erlangs", "blocking_pct", "channels",
+                        "channels_needed", "blocked", "calls"])
+    return out
