@@ -39,6 +39,8 @@ DEMO_PROFILES: dict[str, LineProfile] = {
     "FRA-INET-1": LineProfile(peak_util=0.55, night_util=0.10),
     "FRA-MPLS-1": LineProfile(peak_util=0.88, night_util=0.88, flat=True, burst=0.04, error_rate_ps=0.5),
     "FRA-VOICE-1": LineProfile(peak_util=0.30, night_util=0.02, out_ratio=1.0, port_speed_bps=100_000_000),
+    # Near its 10 channels in the busy hour (calls blocked; docs/voice-demo.md): about 9 G.711 calls each way.
+    "PAR-VOICE-1": LineProfile(peak_util=0.45, night_util=0.02, out_ratio=1.0, port_speed_bps=100_000_000),
     "AMS-INET-1": LineProfile(peak_util=0.40, night_util=0.06, port_speed_bps=10_000_000_000),
     "AMS-MPLS-1": LineProfile(peak_util=0.35, night_util=0.05, down_live=True, outage_every_days=9),
     "LON-INET-1": LineProfile(peak_util=0.50, night_util=0.12),
