@@ -80,6 +80,7 @@ ORANGE_MRC = {
     "OBS-NL-66120": Decimal("2400.00"),
     "OBS-UK-11873": Decimal("950.00"),
     "OBS-FR-INET-3302": Decimal("600.00"),
+    "OBS-FR-SIP-4410": Decimal("250.00"),  # PAR-VOICE-1, the Paris SIP trunk (config/contracts.yaml)
 }
 COLT_MRC = {"COLT-UK-9001234": Decimal("900.00"), "COLT-UK-LL-4410": Decimal("450.00")}
 # LON-INET-1's upgrade to 300 Mbit/s (config/contracts.yaml changes:, config/lines.yaml capacity_changes): Colt
