@@ -75,8 +75,8 @@ def _store_inventory(path: Path = CONFIG / "lines.yaml"):
             circuit_id=y.circuit_id, type=y.type, site=Site.objects.get_or_create(name=y.site)[0],
             department=Department.objects.get_or_create(name=y.department)[0],
             cost_centre=CostCentre.objects.get_or_create(code=y.cost_centre)[0] if y.cost_centre else None,
-            capacity_bps=y.capacity_bps, status=y.status, install_date=y.install_date,
-            termination_date=y.termination_date, description=y.description)
+            capacity_bps=y.capacity_bps, channels=y.channels, rate_plan=y.rate_plan or "", status=y.status,
+            install_date=y.install_date, termination_date=y.termination_date, description=y.description)
         for m in y.members:
             LineMember.objects.create(line=line, device=devices[m.device], interface=m.interface or "",
                                       if_index=m.if_index, role=m.role)
