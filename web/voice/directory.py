@@ -1,6 +1,7 @@
 """The application's extension directory: the Extension rows as the core's :class:`~linewatch.voice.directory.Directory`
-(for the pages and the billing ETL's audit, web/invoices/audit.py), its CSV export, and the CSV import (all rows or
-none, every problem with its row), both in the core's format (:func:`linewatch.voice.directory.parse_directory_csv`)."""
+(for the pages and the billing ETL's audit, web/invoices/audit.py), and the CSV import (all rows or none, every
+problem with its row) in the core's format (:func:`linewatch.voice.directory.parse_directory_csv`; the export is
+web/voice/export.py's)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from linewatch.errors import Problem
-from linewatch.voice.directory import Directory, directory_csv, parse_directory_rows
+from linewatch.voice.directory import Directory, parse_directory_rows
 from web.inventory.models import CostCentre, Department
 from web.voice.models import Extension
 
-__all__ = ["ExtensionImportError", "ImportResult", "app_directory", "export_csv", "import_extensions"]
+__all__ = ["ExtensionImportError", "ImportResult", "app_directory", "import_extensions"]
 
 MAX_BYTES = 8 * 1024 * 1024
 
@@ -25,11 +26,6 @@ def app_directory() -> Directory:
     """Every Extension row as a :class:`Directory` (two queries' worth: one, with the joins)."""
     rows = Extension.objects.select_related("department", "cost_centre").order_by("number")
     return Directory([row.as_entry() for row in rows])
-
-
-def export_csv() -> str:
-    """The directory as the CSV the import (and voice.yaml ``extensions``) reads."""
-    return directory_csv(app_directory().entries)
 
 
 class ExtensionImportError(Exception):

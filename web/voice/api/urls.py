@@ -1,6 +1,8 @@
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import APIRootView, DefaultRouter
 
+from web.voice.api import views
+
 
 class VoiceRootView(APIRootView):
     """Voice trunks: the extension directory (extensions to departments), calls, rate plans."""
@@ -10,6 +12,8 @@ class VoiceRootView(APIRootView):
 
 router = DefaultRouter()
 router.APIRootView = VoiceRootView
+router.register("extensions", views.ExtensionViewSet)
+router.register("calls", views.CallViewSet, basename="calls")
 
 app_name = "voice-api"
 urlpatterns = router.urls
