@@ -34,6 +34,7 @@ from linewatch.choices import (
     AlertRuleKind,
     AlertScope,
     Language,
+    LineType,
     Severity,
     SmtpTls,
 )
@@ -50,6 +51,30 @@ TRAFFIC_ERROR_FIELDS = ("in_errors_ps", "out_errors_ps", "in_discards_ps", "out_
 
 def _matchers(values: list[str]) -> tuple[Matcher, ...]:
     return tuple(parse_matcher(v) for v in values)
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Seoul)") from None
+    return value
+
+
+def _weekdays(values: list[str]) -> list[str]:
+    out = [v.lower() for v in values]
+    for v in out:
+        if v not in _WEEKDAYS:
+            raise ValueError(f"unknown weekday {v!r} (use {', '.join(_WEEKDAYS)})")
+    return out
+
+
+def _time_of_day(value: object) -> object:
+    if isinstance(value, int) and not isinstance(value, bool):  # YAML 1.1 reads 2:00 as sexagesimal 120
+        if not 0 <= value < 24 * 60:
+            raise ValueError(f"{value // 60}:{value % 60:02d} is not a time of day (use 00:00 to 23:59)")
+        return dt.time(value // 60, value % 60)
+    return value
 
 
 # -- rules ------------------------------------------------------------------------------------------------------
@@ -78,23 +103,28 @@ class _Sustained(_RuleBase):
     sample_s: int = Field(default=60, ge=1, le=3600, description="averaging bucket: the collector's poll interval")
 
 
-class UtilizationRule(_Sustained):
-    """In or out utilization of the contracted capacity."""
+class _PercentLevels(_Sustained):
+    """Warning/critical/clear levels in % of a contracted capacity (bandwidth or voice channels)."""
 
-    kind: Literal[AlertRuleKind.UTILIZATION]
     warning_pct: float = Field(default=UTILIZATION_WARNING_PCT, gt=0)
     critical_pct: float | None = Field(default=UTILIZATION_CRITICAL_PCT, gt=0)
     clear_pct: float = Field(default=70.0, ge=0)
     critical_clear_pct: float | None = Field(default=None, ge=0, description="default: critical_pct - 5")
 
     @model_validator(mode="after")
-    def _ordered(self) -> UtilizationRule:
+    def _ordered(self) -> _PercentLevels:
         _check_levels(self.warning_pct, self.critical_pct, self.clear_pct, self.critical_clear_pct, "_pct")
         return self
 
     def thresholds(self) -> Thresholds:
         return Thresholds.of(self.warning_pct, self.critical_pct, self.clear_pct, self.critical_clear_pct,
                              self.for_s, self.clear_for_s, self.sample_s)
+
+
+class UtilizationRule(_PercentLevels):
+    """In or out utilization of the contracted capacity."""
+
+    kind: Literal[AlertRuleKind.UTILIZATION]
 
 
 class ErrorRateRule(_Sustained):
@@ -184,8 +214,127 @@ class NoDataRule(_RuleBase):
         return {"enabled", "after_s", "severity"}
 
 
+# -- voice trunk rules (voice_trunk points, docs/schema.md; subjects: the voice_trunk lines only) ----------------
+
+
+class ChannelUtilizationRule(_PercentLevels):
+    """Busy channels of a voice trunk in % of its contracted ``channels`` (the 80 % rule), sustained, with
+    hysteresis: per ``sample_s`` bucket the most calls in progress at once (``busy_max`` of the CDRs, or the live
+    count of ``voice_live`` when higher) divided by the line's channels. Only lines with ``channels``."""
+
+    kind: Literal[AlertRuleKind.CHANNEL_UTILIZATION]
+
+
+class BlockedCallsRule(_RuleBase):
+    """All-circuits-busy calls (``voice_trunk.blocked``) in the last ``window_s``, as a rate per hour, at or above
+    ``warning_per_hour`` / ``critical_per_hour``; a firing alert clears below ``clear_per_hour``."""
+
+    kind: Literal[AlertRuleKind.BLOCKED_CALLS]
+    window_s: int = Field(default=3600, ge=60, le=86400, description="the calls counted: those started this recently")
+    warning_per_hour: float = Field(default=5.0, gt=0)
+    critical_per_hour: float | None = Field(default=None, gt=0)
+    clear_per_hour: float | None = Field(default=None, ge=0, description="default: half of warning_per_hour")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BlockedCallsRule:
+        _check_levels(self.warning_per_hour, self.critical_per_hour, self._clear, None, "_per_hour")
+        return self
+
+    @property
+    def _clear(self) -> float:
+        return self.warning_per_hour / 2 if self.clear_per_hour is None else self.clear_per_hour
+
+    def thresholds(self) -> Thresholds:
+        """Levels of a count: the latest value alone decides (``for_s`` 0), with the clear level's hysteresis."""
+        return Thresholds.of(self.warning_per_hour, self.critical_per_hour, self._clear, None, 0, 0)
+
+
+class _CallCountRule(_RuleBase):
+    """Toll fraud: ``min_calls`` or more suspicious calls started in the last ``lookback_s`` fire at ``severity``;
+    the alert resolves once they are older than ``lookback_s``."""
+
+    lookback_s: int = Field(default=3600, ge=60, le=7 * 86400, description="the calls counted: started this recently")
+    min_calls: int = Field(default=1, ge=1, le=100_000)
+    severity: Severity = Severity.CRITICAL
+
+
+class PremiumDestinationRule(_CallCountRule):
+    """Calls to premium-rate numbers (``dest_class`` premium) or to high-risk prefixes (voice.yaml
+    ``numbering.high_risk_prefixes``): ``voice_trunk.premium`` + ``voice_trunk.high_risk``."""
+
+    kind: Literal[AlertRuleKind.PREMIUM_DESTINATION]
+
+
+class BusinessHours(BaseModel):
+    """When the company works: ``weekdays`` from ``start`` to ``end`` (local time of ``timezone``)."""
+
+    model_config = _STRICT
+    timezone: str = "UTC"
+    weekdays: list[str] = Field(default_factory=lambda: list(_WEEKDAYS[:5]), min_length=1)
+    start: dt.time = dt.time(8, 0)
+    end: dt.time = dt.time(18, 0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        return _zone(value)
+
+    @field_validator("weekdays")
+    @classmethod
+    def _days(cls, values: list[str]) -> list[str]:
+        return _weekdays(values)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _hhmm(cls, value: object) -> object:
+        return _time_of_day(value)
+
+    @model_validator(mode="after")
+    def _span(self) -> BusinessHours:
+        if self.start >= self.end:
+            raise ValueError(f"start ({self.start:%H:%M}) must be before end ({self.end:%H:%M})")
+        return self
+
+    def contains(self, t_s: float) -> bool:
+        """Whether ``t_s`` (epoch seconds) is a working day's ``start <= local time < end``."""
+        local = dt.datetime.fromtimestamp(t_s, ZoneInfo(self.timezone))
+        return _WEEKDAYS[local.weekday()] in self.weekdays and self.start <= local.time() < self.end
+
+
+class AfterHoursInternationalRule(_CallCountRule):
+    """Outbound international calls (``voice_trunk.international``) started outside ``business_hours``; each
+    minute's calls are placed by the minute's start in the business hours' time zone."""
+
+    kind: Literal[AlertRuleKind.AFTER_HOURS_INTERNATIONAL]
+    min_calls: int = Field(default=3, ge=1, le=100_000)
+    severity: Severity = Severity.WARNING
+    business_hours: BusinessHours = Field(default_factory=BusinessHours)
+
+
+class CostSpikeRule(_RuleBase):
+    """The rated call cost of the last hour above ``factor`` × the trunk's baseline and at least ``min_cost`` (in
+    the rate plan's currency). Baseline: the mean cost of the same hour of the week (the same 60 minutes, 1 to
+    ``baseline_weeks`` weeks back); a week in which the trunk has no ``voice_trunk`` point at all (not installed yet,
+    collector not running) is left out, so a new trunk is not compared with weeks it did not exist; without any
+    such week there is no baseline and the rule does not fire (premium_destination and after_hours_international
+    still do)."""
+
+    kind: Literal[AlertRuleKind.COST_SPIKE]
+    factor: float = Field(default=3.0, gt=1, le=1000)
+    min_cost: float = Field(default=20.0, ge=0, description="a spike below this cost per hour is no alert")
+    baseline_weeks: int = Field(default=4, ge=1, le=12)
+    severity: Severity = Severity.CRITICAL
+
+
+VOICE_RULE_KINDS = frozenset({AlertRuleKind.CHANNEL_UTILIZATION, AlertRuleKind.BLOCKED_CALLS,
+                              AlertRuleKind.PREMIUM_DESTINATION, AlertRuleKind.AFTER_HOURS_INTERNATIONAL,
+                              AlertRuleKind.COST_SPIKE})
+"""Rules about voice trunks: their subjects are the inventory's ``voice_trunk`` lines only."""
+
 Rule = Annotated[
-    UtilizationRule | ErrorRateRule | LineDownRule | MemberDownRule | DeviceUnreachableRule | NoDataRule,
+    UtilizationRule | ErrorRateRule | LineDownRule | MemberDownRule | DeviceUnreachableRule | NoDataRule
+    | ChannelUtilizationRule | BlockedCallsRule | PremiumDestinationRule | AfterHoursInternationalRule
+    | CostSpikeRule,
     Field(discriminator="kind"),
 ]
 
@@ -334,12 +483,6 @@ class WebhookReceiver(BaseModel):
         return value
 
 
-def _zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Seoul)") from None
-    return value
 
 
 class Receiver(BaseModel):
@@ -384,29 +527,17 @@ class MaintenanceWindow(BaseModel):
     @field_validator("weekdays")
     @classmethod
     def _days(cls, values: list[str]) -> list[str]:
-        out = [v.lower() for v in values]
-        for v in out:
-            if v not in _WEEKDAYS:
-                raise ValueError(f"unknown weekday {v!r} (use {', '.join(_WEEKDAYS)})")
-        return out
+        return _weekdays(values)
 
     @field_validator("start_time", "end_time", mode="before")
     @classmethod
     def _hhmm(cls, value: object) -> object:
-        if isinstance(value, int) and not isinstance(value, bool):  # YAML 1.1 reads 2:00 as sexagesimal 120
-            if not 0 <= value < 24 * 60:
-                raise ValueError(f"{value // 60}:{value % 60:02d} is not a time of day (use 00:00 to 23:59)")
-            return dt.time(value // 60, value % 60)
-        return value
+        return _time_of_day(value)
 
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
-        return value
+        return _zone(value)
 
     @model_validator(mode="after")
     def _span(self) -> MaintenanceWindow:
@@ -541,6 +672,11 @@ def cross_check(config: AlertsConfig, located: Located, inventory: Inventory | N
         if inventory is not None:
             if o.line is not None and o.line not in inventory.lines_by_id:
                 problems.append(located.problem((*path, "line"), f"unknown line {o.line!r} (not in the inventory)"))
+            elif o.line is not None and rule.kind in VOICE_RULE_KINDS:
+                line_type = inventory.lines_by_id[o.line].type
+                if line_type is not LineType.VOICE_TRUNK:
+                    problems.append(located.problem((*path, "line"), f"{o.line} is a {line_type.value} line, not a "
+                                                    f"voice_trunk: rule {o.rule} never looks at it"))
             if o.department is not None and departments is not None and o.department not in departments:
                 problems.append(located.problem((*path, "department"), f"unknown department {o.department!r} "
                                                 f"(inventory has: {', '.join(sorted(departments))})"))

@@ -24,28 +24,38 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
-from alerting.config import AlertsConfig, Thresholds
+from alerting.config import VOICE_RULE_KINDS, AlertsConfig, Thresholds
 from alerting.logic import (
     HOLD,
+    HOUR_S,
+    WEEK_S,
     Bucket,
     Verdict,
+    cost_baseline,
+    idle_filled,
     judge_all_members_down,
+    judge_calls,
     judge_consecutive,
+    judge_cost_spike,
+    judge_level,
     judge_no_data,
     judge_some_members_down,
     judge_threshold,
+    outside_hours,
 )
-from linewatch.choices import AlertRuleKind, AlertScope, OperStatus, Severity
+from linewatch.choices import AlertRuleKind, AlertScope, LineType, OperStatus, Severity
 from linewatch.influx.influxql import exact_regex
 from linewatch.inventory import Inventory, Line
 from linewatch.settings import GrafanaSettings
 
 NS = 1_000_000_000
 MEMBER_TAGS = '"line", "device", "interface"'  # one series per member interface of a line
+SUSTAINED_KINDS = (AlertRuleKind.UTILIZATION, AlertRuleKind.ERROR_RATE, AlertRuleKind.CHANNEL_UTILIZATION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +145,9 @@ class Evaluator:
             if rule.scope is AlertScope.LINE:
                 table = self._effective[rule.name] = {
                     sid: config.effective_rule(rule, line=sid, department=s.labels["department"])
-                    for sid, s in self.lines.items()
+                    for sid, s in self.subjects(rule).items()
                 }
-                if rule.kind in (AlertRuleKind.UTILIZATION, AlertRuleKind.ERROR_RATE):
+                if rule.kind in (*SUSTAINED_KINDS, AlertRuleKind.BLOCKED_CALLS):
                     by_rule: dict[int, Thresholds] = {}
                     self._thresholds[rule.name] = {
                         sid: by_rule.setdefault(id(eff), eff.thresholds()) for sid, eff in table.items() if eff.enabled
@@ -146,7 +156,19 @@ class Evaluator:
         self.multi_member = sorted(sid for sid, s in self.lines.items()
                                    if s.line is not None and len(s.line.members) > 1)
 
+    @cached_property
+    def voice_lines(self) -> dict[str, Subject]:
+        """The subjects of the voice rules: active ``voice_trunk`` lines."""
+        return {sid: s for sid, s in self.lines.items() if s.line is not None and s.line.type is LineType.VOICE_TRUNK}
+
+    @cached_property
+    def channel_lines(self) -> dict[str, Subject]:
+        """The subjects of ``channel_utilization``: voice trunks with contracted ``channels``."""
+        return {sid: s for sid, s in self.voice_lines.items() if s.line is not None and s.line.channels}
+
     def subjects(self, rule: Any) -> dict[str, Subject]:
+        if rule.kind in VOICE_RULE_KINDS:
+            return self.channel_lines if rule.kind is AlertRuleKind.CHANNEL_UTILIZATION else self.voice_lines
         return self.devices if rule.scope is AlertScope.DEVICE else self.lines
 
     def effective(self, rule: Any, subject: str) -> Any:
@@ -162,16 +184,24 @@ class Evaluator:
 
     def lookback_s(self, rule: Any) -> int:
         kind = rule.kind
-        if kind in (AlertRuleKind.UTILIZATION, AlertRuleKind.ERROR_RATE):
+        if kind in SUSTAINED_KINDS:
             span = max(self._max_over_lines(rule, "for_s"), self._max_over_lines(rule, "clear_for_s"))
             buckets = math.ceil(span / rule.sample_s) + 1
             return int(buckets * rule.sample_s)
+        if kind is AlertRuleKind.BLOCKED_CALLS:
+            return int(self._max_over_lines(rule, "window_s"))
+        if kind is AlertRuleKind.COST_SPIKE:
+            return int(self._max_over_lines(rule, "baseline_weeks")) * WEEK_S + HOUR_S
+        if kind in VOICE_RULE_KINDS:
+            return int(self._max_over_lines(rule, "lookback_s"))
         return int(rule.lookback_s)
 
     def queries(self, rule: Any, *, end_s: int) -> list[str]:
         """The InfluxQL statements this rule needs at ``end_s``, for all lines (or devices) at once: one, or for the
         sustained rules with multi-member lines in the inventory, the plain one and the member-sum one."""
         kind = rule.kind
+        if kind in VOICE_RULE_KINDS:  # no voice trunk in the inventory: no query at all
+            return [self._voice_query(rule, end_s=end_s)] if self.subjects(rule) else []
         if kind in (AlertRuleKind.UTILIZATION, AlertRuleKind.ERROR_RATE):
             start_s = end_s - self.lookback_s(rule)
             fields = ("in_bps", "out_bps") if kind is AlertRuleKind.UTILIZATION else rule.fields
@@ -211,7 +241,33 @@ class Evaluator:
                         f'AND time <= {_ns(end_s)} GROUP BY "device"')
             return (f'SELECT last("oper_status") FROM "line_traffic" WHERE time > {_ns(start_s)} '
                     f'AND time <= {_ns(end_s)} GROUP BY "line"')
+        if kind in VOICE_RULE_KINDS:
+            return self._voice_query(rule, end_s=end_s)
         raise AssertionError(f"unhandled rule kind {kind}")
+
+    def _voice_query(self, rule: Any, *, end_s: int) -> str:
+        """The statement of a voice rule over ``voice_trunk`` (docs/schema.md), for every voice trunk at once."""
+        kind = rule.kind
+        start_s = end_s - self.lookback_s(rule)
+        recent = f"time > {_ns(start_s)} AND time <= {_ns(end_s)}"
+        if kind is AlertRuleKind.CHANNEL_UTILIZATION:
+            # The CDRs' busy_max and, where a live source polls the PBX, its count of calls up now: the higher one
+            # per bucket (CDRs arrive when calls end, the live count sees the calls still in progress).
+            every = f"time({rule.sample_s}s, {end_s % rule.sample_s}s)"
+            return (f'SELECT max("busy_max") AS "busy_max", max("active") AS "active" FROM "voice_trunk", '
+                    f'"voice_live" WHERE time >= {_ns(start_s)} AND time < {_ns(end_s)} '
+                    f'GROUP BY {every}, "line" fill(none)')
+        if kind is AlertRuleKind.BLOCKED_CALLS:
+            return f'SELECT sum("blocked") AS "blocked" FROM "voice_trunk" WHERE {recent} GROUP BY "line"'
+        if kind is AlertRuleKind.PREMIUM_DESTINATION:
+            return (f'SELECT "premium", "high_risk" FROM "voice_trunk" WHERE {recent} '
+                    f'AND ("premium" > 0 OR "high_risk" > 0) GROUP BY "line"')
+        if kind is AlertRuleKind.AFTER_HOURS_INTERNATIONAL:
+            return (f'SELECT "international" FROM "voice_trunk" WHERE {recent} AND "international" > 0 '
+                    f'GROUP BY "line"')
+        # COST_SPIKE: hourly sums aligned to end_s over the baseline weeks and the last hour.
+        return (f'SELECT sum("cost") AS "cost" FROM "voice_trunk" WHERE time >= {_ns(start_s)} AND time < '
+                f'{_ns(end_s)} GROUP BY time({HOUR_S}s, {end_s % HOUR_S}s), "line" fill(none)')
 
     # -- verdicts ----------------------------------------------------------------------------------------------
 
@@ -229,6 +285,8 @@ class Evaluator:
                 by_subject[name] = s["values"]
                 by_member.setdefault(name, []).append(s["values"])
         kind = rule.kind
+        if kind in VOICE_RULE_KINDS:
+            return self._voice_verdicts(rule, series, subjects, end_s=end_s, firing=firing)
         out: dict[str, Verdict] = {}
         if kind in (AlertRuleKind.UTILIZATION, AlertRuleKind.ERROR_RATE):
             thresholds = self._thresholds[rule.name]
@@ -268,12 +326,62 @@ class Evaluator:
                                           severity=eff.severity)
         return out
 
+    def _voice_verdicts(self, rule: Any, series: Sequence[Mapping[str, Any]], subjects: Mapping[str, Subject], *,
+                        end_s: int, firing: Mapping[str, Severity]) -> dict[str, Verdict]:
+        """Verdicts of a voice rule. ``voice_trunk`` is written only for minutes with calls: a trunk without rows
+        had none (0 blocked, no suspicious call, idle), never "no data"."""
+        rows_of: dict[str, list[Sequence[Any]]] = {}
+        for s in series:  # channel_utilization: one series per measurement and line (voice_trunk, voice_live)
+            name = s["tags"].get("line")
+            if name in subjects:
+                rows_of.setdefault(name, []).extend(s["values"])
+        kind = rule.kind
+        out: dict[str, Verdict] = {}
+        for name, subject in subjects.items():
+            eff = self.effective(rule, name)
+            if not eff.enabled:
+                continue
+            rows = rows_of.get(name, [])
+            if kind is AlertRuleKind.CHANNEL_UTILIZATION:
+                busy: dict[int, float] = {}
+                for t, busy_max, active in rows:
+                    value = max(v for v in (busy_max, active, 0) if v is not None)
+                    busy[int(t)] = max(busy.get(int(t), 0), value)
+                channels = subject.line.channels if subject.line is not None else None
+                start_s = end_s - self.lookback_s(rule)
+                buckets = idle_filled(busy, start_s=start_s, sample_s=rule.sample_s, scale=100.0 / (channels or 1))
+                out[name] = judge_threshold(buckets, self._thresholds[rule.name][name], end_s=end_s,
+                                            firing=firing.get(name))
+            elif kind is AlertRuleKind.BLOCKED_CALLS:
+                blocked = sum(row[1] or 0 for row in rows)
+                verdict = judge_level(blocked * HOUR_S / eff.window_s, self._thresholds[rule.name][name],
+                                      end_s=end_s, firing=firing.get(name))
+                out[name] = replace(verdict, value=float(blocked))
+            elif kind is AlertRuleKind.COST_SPIKE:
+                figures = cost_baseline([(int(t), c) for t, c in rows], end_s=end_s, weeks=eff.baseline_weeks)
+                out[name] = judge_cost_spike(figures, factor=eff.factor, min_cost=eff.min_cost,
+                                             severity=eff.severity, now_s=end_s)
+            else:
+                recent = [row for row in rows if row[0] > end_s - eff.lookback_s]
+                if kind is AlertRuleKind.PREMIUM_DESTINATION:
+                    # A call can be both premium and high-risk: per minute the larger count, never both.
+                    calls = [(int(row[0]), float(max(row[1] or 0, row[2] or 0))) for row in recent]
+                    out[name] = judge_calls(calls, min_calls=eff.min_calls, severity=eff.severity)
+                else:
+                    calls = outside_hours(((int(row[0]), float(row[1] or 0)) for row in recent), eff.business_hours)
+                    out[name] = judge_calls(calls, min_calls=eff.min_calls, severity=eff.severity)
+        return out
+
     @staticmethod
     def facts_at(subject: Subject, end_s: int) -> dict[str, Any]:
-        """What the message says about the subject at ``end_s``: a line's facts with its capacity then."""
+        """What the message says about the subject at ``end_s``: a line's facts with its capacity then (and a
+        voice trunk's contracted channels)."""
         if subject.line is None:
             return dict(subject.info)
-        return {**subject.info, "capacity_bps": subject.line.capacity_at(end_s)}
+        facts = {**subject.info, "capacity_bps": subject.line.capacity_at(end_s)}
+        if subject.line.channels:
+            facts["channels"] = subject.line.channels
+        return facts
 
     def default_severity(self, rule: Any, subject: str) -> Severity:
         eff = self.effective(rule, subject)
@@ -291,4 +399,19 @@ class Evaluator:
                     "fields": list(eff.fields)}
         if kind in (AlertRuleKind.LINE_DOWN, AlertRuleKind.MEMBER_DOWN, AlertRuleKind.DEVICE_UNREACHABLE):
             return {"polls": eff.consecutive_polls}
+        if kind is AlertRuleKind.CHANNEL_UTILIZATION:
+            return {"warning": eff.warning_pct, "critical": eff.critical_pct, "clear": eff.clear_pct,
+                    "for_s": eff.for_s, "unit": "%"}
+        if kind is AlertRuleKind.BLOCKED_CALLS:
+            return {"warning": eff.warning_per_hour, "critical": eff.critical_per_hour, "window_s": eff.window_s,
+                    "unit": "/h"}
+        if kind is AlertRuleKind.PREMIUM_DESTINATION:
+            return {"lookback_s": eff.lookback_s, "min_calls": eff.min_calls}
+        if kind is AlertRuleKind.AFTER_HOURS_INTERNATIONAL:
+            hours = eff.business_hours
+            return {"lookback_s": eff.lookback_s, "min_calls": eff.min_calls,
+                    "business_hours": {"timezone": hours.timezone, "weekdays": list(hours.weekdays),
+                                       "start": f"{hours.start:%H:%M}", "end": f"{hours.end:%H:%M}"}}
+        if kind is AlertRuleKind.COST_SPIKE:
+            return {"factor": eff.factor, "min_cost": eff.min_cost, "baseline_weeks": eff.baseline_weeks}
         return {"after_s": eff.after_s}

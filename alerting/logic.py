@@ -8,10 +8,11 @@ business, not a reason to clear or fire a utilization alert.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
-from alerting.config import Thresholds
+from alerting.config import BusinessHours, Thresholds
 from linewatch.choices import AlertState, Severity
 
 Bucket = tuple[int, float | None]
@@ -30,6 +31,7 @@ class Verdict:
     pending_since_s: int | None = None
     value: float | None = None
     hold: bool = False
+    detail: Mapping[str, Any] | None = None  # more figures for the message (stored in the alert's info)
 
 
 HOLD = Verdict(hold=True)
@@ -173,6 +175,83 @@ def judge_no_data(last_seen_s: int | None, *, end_s: int, after_s: float, lookba
     if age_s >= after_s:
         return Verdict(severity, since_s=last_seen_s, value=float(age_s))
     return Verdict(None, value=float(age_s))
+
+
+# -- voice trunks ---------------------------------------------------------------------------------------------------
+
+WEEK_S = 7 * 86400
+HOUR_S = 3600
+
+
+def idle_filled(busy_by_bucket: Mapping[int, float], *, start_s: int, sample_s: int, scale: float) -> list[Bucket]:
+    """Busy-channel buckets of a voice trunk (``scale`` × the busy count, oldest first) from ``start_s``.
+
+    ``voice_trunk`` has a point only for minutes with calls, so a bucket without one is an **idle** trunk (0), not
+    a missed poll — up to the newest bucket with data. Buckets after it are not known yet (the CDRs of calls still
+    in progress arrive when they end) and are left out. No data in the whole window: one idle bucket at
+    ``start_s`` (nothing was busy; a firing alert clears).
+    """
+    if not busy_by_bucket:
+        return [(start_s, 0.0)]
+    newest = max(busy_by_bucket)
+    return [(t, busy_by_bucket.get(t, 0.0) * scale) for t in range(start_s, newest + 1, sample_s)]
+
+
+def judge_level(value: float, th: Thresholds, *, end_s: int, firing: Severity | None) -> Verdict:
+    """A count's levels with hysteresis: ``value`` (the latest figure, e.g. blocked calls per hour) alone decides
+    (``judge_threshold`` over one bucket at ``end_s``)."""
+    return judge_threshold([(end_s, value)], th, end_s=end_s, firing=firing)
+
+
+def judge_calls(calls: Sequence[tuple[int, float]], *, min_calls: int, severity: Severity) -> Verdict:
+    """``(minute_s, count)`` of suspicious calls (oldest first): ``min_calls`` or more fire at ``severity`` since
+    the first minute with such calls; ``value`` is the count. No calls: a firing alert resolves."""
+    count = sum(n for _, n in calls)
+    if calls and count >= min_calls:
+        return Verdict(severity, since_s=min(t for t, _ in calls), value=float(count))
+    return Verdict(None, value=float(count))
+
+
+def outside_hours(calls: Iterable[tuple[int, float]], hours: BusinessHours) -> list[tuple[int, float]]:
+    """The ``(minute_s, count)`` of minutes starting outside the business hours (in their time zone)."""
+    return [(t, n) for t, n in calls if n and not hours.contains(t)]
+
+
+@dataclass(frozen=True, slots=True)
+class CostBaseline:
+    """The last hour's cost of a trunk and its baseline (mean cost of the same hour of the week)."""
+
+    cost: float
+    baseline: float | None  # None: no baseline week with data
+    weeks: int  # baseline weeks with data
+
+
+def cost_baseline(hourly: Sequence[tuple[int, float | None]], *, end_s: int, weeks: int) -> CostBaseline:
+    """``hourly``: ``(bucket_start_s, summed cost)`` of one-hour buckets aligned to ``end_s`` (absent or ``None``:
+    no point in that hour). The last hour is ``[end_s - 1 h, end_s)``; baseline week ``w`` (1..``weeks``) is the
+    same hour ``w`` weeks earlier, counted (as 0 when it had no call) only if the trunk has some point in the week
+    that starts with that hour — a week before the trunk existed is left out."""
+    last = end_s - HOUR_S
+    cost_at = {int(t): c or 0.0 for t, c in hourly}
+    times = sorted(cost_at)
+    values: list[float] = []
+    for w in range(1, weeks + 1):
+        hour = last - w * WEEK_S
+        if any(hour <= t < hour + WEEK_S for t in times):
+            values.append(cost_at.get(hour, 0.0))
+    baseline = sum(values) / len(values) if values else None
+    return CostBaseline(cost_at.get(last, 0.0), baseline, len(values))
+
+
+def judge_cost_spike(figures: CostBaseline, *, factor: float, min_cost: float, severity: Severity,
+                     now_s: int) -> Verdict:
+    """Fires when the last hour cost more than ``factor`` × the baseline and at least ``min_cost``."""
+    detail = {"baseline": figures.baseline, "baseline_weeks_seen": figures.weeks}
+    if figures.baseline is None:
+        return Verdict(None, value=figures.cost, detail=detail)
+    if figures.cost >= min_cost and figures.cost > factor * figures.baseline:
+        return Verdict(severity, since_s=now_s - HOUR_S, value=figures.cost, detail=detail)
+    return Verdict(None, value=figures.cost, detail=detail)
 
 
 @dataclass(frozen=True, slots=True)

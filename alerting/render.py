@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from alerting.config import VOICE_RULE_KINDS
 from linewatch.choices import AlertRuleKind, AlertScope, Language, Severity
 
 MAX_LISTED = 100  # alerts detailed per section of an email (a dead collector can make thousands at once)
@@ -78,6 +79,74 @@ def format_time(t_s: float, locale: Locale = ENGLISH) -> str:
     return dt.datetime.fromtimestamp(t_s, ZoneInfo(locale.timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
+def format_window(seconds: float, locale: Locale = ENGLISH) -> str:
+    """A look-back window as read after "in the last": ``hour``, ``6 h``, else a duration (``30 min``)."""
+    seconds = int(seconds)
+    if seconds == 3600:
+        return locale.gettext("hour")
+    if seconds % 3600 == 0:
+        return locale.gettext("{hours} h").format(hours=seconds // 3600)
+    return format_duration(seconds, locale)
+
+
+def _voice_summary(kind: AlertRuleKind, name: str, value: float | None, info: Mapping[str, Any], resolved: bool,
+                   locale: Locale) -> str:
+    """The voice rules' texts: the figures the NOC acts on (busy of contracted channels, calls, cost)."""
+    _ = locale.gettext
+    count = 0 if value is None else int(value)
+    if kind is AlertRuleKind.CHANNEL_UTILIZATION:
+        channels = int(info.get("channels") or 0)
+        val = _("n/a") if value is None else f"{value:.0f} %"
+        busy = 0 if value is None else round(value * channels / 100)
+        if resolved:
+            return _("{line} back to {busy} of {channels} channels busy ({value})").format(
+                line=name, busy=busy, channels=channels, value=val)
+        return _("{line}: {busy} of {channels} channels busy ({value}; warning at {warning} %, sustained "
+                 "{duration})").format(line=name, busy=busy, channels=channels, value=val,
+                                       warning=f"{info.get('warning'):g}",
+                                       duration=format_duration(info.get("for_s", 0), locale))
+    if kind is AlertRuleKind.BLOCKED_CALLS:
+        window = format_window(info.get("window_s", 3600), locale)
+        if resolved:
+            return _("{line}: blocked calls back to {count} in the last {window}").format(
+                line=name, count=count, window=window)
+        return locale.ngettext(
+            "{line}: {count} call blocked in the last {window} (all channels busy; warning at {warning} per hour)",
+            "{line}: {count} calls blocked in the last {window} (all channels busy; warning at {warning} per hour)",
+            count).format(line=name, count=count, window=window, warning=f"{info.get('warning'):g}")
+    window = format_window(info.get("lookback_s", 3600), locale)
+    if kind is AlertRuleKind.PREMIUM_DESTINATION:
+        if resolved:
+            return _("{line}: calls to premium or high-risk destinations back to {count} in the last {window}").format(
+                line=name, count=count, window=window)
+        text = locale.ngettext(
+            "{line}: {count} call to premium or high-risk destinations in the last {window} (possible toll fraud)",
+            "{line}: {count} calls to premium or high-risk destinations in the last {window} (possible toll fraud)",
+            count).format(line=name, count=count, window=window)
+        destinations = info.get("destinations") or []
+        return f"{text}: {', '.join(destinations)}" if destinations else text
+    if kind is AlertRuleKind.AFTER_HOURS_INTERNATIONAL:
+        bh = info.get("business_hours") or {}
+        hours = f"{bh.get('start', '')}–{bh.get('end', '')} {bh.get('timezone', '')}".strip()
+        if resolved:
+            return _("{line}: international calls outside business hours back to {count} in the last {window}").format(
+                line=name, count=count, window=window)
+        return locale.ngettext(
+            "{line}: {count} international call outside business hours ({hours}) in the last {window}",
+            "{line}: {count} international calls outside business hours ({hours}) in the last {window}",
+            count).format(line=name, count=count, hours=hours, window=window)
+    cost = _("n/a") if value is None else f"{value:.2f}"
+    baseline = info.get("baseline")
+    base = _("n/a") if baseline is None else f"{baseline:.2f}"
+    if resolved:
+        return _("{line}: call cost back to {cost} in the last hour (baseline {baseline})").format(
+            line=name, cost=cost, baseline=base)
+    return _("{line}: call cost {cost} in the last hour against a baseline of {baseline} for this hour of the week "
+             "(alert above {factor}× the baseline and {min_cost})").format(
+        line=name, cost=cost, baseline=base, factor=f"{info.get('factor', 0):g}",
+        min_cost=f"{info.get('min_cost', 0):g}")
+
+
 def summary(alert: Mapping[str, Any], locale: Locale = ENGLISH) -> str:
     """One line of human text for an alert dict (``kind``, ``state``, ``value``, ``labels``, ``info``)."""
     _ = locale.gettext
@@ -87,6 +156,8 @@ def summary(alert: Mapping[str, Any], locale: Locale = ENGLISH) -> str:
     name = labels.get("line", "?")
     resolved = alert["state"] != "firing" and alert["state"] != "pending"
     polls = info.get("polls")
+    if kind in VOICE_RULE_KINDS:
+        return _voice_summary(kind, name, value, info, resolved, locale)
     if kind is AlertRuleKind.UTILIZATION:
         cap = format_bps(info.get("capacity_bps", 0))
         val = _("n/a") if value is None else f"{value:.1f} %"
@@ -147,6 +218,8 @@ def _facts(alert: Mapping[str, Any], locale: Locale) -> list[tuple[str, str]]:
         facts.append((_("Carrier / circuit"), f"{labels.get('carrier', '')} {info.get('circuit_id', '')}".strip()))
         if info.get("capacity_bps"):
             facts.append((_("Contracted capacity"), format_bps(info["capacity_bps"])))
+        if info.get("channels"):
+            facts.append((_("Contracted channels"), str(info["channels"])))
         facts.append((_("Device / interface"), f"{labels.get('device', '')} {info.get('interface', '')}".strip()))
     facts.append((_("Department"), labels.get("department", "")))
     facts.append((_("Site"), labels.get("site", "")))

@@ -157,7 +157,7 @@ class AlertService:
                     status, is_change = transition(prev_status, verdict, now_s=end_s,
                                                    default_severity=self.evaluator.default_severity(rule, name))
                     if is_change and status is not None:
-                        alert = self._stored(rule, subjects[name], status, prev, end_s=end_s)
+                        alert = self._stored(rule, subjects[name], status, prev, end_s=end_s, detail=verdict.detail)
                         changed.append(alert)
                         events.extend(self._event_lines(alert, end_s))
                     elif status is not None and prev_status is not None and status.value != prev_status.value:
@@ -196,10 +196,10 @@ class AlertService:
             events.extend(self._event_lines(retired, end_s))
 
     def _stored(self, rule: Any, subject: Subject, status: AlertStatus, prev: StoredAlert | None, *,
-                end_s: int) -> StoredAlert:
+                end_s: int, detail: Mapping[str, Any] | None = None) -> StoredAlert:
         labels = {**subject.labels, "rule": rule.name, "severity": status.severity.value}
         info = {**self.evaluator.facts_at(subject, end_s), **self.evaluator.threshold_info(rule, subject.name),
-                "kind": rule.kind.value}
+                **(detail or {}), "kind": rule.kind.value}
         return StoredAlert(alert_key(rule.name, subject.name), rule.name, subject.name, status, labels, info,
                            prev.id if prev else None)
 

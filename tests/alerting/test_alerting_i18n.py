@@ -52,6 +52,7 @@ LINE_LABELS = {"line": "FRA-MPLS-1", "carrier": "Orange", "department": "Operati
                "device": "fra-edge-1", "scope": "line"}
 DEVICE_LABELS = {"line": "fra-edge-1", "device": "fra-edge-1", "department": "Operations", "site": "Frankfurt",
                  "carrier": "Orange", "scope": "device"}
+VOICE_LABELS = {**LINE_LABELS, "line": "FRA-VOICE-1", "carrier": "Deutsche Telekom", "department": "Sales"}
 LINE_INFO = {"circuit_id": "OBS-77812", "capacity_bps": 100_000_000, "interface": "ge-0/0/1",
              "grafana_url": "http://grafana.example/d/line?var-line=FRA-MPLS-1"}
 
@@ -74,6 +75,21 @@ KINDS: list[tuple[str, AlertRuleKind, float | None, dict[str, str], dict[str, An
      ("회선 FRA-MPLS-1 수집 데이터 없음", "90분 동안"), ("회선 FRA-MPLS-1 데이터 수집 재개",)),
     ("no_data-device", AlertRuleKind.NO_DATA, 200_000.0, DEVICE_LABELS, {"lines": ["FRA-MPLS-1"]},
      ("장비 fra-edge-1 수집 데이터 없음", "2일 7시간 동안"), ("장비 fra-edge-1 데이터 수집 재개",)),
+    ("channel_utilization", AlertRuleKind.CHANNEL_UTILIZATION, 80.0, VOICE_LABELS,
+     {"channels": 30, "warning": 80.0, "for_s": 300},
+     ("채널 30개 중 24개 통화 중", "80 %", "경고 기준 80 %", "5분 지속"), ("통화 중 채널 30개 중 24개", "정상 복귀")),
+    ("blocked_calls", AlertRuleKind.BLOCKED_CALLS, 7.0, VOICE_LABELS, {"channels": 10, "warning": 5.0, "window_s": 3600},
+     ("최근 1시간 통화 차단 7건", "모든 채널 사용 중", "시간당 5건"), ("통화 차단 7건으로 정상 복귀",)),
+    ("premium_destination", AlertRuleKind.PREMIUM_DESTINATION, 12.0, VOICE_LABELS,
+     {"lookback_s": 3600, "min_calls": 1, "destinations": ["+882…", "+53…"]},
+     ("최근 1시간 유료·고위험 착신 통화 12건", "통화 도용 의심", "+882…, +53…"), ("착신 통화 12건으로 정상 복귀",)),
+    ("after_hours_international", AlertRuleKind.AFTER_HOURS_INTERNATIONAL, 4.0, VOICE_LABELS,
+     {"lookback_s": 7200, "min_calls": 3,
+      "business_hours": {"timezone": "Europe/Berlin", "weekdays": ["monday"], "start": "08:00", "end": "18:00"}},
+     ("최근 2시간 업무 시간(08:00–18:00 Europe/Berlin) 외 국제 통화 4건",), ("업무 시간 외 국제 통화 4건으로 정상 복귀",)),
+    ("cost_spike", AlertRuleKind.COST_SPIKE, 85.2, VOICE_LABELS,
+     {"baseline": 4.1, "factor": 3.0, "min_cost": 20.0, "baseline_weeks": 4},
+     ("최근 1시간 통화 요금 85.20", "평소 요금 4.10", "평소의 3배 초과", "20 이상"), ("통화 요금 85.20로 정상 복귀", "기준 4.10")),
 ]
 
 
@@ -175,14 +191,20 @@ def _msgids(source: Path) -> set[str]:
     return out
 
 
+def _plural_msgids(source: Path) -> set[str]:
+    """The ``msgid_plural`` texts: second arguments of ``locale.ngettext()`` calls."""
+    return {node.args[1].value for node in ast.walk(ast.parse(source.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "ngettext"
+            and isinstance(node.args[1], ast.Constant)}
+
+
 def test_catalogue_has_a_korean_text_for_every_msgid() -> None:
     catalogue = gettext.GNUTranslations(PO.with_suffix(".mo").open("rb"))._catalog  # type: ignore[attr-defined]
     plurals = {k[0] for k in catalogue if isinstance(k, tuple)}
     korean = {k if isinstance(k, str) else k[0]: v for k, v in catalogue.items() if k}
     msgids = _msgids(Path(render.__file__))
     assert len(msgids) > 40
-    plural_forms = {("{line} has {count} member interfaces down (oper down, admin up) for {polls} consecutive polls; "
-                     "the other members still carry the line (LAG degraded or backup in use)")}  # msgid_plural
+    plural_forms = _plural_msgids(Path(render.__file__))
     missing = sorted(m for m in msgids - plural_forms if not korean.get(m))
     assert not missing, missing
     fields = re.compile(r"\{\w+\}")
