@@ -20,7 +20,7 @@ sources:
 trunks:
   - {match: "PJSIP/dtag-*", line: FRA-VOICE-1}
 rate_plans:
-  - {name: plan-de, currency: EUR}
+  - {name: plan-de, currency: EUR, rates: [{rate: "0.01"}]}
 live:
   - name: kamailio
     kind: kamailio_jsonrpc

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from linewatch.inventory import Inventory, load_inventory
+from linewatch.voice.config import VoiceConfig, load_voice_file
 from linewatch.voice.frame import ALL_COLUMNS, CALL_COLUMNS, conform
 
 INVENTORY_YAML = """\
@@ -25,7 +26,27 @@ lines:
      department: IT, device: pbx, if_index: 3, capacity_bps: 100000000}
 """
 
+VOICE_YAML = """\
+rate_plans:
+  - name: plan-de
+    currency: EUR
+    timezone: Europe/Berlin
+    increment: 60/60
+    rates:
+      - {class: national, rate: "0.02"}
+      - {class: international, rate: "0.50"}
+      - {rate: "0.10"}
+    bundles:
+      - {name: national-100, minutes: 100, classes: [national]}
+"""
+
 T0 = 1_764_547_200  # 2025-12-01T00:00:00Z, a minute and day boundary
+
+
+def voice_config(tmp_path: Path, text: str = VOICE_YAML) -> VoiceConfig:
+    path = tmp_path / "voice.yaml"
+    path.write_text(text)
+    return load_voice_file(path, inventory(tmp_path))
 
 
 def inventory(tmp_path: Path) -> Inventory:
