@@ -9,7 +9,8 @@ folder and the CDR file.
 **CDRs.** acc writes one dialog CDR per call (answered or failed) through ``db_flatstore``, which keeps one file
 per Kamailio process (``cdrs_<n>.log``) in a private folder; the launcher makes every such name a symbolic link
 to the one CDR file (``cdr_path``), so every process appends complete lines to it. :meth:`rotate_cdrs` renames
-the file and has Kamailio reopen it (``flatstore.k_rotate``). Columns: :data:`CDR_FIELDS`.
+the file and has Kamailio reopen it (``flatstore.k_rotate``). Columns: :data:`CDR_FIELDS`, documented with
+their parser in :mod:`linewatch.voice.formats.kamailio`.
 
 **Who runs it.** Started by root, Kamailio runs as the ``kamailio`` account Debian's package creates
 (``setpriv``), in a new 0700 folder of that account (see :mod:`linewatch.servers.account`); started by anyone
@@ -34,14 +35,12 @@ from linewatch.fileperms import write_private
 from linewatch.servers.account import ServiceAccount
 from linewatch.servers.ports import LOOPBACK, free_tcp_port
 from linewatch.servers.process import LocalServer, ServerProcess, clean_env, find_executable
+from linewatch.voice.formats.kamailio import COLUMNS as CDR_FIELDS  # the CDR line's columns, documented there
+
+__all__ = ["CDR_FIELDS", "KamailioServer", "KamailioTrunk", "trunk_route"]
 
 ROOT_RUNS_AS = "kamailio"  # the account Debian's kamailio package creates
 MODULE_DIR = Path("/usr/lib/x86_64-linux-gnu/kamailio/modules")
-# The columns of a CDR line, in order ('|' between them): acc's start_time, end_time (whole epoch seconds),
-# duration (s, ms precision: INVITE to hang-up), then the config's cdr_extra. invite_ts/answer_ts are epoch
-# seconds with microseconds (answer_ts 0 when not answered); q850_cause 0 or empty when unknown.
-CDR_FIELDS = ("start_time", "end_time", "duration", "callid", "trunk", "direction", "caller", "callee",
-              "sip_code", "sip_reason", "q850_cause", "invite_ts", "answer_ts")  # fmt: skip
 PROFILE = "trunk"  # the dialog profile (with value = trunk name) that counts each trunk's calls
 _FLATSTORE_LINKS = 256  # db_flatstore's file number is the process rank + 128: one link per possible number
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")

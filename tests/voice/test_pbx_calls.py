@@ -4,13 +4,19 @@ CDRs and live counts agree with what SIPp itself saw (answered, busy, congested,
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
 from collector.voice.pbx import Pbx
 from linewatch.servers.kamailio import CDR_FIELDS
 from linewatch.servers.sipp import SippCall
+from linewatch.voice.config import TrunkMap
+from linewatch.voice.formats import parse
+from linewatch.voice.formats.config import CdrSource
+from linewatch.voice.mapping import TrunkMapper
 from tests.voice.conftest import cdr_lines_of
+from tests.voice.voice_pipeline_support import inventory
 
 
 def _rows(lines: list[str]) -> list[dict[str, str]]:
@@ -72,3 +78,26 @@ def test_inbound_and_internal_calls_reach_the_phones(kamailio_pbx: Pbx) -> None:
     assert (rows["+33180001234"]["direction"], rows["+33180001234"]["trunk"]) == ("inbound", "obs-par")
     assert (rows["4105"]["direction"], rows["4105"]["trunk"]) == ("internal", "")
     assert {r["sip_code"] for r in rows.values()} == {"200"}
+
+
+def test_the_real_cdr_file_parses_to_the_outcomes_sipp_saw(kamailio_pbx: Pbx, tmp_path: Path) -> None:
+    """Answered, carrier-busy, carrier-congested and no-answer calls on both trunks: linewatch's parse of Kamailio's
+    own CDR lines gives SIPp's answered/refused counts, and the held talk times."""
+    calls = [SippCall("3130", "+4969700001", 1.2), SippCall("3131", "+4969700486"), SippCall("4110", "+33170000503"),
+             SippCall("4111", "+33170000001", 0.8), SippCall("4112", "+33170000480")]  # fmt: skip
+    run = kamailio_pbx.place(calls, rate_per_s=20)
+    counts = run.counts()
+    lines = cdr_lines_of(kamailio_pbx, run, expected=len(calls))
+    source = CdrSource(name="kamailio", format="kamailio", path=kamailio_pbx.cdr_path)
+    mapper = TrunkMapper([TrunkMap(match="dtag-fra", line="FRA-VOICE-1"), TrunkMap(match="obs-par", line="PAR-VOICE-1")],
+                         inventory(tmp_path), source="kamailio")  # fmt: skip
+    batch = parse(("\n".join(lines) + "\n").encode(), source, mapper=mapper, file=str(kamailio_pbx.cdr_path))
+    frame = batch.calls.set_index("callee")
+    assert not batch.problems
+    assert frame.outcome.value_counts().to_dict() == {"answered": 2, "blocked": 2, "no_answer": 1}
+    assert (frame.outcome == "answered").sum() == counts.received["200"] - counts.sent["BYE"]
+    assert (frame.outcome != "answered").sum() == counts.received["486"] + counts.received["503"] + counts.received["480"]
+    assert frame.line.to_dict() == {c.callee: "FRA-VOICE-1" if c.caller.startswith("31") else "PAR-VOICE-1"
+                                    for c in calls}  # fmt: skip
+    assert frame.loc["+4969700001", "billsec_s"] == pytest.approx(1.2, abs=0.05)
+    assert frame.loc["+33170000001", "billsec_s"] == pytest.approx(0.8, abs=0.05)
