@@ -96,12 +96,15 @@ class JsonRpcClient:
             response = self.session.post(self.url, json=request, timeout=self.timeout_s)
         except requests.RequestException as exc:
             raise LiveError(f"{method}: cannot reach {shown_url(self.url)} ({type(exc).__name__})") from None
-        if response.status_code != 200:
-            raise LiveError(f"{method}: HTTP {response.status_code} from {shown_url(self.url)}")
         try:
             answer = response.json()
         except ValueError:
-            raise LiveError(f"{method}: {shown_url(self.url)} did not answer JSON") from None
+            answer = None
+        if response.status_code != 200 and not (isinstance(answer, Mapping) and answer.get("error") is not None):
+            # Kamailio's jsonrpcs answers an error with its code as the HTTP status and the error in the body
+            raise LiveError(f"{method}: HTTP {response.status_code} from {shown_url(self.url)}")
+        if answer is None:
+            raise LiveError(f"{method}: {shown_url(self.url)} did not answer JSON")
         if not isinstance(answer, Mapping):
             raise LiveError(f"{method}: the answer is not a JSON-RPC object")
         if answer.get("error") is not None:
