@@ -20,6 +20,7 @@ SUBCOMMAND_MODULES = [
     "alerting.cli",
     "billing_etl.cli",
     "collector.flows.cli",
+    "collector.voice.cli",
     "linewatch.dashboards",
     "web.cli",
 ]
