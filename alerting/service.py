@@ -30,6 +30,7 @@ from alerting.receivers import Sender, build_senders
 from alerting.render import summary
 from alerting.routing import GroupMember, GroupState, RouteNode, compile_route, match_routes, plan_group
 from alerting.store import AlertStore, StoredAlert
+from alerting.voice_calls import FRAUD_KINDS, CallLookup, store_destinations
 from linewatch.choices import AlertRuleKind, AlertScope, AlertState, DeliveryStatus
 from linewatch.errors import DeliveryError, InfluxError, InfluxRejected, LineProtocolError
 from linewatch.influx import InfluxClient, Point, encode_point
@@ -80,8 +81,11 @@ class AlertService:
 
     def __init__(self, *, config: AlertsConfig, inventory: Inventory, client: InfluxClient, store: AlertStore,
                  grafana: GrafanaSettings | None = None, senders: Mapping[str, Sender] | None = None,
-                 clock: Callable[[], float] = time.time, inventory_source: InventorySource | None = None):
+                 clock: Callable[[], float] = time.time, inventory_source: InventorySource | None = None,
+                 call_lookup: CallLookup | None = None):
         self.config = config
+        self.call_lookup = call_lookup
+        """Where toll-fraud alerts find the destinations they name (the call store); None: counts only."""
         self.inventory = inventory
         self.grafana = grafana or GrafanaSettings()
         self.inventory_source = inventory_source
@@ -104,8 +108,9 @@ class AlertService:
         inventory = source.current()
         config = load_alerts(settings.resolve(settings.alerts_path), inventory=inventory)
         store = AlertStore(state_file(settings, config), exclusive=True)
+        lookup = store_destinations(settings) if any(r.kind in FRAUD_KINDS for r in iter_rules(config)) else None
         return cls(config=config, inventory=inventory, client=client or InfluxClient(settings.influx), store=store,
-                   grafana=settings.grafana, clock=clock, inventory_source=source)
+                   grafana=settings.grafana, clock=clock, inventory_source=source, call_lookup=lookup)
 
     def refresh_inventory(self) -> None:
         """Take the source's current inventory: a changed one applies from this evaluation on (the rules were
@@ -157,7 +162,12 @@ class AlertService:
                     status, is_change = transition(prev_status, verdict, now_s=end_s,
                                                    default_severity=self.evaluator.default_severity(rule, name))
                     if is_change and status is not None:
-                        alert = self._stored(rule, subjects[name], status, prev, end_s=end_s, detail=verdict.detail)
+                        detail = verdict.detail
+                        if status.state is AlertState.FIRING and rule.kind in FRAUD_KINDS and self.call_lookup:
+                            eff = self.evaluator.effective(rule, name)
+                            detail = {"destinations": self.call_lookup(eff, line=name, start_s=end_s - eff.lookback_s,
+                                                                       end_s=end_s + 60)}
+                        alert = self._stored(rule, subjects[name], status, prev, end_s=end_s, detail=detail)
                         changed.append(alert)
                         events.extend(self._event_lines(alert, end_s))
                     elif status is not None and prev_status is not None and status.value != prev_status.value:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 
 from alerting.config import AlertsConfig, BusinessHours, load_alerts
@@ -17,10 +18,13 @@ from alerting.evaluator import Evaluator
 from alerting.logic import cost_baseline
 from alerting.service import AlertService
 from alerting.store import AlertStore
+from alerting.voice_calls import StoreDestinations, outside_hours_mask
 from linewatch.choices import AlertState, Severity
 from linewatch.errors import ConfigError
 from linewatch.influx import InfluxClient, Point
 from linewatch.settings import GrafanaSettings
+from linewatch.voice.frame import ALL_COLUMNS, empty_calls
+from linewatch.voice.store import CallStore
 from tests.alerting.conftest import T0, Clock, SmtpServer, make_inventory, traffic_point, write
 
 WEEK_S = 7 * 86400
@@ -375,3 +379,88 @@ def test_voice_rule_override_for_a_line_that_is_no_voice_trunk_is_an_error(tmp_p
     (problem,) = info.value.problems
     assert (problem.key, problem.line) == ("overrides[0].line", 4)
     assert "FRA-MPLS-1 is a mpls line, not a voice_trunk: rule toll_fraud never looks at it" in problem.reason
+
+
+# -- the destinations named by a toll-fraud alert (the call store) -------------------------------------------------
+
+
+def call_rows(rows: list[tuple[float, str, str, str, bool, str]]) -> pd.DataFrame:
+    """Rated calls of FRA-VOICE-1: ``(start_s, direction, callee_e164, dest_class, high_risk, rate_prefix)``."""
+    frame = empty_calls(ALL_COLUMNS)
+    data = {name: pd.Series([None] * len(rows), dtype=dtype) for name, dtype in ALL_COLUMNS.items()}
+    data.update(call_key=pd.Series([f"k{i}" for i in range(len(rows))], dtype="string"),
+                source=pd.Series(["test"] * len(rows), dtype="string"),
+                line=pd.Series(["FRA-VOICE-1"] * len(rows), dtype="string"),
+                outcome=pd.Series(["answered"] * len(rows), dtype="string"))
+    for name, values in zip(("start_s", "direction", "callee_e164", "dest_class", "high_risk", "rate_prefix"),
+                            zip(*rows, strict=True), strict=True):
+        data[name] = pd.Series(values, dtype=ALL_COLUMNS[name])
+    data["end_s"] = data["start_s"] + 120
+    return pd.concat([frame, pd.DataFrame(data)], ignore_index=True)
+
+
+@pytest.fixture
+def call_store(tmp_path: Path) -> Path:
+    """A real call store with the night's calls of FRA-VOICE-1: 3 to +882 (satellite, high-risk), 2 premium +53
+    (Cuba), 1 to +90 after hours, and normal national calls."""
+    night = _at("Europe/Berlin", 2026, 11, 25, 3, 0)
+    rows = [(night + 60 * i, "outbound", f"8821600{i:04d}", "international", True, "882") for i in range(3)]
+    rows += [(night + 300 + i, "outbound", f"535512{i:04d}", "premium", True, "53") for i in range(2)]
+    rows += [(night + 400, "outbound", "905321234567", "international", False, "")]
+    rows += [(night + 500 + i, "outbound", f"4969123{i:04d}", "national", False, "49") for i in range(4)]
+    path = tmp_path / "calls.sqlite"
+    with CallStore(path) as store:
+        store.add(call_rows(rows))
+    return path
+
+
+@pytest.mark.parametrize(("rules", "expected"), [
+    (PREMIUM, ["+882… (3)", "+53… (2)"]),
+    (AFTER_HOURS, ["+882… (3)", "+9053…"]),
+], ids=["premium-or-high-risk", "after-hours-international"])
+def test_fraud_alert_names_the_destinations_from_the_call_store(tmp_path: Path, call_store: Path, rules: str,
+                                                                expected: list[str]) -> None:
+    config = _config(tmp_path, rules)
+    destinations = StoreDestinations(call_store)
+    night = _at("Europe/Berlin", 2026, 11, 25, 3, 0)
+    assert destinations(config.rules[0], line="FRA-VOICE-1", start_s=night - 3600, end_s=night + 3600) == expected
+    assert destinations(config.rules[0], line="PAR-VOICE-1", start_s=night - 3600, end_s=night + 3600) == []
+
+
+def test_fraud_alert_mail_lists_destinations_and_survives_a_missing_store(
+        tmp_path: Path, influx: InfluxClient, clock: Clock, call_store: Path,
+        smtp_factory: Callable[..., SmtpServer]) -> None:
+    smtp = smtp_factory("plain")
+    night = _at("Europe/Berlin", 2026, 11, 25, 3, 0)
+    write(influx, [voice_point("FRA-VOICE-1", night, high_risk=3), voice_point("FRA-VOICE-1", night + 300, premium=2,
+                                                                               high_risk=2)])
+    inventory = make_inventory(*LINES)
+    subjects = []
+    for i, store_file in enumerate((call_store, tmp_path / "no-such.sqlite")):
+        clock.now_s = night + 600 + i
+        service = AlertService(config=_config(tmp_path, PREMIUM, port=smtp.port), inventory=inventory, client=influx,
+                               store=AlertStore(tmp_path / f"s{i}" / "alerts.sqlite"), clock=clock,
+                               call_lookup=StoreDestinations(store_file))
+        try:
+            service.tick()
+        finally:
+            service.close()
+        subjects.append(smtp.messages[-1]["Subject"])
+    text = ("[linewatch] [CRITICAL] toll_fraud: FRA-VOICE-1: 5 calls to premium or high-risk destinations in the last "
+            "hour (possible toll fraud)")
+    assert subjects == [f"{text}: +882… (3), +53… (2)", text]
+
+
+@pytest.mark.parametrize(("hours", "t_s", "inside"), [
+    ({"timezone": "Europe/Berlin"}, _at("Europe/Berlin", 2026, 11, 25, 7, 59), False),
+    ({"timezone": "Europe/Berlin"}, _at("Europe/Berlin", 2026, 11, 25, 8, 0), True),
+    ({"timezone": "Europe/Berlin"}, _at("Europe/Berlin", 2026, 11, 25, 18, 0), False),
+    ({"timezone": "Europe/Berlin"}, _at("UTC", 2026, 7, 1, 6, 30), True),
+    ({"timezone": "Asia/Seoul", "weekdays": ["monday"]}, _at("UTC", 2026, 11, 29, 23, 30), True),
+], ids=["07:59", "08:00", "18:00", "summer-time", "seoul-monday"])
+def test_call_level_business_hours_agree_with_the_minute_level(hours: dict[str, Any], t_s: int,
+                                                               inside: bool) -> None:
+    """The column-wise mask of the call store lookup and BusinessHours.contains of the evaluator say the same."""
+    parsed = BusinessHours.model_validate(hours)
+    assert parsed.contains(t_s) is inside
+    assert bool(outside_hours_mask(pd.Series([float(t_s)]), parsed).iloc[0]) is not inside
