@@ -81,6 +81,7 @@ def trunk_route(trunks: Sequence[KamailioTrunk], *, phones: tuple[str, int] | No
             if trunk.dids:
                 lines += [f'    if ($rU =~ "^[+]?{trunk.dids}") {{',
                           f'        $var(direction) = "inbound"; $var(trunk) = "{trunk.name}";',
+                          f'        $var(extension) = $(rU{{s.substr,-{extension_digits},0}});',
                           f'        $var(limit) = {trunk.channels}; $var(dst) = "{phones_uri}"; return;', "    }"]
         prefixes = "|".join(sorted({t.extensions for t in trunks}))
         tail = max(extension_digits - min(len(t.extensions) for t in trunks), 0)

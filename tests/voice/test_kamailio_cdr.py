@@ -24,12 +24,12 @@ TRUNKS = [TrunkMap(match="dtag-*", line="FRA-VOICE-1"), TrunkMap(match="obs-par"
 
 
 def cdr(*, callid: str = "1-100@127.0.0.1", trunk: str = "dtag-fra", direction: str = "outbound",
-        caller: str = "3101", callee: str = "+4969123456", code: str = "200", reason: str = "OK", q850: str = "0",
+        caller: str = "3101", callee: str = "+4969123456", extension: str = "", code: str = "200", reason: str = "OK", q850: str = "0",
         invite: float = T, answer: float | None = T + 0.5, duration: str = "60.500") -> str:  # fmt: skip
     """One CDR line in the column order of COLUMNS."""
     answer_ts = f"{answer:.6f}" if answer is not None else "0"
     end = int(invite + float(duration)) if duration.replace(".", "").isdigit() else int(invite)
-    values = [str(int(invite)), str(end), duration, callid, trunk, direction, caller, callee, code, reason, q850,
+    values = [str(int(invite)), str(end), duration, callid, trunk, direction, caller, callee, extension, code, reason, q850,
               f"{invite:.6f}", answer_ts]  # fmt: skip
     assert len(values) == len(COLUMNS)
     return "|".join(values)
@@ -81,10 +81,13 @@ def test_an_unanswered_call_gets_its_outcome_from_side_and_codes(mapper: TrunkMa
 
 def test_inbound_and_internal_calls_have_the_company_party_as_extension(mapper: TrunkMapper) -> None:
     batch = _parse(mapper, cdr(callid="a", trunk="obs-par", direction="inbound", caller="+33612345678",
-                               callee="+33180004105"),
-                   cdr(callid="b", trunk="", direction="internal", caller="3101", callee="3150"))  # fmt: skip
-    inbound, internal = batch.calls.iloc[0], batch.calls.iloc[1]
-    assert (inbound.line, inbound.extension, inbound.direction) == ("PAR-VOICE-1", "+33180004105", "inbound")
+                               callee="+33180004105", extension="4105"),
+                   cdr(callid="b", trunk="", direction="internal", caller="3101", callee="3150"),
+                   cdr(callid="c", trunk="obs-par", direction="inbound", caller="+33612345678",
+                       callee="+33180004106"))  # fmt: skip
+    inbound, internal, unnamed = batch.calls.iloc[0], batch.calls.iloc[1], batch.calls.iloc[2]
+    assert (inbound.line, inbound.extension, inbound.direction) == ("PAR-VOICE-1", "4105", "inbound")
+    assert unnamed.extension == "+33180004106"  # without the PBX's extension: the number called
     assert (internal.trunk, internal.extension, internal.direction) == ("", "3101", "internal")
     assert pd.isna(internal.line)
 
@@ -92,7 +95,7 @@ def test_inbound_and_internal_calls_have_the_company_party_as_extension(mapper: 
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
-        ("1796198000|1796198060|60.5|x|dtag-fra|outbound", "truncated row: 6 of 13 columns"),
+        ("1796198000|1796198060|60.5|x|dtag-fra|outbound", "truncated row: 6 of 14 columns"),
         (cdr(duration="soon"), "bad duration 'soon'"),
         (cdr(duration="-3.000"), "negative duration '-3.000'"),
         (cdr(direction="sideways"), "unknown direction (inbound, outbound, internal) 'sideways'"),

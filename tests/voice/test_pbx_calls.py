@@ -75,8 +75,9 @@ def test_live_counts_follow_the_calls_in_progress(kamailio_pbx: Pbx) -> None:
 def test_inbound_and_internal_calls_reach_the_phones(kamailio_pbx: Pbx) -> None:
     run = kamailio_pbx.place([SippCall("+33612345678", "+33180001234", 1.0), SippCall("3120", "4105", 1.0)])
     rows = {r["callee"]: r for r in _rows(cdr_lines_of(kamailio_pbx, run, expected=2))}
-    assert (rows["+33180001234"]["direction"], rows["+33180001234"]["trunk"]) == ("inbound", "obs-par")
-    assert (rows["4105"]["direction"], rows["4105"]["trunk"]) == ("internal", "")
+    inbound = rows["+33180001234"]
+    assert (inbound["direction"], inbound["trunk"], inbound["extension"]) == ("inbound", "obs-par", "1234")
+    assert (rows["4105"]["direction"], rows["4105"]["trunk"], rows["4105"]["extension"]) == ("internal", "", "3120")
     assert {r["sip_code"] for r in rows.values()} == {"200"}
 
 

@@ -6,7 +6,8 @@ header, no quoting. The columns (:data:`COLUMNS`) are acc's own three — ``star
 epoch seconds) and ``duration`` (seconds with milliseconds, from the INVITE to the hang-up) — then the config's
 ``cdr_extra`` (collector/voice/pbx/kamailio.cfg): ``callid``, ``trunk`` (the dialog profile value: the carrier
 trunk, empty for an internal call), ``direction`` (inbound, outbound, internal), ``caller``, ``callee``,
-``sip_code`` and ``sip_reason`` (the final answer; 200 for an answered call), ``q850_cause`` (from the carrier's
+``extension`` (the company's own party: the caller, or for a call to one of the trunk's numbers the extension it
+reaches — the number's last digits), ``sip_code`` and ``sip_reason`` (the final answer; 200 for an answered call), ``q850_cause`` (from the carrier's
 ``Reason: Q.850;cause=N`` header, 34 when the proxy refused the call because the trunk's channels were all
 busy; 0 when none), ``invite_ts`` and ``answer_ts`` (epoch seconds with microseconds; ``answer_ts`` 0 when not
 answered).
@@ -14,8 +15,8 @@ answered).
 The frame: ``start_s`` = invite_ts (start_time when it is missing), ``end_s`` = start + duration, ``answer_s`` =
 answer_ts; ``call_key`` from the Call-ID. Outcome by the shared table (formats/common.py): a 503 or 486 answered
 on an outbound call comes from the carrier side (or the proxy's channel limit): blocked; a Q.850 congestion cause
-(34 …) is blocked on any side; busy, no answer and failed otherwise. ``extension`` is the caller, or the callee of
-an inbound call. Rows with a wrong column count, bad numbers, a negative duration, an answer outside the call, an
+(34 …) is blocked on any side; busy, no answer and failed otherwise. ``extension`` is the CDR's, else the caller
+(the callee of an inbound call). Rows with a wrong column count, bad numbers, a negative duration, an answer outside the call, an
 unknown direction or a trunk that maps to no voice line are quarantined with ``file:row: reason``.
 """
 
@@ -40,8 +41,8 @@ from linewatch.voice.formats.common import (
 from linewatch.voice.formats.config import CdrSource, CsvLayout
 from linewatch.voice.mapping import TrunkMapper
 
-COLUMNS = ("start_time", "end_time", "duration", "callid", "trunk", "direction", "caller", "callee", "sip_code",
-           "sip_reason", "q850_cause", "invite_ts", "answer_ts")  # fmt: skip
+COLUMNS = ("start_time", "end_time", "duration", "callid", "trunk", "direction", "caller", "callee", "extension",
+           "sip_code", "sip_reason", "q850_cause", "invite_ts", "answer_ts")  # fmt: skip
 DELIMITER = "|"
 _NO_QUOTE = "\x01"  # flatstore never quotes: a character that is never in a CDR
 _DIRECTIONS = frozenset(d.value for d in CallDirection)
@@ -112,8 +113,8 @@ def parse(data: bytes, source: CdrSource, *, mapper: TrunkMapper, layout: CsvLay
         "billsec_s": np.where(answered, np.maximum(end_s - answer_s, 0.0), 0.0),
         "caller": caller,
         "callee": callee,
-        "extension": pd.Series(np.where(inbound, callee.to_numpy(dtype=object), caller.to_numpy(dtype=object)),
-                               dtype="string"),
+        "extension": col["extension"].where(col["extension"].ne(""), pd.Series(
+            np.where(inbound, callee.to_numpy(dtype=object), caller.to_numpy(dtype=object)), dtype="string")),
         "direction": direction,
         "outcome": outcomes(answered=answered, sip_code=sip_code, q850_cause=q850, carrier_side=outbound),
         "sip_code": sip_code,
