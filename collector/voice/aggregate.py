@@ -20,6 +20,7 @@ import pandas as pd
 from linewatch.choices import CallDirection, CallOutcome, DestinationClass
 from linewatch.influx import Point
 from linewatch.inventory import Line
+from linewatch.voice import erlang
 
 MINUTE_S = 60
 DAY_S = 86400
@@ -212,17 +213,12 @@ def class_table(calls: pd.DataFrame, *, lines: Mapping[str, Line], start_s: floa
 def capacity_table(calls: pd.DataFrame, *, lines: Mapping[str, Line], day_start_s: float, day_end_s: float,
                    target_gos: float = 0.01) -> pd.DataFrame:
     """The ``voice_capacity`` rows: per line of ``lines`` (with calls) per UTC day in ``[day_start_s,
-    day_end_s)``: the busiest clock hour's carried Erlangs and start, the offered traffic (carried plus the
-    hour's blocked attempts at its mean holding time), Erlang B blocking at the contracted channels, the channels
+    day_end_s)``: the busiest clock hour's carried Erlangs and start, the offered traffic (``offered_traffic``:
+    the carried traffic grossed up by the hour's share of blocked attempts), Erlang B blocking at the contracted channels, the channels
     needed for ``target_gos`` (a fraction: 0.01 for 1 %), the day's blocked calls and attempts. ``calls``: every
     call overlapping the days."""
     columns = ["line", "time_s", "busy_hour_erlangs", "busy_hour_start_s", "offered_erlangs", "blocking_pct",
                "channels", "channels_needed", "blocked", "calls"]
-    try:  # TRANSITIONAL until linewatch.voice.erlang lands
-        from linewatch.voice import erlang
-    except ImportError:
-        return pd.DataFrame(columns=columns)
-
     d0, d1 = day_floor(day_start_s), day_floor(day_end_s - 1) + DAY_S
     held_line, held_start, held_end = _held(calls)
     started = _started(calls, d0, d1, DAY_S)

@@ -38,6 +38,7 @@ from collector.voice.aggregate import (
 from linewatch.influx import Point
 from linewatch.inventory import Inventory
 from linewatch.voice.config import VoiceConfig, voice_lines
+from linewatch.voice.rating import Rater, month_bounds
 from linewatch.voice.records import TailOffset
 from linewatch.voice.store import CallStore
 
@@ -68,18 +69,6 @@ class IngestResult:
     points: int
 
 
-def _rater(config: VoiceConfig) -> Any:
-    # TRANSITIONAL until linewatch.voice.rating lands: without it calls are stored unrated (cost 0).
-    try:
-        from linewatch.voice.rating import Rater
-    except ModuleNotFoundError as exc:
-        if exc.name != "linewatch.voice.rating":
-            raise
-        log.warning("linewatch.voice.rating is not installed: calls are stored unrated")
-        return None
-    return Rater(config.rate_plans, config.numbering)
-
-
 class VoicePipeline:
     """Rate, store, re-aggregate and write the CDR batches of every source (see the module docstring)."""
 
@@ -88,7 +77,7 @@ class VoicePipeline:
         self.store = store
         self.writer = writer
         self.lines = voice_lines(inventory)
-        self.rater = _rater(config)
+        self.rater = Rater(config.rate_plans, config.numbering)
         self.plan_of_line = {line.id: line.rate_plan for line in self.lines.values() if line.rate_plan}
         countries = {t.line: t.country_code for t in config.trunks if t.country_code}
         self.country_of_line = {line_id: countries.get(line_id, config.numbering.country_code)
@@ -113,15 +102,13 @@ class VoicePipeline:
 
     def rate(self, calls: pd.DataFrame) -> pd.DataFrame:
         """``calls`` rated (ALL_COLUMNS), each line's bundles continuing from what the store says is used."""
-        if not len(calls) or self.rater is None:
+        if not len(calls):
             return calls
         result = self.rater.rate(calls, plan_of_line=self.plan_of_line, country_of_line=self.country_of_line,
                                  bundle_used_s=self._bundles_used(calls))
         return result.frame
 
     def _bundles_used(self, calls: pd.DataFrame) -> dict[tuple[str, str], float]:
-        from linewatch.voice.rating import month_bounds
-
         used: dict[tuple[str, str], float] = {}
         start = calls["start_s"].to_numpy(dtype="float64", na_value=np.nan)
         line = calls["line"].to_numpy(dtype=object, na_value="")

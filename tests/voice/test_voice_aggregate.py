@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from voice_pipeline_support import T0, calls, inventory
 
-from collector.voice.aggregate import class_table, minute_table, occupancy, points
+from collector.voice.aggregate import capacity_table, class_table, minute_table, occupancy, points
+from linewatch.voice.erlang import channels_for, erlang_b
 from linewatch.voice.config import voice_lines
 
 
@@ -151,3 +152,34 @@ def test_a_month_of_calls_is_aggregated_column_wise(lines) -> None:
     took = time.perf_counter() - began
     assert table["attempts"].sum() == n
     assert took < 5, f"{took:.1f} s for {n} calls"
+
+
+def test_capacity_of_a_day_busy_hour_offered_traffic_and_channels(lines) -> None:
+    # 10:00-11:00 UTC: 6 calls of 30 min inside the hour (3 E) and 6 from half past running past its end
+    # (2.75 E in it), 4 blocked of the hour's 16 attempts; a quiet call at night
+    hour = 10 * 3600
+    rows = [{"start": hour + 60 * i, "end": hour + 60 * i + 1800, "line": "PAR-VOICE-1"} for i in range(6)]
+    rows += [{"start": hour + 60 * i, "end": hour + 60 * i + 1800, "line": "PAR-VOICE-1"} for i in range(30, 36)]
+    rows += [{"start": hour + 100 + i, "end": hour + 100.5 + i, "line": "PAR-VOICE-1", "outcome": "blocked"}
+             for i in range(4)]
+    rows += [{"start": 3 * 3600, "end": 3 * 3600 + 600, "line": "PAR-VOICE-1"}]  # a quiet night call
+    table = capacity_table(calls(rows), lines=lines, day_start_s=T0, day_end_s=T0 + 86400, target_gos=0.01)
+    [row] = table.to_dict("records")
+    assert row["line"] == "PAR-VOICE-1" and row["time_s"] == T0
+    assert row["busy_hour_start_s"] == T0 + hour
+    assert row["busy_hour_erlangs"] == pytest.approx(5.75)
+    offered = 5.75 / (1 - 4 / 16)
+    assert row["offered_erlangs"] == pytest.approx(offered)
+    assert row["blocking_pct"] == pytest.approx(erlang_b(offered, 10) * 100)
+    assert row["channels_needed"] == channels_for(offered, gos=0.01) == 15
+    assert (row["blocked"], row["calls"], row["channels"]) == (4, 17, 10)
+
+
+def test_capacity_without_channels_has_no_blocking_and_quiet_lines_no_row(lines) -> None:
+    table = capacity_table(calls([{"start": 0, "end": 3600, "line": "NOCH-VOICE"}]), lines=lines,
+                           day_start_s=T0, day_end_s=T0 + 86400)
+    [row] = table.to_dict("records")
+    assert row["line"] == "NOCH-VOICE" and np.isnan(row["blocking_pct"]) and pd.isna(row["channels"])
+    [point] = points(capacity=table, lines=lines)
+    assert "blocking_pct" not in point.fields and "channels" not in point.fields
+    assert point.fields["busy_hour_erlangs"] == pytest.approx(1.0) and type(point.fields["calls"]) is int

@@ -102,3 +102,16 @@ def test_points_wait_in_the_spool_while_influxdb_is_down(tmp_path: Path, influxd
     with InfluxClient(settings) as client:
         assert client.query("SELECT attempts FROM voice_trunk")[0]["values"][0][1] == 1
     writer.close()
+
+
+def test_the_days_capacity_is_rewritten_with_each_batch(pipeline: VoicePipeline, influx) -> None:
+    _, client = influx
+    pipeline.ingest(ParsedBatch(calls([{"start": 3600, "end": 5400, "key": "a"}]), [], 1), offset=None, source="p")
+    pipeline.ingest(ParsedBatch(calls([{"start": 3700, "end": 5500, "key": "b"},
+                                       {"start": 3800, "end": 3800.2, "key": "c", "outcome": "blocked"}]), [], 2),
+                    offset=None, source="p")
+    [row] = rows(client, "SELECT * FROM voice_capacity")
+    assert row["time"] == T0 and row["busy_hour_start_s"] == T0 + 3600
+    assert (row["calls"], row["blocked"], row["channels"]) == (3, 1, 30)
+    assert row["busy_hour_erlangs"] == pytest.approx(1.0)  # two calls of 30 min in the hour
+    assert row["channels_needed"] >= 3
