@@ -32,6 +32,7 @@ from linewatch.choices import (
     UTILIZATION_WARNING_PCT,
     BillingModel,
     ChargeType,
+    DestinationClass,
     GbUnit,
     LabelValuePosition,
     ProrationConvention,
@@ -41,6 +42,8 @@ from linewatch.errors import ConfigError, Problem
 from linewatch.inventory import Inventory, load_inventory
 from linewatch.inventory_source import load_configured_inventory
 from linewatch.settings import Settings
+from linewatch.voice.config import VoiceConfig, load_voice_config, voice_path
+from linewatch.voice.directory import Directory, read_directory
 from linewatch.yamlconf import Located, load_model
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
@@ -360,6 +363,39 @@ class RateCardTier(BaseModel):
     mrc: NonNegMoney
 
 
+def _known_zone(value: str) -> str:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/Paris)") from None
+    return value
+
+
+class ItemizedCalls(BaseModel):
+    """A carrier's itemized call records (one row per billed call), reconciled call by call with the PBX's CDRs
+    (:mod:`billing_etl.itemized`, docs/billing.md "Itemized calls")."""
+
+    model_config = _STRICT
+    pattern: str = Field(min_length=1, description="glob of the carrier's call files, under invoice_dir")
+    layout: str = Field(min_length=1, description="the voice.yaml layouts entry that reads them")
+    timezone: Annotated[str, AfterValidator(_known_zone)] = Field(
+        default="UTC", description="zone of the times the files write without an offset"
+    )
+    classes: dict[str, DestinationClass] = Field(
+        default_factory=dict,
+        description="the carrier's destination texts (as the files write them) -> destination class; a text "
+        "not listed must be a class name",
+    )
+    match_window_s: int = Field(
+        default=120,
+        ge=0,
+        le=3600,
+        description="a billed call matches a CDR of the line with the same number answered within ± this",
+    )
+
+
 class Carrier(BaseModel):
     model_config = _STRICT
     name: str = Field(min_length=1)
@@ -369,6 +405,7 @@ class Carrier(BaseModel):
         description="ISO 4217 code of the carrier's invoices (required: never assumed)"
     )
     rate_card: list[RateCardTier] = Field(default_factory=list)
+    itemized_calls: ItemizedCalls | None = None
 
     @model_validator(mode="after")
     def _layout_currency(self) -> Carrier:
@@ -554,6 +591,11 @@ class Contract(BaseModel):
     changes: list[ContractChange] = Field(
         default_factory=list, description="new terms from a date on, strictly increasing effective"
     )
+    price_per_channel: NonNegMoney | None = Field(
+        default=None,
+        description="voice trunks: the monthly price of one contracted channel (prices the channel sizing "
+        "proposals)",
+    )
 
     @model_validator(mode="after")
     def _changes_fit(self) -> Contract:
@@ -657,12 +699,16 @@ class ContractsFile(BaseModel):
 
 @dataclass(frozen=True)
 class BillingConfig:
-    """Everything the ETL reads from configuration, validated together."""
+    """Everything the ETL reads from configuration, validated together. ``voice``: voice.yaml (rate plans,
+    numbering, layouts, capacity target; defaults without the file); ``directory``: the extension directory the
+    voice cost per department is charged by (None: every call to its trunk's department)."""
 
     carriers: CarriersFile
     contracts: ContractsFile
     inventory: Inventory
     invoice_dir: Path
+    voice: VoiceConfig = dataclasses.field(default_factory=VoiceConfig)
+    directory: Directory | None = None
 
     def __post_init__(self) -> None:
         # Contracts that name no currency take their carrier's (a contract whose carrier is unknown and that
@@ -760,6 +806,51 @@ def contract_problems(
     return problems
 
 
+def voice_problems(
+    carriers: CarriersFile,
+    c_located: Located,
+    contracts: ContractsFile,
+    k_located: Located,
+    inventory: Inventory,
+    voice: VoiceConfig,
+) -> list[Problem]:
+    """A carrier's itemized calls naming a layout voice.yaml does not define; a price per channel on a line
+    that is not a voice trunk with channels."""
+    problems = []
+    layouts = {layout.name for layout in voice.layouts}
+    for i, carrier in enumerate(carriers.carriers):
+        itemized = carrier.itemized_calls
+        if itemized is not None and itemized.layout not in layouts:
+            problems.append(
+                c_located.problem(
+                    ("carriers", i, "itemized_calls", "layout"),
+                    f"unknown layout {itemized.layout!r}: voice.yaml layouts has "
+                    f"{', '.join(sorted(layouts)) or 'none'}",
+                )
+            )
+    for i, contract in enumerate(contracts.contracts):
+        line = inventory.lines_by_id.get(contract.line)
+        if contract.price_per_channel is not None and line is not None and line.channels is None:
+            problems.append(
+                k_located.problem(
+                    ("contracts", i, "price_per_channel"),
+                    f"line {contract.line!r} has no channels in the inventory (only voice trunks with channels "
+                    "are priced per channel)",
+                )
+            )
+    return problems
+
+
+def load_voice_inputs(settings: Settings, inventory: Inventory) -> tuple[VoiceConfig, Directory | None]:
+    """voice.yaml (cross-checked against ``inventory``) and the extension directory it names (None without
+    one). Raises :class:`~linewatch.errors.ConfigError` naming every problem."""
+    voice = load_voice_config(settings, inventory)
+    directory = None
+    if voice.extensions is not None:
+        directory = read_directory(voice.extensions)
+    return voice, directory
+
+
 def load_billing_config(settings: Settings, *, inventory: Inventory | None = None) -> BillingConfig:
     """Load carriers.yaml, contracts.yaml (and the inventory) and check them against each other.
 
@@ -782,12 +873,26 @@ def load_billing_config(settings: Settings, *, inventory: Inventory | None = Non
             problems += contract_problems(contracts, k_located, inventory, carriers)
     except ConfigError as exc:
         problems += exc.problems
+    voice, directory = VoiceConfig(), None
+    try:
+        voice, directory = load_voice_inputs(settings, inventory)
+    except ConfigError as exc:
+        problems += exc.problems
+    if carriers is not None and contracts is not None:
+        problems += voice_problems(carriers, c_located, contracts, k_located, inventory, voice)
     if problems or carriers is None or contracts is None:
         raise ConfigError(problems)
     invoice_dir = carriers.invoice_dir
     if not invoice_dir.is_absolute():
         invoice_dir = carriers_path.parent / invoice_dir
-    return BillingConfig(carriers=carriers, contracts=contracts, inventory=inventory, invoice_dir=invoice_dir)
+    return BillingConfig(
+        carriers=carriers,
+        contracts=contracts,
+        inventory=inventory,
+        invoice_dir=invoice_dir,
+        voice=voice,
+        directory=directory,
+    )
 
 
 def check_config(settings: Settings) -> list[Problem]:
@@ -799,5 +904,6 @@ def check_config(settings: Settings) -> list[Problem]:
     try:
         load_billing_config(settings, inventory=inventory)
     except ConfigError as exc:
-        return exc.problems
+        # voice.yaml's own problems are reported by the voice checker (linewatch.voice.config)
+        return [p for p in exc.problems if p.file != str(voice_path(settings))]
     return []
