@@ -24,6 +24,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
+import pandas as pd
+
 from billing_etl.audit import ZERO, Auditor, Finding, RejectedFile
 from billing_etl.config import BillingConfig, load_billing_config
 from billing_etl.costs import (
@@ -44,6 +46,9 @@ from billing_etl.proration import usage_segments
 from billing_etl.savings import Proposal, propose
 from billing_etl.store import ImportOutcome, InvoiceStore
 from billing_etl.usage import LineUsage, measure_usage, service_days, service_windows
+from billing_etl.voice_audit import VoiceMonth, load_voice_month, voice_lines
+from billing_etl.voice_costs import VoiceReport, voice_report
+from billing_etl.voice_savings import channel_sizing
 from linewatch.choices import AuditRule, BillingModel, Language, UsageDirection
 from linewatch.errors import InvoiceFileError
 from linewatch.influx import InfluxClient, Point, encode_points
@@ -106,6 +111,7 @@ class PeriodReport:
     segments: list[SegmentCost] = field(default_factory=list)  # lines whose terms change in the period
     exports: list[Path] = field(default_factory=list)
     influx_points: int = 0
+    voice: VoiceReport | None = None  # the voice trunks' month (None: the inventory has no voice trunk)
 
     def totals(self) -> dict[str, dict[str, Decimal]]:
         """Per currency: billed (line charges), allocated, total, expected, at stake, proposed saving."""
@@ -228,6 +234,29 @@ def _history(
     return history
 
 
+def voice_month(
+    settings: Settings,
+    config: BillingConfig,
+    period: Period,
+    *,
+    call_store_path: Path | None = None,
+    invoice_dir: Path | None = None,
+) -> VoiceMonth | None:
+    """The period's voice inputs (:func:`~billing_etl.voice_audit.load_voice_month`) from the call store at
+    ``call_store_path`` (default voice.yaml ``store_path``, else ``state_dir/calls.sqlite``), read-only; a store
+    that does not exist yet holds no call. None without voice trunks in the inventory."""
+    from linewatch.voice.store import CallStore, store_path
+
+    if not voice_lines(config):
+        return None
+    path = call_store_path or store_path(settings, config.voice)
+    if not path.is_file():
+        log.info("no call store at %s: the voice trunks' calls of %s are not rated", path, period)
+        return load_voice_month(config, period, store=None, invoice_dir=invoice_dir)
+    with CallStore(path, read_only=True) as store:
+        return load_voice_month(config, period, store=store, invoice_dir=invoice_dir)
+
+
 def run_period(
     settings: Settings,
     period: Period,
@@ -241,9 +270,11 @@ def run_period(
     progress_enabled: bool | None = None,
     store_path: Path | None = None,
     language: Language | str | None = None,
+    call_store_path: Path | None = None,
 ) -> PeriodReport:
     """The whole ETL for one period. ``client=None`` builds one from the settings (closed at the end);
-    ``language`` of the CSV/XLSX headers, default the settings' ``export_language``."""
+    ``language`` of the CSV/XLSX headers, default the settings' ``export_language``; ``call_store_path``: the
+    voice calls (see :func:`voice_month`)."""
     config = config or load_billing_config(settings)
     own_client = client is None
     client = client or InfluxClient(settings.influx)
@@ -266,6 +297,11 @@ def run_period(
         history = _history(config, store, client, period, directions)
         progress.step("usage history")
         invoices = store.invoices()
+        voice = voice_month(
+            settings, config, period, call_store_path=call_store_path, invoice_dir=invoice_dir
+        )
+        for problem in voice.itemized_problems if voice else ():
+            log.warning("itemized call not read: %s", problem)
         auditor = Auditor(
             config=config,
             invoices=invoices,
@@ -273,10 +309,12 @@ def run_period(
             usage=usage,
             conflicts=store.conflicts(),
             rejected=imports.rejected,
+            voice=voice,
         )
         findings = auditor.run()
         progress.step(f"{len(findings)} findings")
         lines, unallocated = line_costs(auditor, findings)
+        sizing = channel_sizing(config, voice.calls, voice.lines, voice.windows) if voice else {}
         report = PeriodReport(
             period=period,
             imports=imports,
@@ -284,10 +322,11 @@ def run_period(
             findings=findings,
             lines=lines,
             departments=department_costs(lines),
-            proposals=propose(config, period, usage, history),
+            proposals=propose(config, period, usage, history, channels=sizing),
             payments=payments_due(invoices, period, findings),
             unallocated=unallocated,
             segments=segment_costs(auditor),
+            voice=voice_report(auditor, voice, sizing, findings, config.directory) if voice else None,
         )
         progress.step("costs allocated")
         out = out_dir or settings.resolve(settings.state_dir) / "exports"
@@ -493,6 +532,8 @@ def build_tables(report: PeriodReport) -> list[Table]:
             Column("current_mrc", "money"),
             Column("proposed_mrc", "money"),
             Column("monthly_saving", "money"),
+            Column("current_channels", "int"),
+            Column("proposed_channels", "int"),
             Column("evidence", width=100),
         ],
         currency_column="currency",
@@ -510,6 +551,8 @@ def build_tables(report: PeriodReport) -> list[Table]:
                 p.current_mrc,
                 p.proposed_mrc,
                 p.monthly_saving,
+                p.current_channels,
+                p.proposed_channels,
                 p.evidence,
             )
         )
@@ -573,7 +616,135 @@ def build_tables(report: PeriodReport) -> list[Table]:
                 p.findings,
             )
         )
-    return [summary, counts, lines, changes, findings, savings, departments, payments]
+    tables = [summary, counts, lines, changes, findings, savings, departments, payments]
+    if report.voice is not None:
+        tables += voice_tables(report.voice)
+    return tables
+
+
+def voice_tables(voice: VoiceReport) -> list[Table]:
+    """Voice trunks, Voice by department, Voice calls reconciliation (docs/billing.md "Voice trunks")."""
+    trunks = Table(
+        "Voice trunks",
+        [
+            Column("line"),
+            Column("carrier"),
+            Column("site"),
+            Column("department"),
+            Column("rate_plan"),
+            Column("currency"),
+            Column("channels", "int"),
+            Column("calls", "int"),
+            Column("answered", "int"),
+            Column("blocked", "int"),
+            Column("talk_minutes", "float"),
+            Column("billed_minutes", "float"),
+            Column("busy_hour_erlangs", "float"),
+            Column("design_erlangs", "float"),
+            Column("channels_needed", "int"),
+            Column("blocking_pct", "pct"),
+            Column("rated", "money"),
+            Column("billed", "money"),
+            Column("at_stake", "money"),
+        ],
+        currency_column="currency",
+    )
+    for v in voice.lines:
+        trunks.rows.append(
+            (
+                v.line,
+                v.carrier,
+                v.site,
+                v.department,
+                v.rate_plan,
+                v.currency,
+                v.channels,
+                v.calls,
+                v.answered,
+                v.blocked,
+                round(v.talk_minutes, 2),
+                round(v.billed_minutes, 2),
+                round(v.busy_hour_erlangs, 3),
+                round(v.design_erlangs, 3),
+                v.channels_needed,
+                None if v.blocking_pct is None else round(v.blocking_pct, 3),
+                v.rated_amount,
+                v.billed_amount,
+                v.at_stake_amount,
+            )
+        )
+    departments = Table(
+        "Voice by department",
+        [
+            Column("department"),
+            Column("currency"),
+            Column("calls", "int"),
+            Column("answered", "int"),
+            Column("talk_minutes", "float"),
+            Column("rated", "money"),
+        ],
+        currency_column="currency",
+    )
+    for d in voice.departments:
+        departments.rows.append(
+            (d.department, d.currency, d.calls, d.answered, round(d.minutes, 2), d.cost_amount)
+        )
+    calls = Table(
+        "Voice calls reconciliation",
+        [
+            Column("finding_id"),
+            Column("rule"),
+            Column("carrier"),
+            Column("invoice"),
+            Column("line"),
+            Column("source"),
+            Column("call_start"),
+            Column("callee"),
+            Column("carrier_billed_s", "int"),
+            Column("carrier_amount", "money"),
+            Column("carrier_class"),
+            Column("dest_class"),
+            Column("cdr_source"),
+            Column("billsec_s", "int"),
+            Column("billed_s", "int"),
+            Column("rated", "money"),
+            Column("amount_at_stake", "money"),
+            Column("currency"),
+        ],
+        currency_column="currency",
+    )
+    for r in voice.reconciliation.itertuples(index=False):  # itemized calls: a carrier's month, not per CDR
+
+        def whole(value: float) -> int | None:
+            return None if pd.isna(value) else int(round(value))
+
+        def amount(value: float) -> Decimal | None:
+            return None if pd.isna(value) else Decimal(repr(round(float(value), 6)))
+
+        found = not pd.isna(r.cdr_key)
+        calls.rows.append(
+            (
+                r.finding_id,
+                r.rule,
+                r.carrier,
+                r.invoice,
+                r.line,
+                r.source,
+                dt.datetime.fromtimestamp(r.start_s, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+                r.callee,
+                whole(r.carrier_billed_s),
+                amount(r.carrier_amount),
+                r.carrier_class_text,
+                None if pd.isna(r.dest_class) else r.dest_class,
+                r.cdr_source if found else None,
+                whole(r.billsec_s) if found else None,
+                whole(r.billed_s) if found else None,
+                amount(r.cost) if found else None,
+                amount(r.amount),
+                r.currency,
+            )
+        )
+    return [trunks, departments, calls]
 
 
 # -- InfluxDB
@@ -677,6 +848,15 @@ def summary_text(report: PeriodReport, *, top: int = 8) -> str:
             f"  savings   {amount('saving'):>14} {currency}/month in "
             f"{sum(1 for p in report.proposals if p.currency == currency)} proposal(s)"
         )
+    if report.voice is not None:
+        for v in report.voice.lines:
+            out.append(
+                f"  voice     {v.line:<16} {v.calls:,} calls ({v.blocked:,} blocked), {v.talk_minutes:,.0f} min, "
+                f"busy hour {v.busy_hour_erlangs:.1f} E on {v.channels or '-'} channels (needs "
+                f"{v.channels_needed if v.channels_needed is not None else '-'}), rated "
+                + (amount_text(v.rated_amount, v.currency) if v.rated_amount is not None and v.currency else "-")
+                + f" / billed {amount_text(v.billed_amount, v.currency) if v.currency else '-'} {v.currency}"
+            )
     ranked = sorted(report.findings, key=lambda f: (-f.recoverable, f.rule.value, f.line))[:top]
     if ranked:
         out.append("  top findings:")
