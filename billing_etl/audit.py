@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from billing_etl.config import BillingConfig, Burstable, Contract, Flat, VolumeQuota
 from billing_etl.finding_ids import charge_key
@@ -43,6 +44,9 @@ from billing_etl.store import Conflict
 from billing_etl.usage import LineUsage, day_start_s, service_days
 from linewatch.choices import AuditRule, ChargeType, LineStatus
 from linewatch.inventory import Line
+
+if TYPE_CHECKING:  # billing_etl.voice_audit builds on this module
+    from billing_etl.voice_audit import VoiceMonth
 
 ZERO = Decimal(0)
 UNKNOWN_DEPARTMENT = "(unassigned)"
@@ -286,10 +290,15 @@ class Auditor:
         usage: Mapping[str, LineUsage],
         conflicts: Iterable[Conflict] = (),
         rejected: Iterable[RejectedFile] = (),
+        voice: VoiceMonth | None = None,
     ):
         self.config = config
         self.period = period
         self.usage = usage
+        # voice lines with a rate plan: their call charges are checked against the re-rated calls
+        # (billing_etl.voice_audit), not by the usage rule; their expected usage is that rated total
+        self.voice = voice
+        self.rated_calls = voice.rated() if voice is not None else {}
         self.conflicts = list(conflicts)
         self.rejected = list(rejected)
         self.invoices = sorted(invoices, key=lambda i: (i.carrier, i.invoice_number))
@@ -401,6 +410,8 @@ class Auditor:
         contract = self.contracts.get(line.id)
         if contract is None:
             return None
+        if line.id in self.rated_calls:
+            return self.rated_calls[line.id].cost
         return expected_usage_charge(contract, self.usage.get(line.id), self.usage_segments(line))
 
     def billed_by_line(self, period: Period) -> dict[str, Decimal]:
@@ -729,7 +740,7 @@ class Auditor:
     def _usage(self) -> list[Finding]:
         per_line: dict[str, list[Charge]] = defaultdict(list)
         for c in self.in_period:
-            if c.line is not None and c.row.charge_type is ChargeType.USAGE:
+            if c.line is not None and c.row.charge_type is ChargeType.USAGE and c.line.id not in self.rated_calls:
                 per_line[c.line.id].append(c)
         out = []
         for line_id, charges in sorted(per_line.items()):
@@ -953,6 +964,13 @@ class Auditor:
             )
         return out
 
+    def _voice(self) -> list[Finding]:
+        if self.voice is None:
+            return []
+        from billing_etl.voice_audit import voice_findings
+
+        return voice_findings(self, self.voice)
+
     def run(self) -> list[Finding]:
         findings = (
             self._ghosts()
@@ -967,6 +985,7 @@ class Auditor:
             + self._contract_events()
             + self._arithmetic()
             + self._conflicts()
+            + self._voice()
         )
         return sorted(
             findings,

@@ -32,6 +32,13 @@ def charge_key(row: InvoiceLine) -> str:
     return _sha256_hex(json.dumps(row.canonical(), sort_keys=True))[:CHARGE_KEY_HEX]
 
 
+def itemized_call_key(record_key: str) -> str:
+    """The ``charge_key`` of a finding about one itemized call (billing_etl.itemized): 16 hex digits of the sha256
+    of the record's own key (the reader's call_key: the carrier's call reference, else the row's content), so each
+    disputed call of an invoice is its own finding, stable across re-runs and re-sent files."""
+    return _sha256_hex(f"itemized-call|{record_key}")[:CHARGE_KEY_HEX]
+
+
 def finding_key(finding: Finding, period: Period | str) -> str:
     """24 lowercase hex digits identifying ``finding`` in ``period``, independent of its amounts and reason."""
     parts = (

@@ -100,6 +100,31 @@ COLUMNS: Mapping[str, Label] = {
     "stated_total": Label("Stated total", "청구서 기재 합계"),
     "disputed": Label("Disputed", "이의 제기 금액"),
     "findings": Label("Findings", "지적 사항 수"),
+    # voice trunks (billing_etl.voice_costs)
+    "rate_plan": Label("Rate plan", "요금제"),
+    "channels": Label("Channels (contracted)", "계약 채널 수"),
+    "calls": Label("Calls", "통화 수"),
+    "answered": Label("Answered", "응답 통화 수"),
+    "blocked": Label("Blocked calls", "차단된 통화 수"),
+    "talk_minutes": Label("Talk minutes", "통화 시간 (분)"),
+    "billed_minutes": Label("Billed minutes (rate plan)", "과금 시간 (분, 요금제)"),
+    "busy_hour_erlangs": Label("Busiest hour (Erlangs)", "최번시 트래픽 (얼랑)"),
+    "design_erlangs": Label("Design traffic (Erlangs)", "설계 트래픽 (얼랑)"),
+    "channels_needed": Label("Channels needed", "필요 채널 수"),
+    "blocking_pct": Label("Blocking at contracted channels (%)", "계약 채널 수의 호손율 (%)"),
+    "rated": Label("Rated (rate plan)", "요금제 산정액"),
+    # itemized calls against the CDRs
+    "call_start": Label("Call start", "통화 시작"),
+    "callee": Label("Called number", "착신 번호"),
+    "carrier_billed_s": Label("Carrier billed (s)", "통신사 과금 시간 (초)"),
+    "carrier_amount": Label("Carrier charge", "통신사 청구 금액"),
+    "carrier_class": Label("Carrier's destination class", "통신사 착신 구분"),
+    "dest_class": Label("Destination class", "착신 구분"),
+    "cdr_source": Label("CDR (file, row)", "통화 기록 (파일, 행)"),
+    "billsec_s": Label("Talk time (s)", "통화 시간 (초)"),
+    "billed_s": Label("Billed by the rate plan (s)", "요금제 과금 시간 (초)"),
+    "current_channels": Label("Current channels", "현재 채널 수"),
+    "proposed_channels": Label("Proposed channels", "제안 채널 수"),
     # quarantined rows
     "source_file": Label("File", "파일"),
     "row": Label("Row", "행"),
@@ -122,6 +147,9 @@ TABLES: Mapping[str, Label] = {
     "Departments": Label("Departments", "부서"),
     "Payments due": Label("Payments due", "지급 예정"),
     "Quarantine": Label("Quarantined rows", "격리된 행"),
+    "Voice trunks": Label("Voice trunks", "음성 트렁크"),
+    "Voice by department": Label("Voice by department", "부서별 음성 통화"),
+    "Voice calls reconciliation": Label("Voice calls reconciliation", "통화별 요금 확인"),
 }
 
 # Text cells written for people (the Summary's and Counts' metrics), by their English text.

@@ -22,6 +22,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from billing_etl.audit import burst_cost
 from billing_etl.config import BillingConfig, Burstable, Contract, RateCardTier
@@ -29,6 +30,9 @@ from billing_etl.model import Period, money
 from billing_etl.proration import commit_on
 from billing_etl.usage import LineUsage, day_start_s
 from linewatch.choices import LineStatus, SavingsAction
+
+if TYPE_CHECKING:  # billing_etl.voice_savings builds its proposals on this module's
+    from billing_etl.voice_savings import ChannelSizing
 
 
 @dataclass(frozen=True, order=True)
@@ -45,6 +49,9 @@ class Proposal:
     monthly_saving: Decimal | None
     evidence: str
     currency: str | None  # None only for a line with no contract and no described carrier (then no amounts)
+    # voice trunks (billing_etl.voice_savings): the contracted channels and the channels proposed
+    current_channels: int | None = None
+    proposed_channels: int | None = None
 
 
 def _fmt_bps(bps: float) -> str:
@@ -85,8 +92,12 @@ def propose(
     period: Period,
     usage: Mapping[str, LineUsage],
     history: Mapping[str, Mapping[str, LineUsage]],
+    *,
+    channels: Mapping[str, ChannelSizing] | None = None,
 ) -> list[Proposal]:
-    """Proposals for ``period``. ``history`` maps earlier periods ("YYYY-MM") to their usage per line."""
+    """Proposals for ``period``. ``history`` maps earlier periods ("YYYY-MM") to their usage per line;
+    ``channels``: the voice trunks' sizing of the period (:mod:`billing_etl.voice_savings`), for their
+    fewer/more channels proposals."""
     rules = config.contracts.savings
     contracts = config.contracts.by_line()
     carriers = config.carriers.by_name()
@@ -206,4 +217,8 @@ def propose(
                     **base,
                 )
             )
+    if channels:
+        from billing_etl.voice_savings import channel_proposals
+
+        out += channel_proposals(config, period, channels)
     return sorted(out, key=lambda p: (p.action.value, p.carrier, p.line))

@@ -305,8 +305,11 @@ def test_rule_fires_exactly_where_planted(mutate: Case, expected: set[tuple[str,
 
 
 def test_every_rule_has_a_case() -> None:
+    """Every rule is planted here, or, for the voice rules (they need rated calls), in test_voice_audit."""
+    from test_voice_audit import VOICE_RULES_PLANTED
+
     planted = {rule for _, _, expected in CASES for rule, _, _ in expected}
-    assert planted == {r.value for r in AuditRule}
+    assert planted | set(VOICE_RULES_PLANTED) == {r.value for r in AuditRule}
 
 
 def test_next_month_in_advance_is_not_a_duplicate_in_its_own_period() -> None:
