@@ -38,6 +38,9 @@ DIRECTION_MINUTES = {d.value: f"minutes_{d.value}" for d in CallDirection}
 TRUNK_FIELDS = ("channels", "busy_max", "busy_mean", "channel_util_pct", *TRUNK_COUNTS[:4], "asr_pct", "acd_s",
                 *DIRECTION_MINUTES.values(), "cost", *TRUNK_COUNTS[4:])
 """The ``voice_trunk`` fields in the order of docs/schema.md (also the minute table's columns after line/time_s)."""
+AGGREGATED_COLUMNS = ("line", "start_s", "end_s", "billsec_s", "direction", "outcome", "dest_class", "high_risk",
+                      "cost")
+"""The call columns the tables read (what the pipeline loads from the store)."""
 INT_FIELDS = frozenset({"channels", "busy_max", *TRUNK_COUNTS, "calls", "busy_hour_start_s", "channels_needed"})
 
 
@@ -252,25 +255,29 @@ def capacity_table(calls: pd.DataFrame, *, lines: Mapping[str, Line], day_start_
     return table
 
 
-def _fields(row: Mapping[str, object], names: tuple[str, ...] | list[str]) -> dict[str, float | int]:
-    fields: dict[str, float | int] = {}
-    for name in names:
-        value = row[name]
-        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-            continue
-        fields[name] = int(value) if name in INT_FIELDS else float(value)  # type: ignore[arg-type]
-    return fields
+def _values(column: pd.Series, as_int: bool) -> list[int | float | None]:
+    """A table column as Python ints or floats, None where missing (column-wise, not per value)."""
+    missing = column.isna().to_numpy(dtype=bool)
+    values = column.to_numpy(dtype="float64", na_value=np.nan)
+    out = (np.where(missing, 0, values).astype("int64") if as_int else values).astype(object)
+    out[missing] = None
+    return out.tolist()
 
 
 def _points(measurement: str, table: pd.DataFrame, lines: Mapping[str, Line], names: list[str],
             extra_tags: tuple[str, ...] = ()) -> list[Point]:
+    if not len(table):
+        return []
     tags_of = {line_id: line_tags(line) for line_id, line in lines.items()}
+    columns = [_values(table[name], name in INT_FIELDS) for name in names]
+    times = (table["time_s"].to_numpy(dtype="int64") * 1_000_000_000).tolist()
+    keys = [table[k].astype(str).tolist() for k in extra_tags]
     out = []
-    for row in table.to_dict("records"):
-        tags = tags_of[row["line"]]
+    for i, (line_id, time_ns, row) in enumerate(zip(table["line"].tolist(), times, zip(*columns))):
+        tags = tags_of[line_id]
         if extra_tags:
-            tags = tags | {k: str(row[k]) for k in extra_tags}
-        out.append(Point(measurement, tags, _fields(row, names), int(row["time_s"]) * 1_000_000_000))
+            tags = tags | {k: values[i] for k, values in zip(extra_tags, keys)}
+        out.append(Point(measurement, tags, {k: v for k, v in zip(names, row) if v is not None}, time_ns))
     return out
 
 

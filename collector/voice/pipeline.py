@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from collector.voice.aggregate import (
+    AGGREGATED_COLUMNS,
     DAY_S,
     MINUTE_S,
     capacity_table,
@@ -141,7 +142,7 @@ class VoicePipeline:
         """``voice_trunk`` and ``voice_minutes`` of ``lines`` for the minutes of ``[start_s, end_s]``."""
         t0 = minute_floor(start_s)
         t1 = max(minute_ceil(end_s), t0 + MINUTE_S)
-        stored = self.store.calls(lines=lines, start_s=t0, end_s=t1, overlapping=True)
+        stored = self.store.calls(lines=lines, start_s=t0, end_s=t1, overlapping=True, columns=AGGREGATED_COLUMNS)
         chosen = {line_id: self.lines[line_id] for line_id in lines}
         return points(minutes=minute_table(stored, lines=chosen, start_s=t0, end_s=t1),
                       classes=class_table(stored, lines=chosen, start_s=t0, end_s=t1), lines=chosen)
@@ -149,7 +150,7 @@ class VoicePipeline:
     def capacity_points(self, lines: list[str], start_s: float, end_s: float) -> list[Point]:
         """``voice_capacity`` of ``lines`` for the UTC days of ``[start_s, end_s]``."""
         d0, d1 = day_floor(start_s), day_floor(end_s) + DAY_S
-        stored = self.store.calls(lines=lines, start_s=d0, end_s=d1, overlapping=True)
+        stored = self.store.calls(lines=lines, start_s=d0, end_s=d1, overlapping=True, columns=AGGREGATED_COLUMNS)
         chosen = {line_id: self.lines[line_id] for line_id in lines}
         table = capacity_table(stored, lines=chosen, day_start_s=d0, day_end_s=d1,
                                target_gos=self.config.capacity.target_gos)
