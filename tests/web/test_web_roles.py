@@ -481,3 +481,41 @@ def test_role_invoice_endpoint_access(client, user_with_role, make_inventory, ur
             client.force_login(user_with_role(role))
         answers[role] = client.get(url.format(invoice=invoice.pk)).status_code
     assert answers == INVOICE_ENDPOINTS[url]
+
+
+# -- role x endpoint: voice (web/voice, docs/web.md "Voice"): every role reads the trunks, the directory, the rate
+# plans and the cost per department; the individual calls are not the viewer's; engineers, finance and admins keep
+# the directory. The pages answer without a call store or InfluxDB (they say so).
+_DIRECTORY_KEEPERS = _page_for("engineer", "finance", "admin")
+_CALL_READERS = _page_for("noc", "engineer", "finance", "admin")
+VOICE_ENDPOINTS = {
+    "/voice/": _EVERY_ROLE, "/voice/rate-plans/": _EVERY_ROLE, "/voice/departments/": _EVERY_ROLE,
+    "/voice/departments/?period=2026-11": _EVERY_ROLE,
+    "/voice/calls/": _CALL_READERS, "/voice/calls/?day=2026-11-16&outcome=blocked": _CALL_READERS,
+    "/voice/calls/export.csv": _CALL_READERS, "/voice/calls/export.xlsx": _CALL_READERS,
+    "/voice/extensions/": _EVERY_ROLE, "/voice/extensions/export.csv": _EVERY_ROLE,
+    "/voice/extensions/add/": _DIRECTORY_KEEPERS, "/voice/extensions/import/": _DIRECTORY_KEEPERS,
+    "/voice/extensions/{extension}/edit/": _DIRECTORY_KEEPERS,
+    "/voice/extensions/{extension}/delete/": _DIRECTORY_KEEPERS,
+    "/api/voice/": _EVERY_API | {None: 200},  # the API root: any logged-in user (as every app's)
+    "/api/voice/extensions/": _EVERY_API, "/api/voice/extensions/{extension}/": _EVERY_API,
+    "/api/voice/calls/": _CALL_READERS | {"anonymous": 401, "noc": 503, "engineer": 503, "finance": 503,
+                                          "admin": 503},  # permitted, but no call store in this test: 503
+}
+
+
+@pytest.mark.parametrize("url", VOICE_ENDPOINTS)
+def test_role_voice_endpoint_access(client, user_with_role, make_inventory, tmp_path, settings, url):
+    from web.voice.models import Extension
+
+    voice_yaml = tmp_path / "voice.yaml"
+    voice_yaml.write_text("store_path: calls.sqlite\n", encoding="utf-8")  # no call store yet
+    settings.LINEWATCH = settings.LINEWATCH.model_copy(update={"voice_path": voice_yaml})
+    extension = Extension.objects.create(number="3101", department=make_inventory(1)["departments"][0])
+    answers = {}
+    for role in ROLES:
+        client.logout()
+        if role != "anonymous":
+            client.force_login(user_with_role(role))
+        answers[role] = client.get(url.format(extension=extension.pk)).status_code
+    assert answers == VOICE_ENDPOINTS[url]
