@@ -218,12 +218,14 @@ def thresholds(*steps: tuple[float | None, str]) -> dict[str, Any]:
     return {"mode": "absolute", "steps": [{"value": value, "color": colour} for value, colour in steps]}
 
 
-def utilization_thresholds() -> dict[str, Any]:
-    """Green below 80 %, the warning colour from 80 %, the critical colour from 95 % (``linewatch.choices``)."""
+def utilization_thresholds(*, fraction: bool = False) -> dict[str, Any]:
+    """Green below 80 %, the warning colour from 80 %, the critical colour from 95 % (``linewatch.choices``);
+    ``fraction=True`` for a field holding 0–1 (unit ``percentunit``): 0.8 and 0.95."""
+    scale = 100 if fraction else 1
     return thresholds(
         (None, LineHealth.UP.colour),
-        (UTILIZATION_WARNING_PCT, Severity.WARNING.colour),
-        (UTILIZATION_CRITICAL_PCT, Severity.CRITICAL.colour),
+        (UTILIZATION_WARNING_PCT / scale, Severity.WARNING.colour),
+        (UTILIZATION_CRITICAL_PCT / scale, Severity.CRITICAL.colour),
     )
 
 

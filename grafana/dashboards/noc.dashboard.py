@@ -1,8 +1,8 @@
 """NOC wall display: kiosk mode on a 1920×1080 TV, 30 s refresh, readable from five metres, no scrolling.
 
-Six panels on a 24 × 26 grid (26 rows × 38 px fit a 1080 px kiosk screen): every line's status, the most
+Seven panels on a 24 × 26 grid (26 rows × 38 px fit a 1080 px kiosk screen): every line's status, the most
 utilized lines now, the firing alerts, the open incidents (fault tickets: a count and a table per carrier and
-kind), and the throughput per site. Generated into noc.json by
+kind), the throughput per site and the voice trunks' channels busy now. Generated into noc.json by
 ``linewatch dashboards build``; see docs/grafana.md.
 """
 
@@ -229,7 +229,7 @@ site_throughput = lw.timeseries(
     title="Throughput per site",
     description="Sum over the site's lines (and their member interfaces) of each one's mean rate per interval; out "
     "is drawn below zero.",
-    gridPos=lw.grid(12, 13, 12, 13),
+    gridPos=lw.grid(12, 13, 12, 8),
     targets=[
         lw.target(
             'SELECT sum("in") AS "in", sum("out") AS "out" FROM ('
@@ -248,6 +248,46 @@ site_throughput = lw.timeseries(
     overrides=[lw.by_name("/ out$/", ("custom.transform", "negative-Y"), regex=True)],
 )
 
+# Voice trunks: busy now is the PBX's live count (voice_live: CDRs arrive only when calls end), the contracted
+# channels are in the CDR points (voice_trunk; a quiet trunk writes none for hours, hence the week), joined per
+# trunk in Grafana. Coloured like utilization: 80 % and 95 % of the channels (linewatch.choices).
+VOICE_TIMES = ("Time", "Time 1", "Time 2", "Time A", "Time B")
+voice_channels = lw.panel(
+    "table",
+    title="Voice trunks — channels busy now · 음성 트렁크 사용 채널",
+    description="Calls up now on each voice trunk (the PBX's live count in the last 5 minutes) against its "
+    "contracted channels; the share turns orange from 80 % and red from 95 %, as the channel_utilization alert.",
+    gridPos=lw.grid(12, 21, 12, 5),
+    targets=[
+        lw.target(f'SELECT last("active") AS "busy" FROM "voice_live" WHERE $timeFilter AND {FILTER} '
+                  "AND \"line\" != '' GROUP BY \"line\"", table=True),
+        lw.target('SELECT last("channels") AS "channels" FROM "voice_trunk" WHERE time >= ${__to}ms - 7d AND '
+                  f'time <= ${{__to}}ms AND {FILTER} GROUP BY "line"', ref_id="B", table=True),
+    ],
+    timeFrom="5m",
+    transformations=[
+        {"id": "joinByField", "options": {"byField": "line", "mode": "outer"}},
+        {"id": "calculateField", "options": {"mode": "binary", "alias": "busy share", "replaceFields": False,
+                                             "binary": {"left": "busy", "operator": "/", "right": "channels"}}},
+        {"id": "organize", "options": {
+            "excludeByName": {name: True for name in VOICE_TIMES},
+            "indexByName": {"line": 0, "busy": 1, "channels": 2, "busy share": 3},
+            "renameByName": {"line": "Trunk", "busy": "Busy now", "channels": "Channels", "busy share": "Busy"},
+        }},
+    ],
+    fieldConfig={
+        "defaults": {"custom": {"align": "auto", "cellOptions": {"type": "auto"}}, "noValue": "no voice trunk"},
+        "overrides": [
+            lw.by_name("Busy", ("unit", "percentunit"), ("decimals", 0), ("color", {"mode": "thresholds"}),
+                       ("thresholds", lw.utilization_thresholds(fraction=True)),
+                       ("custom.cellOptions", {"type": "color-background", "mode": "basic"})),
+            lw.by_name("Trunk", ("links", [lw.line_detail_link("${__value.raw}")])),
+        ],
+    },
+    options={"showHeader": True, "cellHeight": "md", "footer": {"show": False, "reducer": ["sum"]},
+             "sortBy": [{"displayName": "Busy", "desc": True}]},
+)
+
 dashboard = Dashboard(
     title="linewatch — NOC wall",
     uid="linewatch-noc",
@@ -257,6 +297,7 @@ dashboard = Dashboard(
     refresh="30s",
     links=lw.nav_links(include_vars=True),
     templating=lw.templating(lw.line_variables()),
-    panels=[line_status, most_utilized, firing_alerts, open_incidents, open_incidents_table, site_throughput],
+    panels=[line_status, most_utilized, firing_alerts, open_incidents, open_incidents_table, site_throughput,
+            voice_channels],
     **lw.DASHBOARD_DEFAULTS,
 )
