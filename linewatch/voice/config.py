@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from linewatch.choices import LineType, LiveSourceKind
 from linewatch.errors import ConfigError, LinewatchError, Problem
@@ -51,17 +52,12 @@ class LiveSource(BaseModel):
     model_config = _STRICT
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     kind: LiveSourceKind
-    url: str = Field(pattern=r"^https?://[^/\s]+", description="e.g. http://127.0.0.1:5071/RPC")
+    url: Annotated[str, AfterValidator(check_http_url)] = Field(description="e.g. http://127.0.0.1:15060/RPC")
     timeout_s: float = Field(default=2.0, gt=0, le=60)
     profile: str | None = Field(default="trunk", min_length=1,
                                 description="the dialog profile (with value) counting each trunk's calls")
     trunks: dict[str, str] = Field(default_factory=dict,
                                    description="profile value (the trunk name) -> inventory voice line")
-
-    @field_validator("url")
-    @classmethod
-    def _no_credentials(cls, value: str) -> str:
-        return check_http_url(value)
 
 
 class CapacityConfig(BaseModel):
