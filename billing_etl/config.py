@@ -363,25 +363,14 @@ class RateCardTier(BaseModel):
     mrc: NonNegMoney
 
 
-def _known_zone(value: str) -> str:
-    import zoneinfo
-
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/Paris)") from None
-    return value
-
-
 class ItemizedCalls(BaseModel):
     """A carrier's itemized call records (one row per billed call), reconciled call by call with the PBX's CDRs
     (:mod:`billing_etl.itemized`, docs/billing.md "Itemized calls")."""
 
     model_config = _STRICT
     pattern: str = Field(min_length=1, description="glob of the carrier's call files, under invoice_dir")
-    layout: str = Field(min_length=1, description="the voice.yaml layouts entry that reads them")
-    timezone: Annotated[str, AfterValidator(_known_zone)] = Field(
-        default="UTC", description="zone of the times the files write without an offset"
+    layout: str = Field(
+        min_length=1, description="the voice.yaml layouts entry that reads them (its timezone: the files' times)"
     )
     classes: dict[str, DestinationClass] = Field(
         default_factory=dict,
