@@ -100,9 +100,7 @@ def read_itemized(path: Path, carrier: Carrier, config: BillingConfig) -> Itemiz
     itemized = carrier.itemized_calls
     assert itemized is not None
     name = "itemized-" + "".join(ch if ch.isalnum() else "-" for ch in carrier.name.lower())
-    source = CdrSource(
-        name=name, format=CdrFormat.CSV, path=path, layout=itemized.layout, timezone=itemized.timezone
-    )
+    source = CdrSource(name=name, format=CdrFormat.CSV, path=path, layout=itemized.layout)
     trunks = [
         TrunkMap(match=glob.escape(line.circuit_id), line=line.id)
         for line in config.inventory.lines

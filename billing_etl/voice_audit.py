@@ -266,7 +266,8 @@ def load_voice_month(
             carrier_class=carrier_classes(billed["carrier_class"], itemized.classes),
         )
         parts.append(reconcile(billed, candidates, window_s=itemized.match_window_s))
-        timezones[carrier_name] = itemized.timezone
+        layout = config.voice.layout(itemized.layout)
+        timezones[carrier_name] = (layout.timezone if layout is not None else None) or "UTC"
         window_s[carrier_name] = float(itemized.match_window_s)
     reconciliation = pd.concat(parts, ignore_index=True) if parts else empty_reconciliation()
     return replace(

@@ -1,13 +1,16 @@
 """Channel sizing proposals for voice trunks: too many contracted channels, or blocking that needs more.
 
-The evidence is the period's calls (the call store, :class:`~billing_etl.voice_audit.VoiceMonth`), per UTC day:
+The evidence is the period's calls (the call store, :class:`~billing_etl.voice_audit.VoiceMonth`), per UTC day as
+the collector writes ``voice_capacity`` (:func:`collector.voice.aggregate.capacity_table`, the same figures the
+dashboards show):
 
-1. the **busy hour** — the clock hour with the most carried traffic (Erlangs: channel-seconds ÷ 3,600; a call holds
-   a channel from its start to its end, ringing included) — :func:`linewatch.voice.erlang.busy_hour`;
-2. the **offered** traffic of that hour: the carried traffic plus the blocked attempts at the hour's mean holding
-   time (:func:`~linewatch.voice.erlang.offered_traffic`) — blocked calls are demand the trunk turned away;
-3. the **design traffic** of the period: the mean of the busiest days' offered busy hours
-   (:func:`~linewatch.voice.erlang.design_traffic`, the 10 highest days, the ITU-T E.500 "ten busiest days" read);
+1. the **busy hour** — the clock hour with the most carried traffic (Erlangs: channel-seconds ÷ 3,600 of the calls
+   holding a channel);
+2. the **offered** traffic of that hour: the carried traffic grossed up by the hour's share of blocked attempts
+   (:func:`~linewatch.voice.erlang.offered_traffic`) — blocked calls are demand the trunk turned away;
+3. the **design traffic** of the period: the mean of the ten highest days' offered busy hours
+   (:func:`~linewatch.voice.erlang.design_traffic`: the classic "ten high days" design load, one peak day does not
+   size a trunk);
 4. Erlang B at the design traffic: the channels needed for the target grade of service (voice.yaml
    ``capacity.target_gos_pct``, 1 %) and the blocking at the contracted channels.
 
@@ -24,7 +27,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-import numpy as np
 import pandas as pd
 
 from billing_etl.config import BillingConfig
@@ -36,19 +38,6 @@ from linewatch.choices import CallOutcome, LineStatus, SavingsAction
 from linewatch.inventory import Line
 
 DESIGN_DAYS = 10
-DAY_S = 86_400
-
-
-@dataclass(frozen=True)
-class DayLoad:
-    """One day's busy hour of a trunk."""
-
-    day_start_s: float
-    busy_hour_start_s: float
-    carried_erlangs: float
-    offered_erlangs: float
-    calls: int
-    blocked: int  # blocked attempts of the day
 
 
 @dataclass(frozen=True)
@@ -57,7 +46,7 @@ class ChannelSizing:
 
     line: str
     channels: int | None
-    days: tuple[DayLoad, ...]
+    days: int  # days with calls
     design_erlangs: float
     busiest_hour_erlangs: float  # the highest carried busy hour of the period
     channels_needed: int
@@ -66,82 +55,34 @@ class ChannelSizing:
     target_gos: float
 
 
-def day_loads(calls: pd.DataFrame, *, start_s: float, end_s: float) -> list[DayLoad]:
-    """The busy hour of each UTC day in ``[start_s, end_s)`` that had a call (``calls`` of one line)."""
-    from linewatch.voice.erlang import busy_hour, offered_traffic
-
-    if calls.empty:
-        return []
-    start = calls["start_s"].to_numpy(dtype="float64")
-    end = calls["end_s"].to_numpy(dtype="float64")
-    end = np.where(np.isnan(end), start, end)
-    blocked = (calls["outcome"].astype("string") == CallOutcome.BLOCKED.value).fillna(False).to_numpy(dtype=bool)
-    first_day = start_s - start_s % DAY_S
-    out = []
-    day = first_day
-    while day < end_s:
-        touching = (start < day + DAY_S) & (end > day)
-        if touching.any():
-            hour_s, carried = busy_hour(start[touching], end[touching], day_start_s=day, day_end_s=day + DAY_S)
-            in_hour = (start >= hour_s) & (start < hour_s + 3600)
-            started = (start >= day) & (start < day + DAY_S)
-            offered = offered_traffic(carried, int((in_hour & blocked).sum()), int(in_hour.sum()))
-            out.append(
-                DayLoad(
-                    day_start_s=day,
-                    busy_hour_start_s=float(hour_s),
-                    carried_erlangs=float(carried),
-                    offered_erlangs=float(offered),
-                    calls=int(started.sum()),
-                    blocked=int((started & blocked).sum()),
-                )
-            )
-        day += DAY_S
-    return out
-
-
-def size_line(
-    line: Line, calls: pd.DataFrame, *, start_s: float, end_s: float, target_gos: float
-) -> ChannelSizing:
-    """The period's sizing of ``line`` from its calls (see the module)."""
-    from linewatch.voice.erlang import channels_for, design_traffic, erlang_b
-
-    days = day_loads(calls, start_s=start_s, end_s=end_s)
-    design = float(design_traffic([d.offered_erlangs for d in days], n=DESIGN_DAYS)) if days else 0.0
-    needed = int(channels_for(design, target_gos)) if days else 0
-    blocking = None
-    if line.channels and days:
-        blocking = 100 * float(erlang_b(design, line.channels))
-    blocked = (calls["outcome"].astype("string") == CallOutcome.BLOCKED.value).fillna(False)
-    return ChannelSizing(
-        line=line.id,
-        channels=line.channels,
-        days=tuple(days),
-        design_erlangs=design,
-        busiest_hour_erlangs=max((d.carried_erlangs for d in days), default=0.0),
-        channels_needed=needed,
-        blocking_pct=blocking,
-        blocked=int(blocked.sum()),
-        target_gos=target_gos,
-    )
-
-
 def channel_sizing(
     config: BillingConfig, calls: pd.DataFrame, lines: Mapping[str, Line], windows: Mapping[str, tuple[float, float]]
 ) -> dict[str, ChannelSizing]:
-    """:func:`size_line` of every voice line (its calls of the period, its month's window)."""
+    """Every voice line sized from its calls of the period (its month's window; see the module)."""
+    from collector.voice.aggregate import capacity_table
+    from linewatch.voice.erlang import channels_for, design_traffic, erlang_b
+
     target = config.voice.capacity.target_gos
     line_col = calls["line"].astype("string")
-    return {
-        line_id: size_line(
-            line,
-            calls[(line_col == line_id).fillna(False).to_numpy(dtype=bool)],
-            start_s=windows[line_id][0],
-            end_s=windows[line_id][1],
+    out = {}
+    for line_id, line in sorted(lines.items()):
+        mine = calls[(line_col == line_id).fillna(False).to_numpy(dtype=bool)]
+        start, end = windows[line_id]
+        days = capacity_table(mine, lines={line_id: line}, day_start_s=start, day_end_s=end, target_gos=target)
+        design = float(design_traffic(days["offered_erlangs"].tolist(), n=DESIGN_DAYS)) if len(days) else 0.0
+        blocked = (mine["outcome"].astype("string") == CallOutcome.BLOCKED.value).fillna(False)
+        out[line_id] = ChannelSizing(
+            line=line_id,
+            channels=line.channels,
+            days=len(days),
+            design_erlangs=design,
+            busiest_hour_erlangs=float(days["busy_hour_erlangs"].max()) if len(days) else 0.0,
+            channels_needed=int(channels_for(design, gos=target)),
+            blocking_pct=100 * float(erlang_b(design, line.channels)) if line.channels and len(days) else None,
+            blocked=int(blocked.sum()),
             target_gos=target,
         )
-        for line_id, line in sorted(lines.items())
-    }
+    return out
 
 
 def _price(channels: int, price: Decimal | None, currency: str | None) -> Decimal | None:
@@ -168,8 +109,8 @@ def channel_proposals(
         mrc = contract.mrc_on(end) if contract else None
         gos = 100 * s.target_gos
         traffic = (
-            f"design busy-hour traffic {s.design_erlangs:,.2f} E offered (mean of the {min(DESIGN_DAYS, len(s.days))} "
-            f"busiest of {len(s.days)} days in {period}; busiest hour carried {s.busiest_hour_erlangs:,.2f} E)"
+            f"design busy-hour traffic {s.design_erlangs:,.2f} E offered (mean of the {min(DESIGN_DAYS, s.days)} "
+            f"busiest of {s.days} days in {period}; busiest hour carried {s.busiest_hour_erlangs:,.2f} E)"
         )
         base = {
             "line": line_id,
