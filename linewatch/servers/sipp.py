@@ -58,8 +58,8 @@ class SippRun:
     ``stop()`` (SIGTERM) for an open-ended one (the carrier), ``counts()`` at any time.
 
     ``remote`` is where the scenario sends (``host:port``; none for a UAS); ``calls`` the CSV rows (``-inf``)
-    and ``-m`` their number; ``rate_per_s`` new calls per second (``-r``, with ``-rp 1000``), ``max_concurrent``
-    at most so many calls at once (``-l``).
+    and ``-m`` their number; ``rate_per_s`` new calls per second (``-r``, with ``-rp 1000``; fractions are fine),
+    ``max_concurrent`` at most so many calls at once (``-l``; default: no limit below the number of calls).
     """
 
     def __init__(
@@ -116,8 +116,9 @@ class SippRun:
         if self.calls:
             csv_path = write_calls_csv(self.work_dir / f"{self.name}-calls.csv", self.calls)
             argv += ["-inf", str(csv_path), "-m", str(len(self.calls))]
-        if self.max_concurrent:
-            argv += ["-l", str(self.max_concurrent)]
+        limit = self.max_concurrent or len(self.calls)  # SIPp's default limit (3 x rate x -d) would queue calls
+        if limit:
+            argv += ["-l", str(limit)]
         argv += list(self.extra_args)
         if self.remote:
             argv.append(self.remote)
