@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -193,6 +194,18 @@ def line_voice(line: str, *, day_start_s: float, month_start_s: float, now_s: fl
         return LineVoice(error=type(exc).__name__)
     return LineVoice(classes=sorted(classes, key=lambda c: -c["minutes"]),
                      month_cost=_float(month.get(line, {}).get("cost")))
+
+
+def clock() -> float:
+    """Now, in epoch seconds (tests replace it)."""
+    return time.time()
+
+
+def local_now() -> dt.datetime:
+    """Now in the user's (the active) time zone."""
+    from django.utils import timezone
+
+    return timezone.localtime(dt.datetime.fromtimestamp(clock(), dt.UTC))
 
 
 def local_starts(now: dt.datetime) -> tuple[float, float]:

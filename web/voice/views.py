@@ -48,7 +48,7 @@ class TrunkListView(ModelPermissionRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         lines = list(voice_lines())
-        now = timezone.localtime()
+        now = trunks.local_now()
         day_start_s, _month_start_s = trunks.local_starts(now)
         gos = config.target_gos()
         figures = trunks.trunk_figures({line.name: line.channels for line in lines}, now_s=now.timestamp(),

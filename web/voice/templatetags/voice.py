@@ -62,7 +62,7 @@ def voice_line_calls(context: template.Context, line: Any) -> dict[str, Any]:
     from web.voice.directory import app_directory
     from web.voice.views import currency_of
 
-    now = timezone.localtime()
+    now = trunks.local_now()
     day_start_s, month_start_s = trunks.local_starts(now)
     figures = trunks.line_voice(line.name, day_start_s=day_start_s, month_start_s=month_start_s,
                                 now_s=now.timestamp())
