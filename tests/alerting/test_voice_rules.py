@@ -23,7 +23,7 @@ from linewatch.choices import AlertState, Severity
 from linewatch.errors import ConfigError
 from linewatch.influx import InfluxClient, Point
 from linewatch.settings import GrafanaSettings
-from linewatch.voice.frame import ALL_COLUMNS, empty_calls
+from linewatch.voice.frame import ALL_COLUMNS, conform
 from linewatch.voice.store import CallStore
 from tests.alerting.conftest import T0, Clock, SmtpServer, make_inventory, traffic_point, write
 
@@ -384,19 +384,24 @@ def test_voice_rule_override_for_a_line_that_is_no_voice_trunk_is_an_error(tmp_p
 # -- the destinations named by a toll-fraud alert (the call store) -------------------------------------------------
 
 
+CALL_FIELDS = ("start_s", "direction", "callee_e164", "dest_class", "high_risk", "rate_prefix")
+
+
+def call_frame(calls: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rated calls (the call frame's ALL_COLUMNS) from dicts; defaults: FRA-VOICE-1, answered, 120 s."""
+    defaults = {"line": "FRA-VOICE-1", "outcome": "answered", "direction": "outbound", "duration_s": 120.0,
+                "dest_class": "national", "high_risk": False, "cost": 0.0}
+    full = [{**defaults, "call_key": f"k{i}", "source": f"test:{i}", **c} for i, c in enumerate(calls)]
+    for c in full:
+        c.setdefault("end_s", c["start_s"] + c["duration_s"])
+        c.setdefault("answer_s", c["start_s"] if c["outcome"] == "answered" else float("nan"))
+        c.setdefault("billsec_s", c["end_s"] - c["answer_s"] if c["outcome"] == "answered" else 0.0)
+    return conform(pd.DataFrame([{name: c.get(name) for name in ALL_COLUMNS} for c in full]), ALL_COLUMNS)
+
+
 def call_rows(rows: list[tuple[float, str, str, str, bool, str]]) -> pd.DataFrame:
     """Rated calls of FRA-VOICE-1: ``(start_s, direction, callee_e164, dest_class, high_risk, rate_prefix)``."""
-    frame = empty_calls(ALL_COLUMNS)
-    data = {name: pd.Series([None] * len(rows), dtype=dtype) for name, dtype in ALL_COLUMNS.items()}
-    data.update(call_key=pd.Series([f"k{i}" for i in range(len(rows))], dtype="string"),
-                source=pd.Series(["test"] * len(rows), dtype="string"),
-                line=pd.Series(["FRA-VOICE-1"] * len(rows), dtype="string"),
-                outcome=pd.Series(["answered"] * len(rows), dtype="string"))
-    for name, values in zip(("start_s", "direction", "callee_e164", "dest_class", "high_risk", "rate_prefix"),
-                            zip(*rows, strict=True), strict=True):
-        data[name] = pd.Series(values, dtype=ALL_COLUMNS[name])
-    data["end_s"] = data["start_s"] + 120
-    return pd.concat([frame, pd.DataFrame(data)], ignore_index=True)
+    return call_frame([dict(zip(CALL_FIELDS, row, strict=True)) for row in rows])
 
 
 @pytest.fixture
@@ -464,3 +469,35 @@ def test_call_level_business_hours_agree_with_the_minute_level(hours: dict[str, 
     parsed = BusinessHours.model_validate(hours)
     assert parsed.contains(t_s) is inside
     assert bool(outside_hours_mask(pd.Series([float(t_s)]), parsed).iloc[0]) is not inside
+
+
+# -- with the voice pipeline's own aggregation ---------------------------------------------------------------------
+
+
+def test_rules_fire_on_what_the_voice_pipeline_writes(service_for: Callable[..., AlertService],
+                                                      influx: InfluxClient) -> None:
+    """Calls aggregated by collector.voice.aggregate (minute_table → points), not hand-made points: PAR-VOICE-1 with
+    9 of its 10 channels busy for 10 minutes and 6 calls blocked, FRA-VOICE-1 with 4 night calls to +882."""
+    from collector.voice.aggregate import minute_table, points
+
+    night = _at("Europe/Berlin", 2026, 11, 25, 3, 0)
+    end = night + 1200
+    par = [{"line": "PAR-VOICE-1", "start_s": night + i, "duration_s": 1100.0, "dest_class": "local"} for i in range(9)]
+    par += [{"line": "PAR-VOICE-1", "start_s": night + 60 * i + 30, "duration_s": 0.0, "outcome": "blocked",
+             "sip_code": 503} for i in range(6)]
+    fra = [{"start_s": night + 300 + 10 * i, "dest_class": "international", "high_risk": True,
+            "callee_e164": f"8821600{i:04d}", "rate_prefix": "882", "cost": 3.5} for i in range(4)]
+    calls = call_frame(par + fra)
+    lines = {line.id: line for line in make_inventory(*LINES).lines}
+    table = minute_table(calls, lines=lines, start_s=night, end_s=end)
+    write(influx, points(minutes=table, lines=lines))
+    service = service_for(CHANNELS + BLOCKED + PREMIUM + AFTER_HOURS)
+    service.evaluate(end)
+    alerts = {a.key: (a.status.state.value, a.status.severity.value, a.status.value)
+              for a in service.store.alerts().values()}
+    assert alerts == {
+        "channels/PAR-VOICE-1": ("firing", "warning", 90.0),
+        "blocked/PAR-VOICE-1": ("firing", "warning", 6.0),
+        "toll_fraud/FRA-VOICE-1": ("firing", "critical", 4.0),
+        "after_hours/FRA-VOICE-1": ("firing", "warning", 4.0),
+    }
