@@ -142,59 +142,105 @@ def _held(calls: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             calls["start_s"].to_numpy(dtype="float64")[mask], calls["end_s"].to_numpy(dtype="float64")[mask])
 
 
-def _busy_table(calls: pd.DataFrame, lines: Mapping[str, Line], start_s: int, end_s: int) -> pd.DataFrame:
-    line, start, end = _held(calls)
-    edges = np.arange(start_s, end_s + MINUTE_S, MINUTE_S, dtype="float64")
-    codes, names = pd.factorize(line, sort=True)
-    parts = []
-    for code, line_id in enumerate(names):
-        if line_id not in lines:
-            continue
-        mine = codes == code
-        busy_max, busy_mean = occupancy(start[mine], end[mine], edges)
-        parts.append(pd.DataFrame({"line": line_id, "time_s": edges[:-1].astype("int64"),
-                                   "busy_max": busy_max, "busy_mean": busy_mean}))
-    if not parts:
-        return pd.DataFrame({"line": pd.Series(dtype=object), "time_s": pd.Series(dtype="int64"),
-                             "busy_max": pd.Series(dtype="int64"), "busy_mean": pd.Series(dtype="float64")})
-    busy = pd.concat(parts, ignore_index=True)
-    return busy[(busy["busy_max"] > 0) | (busy["busy_mean"] > 0)]
+def _line_codes(calls: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """Per call the index of its line in ``names`` (-1: no line, or a line not in ``names``)."""
+    return pd.Categorical(calls["line"], categories=names).codes.astype("int64")
+
+
+def _is(calls: pd.DataFrame, column: str, value: str) -> np.ndarray:
+    if column not in calls.columns:
+        return np.zeros(len(calls), dtype=bool)
+    return (calls[column] == value).to_numpy(dtype=bool, na_value=False)
+
+
+def _floats(calls: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in calls.columns:
+        return np.zeros(len(calls))
+    values = calls[column].to_numpy(dtype="float64", na_value=np.nan)
+    return np.where(np.isnan(values), 0.0, values)
 
 
 def minute_table(calls: pd.DataFrame, *, lines: Mapping[str, Line], start_s: float, end_s: float) -> pd.DataFrame:
     """The ``voice_trunk`` rows of the minutes in ``[start_s, end_s)`` (rounded out to whole minutes): one per
     line of ``lines`` per minute that had a call in progress or started. ``calls``: every call overlapping the
     window (``CallStore.calls(overlapping=True)``), rated or not (not rated: cost 0, classes unknown). Columns:
-    ``line``, ``time_s`` (minute start), then :data:`TRUNK_FIELDS` (NaN/<NA> where a field does not apply)."""
+    ``line``, ``time_s`` (minute start), then :data:`TRUNK_FIELDS` (NaN/<NA> where a field does not apply).
+
+    Column-wise throughout: each call gets a key (line index × minutes + minute index) and every sum is one
+    ``np.bincount`` over the keys of the active minutes."""
     t0, t1 = minute_floor(start_s), minute_ceil(end_s)
     if t1 <= t0:
         t1 = t0 + MINUTE_S
-    busy = _busy_table(calls, lines, t0, t1)
-    started = _started(calls, t0, t1, MINUTE_S)
-    started = started[started["line"].isin(list(lines))]
-    grouped = started.groupby(["line", "time_s"], sort=False)
-    counts = grouped.agg(attempts=("answered", "size"), answered=("answered", "sum"), blocked=("blocked", "sum"),
-                         premium=("premium", "sum"), high_risk=("high_risk", "sum"),
-                         international=("international", "sum"), acd_s=("billsec", "mean"), cost=("cost", "sum"))
-    minutes = (started.pivot_table(index=["line", "time_s"], columns="direction", values="talk_min", aggfunc="sum",
-                                   fill_value=0.0)
-               if len(started) else pd.DataFrame(index=counts.index))
-    minutes = minutes.reindex(columns=list(DIRECTION_MINUTES), fill_value=0.0).rename(columns=DIRECTION_MINUTES)
-    table = counts.join(minutes).reset_index()
-    table = busy.merge(table, on=["line", "time_s"], how="outer")
-    for name in (*TRUNK_COUNTS, "busy_max"):
-        if name != "failed":
-            table[name] = table[name].fillna(0).astype("int64")
-    for name in (*DIRECTION_MINUTES.values(), "cost", "busy_mean"):
-        table[name] = table[name].fillna(0.0).astype("float64")
-    table["failed"] = table["attempts"] - table["answered"]
-    table["asr_pct"] = np.where(table["attempts"] > 0,
-                                table["answered"] / table["attempts"].where(table["attempts"] > 0) * 100, np.nan)
-    channels = table["line"].map(lambda line_id: lines[line_id].channels).astype("Int64")
-    table["channels"] = channels
-    table["channel_util_pct"] = (table["busy_max"] / channels.where(channels > 0).astype("float64") * 100
-                                 ).astype("float64")
-    table = table.sort_values(["line", "time_s"], ignore_index=True)
+    n = (t1 - t0) // MINUTE_S
+    names = sorted(lines)
+    code = _line_codes(calls, names)
+    start = calls["start_s"].to_numpy(dtype="float64", na_value=np.nan)
+    end = calls["end_s"].to_numpy(dtype="float64", na_value=np.nan)
+
+    # Busy channels per line and minute (only the minutes with a call in progress are kept).
+    held = _occupying(calls) & (code >= 0)
+    edges = np.arange(t0, t1 + MINUTE_S, MINUTE_S, dtype="float64")
+    busy_keys, busy_max, busy_mean = [], [], []
+    for k in np.unique(code[held]):
+        mine = held & (code == k)
+        peak, mean = occupancy(start[mine], end[mine], edges)
+        active = np.flatnonzero((peak > 0) | (mean > 0))
+        busy_keys.append(k * n + active)
+        busy_max.append(peak[active])
+        busy_mean.append(mean[active])
+
+    # The calls started in the window, by key.
+    began = (code >= 0) & (start >= t0) & (start < t1)
+    keys = code[began] * n + ((start[began] - t0) // MINUTE_S).astype("int64")
+    b_keys = np.concatenate(busy_keys) if busy_keys else np.zeros(0, dtype="int64")
+    present = np.zeros(len(names) * n, dtype=bool)
+    present[keys] = True
+    present[b_keys] = True
+    table_keys = np.flatnonzero(present)
+    row_of = np.cumsum(present) - 1  # key -> row of the table
+    rows = row_of[keys]
+    size = len(table_keys)
+
+    def total(weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(rows, weights=None if weights is None else weights[began], minlength=size)
+
+    answered = _is(calls, "outcome", CallOutcome.ANSWERED.value)
+    talk_s = np.where(answered, _floats(calls, "billsec_s"), 0.0)
+    outbound = _is(calls, "direction", CallDirection.OUTBOUND.value)
+    dest = {c: _is(calls, "dest_class", c.value) for c in (DestinationClass.PREMIUM, DestinationClass.INTERNATIONAL)}
+    high_risk = (calls["high_risk"].to_numpy(dtype=bool, na_value=False) if "high_risk" in calls.columns
+                 else np.zeros(len(calls), dtype=bool))
+    table = pd.DataFrame({"line": np.array(names, dtype=object)[table_keys // n] if size else np.zeros(0, object),
+                          "time_s": t0 + (table_keys % n) * MINUTE_S})
+    attempts = total().astype("int64")
+    n_answered = total(answered.astype("float64")).astype("int64")
+    busy_at = row_of[b_keys]
+    table["busy_max"] = np.zeros(size, dtype="int64")
+    table["busy_mean"] = np.zeros(size)
+    if len(b_keys):
+        table.loc[busy_at, "busy_max"] = np.concatenate(busy_max)
+        table.loc[busy_at, "busy_mean"] = np.concatenate(busy_mean)
+    table["attempts"] = attempts
+    table["answered"] = n_answered
+    table["failed"] = attempts - n_answered
+    table["blocked"] = total(_is(calls, "outcome", CallOutcome.BLOCKED.value).astype("float64")).astype("int64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["asr_pct"] = np.where(attempts > 0, n_answered / attempts * 100, np.nan)
+        table["acd_s"] = np.where(n_answered > 0, total(talk_s) / n_answered, np.nan)
+    for direction, name in DIRECTION_MINUTES.items():
+        table[name] = total(np.where(_is(calls, "direction", direction), talk_s, 0.0)) / 60.0
+    table["cost"] = total(_floats(calls, "cost"))
+    table["premium"] = total(dest[DestinationClass.PREMIUM].astype("float64")).astype("int64")
+    table["high_risk"] = total(high_risk.astype("float64")).astype("int64")
+    table["international"] = total((outbound & dest[DestinationClass.INTERNATIONAL]).astype("float64")
+                                   ).astype("int64")
+    channels_of = np.array([lines[name].channels or 0 for name in names], dtype="int64")
+    channels = channels_of[table_keys // n] if size else np.zeros(0, dtype="int64")
+    table["channels"] = pd.array(np.where(channels > 0, channels, 0), dtype="Int64")
+    table.loc[channels == 0, "channels"] = pd.NA
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["channel_util_pct"] = np.where(channels > 0, table["busy_max"] / np.maximum(channels, 1) * 100,
+                                             np.nan)
     return table[["line", "time_s", *TRUNK_FIELDS]]
 
 
