@@ -1,13 +1,14 @@
 """CDR formats (docs/cdr.md): each parser turns raw rows into the normalized call frame (linewatch.voice.frame).
 
-``parse`` dispatches by the source's format to ``linewatch.voice.formats.<format>:parse`` (same signature), loaded
-by name, so a format module plugs in without this package importing it. A parser gets complete lines only; every
+``parse`` dispatches by the source's format to ``linewatch.voice.formats.<format>:parse`` (same signature; format
+csv: ``csvlayout``), loaded by name, so a format module plugs in without this package importing it. A parser gets complete lines only; every
 row it cannot load becomes a :class:`~linewatch.voice.records.RowProblem` (``file:row: reason``) and the other rows
 of the batch load.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,10 +36,15 @@ class ParsedBatch:
     rows: int = 0
 
 
-def parser_for(fmt: CdrFormat | str):
-    """The ``parse`` function of a format's module."""
-    value = CdrFormat(fmt).value
-    return load(f"linewatch.voice.formats.{value}:parse")
+MODULES = {CdrFormat.CSV: "csvlayout"}  # a format whose module is not named like it (csv would read as the stdlib's)
+
+
+def parser_for(fmt: CdrFormat | str) -> Callable[..., ParsedBatch]:
+    """The ``parse`` function of a format's module: ``linewatch.voice.formats.<format>:parse``."""
+    value = CdrFormat(fmt)
+    parser = load(f"linewatch.voice.formats.{MODULES.get(value, value.value)}:parse")
+    assert parser is not None
+    return parser
 
 
 def parse(data: bytes, source: CdrSource, *, mapper: TrunkMapper, layout: CsvLayout | None = None,

@@ -127,13 +127,14 @@ def _isin(values: pd.Series | None, codes: frozenset[int], n: int) -> np.ndarray
 
 def outcomes(*, answered: np.ndarray, sip_code: pd.Series | None = None, q850_cause: pd.Series | None = None,
              carrier_side: np.ndarray | None = None, fallback: pd.Series | None = None) -> pd.Series:
-    """The CallOutcome of each attempt, column-wise: answered; else blocked (a 503/486 from the carrier side, or a
-    Q.850 congestion cause); busy (486/600, Q.850 17); no answer (408/480/487, Q.850 16/18/19); else ``fallback``
-    (the format's own verdict, e.g. a disposition), else failed."""
+    """The CallOutcome of each attempt, column-wise: answered; else blocked (a 503/486 — or its Q.850 17 — from the
+    carrier side, or a Q.850 congestion cause); busy (486/600, Q.850 17); no answer (408/480/487, Q.850 16/18/19);
+    else ``fallback`` (the format's own verdict, e.g. a disposition), else failed."""
     n = len(answered)
     side = np.zeros(n, dtype=bool) if carrier_side is None else np.asarray(carrier_side, dtype=bool)
-    blocked = (_isin(sip_code, BLOCKING_SIP_CODES, n) & side) | _isin(q850_cause, BLOCKING_Q850_CAUSES, n)
     busy = _isin(sip_code, BUSY_SIP_CODES, n) | _isin(q850_cause, BUSY_Q850_CAUSES, n)
+    blocked = ((_isin(sip_code, BLOCKING_SIP_CODES, n) | _isin(q850_cause, BUSY_Q850_CAUSES, n)) & side) | _isin(
+        q850_cause, BLOCKING_Q850_CAUSES, n)
     no_answer = _isin(sip_code, NO_ANSWER_SIP_CODES, n) | _isin(q850_cause, NO_ANSWER_Q850_CAUSES, n)
     other = (np.full(n, CallOutcome.FAILED.value, dtype=object) if fallback is None
              else fallback.fillna(CallOutcome.FAILED.value).to_numpy(dtype=object))
