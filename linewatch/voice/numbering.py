@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -180,19 +181,32 @@ class NumberingConfig(BaseModel):
         code = {name: i for i, name in enumerate(DEST_CLASSES)}
         out = np.where(domestic, code["national"], code["international"]).astype(np.int8)
         if self.classes:
-            hit = number.longest_prefix({c.prefix: code[c.dest_class.value] for c in self.classes})
+            hit = number.longest_prefix(self._class_table)
             out = np.where((hit >= 0) & (domestic | (hit == code["premium"])), hit, out).astype(np.int8)
         out[~number.valid] = code["unknown"]
         emergency = pc.is_in(dialled_digits, value_set=pa.array(self.emergency_numbers, dialled_digits.type))
         out[pc.fill_null(emergency, False).to_numpy(zero_copy_only=False)] = code["emergency"]
-        risk = number.longest_prefix(dict.fromkeys(self.high_risk_prefixes, 0)) >= 0
+        risk = number.longest_prefix(self._risk_table) >= 0
         return out, risk
+
+    @cached_property
+    def _class_table(self) -> PrefixTable:
+        return PrefixTable({c.prefix: DEST_CLASSES.index(c.dest_class.value) for c in self.classes})
+
+    @cached_property
+    def _risk_table(self) -> PrefixTable:
+        return PrefixTable(dict.fromkeys(self.high_risk_prefixes, 0))
 
 
 # -- column helpers, shared with rating --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+_POW10 = 10 ** np.arange(19, dtype=np.int64)
+TABLE_DIGITS = 6
+"""Prefixes up to this many digits are matched through one direct-address table (10**6 entries at most)."""
+
+
+@dataclass
 class E164Digits:
     """E.164 numbers as integers (15 digits fit an int64) and their digit counts, for prefix matching by
     arithmetic: a number's first L digits are ``value // 10 ** (digits - L)``."""
@@ -200,6 +214,7 @@ class E164Digits:
     value: np.ndarray  # int64, 0 where not valid
     digits: np.ndarray  # int64 digit count, 0 where not valid
     valid: np.ndarray  # bool
+    _heads: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, e164: pa.Array) -> E164Digits:
@@ -212,24 +227,70 @@ class E164Digits:
         value = pc.fill_null(pc.cast(good, pa.int64()), 0).to_numpy(zero_copy_only=False)
         return cls(value.astype(np.int64), np.where(ok, n, 0).astype(np.int64), ok)
 
-    def longest_prefix(self, prefixes: Mapping[str, int], *, among: np.ndarray | None = None) -> np.ndarray:
+    def head(self, length: int) -> np.ndarray:
+        """The first ``length`` digits of each number (the whole number when it has fewer); cached."""
+        if length not in self._heads:
+            self._heads[length] = self.value // _POW10[np.clip(self.digits - length, 0, 18)]
+        return self._heads[length]
+
+    def longest_prefix(self, prefixes: Mapping[str, int] | PrefixTable, *,
+                       among: np.ndarray | None = None) -> np.ndarray:
         """For each number, the value (an int ≥ 0) of its longest prefix in ``prefixes`` (digit strings; "" matches
-        every valid number), -1 when none matches. ``among``: only these rows are looked at (the rest get -1).
-        Per prefix length one sorted lookup (numpy searchsorted): no Python loop per number."""
-        out = np.full(len(self.value), -1, dtype=np.int64)
-        todo = self.valid if among is None else self.valid & among
+        every valid number), -1 when none matches. ``among``: only these rows are looked at (the rest get -1)."""
+        table = prefixes if isinstance(prefixes, PrefixTable) else PrefixTable(prefixes)
+        return table.lookup(self, among=among)
+
+
+class PrefixTable:
+    """Longest-prefix matching of E.164 numbers, column-wise: prefixes of up to :data:`TABLE_DIGITS` digits are
+    expanded into one direct-address table indexed by a number's first digits (the longest prefix written last),
+    so a lookup is one gather per number whatever the number of prefixes; longer prefixes take one sorted lookup
+    per length before it. Build once per prefix set, look up every batch."""
+
+    def __init__(self, prefixes: Mapping[str, int]):
+        self.long: list[tuple[int, np.ndarray, np.ndarray]] = []  # (length, sorted keys, values), longest first
         by_len: dict[int, dict[int, int]] = {}
         for prefix, v in prefixes.items():
-            by_len.setdefault(len(prefix), {})[int(prefix) if prefix else 0] = v
-        for length in sorted(by_len, reverse=True):
-            table = by_len[length]
-            keys = np.array(sorted(table), dtype=np.int64)
-            vals = np.array([table[k] for k in keys], dtype=np.int64)
-            rows = todo & (self.digits >= length) & (out < 0)
-            head = self.value // np.power(10, np.clip(self.digits - length, 0, 18))
+            by_len.setdefault(len(prefix), {})[int(prefix) if prefix else 0] = int(v)
+        for length in sorted((n for n in by_len if n > TABLE_DIGITS), reverse=True):
+            keys = np.array(sorted(by_len[length]), dtype=np.int64)
+            self.long.append((length, keys, np.array([by_len[length][k] for k in keys], dtype=np.int64)))
+        short = sorted(n for n in by_len if n <= TABLE_DIGITS)
+        self.short_lengths = short
+        self.k = max(short, default=-1)
+        self.table = np.full(10 ** max(self.k, 0), -1, dtype=np.int64)
+        for length in short:
+            span = 10 ** (self.k - length)
+            for key, v in by_len[length].items():
+                self.table[key * span:(key + 1) * span] = v
+        self.sorted_keys = {n: (np.array(sorted(by_len[n]), dtype=np.int64),
+                                np.array([by_len[n][k] for k in sorted(by_len[n])], dtype=np.int64)) for n in short}
+
+    def lookup(self, number: E164Digits, *, among: np.ndarray | None = None) -> np.ndarray:
+        out = np.full(len(number.value), -1, dtype=np.int64)
+        todo = number.valid if among is None else number.valid & among
+        for length, keys, vals in self.long:
+            head = number.head(length)
             pos = np.minimum(np.searchsorted(keys, head), len(keys) - 1)
-            hit = rows & (keys[pos] == head)
+            hit = todo & (number.digits >= length) & (keys[pos] == head) & (out < 0)
             out[hit] = vals[pos[hit]]
+        if self.k < 0:
+            return out
+        rows = todo & (out < 0)
+        enough = number.digits >= self.k
+        hit = self.table[np.where(enough, number.head(self.k), 0)]
+        out = np.where(rows & enough, hit, out)
+        few = np.flatnonzero(rows & ~enough)  # numbers shorter than the table's digits (rare): per length
+        for length in reversed(self.short_lengths):
+            if not len(few):
+                break
+            keys, vals = self.sorted_keys[length]
+            digits = number.digits[few]
+            head = number.value[few] // _POW10[np.clip(digits - length, 0, 18)]
+            pos = np.minimum(np.searchsorted(keys, head), len(keys) - 1)
+            found = (digits >= length) & (keys[pos] == head)
+            out[few[found]] = vals[pos[found]]
+            few = few[~found]
         return out
 
 
@@ -268,4 +329,4 @@ def clean_digits(numbers: pa.Array) -> tuple[pa.Array, pa.Array]:
 
 
 __all__ = ["DEFAULT_EMERGENCY_NUMBERS", "DEFAULT_HIGH_RISK_PREFIXES", "DEST_CLASSES", "ClassPrefix", "E164Digits",
-           "NumberingConfig", "arrow_strings", "clean_digits", "longest_prefix", "string_series"]
+           "NumberingConfig", "PrefixTable", "arrow_strings", "clean_digits", "longest_prefix", "string_series"]

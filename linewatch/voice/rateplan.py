@@ -213,9 +213,10 @@ class RatePlan(BaseModel):
             raise ValueError(f"unknown time zone {v!r} (an IANA name such as Europe/Berlin)") from None
         return v
 
-    @field_validator("increment")
+    @field_validator("increment", mode="before")
     @classmethod
-    def _increment(cls, v: str) -> str:
+    def _increment(cls, v: object) -> str:
+        v = str(v)
         match = re.fullmatch(r"([1-9][0-9]{0,4})/([1-9][0-9]{0,4})", v)
         if not match:
             raise ValueError(f"expected first/next seconds such as 60/60, 30/6 or 1/1, got {v!r}")

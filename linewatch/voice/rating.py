@@ -36,6 +36,7 @@ from linewatch.voice.numbering import (
     DEST_CLASSES,
     E164Digits,
     NumberingConfig,
+    PrefixTable,
     arrow_strings,
     clean_digits,
     string_series,
@@ -85,16 +86,14 @@ def _utc_offsets_s(start_s: np.ndarray, zone: str) -> np.ndarray:
     lo, hi = int(quantum.min()), int(quantum.max())
     if hi - lo >= _OFFSET_TABLE_MAX:
         return _offsets_direct(start_s, zone)
-    grid = pd.DatetimeIndex((np.arange(lo, hi + 1, dtype=np.int64) * _OFFSET_QUANTUM_S).astype("datetime64[s]"),
-                            tz="UTC")
-    local = grid.tz_convert(zone).tz_localize(None)
-    table = (local.asi8 - grid.tz_localize(None).asi8) / 1e9 if len(grid) else np.zeros(0)
-    return np.asarray(table, dtype=np.float64)[quantum - lo]
+    grid = (np.arange(lo, hi + 1, dtype=np.int64) * _OFFSET_QUANTUM_S).astype("datetime64[s]")
+    return _offsets_direct(grid, zone)[quantum - lo]
 
 
-def _offsets_direct(start_s: np.ndarray, zone: str) -> np.ndarray:
-    utc = pd.DatetimeIndex(start_s.astype("datetime64[s]"), tz="UTC")
-    return (utc.tz_convert(zone).tz_localize(None).asi8 - utc.tz_localize(None).asi8) / 1e9
+def _offsets_direct(times: np.ndarray, zone: str) -> np.ndarray:
+    utc = pd.DatetimeIndex(np.asarray(times).astype("datetime64[s]"), tz="UTC")
+    local = utc.tz_convert(zone).tz_localize(None)
+    return ((local - utc.tz_localize(None)) / np.timedelta64(1, "s")).to_numpy(dtype=np.float64)
 
 
 def month_text(months: np.ndarray) -> np.ndarray:
@@ -120,11 +119,13 @@ class _CompiledPlan:
         self.prefix_len = np.array([len(p) for p in self.prefixes], dtype=np.int64)
         self.micro = np.array([[int(plan.rate_of(r, b) * _MICRO) for b in self.bands] if plan.bands
                                else [int(plan.rate_of(r, "") * _MICRO)] for r in plan.rates], dtype=np.int64)
-        self.unclassed = {p: i for i, (p, r) in enumerate(zip(self.prefixes, plan.rates)) if r.dest_class is None}
-        self.by_class: dict[int, dict[str, int]] = {}
+        self.unclassed = PrefixTable({p: i for i, (p, r) in enumerate(zip(self.prefixes, plan.rates))
+                                      if r.dest_class is None})
+        by_class: dict[int, dict[str, int]] = {}
         for i, (p, r) in enumerate(zip(self.prefixes, plan.rates)):
             if r.dest_class is not None:
-                self.by_class.setdefault(_CLASS[r.dest_class.value], {})[p] = i
+                by_class.setdefault(_CLASS[r.dest_class.value], {})[p] = i
+        self.by_class = {code: PrefixTable(table) for code, table in by_class.items()}
         self.holiday_band = self.bands.index(plan.holidays.band) if plan.holidays else -1
         self.holiday_days = (np.array([(d - dt.date(1970, 1, 1)).days for d in plan.holidays.dates], dtype=np.int64)
                              if plan.holidays else np.zeros(0, np.int64))
@@ -134,7 +135,7 @@ class _CompiledPlan:
         bundle = plan.bundles[0] if plan.bundles else None
         self.bundle_s = float(bundle.minutes * 60) if bundle else 0.0
         self.bundle_classes = [_CLASS[c.value] for c in bundle.classes] if bundle else []
-        self.bundle_prefixes = dict.fromkeys(bundle.prefixes, 0) if bundle else {}
+        self.bundle_prefixes = PrefixTable(dict.fromkeys(bundle.prefixes, 0)) if bundle and bundle.prefixes else None
 
     def match(self, number: E164Digits, classes: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """The rate entry of each row (-1: none): the longest matching prefix among the entries without a class
@@ -155,7 +156,7 @@ class _CompiledPlan:
 
     def in_bundle(self, number: E164Digits, classes: np.ndarray) -> np.ndarray:
         out = np.isin(classes, self.bundle_classes)
-        if self.bundle_prefixes:
+        if self.bundle_prefixes is not None:
             out |= number.longest_prefix(self.bundle_prefixes) >= 0
         return out
 
