@@ -547,7 +547,8 @@ def demo_stage(ctx: Any) -> None:
     print("  " + grafana_run_command(influx_url=influx.url, database=influx.database))
     print(
         "  then open http://127.0.0.1:3000/d/linewatch-noc?kiosk (NOC wall), /d/linewatch-line, "
-        "/d/linewatch-collector, /d/linewatch-finance (log in as admin/admin; Grafana asks for a new password)"
+        "/d/linewatch-collector, /d/linewatch-voice, /d/linewatch-finance "
+        "(log in as admin/admin; Grafana asks for a new password)"
     )
     print(
         "dashboards: the whole stack (InfluxDB 2, Grafana, collector, alerting, demo network): "

@@ -17,7 +17,13 @@ from grafana_macros import dashboard_range, interpolate, panel_interval, panel_r
 from voice_demo_data import LIVE_STEP_S, VoiceDemo, load_voice_demo
 
 from linewatch import dashboards
-from linewatch.choices import UTILIZATION_CRITICAL_PCT, UTILIZATION_WARNING_PCT, CallOutcome, LineHealth, Severity
+from linewatch.choices import (
+    UTILIZATION_CRITICAL_PCT,
+    UTILIZATION_WARNING_PCT,
+    CallOutcome,
+    LineHealth,
+    Severity,
+)
 from linewatch.influx import InfluxClient, InfluxSettings
 from linewatch.inventory import Inventory, load_inventory
 from linewatch.servers import InfluxdServer
