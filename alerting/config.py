@@ -18,7 +18,9 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -75,6 +77,11 @@ def _time_of_day(value: object) -> object:
             raise ValueError(f"{value // 60}:{value % 60:02d} is not a time of day (use 00:00 to 23:59)")
         return dt.time(value // 60, value % 60)
     return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_zone)]
+Weekdays = Annotated[list[str], AfterValidator(_weekdays)]
+TimeOfDay = Annotated[dt.time, BeforeValidator(_time_of_day)]
 
 
 # -- rules ------------------------------------------------------------------------------------------------------
@@ -269,25 +276,10 @@ class BusinessHours(BaseModel):
     """When the company works: ``weekdays`` from ``start`` to ``end`` (local time of ``timezone``)."""
 
     model_config = _STRICT
-    timezone: str = "UTC"
-    weekdays: list[str] = Field(default_factory=lambda: list(_WEEKDAYS[:5]), min_length=1)
-    start: dt.time = dt.time(8, 0)
-    end: dt.time = dt.time(18, 0)
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str) -> str:
-        return _zone(value)
-
-    @field_validator("weekdays")
-    @classmethod
-    def _days(cls, values: list[str]) -> list[str]:
-        return _weekdays(values)
-
-    @field_validator("start", "end", mode="before")
-    @classmethod
-    def _hhmm(cls, value: object) -> object:
-        return _time_of_day(value)
+    timezone: TimeZoneName = "UTC"
+    weekdays: Weekdays = Field(default_factory=lambda: list(_WEEKDAYS[:5]), min_length=1)
+    start: TimeOfDay = dt.time(8, 0)
+    end: TimeOfDay = dt.time(18, 0)
 
     @model_validator(mode="after")
     def _span(self) -> BusinessHours:
@@ -513,31 +505,16 @@ class MaintenanceWindow(BaseModel):
     model_config = _STRICT
     name: Name
     matchers: list[str] = Field(min_length=1)
-    weekdays: list[str] = Field(default_factory=list, description="empty: every day")
-    start_time: dt.time
-    end_time: dt.time
-    timezone: str = "UTC"
+    weekdays: Weekdays = Field(default_factory=list, description="empty: every day")
+    start_time: TimeOfDay
+    end_time: TimeOfDay
+    timezone: TimeZoneName = "UTC"
 
     @field_validator("matchers")
     @classmethod
     def _parse(cls, values: list[str]) -> list[str]:
         _matchers(values)
         return values
-
-    @field_validator("weekdays")
-    @classmethod
-    def _days(cls, values: list[str]) -> list[str]:
-        return _weekdays(values)
-
-    @field_validator("start_time", "end_time", mode="before")
-    @classmethod
-    def _hhmm(cls, value: object) -> object:
-        return _time_of_day(value)
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str) -> str:
-        return _zone(value)
 
     @model_validator(mode="after")
     def _span(self) -> MaintenanceWindow:
