@@ -83,3 +83,19 @@ def calls(rows: Sequence[dict], *, rated: bool = False) -> pd.DataFrame:
     columns = ALL_COLUMNS if rated else CALL_COLUMNS
     frame = pd.DataFrame(out, columns=list(columns)) if out else pd.DataFrame(columns=list(columns))
     return conform(frame, columns)
+
+
+def asterisk_row(uid: str, start: float, duration: int, billsec: int, *, disposition: str = "ANSWERED",
+                 channel: str = "PJSIP/3101-00000001", dstchannel: str = "PJSIP/dtag-00000002",
+                 src: str = "3101", dst: str = "069123456") -> str:
+    """One Asterisk cdr_csv Master.csv row (the documented 16 columns + uniqueid), times UTC (s after T0)."""
+    import datetime as dt
+
+    def stamp(t: float) -> str:
+        return dt.datetime.fromtimestamp(T0 + t, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+    answer = stamp(start + duration - billsec) if billsec else ""
+    fields = ["", src, dst, "from-internal", f'"Alice" <{src}>', channel, dstchannel, "Dial", f"{dstchannel},60",
+              stamp(start), answer, stamp(start + duration), str(duration), str(billsec), disposition,
+              "DOCUMENTATION", uid]
+    return ",".join('"' + f.replace('"', '""') + '"' if not f.isdigit() else f for f in fields) + "\n"
