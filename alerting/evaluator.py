@@ -258,7 +258,7 @@ class Evaluator:
                     f'"voice_live" WHERE time >= {_ns(start_s)} AND time < {_ns(end_s)} '
                     f'GROUP BY {every}, "line" fill(none)')
         if kind is AlertRuleKind.BLOCKED_CALLS:
-            return f'SELECT sum("blocked") AS "blocked" FROM "voice_trunk" WHERE {recent} GROUP BY "line"'
+            return f'SELECT "blocked" FROM "voice_trunk" WHERE {recent} AND "blocked" > 0 GROUP BY "line"'
         if kind is AlertRuleKind.PREMIUM_DESTINATION:
             return (f'SELECT "premium", "high_risk" FROM "voice_trunk" WHERE {recent} '
                     f'AND ("premium" > 0 OR "high_risk" > 0) GROUP BY "line"')
@@ -336,6 +336,7 @@ class Evaluator:
             if name in subjects:
                 rows_of.setdefault(name, []).extend(s["values"])
         kind = rule.kind
+        window_start_s = end_s - self.lookback_s(rule)
         out: dict[str, Verdict] = {}
         for name, subject in subjects.items():
             eff = self.effective(rule, name)
@@ -348,12 +349,12 @@ class Evaluator:
                     value = max(v for v in (busy_max, active, 0) if v is not None)
                     busy[int(t)] = max(busy.get(int(t), 0), value)
                 channels = subject.line.channels if subject.line is not None else None
-                start_s = end_s - self.lookback_s(rule)
-                buckets = idle_filled(busy, start_s=start_s, sample_s=rule.sample_s, scale=100.0 / (channels or 1))
+                buckets = idle_filled(busy, start_s=window_start_s, sample_s=rule.sample_s,
+                                      scale=100.0 / (channels or 1))
                 out[name] = judge_threshold(buckets, self._thresholds[rule.name][name], end_s=end_s,
                                             firing=firing.get(name))
             elif kind is AlertRuleKind.BLOCKED_CALLS:
-                blocked = sum(row[1] or 0 for row in rows)
+                blocked = sum(row[1] or 0 for row in rows if row[0] > end_s - eff.window_s)
                 verdict = judge_level(blocked * HOUR_S / eff.window_s, self._thresholds[rule.name][name],
                                       end_s=end_s, firing=firing.get(name))
                 out[name] = replace(verdict, value=float(blocked))

@@ -179,6 +179,13 @@ def test_blocked_calls_per_hour(service_for: Callable[..., AlertService], influx
     assert "FRA-VOICE-1" not in states(service_for(rules), T0)
 
 
+def test_blocked_calls_window_per_line(service_for: Callable[..., AlertService], influx: InfluxClient) -> None:
+    """A line's own (overridden) window counts only its calls: the query spans the longest window of all lines."""
+    override = "overrides:\n  - {rule: blocked, line: PAR-VOICE-1, set: {window_s: 1800, warning_per_hour: 10}}\n"
+    write(influx, blocked("PAR-VOICE-1", {2400: 6, 600: 4}) + blocked("FRA-VOICE-1", {2400: 6, 600: 4}))
+    assert states(service_for(BLOCKED, extra=override), T0) == {"FRA-VOICE-1": ("firing", "warning", 10.0)}
+
+
 def test_blocked_calls_hysteresis(service_for: Callable[..., AlertService], influx: InfluxClient) -> None:
     """Fires at 5 per hour, stays firing above the clear level (half of it by default), resolves below."""
     service = service_for(BLOCKED)
