@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 HEADERS = {
     "en": ["Line id", "Carrier", "Circuit id", "Type", "Status", "Site", "Department", "Capacity (bit/s)",
-           "Members", "Install date", "Termination date", "Description"],
+           "Members", "Install date", "Termination date", "Description", "Channels", "Rate plan"],
     "ko": ["회선 ID", "통신사", "회선 번호"],  # the first three: the catalogue's terms
 }
 
@@ -30,7 +30,7 @@ def _table(response: Any, file_format: str) -> list[list[Any]]:
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     sheet = book.active
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:L{sheet.max_row}"
+    assert sheet.auto_filter.ref == f"A1:N{sheet.max_row}"
     return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 
@@ -65,6 +65,16 @@ def test_line_export_xlsx_cells_are_typed_numbers_and_dates(client, make_invento
     assert row[8] == "fra-edge-1:ge-0/0/0 (Member)"
     assert row[9] == dt.datetime(2025, 3, 1)
     assert row[10] is None
+    assert row[12:] == [None, None]  # not a voice trunk: no channels, no rate plan
+
+
+def test_line_export_has_a_voice_trunks_channels_and_rate_plan(client, make_inventory, user_with_role):
+    line = make_inventory(1)["lines"][0]
+    line.type, line.channels, line.rate_plan = "voice_trunk", 30, "dtag-sip-business"
+    line.save()
+    client.force_login(user_with_role("viewer"))
+    row = _table(client.get("/inventory/lines/export.xlsx"), "xlsx")[1]
+    assert row[12:] == [30, "dtag-sip-business"]
 
 
 @pytest.mark.parametrize(("effective_days", "exported"), [(-1, 30_000_000), (+1, 10_000_000)],

@@ -1,5 +1,5 @@
 """The line list's export (``lines/export.csv``, ``lines/export.xlsx``): every line the list's filters, search
-and sort select (not only the page), with the list's columns plus capacity_bps, members, dates and description.
+and sort select (not only the page), with the list's columns plus capacity_bps, members, dates, description and (voice trunks) channels and rate plan.
 
 Headers are in the request's language. Text cells pass through :func:`billing_etl.exports.neutralise_formula`
 (OWASP CSV injection). The CSV is UTF-8 with a BOM (Excel then reads Korean correctly); the XLSX (openpyxl) has
@@ -28,7 +28,7 @@ from web.inventory.models.lines import capacities_now
 from web.labels import choices_of
 
 EXPORT_VALUES = ("pk", "name", "carrier__name", "circuit_id", "type", "status", "site__name", "department__name",
-                 "capacity_bps", "install_date", "termination_date", "description")
+                 "capacity_bps", "install_date", "termination_date", "description", "channels", "rate_plan")
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -36,7 +36,8 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 def headers() -> list[str]:
     """The columns' titles in the active language."""
     return [_("Line id"), _("Carrier"), _("Circuit id"), _("Type"), _("Status"), _("Site"), _("Department"),
-            _("Capacity (bit/s)"), _("Members"), _("Install date"), _("Termination date"), _("Description")]
+            _("Capacity (bit/s)"), _("Members"), _("Install date"), _("Termination date"), _("Description"),
+            _("Channels"), _("Rate plan")]
 
 
 def rows(lines: QuerySet[Line]) -> list[list[Any]]:
@@ -57,7 +58,8 @@ def rows(lines: QuerySet[Line]) -> list[list[Any]]:
     return [[v["name"], v["carrier__name"], v["circuit_id"], types.get(v["type"], v["type"]),
              statuses.get(v["status"], v["status"]), v["site__name"], v["department__name"],
              capacity_now.get(v["pk"], v["capacity_bps"]),
-             ", ".join(members.get(v["pk"], ())), v["install_date"], v["termination_date"], v["description"]]
+             ", ".join(members.get(v["pk"], ())), v["install_date"], v["termination_date"], v["description"],
+             v["channels"], v["rate_plan"]]
             for v in values]
 
 
