@@ -229,6 +229,28 @@ def utilization_thresholds(*, fraction: bool = False) -> dict[str, Any]:
     )
 
 
+def utilization_chart() -> dict[str, Any]:
+    """``lw.timeseries`` keywords of a utilization chart: percent from 0 to (at least) 100 with the utilization
+    thresholds drawn as lines and areas."""
+    return {
+        "unit": "percent",
+        "axisSoftMin": 0,
+        "axisSoftMax": 100,
+        "thresholds": utilization_thresholds()["steps"],
+        "thresholdsStyleMode": "line+area",
+    }
+
+
+LEVEL_STYLE = ("custom.lineStyle", {"fill": "dash", "dash": [10, 10]})
+"""A dashed line: how reference levels (a capacity, a warning level) are drawn on a chart."""
+
+
+def level_override(name: str, colour: str) -> dict[str, Any]:
+    """A field override drawing the series whose name ends in `` <name>`` as a dashed, unfilled ``colour`` line."""
+    return by_name(f"/ {name}$/", ("color", {"mode": "fixed", "fixedColor": colour}), ("custom.fillOpacity", 0),
+                   LEVEL_STYLE, regex=True)
+
+
 def health_mappings() -> list[dict[str, Any]]:
     """Value mappings for the ``health`` field: 1 up, 2 down, 3 no data, 4 admin down, and null → no data."""
     options = {

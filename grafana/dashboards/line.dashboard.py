@@ -30,7 +30,6 @@ def member_sum(fields: dict[str, str], *, interval: str = "$__interval", fill: s
 
 
 WARNING_FRACTION = UTILIZATION_WARNING_PCT / 100
-LEVEL_STYLE = ("custom.lineStyle", {"fill": "dash", "dash": [10, 10]})
 
 throughput = lw.timeseries(
     title="Throughput",
@@ -55,20 +54,8 @@ throughput = lw.timeseries(
     legendCalcs=["lastNotNull", "mean", "max"],
     overrides=[
         lw.by_name("/ out$/", ("custom.transform", "negative-Y"), regex=True),
-        lw.by_name(
-            "/ capacity$/",
-            ("color", {"mode": "fixed", "fixedColor": Severity.CRITICAL.colour}),
-            ("custom.fillOpacity", 0),
-            LEVEL_STYLE,
-            regex=True,
-        ),
-        lw.by_name(
-            "/ warning$/",
-            ("color", {"mode": "fixed", "fixedColor": Severity.WARNING.colour}),
-            ("custom.fillOpacity", 0),
-            LEVEL_STYLE,
-            regex=True,
-        ),
+        lw.level_override("capacity", Severity.CRITICAL.colour),
+        lw.level_override("warning", Severity.WARNING.colour),
     ],
 )
 
@@ -80,13 +67,9 @@ utilization = lw.timeseries(
     targets=[
         lw.target(member_sum({"in": "in_util_pct", "out": "out_util_pct"}), alias="$tag_line $col")
     ],
-    unit="percent",
-    axisSoftMin=0,
-    axisSoftMax=100,
     lineWidth=2,
-    thresholds=lw.utilization_thresholds()["steps"],
-    thresholdsStyleMode="line+area",
     legendDisplayMode="list",
+    **lw.utilization_chart(),
 )
 
 errors = lw.timeseries(

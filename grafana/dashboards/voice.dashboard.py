@@ -16,15 +16,8 @@ from linewatch.choices import UTILIZATION_WARNING_PCT, Severity
 MEASUREMENT = "voice_trunk"
 FILTER = lw.line_filter()
 WARNING_FRACTION = UTILIZATION_WARNING_PCT / 100
-LEVEL_STYLE = ("custom.lineStyle", {"fill": "dash", "dash": [10, 10]})
 BASELINE_DAYS = 28
 AMOUNT = "none"  # the plan's currency (see the module docstring)
-
-
-def level(name: str, colour: str) -> dict:
-    """A dashed, unfilled reference series (``$tag_line <name>``) in ``colour``."""
-    return lw.by_name(f"/ {name}$/", ("color", {"mode": "fixed", "fixedColor": colour}), ("custom.fillOpacity", 0),
-                      LEVEL_STYLE, regex=True)
 
 
 busy_channels = lw.timeseries(
@@ -48,7 +41,8 @@ busy_channels = lw.timeseries(
     legendDisplayMode="table",
     legendPlacement="bottom",
     legendCalcs=["lastNotNull", "max"],
-    overrides=[level("channels", Severity.CRITICAL.colour), level("warning", Severity.WARNING.colour)],
+    overrides=[lw.level_override("channels", Severity.CRITICAL.colour),
+               lw.level_override("warning", Severity.WARNING.colour)],
 )
 
 utilization = lw.timeseries(
@@ -58,13 +52,9 @@ utilization = lw.timeseries(
     gridPos=lw.grid(12, 4, 12, 9),
     targets=[lw.target(f'SELECT max("channel_util_pct") AS "utilization" FROM "{MEASUREMENT}" WHERE $timeFilter '
                        f'AND {FILTER} GROUP BY time($__interval), "line" fill(0)', alias="$tag_line")],
-    unit="percent",
-    axisSoftMin=0,
-    axisSoftMax=100,
     lineWidth=2,
-    thresholds=lw.utilization_thresholds()["steps"],
-    thresholdsStyleMode="line+area",
     legendDisplayMode="list",
+    **lw.utilization_chart(),
 )
 
 blocked_per_hour = lw.timeseries(
@@ -108,7 +98,7 @@ busy_hour = lw.timeseries(
     legendPlacement="bottom",
     legendCalcs=["lastNotNull", "max"],
     overrides=[
-        lw.by_name("/ channels$/", ("custom.drawStyle", "line"), ("custom.fillOpacity", 0), LEVEL_STYLE,
+        lw.by_name("/ channels$/", ("custom.drawStyle", "line"), ("custom.fillOpacity", 0), lw.LEVEL_STYLE,
                    ("color", {"mode": "fixed", "fixedColor": Severity.CRITICAL.colour}), regex=True),
         lw.by_name("/ channels needed$/", ("custom.drawStyle", "line"), ("custom.fillOpacity", 0),
                    ("custom.lineWidth", 2), regex=True),
@@ -167,7 +157,7 @@ asr_acd = lw.timeseries(
     lineWidth=2,
     legendDisplayMode="list",
     overrides=[lw.by_name("/ ACD$/", ("unit", "s"), ("custom.axisPlacement", "right"),
-                          ("custom.lineStyle", {"fill": "dash", "dash": [10, 10]}), regex=True)],
+                          lw.LEVEL_STYLE, regex=True)],
 )
 
 live_calls = lw.timeseries(
