@@ -39,6 +39,7 @@ log = logging.getLogger("linewatch.demo")
 # Setup entries return a context manager, entered in order before any stage starts and exited in reverse at the end.
 DEMO_SETUP: list[str] = [
     "collector.demo.stage:demo_network",
+    "collector.voice.demo:backfill",  # the month of calls in the call store before the billing stage audits it
     "web.demo:demo_web",  # the management application on 127.0.0.1:18000, up before any stage reads from it
 ]
 # Stages run in threads; one-shot stages return, long-running ones return once stop_event is set.
@@ -49,6 +50,7 @@ DEMO_STAGES: list[str] = [
     "web.demo:finance_stage",  # after the billing stage's invoices: intake, audit, disputes, payments, budgets
     "linewatch.dashboards:demo_stage",
     "collector.demo.stage:collect_stage",
+    "collector.voice.demo:demo_stage",  # the live PBX: Kamailio + SIPp calls, the voice collector tailing its CDRs
 ]
 
 
