@@ -278,6 +278,11 @@ def prepare(run_dir: Path) -> None:
         if window := inventory_demo.seed_maintenance():
             say(f"management application: planned maintenance {window.key} ({window.carrier_reference}) on "
                 f"{inventory_demo.LINE}, {window.starts:%H:%M}-{window.ends:%H:%M} UTC")
+        from web.voice import demo as voice_demo
+
+        if directory := voice_demo.seed():
+            say(f"management application: extension directory imported ({directory.created} entries, "
+                "config/extensions.csv)")
     for user, password in made:
         say(f"  demo user {user:<9} password {password}")
     if made:
