@@ -138,3 +138,22 @@ def test_the_noc_reads_the_directory_but_may_not_change_it(client, user_with_rol
     assert client.get("/api/voice/extensions/").status_code == 200
     assert client.post("/api/voice/extensions/", {"number": "3101", "department": org["sales"].pk},
                        content_type="application/json").status_code == 403
+
+
+def test_the_demo_directory_is_imported_once_with_its_departments(tmp_path, settings):
+    from pathlib import Path
+
+    from voice_support import voice_setup
+
+    from web.inventory.models import Department
+    from web.voice import demo
+
+    voice_setup(tmp_path, settings)
+    source = Path(__file__).resolve().parents[2] / "config" / "extensions.csv"
+    (tmp_path / "extensions.csv").write_bytes(source.read_bytes())
+    Department.objects.create(name="Sales")
+    result = demo.seed()
+    assert result is not None and result.created == Extension.objects.count() > 10
+    assert set(Department.objects.values_list("name", flat=True)) == {"Sales", "Engineering", "Operations",
+                                                                      "Finance"}
+    assert demo.seed() is None  # a later start keeps what was changed in the application
