@@ -130,3 +130,66 @@ def test_commands_run_once_import_and_status(site: Path, capsys: pytest.CaptureF
     assert "unknown source 'nope' (known: pbx)" in capsys.readouterr().err
     assert main(["-c", config, "voice", "rebuild", "--from", str(T0), "--to", str(T0 + 3600)]) == 0
     assert "rewrote" in capsys.readouterr().out
+
+
+def test_a_rotated_file_is_finished_before_the_new_one_is_read(site: Path) -> None:
+    cdr = site / "cdr" / "Master.csv"
+    append(cdr, asterisk_row("u1", 0, 60, 55))
+    with VoiceService(load_settings(site / "linewatch.yaml")) as service:
+        assert service.cycle(T0 + 60).sources[0].new == 1
+        append(cdr, asterisk_row("u2", 5, 60, 55))  # written just before logrotate renames the file
+        cdr.rename(site / "cdr" / "Master.csv.1")
+        append(cdr, asterisk_row("u3", 70, 60, 55))
+        report = service.cycle(T0 + 180)
+        assert (report.sources[0].new, report.sources[0].duplicates) == (2, 0)
+        assert service.store.count() == 3
+    with VoiceService(load_settings(site / "linewatch.yaml")) as restarted:
+        assert restarted.cycle(T0 + 240).sources[0].new == 0
+
+
+def test_real_kamailio_cdrs_and_live_counts_through_the_service(site: Path, kamailio_pbx) -> None:
+    """SIPp calls through the suite's Kamailio: the service tails its CDR file and polls its JSON-RPC."""
+    import time
+
+    from linewatch.servers.sipp import SippCall
+
+    (site / "voice.yaml").write_text(f"""\
+store_path: var/calls.sqlite
+sources:
+  - {{name: kamailio, format: kamailio, path: {kamailio_pbx.cdr_path}}}
+trunks:
+  - {{match: dtag-fra, line: FRA-VOICE-1}}
+  - {{match: obs-par, line: PAR-VOICE-1}}
+rate_plans:
+  - {{name: plan-de, currency: EUR, rates: [{{rate: "0.10"}}]}}
+live:
+  - {{name: kamailio, kind: kamailio_jsonrpc, url: "{kamailio_pbx.kamailio.rpc_url}",
+     trunks: {{dtag-fra: FRA-VOICE-1, obs-par: PAR-VOICE-1}}}}
+""")
+    with VoiceService(load_settings(site / "linewatch.yaml")) as service:
+        service.cycle()  # what earlier tests left in the shared CDR file
+        mark = time.time()
+        calls = [SippCall("3141", f"+4969557{n:03d}", 2.5) for n in range(3)] + [SippCall("3142", "+4969557486")]
+        calls += [SippCall(f"41{n:02d}", f"+3318002{n:03d}", 3.0) for n in range(6)]  # 4 channels: 2 blocked
+        run = kamailio_pbx.caller(calls, rate_per_s=40).start()
+        time.sleep(1.0)
+        during = service.cycle()
+        run.wait(timeout_s=20)
+        deadline = time.monotonic() + 5
+        new = during.sources[0].new  # the busy and blocked calls ended at once: their CDRs came first
+        while time.monotonic() < deadline and new < len(calls):
+            time.sleep(0.3)
+            new += service.cycle().sources[0].new
+        assert new == len(calls)
+        [live] = during.live
+        assert live.ok and live.per_line == {"FRA-VOICE-1": 3, "PAR-VOICE-1": 4} and live.active == 7  # 486 is over
+        mine = service.store.calls(start_s=mark - 1, end_s=time.time() + 1)
+        counts = mine.groupby(["line", "outcome"]).size().to_dict()
+        assert counts == {("FRA-VOICE-1", "answered"): 3, ("FRA-VOICE-1", "blocked"): 1,  # 486 from the carrier
+                          ("PAR-VOICE-1", "answered"): 4, ("PAR-VOICE-1", "blocked"): 2}
+    with client_of(site) as client:
+        [series] = client.query(f"SELECT max(busy_max), sum(answered) FROM voice_trunk WHERE line = 'PAR-VOICE-1' "
+                                f"AND time >= {int(mark) // 60 * 60}s")
+        assert series["values"][0][1] == 4  # never more calls up than the trunk's channels
+        [live] = client.query("SELECT max(active) FROM voice_live WHERE line = 'PAR-VOICE-1'")
+        assert live["values"][0][1] == 4
