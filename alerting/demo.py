@@ -29,7 +29,7 @@ from aiosmtpd.controller import Controller
 from alerting.config import AlertsConfig, load_alerts
 from alerting.service import AlertService
 from alerting.store import AlertStore
-from alerting.voice_calls import store_destinations
+from alerting.voice_calls import load_voice_facts
 from linewatch.errors import ServerError
 from linewatch.inventory_source import InventorySource
 
@@ -174,7 +174,7 @@ def build_demo_service(ctx: Any) -> AlertService:
     from_app = settings.inventory.source == "http"
     return AlertService(config=config, inventory=ctx.inventory, client=client, store=store, grafana=settings.grafana,
                         inventory_source=InventorySource(settings) if from_app else None,
-                        call_lookup=store_destinations(settings))  # toll-fraud alerts name the numbers called
+                        voice=load_voice_facts(settings))  # toll-fraud alerts name the numbers called
 
 
 def demo_stage(ctx: Any) -> None:

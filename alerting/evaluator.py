@@ -135,8 +135,10 @@ def _ns(t_s: int) -> int:
 class Evaluator:
     """Builds each rule's query and turns its answer into a verdict per subject. Stateless between calls."""
 
-    def __init__(self, config: AlertsConfig, inventory: Inventory, grafana: GrafanaSettings):
+    def __init__(self, config: AlertsConfig, inventory: Inventory, grafana: GrafanaSettings, *,
+                 plan_currency: Mapping[str, str] | None = None):
         self.config = config
+        self.plan_currency = dict(plan_currency or {})  # voice.yaml rate plan -> currency of its costs
         self.lines, self.devices = build_subjects(inventory, grafana)
         # Effective (overridden) rule and thresholds per line, computed once: the hot loop only looks them up.
         self._effective: dict[str, dict[str, Any]] = {}
@@ -373,15 +375,17 @@ class Evaluator:
                     out[name] = judge_calls(calls, min_calls=eff.min_calls, severity=eff.severity)
         return out
 
-    @staticmethod
-    def facts_at(subject: Subject, end_s: int) -> dict[str, Any]:
+    def facts_at(self, subject: Subject, end_s: int) -> dict[str, Any]:
         """What the message says about the subject at ``end_s``: a line's facts with its capacity then (and a
-        voice trunk's contracted channels)."""
+        voice trunk's contracted channels and its rate plan's currency)."""
         if subject.line is None:
             return dict(subject.info)
         facts = {**subject.info, "capacity_bps": subject.line.capacity_at(end_s)}
         if subject.line.channels:
             facts["channels"] = subject.line.channels
+        currency = self.plan_currency.get(subject.line.rate_plan or "")
+        if currency:
+            facts["currency"] = currency
         return facts
 
     def default_severity(self, rule: Any, subject: str) -> Severity:

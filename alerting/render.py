@@ -135,16 +135,17 @@ def _voice_summary(kind: AlertRuleKind, name: str, value: float | None, info: Ma
             "{line}: {count} international call outside business hours ({hours}) in the last {window}",
             "{line}: {count} international calls outside business hours ({hours}) in the last {window}",
             count).format(line=name, count=count, hours=hours, window=window)
-    cost = _("n/a") if value is None else f"{value:.2f}"
+    currency = f" {info['currency']}" if info.get("currency") else ""
+    cost = _("n/a") if value is None else f"{value:.2f}{currency}"
     baseline = info.get("baseline")
-    base = _("n/a") if baseline is None else f"{baseline:.2f}"
+    base = _("n/a") if baseline is None else f"{baseline:.2f}{currency}"
     if resolved:
         return _("{line}: call cost back to {cost} in the last hour (baseline {baseline})").format(
             line=name, cost=cost, baseline=base)
     return _("{line}: call cost {cost} in the last hour against a baseline of {baseline} for this hour of the week "
              "(alert above {factor}× the baseline and {min_cost})").format(
         line=name, cost=cost, baseline=base, factor=f"{info.get('factor', 0):g}",
-        min_cost=f"{info.get('min_cost', 0):g}")
+        min_cost=f"{info.get('min_cost', 0):g}{currency}")
 
 
 def summary(alert: Mapping[str, Any], locale: Locale = ENGLISH) -> str:

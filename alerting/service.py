@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from alerting.config import AlertsConfig, iter_rules, load_alerts, state_file
+from alerting.config import VOICE_RULE_KINDS, AlertsConfig, iter_rules, load_alerts, state_file
 from alerting.evaluator import Evaluator, Subject
 from alerting.logic import AlertStatus, transition
 from alerting.matchers import all_match, parse_matcher
@@ -30,7 +30,7 @@ from alerting.receivers import Sender, build_senders
 from alerting.render import summary
 from alerting.routing import GroupMember, GroupState, RouteNode, compile_route, match_routes, plan_group
 from alerting.store import AlertStore, StoredAlert
-from alerting.voice_calls import FRAUD_KINDS, CallLookup, store_destinations
+from alerting.voice_calls import FRAUD_KINDS, VoiceFacts, load_voice_facts
 from linewatch.choices import AlertRuleKind, AlertScope, AlertState, DeliveryStatus
 from linewatch.errors import DeliveryError, InfluxError, InfluxRejected, LineProtocolError
 from linewatch.influx import InfluxClient, Point, encode_point
@@ -82,17 +82,18 @@ class AlertService:
     def __init__(self, *, config: AlertsConfig, inventory: Inventory, client: InfluxClient, store: AlertStore,
                  grafana: GrafanaSettings | None = None, senders: Mapping[str, Sender] | None = None,
                  clock: Callable[[], float] = time.time, inventory_source: InventorySource | None = None,
-                 call_lookup: CallLookup | None = None):
+                 voice: VoiceFacts | None = None):
         self.config = config
-        self.call_lookup = call_lookup
-        """Where toll-fraud alerts find the destinations they name (the call store); None: counts only."""
+        self.voice = voice or VoiceFacts()
+        """The call store toll-fraud alerts name the destinations from, the rate plans' currencies (voice.yaml)."""
         self.inventory = inventory
         self.grafana = grafana or GrafanaSettings()
         self.inventory_source = inventory_source
         self.client = client
         self.store = store
         self.clock = clock
-        self.evaluator = Evaluator(config, inventory, grafana or GrafanaSettings())
+        self.evaluator = Evaluator(config, inventory, grafana or GrafanaSettings(),
+                                   plan_currency=self.voice.plan_currency)
         self.senders: dict[str, Sender] = dict(senders) if senders is not None else build_senders(config.receivers)
         self.route = compile_route(config.route)
         self._lock = threading.RLock()
@@ -108,9 +109,9 @@ class AlertService:
         inventory = source.current()
         config = load_alerts(settings.resolve(settings.alerts_path), inventory=inventory)
         store = AlertStore(state_file(settings, config), exclusive=True)
-        lookup = store_destinations(settings) if any(r.kind in FRAUD_KINDS for r in iter_rules(config)) else None
+        voice = load_voice_facts(settings) if any(r.kind in VOICE_RULE_KINDS for r in iter_rules(config)) else None
         return cls(config=config, inventory=inventory, client=client or InfluxClient(settings.influx), store=store,
-                   grafana=settings.grafana, clock=clock, inventory_source=source, call_lookup=lookup)
+                   grafana=settings.grafana, clock=clock, inventory_source=source, voice=voice)
 
     def refresh_inventory(self) -> None:
         """Take the source's current inventory: a changed one applies from this evaluation on (the rules were
@@ -119,7 +120,7 @@ class AlertService:
             return
         inventory = self.inventory_source.current()
         if inventory is not self.inventory and inventory != self.inventory:
-            self.evaluator = Evaluator(self.config, inventory, self.grafana)
+            self.evaluator = Evaluator(self.config, inventory, self.grafana, plan_currency=self.voice.plan_currency)
             self.inventory = inventory
 
     def close(self) -> None:
@@ -163,10 +164,11 @@ class AlertService:
                                                    default_severity=self.evaluator.default_severity(rule, name))
                     if is_change and status is not None:
                         detail = verdict.detail
-                        if status.state is AlertState.FIRING and rule.kind in FRAUD_KINDS and self.call_lookup:
+                        lookup = self.voice.call_lookup
+                        if status.state is AlertState.FIRING and rule.kind in FRAUD_KINDS and lookup is not None:
                             eff = self.evaluator.effective(rule, name)
-                            detail = {"destinations": self.call_lookup(eff, line=name, start_s=end_s - eff.lookback_s,
-                                                                       end_s=end_s + 60)}
+                            detail = {"destinations": lookup(eff, line=name, start_s=end_s - eff.lookback_s,
+                                                             end_s=end_s + 60)}
                         alert = self._stored(rule, subjects[name], status, prev, end_s=end_s, detail=detail)
                         changed.append(alert)
                         events.extend(self._event_lines(alert, end_s))

@@ -1,5 +1,5 @@
 """The calls behind a toll-fraud alert: the destinations its message names (``+882…, +53…``), read from the call
-store (``linewatch.voice.store``, docs/voice.md).
+store (``linewatch.voice.store``, docs/voice.md); and the currency of each rate plan (voice.yaml) for the costs.
 
 InfluxDB has the counts per minute (``voice_trunk.premium``, ``high_risk``, ``international``), not the numbers;
 the call store has every rated call. It is read (read-only) only when a ``premium_destination`` or
@@ -10,6 +10,8 @@ or unreadable only leaves the destinations out of the message (logged once).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -85,14 +87,22 @@ class StoreDestinations:
         return top_destinations(suspicious(calls, eff))
 
 
-def store_destinations(settings: Any) -> CallLookup | None:
-    """The configured call store's lookup, or None when voice.yaml does not load (its checker says why)."""
+@dataclass(frozen=True)
+class VoiceFacts:
+    """What voice.yaml adds to the voice alerts: the call store lookup and each rate plan's currency."""
+
+    call_lookup: CallLookup | None = None
+    plan_currency: Mapping[str, str] = field(default_factory=dict)
+
+
+def load_voice_facts(settings: Any) -> VoiceFacts:
+    """From the configured voice.yaml; empty when it does not load (its own checker says why)."""
     try:
         from linewatch.voice.config import load_voice_config
         from linewatch.voice.store import store_path
 
-        return StoreDestinations(store_path(settings, load_voice_config(settings)))
+        voice = load_voice_config(settings)
     except LinewatchError as exc:
-        log.info("toll-fraud alerts name no destinations: %s", exc)
-        return None
-
+        log.info("voice alerts without destinations and currencies: %s", exc)
+        return VoiceFacts()
+    return VoiceFacts(StoreDestinations(store_path(settings, voice)), {p.name: p.currency for p in voice.rate_plans})

@@ -16,9 +16,10 @@ import pytest
 from alerting.config import AlertsConfig, BusinessHours, load_alerts
 from alerting.evaluator import Evaluator
 from alerting.logic import cost_baseline
+from alerting.render import summary
 from alerting.service import AlertService
 from alerting.store import AlertStore
-from alerting.voice_calls import StoreDestinations, outside_hours_mask
+from alerting.voice_calls import StoreDestinations, VoiceFacts, outside_hours_mask
 from linewatch.choices import AlertState, Severity
 from linewatch.errors import ConfigError
 from linewatch.influx import InfluxClient, Point
@@ -30,7 +31,7 @@ from tests.alerting.conftest import T0, Clock, SmtpServer, make_inventory, traff
 WEEK_S = 7 * 86400
 VOICE = {"type": "voice_trunk", "capacity_bps": 20_000_000}
 LINES = (
-    {"id": "FRA-VOICE-1", "department": "Sales", "channels": 30, **VOICE},
+    {"id": "FRA-VOICE-1", "department": "Sales", "channels": 30, "rate_plan": "dtag-sip-business", **VOICE},
     {"id": "PAR-VOICE-1", "department": "Operations", "site": "Paris", "device": "r2", "channels": 10, **VOICE},
     {"id": "LON-VOICE-1", "department": "Operations", "site": "London", "device": "r2", **VOICE},  # no channels
     {"id": "FRA-MPLS-1", "department": "Operations"},
@@ -298,6 +299,20 @@ def test_cost_spike_against_the_same_hour_of_the_week(service_for: Callable[...,
     assert got == (None if expected is None else (expected[0], expected[1], pytest.approx(expected[2])))
 
 
+def test_cost_spike_message_names_the_rate_plans_currency(tmp_path: Path, influx: InfluxClient, clock: Clock) -> None:
+    write(influx, costs("FRA-VOICE-1", {3600: 60.0, **{3600 + w * WEEK_S: 4.0 for w in range(1, 5)}}))
+    service = AlertService(config=_config(tmp_path, SPIKE), inventory=make_inventory(*LINES), client=influx,
+                           store=AlertStore(tmp_path / "state" / "alerts.sqlite"), clock=clock,
+                           voice=VoiceFacts(plan_currency={"dtag-sip-business": "EUR"}))
+    try:
+        (change,) = service.evaluate(T0).changes
+    finally:
+        service.close()
+    assert summary(service._alert_dict(change)) == (
+        "FRA-VOICE-1: call cost 60.00 EUR in the last hour against a baseline of 4.00 EUR for this hour of the week "
+        "(alert above 3× the baseline and 20 EUR)")
+
+
 @pytest.mark.parametrize(("hourly", "expected"), [
     ([(T0 - 3600, 10.0), (T0 - 3600 - WEEK_S, 2.0), (T0 - 3600 - 2 * WEEK_S, 4.0)], (10.0, 3.0, 2)),
     ([(T0 - 3600 - WEEK_S + 7200, 2.0)], (0.0, 0.0, 1)),  # the week had calls, not in that hour
@@ -452,7 +467,7 @@ def test_fraud_alert_mail_lists_destinations_and_survives_a_missing_store(
         clock.now_s = night + 600 + i
         service = AlertService(config=_config(tmp_path, PREMIUM, port=smtp.port), inventory=inventory, client=influx,
                                store=AlertStore(tmp_path / f"s{i}" / "alerts.sqlite"), clock=clock,
-                               call_lookup=StoreDestinations(store_file))
+                               voice=VoiceFacts(StoreDestinations(store_file)))
         try:
             service.tick()
         finally:
