@@ -49,7 +49,8 @@ class TrunkMapper:
     def __init__(self, trunks: Sequence[TrunkMap], inventory: Inventory, *, source: str):
         self.source = source
         self.inventory = inventory
-        self.entries = [t for t in trunks if t.source in (None, source)]
+        self.positions = [i for i, t in enumerate(trunks) if t.source in (None, source)]  # in voice.yaml trunks
+        self.entries = [trunks[i] for i in self.positions]
         self._regexes = [glob_regex(t.match) for t in self.entries]
         self.lines: dict[str, Line] = {ln.id: ln for ln in inventory.lines if ln.type is LineType.VOICE_TRUNK}
         self._country: dict[str, str] = {}
@@ -104,6 +105,6 @@ class TrunkMapper:
             entry = self.entries[k]
             why = "not in the inventory" if entry.line not in {ln.id for ln in self.inventory.lines} else \
                 "not a voice_trunk line"
-            return (f"{field} {value!r} matches voice.yaml trunks entry {k + 1} ({entry.match!r}), whose line "
+            return (f"{field} {value!r} matches voice.yaml trunks[{self.positions[k]}] ({entry.match!r}), whose line "
                     f"{entry.line!r} is {why}")
         return f"unknown trunk: {field} {value!r} matches no voice.yaml trunks entry (source {self.source!r})"

@@ -364,11 +364,12 @@ def read_csv_rows(data: bytes, *, file: str, first_row: int = 1, delimiter: str 
 
 def arrow(values: object) -> pa.Array | pa.ChunkedArray:
     """A column as pyarrow (a pandas Series, a numpy array; pyarrow arrays as they are)."""
-    if isinstance(values, (pa.Array, pa.ChunkedArray)):
-        return values
     if isinstance(values, pd.Series):
-        return pa.array(values, from_pandas=True)
-    return pa.array(np.asarray(values))
+        values = values.array._pa_array if isinstance(values.array, pd.arrays.ArrowStringArray) else pa.array(
+            values, from_pandas=True)
+    elif not isinstance(values, (pa.Array, pa.ChunkedArray)):
+        values = pa.array(np.asarray(values))
+    return pc.cast(values, pa.string()) if values.type == pa.large_string() else values
 
 
 def strings(values: object) -> pd.Series:
