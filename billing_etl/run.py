@@ -271,10 +271,12 @@ def run_period(
     store_path: Path | None = None,
     language: Language | str | None = None,
     call_store_path: Path | None = None,
+    itemized_dir: Path | None = None,
 ) -> PeriodReport:
     """The whole ETL for one period. ``client=None`` builds one from the settings (closed at the end);
     ``language`` of the CSV/XLSX headers, default the settings' ``export_language``; ``call_store_path``: the
-    voice calls (see :func:`voice_month`)."""
+    voice calls (see :func:`voice_month`); ``itemized_dir``: where the carriers' itemized call files are (default
+    ``invoice_dir``, else carriers.yaml's)."""
     config = config or load_billing_config(settings)
     own_client = client is None
     client = client or InfluxClient(settings.influx)
@@ -298,7 +300,7 @@ def run_period(
         progress.step("usage history")
         invoices = store.invoices()
         voice = voice_month(
-            settings, config, period, call_store_path=call_store_path, invoice_dir=invoice_dir
+            settings, config, period, call_store_path=call_store_path, invoice_dir=itemized_dir or invoice_dir
         )
         for problem in voice.itemized_problems if voice else ():
             log.warning("itemized call not read: %s", problem)
