@@ -2,8 +2,11 @@
 contracts, its findings and costs recorded in the database, the period's received invoices moved to ``audited``.
 
 The BillingConfig comes from the database (the inventory as the collector endpoint serves it, the contracts as
-contracts.yaml would hold them), the carriers' invoice layouts and the audit tolerances from the files
-(carriers.yaml, contracts.yaml ``audit``/``savings``). ``run_period`` imports nothing here: the invoices reached
+contracts.yaml would hold them, the extension directory of web/voice), the carriers' invoice layouts, the audit
+tolerances and the voice configuration from the files (carriers.yaml, contracts.yaml ``audit``/``savings``,
+voice.yaml: rate plans, numbering, the itemized calls' layouts). The voice trunks' calls are read from the call
+store (voice.yaml ``store_path``) and re-rated; the carriers' itemized call files from carriers.yaml's
+``invoice_dir``. ``run_period`` imports nothing here: the invoices reached
 the store through the intake (web/intake) or ``linewatch etl``, and :func:`web.invoices.sync.sync_store` mirrored
 them. One period failing is logged and reported; the others still run.
 """
@@ -27,6 +30,8 @@ from billing_etl.run import PeriodReport, run_period
 from linewatch.choices import InvoiceState
 from linewatch.errors import ConfigError, Problem
 from linewatch.influx import InfluxClient
+from linewatch.voice.config import load_voice_config
+from linewatch.voice.directory import Directory
 from linewatch.inventory_source import inventory_from_document
 from linewatch.yamlconf import load_model
 from web.inventory.io import contracts_data, inventory_data
@@ -71,9 +76,20 @@ def billing_config() -> billing.BillingConfig:
         except ValueError as exc:
             raise ConfigError([Problem("the application's contracts", None, f"contracts[{i}] ({data.get('line')})",
                                        str(exc))]) from None
+    voice = load_voice_config(lw, inventory)
     return billing.BillingConfig(
         carriers=carriers, contracts=tolerances.model_copy(update={"contracts": contracts}), inventory=inventory,
-        invoice_dir=carriers_path.parent / carriers.invoice_dir)
+        invoice_dir=carriers_path.parent / carriers.invoice_dir, voice=voice, directory=_directory())
+
+
+def _directory() -> Directory | None:
+    """The application's extension directory (web/voice); None when the app is not installed or has no entry."""
+    try:
+        from web.voice.directory import app_directory
+    except ImportError:
+        return None
+    directory = app_directory()
+    return directory if len(directory) else None
 
 
 def _record(period: str, report: PeriodReport) -> None:
@@ -116,7 +132,8 @@ def _audit_one(period: str, result: PeriodAudit, *, client: InfluxClient | None)
     with tempfile.TemporaryDirectory(prefix="lw-audit-") as nothing_to_import:
         report = run_period(lw, parsed, client=client, config=config, invoice_dir=Path(nothing_to_import),
                             out_dir=Path(settings.STATE_DIR) / "exports",
-                            progress_enabled=False, store_path=default_store_path())
+                            progress_enabled=False, store_path=default_store_path(),
+                            itemized_dir=config.invoice_dir)
     result.report, result.findings, result.exports = report, len(report.findings), list(report.exports)
     _record(period, report)
     per_invoice = Counter((f.carrier, f.invoice_number) for f in report.findings)
