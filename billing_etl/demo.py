@@ -21,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from billing_etl.demo_voice import VoiceDemo, voice_demo, write_itemized
 from billing_etl.model import Period, money
 from billing_etl.usage import LineUsage
 
@@ -93,7 +94,13 @@ TELEKOM_VAT = Decimal("0.19")
 TELEKOM_HEADER = ["Leitung", "Leistung", "Art", "Von", "Bis", "Menge", "Einzelpreis", "Betrag"]
 
 
-def _orange_rows(period: Period, *, planted: bool, usage: Mapping[str, LineUsage] | None) -> list[list[Any]]:
+def _orange_rows(
+    period: Period,
+    *,
+    planted: bool,
+    usage: Mapping[str, LineUsage] | None,
+    calls: Mapping[str, Decimal] | None = None,
+) -> list[list[Any]]:
     number = f"FR{period.year}{period.month:02d}-0001"
     inv_date, due = period.last_day, period.last_day + dt.timedelta(days=30)
     first, last = period.first_day, period.last_day
@@ -149,6 +156,9 @@ def _orange_rows(period: Period, *, planted: bool, usage: Mapping[str, LineUsage
             price=Decimal("420.00"),
         )
         add(None, "PEN", Decimal("35.00"), "Pénalités de retard", periodic=False)
+    for circuit, amount in sorted((calls or {}).items()):  # the SIP trunk's calls (billing_etl.demo_voice)
+        if circuit in ORANGE_MRC:
+            add(circuit, "CONSO", amount, "Communications (détail des appels en annexe)")
     if usage is not None:
         for circuit, line_id, price in (("OBS-NL-66120", "AMS-MPLS-1", Decimal("7.50")),):
             u = usage.get(line_id)
@@ -353,8 +363,9 @@ def _colt_rows(
     return rows
 
 
-def _telekom_rows(period: Period) -> list[list[str]]:
-    """The SIP trunk's monthly charge and the VAT row, as the PDF's table shows them (German numbers)."""
+def _telekom_rows(period: Period, calls: Mapping[str, Decimal] | None = None) -> list[list[str]]:
+    """The SIP trunk's monthly charge (and its calls, ``calls`` per circuit) and the VAT row, as the PDF's table
+    shows them (German numbers)."""
     rows = [
         [
             circuit,
@@ -368,7 +379,13 @@ def _telekom_rows(period: Period) -> list[list[str]]:
         ]
         for circuit, mrc in TELEKOM_MRC.items()
     ]
-    net = sum(TELEKOM_MRC.values(), Decimal(0))
+    for circuit, amount in sorted((calls or {}).items()):
+        if circuit in TELEKOM_MRC:
+            rows.append([circuit, "Verbindungsentgelte", "VERB", _d(period.first_day), _d(period.last_day), "", "",
+                         _n(amount)])
+    net = sum(TELEKOM_MRC.values(), Decimal(0)) + sum(
+        (a for c, a in (calls or {}).items() if c in TELEKOM_MRC), Decimal(0)
+    )
     rows.append(["", "Umsatzsteuer 19 %", "MWST", "", "", "", "", _n(money(net * TELEKOM_VAT))])
     return rows
 
@@ -380,12 +397,14 @@ def html_to_pdf(html: str) -> bytes:
     return weasyprint.HTML(string=html).write_pdf()
 
 
-def telekom_html(period: Period, *, rows: list[list[str]] | None = None) -> str:
+def telekom_html(
+    period: Period, *, rows: list[list[str]] | None = None, calls: Mapping[str, Decimal] | None = None
+) -> str:
     """Deutsche Telekom's invoice for ``period`` as HTML: the header block, the ruled table of ``rows`` (the
     demo's own by default; its header row repeated on every page), the Gesamtbetrag row, a page footer."""
     from html import escape
 
-    rows = _telekom_rows(period) if rows is None else rows
+    rows = _telekom_rows(period, calls) if rows is None else rows
     total = sum((Decimal(r[7].replace(".", "").replace(",", ".")) for r in rows), Decimal(0))
     cells = "".join(
         "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
@@ -445,14 +464,29 @@ def _write_csv(rows: list[list[str]], path: Path) -> None:
 
 
 def write_demo_invoices(
-    out_dir: Path, period: Period, *, usage: Mapping[str, LineUsage] | None = None
+    out_dir: Path,
+    period: Period,
+    *,
+    usage: Mapping[str, LineUsage] | None = None,
+    voice: VoiceDemo | None = None,
 ) -> list[Path]:
-    """Invoices of the three carriers for ``period`` (planted problems) and the month before (clean)."""
+    """Invoices of the three carriers for ``period`` (planted problems) and the month before (clean); with
+    ``voice``, the voice trunks' call charges and the itemized call files (:mod:`billing_etl.demo_voice`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     prev = period.previous()
+    calls_prev = {c: a for c, (a, _b) in voice.charges.items()} if voice else None
+    calls_now = {c: b for c, (_a, b) in voice.charges.items()} if voice else None
     files = {
-        out_dir / f"orange-{prev}.xlsx": ("xlsx", _orange_rows(prev, planted=False, usage=None), prev),
-        out_dir / f"orange-{period}.xlsx": ("xlsx", _orange_rows(period, planted=True, usage=usage), period),
+        out_dir / f"orange-{prev}.xlsx": (
+            "xlsx",
+            _orange_rows(prev, planted=False, usage=None, calls=calls_prev),
+            prev,
+        ),
+        out_dir / f"orange-{period}.xlsx": (
+            "xlsx",
+            _orange_rows(period, planted=True, usage=usage, calls=calls_now),
+            period,
+        ),
         out_dir / f"orange-{period}-supplement.xlsx": ("xlsx", _orange_supplement(period), period),
         out_dir / f"colt-{prev}.csv": ("csv", _colt_rows(prev, planted=False), prev),
         out_dir / f"colt-{period}.csv": ("csv", _colt_rows(period, planted=True, usage=usage), period),
@@ -468,9 +502,9 @@ def write_demo_invoices(
         else:
             _write_csv(rows, path)
     pdfs = [out_dir / f"telekom-{p}.pdf" for p in (prev, period)]
-    for path, p in zip(pdfs, (prev, period), strict=True):
-        path.write_bytes(html_to_pdf(telekom_html(p)))
-    return sorted([*files, *pdfs])
+    for path, p, calls in zip(pdfs, (prev, period), (calls_prev, calls_now), strict=True):
+        path.write_bytes(html_to_pdf(telekom_html(p, calls=calls)))
+    return sorted([*files, *pdfs, *write_itemized(out_dir, voice)])
 
 
 def demo_stage(ctx: Any, *, today: dt.date | None = None) -> Any:
@@ -496,7 +530,9 @@ def demo_stage(ctx: Any, *, today: dt.date | None = None) -> Any:
         load_history(ctx.influx, ctx.inventory, start_s=period.start_s, end_s=period.end_s, step_s=300)
         usage = measure_usage(ctx.influx, period, lines)
     invoice_dir = Path(ctx.run_dir) / "invoices"
-    write_demo_invoices(invoice_dir, period, usage=usage)
+    calls_path = Path(ctx.run_dir) / "var" / "calls.sqlite"  # the voice backfill's call store (demo setup)
+    voice = voice_demo(config, period, calls_path)
+    write_demo_invoices(invoice_dir, period, usage=usage, voice=voice)
     report = run_period(
         ctx.settings,
         period,
@@ -506,6 +542,7 @@ def demo_stage(ctx: Any, *, today: dt.date | None = None) -> Any:
         out_dir=Path(ctx.run_dir) / "exports",
         progress_enabled=False,
         store_path=Path(ctx.run_dir) / "var" / "billing.sqlite",
+        call_store_path=calls_path,
     )
     print(summary_text(report), flush=True)
     return report

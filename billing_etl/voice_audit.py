@@ -218,15 +218,16 @@ def load_voice_month(
     *,
     store: CallStore | None,
     invoice_dir: Path | None = None,
+    itemized: bool = True,
 ) -> VoiceMonth | None:
     """The period's voice inputs: calls from ``store`` (None: no call store, no calls) re-rated, the carriers'
-    itemized call files under ``invoice_dir`` (default the configured one) read and reconciled. None when the
-    inventory has no voice trunk."""
+    itemized call files under ``invoice_dir`` (default the configured one; none with ``itemized=False``) read and
+    reconciled. None when the inventory has no voice trunk."""
     lines = voice_lines(config)
     if not lines:
         return None
     windows = month_windows(config, period, lines)
-    files = find_itemized_files(config, invoice_dir)
+    files = find_itemized_files(config, invoice_dir) if itemized else []
     carriers = config.carriers.by_name()
     margin = max(
         (carriers[c].itemized_calls.match_window_s for _p, c in files if carriers[c].itemized_calls), default=0
