@@ -102,6 +102,14 @@ def month_start_s(now_s: float, *, months_back: int = 1, timezone: str = PBX_TIM
     return dt.datetime(year, month, 1, tzinfo=ZoneInfo(timezone)).timestamp()
 
 
+def voice_settings(ctx: Any) -> Any:
+    """The demo's settings with an InfluxDB spool of the voice collector's own: the SNMP collector's writer holds
+    the demo's spool (one writer per spool folder)."""
+    settings = ctx.settings
+    spool = settings.influx.spool.model_copy(update={"path": Path(ctx.run_dir) / "var" / "spool-voice"})
+    return settings.model_copy(update={"influx": settings.influx.model_copy(update={"spool": spool})})
+
+
 def source_of(config: VoiceConfig, fmt: CdrFormat, name: str) -> CdrSource:
     """voice.yaml's source ``name``, else its first source of format ``fmt``."""
     source = config.source(name) or next((s for s in config.sources if s.format is fmt), None)
@@ -137,7 +145,7 @@ def load_month(ctx: Any) -> None:
     start_s = month_start_s(now_s)
     began = time.monotonic()
     rows = write_asterisk_month(Path(source.path), ctx.inventory, start_s=start_s, end_s=now_s, seed=1)
-    with VoiceService(ctx.settings, inventory=ctx.inventory, config=config) as service:
+    with VoiceService(voice_settings(ctx), inventory=ctx.inventory, config=config) as service:
         report = service.tail(source)
     if report.error:
         raise LinewatchError(f"{source.path}: {report.error}")
@@ -312,7 +320,7 @@ def demo_stage(ctx: Any) -> None:
         say(f"PBX up: Kamailio sip:{pbx.kamailio.sip_uri} (JSON-RPC {pbx.kamailio.rpc_url}), carrier "
             f"127.0.0.1:{CARRIER_PORT}; trunks " + ", ".join(f"{p.name} ({p.channels} channels)" for p in plans)
             + f"; CDRs {cdr_link}")  # fmt: skip
-        with VoiceService(ctx.settings, inventory=ctx.inventory, config=config) as service:
+        with VoiceService(voice_settings(ctx), inventory=ctx.inventory, config=config) as service:
             _loop(ctx, pbx, service, traffic, plans, config)
     finally:
         traffic.stop()

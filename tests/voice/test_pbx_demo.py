@@ -16,6 +16,7 @@ import pytest
 
 from collector.voice import demo
 from linewatch.demo import demo_settings
+from linewatch.influx import PointWriter
 from linewatch.inventory import load_inventory
 from linewatch.servers.ports import free_udp_port
 from linewatch.servers.sipp import SippCall
@@ -90,11 +91,15 @@ def test_the_live_stage_blocks_paris_calls_and_sends_the_fraud_burst(ctx: Simple
     monkeypatch.setattr(demo, "FRAUD_AFTER_S", 2)
     monkeypatch.setattr(demo, "FRAUD_MEAN_HOLD_S", 2.0)
     monkeypatch.setattr(demo, "SUMMARY_EVERY_S", 5)
-    stage = threading.Thread(target=demo.demo_stage, args=(ctx,))
-    stage.start()
-    time.sleep(14)
-    ctx.stop_event.set()
-    stage.join(timeout=30)
+    collector_writer = PointWriter.from_settings(ctx.settings.influx_settings())  # as the SNMP collector's stage
+    try:  # regression: the voice collector took the demo's spool, which that writer holds: the stage failed
+        stage = threading.Thread(target=demo.demo_stage, args=(ctx,))
+        stage.start()
+        time.sleep(14)
+        ctx.stop_event.set()
+        stage.join(timeout=30)
+    finally:
+        collector_writer.close()
     assert not stage.is_alive()
     config = load_voice_config(ctx.settings, ctx.inventory)
     with open_store(ctx.settings, config) as store:
