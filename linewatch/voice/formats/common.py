@@ -451,7 +451,8 @@ def parse_times(values: object, *, fmt: str = "%Y-%m-%d %H:%M:%S", timezone: str
 
 def _localize(naive: np.ndarray, timezone: str) -> np.ndarray:
     """Epoch seconds of naive local times: the zone's offset is looked up once per distinct clock hour (zones change
-    offset on the hour), an hour repeated at the end of summer time read as summer time."""
+    offset on the hour); an hour repeated at the end of summer time is read as summer time, a time in the hour
+    skipped at its start with the offset before the change (02:30 CET = 01:30 UTC)."""
     nat = np.isnat(naive)
     secs = naive.astype("datetime64[s]").astype("int64")
     out = secs.astype("float64")
