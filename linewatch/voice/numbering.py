@@ -18,7 +18,7 @@ The rules, in order (``classify``):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -165,19 +165,18 @@ class NumberingConfig(BaseModel):
     def classify(self, e164: pd.Series, country_codes: pd.Series,
                  dialled: pd.Series) -> tuple[pd.Series, pd.Series]:
         """(dest_class, high_risk) of each call: see the module's rules."""
-        countries = arrow_strings(country_codes.astype("string").fillna(self.country_code))
+        country, codes = pd.factorize(country_codes.astype("string").fillna(self.country_code))
         digits, _plus = clean_digits(arrow_strings(dialled))
-        codes, risk = self.class_codes(E164Digits.of(arrow_strings(e164)), countries, digits)
-        dest = string_series(pa.array(DEST_CLASSES, pa.large_string()).take(pa.array(codes)), e164.index)
+        classes, risk = self.class_codes(E164Digits.of(arrow_strings(e164)), country, list(codes), digits)
+        dest = string_series(pa.array(DEST_CLASSES, pa.large_string()).take(pa.array(classes)), e164.index)
         return dest, pd.Series(risk, index=e164.index, dtype="bool")
 
-    def class_codes(self, number: E164Digits, countries: pa.Array,
+    def class_codes(self, number: E164Digits, country: np.ndarray, country_codes: Sequence[str],
                     dialled_digits: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`classify` on arrays: (index into :data:`DEST_CLASSES` as int8, high_risk)."""
-        domestic = np.zeros(len(number.value), bool)
-        for cc in pc.unique(countries).to_pylist():
-            is_cc = pc.equal(countries, cc).to_numpy(zero_copy_only=False)
-            domestic |= is_cc & (number.longest_prefix({cc: 0}) == 0)
+        """:meth:`classify` on arrays: each row's trunk country is ``country_codes[country[row]]``; returns (index
+        into :data:`DEST_CLASSES` as int8, high_risk)."""
+        home = PrefixTable([{cc: 0} for cc in country_codes]) if len(country_codes) else None
+        domestic = (home.lookup(number, group=np.asarray(country)) >= 0) if home else np.zeros(len(country), bool)
         code = {name: i for i, name in enumerate(DEST_CLASSES)}
         out = np.where(domestic, code["national"], code["international"]).astype(np.int8)
         if self.classes:
@@ -203,7 +202,9 @@ class NumberingConfig(BaseModel):
 
 _POW10 = 10 ** np.arange(19, dtype=np.int64)
 TABLE_DIGITS = 6
-"""Prefixes up to this many digits are matched through one direct-address table (10**6 entries at most)."""
+"""Prefixes of up to this many digits are matched through one direct-address table."""
+MAX_TABLE = 4_000_000
+"""The most entries (int64) of one such table: groups × 10 ** digits."""
 
 
 @dataclass
@@ -233,64 +234,79 @@ class E164Digits:
             self._heads[length] = self.value // _POW10[np.clip(self.digits - length, 0, 18)]
         return self._heads[length]
 
-    def longest_prefix(self, prefixes: Mapping[str, int] | PrefixTable, *,
+    def longest_prefix(self, prefixes: Mapping[str, int] | PrefixTable, *, group: np.ndarray | None = None,
                        among: np.ndarray | None = None) -> np.ndarray:
         """For each number, the value (an int ≥ 0) of its longest prefix in ``prefixes`` (digit strings; "" matches
         every valid number), -1 when none matches. ``among``: only these rows are looked at (the rest get -1)."""
         table = prefixes if isinstance(prefixes, PrefixTable) else PrefixTable(prefixes)
-        return table.lookup(self, among=among)
+        return table.lookup(self, group=group, among=among)
 
 
 class PrefixTable:
-    """Longest-prefix matching of E.164 numbers, column-wise: prefixes of up to :data:`TABLE_DIGITS` digits are
-    expanded into one direct-address table indexed by a number's first digits (the longest prefix written last),
-    so a lookup is one gather per number whatever the number of prefixes; longer prefixes take one sorted lookup
-    per length before it. Build once per prefix set, look up every batch."""
+    """Longest-prefix matching of E.164 numbers, column-wise, optionally per group (one prefix set per group, e.g.
+    per destination class or per country; each row says its group).
 
-    def __init__(self, prefixes: Mapping[str, int]):
-        self.long: list[tuple[int, np.ndarray, np.ndarray]] = []  # (length, sorted keys, values), longest first
-        by_len: dict[int, dict[int, int]] = {}
-        for prefix, v in prefixes.items():
-            by_len.setdefault(len(prefix), {})[int(prefix) if prefix else 0] = int(v)
-        for length in sorted((n for n in by_len if n > TABLE_DIGITS), reverse=True):
-            keys = np.array(sorted(by_len[length]), dtype=np.int64)
-            self.long.append((length, keys, np.array([by_len[length][k] for k in keys], dtype=np.int64)))
+    Prefixes of up to :data:`TABLE_DIGITS` digits are expanded into one direct-address table indexed by the group
+    and a number's first digits (longer prefixes written after shorter ones, so the longest wins): a lookup is one
+    gather per number, whatever the number of prefixes. Longer prefixes (or all, when the table would exceed
+    :data:`MAX_TABLE` entries) take one sorted lookup per length. Build once per prefix set, look up every batch."""
+
+    def __init__(self, prefixes: Mapping[str, int] | Sequence[Mapping[str, int]]):
+        groups = [prefixes] if isinstance(prefixes, Mapping) else list(prefixes)
+        self.groups = len(groups)
+        by_len: dict[int, dict[tuple[int, int], int]] = {}
+        for g, group in enumerate(groups):
+            for prefix, v in group.items():
+                by_len.setdefault(len(prefix), {})[(g, int(prefix) if prefix else 0)] = int(v)
         short = sorted(n for n in by_len if n <= TABLE_DIGITS)
-        self.short_lengths = short
-        self.k = max(short, default=-1)
-        self.table = np.full(10 ** max(self.k, 0), -1, dtype=np.int64)
+        while short and self.groups * 10 ** short[-1] > MAX_TABLE:
+            short.pop()
+        self.k = short[-1] if short else -1
+        self.table = np.full(self.groups * 10 ** max(self.k, 0), -1, dtype=np.int64) if short else None
         for length in short:
             span = 10 ** (self.k - length)
-            for key, v in by_len[length].items():
-                self.table[key * span:(key + 1) * span] = v
-        self.sorted_keys = {n: (np.array(sorted(by_len[n]), dtype=np.int64),
-                                np.array([by_len[n][k] for k in sorted(by_len[n])], dtype=np.int64)) for n in short}
+            for (g, key), v in by_len[length].items():
+                base = g * 10 ** self.k + key * span
+                self.table[base:base + span] = v  # type: ignore[index]
+        self.sorted = {n: self._sorted(n, table) for n, table in by_len.items()}
+        self.long = sorted((n for n in by_len if n not in short), reverse=True)
+        self.short = short
 
-    def lookup(self, number: E164Digits, *, among: np.ndarray | None = None) -> np.ndarray:
-        out = np.full(len(number.value), -1, dtype=np.int64)
+    @staticmethod
+    def _sorted(length: int, table: dict[tuple[int, int], int]) -> tuple[np.ndarray, np.ndarray]:
+        combined = {g * 10**length + key: v for (g, key), v in table.items()}
+        keys = np.array(sorted(combined), dtype=np.int64)
+        return keys, np.array([combined[k] for k in keys.tolist()], dtype=np.int64)
+
+    def _search(self, length: int, group: np.ndarray | int, head: np.ndarray) -> np.ndarray:
+        keys, vals = self.sorted[length]
+        combined = group * 10**length + head
+        pos = np.minimum(np.searchsorted(keys, combined), len(keys) - 1)
+        return np.where(keys[pos] == combined, vals[pos], -1)
+
+    def lookup(self, number: E164Digits, *, group: np.ndarray | None = None,
+               among: np.ndarray | None = None) -> np.ndarray:
+        """Per number the value of its longest prefix in its group's set (-1: none, or not in ``among``)."""
         todo = number.valid if among is None else number.valid & among
-        for length, keys, vals in self.long:
-            head = number.head(length)
-            pos = np.minimum(np.searchsorted(keys, head), len(keys) - 1)
-            hit = todo & (number.digits >= length) & (keys[pos] == head) & (out < 0)
-            out[hit] = vals[pos[hit]]
-        if self.k < 0:
+        g: np.ndarray | int = 0 if group is None else group
+        out = np.full(len(number.value), -1, dtype=np.int64)
+        for length in self.long:
+            hit = self._search(length, g, number.head(length))
+            out = np.where(todo & (out < 0) & (number.digits >= length), hit, out)
+        if self.table is None:
             return out
-        rows = todo & (out < 0)
         enough = number.digits >= self.k
-        hit = self.table[np.where(enough, number.head(self.k), 0)]
-        out = np.where(rows & enough, hit, out)
-        few = np.flatnonzero(rows & ~enough)  # numbers shorter than the table's digits (rare): per length
-        for length in reversed(self.short_lengths):
+        hit = self.table[g * 10**self.k + np.where(enough, number.head(self.k), 0)]
+        out = np.where(todo & (out < 0) & enough, hit, out)
+        few = np.flatnonzero(todo & (out < 0) & ~enough)  # numbers shorter than the table's digits (rare)
+        for length in reversed(self.short):
             if not len(few):
                 break
-            keys, vals = self.sorted_keys[length]
             digits = number.digits[few]
             head = number.value[few] // _POW10[np.clip(digits - length, 0, 18)]
-            pos = np.minimum(np.searchsorted(keys, head), len(keys) - 1)
-            found = (digits >= length) & (keys[pos] == head)
-            out[few[found]] = vals[pos[found]]
-            few = few[~found]
+            hit = np.where(digits >= length, self._search(length, g if group is None else group[few], head), -1)
+            out[few] = np.where(hit >= 0, hit, out[few])
+            few = few[hit < 0]
         return out
 
 

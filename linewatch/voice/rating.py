@@ -1,11 +1,14 @@
-"""Rating: every call of the normalized frame gets its E.164 number, destination class and cost (docs/rating.md).
+"""Rating: every outbound call gets its E.164 number, destination class and cost (docs/rating.md).
 
-Column-wise throughout (numpy and pyarrow kernels): numbers are matched against prefixes as integers (one sorted
-lookup per prefix length), times are put into the plan's zone through a table of UTC offsets, bundles are consumed
-with one cumulative sum per line and month, and money is computed exactly in integer millionths of the currency,
-rounded half up to its minor unit once per call. No Python loop per call.
+Column-wise throughout (numpy and pyarrow kernels, no Python loop per call): numbers are matched against prefixes
+as integers through direct-address prefix tables (:class:`~linewatch.voice.numbering.PrefixTable`), times are put
+into the plan's zone through a table of UTC offsets, bundles are consumed with one cumulative sum per line and
+month, and money is computed exactly in integer millionths of the currency, rounded half up to its minor unit
+once per call.
 
-What is charged (only **answered outbound** calls of a line that has a rate plan; every other call costs 0):
+Only **outbound** calls have a destination: inbound calls are to the company's own numbers and internal calls
+never leave the PBX, so both get ``callee_e164`` <NA>, class ``unknown``, ``high_risk`` false and cost 0. What is
+charged (only **answered outbound** calls of a line that has a rate plan):
 
 * the talk time ``billsec_s`` rounded up to whole seconds, then to the plan's increment: ``first/next`` bills at
   least ``first`` seconds, then whole ``next`` steps (``billed_s``; 0 s of talk bills 0 s);
@@ -13,10 +16,12 @@ What is charged (only **answered outbound** calls of a line that has a rate plan
   month of the plan's zone) are free; the rest are charged at the matched per-minute rate of the start's time band,
   at least the plan's ``minimum_charge`` when anything is charged;
 * plus the plan's ``connection_fee`` (also for a call wholly in the bundle);
-* emergency calls are never charged; internal calls have no destination (``callee_e164`` <NA>, class unknown).
+* emergency calls are never charged.
 
-A call no rate of its plan matches keeps its ``billed_s`` but costs 0, with ``rate_prefix`` <NA>: counted in
-:attr:`RatedBatch.unrated` so the pipeline can report it.
+``rate_prefix`` and ``band`` are filled for the charged calls (``band`` "" for the others and for plans without
+bands). A call no rate of its plan matches keeps its ``billed_s`` but costs 0, with ``rate_prefix`` <NA>: counted
+in :attr:`RatedBatch.unrated` so the pipeline can report it. ``rate_plan`` and ``currency`` are the line's plan
+for every call of the line ("" without one).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from linewatch.choices import CallDirection, CallOutcome, DestinationClass
-from linewatch.voice.frame import ALL_COLUMNS, CALL_COLUMNS, RATED_COLUMNS
+from linewatch.voice.frame import ALL_COLUMNS, CALL_COLUMNS
 from linewatch.voice.numbering import (
     DEST_CLASSES,
     E164Digits,
@@ -109,26 +114,26 @@ def billed_seconds(billsec_s: np.ndarray, first_s: int, next_s: int) -> np.ndarr
 
 
 class _CompiledPlan:
-    """A plan's rates as arrays: per entry its prefix, class and per-band rate in millionths."""
+    """A plan's rates as arrays: one prefix table per destination class (the entries without a class and those of
+    the class: the longest prefix wins, at equal length the entry naming the class), per entry its per-band rate
+    in millionths."""
 
     def __init__(self, plan: RatePlan):
         self.plan = plan
         self.bands = plan.band_names
         self.week_bands = np.array(plan.week_bands, dtype=np.int64)
         self.prefixes = [r.prefix or "" for r in plan.rates]
-        self.prefix_len = np.array([len(p) for p in self.prefixes], dtype=np.int64)
-        self.micro = np.array([[int(plan.rate_of(r, b) * _MICRO) for b in self.bands] if plan.bands
-                               else [int(plan.rate_of(r, "") * _MICRO)] for r in plan.rates], dtype=np.int64)
-        self.unclassed = PrefixTable({p: i for i, (p, r) in enumerate(zip(self.prefixes, plan.rates))
-                                      if r.dest_class is None})
-        by_class: dict[int, dict[str, int]] = {}
+        self.micro = np.array([[int(plan.rate_of(r, b) * _MICRO) for b in self.bands] for r in plan.rates],
+                              dtype=np.int64)
+        unclassed = {p: i for i, (p, r) in enumerate(zip(self.prefixes, plan.rates)) if r.dest_class is None}
+        per_class = [dict(unclassed) for _ in DEST_CLASSES]
         for i, (p, r) in enumerate(zip(self.prefixes, plan.rates)):
             if r.dest_class is not None:
-                by_class.setdefault(_CLASS[r.dest_class.value], {})[p] = i
-        self.by_class = {code: PrefixTable(table) for code, table in by_class.items()}
+                per_class[_CLASS[r.dest_class.value]][p] = i
+        self.rates = PrefixTable(per_class)
         self.holiday_band = self.bands.index(plan.holidays.band) if plan.holidays else -1
-        self.holiday_days = (np.array([(d - dt.date(1970, 1, 1)).days for d in plan.holidays.dates], dtype=np.int64)
-                             if plan.holidays else np.zeros(0, np.int64))
+        self.holiday_days = np.array([(d - dt.date(1970, 1, 1)).days for d in plan.holidays.dates] if plan.holidays
+                                     else [], dtype=np.int64)
         self.minimum_micro = int(plan.minimum_charge * _MICRO)
         self.fee_micro = int(plan.connection_fee * _MICRO)
         self.unit_micro = 10 ** (RATE_PLACES - plan.minor_unit)
@@ -137,28 +142,27 @@ class _CompiledPlan:
         self.bundle_classes = [_CLASS[c.value] for c in bundle.classes] if bundle else []
         self.bundle_prefixes = PrefixTable(dict.fromkeys(bundle.prefixes, 0)) if bundle and bundle.prefixes else None
 
-    def match(self, number: E164Digits, classes: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """The rate entry of each row (-1: none): the longest matching prefix among the entries without a class
-        and those of the row's class; at equal length the entry naming the class wins."""
-        best = number.longest_prefix(self.unclassed, among=rows)
-        for code, table in self.by_class.items():
-            hit = number.longest_prefix(table, among=rows & (classes == code))
-            better = (hit >= 0) & ((best < 0) | (self.prefix_len[np.maximum(hit, 0)] >= self.prefix_len[
-                np.maximum(best, 0)]))
-            best = np.where(better, hit, best)
-        return best
-
     def band_of(self, local: LocalTimes) -> np.ndarray:
         band = self.week_bands[local.minute_of_week % MINUTES_PER_WEEK]
         if self.holiday_band >= 0:
             band = np.where(np.isin(local.day, self.holiday_days), self.holiday_band, band)
         return band
 
-    def in_bundle(self, number: E164Digits, classes: np.ndarray) -> np.ndarray:
+    def in_bundle(self, number: E164Digits, classes: np.ndarray, rows: np.ndarray) -> np.ndarray:
         out = np.isin(classes, self.bundle_classes)
         if self.bundle_prefixes is not None:
-            out |= number.longest_prefix(self.bundle_prefixes) >= 0
+            out |= self.bundle_prefixes.lookup(number, among=rows) >= 0
         return out
+
+    def cost(self, billed_s: np.ndarray, bundle_s: np.ndarray, entry: np.ndarray, band: np.ndarray) -> np.ndarray:
+        """Connection fee + max(chargeable seconds x rate, minimum charge), exactly in millionths, rounded half up
+        to the currency's minor unit."""
+        rate_micro = self.micro[entry, band]
+        chargeable = (billed_s - bundle_s).astype(np.int64)
+        amount = chargeable * rate_micro  # millionths x 60: per-minute rates times seconds
+        amount = np.where(chargeable > 0, np.maximum(amount, self.minimum_micro * 60), 0) + self.fee_micro * 60
+        unit = 60 * self.unit_micro
+        return ((amount + unit // 2) // unit) / 10**self.plan.minor_unit
 
 
 class Rater:
@@ -180,105 +184,104 @@ class Rater:
         used = dict(bundle_used_s or {})
         lines = arrow_strings(calls["line"]).dictionary_encode()
         line_names: list[str] = lines.dictionary.to_pylist()
-        line_code = pc.fill_null(lines.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        for line in line_names:
-            plan = plan_of_line.get(line) if line is not None else None
-            if plan and plan not in self.plans:
-                raise ValueError(f"line {line}: rate plan {plan!r} is not defined in voice.yaml rate_plans")
-        plan_names = sorted({plan_of_line[ln] for ln in line_names if ln is not None and plan_of_line.get(ln)})
-        plan_index = {name: i for i, name in enumerate(plan_names)}
-        line_plan = np.array([plan_index.get(plan_of_line.get(ln) or "", -1) if ln is not None else -1
-                              for ln in line_names] + [-1], dtype=np.int64)
-        row_plan = line_plan[line_code]  # line_code -1 picks the sentinel -1
+        line_code = pc.fill_null(lines.indices, len(line_names)).to_numpy(zero_copy_only=False).astype(np.int64)
+        plan_names = sorted({plan_of_line[ln] for ln in line_names if plan_of_line.get(ln)})
+        for ln in line_names:
+            if plan_of_line.get(ln) and plan_of_line[ln] not in self.plans:
+                raise ValueError(f"line {ln}: rate plan {plan_of_line[ln]!r} is not defined in voice.yaml rate_plans")
+        line_plan = np.array([plan_names.index(plan_of_line[ln]) if plan_of_line.get(ln) else -1
+                              for ln in line_names] + [-1], dtype=np.int64)  # the last: calls without a line
         default_cc = self.numbering.country_code
-        line_cc = pa.array([(country_of_line.get(ln) if ln is not None else None) or default_cc
-                            for ln in line_names] + [default_cc], pa.large_string())
-        countries = line_cc.take(pa.array(np.where(line_code < 0, len(line_names), line_code)))
+        line_cc = [country_of_line.get(ln) or default_cc for ln in line_names] + [default_cc]
+        countries = sorted(set(line_cc))
+        line_country = np.array([countries.index(c) for c in line_cc], dtype=np.int64)
 
-        direction = arrow_strings(calls["direction"])
-        internal = pc.fill_null(pc.equal(direction, CallDirection.INTERNAL.value), False).to_numpy(
-            zero_copy_only=False)
-        outbound = pc.fill_null(pc.equal(direction, CallDirection.OUTBOUND.value), False).to_numpy(
-            zero_copy_only=False)
-        answered = pc.fill_null(pc.equal(arrow_strings(calls["outcome"]), CallOutcome.ANSWERED.value),
-                                False).to_numpy(zero_copy_only=False)
-        digits, plus = clean_digits(arrow_strings(calls["callee"]))
-        e164 = self.numbering.e164_array(digits, plus, countries)
-        if internal.any():
-            e164 = pc.if_else(pa.array(internal), pa.scalar(None, e164.type), e164)
+        # Only outbound calls have a destination (inbound ones are to us, internal ones stay in the PBX).
+        outbound = _equals(calls["direction"], CallDirection.OUTBOUND.value)
+        ob = np.flatnonzero(outbound)
+        ob_line = line_code[ob]
+        digits, plus = clean_digits(arrow_strings(calls["callee"]).take(pa.array(ob)))
+        country = line_country[ob_line]
+        e164 = self.numbering.e164_array(digits, plus, pa.array(countries, digits.type).take(pa.array(country)))
         number = E164Digits.of(e164)
-        classes, high_risk = self.numbering.class_codes(number, countries, digits)
-        classes[internal] = _CLASS[DestinationClass.UNKNOWN.value]
-        high_risk &= ~internal
-
-        start_s = calls["start_s"].to_numpy(dtype=np.float64, na_value=np.nan)
-        billsec = calls["billsec_s"].to_numpy(dtype=np.float64, na_value=np.nan)
-        charged = answered & outbound & (classes != _CLASS[DestinationClass.EMERGENCY.value]) & (row_plan >= 0)
-        billed = np.zeros(n)
-        bundle = np.zeros(n)
-        cost = np.zeros(n)
-        entry_global = np.full(n, -1, dtype=np.int64)
-        band_global = np.full(n, -1, dtype=np.int64)
+        classes, high_risk = self.numbering.class_codes(number, country, countries, digits)
+        plan_of_row = line_plan[ob_line]
+        charged = (_equals(calls["outcome"], CallOutcome.ANSWERED.value)[ob] & (plan_of_row >= 0)
+                   & (classes != _CLASS[DestinationClass.EMERGENCY.value]))
+        start_s = calls["start_s"].to_numpy(dtype=np.float64, na_value=np.nan)[ob]
+        billsec = calls["billsec_s"].to_numpy(dtype=np.float64, na_value=np.nan)[ob]
+        billed, bundle, cost = np.zeros(len(ob)), np.zeros(len(ob)), np.zeros(len(ob))
+        entry_name = np.full(len(ob), -1, dtype=np.int64)  # into prefix_names
+        band_name = np.full(len(ob), -1, dtype=np.int64)  # into band_names
+        unrated = np.zeros(len(ob), bool)
         prefix_names: list[str] = []
         band_names: list[str] = []
-        unrated = np.zeros(n, bool)
         for p, name in enumerate(plan_names):
             plan = self._compiled[name]
-            rows = row_plan == p
-            local = LocalTimes.of(np.nan_to_num(start_s[rows]), plan.plan.timezone)
-            band = np.full(n, -1, dtype=np.int64)
-            band[rows] = plan.band_of(local)
-            entry = plan.match(number, classes, rows)
-            sel = rows & charged
-            billed[sel] = billed_seconds(billsec[sel], plan.plan.first_s, plan.plan.next_s)
+            rows = charged & (plan_of_row == p)
+            entry = plan.rates.lookup(number, group=classes.astype(np.int64), among=rows)
+            idx = np.flatnonzero(rows)
+            local = LocalTimes.of(np.nan_to_num(start_s[idx]), plan.plan.timezone)
+            band, found = plan.band_of(local), entry[idx] >= 0
+            billed[idx] = billed_seconds(billsec[idx], plan.plan.first_s, plan.plan.next_s)
             if plan.bundle_s:
-                months = np.zeros(n, dtype=np.int64)
-                months[rows] = local.month
-                eligible = sel & (entry >= 0) & plan.in_bundle(number, classes) & (billed > 0)
-                bundle[eligible] = _take_bundle(line_code[eligible], months[eligible], start_s[eligible],
-                                                billed[eligible], plan.bundle_s, line_names, used)
-            rated = sel & (entry >= 0)
-            unrated |= sel & (entry < 0)
-            rate_micro = plan.micro[np.maximum(entry[rated], 0), np.maximum(band[rated], 0)]
-            chargeable = (billed[rated] - bundle[rated]).astype(np.int64)
-            amount = chargeable * rate_micro  # millionths x 60 (per-minute rates over seconds)
-            amount = np.where(chargeable > 0, np.maximum(amount, plan.minimum_micro * 60), 0)
-            amount += plan.fee_micro * 60
-            unit = 60 * plan.unit_micro
-            cost[rated] = ((amount + unit // 2) // unit) / 10**plan.plan.minor_unit
-            entry_global[rows & (entry >= 0)] = entry[rows & (entry >= 0)] + len(prefix_names)
-            band_global[rows] = band[rows] + len(band_names)
+                take = found & plan.in_bundle(number, classes, rows)[idx] & (billed[idx] > 0)
+                bundle[idx[take]] = _take_bundle(ob_line[idx[take]], local.month[take], start_s[idx[take]],
+                                                 billed[idx[take]], plan.bundle_s, line_names, used)
+            rated = idx[found]
+            cost[rated] = plan.cost(billed[rated], bundle[rated], entry[rated], band[found])
+            unrated[idx[~found]] = True
+            entry_name[rated] = entry[rated] + len(prefix_names)
+            band_name[idx] = band + len(band_names)
             prefix_names += plan.prefixes
             band_names += plan.bands
 
-        plan_of_row = pa.array(plan_names + [""], pa.large_string()).take(
-            pa.array(np.where(row_plan < 0, len(plan_names), row_plan)))
-        currency_of_row = pa.array([self.plans[p].currency for p in plan_names] + [""], pa.large_string()).take(
-            pa.array(np.where(row_plan < 0, len(plan_names), row_plan)))
         index = calls.index
         rated_columns = {
-            "callee_e164": string_series(e164, index),
-            "dest_class": string_series(pa.array(DEST_CLASSES, pa.large_string()).take(pa.array(classes)), index),
-            "high_risk": pd.Series(high_risk, index=index, dtype="bool"),
-            "rate_plan": string_series(plan_of_row, index),
-            "rate_prefix": string_series(_names_at(prefix_names, entry_global), index),
-            "band": string_series(pc.fill_null(_names_at(band_names, band_global), ""), index),
-            "billed_s": pd.Series(billed, index=index),
-            "bundle_s": pd.Series(bundle, index=index),
-            "cost": pd.Series(cost, index=index),
-            "currency": string_series(currency_of_row, index),
+            "callee_e164": string_series(_spread(e164, ob, n), index),
+            "dest_class": string_series(_names_at(DEST_CLASSES, _spread_np(classes, ob, n, _UNKNOWN)), index),
+            "high_risk": pd.Series(_spread_np(high_risk, ob, n, False), index=index, dtype="bool"),
+            "rate_plan": string_series(_names_at(plan_names, line_plan[line_code], ""), index),
+            "rate_prefix": string_series(_names_at(prefix_names, _spread_np(entry_name, ob, n, -1)), index),
+            "band": string_series(_names_at(band_names, _spread_np(band_name, ob, n, -1), ""), index),
+            "billed_s": pd.Series(_spread_np(billed, ob, n, 0.0), index=index),
+            "bundle_s": pd.Series(_spread_np(bundle, ob, n, 0.0), index=index),
+            "cost": pd.Series(_spread_np(cost, ob, n, 0.0), index=index),
+            "currency": string_series(_names_at([self.plans[p].currency for p in plan_names],
+                                                line_plan[line_code], ""), index),
         }
         columns = {c: calls[c] for c in CALL_COLUMNS} | rated_columns
         columns |= {c: calls[c] for c in calls.columns if c not in ALL_COLUMNS}
         frame = pd.DataFrame(columns, index=index, copy=False)
-        assert list(frame.columns[: len(ALL_COLUMNS)]) == list(ALL_COLUMNS) and set(RATED_COLUMNS) <= set(frame)
-        unrated_lines = tuple(sorted({line_names[c] for c in np.unique(line_code[unrated]) if c >= 0}))
+        unrated_lines = tuple(sorted({line_names[c] for c in np.unique(ob_line[unrated]) if c < len(line_names)}))
         return RatedBatch(frame, used, int(unrated.sum()), unrated_lines)
 
 
-def _names_at(names: list[str], index: np.ndarray) -> pa.Array:
-    """names[index], null where index is -1."""
-    arr = pa.array(names + [None], pa.large_string())
+_UNKNOWN = _CLASS[DestinationClass.UNKNOWN.value]
+
+
+def _equals(values: pd.Series, text: str) -> np.ndarray:
+    return pc.fill_null(pc.equal(arrow_strings(values), text), False).to_numpy(zero_copy_only=False)
+
+
+def _spread(values: pa.Array, rows: np.ndarray, n: int) -> pa.Array:
+    """A length-``n`` array with ``values`` at ``rows`` and nulls elsewhere."""
+    if len(rows) == n:
+        return values
+    where = np.full(n, len(rows), dtype=np.int64)
+    where[rows] = np.arange(len(rows))
+    return pa.concat_arrays([values, pa.nulls(1, values.type)]).take(pa.array(where))
+
+
+def _spread_np(values: np.ndarray, rows: np.ndarray, n: int, fill: object) -> np.ndarray:
+    out = np.full(n, fill, dtype=values.dtype)
+    out[rows] = values
+    return out
+
+
+def _names_at(names: Sequence[str], index: np.ndarray, missing: str | None = None) -> pa.Array:
+    """names[index], ``missing`` (null by default) where index is -1."""
+    arr = pa.array([*names, missing], pa.large_string())
     return arr.take(pa.array(np.where(index < 0, len(names), index)))
 
 

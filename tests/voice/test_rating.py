@@ -212,9 +212,12 @@ def test_calls_that_cost_nothing(fields: dict, why: str) -> None:
     assert rated["rate_plan"].iloc[0] == "p"
 
 
-def test_internal_calls_have_no_destination() -> None:
-    rated = rate(plan(), call(direction="internal", callee="3150")).frame
+@pytest.mark.parametrize("direction", ["inbound", "internal"])
+def test_only_outbound_calls_have_a_destination(direction: str) -> None:
+    rated = rate(plan(), call(direction=direction, callee="00882123456"), call()).frame
     assert pd.isna(rated["callee_e164"].iloc[0]) and rated["dest_class"].iloc[0] == "unknown"
+    assert not rated["high_risk"].iloc[0]  # a call from a high-risk country is no call to one
+    assert (rated["callee_e164"].iloc[1], rated["dest_class"].iloc[1]) == ("49301234567", "national")
 
 
 def test_a_line_without_a_plan_is_rated_zero_with_an_empty_plan() -> None:
