@@ -292,3 +292,16 @@ def test_a_line_that_is_not_a_voice_trunk_has_no_voice_section(client, user_with
     assert line.type != LineType.VOICE_TRUNK
     client.force_login(user_with_role("viewer"))
     assert 'id="voice-calls"' not in _text(client.get(f"/inventory/lines/{line.pk}/"))
+
+
+@pytest.mark.parametrize(("language", "title", "outbound", "blocked"),
+                         [("en", "Voice trunks", "Outbound", "Blocked"), ("ko", "음성 트렁크", "발신", "통화 차단(호 손실)")])
+def test_the_voice_pages_speak_the_users_language(client, user_with_role, store, language, title, outbound,
+                                                  blocked):
+    client.force_login(user_with_role("finance"))
+    assert title in _text(client.get("/voice/", HTTP_ACCEPT_LANGUAGE=language))
+    calls_page = _text(client.get(f"/voice/calls/?day={DAY.isoformat()}", HTTP_ACCEPT_LANGUAGE=language))
+    assert f"<td>{outbound}</td>" in calls_page and blocked in calls_page
+    csv_text = client.get(f"/voice/calls/export.csv?day={DAY.isoformat()}",
+                          HTTP_ACCEPT_LANGUAGE=language).content.decode("utf-8-sig")
+    assert csv_text.startswith("시작,회선" if language == "ko" else "Start,Line")
