@@ -4,7 +4,8 @@
   modelled calls from the 1st of the previous month (00:00 in the PBX's zone) to now are written as Asterisk
   ``cdr_csv`` rows where voice.yaml's ``asterisk`` source reads them (``run/cdr/asterisk/Master.csv``), then tailed
   through the voice pipeline into the call store and InfluxDB, committing the offset (the live stage resumes
-  there). ``--no-history`` skips it.
+  there). A later demo on the same run folder appends the calls since the previous backfill. ``--no-history``
+  skips it.
 - :func:`demo_stage` (a ``DEMO_STAGES`` entry): Kamailio on 127.0.0.1:15060 between SIPp callers and a SIPp
   carrier on 15070 (callers from 15080 up), with the demo's two trunks — ``obs-par`` (PAR-VOICE-1, 10 channels)
   offered more traffic than it has channels, so some calls are refused "All circuits busy", and ``dtag-fra``
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import shutil
 import time
@@ -135,24 +137,51 @@ def backfill(ctx: Any) -> Iterator[None]:
 
 
 def load_month(ctx: Any) -> None:
-    """Write the modelled calls since the 1st of the previous month and tail them into the store once."""
+    """Write the modelled calls since the 1st of the previous month and tail them into the store once.
+
+    A later demo on the same run folder appends only the calls since the previous backfill's end (its
+    ``voice-backfill.json`` state): a month modelled again would have other calls (other ids), and the store would
+    count both."""
     from collector.voice.service import VoiceService
     from collector.voice.synth import write_asterisk_month
 
     config = load_voice_config(ctx.settings, ctx.inventory)
     source = source_of(config, CdrFormat.ASTERISK, "asterisk")
+    path = Path(source.path)
+    state = Path(ctx.run_dir) / "var" / "voice-backfill.json"
     now_s = time.time()
-    start_s = month_start_s(now_s)
     began = time.monotonic()
-    rows = write_asterisk_month(Path(source.path), ctx.inventory, start_s=start_s, end_s=now_s, seed=1)
+    previous_end = _previous_end(state, path)
+    start_s = previous_end if previous_end is not None else month_start_s(now_s)
+    if previous_end is None:
+        rows = write_asterisk_month(path, ctx.inventory, start_s=start_s, end_s=now_s, seed=1)
+    else:  # append the gap: the file's earlier rows are already in the store
+        gap = path.with_name(path.name + ".gap")
+        rows = write_asterisk_month(gap, ctx.inventory, start_s=start_s, end_s=now_s, seed=int(start_s))
+        with path.open("ab") as out, gap.open("rb") as part:
+            shutil.copyfileobj(part, out)
+        gap.unlink()
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text(json.dumps({"path": str(path), "end_s": now_s}) + "\n")
     with VoiceService(voice_settings(ctx), inventory=ctx.inventory, config=config) as service:
         report = service.tail(source)
     if report.error:
         raise LinewatchError(f"{source.path}: {report.error}")
-    since = dt.datetime.fromtimestamp(start_s, ZoneInfo(PBX_TIMEZONE)).date()
+    since = dt.datetime.fromtimestamp(start_s, ZoneInfo(PBX_TIMEZONE)).strftime("%Y-%m-%d %H:%M")
     say(f"backfilled {rows} modelled calls since {since} ({report.new} new in the call store, "
         f"{report.duplicates} already there, {report.quarantined} quarantined, {report.points} points) "
         f"in {time.monotonic() - began:.1f} s")  # fmt: skip
+
+
+def _previous_end(state: Path, path: Path) -> float | None:
+    """Where the previous backfill of ``path`` ended (None: none, or its file is gone)."""
+    try:
+        data = json.loads(state.read_text())
+    except (OSError, ValueError):
+        return None
+    if data.get("path") != str(path) or not path.exists():
+        return None
+    return float(data["end_s"])
 
 
 # -- the live PBX ----------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ the toll-fraud burst to high-risk numbers on Frankfurt — with the voice collec
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import shutil
 import threading
@@ -78,6 +79,30 @@ def test_the_backfill_loads_the_modelled_calls_once_and_commits_the_offset(ctx: 
     master = ctx.run_dir / "cdr" / "asterisk" / "Master.csv"
     assert loaded > 100 and lines == {"FRA-VOICE-1", "PAR-VOICE-1"}
     assert offset is not None and offset.offset == master.stat().st_size
+
+
+def test_a_second_demo_appends_the_calls_since_the_first_backfill_without_loading_any_twice(
+        ctx: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Regression: the month modelled again had other calls (other ids) and the store would hold both months."""
+    monkeypatch.setattr(demo, "month_start_s", lambda now_s: now_s - 6 * 3600)
+    with demo.backfill(ctx):
+        pass
+    master = ctx.run_dir / "cdr" / "asterisk" / "Master.csv"
+    first_rows = master.read_bytes()
+    state = ctx.run_dir / "var" / "voice-backfill.json"
+    previous = json.loads(state.read_text())
+    state.write_text(json.dumps(previous | {"end_s": previous["end_s"] - 3600}))  # as if it ended an hour ago
+    config = load_voice_config(ctx.settings, ctx.inventory)
+    with open_store(ctx.settings, config) as store:
+        before = store.count()
+    with demo.backfill(ctx):
+        pass
+    with open_store(ctx.settings, config) as store:
+        after = store.count()
+        assert store.offset("asterisk").offset == master.stat().st_size
+    appended = master.read_bytes()
+    assert appended.startswith(first_rows) and len(appended) > len(first_rows)
+    assert after - before == appended[len(first_rows):].count(b"\n")  # the hour's calls, each once
 
 
 @pytest.mark.slow
