@@ -16,6 +16,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from linewatch.choices import CallDirection, CallOutcome, DestinationClass
 from linewatch.influx import Point
@@ -73,9 +75,9 @@ def _occupying(calls: pd.DataFrame) -> np.ndarray:
 def occupancy(start_s: np.ndarray, end_s: np.ndarray, edges_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For the intervals ``[start_s, end_s)`` and the bucket edges ``edges_s`` (n + 1 ascending times): per bucket
     the most intervals open at once and the time-weighted mean of the intervals open (Erlangs)."""
-    order = np.argsort(start_s, kind="stable")
-    s = np.asarray(start_s, dtype="float64")[order]
-    e = np.sort(np.asarray(end_s, dtype="float64"))
+    # stable: timsort, linear on the (nearly) sorted times the store and the PBXs give
+    s = np.sort(np.asarray(start_s, dtype="float64"), kind="stable")
+    e = np.sort(np.asarray(end_s, dtype="float64"), kind="stable")
     ref = edges_s[0]
     s_rel, e_rel, edges_rel = s - ref, e - ref, np.asarray(edges_s, dtype="float64") - ref
 
@@ -144,7 +146,9 @@ def _held(calls: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _line_codes(calls: pd.DataFrame, names: list[str]) -> np.ndarray:
     """Per call the index of its line in ``names`` (-1: no line, or a line not in ``names``)."""
-    return pd.Categorical(calls["line"], categories=names).codes.astype("int64")
+    line = pa.array(calls["line"], type=pa.string(), from_pandas=True)
+    codes = pc.index_in(line, value_set=pa.array(names, type=pa.string()))
+    return codes.fill_null(-1).to_numpy(zero_copy_only=False).astype("int64")
 
 
 def _is(calls: pd.DataFrame, column: str, value: str) -> np.ndarray:
