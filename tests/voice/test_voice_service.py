@@ -193,3 +193,23 @@ live:
         assert series["values"][0][1] == 4  # never more calls up than the trunk's channels
         [live] = client.query("SELECT max(active) FROM voice_live WHERE line = 'PAR-VOICE-1'")
         assert live["values"][0][1] == 4
+
+
+def test_run_cycles_until_stopped(site: Path) -> None:
+    import threading
+
+    append(site / "cdr" / "Master.csv", asterisk_row("u1", 0, 60, 55))
+    stop = threading.Event()
+    reports = []
+
+    def on_cycle(report) -> None:
+        reports.append(report)
+        if len(reports) == 2:
+            stop.set()
+
+    with VoiceService(load_settings(site / "linewatch.yaml")) as service:  # collector.interval_s: 1
+        thread = threading.Thread(target=service.run, args=(stop,), kwargs={"on_cycle": on_cycle})
+        thread.start()
+        thread.join(timeout=20)
+    assert not thread.is_alive()
+    assert [r.new for r in reports] == [1, 0]
