@@ -6,9 +6,12 @@ into the plan's zone through a table of UTC offsets, bundles are consumed with o
 month, and money is computed exactly in integer millionths of the currency, rounded half up to its minor unit
 once per call.
 
-Only **outbound** calls have a destination: inbound calls are to the company's own numbers and internal calls
-never leave the PBX, so both get ``callee_e164`` <NA>, class ``unknown``, ``high_risk`` false and cost 0. What is
-charged (only **answered outbound** calls of a line that has a rate plan):
+``dest_class`` is the class of the call's far end: the called number of an outbound call, the calling number of
+an inbound call (where it came from: "minutes by destination class" then shows inbound traffic from mobiles or
+abroad too); internal calls never leave the PBX (class ``unknown``). ``callee_e164`` and ``high_risk`` are for
+outbound calls only (an inbound call is to the company's own number, and a call *from* a high-risk country is no
+toll-fraud risk): <NA> and false for the others. What is charged (only **answered outbound** calls of a line that
+has a rate plan; every other call costs 0):
 
 * the talk time ``billsec_s`` rounded up to whole seconds, then to the plan's increment: ``first/next`` bills at
   least ``first`` seconds, then whole ``next`` steps (``billed_s``; 0 s of talk bills 0 s);
@@ -196,17 +199,25 @@ class Rater:
         countries = sorted(set(line_cc))
         line_country = np.array([countries.index(c) for c in line_cc], dtype=np.int64)
 
-        # Only outbound calls have a destination (inbound ones are to us, internal ones stay in the PBX).
+        # The far end of the call: the called number of an outbound call, the calling one of an inbound call;
+        # internal calls have none. Only outbound calls are charged, have a callee_e164 and can be high risk.
         outbound = _equals(calls["direction"], CallDirection.OUTBOUND.value)
-        ob = np.flatnonzero(outbound)
+        ob = np.flatnonzero(outbound | _equals(calls["direction"], CallDirection.INBOUND.value))
+        out_ob = outbound[ob]
         ob_line = line_code[ob]
-        digits, plus = clean_digits(arrow_strings(calls["callee"]).take(pa.array(ob)))
+        callee = arrow_strings(calls["callee"]).take(pa.array(ob))
+        far = callee if out_ob.all() else pc.if_else(pa.array(out_ob), callee,
+                                                     arrow_strings(calls["caller"]).take(pa.array(ob)))
+        digits, plus = clean_digits(far)
         country = line_country[ob_line]
         e164 = self.numbering.e164_array(digits, plus, pa.array(countries, digits.type).take(pa.array(country)))
         number = E164Digits.of(e164)
         classes, high_risk = self.numbering.class_codes(number, country, countries, digits)
+        high_risk &= out_ob
+        if not out_ob.all():
+            e164 = pc.if_else(pa.array(out_ob), e164, pa.scalar(None, e164.type))
         plan_of_row = line_plan[ob_line]
-        charged = (_equals(calls["outcome"], CallOutcome.ANSWERED.value)[ob] & (plan_of_row >= 0)
+        charged = (_equals(calls["outcome"], CallOutcome.ANSWERED.value)[ob] & out_ob & (plan_of_row >= 0)
                    & (classes != _CLASS[DestinationClass.EMERGENCY.value]))
         start_s = calls["start_s"].to_numpy(dtype=np.float64, na_value=np.nan)[ob]
         billsec = calls["billsec_s"].to_numpy(dtype=np.float64, na_value=np.nan)[ob]

@@ -212,11 +212,17 @@ def test_calls_that_cost_nothing(fields: dict, why: str) -> None:
     assert rated["rate_plan"].iloc[0] == "p"
 
 
-@pytest.mark.parametrize("direction", ["inbound", "internal"])
-def test_only_outbound_calls_have_a_destination(direction: str) -> None:
-    rated = rate(plan(), call(direction=direction, callee="00882123456"), call()).frame
-    assert pd.isna(rated["callee_e164"].iloc[0]) and rated["dest_class"].iloc[0] == "unknown"
-    assert not rated["high_risk"].iloc[0]  # a call from a high-risk country is no call to one
+@pytest.mark.parametrize(("direction", "caller", "callee", "dest_class"), [
+    ("inbound", "+33612345678", "3101", "international"),  # the far end of an inbound call is its caller
+    ("inbound", "0691234567", "+496912340", "local"),
+    ("inbound", "+882123456789", "3101", "international"),  # from a high-risk range: no toll-fraud risk
+    ("internal", "3101", "00882123456", "unknown"),  # never leaves the PBX
+])
+def test_the_far_end_of_inbound_and_internal_calls(direction: str, caller: str, callee: str,
+                                                   dest_class: str) -> None:
+    rated = rate(plan(), call(direction=direction, caller=caller, callee=callee), call()).frame
+    assert rated["dest_class"].iloc[0] == dest_class
+    assert pd.isna(rated["callee_e164"].iloc[0]) and not rated["high_risk"].iloc[0]  # outbound only
     assert (rated["callee_e164"].iloc[1], rated["dest_class"].iloc[1]) == ("49301234567", "national")
 
 
