@@ -97,7 +97,11 @@ def itemized_rows(calls: pd.DataFrame, circuit: str, *, seed: int = 13) -> tuple
     whole_minutes = np.ceil(billsec / 60) * 60
     can_round = np.flatnonzero((whole_minutes > billed + 1) & (cls != "national"))
     national = np.flatnonzero(cls == "national")
-    rounded = set(rng.choice(can_round, size=min(ROUNDED, len(can_round)), replace=False).tolist())
+    # the dearest seconds: a rounding worth disputing (international and mobile calls, the most seconds added)
+    per_s = outbound["cost"].to_numpy(dtype="float64") / np.maximum(billed, 1)
+    worth = per_s[can_round] * (whole_minutes[can_round] - billed[can_round])
+    top = can_round[np.argsort(-worth, kind="stable")[: 10 * ROUNDED]]
+    rounded = set(rng.choice(top, size=min(ROUNDED, len(top)), replace=False).tolist())
     others = np.setdiff1d(national, sorted(rounded))
     wrong = set(rng.choice(others, size=min(WRONG_CLASS, len(others)), replace=False).tolist())
     rows, total = [], Decimal(0)

@@ -328,7 +328,8 @@ def _call_reason(row: pd.Series, *, plan: str, zone: str, window_s: float, curre
     cost = Decimal(repr(round(float(row["cost"]), 6)))
     if rule is AuditRule.CALL_WRONG_CLASS:
         charged = row["carrier_class_text"] + (
-            f" ({row['carrier_class']})" if row["carrier_class"] and row["carrier_class"] != row["carrier_class_text"]
+            f" ({row['carrier_class']})"
+            if row["carrier_class"] and row["carrier_class"] != row["carrier_class_text"].casefold()
             else ""
         )
         return (
