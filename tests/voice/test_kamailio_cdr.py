@@ -100,7 +100,7 @@ def test_inbound_and_internal_calls_have_the_company_party_as_extension(mapper: 
         (cdr(duration="-3.000"), "negative duration '-3.000'"),
         (cdr(direction="sideways"), "unknown direction (inbound, outbound, internal) 'sideways'"),
         (cdr(trunk="vodafone-1"), "unknown trunk: trunk 'vodafone-1' matches no voice.yaml trunks entry"),
-        (cdr(trunk="ghost"), "trunk 'ghost' matches voice.yaml trunks entry 3 ('ghost'), whose line 'NO-SUCH-LINE'"),
+        (cdr(trunk="ghost"), "whose line 'NO-SUCH-LINE' is not in the inventory"),
         (cdr(trunk=""), "no trunk on an inbound/outbound call"),
         (cdr(code="2OO"), "bad sip_code '2OO'"),
         (cdr(answer=T + 500.0), "outside the call"),
