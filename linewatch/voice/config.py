@@ -22,10 +22,10 @@ from linewatch.errors import ConfigError, LinewatchError, Problem
 from linewatch.inventory import Inventory, Line
 from linewatch.settings import Settings
 from linewatch.urls import check_http_url
-from linewatch.yamlconf import Located, dotted, load_model
 from linewatch.voice.formats.config import CdrSource, CsvLayout
 from linewatch.voice.numbering import NumberingConfig
 from linewatch.voice.rateplan import RatePlan
+from linewatch.yamlconf import Located, dotted, load_model
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
