@@ -180,9 +180,17 @@ class CsvRows:
     file: str
     _raw_of: Callable[[int], str] = field(repr=False, default=lambda row: "")
 
+    width: int = 0  # the file's column count (the table may hold only the columns asked for)
+
+    def arrow(self, ref: int | str) -> pa.ChunkedArray:
+        """A column by 0-based index (of the file) or name, as read."""
+        if isinstance(ref, int) and f"c{ref}" in self.table.column_names:
+            return self.table.column(f"c{ref}")
+        return self.table.column(ref)
+
     def column(self, ref: int | str) -> pd.Series:
         """A column by 0-based index or name, as a pandas string Series ("" for empty)."""
-        return strings(pc.fill_null(pc.cast(self.table.column(ref), pa.string()), ""))
+        return strings(pc.fill_null(pc.cast(self.arrow(ref), pa.string()), ""))
 
     def raw(self, row: int) -> str:
         """The text of file row ``row`` (cut to RAW_MAX)."""
@@ -253,7 +261,7 @@ def _count_columns(data: bytes, *, delimiter: str, quote: str, encoding: str, al
 def read_csv_rows(data: bytes, *, file: str, first_row: int = 1, delimiter: str = ",", quote: str = '"',
                   encoding: str = "utf-8", header: bool = False, columns: int | Iterable[int] | None = None,
                   column_names: list[str] | None = None, types: Mapping[int, pa.DataType] | None = None,
-                  timestamp_format: str | None = None) -> CsvRows:
+                  timestamp_format: str | None = None, include: Iterable[int] | None = None) -> CsvRows:
     """Read a chunk of complete CSV lines with pyarrow, every column as a string ("" when empty).
 
     ``columns``: the expected column count, or the counts allowed (the chunk's most common one is taken); a row
@@ -261,7 +269,8 @@ def read_csv_rows(data: bytes, *, file: str, first_row: int = 1, delimiter: str 
     columns (only when ``first_row`` is 1). Empty lines are skipped silently; row numbers stay the file's.
     ``types``: columns (by index) to convert while reading — integers, or timestamps in ``timestamp_format`` (empty
     → null) — the fast path; when any value of the chunk does not convert, the whole chunk is read as strings and
-    the caller's own checks name the bad rows."""
+    the caller's own checks name the bad rows. ``include``: only these columns (by index) are converted; the
+    others are parsed for their count but not kept (``CsvRows.arrow(i)`` still finds a column by its index)."""
     utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
     encoding = "utf-8" if utf8 else encoding
     has_header = header and first_row == 1
@@ -281,6 +290,8 @@ def read_csv_rows(data: bytes, *, file: str, first_row: int = 1, delimiter: str 
         invalid.append((row.actual_columns, row.text))
         return "skip"
 
+    kept = None if include is None else [names[i] for i in include if i < width]
+
     def read(typed: bool) -> pa.Table:
         invalid.clear()
         column_types = dict.fromkeys(names, pa.string())
@@ -293,6 +304,7 @@ def read_csv_rows(data: bytes, *, file: str, first_row: int = 1, delimiter: str 
             parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=quote, double_quote=True,
                                              invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(column_types=column_types, null_values=[""],
+                                                 include_columns=kept,
                                                  strings_can_be_null=False, quoted_strings_can_be_null=True,
                                                  timestamp_parsers=[timestamp_format] if timestamp_format else None),
         )
@@ -317,7 +329,8 @@ def read_csv_rows(data: bytes, *, file: str, first_row: int = 1, delimiter: str 
             table = read_any()
         else:
             raise
-    table = table.rename_columns(column_names) if len(set(column_names)) == width else table
+    if include is None and len(set(column_names)) == width:
+        table = table.rename_columns(column_names)
     lines_cache: list[_Lines] = []
 
     def lines() -> _Lines:
@@ -359,7 +372,7 @@ def read_csv_rows(data: bytes, *, file: str, first_row: int = 1, delimiter: str 
         idx = lines()
         return idx.text(i) if 0 <= i < len(idx) else ""
 
-    return CsvRows(table, rows, problems, n_lines, file, raw_of)
+    return CsvRows(table, rows, problems, n_lines, file, raw_of, width)
 
 
 def arrow(values: object) -> pa.Array | pa.ChunkedArray:
@@ -436,9 +449,11 @@ def parse_times(values: object, *, fmt: str = "%Y-%m-%d %H:%M:%S", timezone: str
     stamps = pc.strptime(arr, format=fmt, unit="s", error_is_null=True)
     given = stamps.is_valid().to_numpy(zero_copy_only=False)
     bad = ~given & ~empty
-    if strict:
-        edge = given & (pc.fill_null(pc.less_equal(pc.day(stamps), 3), False).to_numpy(zero_copy_only=False) | pc.fill_null(
-            pc.less_equal(pc.second(stamps), 1), False).to_numpy(zero_copy_only=False))
+    if strict and (rolled := _rolled_over(arr, stamps, fmt)) is not None:
+        bad |= given & rolled
+    elif strict:
+        edge = given & (pc.fill_null(pc.less_equal(pc.day(stamps), 3), False).to_numpy(zero_copy_only=False)
+                        | pc.fill_null(pc.less_equal(pc.second(stamps), 1), False).to_numpy(zero_copy_only=False))
         if edge.any():
             where = np.flatnonzero(edge)
             idx = pa.array(where)
@@ -449,6 +464,43 @@ def parse_times(values: object, *, fmt: str = "%Y-%m-%d %H:%M:%S", timezone: str
     return _localize(naive, timezone), bad
 
 
+_WIDTHS = {"%Y": 4, "%m": 2, "%d": 2, "%H": 2, "%M": 2, "%S": 2}
+
+
+def _positions(fmt: str) -> dict[str, int] | None:
+    """Where each code of a fixed-width format starts in the text (None when a code has no fixed width)."""
+    at, i, out = 0, 0, {}
+    while i < len(fmt):
+        if fmt[i] == "%":
+            code = fmt[i:i + 2]
+            if code not in _WIDTHS:
+                return None
+            out[code] = at
+            at += _WIDTHS[code]
+            i += 2
+        else:
+            at += 1
+            i += 1
+    return out
+
+
+def _rolled_over(arr: pa.Array | pa.ChunkedArray, stamps: pa.Array | pa.ChunkedArray, fmt: str) -> np.ndarray | None:
+    """Rows strptime normalised instead of refusing (day 29-31 read into the next month, second 60/61 into the next
+    minute): with a fixed-width format, the text's day or second says so directly; None when the format is not
+    fixed-width (the caller then compares the candidates written back)."""
+    where = _positions(fmt)
+    if where is None or "%d" not in where or "%S" not in where:
+        return None
+    day = pc.utf8_slice_codeunits(arr, where["%d"], where["%d"] + 2)
+    second = pc.utf8_slice_codeunits(arr, where["%S"], where["%S"] + 2)
+    bad = pc.fill_null(pc.greater_equal(second, "60"), False).to_numpy(zero_copy_only=False).copy()
+    late = np.flatnonzero(pc.fill_null(pc.greater_equal(day, "29"), False).to_numpy(zero_copy_only=False))
+    if len(late):
+        parsed = pc.day(stamps.take(pa.array(late))).to_numpy(zero_copy_only=False)
+        bad[late[np.nan_to_num(parsed.astype("float64"), nan=99) <= 3]] = True
+    return bad
+
+
 def _localize(naive: np.ndarray, timezone: str) -> np.ndarray:
     """Epoch seconds of naive local times: the zone's offset is looked up once per distinct clock hour (zones change
     offset on the hour); an hour repeated at the end of summer time is read as summer time, a time in the hour
@@ -457,7 +509,12 @@ def _localize(naive: np.ndarray, timezone: str) -> np.ndarray:
     secs = naive.astype("datetime64[s]").astype("int64")
     out = secs.astype("float64")
     if timezone != "UTC" and not nat.all():
-        hours, inverse = np.unique(np.where(nat, secs[~nat][0], secs) // 3600, return_inverse=True)
+        hour = np.where(nat, secs[~nat][0], secs) // 3600
+        first, last = int(hour.min()), int(hour.max())
+        if last - first < 200_000:  # a range of clock hours (23 years): one lookup per hour of the range
+            hours, inverse = np.arange(first, last + 1, dtype=np.int64), hour - first
+        else:
+            hours, inverse = np.unique(hour, return_inverse=True)
         starts = pd.DatetimeIndex((hours * 3600).astype("datetime64[s]"))
         utc = starts.tz_localize(timezone, ambiguous=np.ones(len(hours), dtype=bool), nonexistent="shift_forward")
         offset = hours * 3600 - utc.as_unit("s").asi8

@@ -57,7 +57,7 @@ def parse(data: bytes, source: CdrSource, *, mapper: TrunkMapper, layout: CsvLay
     checks = RowChecks(n)
 
     def quote(name: str, label: str):
-        return bad_values(label, rows.column(COLUMNS.index(name)))
+        return lambda where: bad_values(label, rows.column(COLUMNS.index(name)))(where)
 
     times = {}
     for name in ("start_stamp", "end_stamp", "answer_stamp"):
