@@ -27,8 +27,19 @@ from pydantic.dataclasses import dataclass
 from linewatch.choices import CallOutcome
 from linewatch.errors import ConfigError, Problem
 
-__all__ = ["COLUMNS", "NUMBER_PATTERN", "REQUIRED_COLUMNS", "COST_COLUMNS", "Directory", "Extension",
-           "department_costs", "parse_directory_csv", "parse_directory_rows", "read_directory", "directory_csv"]
+__all__ = [
+    "COLUMNS",
+    "COST_COLUMNS",
+    "NUMBER_PATTERN",
+    "REQUIRED_COLUMNS",
+    "Directory",
+    "Extension",
+    "department_costs",
+    "directory_csv",
+    "parse_directory_csv",
+    "parse_directory_rows",
+    "read_directory",
+]
 
 COLUMNS = ("number", "department", "name", "cost_centre")
 REQUIRED_COLUMNS = ("number", "department")
