@@ -12,7 +12,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 from billing_support import OCT, D, invoice, month, row
-from voice_support import (
+from voice_billing_support import (
     T0,
     VOICE_CIRCUIT,
     VOICE_LINE,

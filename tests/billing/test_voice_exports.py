@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from billing_support import OCT
-from voice_support import T0, billed_call, call, calls_frame, month_of, voice_config
+from voice_billing_support import T0, billed_call, call, calls_frame, month_of, voice_config
 
 from billing_etl import labels
 from billing_etl.audit import Auditor

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from billing_support import OCT
-from voice_support import VOICE_CONTRACTS, VOICE_INVENTORY, VOICE_LINE, call, calls_frame, voice_config
+from voice_billing_support import VOICE_CONTRACTS, VOICE_INVENTORY, VOICE_LINE, call, calls_frame, voice_config
 
 from billing_etl.config import BillingConfig, ContractsFile
 from billing_etl.savings import propose

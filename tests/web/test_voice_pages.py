@@ -138,12 +138,38 @@ def test_the_cost_per_department_of_a_month(client, user_with_role, store):
     assert client.get("/voice/departments/?period=2026-1").status_code == 404
 
 
-def test_without_a_call_store_the_pages_say_so(client, user_with_role, tmp_path, settings, voice_lines):
+def test_without_a_call_store_the_pages_say_nothing_was_collected_and_the_api_lists_none(
+        client, user_with_role, tmp_path, settings, voice_lines):
+    """No store yet is no calls, not a server error (the API answered 503, which the schema test refused)."""
     voice_setup(tmp_path, settings)
+    client.force_login(user_with_role("admin"))
+    assert 'id="no-calls"' in _text(client.get("/voice/calls/"))
+    assert 'id="no-calls"' in _text(client.get("/voice/departments/"))
+    response = client.get("/api/voice/calls/")
+    assert response.status_code == 200 and response.json()["count"] == 0
+
+
+def test_an_unreadable_call_store_is_reported_on_the_pages_and_as_503(client, user_with_role, tmp_path, settings,
+                                                                      voice_lines):
+    from linewatch.voice.store import store_path
+    from web.voice.config import voice
+
+    voice_setup(tmp_path, settings)
+    path = store_path(settings.LINEWATCH, voice().config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not a database" * 100)
     client.force_login(user_with_role("admin"))
     assert 'id="no-data"' in _text(client.get("/voice/calls/"))
     assert 'id="no-data"' in _text(client.get("/voice/departments/"))
     assert client.get("/api/voice/calls/").status_code == 503
+
+
+def test_without_voice_yaml_the_api_lists_no_calls(client, user_with_role, settings, tmp_path, voice_lines):
+    settings.LINEWATCH = settings.LINEWATCH.model_copy(update={"voice_path": tmp_path / "absent.yaml"})
+    client.force_login(user_with_role("admin"))
+    response = client.get("/api/voice/calls/")
+    assert response.status_code == 200 and response.json()["count"] == 0
+    assert 'id="no-calls"' in _text(client.get("/voice/calls/"))
 
 
 def test_a_viewer_sees_the_trunks_but_not_the_calls(client, user_with_role, store):

@@ -209,7 +209,7 @@ def test_add_a_row_refuses_what_the_save_would(login, inv, role, url, params, st
 
 _CHANGED = {"name": "LINE-RENAMED", "circuit_id": "CID-RENAMED", "type": "internet", "status": "offline",
             "capacity_bps": 1_000_000, "install_date": "2026-01-01", "termination_date": "2036-01-01",
-            "description": "changed", "cost_centre": None}
+            "description": "changed", "cost_centre": None, "channels": 20, "rate_plan": "obs-sip-fr"}
 ROLES = ["viewer", "noc", "engineer", "finance", "admin"]
 
 

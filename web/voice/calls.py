@@ -1,6 +1,7 @@
 """A voice line's calls as the pages show them: read from the call store (``linewatch.voice.store``, read-only;
 the voice collector writes it), filtered column-wise with pandas, each call's department from the extension
-directory. The store missing or unreadable gives ``error`` set and no calls (the page says why; the log too)."""
+directory. No voice.yaml (voice not in use) or no store yet (nothing collected) is no calls; an invalid voice.yaml
+or an unreadable store gives ``error`` set and no calls (the page says why; the log too, the API answers 503)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from linewatch.errors import LinewatchError
 from linewatch.voice.directory import Directory
@@ -42,6 +44,7 @@ class CallFilter:
 class Calls:
     frame: pd.DataFrame = field(default_factory=pd.DataFrame)
     error: str | None = None
+    note: str | None = None  # why there are no calls when nothing is wrong (voice unused, nothing collected yet)
 
 
 def day_bounds(day: dt.date, tz: dt.tzinfo) -> tuple[float, float]:
@@ -66,14 +69,25 @@ def apply_filter(frame: pd.DataFrame, f: CallFilter) -> pd.DataFrame:
     return frame[keep.to_numpy()]
 
 
+def _no_calls() -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=object) for column in (*COLUMNS, "department")})
+
+
 def read_calls(f: CallFilter, *, directory: Directory | None = None, newest_first: bool = True,
                limit: int | None = None) -> Calls:
     """The calls ``f`` selects, newest first, with ``department`` (from ``directory``) added; at most ``limit``."""
     from linewatch.voice.store import open_store
 
+    from linewatch.voice.store import store_path
+
     loaded = voice()
     if loaded.config is None:
+        if not loaded.path.exists():  # voice not configured: no calls, not a fault
+            return Calls(frame=_no_calls(), note=_("voice is not configured: %(path)s does not exist") % {
+                "path": loaded.path.name})
         return Calls(error=loaded.error)
+    if not store_path(settings.LINEWATCH, loaded.config).exists():  # the collector has stored nothing yet
+        return Calls(frame=_no_calls(), note=_("the voice collector has stored no calls yet"))
     try:
         with open_store(settings.LINEWATCH, loaded.config, read_only=True) as store:
             frame = store.calls(lines=f.lines, start_s=f.start_s, end_s=f.end_s, columns=COLUMNS,

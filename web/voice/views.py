@@ -86,7 +86,7 @@ class CallListView(ModelPermissionRequiredMixin, TemplateView):
         frame = calls.frame.iloc[page.start_index() - 1:page.end_index()] if len(calls.frame) else calls.frame
         query = self.request.GET.copy()
         query.pop("page", None)
-        context.update(form=form, day=day, error=calls.error, calls=records(frame, tz), paginator=paginator,
+        context.update(form=form, day=day, error=calls.error, note=calls.note, calls=records(frame, tz), paginator=paginator,
                        page_obj=page, query=query.urlencode())
         return context
 
@@ -246,5 +246,5 @@ class DepartmentCostView(ModelPermissionRequiredMixin, TemplateView):
         year, month = (int(p) for p in period.split("-"))
         previous = f"{year - (month == 1):04d}-{(month - 2) % 12 + 1:02d}"
         following = f"{year + (month == 12):04d}-{month % 12 + 1:02d}"
-        context.update(period=period, rows=rows, error=calls.error, previous=previous, following=following)
+        context.update(period=period, rows=rows, error=calls.error, note=calls.note, previous=previous, following=following)
         return context

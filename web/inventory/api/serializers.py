@@ -14,6 +14,8 @@ from rest_framework import serializers
 from linewatch.choices import LineMemberRole
 from web.api.serializers import ValidatedModelSerializer, field_errors
 from web.inventory import models
+from web.accounts.permissions import changeable_fields
+from web.api.permissions import request_token
 from web.inventory.forms import check_rate_plan
 
 
@@ -161,6 +163,10 @@ class LineSerializer(ValidatedModelSerializer):
         return attrs | {"members": members}
 
     def validate_rate_plan(self, value: str) -> str:
+        request = self.context.get("request")
+        allowed = changeable_fields(request.user, models.Line, token=request_token(request)) if request is not None else None
+        if allowed is not None and "rate_plan" not in allowed:
+            return value  # validate() refuses the change with 403, as for every field the role may not change
         try:
             return check_rate_plan(value, self.instance.rate_plan if self.instance is not None else "")
         except DjangoValidationError as exc:
