@@ -248,6 +248,8 @@ class AlertRuleKind(StrEnum):
     PREMIUM_DESTINATION = "premium_destination"  # toll fraud: calls to premium or high-risk destinations
     AFTER_HOURS_INTERNATIONAL = "after_hours_international"  # toll fraud: international calls outside business hours
     COST_SPIKE = "cost_spike"  # toll fraud: a trunk's call cost per hour above N x its baseline
+    FORECAST_CROSSING = "forecast_crossing"  # the line's forecast busy-hour utilization crosses N % within D days
+    ANOMALY = "anomaly"  # traffic departs from its hour-of-week baseline by more than k MADs, sustained
 
 
 class AlertState(StrEnum):
@@ -765,3 +767,50 @@ class LiveSourceKind(StrEnum):
     """Where the CDR collector reads live concurrency every cycle (voice.yaml ``live``)."""
 
     KAMAILIO_JSONRPC = "kamailio_jsonrpc"  # dlg.stats_active over HTTP (jsonrpcs + xhttp)
+
+
+# --- trends, forecasts, anomalies, reports (linewatch/trends, billing_etl/trends.py, web/reports) -----------------
+
+
+class ForecastMethod(StrEnum):
+    """How a line's daily busy-hour series is projected (docs/trends.md; the backtest in bench chose the default)."""
+
+    HOLT_WINTERS = "holt_winters"  # statsmodels' exponential smoothing, additive trend, weekly seasonality
+    ROBUST_SEASONAL = "robust_seasonal"  # a robust (Theil-Sen) trend plus a weekday profile of the residuals
+    LINEAR = "linear"  # least-squares straight line (the baseline LibreNMS and predict_linear offer)
+
+
+class AnomalyDirection(StrEnum):
+    """Which side of the hour-of-week baseline the traffic left."""
+
+    DROP = "drop"  # below: often the first sign of a fault
+    SURGE = "surge"  # above: a 3 am surge is worth a look
+
+
+class ReportFormat(StrEnum):
+    HTML = "html"
+    PDF = "pdf"
+
+
+class ReportPeriodKind(StrEnum):
+    """A report's period: ``2026-11`` (month) or ``2026-W47`` (ISO week)."""
+
+    MONTH = "month"
+    WEEK = "week"
+
+
+class ReportBlockKind(StrEnum):
+    """The building blocks report templates are assembled from."""
+
+    TABLE = "table"
+    CHART = "chart"  # an SVG drawn with matplotlib
+    FIGURE = "figure"  # one key figure with its label (and change against the previous period)
+    TEXT = "text"
+
+
+class ReportDeliveryState(StrEnum):
+    """A scheduled report's delivery for one period (one durable row per schedule and period)."""
+
+    RENDERED = "rendered"  # the files are kept; the outbox message is queued in the same transaction
+    SENT = "sent"  # the outbox delivered it
+    FAILED = "failed"  # rendering failed: the reason is kept, the next run retries

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from linewatch.choices import DocumentFileType, InventorySource, Language, LdapGroupType, Role
+from linewatch.choices import DocumentFileType, ForecastMethod, InventorySource, Language, LdapGroupType, Role
 from linewatch.errors import ConfigError, Problem
 from linewatch.influx.settings import InfluxSettings
 from linewatch.urls import check_http_url
@@ -250,6 +250,29 @@ class IntakeSettings(BaseModel):
     report_language: str = Field(default="en", pattern=r"^(en|ko)$")
 
 
+class TrendsSettings(BaseModel):
+    """Trends and forecasts per line (``linewatch trends run``, docs/trends.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    history_days: int = Field(default=91, ge=14, le=800, description="days of history a forecast is fitted on")
+    horizon_days: int = Field(default=120, ge=7, le=730, description="how far ahead the forecast runs")
+    method: ForecastMethod = Field(default=ForecastMethod.ROBUST_SEASONAL,
+                                   description="holt_winters, robust_seasonal or linear (docs/trends.md: the backtest)")
+    thresholds_pct: list[float] = Field(default_factory=lambda: [80.0, 95.0],
+                                        description="busy-hour utilization levels whose crossing dates are forecast")
+    interval_pct: float = Field(default=80.0, gt=0, lt=100, description="the forecast interval's coverage")
+
+
+class ReportsSettings(BaseModel):
+    """Reports (``web/reports``, ``linewatch report``, docs/reports.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    template_dir: Path | None = Field(default=None,
+                                      description="a folder of users' report templates (*.html, Jinja2) besides the built-in ones")
+    output_dir: Path | None = Field(default=None,
+                                    description="where rendered and sent reports are kept; state_dir/reports when absent")
+
+
 class Settings(BaseSettings):
     """Top-level settings. Other areas keep their own files (alerts, carriers, contracts) and are pointed at here."""
 
@@ -264,6 +287,8 @@ class Settings(BaseSettings):
     orders: OrdersSettings = Field(default_factory=OrdersSettings)
     finance: FinanceSettings = Field(default_factory=FinanceSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    trends: TrendsSettings = Field(default_factory=TrendsSettings)
+    reports: ReportsSettings = Field(default_factory=ReportsSettings)
     inventory_path: Path = Path("lines.yaml")
     alerts_path: Path = Path("alerts.yaml")
     carriers_path: Path = Path("carriers.yaml")
