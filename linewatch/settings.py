@@ -12,7 +12,15 @@ import socket
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from linewatch.choices import DocumentFileType, ForecastMethod, InventorySource, Language, LdapGroupType, Role
@@ -263,6 +271,17 @@ class TrendsSettings(BaseModel):
     interval_pct: float = Field(default=80.0, gt=0, lt=100, description="the forecast interval's coverage")
 
 
+def _zone_name(value: str) -> str:
+    """An IANA time zone name that this system knows (a typo is an error at load, not at the first report)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (an IANA name such as UTC or Asia/Seoul)") from None
+    return value
+
+
 class ReportsSettings(BaseModel):
     """Reports (``web/reports``, ``linewatch report``, docs/reports.md)."""
 
@@ -271,6 +290,9 @@ class ReportsSettings(BaseModel):
                                       description="a folder of users' report templates (*.html, Jinja2) besides the built-in ones")
     output_dir: Path | None = Field(default=None,
                                     description="where rendered and sent reports are kept; state_dir/reports when absent")
+    timezone: Annotated[str, AfterValidator(_zone_name)] = Field(
+        default="UTC", description="the zone whose days and months a report's period covers (an IANA name, "
+                                   "e.g. Asia/Seoul); UTC when absent")
 
 
 class Settings(BaseSettings):

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "web.intake",
     "web.finance",
     "web.voice",
+    "web.reports",
 ]
 
 MIDDLEWARE = [
