@@ -33,7 +33,8 @@ EPISODE_COLUMNS = ("line", "start", "end", "direction", "peak_score", "expected"
 
 def departures(recent: pd.DataFrame, baseline: pd.DataFrame, *, k_mad: float, min_samples: int,
                tz: str | None = None, holidays: Collection[dt.date] = (),
-               drop_min_expected: float = 0.0) -> pd.DataFrame:
+               drop_min_expected: float = 0.0, interpolate: bool = True,
+               step_s: float | None = None, noise: float | None = None) -> pd.DataFrame:
     """Score each recent sample against its line's baseline at that hour of the week.
 
     ``recent``: long, columns ``line``, ``time`` (tz-aware), ``value``. ``baseline``: from
@@ -41,7 +42,17 @@ def departures(recent: pd.DataFrame, baseline: pd.DataFrame, *, k_mad: float, mi
     ``k_mad``: how many MADs away is a departure. ``min_samples``: baseline hours with fewer samples score NaN
     (not enough history to judge), as do lines without a baseline. ``holidays``: dates (in the time zone) scored
     against Sunday's hours. ``drop_min_expected``: a drop counts only where the baseline median is at least this
-    (an idle line going quiet is no news; the alert rule uses 10 %).
+    (an idle line going quiet is no news; the alert rule uses 10 %). ``interpolate``: the expected value and the
+    MAD between two hours' middles are interpolated linearly (samples finer than the baseline's hours then follow
+    the ramps of the day); off, each sample gets its hour's figures. ``step_s``: the recent samples' step (each
+    sample stands for ``[time, time + step)``); default each line's most common interval.
+    ``noise``: the short-term noise (σ, value units) of one recent sample around its hour's level, added to the
+    MAD in quadrature (``scale = √(MAD² + noise²)``). The baseline is usually built from hourly means, whose MAD
+    says how much an hour varies from week to week but not how much one 5-minute sample wobbles within the hour;
+    without this a noisy line at night would cross 5 MADs every few hours. Default: estimated per line from
+    ``recent`` itself, 1.4826 × the median of the absolute differences between successive samples / √2 (a drop
+    or a level shift is one difference, so it does not inflate it); pass ``0`` when the baseline was built at
+    the same step as ``recent``. Give ``recent`` an hour or more per line so the estimate has enough differences.
 
     Returns ``line, time, score, direction, expected, observed`` in the order of ``recent``: ``score`` =
     (observed − expected) / MAD, ``direction`` :class:`AnomalyDirection` (``surge`` at ≥ k, ``drop`` at ≤ −k) or
@@ -59,22 +70,36 @@ def departures(recent: pd.DataFrame, baseline: pd.DataFrame, *, k_mad: float, mi
     expected = np.full(n, np.nan)
     mad = np.full(n, np.nan)
     if n and len(baseline):
+        table_median, table_mad, line_code = _dense_tables(baseline, recent["line"], min_samples=min_samples)
         how = hour_of_week(recent["time"], tz=zone, holidays=holidays)
-        base_lines = baseline.index.get_level_values(0)
-        codes, uniques = pd.factorize(base_lines)
-        line_code = pd.Index(uniques).get_indexer(recent["line"].to_numpy())
-        # dense table (line code × 168) so the lookup is one fancy index, not a join
-        table_median = np.full((len(uniques), HOURS_PER_WEEK), np.nan)
-        table_mad = np.full((len(uniques), HOURS_PER_WEEK), np.nan)
-        base_how = baseline.index.get_level_values(1).to_numpy(dtype=np.int64)
-        usable = baseline["samples"].to_numpy() >= min_samples
-        table_median[codes[usable], base_how[usable]] = baseline["median"].to_numpy()[usable]
-        table_mad[codes[usable], base_how[usable]] = baseline["mad"].to_numpy()[usable]
         known = line_code >= 0
-        expected[known] = table_median[line_code[known], how[known]]
-        mad[known] = table_mad[line_code[known], how[known]]
+        code = line_code[known]
+        own_median = table_median[code, how[known]]
+        own_mad = table_mad[code, how[known]]
+        if interpolate:
+            # The baseline's hour stands for its middle; a sample for the middle of its own step. Between two
+            # middles the expected value is interpolated, so a 5-minute sample on the morning ramp is compared
+            # with the ramp, not with the hour's mean (which would make every ramp a departure).
+            local = pd.DatetimeIndex(recent["time"]).tz_convert(zone)
+            within_h = (np.asarray(local.minute) * 60 + np.asarray(local.second)) / 3600.0
+            centre_h = _step_s(recent, step_s) / 7200.0
+            position = how + within_h + centre_h - 0.5
+            low = np.floor(position[known]).astype(np.int64)
+            frac = position[known] - low
+            low %= HOURS_PER_WEEK
+            high = (low + 1) % HOURS_PER_WEEK
+            m_low, m_high = table_median[code, low], table_median[code, high]
+            s_low, s_high = table_mad[code, low], table_mad[code, high]
+            both = ~np.isnan(m_low) & ~np.isnan(m_high)
+            expected[known] = np.where(both, (1 - frac) * m_low + frac * m_high, own_median)
+            mad[known] = np.where(both, (1 - frac) * s_low + frac * s_high, own_mad)
+            expected[known] = np.where(np.isnan(own_median), np.nan, expected[known])
+        else:
+            expected[known] = own_median
+            mad[known] = own_mad
+    sigma = _noise(recent) if noise is None else np.full(n, float(noise))
     with np.errstate(invalid="ignore", divide="ignore"):
-        score = (observed - expected) / mad
+        score = (observed - expected) / np.sqrt(mad**2 + sigma**2)
     surge = score >= k_mad
     drop = (score <= -k_mad) & (expected >= drop_min_expected)
     direction = np.full(n, None, dtype=object)
@@ -83,6 +108,61 @@ def departures(recent: pd.DataFrame, baseline: pd.DataFrame, *, k_mad: float, mi
     return pd.DataFrame({"line": recent["line"], "time": recent["time"], "score": score,
                          "direction": pd.Series(direction, index=recent.index, dtype=object),
                          "expected": expected, "observed": observed}, index=recent.index)
+
+
+def _dense_tables(baseline: pd.DataFrame, lines: pd.Series, *,
+                  min_samples: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median and MAD as dense (line × 168) tables, NaN where the baseline has fewer than ``min_samples``, and
+    each recent row's line code (-1: no baseline): one fancy index per lookup instead of a join."""
+    codes, uniques = pd.factorize(baseline.index.get_level_values(0))
+    table_median = np.full((len(uniques), HOURS_PER_WEEK), np.nan)
+    table_mad = np.full((len(uniques), HOURS_PER_WEEK), np.nan)
+    base_how = baseline.index.get_level_values(1).to_numpy(dtype=np.int64)
+    usable = baseline["samples"].to_numpy() >= min_samples
+    table_median[codes[usable], base_how[usable]] = baseline["median"].to_numpy()[usable]
+    table_mad[codes[usable], base_how[usable]] = baseline["mad"].to_numpy()[usable]
+    line_code = pd.Index(uniques).get_indexer(lines.to_numpy())
+    return table_median, table_mad, line_code
+
+
+def _step_s(recent: pd.DataFrame, step_s: float | None) -> np.ndarray | float:
+    """The recent samples' step in seconds: given, or each line's median interval (a lone sample: 0)."""
+    if step_s is not None:
+        return float(step_s)
+    t_ns = pd.DatetimeIndex(recent["time"]).as_unit("ns").asi8
+    order = np.lexsort((t_ns, pd.factorize(recent["line"])[0]))
+    codes = pd.factorize(recent["line"])[0][order]
+    new_line = np.r_[True, codes[1:] != codes[:-1]]
+    diffs = np.r_[0, np.diff(t_ns[order])]
+    if (~new_line).any():
+        per_line = pd.Series(diffs[~new_line]).groupby(codes[~new_line]).median()
+    else:
+        per_line = pd.Series(dtype=np.float64)
+    table = np.zeros(codes.max() + 1 if len(codes) else 0)
+    table[per_line.index.to_numpy(dtype=np.int64)] = per_line.to_numpy(dtype=np.float64) / 1e9
+    result = np.empty(len(recent))
+    result[order] = table[codes]
+    return result
+
+
+def _noise(recent: pd.DataFrame) -> np.ndarray:
+    """Per line, the robust σ of one sample's short-term noise: 1.4826 × median |Δ| / √2 over successive samples
+    (0 for a line with fewer than two samples), broadcast to the rows of ``recent``."""
+    if not len(recent):
+        return np.zeros(0)
+    codes = pd.factorize(recent["line"])[0]
+    t_ns = pd.DatetimeIndex(recent["time"]).as_unit("ns").asi8
+    order = np.lexsort((t_ns, codes))
+    c = codes[order]
+    v = recent["value"].to_numpy(dtype=np.float64)[order]
+    same = np.r_[False, c[1:] == c[:-1]]
+    diffs = np.abs(np.r_[0.0, np.diff(v)])
+    valid = same & ~np.isnan(diffs)
+    table = np.zeros(c.max() + 1)
+    if valid.any():
+        per_line = pd.Series(diffs[valid]).groupby(c[valid]).median()
+        table[per_line.index.to_numpy(dtype=np.int64)] = per_line.to_numpy() * (1.4826 / np.sqrt(2.0))
+    return table[codes]
 
 
 def sustained(departures: pd.DataFrame, *, for_s: int, step_s: float | None = None) -> pd.DataFrame:
