@@ -31,6 +31,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("args", nargs=argparse.REMAINDER)
     g.set_defaults(func=_django, django_args=lambda a: list(a.args))
     _register_inventory(sub)
+    _register_reports(sub)
+
+
+def _register_reports(sub: argparse._SubParsersAction) -> None:
+    from web.reports.cli import register as register_reports
+
+    register_reports(sub)  # linewatch report render/list (docs/reports.md)
 
 
 def _register_inventory(sub: argparse._SubParsersAction) -> None:

@@ -53,7 +53,11 @@ class ReportError(LinewatchError):
     the report and the reason; the CLI prints it and exits 2."""
 
 
-class UnknownReport(ReportError, LookupError):
+class ReportRequestError(ReportError):
+    """The request is wrong (no such report, a period of the wrong kind, an unknown language), not the data."""
+
+
+class UnknownReport(ReportRequestError, LookupError):
     pass
 
 
@@ -240,13 +244,13 @@ def resolve_period(defn: ReportDefinition, period: str | Period | None, *, now: 
         return last_complete(defn.period_kind, now, tz)
     if isinstance(period, Period):
         if period.kind != defn.period_kind:
-            raise ReportError(f"report {defn.name} covers a {defn.period_kind.value}, not a {period.kind.value} "
+            raise ReportRequestError(f"report {defn.name} covers a {defn.period_kind.value}, not a {period.kind.value} "
                               f"({period.key})")
         return period
     try:
         return parse_period(period, kind=defn.period_kind)
     except ValueError as exc:
-        raise ReportError(f"report {defn.name}: {exc}") from None
+        raise ReportRequestError(f"report {defn.name}: {exc}") from None
 
 
 def make_context(defn: ReportDefinition, *, period: str | Period | None, language: str,
@@ -254,7 +258,7 @@ def make_context(defn: ReportDefinition, *, period: str | Period | None, languag
                  settings: Settings | None = None) -> ReportContext:
     lw = settings or _settings()
     if language not in (Language.EN, Language.KO):
-        raise ReportError(f"language {language!r}: expected en or ko")
+        raise ReportRequestError(f"language {language!r}: expected en or ko")
     tz = report_tz(lw)
     when = now or dt.datetime.now(dt.UTC)
     if when.tzinfo is None:
@@ -378,6 +382,13 @@ def render(name: str, *, fmt: ReportFormat | str, period: str | Period | None, l
     if fmt == ReportFormat.PDF:
         return Rendered(html_to_pdf(page), "application/pdf", file)
     return Rendered(page.encode("utf-8"), "text/html; charset=utf-8", file)
+
+
+def output_dir(settings: Settings) -> Path:
+    """Where rendered and sent reports are kept: ``reports.output_dir``, else ``state_dir/reports``."""
+    if settings.reports.output_dir:
+        return settings.resolve(settings.reports.output_dir)
+    return settings.resolve(settings.state_dir) / "reports"
 
 
 def filename(name: str, period: Period, *, language: str, department: str | None, fmt: ReportFormat | str) -> str:

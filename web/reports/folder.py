@@ -101,20 +101,33 @@ def _load_one(html: Path, *, known: set[str], reserved: set[str], env: object) -
     if not sidecar.is_file():
         raise ConfigError([Problem(str(html), None, "", f"no {sidecar.name} next to it (title en/ko, period, "
                                                         "providers: docs/reports.md)")])
-    header, located = load_model(sidecar, TemplateHeader)
-    unknown = [(i, p) for i, p in enumerate(header.providers) if p not in known]
-    if unknown:
-        raise ConfigError([located.problem(("providers", i), f"unknown provider {p} (known: "
-                                           f"{', '.join(sorted(known)) or 'none'})") for i, p in unknown])
-    if html.stat().st_size > MAX_TEMPLATE_BYTES:
-        raise ConfigError([Problem(str(html), None, "", f"larger than {MAX_TEMPLATE_BYTES // 1024} KiB")])
+    problems: list[Problem] = []
+    header = None
     try:
-        env.parse(html.read_text(encoding="utf-8"), name=html.name)  # type: ignore[attr-defined]
-    except TemplateSyntaxError as exc:
-        raise ConfigError([Problem(str(html), exc.lineno, "", f"template syntax: {exc.message}")]) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError([Problem(str(html), None, "", f"not UTF-8 text ({exc.reason})")]) from None
+        header, located = load_model(sidecar, TemplateHeader)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    else:
+        problems.extend(located.problem(("providers", i), f"unknown provider {p} (known: "
+                                        f"{', '.join(sorted(known)) or 'none'})")
+                        for i, p in enumerate(header.providers) if p not in known)
+    problems.extend(_template_problems(html, env))
+    if problems or header is None:
+        raise ConfigError(problems)
     description = header.description.model_dump() if header.description else {}
     return ReportDefinition(name=name, title=header.title.model_dump(), period_kind=header.period,
                             template=f"{USER_PREFIX}/{html.name}", provider=combine(header.providers),
                             providers=tuple(header.providers), description=description, origin=str(html))
+
+
+def _template_problems(html: Path, env: object) -> list[Problem]:
+    """The template's own problems: too large, not UTF-8, a Jinja2 syntax error (with its line)."""
+    if html.stat().st_size > MAX_TEMPLATE_BYTES:
+        return [Problem(str(html), None, "", f"larger than {MAX_TEMPLATE_BYTES // 1024} KiB")]
+    try:
+        env.parse(html.read_text(encoding="utf-8"), name=html.name)  # type: ignore[attr-defined]
+    except TemplateSyntaxError as exc:
+        return [Problem(str(html), exc.lineno, "", f"template syntax: {exc.message}")]
+    except UnicodeDecodeError as exc:
+        return [Problem(str(html), None, "", f"not UTF-8 text ({exc.reason})")]
+    return []

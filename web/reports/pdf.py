@@ -21,20 +21,14 @@ REQUIRED_FONTS = ("Noto Sans CJK KR",)
 def html_to_pdf(html: str) -> bytes:
     """The PDF of a report page (one HTML document; images are data: URIs, nothing is fetched)."""
     from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
 
     # WeasyPrint logs every CSS property it does not support at WARNING; a report's stylesheet is ours.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    return HTML(string=html, base_url=str(TEMPLATES_DIR), url_fetcher=_no_fetch).write_pdf()
-
-
-def _no_fetch(url: str, timeout: int = 10, ssl_context: object = None) -> dict[str, object]:
-    """Only data: URIs (the charts): a template cannot make the renderer read files or call other hosts."""
-    if url.startswith("data:"):
-        from weasyprint.urls import default_url_fetcher
-
-        return default_url_fetcher(url, timeout=timeout, ssl_context=ssl_context)
-    raise ValueError(f"report resources are embedded; refusing to fetch {url[:80]}")
+    # Only data: URIs (the charts): a template cannot make the renderer read local files or call other hosts.
+    fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
+    return HTML(string=html, base_url=str(TEMPLATES_DIR), url_fetcher=fetcher).write_pdf()
 
 
 def missing_fonts() -> list[str]:
