@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from billing_etl.model import Period
@@ -82,7 +83,73 @@ def _import(args: argparse.Namespace) -> int:
     return _exit_code(summary.file_errors)
 
 
+def _trends_run(args: argparse.Namespace) -> int:
+    import json
+
+    from billing_etl.trends import run_trends
+    from linewatch.influx import InfluxClient
+    from linewatch.inventory_source import load_configured_inventory
+    from linewatch.settings import load_settings
+
+    settings = load_settings(args.config)
+    inventory = load_configured_inventory(settings)
+    with InfluxClient(settings.influx) as client:
+        try:
+            report = run_trends(settings, inventory, client, lines=args.line or None)
+        except ValueError as exc:  # a --line that is not a polled line
+            print(f"error: {exc}", file=sys.stderr)
+            return ExitCode.CONFIG_ERROR
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False, default=str))
+    else:
+        print(report.summary_text())
+    return ExitCode.OK
+
+
+def _trends_outlook(args: argparse.Namespace) -> int:
+    import json
+
+    from billing_etl.trends import outlook_records, outlook_text
+    from linewatch.influx import InfluxClient
+    from linewatch.settings import load_settings
+    from linewatch.trends.outlook import read_outlook
+
+    settings = load_settings(args.config)
+    with InfluxClient(settings.influx) as client:
+        frame = read_outlook(client, lines=args.line or None)
+    if args.json:
+        print(json.dumps(outlook_records(frame), indent=2, ensure_ascii=False))
+    else:
+        print(outlook_text(frame, language=args.language or settings.export_language or Language.EN))
+    return ExitCode.OK
+
+
+def _register_trends(subparsers: argparse._SubParsersAction) -> None:
+    trends = subparsers.add_parser(
+        "trends", help="daily trends, capacity forecasts and projected bills per line (docs/trends.md)"
+    )
+    sub = trends.add_subparsers(dest="trends_command", required=True, metavar="ACTION")
+    run = sub.add_parser(
+        "run",
+        help="compute the new days' 95th percentile and busy hour, forecast every line, project the bills of "
+        "burstable and quota lines, write line_trend/line_forecast/line_outlook",
+    )
+    run.add_argument("--line", action="append", metavar="NAME", help="only this line (repeatable)")
+    run.add_argument("--json", action="store_true", help="the run's report as JSON")
+    run.set_defaults(func=_trends_run)
+    outlook = sub.add_parser("outlook", help="the capacity outlook: lines sorted by days left until 80 %%")
+    outlook.add_argument("--line", action="append", metavar="NAME", help="only this line (repeatable)")
+    outlook.add_argument("--json", action="store_true", help="one JSON object per line")
+    outlook.add_argument(
+        "--language",
+        choices=[lang.value for lang in Language],
+        help="language of the table (default: export_language of the settings, en)",
+    )
+    outlook.set_defaults(func=_trends_outlook)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
+    _register_trends(subparsers)
     etl = subparsers.add_parser("etl", help="billing ETL: import invoices, audit them against usage, export")
     sub = etl.add_subparsers(dest="etl_command", required=True, metavar="ACTION")
     run = sub.add_parser(
