@@ -35,6 +35,7 @@ from linewatch.choices import (
     UTILIZATION_WARNING_PCT,
     AlertRuleKind,
     AlertScope,
+    AnomalyDirection,
     Language,
     LineType,
     Severity,
@@ -318,6 +319,85 @@ class CostSpikeRule(_RuleBase):
     severity: Severity = Severity.CRITICAL
 
 
+# -- trend rules (line_outlook of the trends job, line_traffic against its hour-of-week baseline) -----------------
+
+
+class ForecastCrossingRule(_RuleBase):
+    """The busy-hour forecast of a line (the latest ``line_outlook`` point the trends job wrote, docs/trends.md)
+    crosses ``level_pct`` of the contracted capacity within ``within_days``: fires on ``days_to_<level>``, the days
+    left counted from the evaluation time; resolves once the crossing is more than ``clear_within_days`` away or no
+    longer within the forecast's horizon."""
+
+    kind: Literal[AlertRuleKind.FORECAST_CROSSING]
+    level_pct: float = Field(default=80, gt=0, le=200, description="one of trends.thresholds_pct (linewatch.yaml)")
+    within_days: float = Field(default=30, gt=0, le=730)
+    clear_within_days: float | None = Field(default=None, gt=0, le=730, description="default: within_days")
+    lookback_s: int = Field(default=3 * 86400, ge=3600, le=30 * 86400,
+                            description="an outlook older than this is not looked at (the trends job runs daily)")
+    severity: Severity = Severity.WARNING
+
+    @model_validator(mode="after")
+    def _clear(self) -> ForecastCrossingRule:
+        if self.clear_within_days is not None and self.clear_within_days < self.within_days:
+            raise ValueError(f"clear_within_days ({self.clear_within_days:g}) must not be below within_days "
+                             f"({self.within_days:g}), or alerts would flap")
+        return self
+
+    @property
+    def clear_days(self) -> float:
+        return self.within_days if self.clear_within_days is None else self.clear_within_days
+
+    def tunables(self) -> set[str]:
+        return super().tunables() - {"lookback_s"}
+
+
+class AnomalyRule(_RuleBase):
+    """Traffic (the higher of in/out, % of the contracted capacity, ``sample_s`` buckets) departs from the line's
+    hour-of-week baseline (median and MAD of hourly means over ``baseline_weeks`` weeks, refreshed hourly) by
+    ``k_mad`` MADs or more in every bucket of ``for_s``; clears below ``clear_k_mad`` (hysteresis). Drops count
+    only where the baseline expects at least ``min_expected_pct`` (an idle line cannot drop); surges at any hour.
+    A departure of less than ``min_change_pct`` points never counts."""
+
+    kind: Literal[AlertRuleKind.ANOMALY]
+    k_mad: float = Field(default=5.0, gt=0, le=100, description="departure in MADs of the baseline that fires")
+    clear_k_mad: float | None = Field(default=None, ge=0, description="default: half of k_mad")
+    baseline_weeks: int = Field(default=4, ge=1, le=12)
+    min_samples: int = Field(default=3, ge=1, le=12,
+                             description="baseline hours (of the same hour of the week) needed to judge a bucket")
+    directions: tuple[AnomalyDirection, ...] = (AnomalyDirection.DROP, AnomalyDirection.SURGE)
+    """Which departures count: ``drop`` (below the baseline), ``surge`` (above)."""
+    min_expected_pct: float = Field(default=10.0, ge=0, le=100,
+                                    description="drops count only where the baseline median is at least this")
+    min_change_pct: float = Field(default=5.0, ge=0, le=100,
+                                  description="a departure smaller than this many points never counts")
+    timezone: TimeZoneName = Field(default="UTC", description="whose hours of the week the baseline is kept in")
+    for_s: float = Field(default=900, ge=0, le=86400)
+    clear_for_s: float = Field(default=0, ge=0, le=86400)
+    sample_s: int = Field(default=300, ge=10, le=3600, description="averaging bucket of the recent traffic")
+    baseline_refresh_s: int = Field(default=3600, ge=60, le=86400, description="how often the baseline is re-read")
+    severity: Severity = Severity.WARNING
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AnomalyRule:
+        if not self.directions:
+            raise ValueError("directions must name at least one of " + ", ".join(d.value for d in AnomalyDirection))
+        if self.clear_k_mad is not None and self.clear_k_mad >= self.k_mad:
+            raise ValueError(f"clear_k_mad ({self.clear_k_mad:g}) must be below k_mad ({self.k_mad:g}), "
+                             f"or alerts would flap")
+        return self
+
+    def tunables(self) -> set[str]:
+        return super().tunables() - {"baseline_weeks", "baseline_refresh_s", "min_samples", "timezone"}
+
+    def thresholds(self) -> Thresholds:
+        """Levels of the departure in MADs (in the allowed directions), sustained like the utilization rule."""
+        clear = self.k_mad / 2 if self.clear_k_mad is None else self.clear_k_mad
+        return Thresholds.of(self.k_mad, None, clear, None, self.for_s, self.clear_for_s, self.sample_s)
+
+
+TREND_RULE_KINDS = frozenset({AlertRuleKind.FORECAST_CROSSING, AlertRuleKind.ANOMALY})
+"""Rules over the trends job's outlook and the lines' seasonal baselines (alerting/trend_rules.py)."""
+
 VOICE_RULE_KINDS = frozenset({AlertRuleKind.CHANNEL_UTILIZATION, AlertRuleKind.BLOCKED_CALLS,
                               AlertRuleKind.PREMIUM_DESTINATION, AlertRuleKind.AFTER_HOURS_INTERNATIONAL,
                               AlertRuleKind.COST_SPIKE})
@@ -326,7 +406,7 @@ VOICE_RULE_KINDS = frozenset({AlertRuleKind.CHANNEL_UTILIZATION, AlertRuleKind.B
 Rule = Annotated[
     UtilizationRule | ErrorRateRule | LineDownRule | MemberDownRule | DeviceUnreachableRule | NoDataRule
     | ChannelUtilizationRule | BlockedCallsRule | PremiumDestinationRule | AfterHoursInternationalRule
-    | CostSpikeRule,
+    | CostSpikeRule | ForecastCrossingRule | AnomalyRule,
     Field(discriminator="kind"),
 ]
 
@@ -600,9 +680,31 @@ class AlertsConfig(BaseModel):
 # -- loading and checking ------------------------------------------------------------------------------------------
 
 
-def cross_check(config: AlertsConfig, located: Located, inventory: Inventory | None) -> list[Problem]:
-    """Rules across entries: unique names, known receivers/rules/lines, valid overrides."""
+def _forecast_levels(config: AlertsConfig, located: Located, levels_pct: Iterable[float]) -> list[Problem]:
+    """Each ``forecast_crossing`` level (also in overrides) must be one the trends job forecasts a crossing for."""
+    known = sorted({float(v) for v in levels_pct})
+    shown = ", ".join(f"{v:g}" for v in known)
     problems: list[Problem] = []
+    forecast = {r.name for r in config.rules if r.kind is AlertRuleKind.FORECAST_CROSSING}
+    for i, rule in enumerate(config.rules):
+        if rule.name in forecast and float(rule.level_pct) not in known:
+            problems.append(located.problem(("rules", i, "level_pct"), f"no forecast for {rule.level_pct:g} %: the "
+                                            f"trends job forecasts crossings of {shown} (trends.thresholds_pct)"))
+    for i, o in enumerate(config.overrides):
+        level = o.set.get("level_pct")
+        if o.rule in forecast and isinstance(level, int | float) and float(level) not in known:
+            problems.append(located.problem(("overrides", i, "set", "level_pct"), f"no forecast for {level} %: the "
+                                            f"trends job forecasts crossings of {shown} (trends.thresholds_pct)"))
+    return problems
+
+
+def cross_check(config: AlertsConfig, located: Located, inventory: Inventory | None, *,
+                forecast_levels_pct: Iterable[float] | None = None) -> list[Problem]:
+    """Rules across entries: unique names, known receivers/rules/lines, valid overrides (and, given the trends
+    settings' levels, forecast levels that the trends job writes)."""
+    problems: list[Problem] = []
+    if forecast_levels_pct is not None:
+        problems.extend(_forecast_levels(config, located, forecast_levels_pct))
     for key, items in (("rules", config.rules), ("receivers", config.receivers),
                        ("maintenance_windows", config.maintenance_windows)):
         seen: dict[str, int] = {}
@@ -675,13 +777,15 @@ def _plain_kind_problem(problem: Problem) -> Problem:
     return problem
 
 
-def load_alerts(path: Path | str, *, inventory: Inventory | None = None) -> AlertsConfig:
-    """Load and validate ``alerts.yaml``; raise ConfigError listing every problem with its line number."""
+def load_alerts(path: Path | str, *, inventory: Inventory | None = None,
+                forecast_levels_pct: Iterable[float] | None = None) -> AlertsConfig:
+    """Load and validate ``alerts.yaml``; raise ConfigError listing every problem with its line number.
+    ``forecast_levels_pct``: the levels the trends job forecasts (``trends.thresholds_pct``), checked when given."""
     try:
         config, located = load_model(path, AlertsConfig)
     except ConfigError as exc:
         raise ConfigError([_plain_kind_problem(p) for p in exc.problems]) from None
-    problems = cross_check(config, located, inventory)
+    problems = cross_check(config, located, inventory, forecast_levels_pct=forecast_levels_pct)
     if problems:
         raise ConfigError(problems)
     return config
@@ -700,7 +804,8 @@ def check_config(settings: Settings) -> list[Problem]:
     except ConfigError:
         inventory = None  # the inventory checker reports those problems
     try:
-        load_alerts(settings.resolve(settings.alerts_path), inventory=inventory)
+        load_alerts(settings.resolve(settings.alerts_path), inventory=inventory,
+                    forecast_levels_pct=settings.trends.thresholds_pct)
     except ConfigError as exc:
         return exc.problems
     return []

@@ -29,7 +29,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
-from alerting.config import VOICE_RULE_KINDS, AlertsConfig, Thresholds
+from alerting.config import TREND_RULE_KINDS, VOICE_RULE_KINDS, AlertsConfig, Thresholds
 from alerting.logic import (
     HOLD,
     HOUR_S,
@@ -47,6 +47,18 @@ from alerting.logic import (
     judge_some_members_down,
     judge_threshold,
     outside_hours,
+)
+from alerting.trend_rules import (
+    NOISE_WINDOW_S,
+    Baseline,
+    anomaly_verdicts,
+    baseline_due,
+    baseline_window,
+    build_baseline,
+    forecast_statement,
+    judge_forecast,
+    outlook_rows,
+    utilization_frame,
 )
 from linewatch.choices import AlertRuleKind, AlertScope, LineType, OperStatus, Severity
 from linewatch.influx.influxql import exact_regex
@@ -149,11 +161,13 @@ class Evaluator:
                     sid: config.effective_rule(rule, line=sid, department=s.labels["department"])
                     for sid, s in self.subjects(rule).items()
                 }
-                if rule.kind in (*SUSTAINED_KINDS, AlertRuleKind.BLOCKED_CALLS):
+                if rule.kind in (*SUSTAINED_KINDS, AlertRuleKind.BLOCKED_CALLS, AlertRuleKind.ANOMALY):
                     by_rule: dict[int, Thresholds] = {}
                     self._thresholds[rule.name] = {
                         sid: by_rule.setdefault(id(eff), eff.thresholds()) for sid, eff in table.items() if eff.enabled
                     }
+        self.baselines: dict[str, Baseline] = {}
+        """The anomaly rules' baselines by rule name (:meth:`refresh`); a new evaluator may take the old one's."""
         # Lines the inventory carries on several interfaces: their sustained rules need the member-sum statement.
         self.multi_member = sorted(sid for sid, s in self.lines.items()
                                    if s.line is not None and len(s.line.members) > 1)
@@ -186,9 +200,11 @@ class Evaluator:
 
     def lookback_s(self, rule: Any) -> int:
         kind = rule.kind
-        if kind in SUSTAINED_KINDS:
+        if kind in SUSTAINED_KINDS or kind is AlertRuleKind.ANOMALY:
             span = max(self._max_over_lines(rule, "for_s"), self._max_over_lines(rule, "clear_for_s"))
             buckets = math.ceil(span / rule.sample_s) + 1
+            if kind is AlertRuleKind.ANOMALY:  # an hour at least: the short-term noise is estimated from it
+                buckets = max(buckets, math.ceil(NOISE_WINDOW_S / rule.sample_s))
             return int(buckets * rule.sample_s)
         if kind is AlertRuleKind.BLOCKED_CALLS:
             return int(self._max_over_lines(rule, "window_s"))
@@ -204,23 +220,58 @@ class Evaluator:
         kind = rule.kind
         if kind in VOICE_RULE_KINDS:  # no voice trunk in the inventory: no query at all
             return [self._voice_query(rule, end_s=end_s)] if self.subjects(rule) else []
-        if kind in (AlertRuleKind.UTILIZATION, AlertRuleKind.ERROR_RATE):
-            start_s = end_s - self.lookback_s(rule)
-            fields = ("in_bps", "out_bps") if kind is AlertRuleKind.UTILIZATION else rule.fields
-            window = f"time >= {_ns(start_s)} AND time < {_ns(end_s)}"
-            every = f"time({rule.sample_s}s, {end_s % rule.sample_s}s)"
-            means = ", ".join(f'mean("{f}") AS "{f}"' for f in fields)
-            if not self.multi_member:
-                return [f'SELECT {means} FROM "line_traffic" WHERE {window} GROUP BY {every}, "line" fill(none)']
-            lines = exact_regex(self.multi_member)
-            summed = ", ".join(f'sum("{f}") AS "{f}"' for f in fields)
-            plain = (f'SELECT {means} FROM "line_traffic" WHERE {window} AND "line" !~ {lines} '
-                     f'GROUP BY {every}, "line" fill(none)')
-            member_sum = (f'SELECT {summed} FROM (SELECT {means} FROM "line_traffic" WHERE {window} AND "line" =~ '
-                          f'{lines} GROUP BY {every}, {MEMBER_TAGS} fill(none)) WHERE {window} '
-                          f'GROUP BY {every}, "line" fill(none)')
-            return [plain, member_sum]
+        if kind in (AlertRuleKind.UTILIZATION, AlertRuleKind.ERROR_RATE, AlertRuleKind.ANOMALY):
+            fields = rule.fields if kind is AlertRuleKind.ERROR_RATE else ("in_bps", "out_bps")
+            if kind is AlertRuleKind.ANOMALY and not self._effective.get(rule.name):
+                return []
+            return self.traffic_statements(fields, start_s=end_s - self.lookback_s(rule), end_s=end_s,
+                                           step_s=rule.sample_s, align_s=end_s)
         return [self.query(rule, end_s=end_s)]
+
+    def traffic_statements(self, fields: Sequence[str], *, start_s: int, end_s: int, step_s: int,
+                           align_s: int) -> list[str]:
+        """Per ``step_s`` bucket (aligned to ``align_s``) of ``[start_s, end_s)`` and line, the mean of each of
+        ``fields`` summed over the line's members: the plain per-line statement, and for the inventory's
+        multi-member lines the member-sum one (a subquery; only when there are such lines)."""
+        window = f"time >= {_ns(start_s)} AND time < {_ns(end_s)}"
+        every = f"time({step_s}s, {align_s % step_s}s)"
+        means = ", ".join(f'mean("{f}") AS "{f}"' for f in fields)
+        if not self.multi_member:
+            return [f'SELECT {means} FROM "line_traffic" WHERE {window} GROUP BY {every}, "line" fill(none)']
+        lines = exact_regex(self.multi_member)
+        summed = ", ".join(f'sum("{f}") AS "{f}"' for f in fields)
+        plain = (f'SELECT {means} FROM "line_traffic" WHERE {window} AND "line" !~ {lines} '
+                 f'GROUP BY {every}, "line" fill(none)')
+        member_sum = (f'SELECT {summed} FROM (SELECT {means} FROM "line_traffic" WHERE {window} AND "line" =~ '
+                      f'{lines} GROUP BY {every}, {MEMBER_TAGS} fill(none)) WHERE {window} '
+                      f'GROUP BY {every}, "line" fill(none)')
+        return [plain, member_sum]
+
+    # -- the anomaly rule's baseline (read hourly, kept between evaluations) ----------------------------------
+
+    def refresh_queries(self, rule: Any, *, end_s: int) -> list[str]:
+        """The statements of what a rule keeps between evaluations and must re-read now: the anomaly rule's
+        hourly means of ``baseline_weeks`` weeks, once per ``baseline_refresh_s`` (else nothing)."""
+        if rule.kind is not AlertRuleKind.ANOMALY or not self._effective.get(rule.name):
+            return []
+        if not baseline_due(rule, self.baselines.get(rule.name), end_s=end_s):
+            return []
+        start_s, window_end_s = baseline_window(rule, end_s=end_s)
+        return self.traffic_statements(("in_bps", "out_bps"), start_s=start_s, end_s=window_end_s, step_s=HOUR_S,
+                                       align_s=0)
+
+    def refresh(self, rule: Any, series: Sequence[Mapping[str, Any]], *, end_s: int) -> None:
+        """Keep what :meth:`refresh_queries` read (the answer of all its statements): the rule's baseline."""
+        hourly = utilization_frame(self._rows_by_line(rule, series), self._line_of)
+        self.baselines[rule.name] = build_baseline(rule, hourly, end_s=end_s)
+
+    @cached_property
+    def _line_of(self) -> dict[str, Line]:
+        return {sid: s.line for sid, s in self.lines.items() if s.line is not None}
+
+    def _rows_by_line(self, rule: Any, series: Sequence[Mapping[str, Any]]) -> dict[str, Sequence[Sequence[Any]]]:
+        subjects = self.subjects(rule)
+        return {s["tags"]["line"]: s["values"] for s in series if s["tags"].get("line") in subjects}
 
     def query(self, rule: Any, *, end_s: int) -> str:
         """The one InfluxQL statement of a rule that needs one (not the sustained rules of an inventory with
@@ -245,6 +296,8 @@ class Evaluator:
                     f'AND time <= {_ns(end_s)} GROUP BY "line"')
         if kind in VOICE_RULE_KINDS:
             return self._voice_query(rule, end_s=end_s)
+        if kind is AlertRuleKind.FORECAST_CROSSING:
+            return forecast_statement(start_s=start_s, end_s=end_s)
         raise AssertionError(f"unhandled rule kind {kind}")
 
     def _voice_query(self, rule: Any, *, end_s: int) -> str:
@@ -289,6 +342,8 @@ class Evaluator:
         kind = rule.kind
         if kind in VOICE_RULE_KINDS:
             return self._voice_verdicts(rule, series, subjects, end_s=end_s, firing=firing)
+        if kind in TREND_RULE_KINDS:
+            return self._trend_verdicts(rule, series, end_s=end_s, firing=firing)
         out: dict[str, Verdict] = {}
         if kind in (AlertRuleKind.UTILIZATION, AlertRuleKind.ERROR_RATE):
             thresholds = self._thresholds[rule.name]
@@ -327,6 +382,19 @@ class Evaluator:
                 out[name] = judge_no_data(last_seen, end_s=end_s, after_s=eff.after_s, lookback_s=lookback,
                                           severity=eff.severity)
         return out
+
+    def _trend_verdicts(self, rule: Any, series: Sequence[Mapping[str, Any]], *, end_s: int,
+                        firing: Mapping[str, Severity]) -> dict[str, Verdict]:
+        """Verdicts of ``forecast_crossing`` (the latest outlook row per line) and ``anomaly`` (recent buckets
+        against the kept baseline), alerting/trend_rules.py."""
+        effective = self._effective.get(rule.name) or {}
+        if rule.kind is AlertRuleKind.FORECAST_CROSSING:
+            rows = outlook_rows(series)
+            return {name: judge_forecast(rows.get(name), eff, end_s=end_s, firing=name in firing)
+                    for name, eff in effective.items() if eff.enabled}
+        recent = utilization_frame(self._rows_by_line(rule, series), self._line_of)
+        return anomaly_verdicts(rule, recent, self.baselines.get(rule.name), effective=effective,
+                                thresholds=self._thresholds.get(rule.name, {}), end_s=end_s, firing=firing)
 
     def _voice_verdicts(self, rule: Any, series: Sequence[Mapping[str, Any]], subjects: Mapping[str, Subject], *,
                         end_s: int, firing: Mapping[str, Severity]) -> dict[str, Verdict]:
@@ -419,4 +487,8 @@ class Evaluator:
                                        "start": f"{hours.start:%H:%M}", "end": f"{hours.end:%H:%M}"}}
         if kind is AlertRuleKind.COST_SPIKE:
             return {"factor": eff.factor, "min_cost": eff.min_cost, "baseline_weeks": eff.baseline_weeks}
+        if kind is AlertRuleKind.FORECAST_CROSSING:
+            return {"level_pct": eff.level_pct, "within_days": eff.within_days}
+        if kind is AlertRuleKind.ANOMALY:
+            return {"k_mad": eff.k_mad, "for_s": eff.for_s, "baseline_weeks": eff.baseline_weeks}
         return {"after_s": eff.after_s}

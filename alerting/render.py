@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from alerting.config import VOICE_RULE_KINDS
-from linewatch.choices import AlertRuleKind, AlertScope, Language, Severity
+from linewatch.choices import AlertRuleKind, AlertScope, AnomalyDirection, Language, Severity
 
 MAX_LISTED = 100  # alerts detailed per section of an email (a dead collector can make thousands at once)
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -148,6 +148,64 @@ def _voice_summary(kind: AlertRuleKind, name: str, value: float | None, info: Ma
         min_cost=f"{info.get('min_cost', 0):g}{currency}")
 
 
+def format_date(t_s: float, locale: Locale = ENGLISH) -> str:
+    """``2026-12-20``: a forecast's crossing day (stored as its midnight UTC: the day itself, in every zone)."""
+    return dt.datetime.fromtimestamp(t_s, dt.UTC).strftime("%Y-%m-%d")
+
+
+def _pct(value: Any, locale: Locale) -> str:
+    return locale.gettext("n/a") if value is None else f"{value:.1f} %"
+
+
+def _forecast_summary(name: str, value: float | None, info: Mapping[str, Any], resolved: bool,
+                      locale: Locale) -> str:
+    """forecast_crossing: the crossing day, its interval, the busy hour now and the growth per month."""
+    _ = locale.gettext
+    level = f"{info.get('level_pct', 80):g}"
+    if resolved:
+        return _("{line}: the busy-hour forecast no longer crosses {level} % within {days} days").format(
+            line=name, level=level, days=f"{info.get('within_days', 30):g}")
+    date = format_date(info["date_s"], locale) if info.get("date_s") is not None else _("n/a")
+    days = 0 if value is None else int(value)
+    if days <= 0:
+        parts = [_("{line}: busy-hour utilization forecast at {level} % or more from {date}").format(
+            line=name, level=level, date=date)]
+    else:
+        parts = [locale.ngettext("{line}: busy-hour utilization forecast to cross {level} % on {date} (in {days} day)",
+                                 "{line}: busy-hour utilization forecast to cross {level} % on {date} (in {days} days)",
+                                 days).format(line=name, level=level, date=date, days=days)]
+    earliest, latest = info.get("earliest_s"), info.get("latest_s")
+    if earliest is not None or latest is not None:
+        parts.append(_("likely between {earliest} and {latest}").format(
+            earliest=format_date(earliest, locale) if earliest is not None else "…",
+            latest=format_date(latest, locale) if latest is not None else "…"))
+    growth = info.get("growth_pct_per_month")
+    parts.append(_("busy hour now {busy}, growth {growth} points per month").format(
+        busy=_pct(info.get("busy_hour_pct"), locale), growth=_("n/a") if growth is None else f"{growth:+.1f}"))
+    return "; ".join(parts)
+
+
+def _anomaly_summary(name: str, alert: Mapping[str, Any], info: Mapping[str, Any], resolved: bool,
+                     locale: Locale) -> str:
+    """anomaly: observed against expected for this hour of the week, the direction in words, since when."""
+    _ = locale.gettext
+    observed, expected = _pct(info.get("observed_pct"), locale), _pct(info.get("expected_pct"), locale)
+    if resolved:
+        return _("{line}: traffic back to its usual level ({observed}; usual for this hour of the week: "
+                 "{expected})").format(line=name, observed=observed, expected=expected)
+    score = info.get("score_mad")
+    values = {"line": name, "observed": observed, "expected": expected,
+              "score": _("n/a") if score is None else f"{score:+.1f}", "since": format_time(alert["since_s"], locale)}
+    if info.get("direction") == AnomalyDirection.DROP:
+        return _("{line}: traffic drop to {observed} of its contracted capacity where {expected} is usual for this "
+                 "hour of the week ({score} MADs) since {since}").format(**values)
+    if info.get("direction") == AnomalyDirection.SURGE:
+        return _("{line}: traffic surge to {observed} of its contracted capacity where {expected} is usual for this "
+                 "hour of the week ({score} MADs) since {since}").format(**values)
+    return _("{line}: traffic at {observed} of its contracted capacity departs from the {expected} usual for this "
+             "hour of the week ({score} MADs) since {since}").format(**values)
+
+
 def summary(alert: Mapping[str, Any], locale: Locale = ENGLISH) -> str:
     """One line of human text for an alert dict (``kind``, ``state``, ``value``, ``labels``, ``info``)."""
     _ = locale.gettext
@@ -159,6 +217,10 @@ def summary(alert: Mapping[str, Any], locale: Locale = ENGLISH) -> str:
     polls = info.get("polls")
     if kind in VOICE_RULE_KINDS:
         return _voice_summary(kind, name, value, info, resolved, locale)
+    if kind is AlertRuleKind.FORECAST_CROSSING:
+        return _forecast_summary(name, value, info, resolved, locale)
+    if kind is AlertRuleKind.ANOMALY:
+        return _anomaly_summary(name, alert, info, resolved, locale)
     if kind is AlertRuleKind.UTILIZATION:
         cap = format_bps(info.get("capacity_bps", 0))
         val = _("n/a") if value is None else f"{value:.1f} %"

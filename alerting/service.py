@@ -120,7 +120,9 @@ class AlertService:
             return
         inventory = self.inventory_source.current()
         if inventory is not self.inventory and inventory != self.inventory:
+            baselines = self.evaluator.baselines  # a line added since gets its baseline at the next hourly refresh
             self.evaluator = Evaluator(self.config, inventory, self.grafana, plan_currency=self.voice.plan_currency)
+            self.evaluator.baselines = baselines
             self.inventory = inventory
 
     def close(self) -> None:
@@ -140,6 +142,10 @@ class AlertService:
             events: list[str] = []
             for rule in iter_rules(self.config):
                 try:
+                    refresh = self.evaluator.refresh_queries(rule, end_s=end_s)  # the anomaly baseline, hourly
+                    if refresh:
+                        self.evaluator.refresh(rule, [s for q in refresh for s in self.client.query(q, epoch="s")],
+                                               end_s=end_s)
                     series = [s for q in self.evaluator.queries(rule, end_s=end_s)
                               for s in self.client.query(q, epoch="s")]
                 except InfluxError as exc:

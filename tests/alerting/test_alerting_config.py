@@ -70,7 +70,8 @@ def test_secrets_come_from_the_environment_and_never_print(tmp_path: Path, secre
         (("clear_pct: 70", "clear_pct: 85"), 2, "rules[0]", "clear_pct (85.0) must be below warning_pct (80.0)"),
         (("kind: utilization", "kind: latency"), 2, "rules[0].kind",
          ("unknown kind 'latency' (one of utilization, error_rate, line_down, member_down, device_unreachable, "
-          "no_data, channel_utilization, blocked_calls, premium_destination, after_hours_international, cost_spike)")),
+          "no_data, channel_utilization, blocked_calls, premium_destination, after_hours_international, cost_spike, "
+          "forecast_crossing, anomaly)")),
         (("    kind: utilization\n", ""), 2, "rules[0].kind", "missing (one of utilization, error_rate,"),
         (("receiver: noc", "receiver: nobody"), 7, "route.receiver", "unknown receiver 'nobody'"),
         (("route:\n", "route:\n  matchers: ['colour=red']\n"), 7, "route.matchers", "unknown label 'colour'"),

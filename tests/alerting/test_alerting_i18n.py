@@ -90,6 +90,15 @@ KINDS: list[tuple[str, AlertRuleKind, float | None, dict[str, str], dict[str, An
     ("cost_spike", AlertRuleKind.COST_SPIKE, 85.2, VOICE_LABELS,
      {"baseline": 4.1, "factor": 3.0, "min_cost": 20.0, "baseline_weeks": 4},
      ("최근 1시간 통화 요금 85.20", "평소 요금 4.10", "평소의 3배 초과", "20 이상"), ("통화 요금 85.20로 정상 복귀", "기준 4.10")),
+    ("forecast_crossing", AlertRuleKind.FORECAST_CROSSING, 18.0, LINE_LABELS,
+     {"level_pct": 80.0, "within_days": 30, "date_s": 1_797_120_000, "earliest_s": 1_796_601_600,
+      "latest_s": 1_797_724_800, "busy_hour_pct": 74.2, "growth_pct_per_month": 3.1},
+     ("최번시 사용률이 2026-12-13에 80 %를 넘을 것으로 예측", "18일 후", "예측 구간 2026-12-07–2026-12-20",
+      "현재 최번시 사용률 74.2 %", "월 +3.1%p"), ("30일 이내 80 %를 넘지 않음",)),
+    ("anomaly", AlertRuleKind.ANOMALY, 9.0, LINE_LABELS,
+     {"direction": "drop", "expected_pct": 55.0, "observed_pct": 3.2, "score_mad": -9.0, "k_mad": 5.0},
+     ("트래픽 급감", "같은 요일·시간대 평소 55.0 %", "계약 대역폭의 3.2 %", "-9.0 MAD", "2026-11-25 20:50 KST부터"),
+     ("트래픽 평소 수준으로 정상 복귀", "3.2 %")),
 ]
 
 
