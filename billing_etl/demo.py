@@ -545,7 +545,26 @@ def demo_stage(ctx: Any, *, today: dt.date | None = None) -> Any:
         call_store_path=calls_path,
     )
     print(summary_text(report), flush=True)
+    _trends(ctx, today=today)
     return report
+
+
+def _trends(ctx: Any, *, today: dt.date) -> None:
+    """The trends job on the demo history (after the billing run: its projections price the current month with
+    the same contracts), then the capacity outlook's first lines. A failure is logged; the billing stage's
+    report stands."""
+    import calendar
+
+    from billing_etl.trends import outlook_text, run_trends
+    from linewatch.trends.outlook import read_outlook
+
+    now_s = None if today == dt.datetime.now(dt.UTC).date() else calendar.timegm(today.timetuple()) + 12 * 3600
+    try:
+        trends = run_trends(ctx.settings, ctx.inventory, ctx.influx, now_s=now_s)
+        print(trends.summary_text().splitlines()[0], flush=True)
+        print(outlook_text(read_outlook(ctx.influx), limit=5), flush=True)
+    except Exception:  # the demo goes on without an outlook; the log says why
+        log.exception("trends job failed in the demo")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -58,6 +58,15 @@ def _history():
             yield traffic_point("L-VOL", t, in_bps=10 * MBPS, out_bps=0.0)
             if k >= DAYS - 5:  # L-FLAT: five days only, too short for a forecast
                 yield traffic_point("L-FLAT", t, in_bps=20 * MBPS, out_bps=20 * MBPS)
+            for interface in ("e6", "e7"):  # L-LAG: two members at 30 % each of the line's capacity: 60 %
+                point = traffic_point("L-LAG", t, in_bps=30 * MBPS, out_bps=10 * MBPS)
+                yield Point(point.measurement, {"line": "L-LAG", "device": "r1", "interface": interface},
+                            point.fields, point.time_ns)
+
+
+LAG = {**INVENTORY["lines"][0], "id": "L-LAG", "circuit_id": "C-6", "members": [
+    {"device": "r1", "interface": "e6"}, {"device": "r1", "interface": "e7"}]}
+LAG.pop("device"), LAG.pop("interface")
 
 
 CONTRACTS_50M = {
@@ -87,7 +96,7 @@ def world(influxd, tmp_path_factory):
             client.write(encode_points(batch))
             batch = []
     client.write(encode_points(batch))
-    inventory = Inventory.model_validate(INVENTORY)
+    inventory = Inventory.model_validate({**INVENTORY, "lines": [*INVENTORY["lines"], LAG]})
     report = run_trends(settings, inventory, client, now_s=NOW_S)
     yield settings, inventory, client, report
     client.query(f'DROP DATABASE "{database}"', database="")
@@ -106,13 +115,21 @@ def test_daily_actuals_are_the_days_p95_and_busy_hour(world):
     assert [r["busy_hour_pct"] for r in rows] == pytest.approx([burst_util(k) for k in range(DAYS)])
     assert [r["p95_pct"] for r in rows] == pytest.approx([burst_util(k) for k in range(DAYS)])
     assert {r["samples"] for r in rows} == {288}
-    assert report.trend_points == 2 * DAYS + 5
+    assert report.trend_points == 3 * DAYS + 5
+
+
+def test_a_line_of_two_members_is_their_sum_per_sample(world):
+    """Two member interfaces at 30 % of the line's capacity each: the line runs at 60 %, not their mean."""
+    _s, _i, client, _r = world
+    rows = _values(client, "SELECT busy_hour_pct, p95_pct FROM line_trend WHERE line = 'L-LAG'")
+    assert len(rows) == DAYS
+    assert {round(r["busy_hour_pct"], 6) for r in rows} == {60.0} == {round(r["p95_pct"], 6) for r in rows}
 
 
 def test_outlook_gives_the_crossing_dates_sorted_by_days_left(world):
     _s, _i, client, _r = world
     outlook = read_outlook(client)
-    assert outlook["line"].tolist() == ["L-BURST", "L-FLAT", "L-VOL"]
+    assert outlook["line"].tolist() == ["L-BURST", "L-FLAT", "L-LAG", "L-VOL"]
     burst = outlook.iloc[0]
     assert burst["days_to_80"] == pytest.approx(45, abs=1)
     assert burst["date_80_s"] == pytest.approx(_day_s(dt.date(2026, 12, 31)), abs=86400)
@@ -123,7 +140,7 @@ def test_outlook_gives_the_crossing_dates_sorted_by_days_left(world):
     assert burst["method"] == "robust_seasonal"
     vol = outlook.set_index("line").loc["L-VOL"]
     assert math.isnan(vol["days_to_80"]) and vol["growth_pct_per_month"] == pytest.approx(0.0, abs=1e-9)
-    assert outlook["time"].map(lambda t: t.timestamp()).tolist() == [NOW_S] * 3
+    assert outlook["time"].map(lambda t: t.timestamp()).tolist() == [NOW_S] * 4
 
 
 def test_burstable_projection_bills_the_grown_95th_percentile(world):
@@ -171,7 +188,7 @@ def test_forecast_points_run_from_today_over_the_horizon(world):
     assert rows[0]["time"] == _day_s(TODAY)
     assert {r["method"] for r in rows} == {"robust_seasonal"}
     assert all(r["lower_pct"] <= r["value_pct"] <= r["upper_pct"] for r in rows)
-    assert report.forecasts == 2 and report.forecast_points == 2 * settings.trends.horizon_days
+    assert report.forecasts == 3 and report.forecast_points == 3 * settings.trends.horizon_days
 
 
 def test_lines_it_cannot_forecast_are_reported_with_the_reason(world):
@@ -193,7 +210,7 @@ def test_second_run_adds_no_days_and_replaces_the_forecast(world):
     again = run_trends(settings, inventory, client, now_s=NOW_S + 600)
     assert again.trend_points == 0
     count = _values(client, "SELECT COUNT(value_pct) AS n FROM line_forecast GROUP BY line")
-    assert sorted(r["n"] for r in count) == [settings.trends.horizon_days] * 2
+    assert sorted(r["n"] for r in count) == [settings.trends.horizon_days] * 3
     assert _values(client, "SELECT value_pct FROM line_forecast WHERE line = 'L-FLAT'") == []
     assert read_outlook(client, lines=["L-BURST"]).iloc[0]["time"].timestamp() == NOW_S + 600
 
