@@ -15,7 +15,7 @@ def test_every_app_has_a_korean_catalogue():
     assert {p.relative_to(WEB).parts[0] for p in CATALOGUES} == {"locale", "inventory", "accounts", "audit", "faults",
                                                                  "inspections", "orders", "notify", "credits",
                                                                  "finance", "intake", "invoices",
-                                                                 "findings", "voice"}
+                                                                 "findings", "voice", "reports"}
 
 
 @pytest.mark.parametrize("po", CATALOGUES, ids=[str(p.relative_to(WEB)) for p in CATALOGUES])
@@ -65,7 +65,7 @@ def test_catalogues_hold_every_marked_string(tmp_path: Path):
     admin = [sys.executable, "-m", "django", "makemessages", "-l", "ko", "--no-location"]
     env = web_env(DJANGO_SETTINGS_MODULE="web.settings")
     apps = ("inventory", "accounts", "audit", "faults", "inspections", "orders", "notify", "credits", "finance",
-            "intake", "findings", "invoices", "voice")
+            "intake", "findings", "invoices", "voice", "reports")
     runs = {app: [] for app in apps} | {".": [arg for app in apps for arg in ("-i", f"{app}/*")]}
     for app, extra in runs.items():
         result = subprocess.run([*admin, *extra], cwd=copy / app, env=env, check=False, capture_output=True,
