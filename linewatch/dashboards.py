@@ -57,7 +57,9 @@ DATASOURCE: dict[str, str] = {"type": DATASOURCE_TYPE, "uid": DATASOURCE_UID}
 
 SOURCE_SUFFIX = ".dashboard.py"
 SCHEMA_VERSION = 39  # Grafana 10.4 / 11.x dashboard schema
-ALLOWED_PANEL_TYPES = frozenset({"timeseries", "stat", "state-timeline", "table", "bargauge", "text", "row"})
+ALLOWED_PANEL_TYPES = frozenset(
+    {"timeseries", "stat", "state-timeline", "table", "bargauge", "heatmap", "text", "row"}
+)
 """Current (React) panel types. Legacy Angular panels (graph, singlestat, table-old, ...) are refused."""
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -147,6 +149,7 @@ def line_filter(tags: Sequence[str] = LINE_VARIABLES) -> str:
 
 # A line's member series (docs/schema.md): a line carried by several interfaces has one series per member.
 MEMBER_SERIES = '"line", "device", "interface"'
+MEMBER_SERIES_EXTRA = '"device", "interface"'  # a member within its line (with "line" and other tags kept)
 
 
 def line_health_query(where: str, interval: str) -> str:
@@ -155,6 +158,87 @@ def line_health_query(where: str, interval: str) -> str:
     return ('SELECT min("health") FROM (SELECT last("health") AS "health" FROM "line_traffic" '
             f"WHERE $timeFilter AND {where} GROUP BY time({interval}), {MEMBER_SERIES} fill(none)) "
             f'WHERE $timeFilter GROUP BY time({interval}), "line" fill(none)')
+
+
+def hourly_utilization_query(where: str, *, by: Sequence[str] = ("line",), fill: str = "none") -> str:
+    """Each hour's utilization per ``by`` tag(s): the hourly mean of each member interface, summed over the line's
+    members (docs/schema.md), the larger of in and out, then (when ``by`` is not the line alone) the mean over the
+    lines of each group.
+
+    InfluxQL has no ``max(a, b)`` of two fields; ``(a + b + abs(a - b)) / 2`` is the same number in one pass
+    (InfluxDB 1.4+ has ``abs``), where a union of an in and an out subquery would evaluate the member sums twice.
+    ``fill`` is the outermost hourly grouping's ``fill()``.
+    """
+    keep = ", ".join(f'"{tag}"' for tag in dict.fromkeys(["line", *by]))
+    members = (
+        'SELECT mean("in_util_pct") AS "in", mean("out_util_pct") AS "out" FROM "line_traffic" '
+        f"WHERE $timeFilter AND {where} GROUP BY time(1h), {keep}, {MEMBER_SERIES_EXTRA} fill(none)"
+    )
+    lines = (
+        'SELECT (sum("in") + sum("out") + abs(sum("in") - sum("out"))) / 2 AS "util" '
+        f"FROM ({members}) WHERE $timeFilter GROUP BY time(1h), {keep} "
+    )
+    if tuple(by) == ("line",):
+        return lines + f"fill({fill})"
+    group = ", ".join(f'"{tag}"' for tag in by)
+    return (f'SELECT mean("util") AS "util" FROM ({lines}fill(none)) WHERE $timeFilter '
+            f"GROUP BY time(1h), {group} fill({fill})")
+
+
+HOURS_OF_DAY = tuple(f"{hour:02d}" for hour in range(24))
+"""Field names of the hour-of-day × day heatmap: one per hour of the (UTC) day, ``00`` … ``23``."""
+NO_DATA_CELL = -1
+"""The heatmap's value for an hour without data; Grafana's heatmap hides cells ≤ ``filterValues.le``."""
+
+
+def hour_of_day_query(where: str, *, by: Sequence[str] = ("line",)) -> str:
+    """One row per UTC day and ``by`` group, one field per hour of the day (:data:`HOURS_OF_DAY`): the hourly
+    utilization of :func:`hourly_utilization_query`, laid out for a heatmap of hour of day × day.
+
+    InfluxQL cannot group by the hour of the day. Each field ``HH`` is therefore its own subquery: windows of one
+    day that start at HH:00 (``time(1d, HHh)``), whose first hourly value is the HH:00 hour of that day; the
+    outer ``GROUP BY time(1d)`` files each window under the day it starts in. Every hour of the range has a value
+    (``fill(NO_DATA_CELL)``), so an hour without data is that sentinel, never the next hour's value. The day
+    before the range's first midnight holds windows cut by the range (outside the panel, not drawn). The hourly
+    query is evaluated once per hour of the day: keep the range to a few weeks and the panel to one line or
+    department (the panels repeat per selected value).
+    """
+    hourly = hourly_utilization_query(where, by=by, fill=str(NO_DATA_CELL))
+    group = ", ".join(f'"{tag}"' for tag in by)
+    subqueries = ", ".join(
+        f'(SELECT first("util") AS "h{name}" FROM ({hourly}) WHERE $timeFilter '
+        f"GROUP BY time(1d, {int(name)}h), {group} fill(none))"
+        for name in HOURS_OF_DAY
+    )
+    fields = ", ".join(f'first("h{name}") AS "{name}"' for name in HOURS_OF_DAY)
+    return f"SELECT {fields} FROM {subqueries} WHERE $timeFilter GROUP BY time(1d), {group} fill(none)"
+
+
+def hour_of_day_heatmap(*, title: str, description: str, gridPos: Mapping[str, int], query: str,
+                        alias: str, **kwargs: Any) -> JsonPanel:
+    """A Grafana heatmap of :func:`hour_of_day_query`'s rows: x the days of the range (each column one day, so
+    one weekday), y the 24 hours of the day (00 at the top), colour the hour's utilization on a fixed 0–100 %
+    scale (a quiet line stays pale instead of being stretched to the full colour range)."""
+    options = {
+        "calculate": False,  # the cells are the query's fields, not a histogram Grafana computes
+        "rowsFrame": {"layout": "unknown", "value": "utilization"},  # ordinal rows: the fields 00 … 23 in order
+        "yAxis": {"axisPlacement": "left", "reverse": True, "axisLabel": "hour (UTC)"},
+        "color": {"mode": "scheme", "scheme": "Oranges", "scale": "linear", "steps": 20, "exponent": 0.5,
+                  "fill": Severity.WARNING.colour, "min": 0, "max": 100, "reverse": False},
+        "cellGap": 1,
+        "cellValues": {"unit": "percent", "decimals": 0},
+        "showValue": "never",
+        "tooltip": {"mode": "single", "yHistogram": False, "showColorScale": True},
+        "legend": {"show": True},
+        "filterValues": {"le": NO_DATA_CELL / 2},  # hides the no-data sentinel only; an idle hour's 0 % shows
+        "exemplars": {"color": "rgba(255,0,255,0.7)"},
+    }
+    field_config = {"defaults": {"unit": "percent", "custom": {"scaleDistribution": {"type": "linear"}}},
+                    "overrides": []}
+    kwargs.setdefault("interval", "1h")
+    kwargs.setdefault("maxDataPoints", None)
+    return panel("heatmap", title=title, description=description, gridPos=gridPos,
+                 targets=[target(query, alias=alias)], options=options, fieldConfig=field_config, **kwargs)
 
 
 def query_variable(
@@ -569,7 +653,7 @@ def demo_stage(ctx: Any) -> None:
     print("  " + grafana_run_command(influx_url=influx.url, database=influx.database))
     print(
         "  then open http://127.0.0.1:3000/d/linewatch-noc?kiosk (NOC wall), /d/linewatch-line, "
-        "/d/linewatch-collector, /d/linewatch-voice, /d/linewatch-finance "
+        "/d/linewatch-collector, /d/linewatch-voice, /d/linewatch-finance, /d/linewatch-usage "
         "(log in as admin/admin; Grafana asks for a new password)"
     )
     print(

@@ -1,15 +1,16 @@
 """Line detail: one line or a few, picked with the site → carrier → department → line variables.
 
 In/out bits per second with the contracted capacity and the 80 % level drawn on the chart, utilization of the
-contracted capacity, errors and discards, the status timeline, alert annotations and this month's 95th percentile
-so far. The uid is the one alert notifications link to (``GrafanaSettings.line_dashboard_uid``), with
+contracted capacity, errors and discards, the status timeline, alert annotations, this month's 95th percentile
+so far, the daily busy hour with the capacity forecast drawn dashed (the trends job's ``line_trend`` and
+``line_forecast``) and an hour-of-day × day heatmap per line. The uid is the one alert notifications link to (``GrafanaSettings.line_dashboard_uid``), with
 ``?var-line=<line id>``. Generated into line.json by ``linewatch dashboards build``.
 """
 
 from grafanalib.core import Annotations, Dashboard, Stat, StateTimeline, Time
 
 from linewatch import dashboards as lw
-from linewatch.choices import UTILIZATION_WARNING_PCT, Severity
+from linewatch.choices import UTILIZATION_CRITICAL_PCT, UTILIZATION_WARNING_PCT, Severity
 
 FILTER = lw.line_filter()
 # A line may be carried by several interfaces (a LAG, a primary/backup pair): one series per member (docs/schema.md).
@@ -143,6 +144,7 @@ p95 = Stat(
     noValue="no data this month",
 )
 
+LW_DASHED = lw.LEVEL_STYLE
 LINE_ONLY = lw.tag_match("line")  # flow measurements are tagged with the line only (docs/schema.md)
 
 top_talkers = lw.panel(
@@ -193,6 +195,67 @@ app_mix = lw.panel(
     options={"displayMode": "basic", "orientation": "horizontal", "reduceOptions": {"calcs": ["sum"]}},
 )
 
+# The trend measurements carry the line tag only (docs/schema.md, "Trends"): no site/carrier/department to filter on.
+FORECAST_DAYS_BACK = 90  # history shown before today
+FORECAST_DAYS_AHEAD = 120  # TrendsSettings.horizon_days' default: the forecast the trends job writes
+
+forecast = lw.timeseries(
+    title="Busy hour and capacity forecast · 최번시 사용률과 용량 예측",
+    description="Each day's busy-hour utilization of the contracted capacity (the day's highest hourly mean of "
+    "max(in, out); `line_trend`, written by `linewatch trends run`) and the latest forecast continuing it, "
+    "dashed, with its interval dotted (`line_forecast`: value, lower and upper bound). The dashed horizontal "
+    f"lines are the {UTILIZATION_WARNING_PCT:g} % and {UTILIZATION_CRITICAL_PCT:g} % levels. The panel shows "
+    f"{FORECAST_DAYS_BACK} days back and {FORECAST_DAYS_AHEAD} days ahead whatever the dashboard's range "
+    "(days in UTC). 일별 최번시 사용률(실측)과 예측(점선), 예측 구간, 80 %·95 % 기준선.",
+    gridPos=lw.grid(0, 34, 24, 9),
+    targets=[
+        lw.target(
+            'SELECT max("busy_hour_pct") AS "busy hour" FROM "line_trend" '
+            f'WHERE $timeFilter AND {LINE_ONLY} GROUP BY time(1d), "line" fill(none)',
+            alias="$tag_line $col",
+        ),
+        lw.target(
+            'SELECT last("value_pct") AS "forecast", last("lower_pct") AS "lower", last("upper_pct") AS "upper" '
+            f'FROM "line_forecast" WHERE $timeFilter AND {LINE_ONLY} GROUP BY time(1d), "line" fill(none)',
+            ref_id="B",
+            alias="$tag_line $col",
+        ),
+    ],
+    # Grafana's panel relative time "+Nd" is now → now+N days; the time shift moves that window back, so the
+    # panel spans now-90d → now+120d (a shift moves the axis, not the points).
+    timeFrom=f"+{FORECAST_DAYS_BACK + FORECAST_DAYS_AHEAD}d",
+    timeShift=f"{FORECAST_DAYS_BACK}d",
+    interval="1d",
+    lineWidth=2,
+    showPoints="never",
+    spanNulls=True,
+    legendDisplayMode="table",
+    legendPlacement="right",
+    legendCalcs=["lastNotNull", "max"],
+    unit="percent",
+    axisSoftMin=0,
+    axisSoftMax=100,
+    thresholds=lw.utilization_thresholds()["steps"],
+    thresholdsStyleMode="dashed",
+    overrides=[
+        lw.by_name("/ forecast$/", LW_DASHED, ("custom.fillOpacity", 0), regex=True),
+        lw.by_name("/ (lower|upper)$/", ("custom.lineStyle", {"fill": "dot", "dash": [0, 8]}),
+                   ("custom.lineWidth", 1), ("custom.fillOpacity", 0), regex=True),
+    ],
+)
+
+heatmap = lw.hour_of_day_heatmap(
+    title="Hour of day × day, $line · 시간대 × 요일 사용률",
+    description="The line's utilization per hour of the day (rows, UTC) and day (columns, the last 14 whole days "
+    "and today; each column one weekday): the hour's mean of max(in, out), summed over the line's members. One "
+    "heatmap per selected line. 회선별 시간대 × 요일 사용률 (UTC).",
+    gridPos=lw.grid(0, 43, 12, 9),
+    query=lw.hour_of_day_query(FILTER),
+    alias="$tag_line",
+    timeFrom="now-14d/d",
+    extra={"repeat": "line", "repeatDirection": "h", "maxPerRow": 2},
+)
+
 alert_annotations = {
     "name": "Alerts",
     "datasource": lw.DATASOURCE,
@@ -215,6 +278,6 @@ dashboard = Dashboard(
     links=lw.nav_links(include_vars=True),
     annotations=Annotations(list=[alert_annotations]),
     templating=lw.templating(lw.line_variables()),
-    panels=[throughput, utilization, errors, status, p95, top_talkers, app_mix],
+    panels=[throughput, utilization, errors, status, p95, top_talkers, app_mix, forecast, heatmap],
     **lw.DASHBOARD_DEFAULTS,
 )

@@ -72,21 +72,38 @@ class TimeRange:
         return self.to_ms - self.from_ms
 
 
-def panel_range(dashboard_range: TimeRange, time_from: str | None) -> TimeRange:
-    """The range a panel queries: its relative time (``timeFrom``) replaces the dashboard's 'from'."""
-    if not time_from:
-        return dashboard_range
+def _round_down(ms: int, unit: str) -> int:
+    """``.../d``, ``.../M``, ``.../y``: the start of that day, month or year (dashboard timezone UTC)."""
+    to = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+    starts = {
+        "d": to.replace(hour=0, minute=0, second=0, microsecond=0),
+        "M": to.replace(day=1, hour=0, minute=0, second=0, microsecond=0),
+        "y": to.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0),
+    }
+    return int(starts[unit].timestamp() * 1000)
+
+
+def panel_range(dashboard_range: TimeRange, time_from: str | None, time_shift: str | None = None) -> TimeRange:
+    """The range a panel queries: its relative time (``timeFrom``) replaces the dashboard's range, then its time
+    shift (``timeShift``) moves the whole range back.
+
+    Grafana's ``rangeutil.describeTextRange``: ``5m`` / ``now-5m`` is now-5m → now, ``now/M`` this month so far,
+    ``now-14d/d`` from midnight 14 days ago to now, ``+30d`` (a leading plus) now → now+30d.
+    """
     to_ms = dashboard_range.to_ms
-    if time_from.startswith("now/"):  # "now/M": this month so far (dashboard timezone UTC)
-        unit = time_from[4:]
-        to = dt.datetime.fromtimestamp(to_ms / 1000, tz=dt.UTC)
-        starts = {
-            "d": to.replace(hour=0, minute=0, second=0, microsecond=0),
-            "M": to.replace(day=1, hour=0, minute=0, second=0, microsecond=0),
-            "y": to.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0),
-        }
-        return TimeRange(int(starts[unit].timestamp() * 1000), to_ms)
-    return TimeRange(to_ms - duration_ms(time_from.removeprefix("now-")), to_ms)
+    result = dashboard_range
+    if time_from and time_from.startswith("+"):
+        result = TimeRange(to_ms, to_ms + duration_ms(time_from[1:]))
+    elif time_from and time_from.startswith("now/"):  # "now/M": this month so far
+        result = TimeRange(_round_down(to_ms, time_from[4:]), to_ms)
+    elif time_from:
+        text, _, unit = time_from.removeprefix("now-").partition("/")
+        from_ms = to_ms - duration_ms(text)
+        result = TimeRange(_round_down(from_ms, unit) if unit else from_ms, to_ms)
+    if time_shift:
+        shift_ms = duration_ms(time_shift)
+        result = TimeRange(result.from_ms - shift_ms, result.to_ms - shift_ms)
+    return result
 
 
 def dashboard_range(model: Mapping[str, Any], *, to_ms: int) -> TimeRange:
@@ -175,6 +192,7 @@ class QueryTarget:
     min_interval: str | None
     max_data_points: int | None
     datasource: Mapping[str, Any] | None
+    time_shift: str | None = None
 
     @property
     def id(self) -> str:
@@ -200,6 +218,7 @@ def query_targets(name: str, model: Mapping[str, Any]) -> Iterator[QueryTarget]:
                 min_interval=panel.get("interval"),
                 max_data_points=panel.get("maxDataPoints"),
                 datasource=target.get("datasource") or panel.get("datasource"),
+                time_shift=panel.get("timeShift"),
             )
     for annotation in model.get("annotations", {}).get("list", []):
         if "query" in annotation:

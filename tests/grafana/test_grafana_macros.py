@@ -43,6 +43,25 @@ def test_panel_relative_time(time_from: str | None, expected_from_ms: int) -> No
     assert panel_range(RANGE, time_from).from_ms == expected_from_ms  # 1970-01: the month starts at 0
 
 
+DAY_MS = 86_400_000
+LATER = TimeRange(from_ms=20 * DAY_MS, to_ms=20 * DAY_MS + 15 * 3_600_000)  # 1970-01-21 15:00 UTC
+
+
+@pytest.mark.parametrize(
+    ("time_from", "time_shift", "expected"),
+    [
+        pytest.param("now-14d/d", None, TimeRange(6 * DAY_MS, LATER.to_ms), id="whole-days-from-midnight"),
+        pytest.param("+30d", None, TimeRange(LATER.to_ms, LATER.to_ms + 30 * DAY_MS), id="plus-is-the-future"),
+        pytest.param("+210d", "90d", TimeRange(LATER.to_ms - 90 * DAY_MS, LATER.to_ms + 120 * DAY_MS),
+                     id="shifted-future-window-spans-past-and-future"),
+        pytest.param(None, "1d", TimeRange(LATER.from_ms - DAY_MS, LATER.to_ms - DAY_MS), id="shift-alone"),
+    ],
+)
+def test_panel_relative_time_and_shift(time_from: str | None, time_shift: str | None, expected: TimeRange) -> None:
+    """The forecast panel reaches into the future (+Nd shifted back) and the heatmap starts at a midnight."""
+    assert panel_range(LATER, time_from, time_shift) == expected
+
+
 @pytest.mark.parametrize(
     ("max_points", "min_interval", "expected"),
     [

@@ -3,7 +3,8 @@
 The database is seeded once per module: four hours of the demo traffic model at one-minute resolution
 (``collector.demo.history.load_history``, the same point builder the collector uses) plus crafted
 ``alert_events``, ``collector_poll`` and ``collector_health`` points, and three months of ``line_cost`` and
-``billing_findings`` (the billing ETL's monthly results). Each target's text is taken from the JSON
+``billing_findings`` (the billing ETL's monthly results), and the trends job's ``line_trend`` and ``line_forecast``
+(tests/grafana/trends_demo_data.py). Each target's text is taken from the JSON
 Grafana loads, its macros and variables substituted the way Grafana does (tests/grafana/grafana_macros.py), for
 three selections: everything ("All"), two values of each variable, one value of each. A query that errors or
 returns no series fails the test.
@@ -29,6 +30,7 @@ from grafana_macros import (
     panel_range,
     query_targets,
 )
+from trends_demo_data import trend_points
 from voice_demo_data import VOICE_MEASUREMENTS, load_voice_demo
 
 from collector.demo.history import load_history
@@ -253,6 +255,7 @@ def demo_client(influxd: InfluxdServer, tmp_path_factory: pytest.TempPathFactory
                 + _billing_points(inventory)
                 + _fault_points(inventory)
                 + _finance_kpi_points(inventory)
+                + trend_points(inventory, now_s=NOW_S)
                 + [_line_went_down(inventory)]
             )
         )
@@ -322,7 +325,8 @@ def test_panel_query_returns_series_from_demo_data(
     scenario: str,
 ) -> None:
     """The query text in the JSON, substituted as Grafana would, runs without error and returns data."""
-    time_range = panel_range(dashboard_range(MODELS[target.dashboard], to_ms=NOW_S * 1000), target.time_from)
+    time_range = panel_range(dashboard_range(MODELS[target.dashboard], to_ms=NOW_S * 1000), target.time_from,
+                             target.time_shift)
     interval = panel_interval(
         time_range, max_data_points=target.max_data_points, min_interval=target.min_interval
     )
@@ -347,7 +351,8 @@ def test_panel_query_returns_series_from_demo_data(
 
 def _run_panel(client: InfluxClient, variables: dict, dashboard: str, title: str) -> list[dict]:
     (target,) = [t for t in TARGETS if t.dashboard == dashboard and t.panel.startswith(title)]
-    time_range = panel_range(dashboard_range(MODELS[dashboard], to_ms=NOW_S * 1000), target.time_from)
+    time_range = panel_range(dashboard_range(MODELS[dashboard], to_ms=NOW_S * 1000), target.time_from,
+                             target.time_shift)
     interval = panel_interval(
         time_range, max_data_points=target.max_data_points, min_interval=target.min_interval
     )
