@@ -6,11 +6,14 @@
 # chromium and fonts-noto-cjk (the web app's browser tests).
 # dovecot-imapd (a private IMAP server for the invoice-intake tests).
 # kamailio (the SIP proxy of the voice tests and demo PBX) and sip-tester (SIPp: callers and the carrier).
+# poppler-utils (pdftoppm, pdftotext, pdffonts: the reports' PDF pages turned into PNG for the tests),
+# tesseract-ocr with its Korean and English models (the tests read the pages back: Hangul must be drawn).
 set -euo pipefail
 declare -A need=( [influxd]=influxdb [snmpd]=snmpd [snmpbulkwalk]=snmp [tshark]=tshark
                   [softflowd]=softflowd [nfdump]=nfdump [nfcapd]=nfdump [busybox]=busybox
                   [slapd]=slapd [ldapsearch]=ldap-utils [msgfmt]=gettext [chromium]=chromium
-                  [dovecot]=dovecot-imapd [kamailio]=kamailio [sipp]=sip-tester )
+                  [dovecot]=dovecot-imapd [kamailio]=kamailio [sipp]=sip-tester
+                  [pdftoppm]=poppler-utils [pdffonts]=poppler-utils [tesseract]=tesseract-ocr )
 missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${need[$cmd]}")
@@ -22,6 +25,10 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql
 [ -e /usr/include/sasl/sasl.h ] || missing+=(libsasl2-dev)
 # chromium drives the web app's browser tests (Playwright); fonts-noto-cjk lets its screenshots show Hangul.
 [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
+# The report tests' OCR reads Korean and English (tesseract-ocr itself pulls only its OSD model).
+for lang in kor eng; do
+  compgen -G "/usr/share/tesseract-ocr/*/tessdata/$lang.traineddata" >/dev/null || missing+=("tesseract-ocr-$lang")
+done
 [ ${#missing[@]} -eq 0 ] && exit 0
 pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then

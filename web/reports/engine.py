@@ -345,8 +345,8 @@ def render_page(defn: ReportDefinition, ctx: ReportContext, *, for_pdf: bool = F
     with _language(ctx.language):
         try:
             template = env.get_template(defn.template)
-            return template.render(report=report, blocks=blocks, css=Markup(css()) if css_href is None else None,
-                                   css_href=css_href)
+            return template.render(report=report, blocks=blocks, providers=blocks.get("providers", {}),
+                                   css=Markup(css()) if css_href is None else None, css_href=css_href)
         except TemplateError as exc:
             line = getattr(exc, "lineno", None)
             where = f"{defn.template}:{line}" if line else defn.template
