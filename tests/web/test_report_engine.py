@@ -412,6 +412,16 @@ def test_a_users_template_cannot_make_the_pdf_read_local_files(folder: Path, tmp
     assert len(listing.strip().splitlines()) == 2, listing  # the header only: no image
 
 
+def test_the_shipped_example_template_loads(settings: Any) -> None:
+    """config/report-templates (docs/reports.md's example) names providers that exist and parses."""
+    example = Path(__file__).resolve().parents[2] / "config" / "report-templates"
+    lw = settings.LINEWATCH
+    settings.LINEWATCH = lw.model_copy(update={"reports": lw.reports.model_copy(update={"template_dir": example})})
+    assert engine.folder_problems() == []
+    brief = engine.get("capacity-brief")
+    assert (brief.providers, brief.period_kind, brief.title["ko"]) == (("utilization", "outlook"), M, "용량 요약")
+
+
 # --- CLI ----------------------------------------------------------------------------------------------------------
 
 def test_cli_renders_a_file_0600_and_prints_its_path(sample_report: Any, tmp_path: Path,
