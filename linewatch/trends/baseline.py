@@ -17,6 +17,7 @@ Pure: pandas/numpy in, pandas out; no I/O.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Collection
 
 import numpy as np
@@ -72,7 +73,8 @@ def _holiday_mask(times: pd.Series, *, tz: str, holidays: Collection[dt.date]) -
 def hour_of_week_baseline(frame: pd.DataFrame, *, weeks: int, tz: str = "UTC",
                           end: pd.Timestamp | dt.datetime | None = None,
                           holidays: Collection[dt.date] = (),
-                          mad_floor: float = 1.0, mad_floor_ratio: float = 0.05) -> pd.DataFrame:
+                          mad_floor: float = 1.0, mad_floor_ratio: float = 0.05,
+                          trend: bool = True) -> pd.DataFrame:
     """Median and MAD of ``value`` per line and hour of the week over the ``weeks`` weeks before ``end``.
 
     ``frame``: long, columns ``line``, ``time`` (tz-aware), ``value`` (utilization %, hourly means or finer; the
@@ -83,7 +85,9 @@ def hour_of_week_baseline(frame: pd.DataFrame, *, weeks: int, tz: str = "UTC",
 
     Returns a frame indexed by ``(line, how)`` (how 0..167, only the hours with samples) with columns
     ``median``, ``mad`` (× 1.4826, at least ``max(mad_floor, mad_floor_ratio × |median|)``) and ``samples``.
-    ``result.attrs["tz"]`` keeps ``tz`` for :func:`departures`.
+    ``result.attrs["tz"]`` keeps ``tz`` for :func:`departures`. ``trend``: carry each past week forward along
+    the line's robust weekly growth before taking the median (3 weeks or more; see :func:`_detrended`), so a
+    fast-growing line's ordinary busy day is not a surge.
     """
     if weeks < 1:
         raise ValueError(f"weeks must be at least 1 (got {weeks})")
@@ -103,11 +107,46 @@ def hour_of_week_baseline(frame: pd.DataFrame, *, weeks: int, tz: str = "UTC",
     data = data[data["value"].notna()]
     keep = ~_holiday_mask(data["time"], tz=tz, holidays=holidays)
     data = data[keep]
-    result = _median_mad(data["line"].to_numpy(), hour_of_week(data["time"], tz=tz),
-                         data["value"].to_numpy(dtype=np.float64), mad_floor=mad_floor,
+    values = data["value"].to_numpy(dtype=np.float64)
+    lines = data["line"].to_numpy()
+    if trend and weeks >= 3 and end_ts is not None and len(values):
+        values = _detrended(lines, data["time"], values, end=end_ts, weeks=weeks)
+    result = _median_mad(lines, hour_of_week(data["time"], tz=tz), values, mad_floor=mad_floor,
                          mad_floor_ratio=mad_floor_ratio)
     result.attrs["tz"] = tz
     return result
+
+
+def _detrended(lines: np.ndarray, times: pd.Series, values: np.ndarray, *, end: pd.Timestamp,
+               weeks: int) -> np.ndarray:
+    """Each past week's values carried forward to ``end`` along the line's robust weekly growth.
+
+    Why: a line growing 10 points a month sits 5 points above a 4-week median at its busy hours, and an ordinary
+    busy day then looks like a surge. The growth is the Theil–Sen slope (median of the pairwise slopes) of the
+    line's weekly means, relative to their median, capped at ±15 % a week; a value ``w`` weeks (centre) before
+    ``end`` is multiplied by ``1 + slope × w``. A one-off week (an outage) barely moves a median of pairwise
+    slopes; a level shift does tilt it, which only speeds up its absorption.
+    """
+    codes, uniques = pd.factorize(lines)
+    age_ns = end.as_unit("ns").value - pd.DatetimeIndex(times).as_unit("ns").asi8
+    week_ns = 7 * 86_400 * 10**9
+    week = np.clip(age_ns // week_ns, 0, weeks - 1).astype(np.int64)
+    sums = np.zeros((len(uniques), weeks))
+    counts = np.zeros((len(uniques), weeks))
+    np.add.at(sums, (codes, week), values)
+    np.add.at(counts, (codes, week), 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        level = sums / counts  # line × week (0 = the newest)
+    pairs = [(i, j) for i in range(weeks) for j in range(i + 1, weeks)]
+    slopes = np.stack([(level[:, i] - level[:, j]) / (j - i) for i, j in pairs], axis=1)  # per week, forward
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows (a line with one week): no slope
+        slope = np.nanmedian(slopes, axis=1)
+        scale = np.nanmedian(level, axis=1)
+        relative = np.where(scale > 0, slope / scale, 0.0)
+    relative = np.clip(np.nan_to_num(relative), -0.15, 0.15)
+    age_weeks = age_ns / week_ns
+    return values * (1.0 + relative[codes] * age_weeks)
 
 
 def _median_mad(lines: np.ndarray, how: np.ndarray, values: np.ndarray, *, mad_floor: float,

@@ -153,9 +153,8 @@ def test_an_idle_line_going_to_zero_is_no_drop_below_the_minimum_median():
     assert set(episodes(history, quiet, drop_min_expected=0.0)["direction"]) == {AnomalyDirection.DROP}
 
 
-def test_a_level_shift_is_reported_then_absorbed_by_the_baseline_after_half_the_weeks():
-    """Traffic halves for good on a Monday: reported the first weeks, normal once more than half of the baseline's
-    weeks carry the new level (weeks // 2 + 1 = 3 of 4)."""
+def level_shift_reports(*, trend: bool) -> list[bool]:
+    """Traffic halves for good on a Monday: is it reported on the Tuesday of each of the 4 weeks after?"""
     shift = START + pd.Timedelta(weeks=WEEKS)  # a Monday
     total_weeks = WEEKS + 4
     times = pd.date_range(START, periods=total_weeks * 7 * 288, freq="5min")
@@ -165,15 +164,38 @@ def test_a_level_shift_is_reported_then_absorbed_by_the_baseline_after_half_the_
     hourly = hourly_means(whole)
 
     def reported_on(day: pd.Timestamp) -> bool:
-        baseline = hour_of_week_baseline(hourly[hourly["time"] < day], weeks=WEEKS)
+        baseline = hour_of_week_baseline(hourly[hourly["time"] < day], weeks=WEEKS, trend=trend)
         recent = whole[(whole["time"] >= day) & (whole["time"] < day + pd.Timedelta(days=1))]
         found = sustained(departures(recent, baseline, k_mad=K_MAD, min_samples=3, drop_min_expected=10.0),
                           for_s=FOR_S)
         return bool(len(found)) and set(found["direction"]) == {AnomalyDirection.DROP}
 
-    weekday_noon = pd.Timedelta(days=1)  # Tuesdays
-    assert [reported_on(shift + weekday_noon + pd.Timedelta(weeks=w)) for w in range(4)] == [
-        True, True, False, False]
+    return [reported_on(shift + pd.Timedelta(days=1, weeks=w)) for w in range(4)]
+
+
+def test_a_level_shift_is_reported_then_absorbed_once_it_holds_in_more_than_half_the_weeks():
+    """Without the trend: the median moves once the new level holds in weeks // 2 + 1 = 3 of 4 weeks."""
+    assert level_shift_reports(trend=False) == [True, True, False, False]
+
+
+def test_with_the_trend_a_level_shift_is_still_reported_first_and_absorbed_no_later():
+    """The weekly growth (Theil–Sen) tilts towards a level shift, so it may be absorbed a week sooner, never
+    later, and its first week is always reported."""
+    reports = level_shift_reports(trend=True)
+    assert reports[0] is True
+    assert reports[2:] == [False, False]
+
+
+def test_the_trend_keeps_a_growing_line_from_lagging_behind_its_baseline():
+    """A line growing 3 points a week at 09:00: the plain median of 4 weeks lags 1.5 weeks behind (4.5 points);
+    carried forward along the growth it expects this week's level."""
+    times = pd.DatetimeIndex([START + pd.Timedelta(weeks=w, hours=9) for w in range(WEEKS)])
+    frame = pd.DataFrame({"line": "L-grow", "time": times, "value": [30.0, 33.0, 36.0, 39.0]})
+    end = START + pd.Timedelta(weeks=WEEKS)
+    plain = hour_of_week_baseline(frame, weeks=WEEKS, end=end, trend=False).loc[("L-grow", 9), "median"]
+    grown = hour_of_week_baseline(frame, weeks=WEEKS, end=end, trend=True).loc[("L-grow", 9), "median"]
+    assert plain == pytest.approx(34.5)
+    assert grown == pytest.approx(42.0, abs=1.5)  # next Monday's 09:00 would be 42
 
 
 def test_a_short_departure_is_not_sustained():
@@ -223,7 +245,7 @@ def test_lines_without_enough_history_are_not_judged():
 def test_baseline_median_and_scaled_mad_per_hour_of_week():
     times = pd.DatetimeIndex([START + pd.Timedelta(weeks=w, hours=9) for w in range(5)])  # Mondays 09:00
     frame = pd.DataFrame({"line": "L1", "time": times, "value": [10.0, 20.0, 30.0, 40.0, 1000.0]})
-    base = hour_of_week_baseline(frame, weeks=5, mad_floor=0.0, mad_floor_ratio=0.0)
+    base = hour_of_week_baseline(frame, weeks=5, mad_floor=0.0, mad_floor_ratio=0.0, trend=False)
     row = base.loc[("L1", 9)]
     assert row["median"] == 30.0  # the outlier week does not drag it
     assert row["mad"] == pytest.approx(10.0 * 1.4826)
