@@ -21,6 +21,7 @@ from billing_support import CONTRACTS, INVENTORY, traffic_point, write_config_tr
 
 from billing_etl.trends import run_trends
 from billing_etl.usage import burstable_p95
+from linewatch.choices import ForecastMethod
 from linewatch.cli import main
 from linewatch.influx import InfluxClient, InfluxSettings, Point, encode_points
 from linewatch.inventory import Inventory
@@ -87,6 +88,10 @@ def world(influxd, tmp_path_factory):
     root = tmp_path_factory.mktemp("trends")
     _CONFIG["path"] = write_config_tree(root, influx_url=influxd.url, database=database, contracts=CONTRACTS_50M)
     settings = load_settings(_CONFIG["path"])
+    # the method the expected figures are worked out for (a straight line is fitted exactly by its robust trend),
+    # whatever the default is
+    trends = settings.trends.model_copy(update={"method": ForecastMethod.ROBUST_SEASONAL})
+    settings = settings.model_copy(update={"trends": trends})
     client = InfluxClient(InfluxSettings(url=influxd.url, database=database))
     client.query(f'CREATE DATABASE "{database}"', database="")
     batch: list[Point] = []
@@ -259,3 +264,16 @@ def test_cli_run_json_report(world, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["lines"] == 1
     assert report["problems"] == {"L-VOL": "no utilization data in the last 7 days"}
+
+
+def test_holt_winters_runs_the_same_job(world):
+    """The other seasonal method through the same job (one line): the straight 0.5-point-a-day climb crosses
+    80 % on about the same day."""
+    settings, inventory, client, _r = world
+    trends = settings.trends.model_copy(update={"method": ForecastMethod.HOLT_WINTERS})
+    report = run_trends(settings.model_copy(update={"trends": trends}), inventory, client, now_s=NOW_S + 1200,
+                        lines=["L-BURST"])
+    assert (report.lines, report.forecasts, report.problems) == (1, 1, {})
+    row = read_outlook(client, lines=["L-BURST"]).iloc[0]
+    assert row["method"] == "holt_winters"
+    assert row["days_to_80"] == pytest.approx(45, abs=3)
