@@ -52,8 +52,8 @@ class LineSpec:
 
 @dataclass(frozen=True)
 class AnomalyLabel:
-    """Ground truth of one injected anomaly: [start, end) in UTC, ``magnitude_pct`` the points added (negative for
-    a drop) at its start."""
+    """Ground truth of one injected anomaly: [start, end) in UTC, ``magnitude_pct`` the mean points added over it
+    (negative for a drop or a downward shift)."""
 
     line: str
     start: pd.Timestamp
@@ -211,8 +211,9 @@ def _inject(spec, value, expected, times_utc, local, rest, rng, after_days, days
             magnitude = float(rng.uniform(25.0, 60.0))
             value[i:end] = value[i:end] + magnitude
         else:
-            magnitude = float(rng.choice([-1.0, 1.0]) * rng.uniform(0.3, 0.6) * max(spec.base_pct, 10.0))
-            value[i:end] = value[i:end] + magnitude * np.clip(expected[i:end] / max(spec.base_pct, 1.0), 0.2, 1.5)
+            ratio = float(rng.choice([-1.0, 1.0]) * rng.uniform(0.3, 0.6))  # traffic moved off or onto the line
+            magnitude = ratio * float(np.mean(expected[i:end]))
+            value[i:end] = value[i:end] + ratio * expected[i:end]
         return AnomalyLabel(line=spec.name, start=times_utc[i], end=times_utc[end - 1] + pd.Timedelta(seconds=step_s),
                             kind=kind, magnitude_pct=round(magnitude, 2))
     return None

@@ -214,7 +214,7 @@ def _fit_holt_winters(series: pd.Series, future: pd.DatetimeIndex, interval_pct:
         model = ETSModel(y, error="add", trend="add", seasonal=seasonal,
                          seasonal_periods=SEASON_DAYS if weekly else None)
         result = model.fit(disp=False)
-        pred = result.get_prediction(start=len(y), end=len(y) + len(future) - 1,
+        pred = result.get_prediction(start=len(y), end=len(y) + len(future) - 1, simulate_repetitions=400,
                                      rng=np.random.default_rng(0))  # simulated intervals: repeatable
         frame = pred.summary_frame(alpha=1.0 - interval_pct / 100.0)
     states = np.asarray(result.states)

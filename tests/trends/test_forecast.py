@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.history_gen import LineSpec, generate, true_crossing
+from bench.history_gen import LineSpec, generate, true_busy_hour, true_crossing
 from linewatch.choices import ForecastMethod
 from linewatch.trends.forecast import Forecast, crossing, fit_forecast, linear_forecast, min_days
 from linewatch.trends.series import daily_profile
@@ -161,3 +161,29 @@ def test_crossing_starts_at_today(today, expected):
 def test_bad_arguments_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         fit_forecast(daily(np.arange(30.0)), method=ForecastMethod.LINEAR, **kwargs)
+
+
+def test_generator_truth_is_the_busy_hour_of_its_noise_free_data():
+    """The benchmark judges forecasts against true_busy_hour: it must be what daily_profile gives on the data."""
+    history = generate(lines=4, days=30, step_s=300, seed=5, tz="Asia/Seoul")
+    for spec in history.specs:
+        measured = daily_profile(history.series(spec.name, "expected").tz_convert("Asia/Seoul"))["busy_hour_pct"]
+        truth = true_busy_hour(spec, start=history.start, tz="Asia/Seoul", from_day=0, days=30,
+                               holidays=history.holidays)
+        np.testing.assert_allclose(measured.to_numpy(), truth.to_numpy(), atol=1e-9)
+        assert list(measured.index) == list(truth.index)
+
+
+def test_generator_is_deterministic_and_labels_lie_in_the_history():
+    first, again = (generate(lines=6, days=42, seed=9, anomalies_per_line=2.0) for _ in range(2))
+    assert first.frame.equals(again.frame) and first.anomalies == again.anomalies
+    assert first.anomalies, "anomalies were asked for"
+    end = first.start + pd.Timedelta(days=42)
+    for label in first.anomalies:
+        assert first.start + pd.Timedelta(days=28) <= label.start < label.end <= end
+        assert label.kind in {"drop", "surge", "level_shift"}
+        part = first.frame[(first.frame["line"] == label.line) & (first.frame["time"] >= label.start)
+                           & (first.frame["time"] < label.end)]
+        departure = float((part["value"] - part["expected"]).mean())
+        assert np.sign(departure) == np.sign(label.magnitude_pct), label
+        assert departure == pytest.approx(label.magnitude_pct, rel=0.25, abs=0.5), label
