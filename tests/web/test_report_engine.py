@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from reports_support import fuzzy_contains, read_pdf
 
-from linewatch.choices import ExitCode, ReportPeriodKind
+from linewatch.choices import ExitCode, ReportFormat, ReportPeriodKind
 from linewatch.cli import main as linewatch_main
 from web.reports import charts, engine
 from web.reports.blocks import Chart, Figure, Table, Text, format_cell
@@ -265,6 +265,22 @@ def test_pdf_filename_names_report_period_department_language(sample_report: Any
                         now=NOW)
     assert out.filename == "t5-sample-2026-11-sales-dept-ko.html"
     assert out.media_type.startswith("text/html")
+
+
+def test_html_and_pdf_from_one_provider_run() -> None:
+    """render_formats reads the data once: both files show the same figures."""
+    calls: list[int] = []
+    defn = engine.ReportDefinition(name="t5-once", title={"en": "Once", "ko": "한 번"}, period_kind=M,
+                                   template="reports/base.html",
+                                   provider=lambda ctx: calls.append(1) or sample_provider(ctx))
+    engine.register(defn, replace=True)
+    try:
+        out = engine.render_formats("t5-once", period="2026-11", language="en", now=NOW)
+    finally:
+        engine.unregister("t5-once")
+    assert len(calls) == 1
+    assert out[ReportFormat.PDF].content.startswith(b"%PDF-") and out[ReportFormat.PDF].filename.endswith(".pdf")
+    assert b"Busy-hour peak" in out[ReportFormat.HTML].content
 
 
 @pytest.mark.slow

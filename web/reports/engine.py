@@ -329,10 +329,12 @@ def css() -> str:
 
 
 def render_page(defn: ReportDefinition, ctx: ReportContext, *, for_pdf: bool = False,
-                css_href: str | None = None) -> str:
+                css_href: str | None = None, blocks: dict[str, Any] | None = None) -> str:
     """The report as an HTML document. ``css_href``: link the stylesheet (the app's pages, whose
-    Content-Security-Policy refuses inline styles) instead of embedding it."""
-    blocks = gather(defn, ctx)
+    Content-Security-Policy refuses inline styles) instead of embedding it. ``blocks``: from :func:`gather`
+    already (one provider run for several pages)."""
+    if blocks is None:
+        blocks = gather(defn, ctx)
     lw = ctx.settings
     template_dir = str(lw.resolve(lw.reports.template_dir)) if lw.reports.template_dir else None
     env = environment(template_dir)
@@ -372,16 +374,28 @@ def render_pdf(name: str, *, period: str | Period | None, language: str, departm
 def render(name: str, *, fmt: ReportFormat | str, period: str | Period | None, language: str,
            department: str | None = None, now: dt.datetime | None = None) -> Rendered:
     """Render ``name`` as ``fmt`` (what schedules and the CLI keep as files)."""
+    fmt = ReportFormat(fmt)
+    return render_formats(name, formats=(fmt,), period=period, language=language, department=department,
+                          now=now)[fmt]
+
+
+def render_formats(name: str, *, formats: tuple[ReportFormat | str, ...] = (ReportFormat.HTML, ReportFormat.PDF),
+                   period: str | Period | None, language: str, department: str | None = None,
+                   now: dt.datetime | None = None) -> dict[ReportFormat, Rendered]:
+    """The report in each of ``formats`` from one provider run (a schedule keeps HTML and PDF; the demo both
+    languages): the data is read once, so the files agree with each other."""
     from web.reports.pdf import html_to_pdf
 
-    fmt = ReportFormat(fmt)
     defn = get(name)
     ctx = make_context(defn, period=period, language=language, department=department, now=now)
-    page = render_page(defn, ctx, for_pdf=fmt == ReportFormat.PDF)
-    file = filename(defn.name, ctx.period, language=ctx.language, department=ctx.department, fmt=fmt)
-    if fmt == ReportFormat.PDF:
-        return Rendered(html_to_pdf(page), "application/pdf", file)
-    return Rendered(page.encode("utf-8"), "text/html; charset=utf-8", file)
+    blocks = gather(defn, ctx)
+    out: dict[ReportFormat, Rendered] = {}
+    for fmt in map(ReportFormat, formats):
+        page = render_page(defn, ctx, for_pdf=fmt == ReportFormat.PDF, blocks=blocks)
+        file = filename(defn.name, ctx.period, language=ctx.language, department=ctx.department, fmt=fmt)
+        out[fmt] = (Rendered(html_to_pdf(page), "application/pdf", file) if fmt == ReportFormat.PDF
+                    else Rendered(page.encode("utf-8"), "text/html; charset=utf-8", file))
+    return out
 
 
 def output_dir(settings: Settings) -> Path:
