@@ -188,12 +188,14 @@ def _load_builtin() -> None:
     global _builtin_loaded
     if _builtin_loaded:
         return
-    _builtin_loaded = True
     try:
+        # While the module imports, a call from inside it finds it in sys.modules: no recursion. A failure
+        # (a provider's import error) is raised on every call, never half a registry that looks complete.
         importlib.import_module(BUILTIN_MODULE)
     except ModuleNotFoundError as exc:
         if exc.name != BUILTIN_MODULE:
             raise
+    _builtin_loaded = True
 
 
 def _settings() -> Settings:
