@@ -6,7 +6,8 @@ clock is injected, so tests drive hours of alert life in milliseconds):
 1. :meth:`AlertService.evaluate` — one query per rule, verdicts, state transitions; every state change is stored
    with its ``alert_events`` line protocol, which is then written to InfluxDB (kept in the store until it is).
 2. :meth:`AlertService.flush` — route firing/resolved alerts, drop muted ones (maintenance windows, planned
-   maintenance of the inventory, silences, no-data of a line whose device is unreachable), decide per group
+   maintenance of the inventory, silences, no-data of a line whose device is unreachable, the traffic anomaly of
+   a line that is down or whose device is unreachable), decide per group
    (group_wait/interval/repeat) and enqueue.
 3. :meth:`AlertService.dispatch` — send due outbox messages; a failure is retried with exponential backoff (or the
    receiver's Retry-After) until the message expires, which is logged at ERROR.
@@ -292,6 +293,8 @@ class AlertService:
             silences = self.store.silences(active_at=now)
             down_devices = {a.labels.get("device") for a in alerts.values()
                             if a.status.state is AlertState.FIRING and a.labels.get("scope") == AlertScope.DEVICE}
+            down_lines = {a.subject for a in alerts.values()
+                          if a.status.state is AlertState.FIRING and a.info.get("kind") == AlertRuleKind.LINE_DOWN}
             members: dict[tuple[str, str], list[GroupMember]] = {}
             nodes: dict[tuple[str, str], RouteNode] = {}
             group_labels: dict[tuple[str, str], dict[str, str]] = {}
@@ -310,6 +313,9 @@ class AlertService:
                     if (alert.info.get("kind") == AlertRuleKind.NO_DATA and alert.labels.get("scope") == "line"
                             and alert.labels.get("device") in down_devices):
                         continue  # inhibited: the device alert already says why
+                    if alert.info.get("kind") == AlertRuleKind.ANOMALY and (
+                            alert.subject in down_lines or alert.labels.get("device") in down_devices):
+                        continue  # inhibited: a line that is down has no traffic; line_down already says so
                 for node in match_routes(self.route, alert.labels):
                     gk = (node.receiver, node.group_key(alert.labels))
                     nodes[gk] = node

@@ -211,7 +211,7 @@ def anomaly_verdicts(rule: AnomalyRule, recent: pd.DataFrame, baseline: Baseline
         rows = np.isin(codes, codes_of_rule)
         size[rows], sign[rows] = _departure_sizes(scored[rows], enabled[names[codes_of_rule[0]]])
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([], dtype=np.int64)
-    ends = np.r_[starts[1:], len(codes)].astype(np.int64)
+    ends = np.r_[starts[1:], len(codes)].astype(np.int64) if len(codes) else starts
     t_s = pd.DatetimeIndex(scored["time"]).as_unit("s").asi8
     span = {name: (int(a), int(b)) for name, a, b in zip(names, starts, ends, strict=True)}
     out: dict[str, Verdict] = {}

@@ -16,6 +16,7 @@ from alerting.config import AlertsConfig
 from alerting.render import summary
 from alerting.service import AlertService
 from alerting.store import AlertStore
+from linewatch.choices import OperStatus
 from linewatch.influx import InfluxClient, Point
 from tests.alerting.conftest import T0, Clock, make_inventory, traffic_point, write
 
@@ -43,8 +44,10 @@ def usual_pct(t_s: int, *, office: float = 60.0, night: float = 8.0, weekend: fl
 
 
 def history(line: str, *, start_s: int, end_s: int, seed: int,
-            override: Callable[[int], float | None] = lambda t: None) -> list[Point]:
-    """5-minute points of the usual pattern with noise (σ 1.5 points), ``override`` replacing some."""
+            override: Callable[[int], float | None] = lambda t: None,
+            down: Callable[[int], bool] = lambda t: False) -> list[Point]:
+    """5-minute points of the usual pattern with noise (σ 1.5 points), ``override`` replacing some; ``down``:
+    oper down (admin up) then."""
     rng = np.random.default_rng(seed)
     times = range(start_s - start_s % STEP_S, end_s, STEP_S)
     noise = rng.normal(0, 1.5, len(times))
@@ -52,13 +55,14 @@ def history(line: str, *, start_s: int, end_s: int, seed: int,
     for t, n in zip(times, noise, strict=True):
         forced = override(t)
         util = forced if forced is not None else max(0.0, usual_pct(t) + n)
-        points.append(traffic_point(line, t, util=util, out_util=util / 3))
+        oper = OperStatus.DOWN if down(t) else OperStatus.UP
+        points.append(traffic_point(line, t, util=util, out_util=util / 3, oper=oper))
     return points
 
 
-def config(**rule: Any) -> AlertsConfig:
+def config(*more_rules: dict[str, Any], **rule: Any) -> AlertsConfig:
     return AlertsConfig.model_validate({
-        "rules": [{**RULE, **rule}],
+        "rules": [{**RULE, **rule}, *more_rules],
         "route": {"receiver": "noc", "group_by": ["rule", "department"], "group_wait_s": 0,
                   "routes": [{"matchers": ['department="Operations"'], "receiver": "ops"}]},
         "receivers": [{"name": n, "email": {"host": "127.0.0.1", "port": 9, "tls": "none",
@@ -146,6 +150,15 @@ def test_a_line_without_enough_history_is_not_judged(service: AlertService, infl
     assert rows == {"BUSY-1": "ok", "BUSY-2": "ok", "NEW-1": "no data"}
 
 
+def test_no_recent_traffic_at_all_holds_every_line(service: AlertService, influx: InfluxClient) -> None:
+    """Regression: the collector silent for the last hour (only history) — no line judged, no error."""
+    load(influx, until_s=T0 - 2 * 3600)
+    report = service.evaluate(T0, report_rows=True)
+    assert not report.rule_errors
+    assert {r.subject: r.state for r in report.rows} == {"BUSY-1": "no data", "BUSY-2": "no data",
+                                                         "NEW-1": "no data"}
+
+
 def test_the_baseline_is_read_once_an_hour_not_every_cycle(service: AlertService, influx: InfluxClient) -> None:
     load(influx, until_s=T0 + 3600)
     service.evaluate(T0)
@@ -168,6 +181,25 @@ def test_anomaly_is_routed_to_the_department_receiver_once(service: AlertService
     messages = service.store.messages()
     assert [(m.receiver, [a["key"] for a in m.payload["firing"]]) for m in messages] == [
         ("ops", ["traffic_anomaly/BUSY-1"])]
+
+
+def test_a_line_that_is_down_notifies_line_down_not_also_its_traffic_drop(tmp_path: Path, influx: InfluxClient,
+                                                                           clock: Clock) -> None:
+    """Both rules fire on BUSY-1 going down at noon; the anomaly is inhibited: line_down already says why."""
+    drop_s = T0 - 1800
+    write(influx, history("BUSY-1", start_s=T0 - HISTORY_S, end_s=T0 + 600, seed=1,
+                          override=between(drop_s, T0 + 600, 0.0), down=lambda t: t >= drop_s))
+    service = AlertService(config=config({"name": "line_down", "kind": "line_down"}),
+                           inventory=make_inventory(*LINES), client=influx,
+                           store=AlertStore(tmp_path / "alerts.sqlite"), clock=clock)
+    try:
+        service.evaluate(T0)
+        service.flush(T0)
+        assert {k: a.status.state.value for k, a in service.store.alerts().items()} == {
+            "traffic_anomaly/BUSY-1": "firing", "line_down/BUSY-1": "firing"}
+        assert [[a["rule"] for a in m.payload["firing"]] for m in service.store.messages()] == [["line_down"]]
+    finally:
+        service.close()
 
 
 @pytest.mark.parametrize(("rule", "message"), [
