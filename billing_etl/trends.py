@@ -9,8 +9,8 @@ One run, for every polled line at once (grouped InfluxQL, never a query per line
    query, so a daily run reads one day of raw samples, not three months.
 2. **Forecast** (``line_forecast``): the last ``history_days`` of daily busy-hour peaks fitted by
    :func:`linewatch.trends.forecast.fit_forecast` (``trends.method``), ``horizon_days`` ahead from today, with the
-   ``interval_pct`` interval. The line's future points are replaced (deleted, then written): a line whose forecast
-   fails keeps no stale one.
+   ``interval_pct`` interval. The line's points are replaced (deleted, then written): the measurement holds the
+   latest forecast only, and a line whose forecast fails keeps no stale one.
 3. **Projection** (fields of ``line_outlook``): for burstable and volume-quota contracts, the month's bill from
    the month so far and the forecast's growth (:mod:`billing_etl.projection`).
 4. **Outlook** (``line_outlook``, one point per line at the run's time): the last 7 days' busy-hour and p95 peaks,
@@ -435,9 +435,9 @@ def run_trends(
             )
         except ValueError as exc:
             report.problems[line_id] = f"no forecast: {exc}"
-    client.query(
-        f'DELETE FROM "{FORECAST_MEASUREMENT}" WHERE "line" =~ {exact_regex(ids)} AND time >= {day_start_s(today)}s'
-    )
+    # the measurement holds the latest run's forecast only: a dashboard's dashed continuation never shows what an
+    # older run foresaw, and a line whose forecast failed has none
+    client.query(f'DELETE FROM "{FORECAST_MEASUREMENT}" WHERE "line" =~ {exact_regex(ids)}')
     points = [p for line_id, fc in sorted(forecasts.items()) for p in _forecast_points(line_id, fc, today)]
     _write(client, points)
     report.forecasts, report.forecast_points = len(forecasts), len(points)

@@ -208,10 +208,12 @@ def test_lines_it_cannot_forecast_are_reported_with_the_reason(world):
 
 def test_second_run_adds_no_days_and_replaces_the_forecast(world):
     """Same day again: no new complete day, the forecast's points rewritten on the same timestamps; a stale
-    future forecast of a line that no longer has one is removed."""
+    forecast of a line that no longer has one, and an older run's points behind today, are removed."""
     settings, inventory, client, _r = world
-    client.write(encode_points([Point("line_forecast", {"line": "L-FLAT"}, {"value_pct": 99.0},
-                                      _day_s(TODAY + D * 3) * 10**9)]))
+    client.write(encode_points([
+        Point("line_forecast", {"line": "L-FLAT"}, {"value_pct": 99.0}, _day_s(TODAY + D * 3) * 10**9),
+        Point("line_forecast", {"line": "L-BURST"}, {"value_pct": 99.0}, _day_s(TODAY - D * 3) * 10**9),
+    ]))
     again = run_trends(settings, inventory, client, now_s=NOW_S + 600)
     assert again.trend_points == 0
     count = _values(client, "SELECT COUNT(value_pct) AS n FROM line_forecast GROUP BY line")
