@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from collector.demo.history import load_history
+from collector.demo.model import start_story
 from collector.demo.network import demo_devices
 from collector.runner import build_collector, run_forever
 from collector.service import format_report
@@ -24,6 +25,7 @@ from linewatch.influx import InfluxClient
 from linewatch.inventory import Inventory
 
 HISTORY_FINE_S = 6 * 3600  # the last hours at 1-minute resolution
+HISTORY_MIN_DAYS = 35  # at least 5 weeks: the anomaly rule's 4-week hour-of-week baseline, whatever the date
 
 
 def say(msg: str) -> None:
@@ -31,20 +33,32 @@ def say(msg: str) -> None:
 
 
 def backfill(client: InfluxClient, inventory: Inventory, *, now_s: int) -> int:
-    """Deterministic history from the start of the previous month up to now (5-minute steps, 1-minute lately)."""
-    today = dt.datetime.fromtimestamp(now_s, dt.UTC).date()
-    first_of_prev = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    start_s = int(dt.datetime(first_of_prev.year, first_of_prev.month, 1, tzinfo=dt.UTC).timestamp())
+    """Deterministic history up to now (5-minute steps, 1-minute lately) from the start of the previous month (the
+    billing stage audits that month) or ``HISTORY_MIN_DAYS`` ago, whichever is earlier."""
+    start_s = backfill_start_s(now_s)
     fine_start = (now_s - HISTORY_FINE_S) // 300 * 300
     n = load_history(client, inventory, start_s=start_s, end_s=fine_start, step_s=300)
     n += load_history(client, inventory, start_s=fine_start, end_s=now_s // 60 * 60, step_s=60)
     return n
 
 
+def backfill_start_s(now_s: int) -> int:
+    """The first of the previous month (UTC) or ``HISTORY_MIN_DAYS`` days before ``now_s``, whichever is earlier,
+    at a midnight."""
+    today = dt.datetime.fromtimestamp(now_s, dt.UTC).date()
+    first_of_prev = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    start = min(first_of_prev, today - dt.timedelta(days=HISTORY_MIN_DAYS))
+    return int(dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC).timestamp())
+
+
 @contextlib.contextmanager
 def demo_network(ctx: Any) -> Iterator[None]:
-    """Start the simulated routers (and backfill the history unless ``ctx.history`` is off); stop them on exit."""
+    """Start the simulated routers (and backfill the history unless ``ctx.history`` is off); stop them on exit.
+
+    The traffic model's story (the growing line, the anomaly) is anchored at this start first, so the history
+    and the routers' live counters agree (collector/demo/model.py)."""
     inventory = ctx.inventory
+    start_story(time.time())
     agent = SimAgent(demo_devices(inventory), ports={d.name: d.port for d in inventory.devices})
     agent.start()
     try:
