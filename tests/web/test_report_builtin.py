@@ -22,6 +22,7 @@ import re
 import sys
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +200,215 @@ def test_department_monthly_gives_each_line_its_p95_and_busy_hour(app, inventory
         cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))
         assert _cell(expected["p95"]) in cells and _cell(expected["busy"]) in cells, (line, expected, cells)
     assert "FRA-MPLS-1" not in html  # Operations' line
+
+
+def test_department_monthly_lists_the_outlook_soonest_first_and_counts_the_lines_near_80(app):
+    html = _html("department-monthly", "2026-11")
+    outlook = html[html.index("Capacity outlook"):]
+    order = [outlook.index(name) for name in ("FRA-MPLS-1", "PAR-INET-1", "LON-MPLS-1")]
+    assert order == sorted(order)
+    assert "2026-12-12 – 2026-12-27" in outlook  # PAR-INET-1's interval of the 80 % date
+    figure = re.search(r'<div class="figure-value">(\d+)</div>\s*<div class="figure-label">Lines reaching 80 %', html)
+    assert figure and figure.group(1) == "2"
+
+
+def test_department_monthly_draws_a_heatmap_and_the_usage_pattern(app, util):
+    html = _html("department-monthly", "2026-11", department="Operations")
+    assert html.count('<img src="data:image/svg+xml;base64,') == 2  # the bars per line and the heatmap
+    assert "Usage by weekday and hour: Operations" in html
+    for label in ("Night share (22:00–06:00)", "Weekend share", "Peak hour", "Peak weekday"):
+        assert f'<div class="figure-label">{label}</div>' in html
+    # Peak hour of Operations' lines over the month, from the points (report time zone UTC).
+    ops = util[util["line"].isin(["FRA-MPLS-1", "AMS-MPLS-1", "LON-MPLS-1", "PAR-VOICE-1"])]
+    hours = ops.assign(h=ops["t"] // 3600).groupby(["line", "h"], as_index=False)["value"].mean()
+    by_hour = hours.assign(hod=hours["h"] % 24).groupby("hod")["value"].mean()
+    peak = int(by_hour.idxmax())
+    assert f"{peak:02d}:00–{(peak + 1) % 24:02d}:00" in html
+
+
+def test_department_monthly_in_korean_draws_its_title_and_figures_in_the_pdf(app, util, tmp_path):
+    """The PDF's pages, read back by OCR: the Korean title and the highest busy hour of Engineering."""
+    from reports_support import read_pdf
+
+    from web.reports import engine
+
+    pdf = engine.render_pdf("department-monthly", period="2026-11", language="ko", department="Engineering",
+                            now=NOW)
+    pages = read_pdf(pdf, tmp_path, name="department-monthly-ko")
+    frame = util[util["line"].isin(["FRA-INET-1", "AMS-INET-1", "LON-LL-1"])]
+    busiest = max(("FRA-INET-1", "AMS-INET-1", "LON-LL-1"), key=lambda line: _expected_month(frame, line)["busy"])
+    pages.assert_drawn("월간 회선 사용률 및 용량 전망", "2026년 11월", f"{_expected_month(frame, busiest)['busy']:,.1f} %")
+    assert pages.cjk_font_embedded
+
+
+# -- finance-monthly ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def finance(app, user_with_role) -> dict[str, Any]:
+    """Actual costs of October and November, two findings on a November invoice (one disputed, resolved in
+    November with 80 EUR recovered)."""
+    from invoices_support import dispute_findings, make_invoice
+
+    from web.finance.models import CostActual
+    from web.findings.models import Dispute
+    from web.inventory.models import Carrier
+
+    for period, engineering, sales in (("2026-10", "1000.00", "500.00"), ("2026-11", "1100.00", "550.00")):
+        for line, department, cc, amount in (("FRA-INET-1", "Engineering", "CC-4100", engineering),
+                                             ("PAR-INET-1", "Sales", "CC-3100", sales)):
+            CostActual.objects.create(period=period, line_name=line, carrier_name="Telia", department_name=department,
+                                      cost_centre_code=cc, billed_amount=Decimal(amount), allocated_amount=Decimal(0),
+                                      amount=Decimal(amount), currency="EUR")
+    carrier = Carrier.objects.get(name="Telia")
+    invoice = make_invoice(carrier, "TLA-2026-11", period="2026-11", total="1650.00")
+    dispute_findings(carrier, invoice, user_with_role("finance"), ["120.00", "35.50"])
+    dispute = Dispute.objects.get()
+    Dispute.objects.filter(pk=dispute.pk).update(
+        state="resolved", outcome="credited_in_part", recovered_amount=Decimal("80.00"),
+        sent_at=dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC), resolved_at=dt.datetime(2026, 11, 27, 9, tzinfo=dt.UTC))
+    return {"dispute": Dispute.objects.get()}
+
+
+def test_finance_monthly_gives_cost_per_department_findings_and_what_was_recovered(finance):
+    html = _html("finance-monthly", "2026-11")
+    assert re.search(r"<td>Engineering</td><td class=\"num\">1</td><td>CC-4100</td><td class=\"num\">1,100.00</td>",
+                     html)
+    value = re.search(r'<div class="figure-value">([^<]*)</div>\s*<div class="figure-label">Cost of the month', html)
+    assert value and value.group(1) == "1,650.00 EUR"
+    assert '<div class="figure-change">+10.0 %</div>' in html  # 1,650 against October's 1,500
+    assert re.search(r"<td>Duplicate charge</td><td class=\"num\">2</td><td class=\"num\">155.50</td>", html)
+    recovered = re.search(r'<div class="figure-value">([^<]*)</div>\s*<div class="figure-label">Recovered in the '
+                          r'month', html)
+    assert recovered and recovered.group(1) == "80.00 EUR"
+    assert finance["dispute"].reference in html
+    # The burstable line's projected bill (the trends run's) with its overage over the contract.
+    assert re.search(r"<td>PAR-INET-1</td><td class=\"num\">310.00</td><td class=\"num\">1,460.50</td>"
+                     r"<td class=\"num\">1,200.00</td><td class=\"num\">260.50</td>", html)
+
+
+def test_finance_monthly_of_one_department_keeps_to_its_costs(finance):
+    html = _html("finance-monthly", "2026-11", department="Sales")
+    value = re.search(r'<div class="figure-value">([^<]*)</div>\s*<div class="figure-label">Cost of the month', html)
+    assert value and value.group(1) == "550.00 EUR"
+    assert "<td>Engineering</td>" not in html
+
+
+def test_finance_monthly_pdf_in_korean(finance, tmp_path):
+    from reports_support import read_pdf
+
+    from web.reports import engine
+
+    pages = read_pdf(engine.render_pdf("finance-monthly", period="2026-11", language="ko", now=NOW), tmp_path,
+                     name="finance-monthly-ko")
+    pages.assert_drawn("월간 회선 요금, 감사 결과 및 환급", "1,650.00 EUR", "80.00 EUR")
+
+
+# -- noc-weekly -----------------------------------------------------------------------------------------------
+
+def _at(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 11, day, hour, minute, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def tickets(app) -> None:
+    """Week 47: FRA-MPLS-1 down 2 h, AMS-MPLS-1 down 30 min, a saturation ticket (no outage); week 46: one
+    outage of 1 h on LON-LL-1."""
+    from web.faults.models import Ticket
+    from web.inventory.models import Line
+
+    def ticket(line: str, opened: dt.datetime, resolved: dt.datetime | None, *, kind: str = "line_down",
+               outage: bool = True) -> None:
+        Ticket.objects.create(line=Line.objects.get(name=line), kind=kind, outage=outage, opened_at=opened,
+                              resolved_at=resolved, state="resolved" if resolved else "open",
+                              cause="carrier" if resolved else "")
+
+    ticket("FRA-MPLS-1", _at(17, 8), _at(17, 10))
+    ticket("AMS-MPLS-1", _at(19, 14), _at(19, 14, 30))
+    ticket("FRA-MPLS-1", _at(20, 11), None, kind="saturation", outage=False)
+    ticket("LON-LL-1", _at(10, 3), _at(10, 4))
+
+
+def _figure(html: str, label: str) -> tuple[str, str | None]:
+    found = re.search(r'<div class="figure-value">([^<]*)</div>\s*<div class="figure-label">' + re.escape(label)
+                      + r'</div>\s*(?:<div class="figure-change">([^<]*)</div>)?', html)
+    assert found, f"figure {label!r} not in the report"
+    return found.group(1), found.group(2)
+
+
+def test_noc_weekly_counts_incidents_mttr_and_saturated_lines(tickets, util):
+    html = _html("noc-weekly", "2026-W47")
+    assert _figure(html, "Incidents (outages)") == ("2", "+1")
+    assert _figure(html, "Tickets opened")[0] == "3"
+    assert _figure(html, "MTTR") == ("1 h 15 min", "+15 min")  # (2 h + 30 min) / 2 against 1 h
+    week = util[(util["t"] >= W47) & (util["t"] < W48)]
+    saturated = sorted(line for line in week["line"].unique() if _expected_month(week, line)["busy"] >= 80)
+    assert saturated and "FRA-MPLS-1" in saturated
+    assert _figure(html, "Saturated lines (busy hour ≥ 80 %)")[0] == str(len(saturated))
+    table = html[html.index("<h2>Saturated lines</h2>"):html.index("<h2>Alerts fired</h2>")]
+    assert re.findall(r"<tr><td>([A-Z]+-[A-Z]+-\d)</td>", table) == sorted(
+        saturated, key=lambda line: -_expected_month(week, line)["busy"])
+
+
+def test_noc_weekly_reports_alerts_and_collector_health(tickets):
+    html = _html("noc-weekly", "2026-W47")
+    assert re.search(r"<td>utilization</td><td>warning</td><td class=\"num\">1</td><td class=\"num\">1</td>", html)
+    assert re.search(r"<td>line_down</td><td>critical</td><td class=\"num\">1</td>", html)
+    collector = re.search(r"<tr><td>collector-1</td>(.*?)</tr>", html, re.DOTALL)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", collector.group(1))
+    assert cells[0] == "168" and cells[3] == "1" and cells[5] == "2"  # cycles, most devices failed, dropped 3 → 5
+    assert re.search(r"<td>ams-edge-1</td><td class=\"num\">168</td><td class=\"num\">24</td>", html)
+
+
+def test_noc_weekly_pdf_in_english(tickets, tmp_path):
+    from reports_support import read_pdf
+
+    from web.reports import engine
+
+    pages = read_pdf(engine.render_pdf("noc-weekly", period="2026-W47", language="en", now=NOW), tmp_path,
+                     name="noc-weekly-en")
+    pages.assert_drawn("Weekly NOC report", "1 h 15 min", "collector-1")
+
+
+# -- voice-monthly --------------------------------------------------------------------------------------------
+
+def _voice_sums(influx: InfluxSettings) -> dict[str, dict[str, float]]:
+    """Per trunk the month's calls and blocked calls straight from the voice_trunk points."""
+    with InfluxClient(influx) as client:
+        frame = client.query_frame('SELECT "attempts", "blocked", "line" FROM "voice_trunk"')
+    return {line: {"calls": float(rows["attempts"].sum()), "blocked": float(rows["blocked"].sum())}
+            for line, rows in frame.groupby("line")}
+
+
+def test_voice_monthly_gives_calls_blocking_and_busy_hours_per_trunk(app, influx):
+    html = _html("voice-monthly", "2026-11")
+    sums = _voice_sums(influx)
+    assert set(sums) == {"FRA-VOICE-1", "PAR-VOICE-1"}
+    for line, figures in sums.items():
+        row = re.search(rf"<tr><td>{line}</td>(.*?)</tr>", html, re.DOTALL)
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))
+        assert cells[1] == f"{figures['calls']:,.0f}" and cells[3] == f"{figures['blocked']:,.0f}", (line, cells)
+    assert sums["PAR-VOICE-1"]["blocked"] > 0  # the demo's Paris trunk runs out of channels
+    total = sum(f["calls"] for f in sums.values())
+    assert _figure(html, "Calls")[0] == f"{total:,.0f}"
+    assert "International" in html and "<h2>Busy hour and channels</h2>" in html
+    assert html.count('<img src="data:image/svg+xml;base64,') == 1
+
+
+def test_voice_monthly_pdf_in_korean(app, influx, tmp_path):
+    from reports_support import read_pdf
+
+    from web.reports import engine
+
+    total = sum(f["calls"] for f in _voice_sums(influx).values())
+    pages = read_pdf(engine.render_pdf("voice-monthly", period="2026-11", language="ko", now=NOW), tmp_path,
+                     name="voice-monthly-ko")
+    pages.assert_drawn("월간 음성 트렁크 보고서", f"{total:,.0f}")
+
+
+def test_every_builtin_report_is_registered_with_both_titles():
+    from web.reports import engine
+
+    names = {d.name: d for d in engine.definitions() if d.origin == "built-in"}
+    assert {"department-monthly", "finance-monthly", "noc-weekly", "voice-monthly"} <= set(names)
+    assert names["noc-weekly"].period_kind == "week"
+    assert all(d.title["ko"] != d.title["en"] for d in names.values())

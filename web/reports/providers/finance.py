@@ -26,6 +26,7 @@ from web.reports.blocks import Figure, Table
 from web.reports.providers import common
 
 ZERO = Decimal(0)
+A = common.amount  # an amount as a table cell (two decimals)
 TOP_FINDINGS = 10
 
 
@@ -67,10 +68,11 @@ def findings_by_rule(rows: list[Any]) -> list[list[Any]]:
     groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for f in rows:
         groups[(f.rule, f.currency)].append(f)
-    out = [[str(label(AuditRule, rule)), len(items), sum((f.amount_at_stake for f in items), ZERO),
-            sum((f.recoverable for f in items), ZERO), currency]
+    out = [(str(label(AuditRule, rule)), len(items), sum((f.amount_at_stake for f in items), ZERO),
+            sum((f.recoverable for f in items), ZERO), currency)
            for (rule, currency), items in groups.items()]
-    return sorted(out, key=lambda r: (-r[2], r[0]))
+    return [[rule, n, common.amount(stake), common.amount(recoverable), currency]
+            for rule, n, stake, recoverable, currency in sorted(out, key=lambda r: (-r[2], r[0]))]
 
 
 def disputes_of(period: str) -> list[Any]:
@@ -114,7 +116,8 @@ def budget_table(year: int, month: int, department: str | None) -> Table:
     from web.finance.figures import budget_statuses
 
     statuses = [s for s in budget_statuses(year, as_of=month) if not department or s.target == department]
-    rows = [[s.target, s.budget_year, s.budget_to_date, s.actual_to_date, s.variance, s.projection, s.currency]
+    rows = [[s.target, A(s.budget_year), A(s.budget_to_date), A(s.actual_to_date), A(s.variance), A(s.projection),
+             s.currency]
             for s in statuses]
     return Table(title=_("Budgets %(year)s") % {"year": year},
                  columns=[_("Budget for"), _("Year"), _("To date"), _("Actual"), _("Variance"),
@@ -144,16 +147,16 @@ def provide(ctx: Any) -> dict[str, Any]:
     for d in disputes:
         by_state[(d.state, d.currency)].append(d)
     order = [s.value for s in DisputeState]
-    dispute_rows = [[str(label(DisputeState, state)), len(items), sum((d.claimed_amount for d in items), ZERO),
-                     sum((d.recovered_amount or ZERO for d in items), ZERO),
-                     sum((d.pending_amount for d in items), ZERO), currency]
+    dispute_rows = [[str(label(DisputeState, state)), len(items), A(sum((d.claimed_amount for d in items), ZERO)),
+                     A(sum((d.recovered_amount or ZERO for d in items), ZERO)),
+                     A(sum((d.pending_amount for d in items), ZERO)), currency]
                     for (state, currency), items in sorted(by_state.items(), key=lambda x: (order.index(x[0][0]),
                                                                                               x[0][1]))]
     recovery_rows = [[d.reference, d.carrier.name, d.period, d.resolved_at.astimezone(ctx.tz).date(),
                       _outcome(d.outcome) if d.outcome else str(label(DisputeState, d.state)),
-                      d.claimed_amount, d.recovered_amount, d.currency] for d in resolved]
+                      A(d.claimed_amount), A(d.recovered_amount), d.currency] for d in resolved]
     credit_rows = [[m.dispute.reference, m.dispute.carrier.name, m.credit_row.invoice.number,
-                    m.decided_at.astimezone(ctx.tz).date(), m.recovered_amount, m.currency] for m in credits]
+                    m.decided_at.astimezone(ctx.tz).date(), A(m.recovered_amount), m.currency] for m in credits]
     return {
         "cost": Figure(label=_("Cost of the month"), value=common.money_by_currency(now_total),
                        change=_change(now_total, before_total), tone="neutral"),
@@ -169,7 +172,7 @@ def provide(ctx: Any) -> dict[str, Any]:
             columns=[_("Department"), _("Lines"), _("Cost centres"), _("Billed"), _("Allocated"), _("Total"),
                      _("Currency")],
             rows=[[g.department or _("Not charged back"), g.lines, ", ".join(sorted(g.cost_centres)),
-                   g.billed_amount, g.allocated_amount, g.amount, g.currency] for g in groups],
+                   A(g.billed_amount), A(g.allocated_amount), A(g.amount), g.currency] for g in groups],
             numeric={1, 3, 4, 5}, note="" if groups else _("No audited costs for this period yet.")),
         "findings_by_rule": Table(
             title=_("Findings by rule"),
@@ -180,7 +183,7 @@ def provide(ctx: Any) -> dict[str, Any]:
             title=_("Largest findings"),
             columns=[_("Finding"), _("Rule"), _("Carrier"), _("Line or circuit"), _("At stake"), _("Currency")],
             rows=[[f.display_id, str(label(AuditRule, f.rule)), f.carrier_name, f.line_name or f.circuit_id,
-                   f.amount_at_stake, f.currency] for f in found[:TOP_FINDINGS]], numeric={4}),
+                   A(f.amount_at_stake), f.currency] for f in found[:TOP_FINDINGS]], numeric={4}),
         "disputes": Table(
             title=_("Disputes about this period"),
             columns=[_("State"), _("Disputes"), _("Claimed"), _("Recovered"), _("Pending"), _("Currency")],

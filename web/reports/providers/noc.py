@@ -131,7 +131,7 @@ def provide(ctx: Any) -> dict[str, Any]:
     lines = common.report_lines(ctx.department)
     names = [line.name for line in lines]
     with common.influx(ctx) as client:
-        frame = utilization.read_utilization(client, names, start_s=start_s, end_s=end_s)
+        frame = utilization.read_lines(client, lines, start_s=start_s, end_s=end_s)
         alerts = firing_alerts(client, start_s=start_s, end_s=end_s)
         collectors = collector_health(client, start_s=start_s, end_s=end_s)
         polls = poll_failures(client, start_s=start_s, end_s=end_s)

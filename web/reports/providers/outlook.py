@@ -74,8 +74,6 @@ def outlook_table(frame: pd.DataFrame, *, tz: dt.tzinfo, limit: int = OUTLOOK_RO
     note = (_("Forecast of the trends run of %(when)s; 80 %% and 95 %% of the contracted capacity, interval "
               "80 %%.") % {"when": when.strftime("%Y-%m-%d %H:%M")} if when else
             _("No forecast yet: the trends job (linewatch trends run) has not run for these lines."))
-    if frame.empty:
-        note = _("No forecast yet: the trends job (linewatch trends run) has not run for these lines.")
     return Table(title=_("Capacity outlook"), columns=columns, rows=rows, note=note, numeric={1, 2, 3})
 
 
@@ -89,7 +87,8 @@ def projection_table(frame: pd.DataFrame) -> Table:
             overage = None if projected is None or contracted is None else float(projected) - float(contracted)
             rows.append([str(row["line"]), _value(row, "month_to_date_amount"), projected, contracted, overage,
                          str(_value(row, "currency") or "")])
-    rows.sort(key=lambda r: -(r[4] or 0.0))
+    rows.sort(key=lambda r: (-(r[4] or 0.0), r[0]))
+    rows = [[r[0], *(common.amount(v) for v in r[1:5]), r[5]] for r in rows]
     note = "" if rows else _("No burstable or volume line with a projection.")
     return Table(title=_("Projected bills of the running period"), columns=columns, rows=rows, note=note,
                  numeric={1, 2, 3, 4})

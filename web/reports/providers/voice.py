@@ -110,6 +110,7 @@ def busy_hour_chart(frame: pd.DataFrame, lines: Sequence[common.ReportLine], *, 
 def provide(ctx: Any) -> dict[str, Any]:
     """Provider ``voice``: figures ``voice_calls``, ``voice_minutes``, ``voice_blocked``, ``voice_cost``;
     tables ``trunks``, ``capacity``, ``classes``; chart ``busy_hours`` (when there are any)."""
+    import web.voice.labels  # noqa: F401  (registers the call enumerations' labels)
     from web.labels import label
     from web.voice import config
 
@@ -142,7 +143,7 @@ def provide(ctx: Any) -> dict[str, Any]:
             cost[currency] += float(row["cost"])
         trunk_rows.append([line.name, line.department, attempts, 100.0 * ok / attempts if attempts else None,
                            refused, _float(row.get("m_in")), _float(row.get("m_out")), _float(row.get("m_int")),
-                           _float(row.get("cost")), currency])
+                           common.amount(_float(row.get("cost"))), currency])
         mine = busy[busy["line"] == line.name] if not busy.empty else busy
         peak = mine.loc[mine["erlangs"].astype("float64").idxmax()] if not mine.empty else None
         offered = None if peak is None else _float(peak.get("offered")) or _float(peak.get("erlangs"))
@@ -161,7 +162,7 @@ def provide(ctx: Any) -> dict[str, Any]:
                                else r["direction"],
                                str(label(DestinationClass, r["dest_class"])) if r["dest_class"] in
                                set(DestinationClass) else r["dest_class"],
-                               _int(r["calls"]), _float(r["minutes"]), _float(r["cost"])])
+                               _int(r["calls"]), _float(r["minutes"]), common.amount(_float(r["cost"]))])
     blocks: dict[str, Any] = {
         "voice_calls": Figure(label=_("Calls"), value=f"{calls:,}",
                               change=common.change_pct(common.relative_change_pct(calls, before_calls))),
