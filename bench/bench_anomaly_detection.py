@@ -14,8 +14,12 @@ Both detectors see the same 6 evaluated weeks, day by day, as the alert rule wou
 - **naive**: each 5-minute sample against the sample one week earlier; a departure when it is more than X % above
   or below (as a ratio: above × (1 + X/100) or below ÷ (1 + X/100)) (drops only where last week's value ≥ 10 %), held ≥ 15 minutes by the same ``sustained``, holidays and
   days after holidays skipped (the same calendar knowledge), and — so that a quiet night's 1 → 3 % is not a
-  tripling — at least D points apart. X and D are tuned in the same run (the best F1 of X = 25, 50, 100 % ×
-  D = 0, 5, 10, 20 points), so the reference is the naive detector at its best, not a straw man.
+  tripling — at least D points apart. X and D are tuned in the same run on another history (seed 14, the best
+  F1 of X = 25, 50, 100 % × D = 0, 5, 10, 20 points), so the reference is the naive detector at its best, not a
+  straw man; the literal "±X % alone" is printed on stderr too.
+
+The evaluated history (seed 2026) was seen by neither detector while its parameters were chosen (ours: k, the MAD
+floor and the trend were settled on seed 14 while building it).
 
 Scoring, per anomaly (event-based): an episode is explained by a labelled anomaly of its line that it overlaps in
 the same direction (a level shift down is a drop, up a surge); a labelled anomaly is detected when an explained
@@ -27,6 +31,7 @@ precision = detected / (detected + false alarms), so splitting one anomaly into 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import time
@@ -46,7 +51,8 @@ BASELINE_WEEKS = 4
 K_MAD = 5.0
 FOR_S = 900
 DROP_MIN_PCT = 10.0
-SEED = 14
+TUNING_SEED = 14  # the history the parameters were chosen on (ours while building it, naive's X and D here)
+SEED = 2026  # the evaluated history: seen by neither
 DETECT_WITHIN = pd.Timedelta(days=7)
 NAIVE_X_PCT = (25.0, 50.0, 100.0)
 NAIVE_MIN_POINTS = (0.0, 5.0, 10.0, 20.0)
@@ -63,8 +69,8 @@ class Score:
     recall_by_kind: dict[str, float]
 
 
-def history() -> History:
-    return generate(lines=LINES, days=WEEKS_TOTAL * 7, step_s=300, start="2026-08-03", tz="UTC", seed=SEED,
+def history(seed: int = SEED) -> History:
+    return generate(lines=LINES, days=WEEKS_TOTAL * 7, step_s=300, start="2026-08-03", tz="UTC", seed=seed,
                     anomalies_per_line=1.0, anomaly_after_days=BASELINE_WEEKS * 7)
 
 
@@ -100,10 +106,10 @@ def naive_scores(hist: History) -> pd.DataFrame:
     same_line[per_week:] = lines[per_week:] == lines[:-per_week]
     week_ago[~same_line] = np.nan
     times = pd.DatetimeIndex(frame["time"])
-    local_day = np.asarray(times.tz_convert(hist.tz).date)
-    ago_day = np.asarray((times - pd.Timedelta(weeks=1)).tz_convert(hist.tz).date)
-    holidays = np.array(hist.holidays, dtype=object)
-    masked = np.isin(local_day, holidays) | np.isin(ago_day, holidays)
+    day_ns = 86_400 * 10**9
+    local_day = times.tz_convert(hist.tz).tz_localize(None).as_unit("ns").asi8 // day_ns
+    holidays = np.array([(d - dt.date(1970, 1, 1)).days for d in hist.holidays], dtype=np.int64)
+    masked = np.isin(local_day, holidays) | np.isin(local_day - 7, holidays)
     week_ago[masked] = np.nan
     first = hist.start + pd.Timedelta(weeks=BASELINE_WEEKS)
     keep = np.asarray(times >= first)
@@ -122,7 +128,8 @@ def naive(scores: pd.DataFrame, *, x_pct: float, min_points: float, step_s: int)
     direction[(observed > expected * factor) & far] = AnomalyDirection.SURGE
     direction[(observed < expected / factor) & far & (expected >= DROP_MIN_PCT)] = AnomalyDirection.DROP
     frame = scores.assign(score=change_pct, direction=pd.Series(direction, index=scores.index, dtype=object))
-    return sustained(frame, for_s=FOR_S, step_s=step_s)
+    # only departing samples: with the step given, a normal sample between two runs is a gap that ends the run
+    return sustained(frame[frame["direction"].notna()], for_s=FOR_S, step_s=step_s)
 
 
 def _ns(times: pd.Series) -> np.ndarray:
@@ -169,30 +176,34 @@ def score(episodes: pd.DataFrame, hist: History) -> Score:
 
 def main() -> None:
     t0 = time.perf_counter()
-    hist = history()
+    tuning = history(TUNING_SEED)
+    tuning_scores = naive_scores(tuning)
+    tuned = {(x, d): score(naive(tuning_scores, x_pct=x, min_points=d, step_s=tuning.step_s), tuning)
+             for x in NAIVE_X_PCT for d in NAIVE_MIN_POINTS}
+    (best_x, best_d), tuned_score = max(tuned.items(), key=lambda kv: kv[1].f1)
     t1 = time.perf_counter()
+    hist = history(SEED)
     our_score = score(ours(hist), hist)
     t2 = time.perf_counter()
     scores = naive_scores(hist)
-    naive_runs = {(x, d): score(naive(scores, x_pct=x, min_points=d, step_s=hist.step_s), hist)
-                  for x in NAIVE_X_PCT for d in NAIVE_MIN_POINTS}
-    (best_x, best_d), naive_score = max(naive_runs.items(), key=lambda kv: kv[1].f1)
+    naive_score = score(naive(scores, x_pct=best_x, min_points=best_d, step_s=hist.step_s), hist)
+    literal_x = max(NAIVE_X_PCT)
+    literal = score(naive(scores, x_pct=literal_x, min_points=0.0, step_s=hist.step_s), hist)
     t3 = time.perf_counter()
-    points = len(hist.frame)
-    print(f"anomaly-detection: {LINES} lines × {hist.days} days at {hist.step_s} s = {points} points, "
-          f"{our_score.labelled} labelled anomalies; generated in {t1 - t0:.1f} s, ours {t2 - t1:.1f} s, "
-          f"naive ({len(naive_runs)} settings) {t3 - t2:.1f} s", file=sys.stderr)
-    for name, s in [("ours", our_score)] + [(f"naive ±{x:g} % and ≥ {d:g} points", r)
-                                              for (x, d), r in naive_runs.items()]:
+    print(f"anomaly-detection: {LINES} lines × {hist.days} days at {hist.step_s} s = {len(hist.frame)} points, "
+          f"{our_score.labelled} labelled anomalies (seed {SEED}); naive tuned on seed {TUNING_SEED} in "
+          f"{t1 - t0:.1f} s (best ±{best_x:g} % and ≥ {best_d:g} points: F1 {tuned_score.f1:.3f} there), ours "
+          f"{t2 - t1:.1f} s, naive {t3 - t2:.1f} s", file=sys.stderr)
+    for name, s in [("ours", our_score), (f"naive ±{best_x:g} % and ≥ {best_d:g} points", naive_score),
+                    (f"naive ±{literal_x:g} % alone (no minimum)", literal)]:
         kinds = ", ".join(f"{k} {v:.2f}" for k, v in s.recall_by_kind.items())
         print(f"  {name}: F1 {s.f1:.3f} precision {s.precision:.3f} recall {s.recall:.3f} "
               f"({s.detected}/{s.labelled} found, {s.false_alarms} false alarms; recall by kind: {kinds})",
               file=sys.stderr)
     ratio = our_score.f1 / naive_score.f1 if naive_score.f1 else float("inf")
     print(f"bench anomaly-detection: F1 {our_score.f1:.2f} (precision {our_score.precision:.2f}, recall "
-          f"{our_score.recall:.2f}) | naive detector: F1 {naive_score.f1:.2f} (±{best_x:g} %, ≥ {best_d:g} points, "
-          f"precision "
-          f"{naive_score.precision:.2f}, recall {naive_score.recall:.2f}) | ratio {ratio:.2f}")
+          f"{our_score.recall:.2f}) | naive detector: F1 {naive_score.f1:.2f} (±{best_x:g} %, ≥ {best_d:g} "
+          f"points; precision {naive_score.precision:.2f}, recall {naive_score.recall:.2f}) | ratio {ratio:.2f}")
 
 
 if __name__ == "__main__":

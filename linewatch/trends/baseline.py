@@ -58,16 +58,19 @@ def hour_of_week(times: pd.Series | pd.DatetimeIndex, *, tz: str,
     local = pd.DatetimeIndex(times).tz_convert(tz)
     weekday = np.asarray(local.dayofweek, dtype=np.int64)
     if holidays:
-        is_holiday = np.isin(np.asarray(local.date), np.array(sorted(holidays), dtype=object))
-        weekday = np.where(is_holiday, SUNDAY, weekday)
+        weekday = np.where(_holiday_mask(local, holidays=holidays), SUNDAY, weekday)
     return weekday * 24 + np.asarray(local.hour, dtype=np.int64)
 
 
-def _holiday_mask(times: pd.Series, *, tz: str, holidays: Collection[dt.date]) -> np.ndarray:
+def _holiday_mask(local: pd.DatetimeIndex, *, holidays: Collection[dt.date]) -> np.ndarray:
+    """Which times (already in the zone) fall on a holiday: by day number, not by date objects (10^6 rows)."""
     if not holidays:
-        return np.zeros(len(times), dtype=bool)
-    local = pd.DatetimeIndex(times).tz_convert(tz)
-    return np.isin(np.asarray(local.date), np.array(sorted(holidays), dtype=object))
+        return np.zeros(len(local), dtype=bool)
+    day_ns = 86_400 * 10**9
+    days = local.tz_localize(None).as_unit("ns").asi8 // day_ns
+    epoch = dt.date(1970, 1, 1)
+    holiday_days = np.array(sorted((d - epoch).days for d in holidays), dtype=np.int64)
+    return np.isin(days, holiday_days)
 
 
 def hour_of_week_baseline(frame: pd.DataFrame, *, weeks: int, tz: str = "UTC",
@@ -105,7 +108,7 @@ def hour_of_week_baseline(frame: pd.DataFrame, *, weeks: int, tz: str = "UTC",
         start_ts = end_ts - pd.Timedelta(weeks=weeks)
         data = data[(data["time"] >= start_ts) & (data["time"] < end_ts)]
     data = data[data["value"].notna()]
-    keep = ~_holiday_mask(data["time"], tz=tz, holidays=holidays)
+    keep = ~_holiday_mask(pd.DatetimeIndex(data["time"]).tz_convert(tz), holidays=holidays)
     data = data[keep]
     values = data["value"].to_numpy(dtype=np.float64)
     lines = data["line"].to_numpy()
@@ -131,10 +134,9 @@ def _detrended(lines: np.ndarray, times: pd.Series, values: np.ndarray, *, end: 
     age_ns = end.as_unit("ns").value - pd.DatetimeIndex(times).as_unit("ns").asi8
     week_ns = 7 * 86_400 * 10**9
     week = np.clip(age_ns // week_ns, 0, weeks - 1).astype(np.int64)
-    sums = np.zeros((len(uniques), weeks))
-    counts = np.zeros((len(uniques), weeks))
-    np.add.at(sums, (codes, week), values)
-    np.add.at(counts, (codes, week), 1.0)
+    cell = codes.astype(np.int64) * weeks + week
+    sums = np.bincount(cell, weights=values, minlength=len(uniques) * weeks).reshape(len(uniques), weeks)
+    counts = np.bincount(cell, minlength=len(uniques) * weeks).reshape(len(uniques), weeks)
     with np.errstate(invalid="ignore", divide="ignore"):
         level = sums / counts  # line × week (0 = the newest)
     pairs = [(i, j) for i in range(weeks) for j in range(i + 1, weeks)]
@@ -151,10 +153,12 @@ def _detrended(lines: np.ndarray, times: pd.Series, values: np.ndarray, *, end: 
 
 def _median_mad(lines: np.ndarray, how: np.ndarray, values: np.ndarray, *, mad_floor: float,
                 mad_floor_ratio: float) -> pd.DataFrame:
-    """Grouped median and MAD by sorting once: groups are contiguous runs of (line, how) after a lexsort.
+    """Grouped median and MAD of (line, how) groups without a groupby.
 
-    Why not ``groupby().median()`` twice: the second pass needs each value's group median broadcast back, and the
-    sort is shared; this is one sort plus vectorized order statistics (about 3× faster for 10^6 rows).
+    Why: ``groupby().median()`` twice (the MAD needs each value's group median broadcast back) takes seconds for
+    the 10^7 hourly rows of 10,000 lines × 4 weeks. Here the rows are put in group order by one stable integer
+    sort; when the groups are small and alike (the usual: one sample per week and hour), they become the rows of
+    a NaN-padded matrix sorted along its rows, else one lexsort by (group, value) does it.
     """
     index_names = ["line", "how"]
     if len(values) == 0:
@@ -164,22 +168,41 @@ def _median_mad(lines: np.ndarray, how: np.ndarray, values: np.ndarray, *, mad_f
                              "samples": np.array([], dtype=np.int64)}, index=empty)
     codes, uniques = pd.factorize(lines, sort=True)
     key = codes.astype(np.int64) * HOURS_PER_WEEK + how
-    order = np.lexsort((values, key))
+    order = np.argsort(key, kind="stable")
     key_sorted = key[order]
     val_sorted = values[order]
     starts = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1]])
     counts = np.diff(np.r_[starts, len(key_sorted)])
-    median = _sorted_group_median(val_sorted, starts, counts)
-    deviation = np.abs(val_sorted - np.repeat(median, counts))
-    # deviations are not sorted within a group: sort them by (group, deviation) once more
-    group_of = np.repeat(np.arange(len(starts)), counts)
-    dev_sorted = deviation[np.lexsort((deviation, group_of))]
-    mad = _sorted_group_median(dev_sorted, starts, counts) * MAD_SCALE
+    width = int(counts.max())
+    if len(starts) * width <= 4 * len(values) + 1024:
+        group_of = np.repeat(np.arange(len(starts)), counts)
+        position = np.arange(len(values)) - np.repeat(starts, counts)
+        grid = np.full((len(starts), width), np.nan)
+        grid[group_of, position] = val_sorted
+        grid.sort(axis=1)  # NaN padding sorts last
+        median = _row_median(grid, counts)
+        deviation = np.abs(grid - median[:, None])
+        deviation.sort(axis=1)
+        mad = _row_median(deviation, counts)
+    else:
+        order = np.lexsort((val_sorted, key_sorted))
+        val_sorted = val_sorted[order]
+        median = _sorted_group_median(val_sorted, starts, counts)
+        deviation = np.abs(val_sorted - np.repeat(median, counts))
+        group_of = np.repeat(np.arange(len(starts)), counts)
+        mad = _sorted_group_median(deviation[np.lexsort((deviation, group_of))], starts, counts)
+    mad = mad * MAD_SCALE
     mad = np.maximum(mad, np.maximum(mad_floor, mad_floor_ratio * np.abs(median)))
     group_keys = key_sorted[starts]
     index = pd.MultiIndex.from_arrays([uniques[group_keys // HOURS_PER_WEEK], group_keys % HOURS_PER_WEEK],
                                       names=index_names)
     return pd.DataFrame({"median": median, "mad": mad, "samples": counts.astype(np.int64)}, index=index)
+
+
+def _row_median(grid: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Median of each row's first ``count`` (sorted) cells."""
+    rows = np.arange(len(counts))
+    return (grid[rows, (counts - 1) // 2] + grid[rows, counts // 2]) / 2.0
 
 
 def _sorted_group_median(values: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

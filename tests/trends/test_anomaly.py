@@ -319,3 +319,25 @@ def test_empty_inputs_give_empty_results():
     found = sustained(departures(empty, base, k_mad=5, min_samples=1), for_s=FOR_S)
     assert found.empty and list(found.columns) == ["line", "start", "end", "direction", "peak_score",
                                                    "expected", "observed", "samples"]
+
+
+@pytest.mark.parametrize("skewed", [False, True], ids=["groups alike", "one crowded group"])
+def test_baseline_agrees_with_a_plain_groupby(skewed):
+    """The sort-based median and MAD give what pandas' groupby gives, on uneven groups (both code paths: a padded
+    matrix when the groups are alike, a lexsort when one group is crowded)."""
+    rng = np.random.default_rng(21)
+    n = 5000
+    times = START + pd.to_timedelta(rng.integers(0, WEEKS * 7 * 86400, n), unit="s")
+    frame = pd.DataFrame({"line": rng.choice(["A", "B", "C"], n), "time": times, "value": rng.uniform(0, 90, n)})
+    if skewed:
+        crowd = pd.DataFrame({"line": "A", "time": START + pd.Timedelta(minutes=30), "value": rng.uniform(0, 9, 40000)})
+        frame = pd.concat([frame, crowd], ignore_index=True)
+    base = hour_of_week_baseline(frame, weeks=WEEKS, end=START + pd.Timedelta(weeks=WEEKS), mad_floor=0.0,
+                                 mad_floor_ratio=0.0, trend=False)
+    how = frame["time"].dt.day_of_week * 24 + frame["time"].dt.hour
+    grouped = frame.assign(how=how).groupby(["line", "how"])["value"]
+    median = grouped.median()
+    mad = (frame["value"] - grouped.transform("median")).abs().groupby([frame["line"], how]).median() * 1.4826
+    assert np.allclose(base["median"].to_numpy(), median.to_numpy())
+    assert np.allclose(base["mad"].to_numpy(), mad.to_numpy())
+    assert (base["samples"].to_numpy() == grouped.size().to_numpy()).all()
