@@ -48,6 +48,7 @@ DEMO_STAGES: list[str] = [
     "collector.flows.demo:demo_stage",
     "billing_etl.demo:demo_stage",
     "web.demo:finance_stage",  # after the billing stage's invoices: intake, audit, disputes, payments, budgets
+    "web.reports.demo:demo_stage",  # after billing and the trends job: last month's reports in run/reports/
     "linewatch.dashboards:demo_stage",
     "collector.demo.stage:collect_stage",
     "collector.voice.demo:demo_stage",  # the live PBX: Kamailio + SIPp calls, the voice collector tailing its CDRs
