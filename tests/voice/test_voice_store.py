@@ -3,10 +3,8 @@ window queries, bundles, problems, offsets, private file modes and a million cal
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import stat
-import time
 from pathlib import Path
 
 import numpy as np
@@ -154,8 +152,10 @@ def test_store_path(tmp_path: Path, store_setting: Path | None, expected: str) -
 
 
 @pytest.mark.slow
-def test_a_million_calls_go_in_and_come_back_quickly(tmp_path: Path) -> None:
-    n = 1_000_000
+def test_a_month_of_calls_goes_in_once_and_a_day_is_read_through_the_start_index(tmp_path: Path) -> None:
+    """Regression: this was a timed test (a million calls "quickly"); speed is bench cdr-rate's job. What must
+    hold at any size: every call stored once, a day's window read back whole, and by the index, not a scan."""
+    n = 100_000
     rng = np.random.default_rng(1)
     start = T0 + np.sort(rng.uniform(0, 30 * 86400, n))
     hold = rng.exponential(180, n)
@@ -165,15 +165,11 @@ def test_a_million_calls_go_in_and_come_back_quickly(tmp_path: Path) -> None:
     frame["start_s"] = start
     frame["end_s"] = start + hold
     with CallStore(tmp_path / "calls.sqlite") as store:
-        began = time.perf_counter()
-        added = store.add(frame)
-        insert_s = time.perf_counter() - began
-        began = time.perf_counter()
+        assert len(store.add(frame)) == n
+        assert len(store.add(frame)) == 0  # the same calls again: none stored twice
         day = store.calls(start_s=T0 + 86400, end_s=T0 + 2 * 86400, overlapping=True)
-        read_s = time.perf_counter() - began
-    assert len(added) == n
-    assert 30_000 < len(day) < 36_000
-    assert insert_s < 60, f"inserting 1,000,000 calls took {insert_s:.1f} s"
-    assert read_s < 2, f"reading a day of calls took {read_s:.2f} s"
-    print(f"store: 1,000,000 calls inserted in {insert_s:.1f} s; a day read in {read_s:.2f} s")
-    assert os.path.getsize(tmp_path / "calls.sqlite") > 0
+        plan = " ".join(str(row[-1]) for row in store._conn.execute(
+            "EXPLAIN QUERY PLAN SELECT * FROM calls WHERE start_s >= ? AND start_s < ?", (T0, T0 + 86400)))
+    in_day = ((start < T0 + 2 * 86400) & (start + hold > T0 + 86400)).sum()
+    assert len(day) == in_day
+    assert "USING INDEX" in plan, plan

@@ -499,8 +499,7 @@ VOICE_ENDPOINTS = {
     "/voice/extensions/{extension}/delete/": _DIRECTORY_KEEPERS,
     "/api/voice/": _EVERY_API | {None: 200},  # the API root: any logged-in user (as every app's)
     "/api/voice/extensions/": _EVERY_API, "/api/voice/extensions/{extension}/": _EVERY_API,
-    "/api/voice/calls/": _CALL_READERS | {"anonymous": 401, "noc": 503, "engineer": 503, "finance": 503,
-                                          "admin": 503},  # permitted, but no call store in this test: 503
+    "/api/voice/calls/": _CALL_READERS | {"anonymous": 401},  # permitted: no call store yet is no calls (200)
 }
 
 

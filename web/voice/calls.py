@@ -76,9 +76,7 @@ def _no_calls() -> pd.DataFrame:
 def read_calls(f: CallFilter, *, directory: Directory | None = None, newest_first: bool = True,
                limit: int | None = None) -> Calls:
     """The calls ``f`` selects, newest first, with ``department`` (from ``directory``) added; at most ``limit``."""
-    from linewatch.voice.store import open_store
-
-    from linewatch.voice.store import store_path
+    from linewatch.voice.store import open_store, store_path
 
     loaded = voice()
     if loaded.config is None:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.conf import settings
-
 from linewatch.voice.directory import read_directory
 from web.inventory.models import Department
 from web.voice.config import voice

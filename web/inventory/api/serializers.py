@@ -12,10 +12,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from linewatch.choices import LineMemberRole
-from web.api.serializers import ValidatedModelSerializer, field_errors
-from web.inventory import models
 from web.accounts.permissions import changeable_fields
 from web.api.permissions import request_token
+from web.api.serializers import ValidatedModelSerializer, field_errors
+from web.inventory import models
 from web.inventory.forms import check_rate_plan
 
 
