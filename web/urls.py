@@ -25,6 +25,7 @@ urlpatterns = [
     path("intake/", include("web.intake.urls")),
     path("finance/", include("web.finance.urls")),
     path("voice/", include("web.voice.urls")),
+    path("reports/", include("web.reports.urls")),
     path("audit/", include("web.audit.urls")),
     path("accounts/", include("web.accounts.urls")),
     path("-/health", health, name="health"),  # open: the container health check (docs/docker.md)

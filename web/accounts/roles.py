@@ -143,6 +143,16 @@ for _role in (Role.NOC, Role.ENGINEER, Role.FINANCE, Role.ADMIN):
 for _role in (Role.ENGINEER, Role.FINANCE, Role.ADMIN):
     ROLE_PERMISSIONS[_role] |= _perms(_ALL, ("extension",), app="voice")
 
+# Reports (web/reports, docs/reports.md "Schedules and delivery"): the NOC (its weekly report), engineers, finance and
+# admins preview any report and read the sent reports and the schedules; engineers, finance and admins keep the
+# schedules. The worker writes the deliveries. The capacity outlook page is every role's (inventory.view_line).
+_REPORT_READ = _perms(("view",), ("reportschedule", "reportdelivery"), app="reports")
+for _role in (Role.NOC, Role.ENGINEER, Role.FINANCE, Role.ADMIN):
+    ROLE_PERMISSIONS[_role] |= _REPORT_READ
+for _role in (Role.ENGINEER, Role.FINANCE, Role.ADMIN):
+    ROLE_PERMISSIONS[_role] |= _perms(_ALL, ("reportschedule",), app="reports")
+
+
 def _model_exists(apps: Any, app_label: str, codename: str) -> bool:
     """Whether the model of the default permission ``codename`` is in ``apps`` (the migration state)."""
     try:

@@ -23,6 +23,7 @@ urlpatterns = [
     path("intake/", include("web.intake.api.urls")),
     path("finance/", include("web.finance.api.urls")),
     path("voice/", include("web.voice.api.urls")),
+    path("reports/", include("web.reports.api.urls")),
     path("audit/", include("web.audit.api")),
     path("accounts/", include("web.accounts.api")),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="schema"),
