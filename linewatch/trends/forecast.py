@@ -26,7 +26,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from linewatch.choices import ForecastMethod
 
@@ -107,6 +106,8 @@ def _weekdays(index: pd.DatetimeIndex) -> np.ndarray:
 def _regression_band(x_fit: np.ndarray, x_new: np.ndarray, scale: float, dof: int,
                      interval_pct: float) -> np.ndarray:
     """Half-width of the prediction interval of a straight-line fit at ``x_new``."""
+    from scipy import stats  # ~0.3 s to import: only when a forecast is fitted, not when the module is
+
     n = len(x_fit)
     sxx = float(((x_fit - x_fit.mean()) ** 2).sum()) or 1.0
     t = stats.t.ppf(0.5 + interval_pct / 200.0, max(dof, 1))
