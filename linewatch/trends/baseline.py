@@ -146,7 +146,10 @@ def _detrended(lines: np.ndarray, times: pd.Series, values: np.ndarray, *, end: 
         slope = np.nanmedian(slopes, axis=1)
         scale = np.nanmedian(level, axis=1)
         relative = np.where(scale > 0, slope / scale, 0.0)
-    relative = np.clip(np.nan_to_num(relative), -0.15, 0.15)
+        # shrunk by how many of the pairwise slopes agree in sign: steady growth keeps all of it, a level shift
+        # (flat, a step, flat: a third of the pairs are ~0) keeps less, so it is not extrapolated past the new level
+        agree = np.nanmean(np.sign(slopes) == np.sign(slope)[:, None], axis=1)
+    relative = np.clip(np.nan_to_num(relative), -0.15, 0.15) * np.nan_to_num(agree) ** 2
     age_weeks = age_ns / week_ns
     return values * (1.0 + relative[codes] * age_weeks)
 
