@@ -88,7 +88,8 @@ def points(value: float | None, *, decimals: int = 1) -> str | None:
     """A change in percentage points with its sign: ``+3.1 pt`` (Korean ``+3.1 %p``); None when there is none."""
     if missing(value):
         return None
-    return f"{value:+,.{decimals}f} {_('pt')}"
+    unit = _("pt")  # percentage points (Korean %p)
+    return f"{value:+,.{decimals}f} {unit}"
 
 
 def change_pct(value: float | None, *, decimals: int = 1) -> str | None:

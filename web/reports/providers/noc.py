@@ -171,21 +171,23 @@ def provide(ctx: Any) -> dict[str, Any]:
                      _("p95 (%)"), _("Minutes ≥ 80 %")],
             rows=[[m.line, capacity[m.line].department, capacity[m.line].capacity_bps / 1e6, m.busy_hour_pct,
                    m.busy_hour_day, m.p95_pct, round(minutes)] for m, minutes in saturated],
-            numeric={2, 3, 5, 6}, note="" if saturated else _("No line reached 80 % of its capacity this week.")),
+            numeric={2, 3, 5, 6}, note="" if saturated else _("No line's busy hour reached 80 % this week.")),
         "alerts": Table(
             title=_("Alerts fired"), columns=[_("Rule"), _("Severity"), _("Times fired"), _("Subjects")],
             rows=[[a["rule"], a["severity"], a["fired"], a["subjects"]] for a in alerts], numeric={2, 3},
             note="" if alerts else _("No alert fired this week.")),
         "collectors": Table(
             title=_("Collector health"),
-            columns=[_("Collector"), _("Cycles"), _("Mean cycle (s)"), _("Slowest cycle (s)"),
-                     _("Most devices failed"), _("Most spooled (KiB)"), _("Batches dropped"),
-                     _("Oldest inventory (s)")],
+            note=_("Per collector: its cycles, their mean and slowest duration, the most devices failed in a cycle, the "
+                   "most spooled, the batches lost in the week (rejected or overflowed), the oldest inventory."),
+            columns=[_("Collector"), _("Cycles"), _("Mean (s)"), _("Slowest (s)"), _("Devices failed"),
+                     _("Spool (KiB)"), _("Batches lost"), _("Inventory age (s)")],
             rows=[[c["collector"], int(c["cycles"]), c.get("mean_s"), c.get("slowest_s"), _int(c.get("failed")),
                    (c.get("spool") or 0) / 1024, _int((c.get("dropped") or 0) + (c.get("overflowed") or 0)),
                    c.get("stale_s")] for c in collectors],
-            numeric={1, 2, 3, 4, 5, 6, 7},
-            note="" if collectors else _("No collector reported this week.")),
+            numeric={1, 2, 3, 4, 5, 6, 7}) if collectors else Table(
+            title=_("Collector health"), columns=[_("Collector")], rows=[],
+            note=_("No collector reported this week.")),
         "polls": Table(
             title=_("Device polls"), columns=[_("Device"), _("Polls"), _("Failed"), _("Failed (%)")],
             rows=[[p["device"], p["polls"], p["failed"], 100.0 * p["failed"] / p["polls"] if p["polls"] else None]

@@ -59,8 +59,8 @@ def run_time(frame: pd.DataFrame, tz: dt.tzinfo) -> dt.datetime | None:
 def outlook_table(frame: pd.DataFrame, *, tz: dt.tzinfo, limit: int = OUTLOOK_ROWS) -> Table:
     """Lines by days left to 80 % (none within the horizon last): busy hour, growth, 80 % date with its interval,
     95 % date."""
-    columns = [_("Line"), _("Busy hour (%)"), _("Growth (pt/month)"), _("Days to 80 %"), _("80 % on"),
-               _("Earliest – latest"), _("95 % on")]
+    columns = [_("Line"), _("Busy hour (%)"), _("Growth (pt/month)"), _("Days to 80 %"), _("Reaches 80 %"),
+               _("Earliest – latest"), _("Reaches 95 %")]
     rows = []
     for _index, row in frame.head(limit).iterrows():
         earliest, latest = _day(row, "date_80_earliest_s", tz), _day(row, "date_80_latest_s", tz)

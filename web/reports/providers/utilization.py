@@ -271,10 +271,13 @@ def provide(ctx: Any) -> dict[str, Any]:
     top = max(months, key=lambda m: m.busy_hour_pct if m.busy_hour_pct is not None else -1.0, default=None)
     summary = [
         Figure(label=_("Lines"), value=f"{len(lines):,}"),
-        Figure(label=_("Lines at 80 % in the busy hour"), value=f"{at_80:,}", tone="warning" if at_80 else "good"),
+        Figure(label=_("Lines with a busy hour at 80 %"), value=f"{at_80:,}", tone="warning" if at_80 else "good"),
         Figure(label=_("Highest busy hour"),
                value=(f"{common.pct(top.busy_hour_pct)} ({top.line})" if top and top.busy_hour_pct is not None
-                      else "–"), tone=common.tone_for_util(top.busy_hour_pct if top else None)),
+                      else "–"), tone=common.tone_for_util(top.busy_hour_pct if top else None),
+               change=common.points(None if top is None or top.busy_hour_pct is None
+                                    or top.previous_busy_hour_pct is None
+                                    else top.busy_hour_pct - top.previous_busy_hour_pct)),
     ]
     title = (_("Usage by weekday and hour: %(department)s") % {"department": ctx.department} if ctx.department
              else _("Usage by weekday and hour: all departments"))
