@@ -48,10 +48,15 @@ def require_tools() -> None:
                     f"tesseract-ocr-kor)")
 
 
+# Glyphs tesseract confuses in bold or large type ("1 h 15 min" read as "1hi5 min"): compared as one. The
+# exact characters are checked in the text layer; OCR only has to prove they were drawn.
+_CONFUSABLE = str.maketrans({"l": "1", "i": "1", "I": "1", "|": "1", "!": "1", "O": "0", "o": "0", "«": "",
+                             "·": "", "ㆍ": "", "•": "", "–": "-", "—": "-", "‘": "'", "’": "'"})
+
+
 def normalize(text: str) -> str:
-    """What OCR comparisons see: no whitespace, NFKC-ish dots and dashes unified, case folded."""
-    text = text.replace("·", "").replace("ㆍ", "").replace("•", "").replace("–", "-").replace("—", "-")
-    return _SPACE.sub("", text).casefold()
+    """What OCR comparisons see: no whitespace, dots and dashes unified, confusable glyphs as one, case folded."""
+    return _SPACE.sub("", text).casefold().translate(_CONFUSABLE)
 
 
 def fuzzy_contains(haystack: str, needle: str, *, min_ratio: float = 0.8) -> bool:
@@ -120,7 +125,7 @@ class PdfPages:
     def assert_drawn(self, *needles: str, min_ratio: float = 0.8) -> None:
         """Every needle is drawn on some page (OCR), and is in the text layer too (searchable, copyable)."""
         missing = [n for n in needles if self.find(n, min_ratio=min_ratio) is None]
-        not_text = [n for n in needles if normalize(n) not in normalize(self.text_layer)]
+        not_text = [n for n in needles if _SPACE.sub("", n) not in _SPACE.sub("", self.text_layer)]
         assert not missing and not not_text, (
             f"{self.pdf.name}: not drawn (OCR) {missing!r}; not in the text layer {not_text!r}; "
             f"pages in {ARTIFACTS}; OCR read:\n{self.ocr_all()[:3000]}")
