@@ -329,3 +329,22 @@ def test_the_outlook_in_korean(client, user_with_role, outlook_offline):
     client.force_login(user_with_role("viewer"))
     page = client.get("/reports/outlook/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
     assert "용량 전망" in page
+
+
+@pytest.mark.slow
+def test_the_line_page_shows_its_outlook(client, user_with_role, outlook_points):
+    client.force_login(user_with_role("viewer"))
+    line = outlook_points["lines"][2]
+    page = client.get(f"/inventory/lines/{line.pk}/").content.decode()
+    assert 'id="outlook"' in page
+    assert '<strong class="error">2026-12-14</strong> (2026-12-11 – 2026-12-18)' in page
+    assert "1830.00 EUR" in page
+    # A line the trends job has no outlook for: no such section.
+    other = outlook_points["lines"][3]
+    assert 'id="outlook"' not in client.get(f"/inventory/lines/{other.pk}/").content.decode()
+
+
+def test_the_line_page_without_influxdb_has_no_outlook_section(client, user_with_role, outlook_offline, inventory):
+    client.force_login(user_with_role("viewer"))
+    answer = client.get(f"/inventory/lines/{inventory['lines'][0].pk}/")
+    assert answer.status_code == 200 and 'id="outlook"' not in answer.content.decode()

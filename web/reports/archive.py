@@ -24,8 +24,9 @@ _NAME_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 
 def root() -> Path:
     """``reports.output_dir`` (relative to the config file's folder), else ``state_dir/reports``."""
-    configured = settings.LINEWATCH.reports.output_dir
-    return settings.LINEWATCH.resolve(configured) if configured else Path(settings.STATE_DIR) / "reports"
+    from web.reports.engine import output_dir
+
+    return output_dir(settings.LINEWATCH)
 
 
 def delivery_name(*, schedule_id: int, report: str, period: str, language: str, fmt: str) -> str:

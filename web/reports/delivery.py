@@ -62,15 +62,11 @@ def _department(schedule: ReportSchedule) -> str | None:
 
 
 def _render(schedule: ReportSchedule, period: Period, *, now: dt.datetime) -> tuple[str, str, bytes]:
-    """The title, HTML and PDF of the schedule's report for ``period``."""
-    from web.reports.pdf import html_to_pdf
-
-    defn = engine.get(schedule.report)
-    ctx = engine.make_context(defn, period=period, language=schedule.language, department=_department(schedule),
-                              now=now)
-    html = engine.render_page(defn, ctx)
-    pdf = html_to_pdf(engine.render_page(defn, ctx, for_pdf=True))
-    return defn.title_in(schedule.language), html, pdf
+    """The title, HTML and PDF of the schedule's report for ``period`` (one provider run: the files agree)."""
+    files = engine.render_formats(schedule.report, period=period, language=schedule.language,
+                                  department=_department(schedule), now=now)
+    title = engine.get(schedule.report).title_in(schedule.language)
+    return title, files[ReportFormat.HTML].content.decode("utf-8"), files[ReportFormat.PDF].content
 
 
 def _message(schedule: ReportSchedule, period: Period, title: str) -> tuple[str, str]:

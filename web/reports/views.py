@@ -84,7 +84,7 @@ class RenderView(ModelPermissionRequiredMixin, View):
         except LinewatchError as exc:  # ReportError and what providers raise (InfluxDB down): said, not a 500
             log.warning("report %s: preview failed: %s", name, exc)
             return TemplateResponse(request, "reports/render_error.html", {"error": str(exc), "report": name},
-                                    status=400 if isinstance(exc, engine.ReportError) else 503)
+                                    status=400 if isinstance(exc, engine.ReportRequestError) else 503)
         response["Cache-Control"] = "private, no-store"
         return response
 
