@@ -56,7 +56,7 @@ def hour_of_week(times: pd.Series | pd.DatetimeIndex, *, tz: str,
                  holidays: Collection[dt.date] = ()) -> np.ndarray:
     """Hour of the week 0..167 (0 = Monday 00:00–01:00) in ``tz``; holidays (dates in ``tz``) count as Sunday."""
     local = pd.DatetimeIndex(times).tz_convert(tz)
-    weekday = np.asarray(local.dayofweek, dtype=np.int64)
+    weekday = np.asarray(local.day_of_week, dtype=np.int64)
     if holidays:
         weekday = np.where(_holiday_mask(local, holidays=holidays), SUNDAY, weekday)
     return weekday * 24 + np.asarray(local.hour, dtype=np.int64)

@@ -26,7 +26,7 @@ __all__ = [
     "usage_patterns",
 ]
 
-WEEKEND = (5, 6)  # Saturday, Sunday (dayofweek)
+WEEKEND = (5, 6)  # Saturday, Sunday (day_of_week)
 
 
 @dataclass(frozen=True)

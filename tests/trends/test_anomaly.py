@@ -24,7 +24,7 @@ HOLIDAY = dt.date(2026, 11, 4)  # a Wednesday in the fifth week
 def office_profile(times: pd.DatetimeIndex) -> np.ndarray:
     """Utilization % of a busy office line: 60 % in office hours on weekdays, 15 % at night, 10 % at weekends."""
     hour = times.hour + times.minute / 60.0
-    weekday = times.dayofweek
+    weekday = times.day_of_week
     day = 15.0 + 45.0 * np.clip(np.minimum(hour - 7.0, 19.0 - hour) / 2.0, 0.0, 1.0)
     return np.where(weekday >= 5, 10.0, day)
 

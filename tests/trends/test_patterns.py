@@ -23,7 +23,7 @@ def hourly(weeks: int, fn, *, start: pd.Timestamp = MONDAY, line: str = "L1") ->
 
 
 def test_heatmap_is_seven_by_twenty_four_with_the_mean_of_each_cell():
-    frame = hourly(2, lambda t: t.dayofweek * 100 + t.hour + np.where(t < MONDAY + pd.Timedelta(weeks=1), 0, 2))
+    frame = hourly(2, lambda t: t.day_of_week * 100 + t.hour + np.where(t < MONDAY + pd.Timedelta(weeks=1), 0, 2))
     grid = heatmap(frame, tz="UTC")
     assert grid.shape == (7, 24)
     assert list(grid.index) == list(range(7)) and list(grid.columns) == list(range(24))
@@ -51,8 +51,8 @@ def test_heatmap_cell_follows_the_site_time_zone(tz, weekday, hour):
 @pytest.mark.parametrize(("case", "fn", "night_share", "weekend_share"), [
     ("even all week", lambda t: np.ones(len(t)), 8 / 24, 2 / 7),
     ("only at night (22–06)", lambda t: ((t.hour >= 22) | (t.hour < 6)).astype(float), 1.0, 2 / 7),
-    ("only at weekends", lambda t: (t.dayofweek >= 5).astype(float), 8 / 24, 1.0),
-    ("office hours only", lambda t: ((t.dayofweek < 5) & (t.hour >= 9) & (t.hour < 18)).astype(float), 0.0, 0.0),
+    ("only at weekends", lambda t: (t.day_of_week >= 5).astype(float), 8 / 24, 1.0),
+    ("office hours only", lambda t: ((t.day_of_week < 5) & (t.hour >= 9) & (t.hour < 18)).astype(float), 0.0, 0.0),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_night_and_weekend_shares(case, fn, night_share, weekend_share):
     pattern = usage_pattern(hourly(2, fn), tz="UTC")
@@ -77,7 +77,7 @@ def test_night_hours_configurable_and_checked():
 
 def test_peak_hour_and_weekday_in_the_site_time_zone():
     # Thursday 05:00 UTC is Thursday 14:00 in Seoul
-    fn = lambda t: 10.0 + 50.0 * ((t.dayofweek == 3) & (t.hour == 5)) + 5.0 * (t.dayofweek == 3)
+    fn = lambda t: 10.0 + 50.0 * ((t.day_of_week == 3) & (t.hour == 5)) + 5.0 * (t.day_of_week == 3)
     pattern = usage_pattern(hourly(2, fn), tz="Asia/Seoul")
     assert (pattern.peak_hour, pattern.peak_weekday) == (14, 3)
 
@@ -114,7 +114,7 @@ def test_an_empty_or_idle_frame_has_no_figures_rather_than_wrong_ones():
 
 
 def test_usage_patterns_per_department():
-    office = hourly(1, lambda t: ((t.dayofweek < 5) & (t.hour >= 9) & (t.hour < 18)).astype(float), line="A")
+    office = hourly(1, lambda t: ((t.day_of_week < 5) & (t.hour >= 9) & (t.hour < 18)).astype(float), line="A")
     backup = hourly(1, lambda t: (t.hour < 4).astype(float), line="B")
     frame = pd.concat([office.assign(department="Sales"), backup.assign(department="IT")], ignore_index=True)
     patterns = usage_patterns(frame, by="department", tz="UTC")
