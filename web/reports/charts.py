@@ -10,8 +10,11 @@ report's language).
 
 from __future__ import annotations
 
+import functools
 import io
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import matplotlib
 import numpy as np
@@ -42,6 +45,21 @@ WEEKDAYS = {"en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
             "ko": ["월", "화", "수", "목", "금", "토", "일"]}
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+# matplotlib.rc_context sets the process-wide rcParams: two charts drawn at once (the worker's threads, the app's
+# requests) would restore each other's settings half-way. One chart at a time (a chart takes 0.2-0.7 s).
+_DRAWING = threading.Lock()
+
+
+def _one_at_a_time(fn: _F) -> _F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _DRAWING:
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def _svg(fig: Figure) -> str:
     buf = io.StringIO()
     with matplotlib.rc_context(_RC):
@@ -54,6 +72,7 @@ def _figure(width_in: float, height_in: float) -> Figure:
         return Figure(figsize=(width_in, height_in), layout="constrained")
 
 
+@_one_at_a_time
 def line_chart(series: Mapping[str, pd.Series] | pd.Series, *, forecast: pd.DataFrame | None = None,
                level_pct: float | None = None, y_label: str = "%", title: str = "",
                forecast_label: str | None = None, width_in: float = 7.0, height_in: float = 2.6) -> str:
@@ -103,6 +122,7 @@ def _max(s: pd.Series | None) -> float:
     return value
 
 
+@_one_at_a_time
 def bar_chart(categories: Sequence[str], values: Mapping[str, Sequence[float]] | Sequence[float], *,
               y_label: str = "", title: str = "", horizontal: bool = False, level: float | None = None,
               width_in: float = 7.0, height_in: float = 2.6) -> str:
@@ -149,6 +169,7 @@ def bar_chart(categories: Sequence[str], values: Mapping[str, Sequence[float]] |
         return _svg(fig)
 
 
+@_one_at_a_time
 def heatmap_chart(grid: pd.DataFrame, *, language: str, value_label: str = "%", title: str = "",
                   vmax: float | None = None, width_in: float = 7.0, height_in: float = 2.4) -> str:
     """Hour of day (columns 0..23) × weekday (index 0 = Monday..6) mean utilization (T2's ``heatmap``); empty
