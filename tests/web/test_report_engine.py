@@ -112,6 +112,24 @@ def test_period_label_in_each_language(text: str, language: str, label: str) -> 
     assert parse_period(text).label(language) == label
 
 
+@pytest.mark.parametrize(("zone", "ok"), [
+    pytest.param("Asia/Seoul", True, id="iana-name"),
+    pytest.param("UTC", True, id="utc"),
+    pytest.param("Asia/Soeul", False, id="typo"),
+    pytest.param("../etc/passwd", False, id="path"),
+])
+def test_reports_timezone_is_checked_when_the_settings_load(zone: str, ok: bool) -> None:
+    from pydantic import ValidationError
+
+    from linewatch.settings import ReportsSettings
+
+    if ok:
+        assert ReportsSettings(timezone=zone).timezone == zone
+    else:
+        with pytest.raises(ValidationError, match="unknown time zone"):
+            ReportsSettings(timezone=zone)
+
+
 def test_a_naive_datetime_is_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
         Period(M, 2026, 11).contains(dt.datetime(2026, 11, 3))
