@@ -4,9 +4,10 @@ Three methods (``linewatch.choices.ForecastMethod``), each giving a value and an
 
 - ``robust_seasonal``: a Theil-Sen trend (the median of pairwise slopes: a holiday, an outage or a surge does not
   tilt it) times a weekday profile (median ratio per weekday: weekend traffic grows in proportion to the busy
-  days'), refitted once without the days far off the first fit (holidays); the interval is the regression
-  prediction interval with a robust scale (1.4826 × MAD of the residuals), so it widens with the noise and with
-  the distance from the fitted days.
+  days'), refitted once without the days far off the first fit (holidays), and only on the days after a level
+  shift when there is one (traffic moved onto or off the line is a new level, not growth); the interval is the
+  regression prediction interval with a robust scale (1.4826 × MAD of the residuals), so it widens with the noise
+  and with the distance from the fitted days.
 - ``holt_winters``: statsmodels' exponential smoothing (ETS: additive error and trend, multiplicative weekly
   season), intervals simulated from the state-space model (seeded: the same series gives the same interval).
 - ``linear``: least squares straight line and its prediction interval, no seasonality — the baseline LibreNMS and
@@ -33,6 +34,9 @@ __all__ = ["Crossing", "Forecast", "crossing", "fit_forecast", "linear_forecast"
 
 SEASON_DAYS = 7
 OUTLIER_SCALES = 4.0  # days further than this many robust sd from the first fit are left out of the refit
+SHIFT_WINDOW_DAYS = 14  # a level shift is a step between the medians of the two weeks-pairs around it
+SHIFT_MIN_SHARE = 0.2  # ... of at least this share of the line's level
+SHIFT_MIN_SCALES = 4.0  # ... and this many robust sd of its daily noise
 MIN_MULTIPLICATIVE_PCT = 0.5  # below: an idle line, whose weekly shape is added rather than scaled
 FRAME_COLUMNS = ["value_pct", "lower_pct", "upper_pct"]
 
@@ -133,6 +137,23 @@ def _fit_robust_seasonal(series: pd.Series, future: pd.DatetimeIndex, interval_p
     x = _day_numbers(known.index, series.index[0])
     y = known.to_numpy()
     weekday = _weekdays(known.index)
+    fit = _robust_fit(x, y, weekday, weekly)
+    start = _level_shift_start(x, y, weekday, fit, weekly)
+    if start is not None:  # traffic moved onto or off the line: only the days since then say where it goes
+        fit = _robust_fit(x[start:], y[start:], weekday[start:], weekly)
+    intercept, slope, profile, multiplicative, x_used, scale = fit
+    xf = _day_numbers(future, series.index[0])
+    wf = _weekdays(future)
+    value = _combine(intercept + slope * xf, profile[wf], multiplicative)
+    band = _regression_band(x_used, xf, scale, len(x_used) - 2 - (SEASON_DAYS - 1 if weekly else 0), interval_pct)
+    if multiplicative:
+        band = band * np.maximum(profile[wf], 0.0)  # quiet weekdays vary less than busy ones
+    return value, value - band, value + band, slope
+
+
+def _robust_fit(x: np.ndarray, y: np.ndarray, weekday: np.ndarray, weekly: bool):
+    """Trend and profile, refitted once without the days far off the first fit; also the days used and the
+    residuals' robust scale."""
     multiplicative = weekly and bool((y > MIN_MULTIPLICATIVE_PCT).all())
     intercept, slope, profile = _robust_trend_and_profile(x, y, weekday, weekly=weekly, multiplicative=multiplicative)
     if multiplicative and intercept + slope * min(x.min(), 0.0) <= MIN_MULTIPLICATIVE_PCT:
@@ -149,13 +170,36 @@ def _fit_robust_seasonal(series: pd.Series, future: pd.DatetimeIndex, interval_p
                                                               multiplicative=multiplicative)
         resid = y - _combine(intercept + slope * x, profile[weekday], multiplicative)
         scale = _robust_scale(resid)
-    xf = _day_numbers(future, series.index[0])
-    wf = _weekdays(future)
-    value = _combine(intercept + slope * xf, profile[wf], multiplicative)
-    band = _regression_band(x, xf, scale, len(x) - 2 - (SEASON_DAYS - 1 if weekly else 0), interval_pct)
-    if multiplicative:
-        band = band * np.maximum(profile[wf], 0.0)  # quiet weekdays vary less than busy ones
-    return value, value - band, value + band, slope
+    return intercept, slope, profile, multiplicative, x, scale
+
+
+def _level_shift_start(x: np.ndarray, y: np.ndarray, weekday: np.ndarray, fit, weekly: bool) -> int | None:
+    """The position of the first day after a level shift (a step in the deseasonalised values), or None.
+
+    At each day, the median of the next ``SHIFT_WINDOW_DAYS`` values minus the median of the previous ones, less
+    the typical such difference (what the trend adds over a window): a step stands out, a straight trend gives ~0.
+    A shift counts when it is at least ``SHIFT_MIN_SHARE`` of the line's level and ``SHIFT_MIN_SCALES`` robust
+    standard deviations of its daily noise (the difference of two 14-day medians varies by ~0.5 sd: no false
+    alarms from noise), and there are enough days after it to fit on.
+    """
+    _intercept, _slope, profile, multiplicative, _x, _scale = fit
+    w = SHIFT_WINDOW_DAYS
+    need = min_days(ForecastMethod.ROBUST_SEASONAL, weekly=weekly)
+    if len(y) < 2 * w + 1 or len(y) - w < need:
+        return None
+    z = y / np.maximum(profile[weekday], 1e-9) if multiplicative else y - profile[weekday]
+    windows = np.lib.stride_tricks.sliding_window_view(z, w)
+    medians = np.median(windows, axis=1)  # medians[i] = median of z[i:i + w]
+    positions = np.arange(w, len(z) - max(w, need) + 1)  # a step before z[k], with w days either side
+    if len(positions) == 0:
+        return None
+    jump = medians[positions] - medians[positions - w]
+    jump = jump - np.median(jump)
+    noise = _robust_scale(np.diff(z)) / math.sqrt(2.0)  # day-to-day differences: blind to the trend and a step
+    best = int(np.argmax(np.abs(jump)))
+    if abs(jump[best]) < max(SHIFT_MIN_SCALES * noise, SHIFT_MIN_SHARE * float(np.median(np.abs(z)))):
+        return None
+    return int(positions[best])
 
 
 def _robust_scale(resid: np.ndarray) -> float:

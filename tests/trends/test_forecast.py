@@ -137,6 +137,26 @@ def test_a_holiday_week_at_the_end_does_not_tilt_the_robust_trend():
     assert abs((crossing(holiday, 80.0).date - crossing(plain, 80.0).date).days) <= 4
 
 
+@pytest.mark.parametrize(("before_pct", "after_pct", "days_since"), [
+    pytest.param(10.0, 50.0, 30, id="traffic-moved-on-30-days-ago"),
+    pytest.param(10.0, 50.0, 60, id="traffic-moved-on-60-days-ago"),
+    pytest.param(60.0, 35.0, 41, id="traffic-moved-off"),
+])
+def test_level_shift_is_a_new_level_not_growth(before_pct, after_pct, days_since):
+    """A migration onto (or off) a flat line: the robust forecast continues the new level; the linear one
+    reads the step as a steep trend."""
+    rng = np.random.default_rng(3)
+    index = pd.date_range("2026-06-01", periods=FIT_DAYS, freq="D", tz="UTC")
+    weekly = np.where(index.day_of_week >= 5, 0.4, 1.0)
+    level = np.r_[np.full(FIT_DAYS - days_since, before_pct), np.full(days_since, after_pct)]
+    series = pd.Series(level * weekly + rng.normal(0, 1.0, FIT_DAYS), index=index)
+    forecast = fit_forecast(series, method=ForecastMethod.ROBUST_SEASONAL, horizon_days=60)
+    assert abs(forecast.growth_pct_per_month) < 1.0
+    busy = forecast.frame[forecast.frame.index.day_of_week < 5]["value_pct"]
+    assert busy.to_numpy() == pytest.approx(after_pct, abs=2.0)
+    assert abs(linear_forecast(series, horizon_days=60).growth_pct_per_month) > 5.0
+
+
 @pytest.mark.parametrize(("today", "expected"), [
     pytest.param(None, dt.date(2026, 6, 11), id="whole-horizon"),
     pytest.param(dt.date(2026, 6, 20), dt.date(2026, 6, 20), id="already-above-crosses-today"),
