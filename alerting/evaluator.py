@@ -53,7 +53,7 @@ from alerting.trend_rules import (
     Baseline,
     anomaly_verdicts,
     baseline_due,
-    baseline_window,
+    baseline_read_window,
     build_baseline,
     forecast_statement,
     judge_forecast,
@@ -251,19 +251,22 @@ class Evaluator:
 
     def refresh_queries(self, rule: Any, *, end_s: int) -> list[str]:
         """The statements of what a rule keeps between evaluations and must re-read now: the anomaly rule's
-        hourly means of ``baseline_weeks`` weeks, once per ``baseline_refresh_s`` (else nothing)."""
+        hourly means, once per ``baseline_refresh_s`` — of ``baseline_weeks`` weeks the first time, then of the
+        hours since the kept baseline's window (else nothing)."""
         if rule.kind is not AlertRuleKind.ANOMALY or not self._effective.get(rule.name):
             return []
         if not baseline_due(rule, self.baselines.get(rule.name), end_s=end_s):
             return []
-        start_s, window_end_s = baseline_window(rule, end_s=end_s)
+        start_s, window_end_s = baseline_read_window(rule, self.baselines.get(rule.name), end_s=end_s)
+        if start_s >= window_end_s:  # still the same hour: nothing new to read, the kept baseline stays
+            return []
         return self.traffic_statements(("in_bps", "out_bps"), start_s=start_s, end_s=window_end_s, step_s=HOUR_S,
                                        align_s=0)
 
     def refresh(self, rule: Any, series: Sequence[Mapping[str, Any]], *, end_s: int) -> None:
         """Keep what :meth:`refresh_queries` read (the answer of all its statements): the rule's baseline."""
         hourly = utilization_frame(self._rows_by_line(rule, series), self._line_of)
-        self.baselines[rule.name] = build_baseline(rule, hourly, end_s=end_s)
+        self.baselines[rule.name] = build_baseline(rule, self.baselines.get(rule.name), hourly, end_s=end_s)
 
     @cached_property
     def _line_of(self) -> dict[str, Line]:

@@ -17,7 +17,8 @@ contracted capacity at that time, scored in signed MADs against the baseline of 
 the baseline expects at least ``min_expected_pct``, and neither when the traffic is less than ``min_change_pct``
 points from the expected value — else 0. The departures are judged like utilization levels: every bucket of
 ``for_s`` at ``k_mad`` or more fires, a firing alert clears below ``clear_k_mad``. The baseline (hourly means of
-``baseline_weeks`` weeks, one grouped query) is built once per ``baseline_refresh_s``, not every cycle.
+``baseline_weeks`` weeks, one grouped query) is built once per ``baseline_refresh_s``, not every cycle, and each
+refresh reads only the hours since the previous one (the whole window once, at start).
 """
 
 from __future__ import annotations
@@ -139,15 +140,17 @@ def utilization_frame(rows_by_line: Mapping[str, Sequence[Sequence[Any]]], lines
 
 @dataclass(frozen=True)
 class Baseline:
-    """A rule's hour-of-week baseline of every line, as of ``built_s`` (the hour its window ends)."""
+    """A rule's hour-of-week baseline of every line, as of ``built_s``, and the hourly means it was built from
+    (kept, so the next refresh reads only the hours since ``window_end_s``)."""
 
     frame: pd.DataFrame  # index (line, how): median, mad, samples (linewatch.trends.baseline)
+    hourly: pd.DataFrame  # line, time, value: the hourly utilization means of [window_end_s - weeks, window_end_s)
     built_s: int
     window_end_s: int
 
 
 def baseline_window(rule: AnomalyRule, *, end_s: int) -> tuple[int, int]:
-    """``[start_s, end_s)`` of the hourly means a baseline built at ``end_s`` reads: whole hours, the weeks before
+    """``[start_s, end_s)`` of the hourly means a baseline built at ``end_s`` holds: whole hours, the weeks before
     the current hour (the recent buckets are compared with it, so they are not part of it)."""
     window_end = end_s - end_s % HOUR_S
     return window_end - rule.baseline_weeks * WEEK_S, window_end
@@ -161,12 +164,29 @@ def baseline_due(rule: AnomalyRule, cached: Baseline | None, *, end_s: int) -> b
     return end_s - cached.built_s >= rule.baseline_refresh_s or end_s < cached.built_s
 
 
-def build_baseline(rule: AnomalyRule, hourly: pd.DataFrame, *, end_s: int) -> Baseline:
-    """The baseline from hourly utilization means (:func:`utilization_frame` of the baseline query)."""
-    _, window_end = baseline_window(rule, end_s=end_s)
+def baseline_read_window(rule: AnomalyRule, cached: Baseline | None, *, end_s: int) -> tuple[int, int]:
+    """The hours a refresh at ``end_s`` must read: only those after the kept baseline's window (the hourly means
+    of four weeks of 10,000 lines are millions of rows, which influxd takes minutes to average from one-minute
+    polls), or the whole window the first time and whenever the kept one does not join up (a clock set back, a
+    gap longer than the window)."""
+    start_s, window_end = baseline_window(rule, end_s=end_s)
+    if cached is not None and start_s <= cached.window_end_s <= window_end:
+        return cached.window_end_s, window_end
+    return start_s, window_end
+
+
+def build_baseline(rule: AnomalyRule, cached: Baseline | None, new_hourly: pd.DataFrame, *, end_s: int) -> Baseline:
+    """The baseline from the hourly utilization means read for :func:`baseline_read_window` (added to the kept
+    ones when the read was incremental; hours older than the window dropped)."""
+    start_s, window_end = baseline_window(rule, end_s=end_s)
+    read_start, _ = baseline_read_window(rule, cached, end_s=end_s)
+    hourly = new_hourly
+    if cached is not None and read_start == cached.window_end_s:
+        start = pd.Timestamp(start_s, unit="s", tz="UTC")
+        hourly = pd.concat([cached.hourly[cached.hourly["time"] >= start], new_hourly], ignore_index=True)
     frame = hour_of_week_baseline(hourly, weeks=rule.baseline_weeks, tz=rule.timezone,
                                   end=pd.Timestamp(window_end, unit="s", tz="UTC"))
-    return Baseline(frame, end_s, window_end)
+    return Baseline(frame, hourly, end_s, window_end)
 
 
 # -- anomaly: verdicts ------------------------------------------------------------------------------------------------
@@ -201,7 +221,8 @@ def anomaly_verdicts(rule: AnomalyRule, recent: pd.DataFrame, baseline: Baseline
     scored = departures(recent[recent["line"].isin(list(enabled))], baseline.frame, k_mad=max(min(clear), 1e-9),
                         min_samples=rule.min_samples, tz=rule.timezone, step_s=rule.sample_s)
     scored = scored.sort_values(["line", "time"], kind="stable").reset_index(drop=True)
-    codes, names = pd.factorize(scored["line"].to_numpy())
+    codes, uniques = pd.factorize(scored["line"].to_numpy(dtype=object))
+    names = list(uniques)  # plain str: iterating pandas' arrow strings costs 0.4 ms per line
     size = np.full(len(scored), np.nan)
     sign = np.zeros(len(scored), dtype=np.int64)
     by_rule: dict[int, list[int]] = {}
@@ -213,7 +234,7 @@ def anomaly_verdicts(rule: AnomalyRule, recent: pd.DataFrame, baseline: Baseline
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([], dtype=np.int64)
     ends = np.r_[starts[1:], len(codes)].astype(np.int64) if len(codes) else starts
     t_s = pd.DatetimeIndex(scored["time"]).as_unit("s").asi8
-    span = {name: (int(a), int(b)) for name, a, b in zip(names, starts, ends, strict=True)}
+    span = dict(zip(names, zip(starts.tolist(), ends.tolist(), strict=True), strict=True))
     out: dict[str, Verdict] = {}
     for name, eff in enabled.items():
         if name not in span:

@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from alerting.config import AlertsConfig
 from alerting.render import summary
 from alerting.service import AlertService
 from alerting.store import AlertStore
+from alerting.trend_rules import build_baseline
 from linewatch.choices import OperStatus
 from linewatch.influx import InfluxClient, Point
 from tests.alerting.conftest import T0, Clock, make_inventory, traffic_point, write
@@ -167,9 +169,18 @@ def test_the_baseline_is_read_once_an_hour_not_every_cycle(service: AlertService
         assert service.evaluator.refresh_queries(service.config.rules[0], end_s=T0 + minute * 60) == []
         service.evaluate(T0 + minute * 60)
     assert service.evaluator.baselines["traffic_anomaly"] is first
+    assert first.frame.loc[("BUSY-1", 2 * 24 + 11), "samples"] == 4  # Wednesdays 11:00 of four weeks, hourly means
+    assert (T0 - 3600) not in set(first.hourly["time"].astype("int64") // 10**9)  # 12:00 is not over yet
+    rule = service.config.rules[0]
+    [statement] = service.evaluator.refresh_queries(rule, end_s=T0 + 3600)
+    assert f"time >= {T0 * 10**9} AND time < {(T0 + 3600) * 10**9}" in statement  # only the hour since
     service.evaluate(T0 + 3600)
-    assert service.evaluator.baselines["traffic_anomaly"].built_s == T0 + 3600
-    assert first.frame.loc[("BUSY-1", 2 * 24 + 12), "samples"] == 4  # Wednesdays 12:00 of four weeks, hourly means
+    second = service.evaluator.baselines["traffic_anomaly"]
+    assert second.built_s == T0 + 3600
+    assert second.frame.loc[("BUSY-1", 2 * 24 + 12), "samples"] == 4  # this Wednesday's 12:00 in, the oldest out
+    rebuilt = build_baseline(rule, None, second.hourly, end_s=T0 + 3600)  # the same as read whole at once
+    pd.testing.assert_frame_equal(second.frame, rebuilt.frame)
+    assert second.hourly["time"].min() == pd.Timestamp(T0 + 3600 - 4 * WEEK_S, unit="s", tz="UTC")  # no older hour kept
 
 
 def test_anomaly_is_routed_to_the_department_receiver_once(service: AlertService, influx: InfluxClient) -> None:
