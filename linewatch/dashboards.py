@@ -185,6 +185,9 @@ def hourly_utilization_query(where: str, *, by: Sequence[str] = ("line",), fill:
             f"GROUP BY time(1h), {group} fill({fill})")
 
 
+HEATMAP_RANGE = "now-7d/d"
+"""The heatmaps' panel range: the last 7 whole days and today (each column one weekday). Longer ranges cost the
+hourly query's price 24 times over per extra day (see :func:`hour_of_day_query`)."""
 HOURS_OF_DAY = tuple(f"{hour:02d}" for hour in range(24))
 """Field names of the hour-of-day × day heatmap: one per hour of the (UTC) day, ``00`` … ``23``."""
 NO_DATA_CELL = -1

@@ -246,13 +246,13 @@ forecast = lw.timeseries(
 
 heatmap = lw.hour_of_day_heatmap(
     title="Hour of day × day, $line · 시간대 × 요일 사용률",
-    description="The line's utilization per hour of the day (rows, UTC) and day (columns, the last 14 whole days "
+    description="The line's utilization per hour of the day (rows, UTC) and day (columns, the last 7 whole days "
     "and today; each column one weekday): the hour's mean of max(in, out), summed over the line's members. One "
     "heatmap per selected line. 회선별 시간대 × 요일 사용률 (UTC).",
     gridPos=lw.grid(0, 43, 12, 9),
-    query=lw.hour_of_day_query(FILTER),
+    query=lw.hour_of_day_query(LINE_ONLY),  # the line list follows site/carrier/department
     alias="$tag_line",
-    timeFrom="now-14d/d",
+    timeFrom=lw.HEATMAP_RANGE,
     extra={"repeat": "line", "repeatDirection": "h", "maxPerRow": 2},
 )
 

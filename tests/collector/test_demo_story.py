@@ -28,7 +28,7 @@ from linewatch.trends.forecast import crossing, fit_forecast
 from linewatch.trends.series import daily_profile
 
 REPO = Path(__file__).resolve().parents[2]
-GROWING = "AMS-INET-1"
+GROWING = "PAR-INET-1"
 ANOMALOUS = "FRA-INET-1"
 NIGHT_S = int(dt.datetime(2026, 12, 2, 3, 10, tzinfo=dt.UTC).timestamp())  # a Wednesday, 03:10 UTC
 DAY_S = int(dt.datetime(2026, 12, 2, 14, 10, tzinfo=dt.UTC).timestamp())  # the daily peak

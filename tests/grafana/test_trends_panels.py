@@ -29,8 +29,8 @@ pytestmark = pytest.mark.slow  # the "All" heatmap queries take seconds each on 
 TODAY_S = NOW_S // DAY_S * DAY_S
 HISTORY_START_S = TODAY_S - 3 * DAY_S  # whole days: the heatmap's first column starts at a midnight
 STEP_S = 300
-RANGE_START_S = TODAY_S - 14 * DAY_S  # the heatmaps' now-14d/d
-GROWING_LAG = "AMS-INET-1"  # two member interfaces (a LAG): the heatmap sums them
+RANGE_START_S = TODAY_S - 7 * DAY_S  # the heatmaps' now-7d/d
+LAG = "AMS-INET-1"  # two member interfaces (a LAG): the heatmap sums them
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def _expected_line_hours(inventory: Inventory) -> dict[str, dict[int, float]]:
 
 
 def _cells(series: dict) -> dict[tuple[int, str], float | None]:
-    """(day start, "HH") → the heatmap cell of one series, for the days in the panel's range (now-14d/d: the
+    """(day start, "HH") → the heatmap cell of one series, for the days in the panel's range (now-7d/d: the
     day before holds windows the range cuts, which Grafana does not draw)."""
     return {(row["time"], hh): row[hh] for row in _rows(series) for hh in dashboards.HOURS_OF_DAY
             if row["time"] >= RANGE_START_S}
@@ -93,7 +93,7 @@ def _cells(series: dict) -> dict[tuple[int, str], float | None]:
 def _assert_heatmap(series: dict, hours: dict[int, float]) -> None:
     cells = _cells(series)
     days = sorted({day for day, _ in cells})
-    assert days == [RANGE_START_S + n * DAY_S for n in range(15)], "one column per day of the range"
+    assert days == [RANGE_START_S + n * DAY_S for n in range(8)], "one column per day of the range"
     for (day, hh), value in cells.items():
         hour_s = day + int(hh) * 3600
         if hour_s >= NOW_S:  # today's hours from now on: no window, or the hour starting now, empty
@@ -112,7 +112,7 @@ def test_line_heatmap_cells_are_the_hourly_max_of_in_and_out_summed_over_members
     assert {s["tags"]["line"] for s in series} == {line.id for line in inventory.polled_lines()}
     for s in series:
         _assert_heatmap(s, expected[s["tags"]["line"]])
-    lag = next(s for s in series if s["tags"]["line"] == GROWING_LAG)
+    lag = next(s for s in series if s["tags"]["line"] == LAG)
     day = _cells(lag)
     # the demo's daily cycle: busiest at 14:00 UTC, quietest around 02:00-03:00
     assert day[(HISTORY_START_S, "14")] > 4 * day[(HISTORY_START_S, "03")] > 0
@@ -168,4 +168,4 @@ def test_forecast_is_dashed_with_the_warning_levels_and_heatmaps_repeat() -> Non
     assert [s["value"] for s in forecast["fieldConfig"]["defaults"]["thresholds"]["steps"]] == [None, 80.0, 95.0]
     heatmaps = [p for p in panels.values() if p["type"] == "heatmap"]
     assert {p["repeat"] for p in heatmaps} == {"line", "department"}
-    assert all(p["options"]["calculate"] is False and p["timeFrom"] == "now-14d/d" for p in heatmaps)
+    assert all(p["options"]["calculate"] is False and p["timeFrom"] == "now-7d/d" for p in heatmaps)
