@@ -330,6 +330,14 @@ def css() -> str:
     return CSS_PATH.read_text(encoding="utf-8")
 
 
+def _stylesheet(css_href: str | None) -> Markup:
+    """A link to ``css_href`` (the app's pages: their Content-Security-Policy refuses inline styles), else the
+    sheet embedded (a file someone opens from a mail or the archive has no server to link to)."""
+    if css_href is not None:
+        return Markup('<link rel="stylesheet" href="{}">').format(css_href)
+    return Markup("<style>{}</style>").format(Markup(css()))
+
+
 def render_page(defn: ReportDefinition, ctx: ReportContext, *, for_pdf: bool = False,
                 css_href: str | None = None, blocks: dict[str, Any] | None = None) -> str:
     """The report as an HTML document. ``css_href``: link the stylesheet (the app's pages, whose
@@ -350,7 +358,7 @@ def render_page(defn: ReportDefinition, ctx: ReportContext, *, for_pdf: bool = F
         try:
             template = env.get_template(defn.template)
             return template.render(report=report, blocks=blocks, providers=blocks.get("providers", {}),
-                                   css=Markup(css()) if css_href is None else None, css_href=css_href)
+                                   stylesheet=_stylesheet(css_href))
         except TemplateError as exc:
             line = getattr(exc, "lineno", None)
             where = f"{defn.template}:{line}" if line else defn.template
