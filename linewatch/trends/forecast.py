@@ -34,7 +34,7 @@ __all__ = ["Crossing", "Forecast", "crossing", "fit_forecast", "linear_forecast"
 
 SEASON_DAYS = 7
 OUTLIER_SCALES = 4.0  # days further than this many robust sd from the first fit are left out of the refit
-SHIFT_WINDOW_DAYS = 14  # a level shift is a step between the medians of the two weeks-pairs around it
+SHIFT_WINDOW_DAYS = 14  # a level shift is a step between the medians of the fortnights either side
 SHIFT_MIN_SHARE = 0.2  # ... of at least this share of the line's level
 SHIFT_MIN_SCALES = 4.0  # ... and this many robust sd of its daily noise
 MIN_MULTIPLICATIVE_PCT = 0.5  # below: an idle line, whose weekly shape is added rather than scaled
@@ -49,7 +49,7 @@ class Forecast:
     method: ForecastMethod
     frame: pd.DataFrame
     growth_pct_per_month: float  # percentage points of utilization per 30 days, from the fitted trend
-    fitted_days: int  # days with a value the fit used (gaps excluded)
+    fitted_days: int  # days with a value the fit used (gaps excluded; robust_seasonal: since a level shift)
     interval_pct: float = 80.0
 
 
@@ -139,8 +139,10 @@ def _fit_robust_seasonal(series: pd.Series, future: pd.DatetimeIndex, interval_p
     weekday = _weekdays(known.index)
     fit = _robust_fit(x, y, weekday, weekly)
     start = _level_shift_start(x, y, weekday, fit, weekly)
+    days_used = len(x)
     if start is not None:  # traffic moved onto or off the line: only the days since then say where it goes
         fit = _robust_fit(x[start:], y[start:], weekday[start:], weekly)
+        days_used = len(x) - start
     intercept, slope, profile, multiplicative, x_used, scale = fit
     xf = _day_numbers(future, series.index[0])
     wf = _weekdays(future)
@@ -148,7 +150,7 @@ def _fit_robust_seasonal(series: pd.Series, future: pd.DatetimeIndex, interval_p
     band = _regression_band(x_used, xf, scale, len(x_used) - 2 - (SEASON_DAYS - 1 if weekly else 0), interval_pct)
     if multiplicative:
         band = band * np.maximum(profile[wf], 0.0)  # quiet weekdays vary less than busy ones
-    return value, value - band, value + band, slope
+    return value, value - band, value + band, slope, days_used
 
 
 def _robust_fit(x: np.ndarray, y: np.ndarray, weekday: np.ndarray, weekly: bool):
@@ -292,17 +294,18 @@ def fit_forecast(daily_pct: pd.Series, *, method: ForecastMethod, horizon_days: 
         raise ValueError(f"interval_pct must be between 0 and 100 (exclusive), got {interval_pct}")
     series = _prepare(daily_pct, method, weekly)
     future = _future_index(series, horizon_days)
+    days_used = int(series.notna().sum())
     if method is ForecastMethod.LINEAR:
         value, lower, upper, slope = _fit_linear(series, future, interval_pct)
     elif method is ForecastMethod.ROBUST_SEASONAL:
-        value, lower, upper, slope = _fit_robust_seasonal(series, future, interval_pct, weekly)
+        value, lower, upper, slope, days_used = _fit_robust_seasonal(series, future, interval_pct, weekly)
     else:
         value, lower, upper, slope = _fit_holt_winters(series, future, interval_pct, weekly)
     frame = pd.DataFrame({"value_pct": np.maximum(value, 0.0), "lower_pct": np.maximum(lower, 0.0),
                           "upper_pct": np.maximum(upper, 0.0)}, index=future)
     frame.index.name = "day"
     return Forecast(method=method, frame=frame, growth_pct_per_month=float(slope) * 30.0,
-                    fitted_days=int(series.notna().sum()), interval_pct=float(interval_pct))
+                    fitted_days=days_used, interval_pct=float(interval_pct))
 
 
 def linear_forecast(daily_pct: pd.Series, *, horizon_days: int, interval_pct: float = 80) -> Forecast:

@@ -152,6 +152,7 @@ def test_level_shift_is_a_new_level_not_growth(before_pct, after_pct, days_since
     series = pd.Series(level * weekly + rng.normal(0, 1.0, FIT_DAYS), index=index)
     forecast = fit_forecast(series, method=ForecastMethod.ROBUST_SEASONAL, horizon_days=60)
     assert abs(forecast.growth_pct_per_month) < 1.0
+    assert abs(forecast.fitted_days - days_since) <= 3  # fitted on the days since the shift
     busy = forecast.frame[forecast.frame.index.day_of_week < 5]["value_pct"]
     assert busy.to_numpy() == pytest.approx(after_pct, abs=2.0)
     assert abs(linear_forecast(series, horizon_days=60).growth_pct_per_month) > 5.0
