@@ -776,7 +776,7 @@ class ForecastMethod(StrEnum):
     """How a line's daily busy-hour series is projected (docs/trends.md; the backtest in bench chose the default)."""
 
     HOLT_WINTERS = "holt_winters"  # statsmodels' exponential smoothing, additive trend, weekly seasonality
-    ROBUST_SEASONAL = "robust_seasonal"  # a robust (Theil-Sen) trend plus a weekday profile of the residuals
+    ROBUST_SEASONAL = "robust_seasonal"  # a robust (Theil-Sen) trend times a weekday profile (docs/forecast.md)
     LINEAR = "linear"  # least-squares straight line (the baseline LibreNMS and predict_linear offer)
 
 

@@ -265,7 +265,7 @@ class TrendsSettings(BaseModel):
     history_days: int = Field(default=91, ge=14, le=800, description="days of history a forecast is fitted on")
     horizon_days: int = Field(default=120, ge=7, le=730, description="how far ahead the forecast runs")
     method: ForecastMethod = Field(default=ForecastMethod.ROBUST_SEASONAL,
-                                   description="holt_winters, robust_seasonal or linear (docs/trends.md: the backtest)")
+                                   description="holt_winters, robust_seasonal or linear (docs/forecast.md: the backtest)")
     thresholds_pct: list[float] = Field(default_factory=lambda: [80.0, 95.0],
                                         description="busy-hour utilization levels whose crossing dates are forecast")
     interval_pct: float = Field(default=80.0, gt=0, lt=100, description="the forecast interval's coverage")
