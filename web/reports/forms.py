@@ -32,14 +32,15 @@ class PreviewForm(forms.Form):
     """A report to render now. The period: ``2026-11`` or ``2026-W47`` as the report's kind, empty for the last
     complete one."""
 
-    report = forms.ChoiceField(label=_("report"), choices=())
-    period = forms.CharField(label=_("period"), required=False, max_length=16,
+    report = forms.ChoiceField(label=_("Report"), choices=())
+    period = forms.CharField(label=_("Period"), required=False, max_length=16,
                              help_text=_("2026-11 (a month) or 2026-W47 (a week); empty: the last complete one"))
-    language = forms.ChoiceField(label=_("language"), choices=LANGUAGE_CHOICES, initial=Language.EN.value)
-    department = forms.ModelChoiceField(label=_("department"), queryset=Department.objects.all(), required=False,
+    language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES, initial=Language.EN.value)
+    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.all(), required=False,
                                         empty_label=_("every department"), to_field_name="name")
+    # Not shown: the page previews HTML and links the PDF; the render view takes either.
     format = forms.ChoiceField(label=_("format"), choices=[(f.value, f.value.upper()) for f in ReportFormat],
-                               initial=ReportFormat.HTML.value, required=False)
+                               initial=ReportFormat.HTML.value, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,14 +67,14 @@ class PreviewForm(forms.Form):
 
 
 class ScheduleForm(forms.ModelForm):
-    report = forms.ChoiceField(label=_("report"), choices=())
-    users = forms.ModelMultipleChoiceField(label=_("users"), required=False,
+    report = forms.ChoiceField(label=_("Report"), choices=())
+    users = forms.ModelMultipleChoiceField(label=_("Users"), required=False,
                                            queryset=get_user_model().objects.none(),
                                            help_text=_("each in their own language's mail; only users with an email "
                                                        "address are listed"))
-    receivers = forms.MultipleChoiceField(label=_("receivers"), required=False, choices=(),
+    receivers = forms.MultipleChoiceField(label=_("Receivers"), required=False, choices=(),
                                           help_text=_("email or Slack receivers of alerts.yaml"))
-    addresses = forms.CharField(label=_("email addresses"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+    addresses = forms.CharField(label=_("Email addresses"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
                                 help_text=_("one per line"))
 
     class Meta:
@@ -83,6 +84,7 @@ class ScheduleForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["report"].choices = report_choices()
+        self.fields["department"].empty_label = _("every department")
         self.fields["users"].queryset = get_user_model().objects.filter(is_active=True).exclude(
             email="").order_by("username")
         names = report_receivers()
