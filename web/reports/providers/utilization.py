@@ -182,15 +182,20 @@ def pattern_figures(pattern: Any) -> list[Figure]:
     ]
 
 
-def lines_table(months: Sequence[LineMonth], lines: Sequence[common.ReportLine]) -> Table:
+def lines_table(months: Sequence[LineMonth], lines: Sequence[common.ReportLine], *,
+                with_department: bool = True) -> Table:
+    """The lines by busy-hour peak (highest first); the department column only in a report of all of them."""
     info = {line.name: line for line in lines}
     rows = [[m.line, info[m.line].department, info[m.line].carrier, info[m.line].capacity_bps / 1e6, m.p95_pct,
              m.p95_change_pt, m.busy_hour_pct, m.busy_hour_day, m.mean_pct] for m in months]
     rows.sort(key=lambda r: (-(r[6] if r[6] is not None else -1.0), r[0]))
-    return Table(title=_("Lines"),
-                 columns=[_("Line"), _("Department"), _("Carrier"), _("Capacity (Mbit/s)"), _("p95 (%)"),
-                          _("p95 change (pt)"), _("Busy-hour peak (%)"), _("Peak day"), _("Mean (%)")],
-                 rows=rows, numeric={3, 4, 5, 6, 8},
+    columns = [_("Line"), _("Department"), _("Carrier"), _("Capacity (Mbit/s)"), _("p95 (%)"),
+               _("p95 change (pt)"), _("Busy-hour peak (%)"), _("Peak day"), _("Mean (%)")]
+    numeric = {3, 4, 5, 6, 8}
+    if not with_department:
+        columns, rows = columns[:1] + columns[2:], [r[:1] + r[2:] for r in rows]
+        numeric = {i - 1 for i in numeric}
+    return Table(title=_("Lines"), columns=columns, rows=rows, numeric=numeric,
                  note=_("Utilization: max(in, out) in percent of the contracted capacity; p95: the month's 95th "
                         "percentile of 5-minute samples; busy hour: a day's highest hourly mean; change against "
                         "the previous month."))
@@ -281,7 +286,7 @@ def provide(ctx: Any) -> dict[str, Any]:
     ]
     title = (_("Usage by weekday and hour: %(department)s") % {"department": ctx.department} if ctx.department
              else _("Usage by weekday and hour: all departments"))
-    return {"util_summary": summary, "pattern": pattern_figures(pattern), "lines": lines_table(months, lines),
+    return {"util_summary": summary, "pattern": pattern_figures(pattern), "lines": lines_table(months, lines, with_department=not ctx.department),
             "departments": departments_table(hours, months, lines, start_s=start_s, end_s=end_s, tz=tz,
                                              month=month),
             "heatmap": heatmap_chart(_window(hours, start_s, end_s), tz=tz, title=title, language=ctx.language),
