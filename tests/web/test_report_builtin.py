@@ -417,3 +417,15 @@ def test_every_builtin_report_is_registered_with_both_titles():
     assert {"department-monthly", "finance-monthly", "noc-weekly", "voice-monthly"} <= set(names)
     assert names["noc-weekly"].period_kind == "week"
     assert all(d.title["ko"] != d.title["en"] for d in names.values())
+
+
+@pytest.mark.parametrize(("name", "period"), [("department-monthly", "2026-11"), ("finance-monthly", "2026-11"),
+                                              ("noc-weekly", "2026-W47"), ("voice-monthly", "2026-11")])
+def test_a_report_without_any_data_renders_and_says_so(settings, tmp_path, influx_db, name, period):
+    """An empty InfluxDB database and an empty inventory: every block is there, telling there is no data."""
+    url, dbname = influx_db
+    use_config(settings, tmp_path / "var", url=url, database=dbname)
+    settings.LINEWATCH = settings.LINEWATCH.model_copy(update={"voice_path": tmp_path / "absent.yaml"})
+    html = _html(name, period, language="ko")
+    assert "<main" in html and "Traceback" not in html
+    assert "없습니다" in html  # "no … " notes, in Korean
