@@ -156,13 +156,16 @@ def provide(ctx: Any) -> dict[str, Any]:
 
     class_rows = []
     if not classes.empty:
-        grouped = classes.groupby(["direction", "dest_class"], as_index=False)[["calls", "minutes", "cost"]].sum()
-        for r in grouped.sort_values("minutes", ascending=False).to_dict("records"):
+        classes = classes.assign(currency=classes["line"].map(money_of).fillna(""))
+        grouped = classes.groupby(["direction", "dest_class", "currency"], as_index=False)[
+            ["calls", "minutes", "cost"]].sum()
+        for r in grouped.sort_values(["minutes", "dest_class"], ascending=[False, True]).to_dict("records"):
             class_rows.append([str(label(CallDirection, r["direction"])) if r["direction"] in set(CallDirection)
                                else r["direction"],
                                str(label(DestinationClass, r["dest_class"])) if r["dest_class"] in
                                set(DestinationClass) else r["dest_class"],
-                               _int(r["calls"]), _float(r["minutes"]), common.amount(_float(r["cost"]))])
+                               _int(r["calls"]), _float(r["minutes"]), common.amount(_float(r["cost"])),
+                               r["currency"]])
     blocks: dict[str, Any] = {
         "voice_calls": Figure(label=_("Calls"), value=f"{calls:,}",
                               change=common.change_pct(common.relative_change_pct(calls, before_calls))),
@@ -188,7 +191,7 @@ def provide(ctx: Any) -> dict[str, Any]:
             % {"gos": f"{gos * 100:g}"}),
         "classes": Table(
             title=_("Minutes by destination class"),
-            columns=[_("Direction"), _("Destination class"), _("Calls"), _("Minutes"), _("Cost")],
+            columns=[_("Direction"), _("Destination class"), _("Calls"), _("Minutes"), _("Cost"), _("Currency")],
             rows=class_rows, numeric={2, 3, 4}, note="" if class_rows else _("No calls in the month.")),
     }
     blocks["busy_hours"] = busy_hour_chart(busy, lines, tz=ctx.tz) or Text(body=_("No busy hour recorded in the month."))
