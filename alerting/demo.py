@@ -9,7 +9,7 @@
 
 With the demo network, the saturated line FRA-MPLS-1 (≈88 % of its 100 Mbit/s commit) produces an 80 % warning
 email within the first minute or two, and the down line AMS-MPLS-1 a critical one (plus a Slack-style webhook).
-Once the billing stage's trends run has written the outlook, the growing AMS-INET-1 raises ``capacity_forecast``;
+Once the billing stage's trends run has written the outlook, the growing PAR-INET-1 raises ``capacity_forecast``;
 FRA-INET-1's surge (collector.demo.model's story) raises ``traffic_anomaly`` against the backfilled five weeks.
 """
 

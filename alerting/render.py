@@ -175,7 +175,7 @@ def _forecast_summary(name: str, value: float | None, info: Mapping[str, Any], r
                                  "{line}: busy-hour utilization forecast to cross {level} % on {date} (in {days} days)",
                                  days).format(line=name, level=level, date=date, days=days)]
     earliest, latest = info.get("earliest_s"), info.get("latest_s")
-    if earliest is not None or latest is not None:
+    if (earliest is not None or latest is not None) and earliest != latest:  # one day: the date says it all
         parts.append(_("likely between {earliest} and {latest}").format(
             earliest=format_date(earliest, locale) if earliest is not None else "…",
             latest=format_date(latest, locale) if latest is not None else "…"))

@@ -169,3 +169,48 @@ def test_a_level_the_trends_job_does_not_forecast_is_a_config_error(tmp_path: Pa
 def test_bad_rule_parameters_are_refused(rule: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         config(**rule)
+
+
+@pytest.mark.slow
+def test_shipped_rule_on_the_trends_jobs_outlook_of_the_demo_history(tmp_path: Path, influx: InfluxClient) -> None:
+    """The real writer (billing_etl.trends.run_trends) on three weeks of the demo model's history, then the shipped
+    capacity_forecast: the growing PAR-INET-1 (busy hour 68 % at the story's anchor, +0.6 points a day) fires with
+    its crossing about 20 days ahead, the saturated FRA-MPLS-1 as already above 80 %; nothing else does."""
+    from billing_etl.trends import run_trends
+    from collector.demo.history import load_history
+    from collector.demo.model import DEFAULT_ANCHOR_S
+    from linewatch.inventory import load_inventory
+    from linewatch.settings import load_settings
+
+    repo = Path(__file__).resolve().parents[2]
+    settings = load_settings(repo / "config" / "linewatch.yaml")
+    settings = settings.model_copy(update={"influx": influx.settings})
+    inventory = load_inventory(repo / "config" / "lines.yaml")
+    now_s = DEFAULT_ANCHOR_S + 9 * 3600
+    load_history(influx, inventory, start_s=DEFAULT_ANCHOR_S - 21 * DAY_S, end_s=now_s, step_s=300)
+    run_trends(settings, inventory, influx, now_s=now_s)
+    shipped = load_alerts(repo / "config" / "alerts.yaml", inventory=inventory,
+                          forecast_levels_pct=settings.trends.thresholds_pct)
+    config = shipped.model_copy(update={"rules": [r for r in shipped.rules if r.name == "capacity_forecast"]})
+    service = AlertService(config=config, inventory=inventory, client=influx,
+                           store=AlertStore(tmp_path / "alerts.sqlite"))
+    try:
+        report = service.evaluate(now_s + 600)
+    finally:
+        service.close()
+    assert not report.rule_errors
+    firing = {a.subject: a for a in report.changes if a.status.state is AlertState.FIRING}
+    assert set(firing) == {"PAR-INET-1", "FRA-MPLS-1"}
+    assert 14 <= firing["PAR-INET-1"].status.value <= 26
+    assert firing["FRA-MPLS-1"].status.value == 0
+    text = summary(service._alert_dict(firing["PAR-INET-1"]))
+    assert text.startswith("PAR-INET-1: busy-hour utilization forecast to cross 80 % on 2026-12-")
+
+
+def test_an_interval_of_one_day_is_not_repeated_as_a_range() -> None:
+    alert = {"kind": "forecast_crossing", "state": "firing", "value": 16.0, "since_s": RUN,
+             "labels": {"line": "PAR-INET-1"},
+             "info": {"level_pct": 80.0, "date_s": 1_797_465_600, "earliest_s": 1_797_465_600,
+                      "latest_s": 1_797_465_600, "busy_hour_pct": 69.1, "growth_pct_per_month": 18.1}}
+    assert summary(alert) == ("PAR-INET-1: busy-hour utilization forecast to cross 80 % on 2026-12-17 (in 16 days); "
+                              "busy hour now 69.1 %, growth +18.1 points per month")
