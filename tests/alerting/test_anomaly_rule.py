@@ -20,6 +20,7 @@ from alerting.store import AlertStore
 from alerting.trend_rules import build_baseline
 from linewatch.choices import OperStatus
 from linewatch.influx import InfluxClient, Point
+from linewatch.inventory import Inventory
 from tests.alerting.conftest import T0, Clock, make_inventory, traffic_point, write
 
 STEP_S = 300
@@ -47,9 +48,10 @@ def usual_pct(t_s: int, *, office: float = 60.0, night: float = 8.0, weekend: fl
 
 def history(line: str, *, start_s: int, end_s: int, seed: int,
             override: Callable[[int], float | None] = lambda t: None,
-            down: Callable[[int], bool] = lambda t: False) -> list[Point]:
+            down: Callable[[int], bool] = lambda t: False, share: float = 1.0,
+            tags: dict[str, str] | None = None) -> list[Point]:
     """5-minute points of the usual pattern with noise (σ 1.5 points), ``override`` replacing some; ``down``:
-    oper down (admin up) then."""
+    oper down (admin up) then; ``share``, ``tags``: one member's part of the line (a LAG member)."""
     rng = np.random.default_rng(seed)
     times = range(start_s - start_s % STEP_S, end_s, STEP_S)
     noise = rng.normal(0, 1.5, len(times))
@@ -58,7 +60,7 @@ def history(line: str, *, start_s: int, end_s: int, seed: int,
         forced = override(t)
         util = forced if forced is not None else max(0.0, usual_pct(t) + n)
         oper = OperStatus.DOWN if down(t) else OperStatus.UP
-        points.append(traffic_point(line, t, util=util, out_util=util / 3, oper=oper))
+        points.append(traffic_point(line, t, util=util * share, out_util=util * share / 3, oper=oper, tags=tags))
     return points
 
 
@@ -211,6 +213,30 @@ def test_a_line_that_is_down_notifies_line_down_not_also_its_traffic_drop(tmp_pa
         assert [[a["rule"] for a in m.payload["firing"]] for m in service.store.messages()] == [["line_down"]]
     finally:
         service.close()
+
+
+def test_a_lag_is_judged_on_its_members_sum(tmp_path: Path, influx: InfluxClient, clock: Clock) -> None:
+    """BUSY-1 on two LAG members, each carrying half; at noon one member loses its half: the line is at 30 %
+    where 60 % is usual (the members' mean, 30 → 15 %, would tell another story), a drop."""
+    drop_s = T0 - 1800
+    m1 = {"device": "r1", "interface": "ae0-member-1"}
+    m2 = {"device": "r1", "interface": "ae0-member-2"}
+    write(influx, history("BUSY-1", start_s=T0 - HISTORY_S, end_s=T0 + 600, seed=1, share=0.5, tags=m1))
+    write(influx, history("BUSY-1", start_s=T0 - HISTORY_S, end_s=T0 + 600, seed=4, share=0.5, tags=m2,
+                          override=between(drop_s, T0 + 600, 0.0)))
+    write(influx, history("BUSY-2", start_s=T0 - HISTORY_S, end_s=T0 + 600, seed=2))
+    data = make_inventory(*LINES).model_dump(mode="json")
+    data["lines"][0]["members"] = [{**m1, "role": "member"}, {**m2, "role": "member"}]
+    service = AlertService(config=config(), inventory=Inventory.model_validate(data), client=influx,
+                           store=AlertStore(tmp_path / "alerts.sqlite"), clock=clock)
+    try:
+        report = service.evaluate(T0)
+    finally:
+        service.close()
+    (alert,) = report.changes
+    assert (alert.key, alert.status.state.value, alert.info["direction"]) == ("traffic_anomaly/BUSY-1", "firing", "drop")
+    assert alert.info["expected_pct"] == pytest.approx(60, abs=2)
+    assert alert.info["observed_pct"] == pytest.approx(30, abs=3)
 
 
 @pytest.mark.parametrize(("rule", "message"), [
