@@ -288,7 +288,8 @@ def test_finance_monthly_gives_cost_per_department_findings_and_what_was_recover
     assert finance["dispute"].reference in html
     # The burstable line's projected bill (the trends run's) with its overage over the contract.
     assert re.search(r"<td>PAR-INET-1</td><td class=\"num\">310.00</td><td class=\"num\">1,460.50</td>"
-                     r"<td class=\"num\">1,200.00</td><td class=\"num\">260.50</td>", html)
+                     r"<td class=\"num\">1,200.00</td><td class=\"num\">260.50</td><td>EUR</td>"
+                     r"<td>82.0 Mbit/s \(95th percentile\)</td>", html)
 
 
 def test_finance_monthly_of_one_department_keeps_to_its_costs(finance):

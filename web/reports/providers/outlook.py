@@ -77,18 +77,29 @@ def outlook_table(frame: pd.DataFrame, *, tz: dt.tzinfo, limit: int = OUTLOOK_RO
     return Table(title=_("Capacity outlook"), columns=columns, rows=rows, note=note, numeric={1, 2, 3})
 
 
+def _usage(row: pd.Series) -> str | None:
+    """The projected billed usage: the 95th percentile (burstable) or the volume (quota)."""
+    p95_bps, volume_gb = _value(row, "projected_p95_bps"), _value(row, "projected_volume_gb")
+    if p95_bps is not None:
+        return _("%(rate)s Mbit/s (95th percentile)") % {"rate": f"{float(p95_bps) / 1e6:,.1f}"}
+    if volume_gb is not None:
+        return f"{float(volume_gb):,.0f} GB"
+    return None
+
+
 def projection_table(frame: pd.DataFrame) -> Table:
     """The burstable and volume lines' projected bill for the running period beside the contracted amount."""
-    columns = [_("Line"), _("Month to date"), _("Projected"), _("Contracted"), _("Overage"), _("Currency")]
+    columns = [_("Line"), _("Month to date"), _("Projected"), _("Contracted"), _("Overage"), _("Currency"),
+               _("Projected usage")]
     rows = []
     if not frame.empty and "projected_amount" in frame.columns:
         for _index, row in frame[frame["projected_amount"].notna()].iterrows():
             projected, contracted = _value(row, "projected_amount"), _value(row, "contracted_amount")
             overage = None if projected is None or contracted is None else float(projected) - float(contracted)
             rows.append([str(row["line"]), _value(row, "month_to_date_amount"), projected, contracted, overage,
-                         str(_value(row, "currency") or "")])
+                         str(_value(row, "currency") or ""), _usage(row)])
     rows.sort(key=lambda r: (-(r[4] or 0.0), r[0]))
-    rows = [[r[0], *(common.amount(v) for v in r[1:5]), r[5]] for r in rows]
+    rows = [[r[0], *(common.amount(v) for v in r[1:5]), *r[5:]] for r in rows]
     note = "" if rows else _("No burstable or volume line with a projection.")
     return Table(title=_("Projected bills of the running period"), columns=columns, rows=rows, note=note,
                  numeric={1, 2, 3, 4})
