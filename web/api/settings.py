@@ -40,5 +40,8 @@ SPECTACULAR_SETTINGS = {
         "DisputeStateEnum": "web.api.schema.dispute_states",  # a dispute's state, its events' from/to
         "DisputeOutcomeEnum": "web.api.schema.dispute_outcomes",  # a resolved dispute, and the resolve request
         "InspectionOutcomeEnum": "web.api.schema.inspection_outcomes",  # an inspection item's result
+        # Languages: the messages' and disputes' (codes), a report's (each language named in itself).
+        "LanguageEnum": "web.notify.models.LANGUAGE_CHOICES",
+        "ReportLanguageEnum": "web.reports.labels.LANGUAGE_CHOICES",
     },
 }
