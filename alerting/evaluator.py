@@ -145,7 +145,8 @@ def _ns(t_s: int) -> int:
 
 
 class Evaluator:
-    """Builds each rule's query and turns its answer into a verdict per subject. Stateless between calls."""
+    """Builds each rule's query and turns its answer into a verdict per subject. Between calls it keeps only the
+    anomaly rules' baselines (:attr:`baselines`, refreshed hourly)."""
 
     def __init__(self, config: AlertsConfig, inventory: Inventory, grafana: GrafanaSettings, *,
                  plan_currency: Mapping[str, str] | None = None):
