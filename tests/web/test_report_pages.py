@@ -348,3 +348,29 @@ def test_the_line_page_without_influxdb_has_no_outlook_section(client, user_with
     client.force_login(user_with_role("viewer"))
     answer = client.get(f"/inventory/lines/{inventory['lines'][0].pk}/")
     assert answer.status_code == 200 and 'id="outlook"' not in answer.content.decode()
+
+
+@pytest.mark.slow
+def test_the_api_gives_the_outlook_rows_of_the_page(client, user_with_role, outlook_points):
+    from web.accounts.tokens import Token
+
+    key = Token.create(user=user_with_role("viewer"), name="t", scope=TokenScope.READ)[1]
+    answer = client.get("/api/reports/outlook/", HTTP_AUTHORIZATION=f"Bearer {key}").json()
+    assert answer["error"] == ""
+    rows = answer["results"]
+    assert [r["line"] for r in rows] == ["LINE-002", "LINE-000", "LINE-001"]
+    assert (rows[0]["date_80"], rows[0]["date_80_earliest"], rows[0]["projected_amount"]) == (
+        "2026-12-14", "2026-12-11", 1830.0)
+    assert rows[2]["days_to_80"] is None
+    sales = client.get("/api/reports/outlook/", {"department": "Sales"}, HTTP_AUTHORIZATION=f"Bearer {key}").json()
+    assert [r["line"] for r in sales["results"]] == ["LINE-002"]
+
+
+def test_the_outlook_api_says_when_influxdb_does_not_answer(client, user_with_role, outlook_offline):
+    from web.accounts.tokens import Token
+
+    key = Token.create(user=user_with_role("viewer"), name="t", scope=TokenScope.READ)[1]
+    answer = client.get("/api/reports/outlook/", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert answer.status_code == 200 and answer.json()["results"] == []
+    assert answer.json()["error"].startswith("InfluxDB did not answer (")
+    assert client.get("/api/reports/outlook/").status_code == 401

@@ -188,28 +188,33 @@ class OutlookView(ModelPermissionRequiredMixin, TemplateView):
     template_name = "reports/outlook.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        from linewatch.errors import InfluxError
-        from linewatch.influx import InfluxClient
-        from linewatch.trends.outlook import read_outlook
-        from web.reports.outlook_rows import outlook_rows
-
         context = super().get_context_data(**kwargs)
-        lines = {line.name: line for line in restrict(Line.objects.select_related("department", "carrier"),
-                                                      self.request.user)}
         department = self.request.GET.get("department", "")
-        error = ""
-        rows: list[Any] = []
-        page_settings = settings.LINEWATCH.influx_settings()
-        page_settings = page_settings.model_copy(update={"timeout_s": min(page_settings.timeout_s, 10.0)})
-        try:
-            with InfluxClient(page_settings) as client:
-                rows = outlook_rows(read_outlook(client), lines)
-        except InfluxError as exc:
-            log.warning("outlook page: no outlook from InfluxDB: %s", exc)
-            error = type(exc).__name__
-        rows = [r for r in rows if r.line in lines]  # the lines this user sees (and still in the inventory)
-        if department:
-            rows = [r for r in rows if r.department == department]
+        rows, error = outlook_for(self.request.user, department=department)
         return context | {"rows": rows, "error": error, "department": department,
                           "departments": Department.objects.values_list("name", flat=True),
                           "run_at": max((r.run_at for r in rows if r.run_at), default=None)}
+
+
+def outlook_for(user: Any, *, department: str = "", token: Any = None) -> tuple[list[Any], str]:
+    """The outlook rows of the lines ``user`` sees (of ``department``, if given), soonest first, and the name of
+    the InfluxDB error when it did not answer ("" otherwise): the page's and the API's one source."""
+    from linewatch.errors import InfluxError
+    from linewatch.influx import InfluxClient
+    from linewatch.trends.outlook import read_outlook
+    from web.reports.outlook_rows import outlook_rows
+
+    lines = {line.name: line for line in restrict(Line.objects.select_related("department", "carrier"), user,
+                                                  token=token)}
+    influx = settings.LINEWATCH.influx_settings()
+    influx = influx.model_copy(update={"timeout_s": min(influx.timeout_s, 10.0)})
+    try:
+        with InfluxClient(influx) as client:
+            rows = outlook_rows(read_outlook(client), lines)
+    except InfluxError as exc:
+        log.warning("outlook: nothing from InfluxDB: %s", exc)
+        return [], type(exc).__name__
+    rows = [r for r in rows if r.line in lines]  # the lines this user sees (and still in the inventory)
+    if department:
+        rows = [r for r in rows if r.department == department]
+    return rows, ""

@@ -55,3 +55,34 @@ class ReportDeliverySerializer(serializers.ModelSerializer):
 
     def get_html_url(self, delivery: ReportDelivery) -> str | None:
         return reverse("api:reports-api:reportdelivery-html", args=[delivery.pk]) if delivery.html_file else None
+
+
+class OutlookRowSerializer(serializers.Serializer):
+    """One line's capacity outlook (the outlook page's row): percent of the contracted capacity, days, dates."""
+
+    line = serializers.CharField()
+    line_id = serializers.IntegerField(allow_null=True)
+    department = serializers.CharField()
+    carrier = serializers.CharField()
+    busy_hour_pct = serializers.FloatField(allow_null=True)
+    p95_pct = serializers.FloatField(allow_null=True)
+    growth_pct_per_month = serializers.FloatField(allow_null=True)
+    days_to_80 = serializers.FloatField(allow_null=True)
+    date_80 = serializers.DateField(allow_null=True)
+    date_80_earliest = serializers.DateField(allow_null=True)
+    date_80_latest = serializers.DateField(allow_null=True)
+    days_to_95 = serializers.FloatField(allow_null=True)
+    date_95 = serializers.DateField(allow_null=True)
+    billing_model = serializers.CharField()
+    projected = serializers.FloatField(allow_null=True, help_text="projected 95th percentile (bps) or volume (GB)")
+    projected_unit = serializers.CharField(help_text="bps, GB or empty")
+    projected_amount = serializers.FloatField(allow_null=True)
+    month_to_date_amount = serializers.FloatField(allow_null=True)
+    contracted_amount = serializers.FloatField(allow_null=True)
+    currency = serializers.CharField()
+    run_at = serializers.DateTimeField(allow_null=True)
+
+
+class OutlookSerializer(serializers.Serializer):
+    error = serializers.CharField(help_text="why there is no outlook now (InfluxDB did not answer); empty otherwise")
+    results = OutlookRowSerializer(many=True)

@@ -5,7 +5,7 @@ from web.reports.api import views
 
 
 class ReportsRootView(APIRootView):
-    """Reports: schedules and the sent reports."""
+    """Reports: schedules, the sent reports and the capacity outlook."""
 
     permission_classes = (IsAuthenticated,)
 
@@ -14,6 +14,7 @@ router = DefaultRouter()
 router.APIRootView = ReportsRootView
 router.register("schedules", views.ReportScheduleViewSet)
 router.register("deliveries", views.ReportDeliveryViewSet)
+router.register("outlook", views.OutlookViewSet, basename="outlook")
 
 app_name = "reports-api"
 urlpatterns = router.urls
