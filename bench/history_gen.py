@@ -9,6 +9,18 @@ same without noise and anomalies) for a set of lines, each with a known growth p
 - ``surge``: traffic jumps at night (a 3 am surge),
 - ``level_shift``: the line moves to a new level for good (traffic moved to or from another line).
 
+Each anomaly is ``large`` or ``moderate`` (``AnomalyLabel.severity``); ``moderate_share`` (default 0: all large, the
+frames of earlier versions bit for bit) is the chance that one is moderate, drawn per anomaly from the seed:
+
+============  =========================================  ==============================================
+kind          large                                      moderate (what real faults often look like)
+============  =========================================  ==============================================
+drop          to 5–40 % of normal, 30 min – 6 h          to 50–70 % (−30…−50 %: one member of a 2-link
+                                                         LAG lost, part of a site down), 1 – 6 h
+surge         +25…+60 points at 1–4 am, 30 min – 3 h     +20…+40 points at 0–4 am, 1 – 4 h (a backup job)
+level_shift   ±30…60 % of the level, for good            ±15…30 % of the level, for good
+============  =========================================  ==============================================
+
 Everything comes from ``seed``: the same arguments give the same frame, labels and specs, so benchmarks compare
 methods on identical data and tests can assert exact truths. ``true_busy_hour(spec, ...)`` and
 ``true_crossing(spec, level_pct, ...)`` give the noise-free truth the forecasts are judged against.
@@ -28,6 +40,7 @@ import pandas as pd
 __all__ = ["AnomalyLabel", "History", "LineSpec", "generate", "random_specs", "true_busy_hour", "true_crossing"]
 
 ANOMALY_KINDS = ("drop", "surge", "level_shift")
+SEVERITIES = ("large", "moderate")
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,7 @@ class AnomalyLabel:
     end: pd.Timestamp
     kind: str  # one of ANOMALY_KINDS ("drop" and "surge" are AnomalyDirection values)
     magnitude_pct: float
+    severity: str = "large"  # one of SEVERITIES (module docstring: the ranges of each)
 
 
 @dataclass(frozen=True)
@@ -128,14 +142,19 @@ def _holidays(start_local: pd.Timestamp, days: int, rng: np.random.Generator) ->
 def generate(*, specs: Sequence[LineSpec] | None = None, lines: int = 20, days: int = 91, step_s: int = 300,
              start: dt.datetime | pd.Timestamp | str = "2026-06-01", tz: str = "UTC", seed: int = 0,
              holidays: Sequence[dt.date] | None = None, anomalies_per_line: float = 0.0,
-             anomaly_after_days: int = 28, anomaly_kinds: Sequence[str] = ANOMALY_KINDS) -> History:
+             anomaly_after_days: int = 28, anomaly_kinds: Sequence[str] = ANOMALY_KINDS,
+             moderate_share: float = 0.0) -> History:
     """A seeded history of ``days`` days at ``step_s`` seconds for ``specs`` (or ``random_specs(lines, seed)``).
 
     ``start``: the first local midnight (in ``tz``; the frame's times are UTC). ``holidays``: dates at weekend level
     (None: about one weekday a month, drawn from the seed; ``[]``: none). ``anomalies_per_line``: the mean number
     of injected anomalies per line (Poisson), placed after ``anomaly_after_days`` (so a baseline has weeks of
-    normal traffic) and never overlapping on one line; kinds drawn from ``anomaly_kinds``.
+    normal traffic) and never overlapping on one line; kinds drawn from ``anomaly_kinds``. ``moderate_share``: the
+    chance that an anomaly is moderate rather than large (module docstring); 0 draws nothing extra, so the frames
+    and labels are those of the generator before moderate anomalies existed.
     """
+    if not 0.0 <= moderate_share <= 1.0:
+        raise ValueError(f"moderate_share must lie in [0, 1], got {moderate_share}")
     for kind in anomaly_kinds:
         if kind not in ANOMALY_KINDS:
             raise ValueError(f"anomaly kind {kind!r}: expected one of {', '.join(ANOMALY_KINDS)}")
@@ -165,7 +184,7 @@ def generate(*, specs: Sequence[LineSpec] | None = None, lines: int = 20, days: 
         taken: list[tuple[int, int]] = []
         for _ in range(count):
             label = _inject(spec, value, expected, times_utc, local, rest, rng, anomaly_after_days, days, step_s,
-                            list(anomaly_kinds), taken)
+                            list(anomaly_kinds), taken, moderate_share)
             if label is not None:
                 labels.append(label)
         frames.append(pd.DataFrame({"line": spec.name, "time": times_utc, "value": np.clip(value, 0.0, 100.0),
@@ -177,25 +196,33 @@ def generate(*, specs: Sequence[LineSpec] | None = None, lines: int = 20, days: 
                    start=start_local.tz_convert("UTC"), days=days, step_s=step_s, tz=tz)
 
 
-def _inject(spec, value, expected, times_utc, local, rest, rng, after_days, days, step_s, kinds, taken):
-    """Apply one anomaly in place on ``value``; the label, or None when no free slot was found."""
+def _inject(spec, value, expected, times_utc, local, rest, rng, after_days, days, step_s, kinds, taken,
+            moderate_share=0.0):
+    """Apply one anomaly in place on ``value``; the label, or None when no free slot was found. The severity is
+    drawn only when ``moderate_share`` > 0, so all-large histories keep their random stream."""
     per_day = 86_400 // step_s
     first = after_days * per_day
     if first >= len(value) - per_day:
         return None
     kind = kinds[int(rng.integers(0, len(kinds)))]
+    moderate = moderate_share > 0 and bool(rng.random() < moderate_share)
     hours = np.asarray(local.hour)
+    hour_s = 3600 // step_s
     for _ in range(50):  # look for a slot that fits the kind and does not overlap an earlier one
         if kind == "drop":  # during a busy weekday's office hours, 30 min to 6 h
             i = int(rng.integers(first, len(value) - per_day))
             if rest[i] or not 9 <= hours[i] <= 15:
                 continue
-            length = int(rng.integers(max(1, 1800 // step_s), max(2, 6 * 3600 // step_s)))
-        elif kind == "surge":  # at night, 30 min to 3 h
+            shortest = max(1, hour_s if moderate else 1800 // step_s)  # a lost LAG member is not back in minutes
+            length = int(rng.integers(shortest, max(shortest + 1, 6 * hour_s)))
+        elif kind == "surge":  # at night, 30 min to 3 h (moderate: a backup job, midnight to 4 am, 1 to 4 h)
             i = int(rng.integers(first, len(value) - per_day))
-            if not 1 <= hours[i] <= 4:
+            if not (0 if moderate else 1) <= hours[i] <= 4:
                 continue
-            length = int(rng.integers(max(1, 1800 // step_s), max(2, 3 * 3600 // step_s)))
+            if moderate:
+                length = int(rng.integers(max(1, hour_s), max(2, 4 * hour_s)))
+            else:
+                length = int(rng.integers(max(1, 1800 // step_s), max(2, 3 * 3600 // step_s)))
         else:  # level shift: from a random moment to the end
             i = int(rng.integers(first, len(value) - 7 * per_day)) if len(value) - 7 * per_day > first else first
             length = len(value) - i
@@ -204,18 +231,20 @@ def _inject(spec, value, expected, times_utc, local, rest, rng, after_days, days
             continue
         taken.append((i, end))
         if kind == "drop":
-            keep = float(rng.uniform(0.05, 0.4))
+            keep = float(rng.uniform(0.5, 0.7) if moderate else rng.uniform(0.05, 0.4))
             magnitude = -(1.0 - keep) * float(np.mean(expected[i:end]))
             value[i:end] = value[i:end] * keep
         elif kind == "surge":
-            magnitude = float(rng.uniform(25.0, 60.0))
+            magnitude = float(rng.uniform(20.0, 40.0) if moderate else rng.uniform(25.0, 60.0))
             value[i:end] = value[i:end] + magnitude
         else:
-            ratio = float(rng.choice([-1.0, 1.0]) * rng.uniform(0.3, 0.6))  # traffic moved off or onto the line
+            low, high = (0.15, 0.3) if moderate else (0.3, 0.6)
+            ratio = float(rng.choice([-1.0, 1.0]) * rng.uniform(low, high))  # traffic moved off or onto the line
             magnitude = ratio * float(np.mean(expected[i:end]))
             value[i:end] = value[i:end] + ratio * expected[i:end]
         return AnomalyLabel(line=spec.name, start=times_utc[i], end=times_utc[end - 1] + pd.Timedelta(seconds=step_s),
-                            kind=kind, magnitude_pct=round(magnitude, 2))
+                            kind=kind, magnitude_pct=round(magnitude, 2),
+                            severity="moderate" if moderate else "large")
     return None
 
 
