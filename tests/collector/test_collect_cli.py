@@ -61,4 +61,7 @@ def test_collect_once_polls_v2c_and_v3_and_names_the_device_with_wrong_keys(
     # The second cycle (state persisted by the first process) gives rates from the real agent.
     assert main(["-c", str(cfg), "collect", "--once"]) == 1
     table = {row.split()[0]: row for row in capsys.readouterr().out.splitlines() if row.startswith("L-")}
-    assert "b/s" in table["L-v2c"] and "first sample" not in table["L-v2c"]
+    # A rate, or the rate judged against the port speed: the loopback the agent reports carries every parallel
+    # test's traffic and may exceed the 10 Mbit/s ifSpeed it claims (regression: failed under a loaded CI).
+    v2c = table["L-v2c"]
+    assert ("b/s" in v2c or "above port speed" in v2c) and "first sample" not in v2c

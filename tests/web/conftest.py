@@ -17,6 +17,17 @@ HERE = Path(__file__).resolve().parent
 SCHEDULED_FIRST = ("test_web_postgres.py",)
 
 
+# Files the PostgreSQL run leaves to the SQLite run although they touch the database: what they check is the
+# browser's rendering and scripts, and the API against its schema — the same ORM calls the page and API tests
+# make on PostgreSQL. Leaving them out keeps the whole suite inside its 20 minutes on two cores.
+BACKEND_AGNOSTIC = ("test_api_schema.py",)
+
+
+def backend_agnostic(item: pytest.Item) -> bool:
+    return item.path.name in BACKEND_AGNOSTIC or item.path.name.endswith("_browser.py") \
+        or item.path.name == "test_browser.py"
+
+
 def uses_the_database(item: pytest.Item) -> bool:
     """Whether a test reaches the app's database: through pytest-django (``db`` and its kin, ``django_db``) or
     outside it (marked ``web_database``: a server process on the test database, the backend itself)."""
@@ -29,10 +40,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """In the PostgreSQL run, only the tests that touch the database (the others ran on SQLite already, and
     the database is all that differs). In every run, the files of ``SCHEDULED_FIRST`` go first."""
     if TEST_DATABASE_URL:
-        elsewhere = [item for item in items if not uses_the_database(item)]
+        elsewhere = [item for item in items if not uses_the_database(item) or backend_agnostic(item)]
         if elsewhere:
             config.hook.pytest_deselected(items=elsewhere)
-            items[:] = [item for item in items if uses_the_database(item)]
+            left_out = {id(item) for item in elsewhere}
+            items[:] = [item for item in items if id(item) not in left_out]
     first = [item for item in items if item.path.parent == HERE and item.path.name in SCHEDULED_FIRST]
     if first:
         items[:] = first + [item for item in items if item not in first]
