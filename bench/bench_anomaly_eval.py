@@ -24,6 +24,7 @@ from pathlib import Path
 from alerting.config import AlertsConfig
 from alerting.service import AlertService
 from alerting.store import AlertStore
+from bench.bench_alert_eval import load
 from linewatch.influx import InfluxClient, InfluxSettings
 from linewatch.inventory import Inventory
 from linewatch.servers import InfluxdServer
@@ -79,11 +80,6 @@ def data_lines(inv: Inventory) -> list[str]:
     return out
 
 
-def load(client: InfluxClient, lines: list[str], batch: int = 20_000) -> None:
-    for i in range(0, len(lines), batch):
-        client.write(("\n".join(lines[i:i + batch]) + "\n").encode())
-
-
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="lw-bench-anomaly-") as tmp:
@@ -94,7 +90,7 @@ def main() -> None:
             inv = inventory()
             t0 = time.perf_counter()
             points = data_lines(inv)
-            load(client, points)
+            load(client, points, batch=20_000)
             load_s = time.perf_counter() - t0
             config = AlertsConfig.model_validate(CONFIG)
             service = AlertService(config=config, inventory=inv, client=client,
