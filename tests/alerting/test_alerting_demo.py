@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass
 from email import message_from_bytes
 from email.policy import default as default_policy
 from pathlib import Path
@@ -16,26 +15,18 @@ import pytest
 
 from alerting.demo import DemoMailbox, WebhookSink, build_demo_service, demo_stage, sink_ports
 from linewatch.choices import OperStatus
+from linewatch.demo import DemoContext
 from linewatch.influx import InfluxClient, Point
-from linewatch.inventory import Inventory, load_inventory
+from linewatch.inventory import load_inventory
 from linewatch.servers.ports import free_tcp_port
-from linewatch.settings import Settings, load_settings
+from linewatch.settings import load_settings
 from tests.alerting.conftest import T0, traffic_point, write
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-@dataclass
-class Ctx:
-    settings: Settings
-    run_dir: Path
-    influx: InfluxClient
-    inventory: Inventory
-    stop_event: threading.Event
-
-
 @pytest.fixture
-def ctx(tmp_path: Path, influx: InfluxClient) -> Ctx:
+def ctx(tmp_path: Path, influx: InfluxClient) -> DemoContext:
     """The demo's config with the sinks on free ports (a running `make run` may hold the real ones)."""
     smtp, hook = free_tcp_port(), free_tcp_port()
     text = (REPO / "config" / "alerts.yaml").read_text(encoding="utf-8")
@@ -44,10 +35,10 @@ def ctx(tmp_path: Path, influx: InfluxClient) -> Ctx:
     settings = load_settings(REPO / "config" / "linewatch.yaml")
     settings = settings.model_copy(update={"alerts_path": tmp_path / "alerts.yaml"})
     inventory = load_inventory(REPO / "config" / "lines.yaml")
-    return Ctx(settings, tmp_path / "run", influx, inventory, threading.Event())
+    return DemoContext(settings, tmp_path / "run", influx, inventory, threading.Event())
 
 
-def seed_demo(ctx: Ctx, now_s: int) -> None:
+def seed_demo(ctx: DemoContext, now_s: int) -> None:
     """The demo history up to now plus what the live collector writes: AMS-MPLS-1 oper down, every device polled."""
     from collector.demo.history import load_history
 
@@ -71,7 +62,7 @@ def emails(folder: Path) -> list[Any]:
     return [message_from_bytes(p.read_bytes(), policy=default_policy) for p in sorted(folder.glob("*.eml"))]
 
 
-def test_demo_saturated_line_warns_and_down_line_is_critical(ctx: Ctx) -> None:
+def test_demo_saturated_line_warns_and_down_line_is_critical(ctx: DemoContext) -> None:
     seed_demo(ctx, T0)
     smtp, hook = sink_ports(build_demo_service(ctx).config)
     mailbox = DemoMailbox(ctx.run_dir / "mailbox", port=smtp).start()
@@ -94,7 +85,7 @@ def test_demo_saturated_line_warns_and_down_line_is_critical(ctx: Ctx) -> None:
     assert any("AMS-MPLS-1 is down" in h["text"] for h in hooks)  # the Slack receiver is English
 
 
-def test_demo_stage_runs_until_stopped(ctx: Ctx) -> None:
+def test_demo_stage_runs_until_stopped(ctx: DemoContext) -> None:
     """The real stage, on the wall clock: the first emails arrive within a minute (group_wait 10 s)."""
     seed_demo(ctx, int(time.time()))
     thread = threading.Thread(target=demo_stage, args=(ctx,), daemon=True)

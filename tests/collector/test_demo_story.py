@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +20,10 @@ from collector.demo import model
 from collector.demo.model import DEMO_PROFILES, reset_story, start_story, utilization
 from collector.demo.stage import HISTORY_MIN_DAYS, backfill, backfill_start_s
 from linewatch.choices import AnomalyDirection
+from linewatch.demo import DemoContext
 from linewatch.influx import InfluxClient, InfluxSettings
 from linewatch.inventory import Inventory, load_inventory
-from linewatch.settings import Settings, TrendsSettings, load_settings
+from linewatch.settings import TrendsSettings, load_settings
 from linewatch.trends.forecast import crossing, fit_forecast
 from linewatch.trends.series import daily_profile
 
@@ -109,15 +109,6 @@ def test_backfill_covers_the_previous_month_and_at_least_five_weeks(now: dt.date
     assert (int(now.timestamp()) // 86400 * 86400 - start) // 86400 == max(expected_days, HISTORY_MIN_DAYS)
 
 
-@dataclass
-class Ctx:
-    settings: Settings
-    run_dir: Path
-    influx: InfluxClient
-    inventory: Inventory
-    stop_event: threading.Event
-
-
 @pytest.fixture
 def inventory() -> Inventory:
     return load_inventory(REPO / "config" / "lines.yaml")
@@ -142,7 +133,7 @@ def test_the_demo_backfill_fires_the_traffic_anomaly_rule_on_the_surging_line_on
                                                                                            "127.0.0.1:1"))
     settings = load_settings(REPO / "config" / "linewatch.yaml").model_copy(
         update={"alerts_path": tmp_path / "alerts.yaml"})
-    service = build_demo_service(Ctx(settings, tmp_path / "run", client, inventory, threading.Event()))
+    service = build_demo_service(DemoContext(settings, tmp_path / "run", client, inventory, threading.Event()))
     try:
         service.evaluate(now_s)
         service.flush(now_s)
