@@ -24,8 +24,7 @@ BACKEND_AGNOSTIC = ("test_api_schema.py",)
 
 
 def backend_agnostic(item: pytest.Item) -> bool:
-    return item.path.name in BACKEND_AGNOSTIC or item.path.name.endswith("_browser.py") \
-        or item.path.name == "test_browser.py"
+    return item.path.name in BACKEND_AGNOSTIC or item.path.name.endswith("_browser.py")  # test_browser.py too
 
 
 def uses_the_database(item: pytest.Item) -> bool:

@@ -90,7 +90,7 @@ def read_calls(f: CallFilter, *, directory: Directory | None = None, newest_firs
         with open_store(settings.LINEWATCH, loaded.config, read_only=True) as store:
             frame = store.calls(lines=f.lines, start_s=f.start_s, end_s=f.end_s, columns=COLUMNS,
                                 newest_first=newest_first)
-    except (LinewatchError, OSError) as exc:  # no store yet, unreadable, not a call store
+    except (LinewatchError, OSError) as exc:  # unreadable, not a call store
         log.warning("voice calls: the call store cannot be read: %s", exc)
         return Calls(error=str(exc))
     except Exception as exc:  # sqlite3.Error and kin: the store is another process's file
