@@ -39,11 +39,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """In the PostgreSQL run, only the tests that touch the database (the others ran on SQLite already, and
     the database is all that differs). In every run, the files of ``SCHEDULED_FIRST`` go first."""
     if TEST_DATABASE_URL:
-        elsewhere = [item for item in items if not uses_the_database(item) or backend_agnostic(item)]
+        kept = [uses_the_database(item) and not backend_agnostic(item) for item in items]
+        elsewhere = [item for item, keep in zip(items, kept) if not keep]
         if elsewhere:
             config.hook.pytest_deselected(items=elsewhere)
-            left_out = {id(item) for item in elsewhere}
-            items[:] = [item for item in items if id(item) not in left_out]
+            items[:] = [item for item, keep in zip(items, kept) if keep]
     first = [item for item in items if item.path.parent == HERE and item.path.name in SCHEDULED_FIRST]
     if first:
         items[:] = first + [item for item in items if item not in first]
